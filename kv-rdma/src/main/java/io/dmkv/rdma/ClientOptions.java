@@ -1,0 +1,117 @@
+package io.dmkv.rdma;
+
+import java.time.Duration;
+import java.util.Objects;
+
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+/**
+ * How a client talks to memory nodes. Immutable; build with {@link #builder()}.
+ *
+ * @param requestTimeout  how long a batch or RPC may take before it fails with {@link VerbsTimeoutException}.
+ * @param connectTimeout  how long connecting plus the hello may take.
+ * @param maxInFlight     batches in flight per client; posting beyond waits up to the request timeout.
+ * @param layoutVersion   layout version to agree on in the hello.
+ * @param authToken       bytes sent in the hello for authentication (empty: none).
+ * @param clock           source of time for timeouts (tests inject a manual clock).
+ */
+public record ClientOptions(Duration requestTimeout, Duration connectTimeout, int maxInFlight, int layoutVersion,
+    byte[] authToken, NanoClock clock)
+{
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+    public static final int MAX_AUTH_TOKEN = 1024;
+
+    public ClientOptions
+    {
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(clock, "clock");
+        if (requestTimeout.isNegative() || requestTimeout.isZero())
+        {
+            throw new IllegalArgumentException("requestTimeout must be positive: " + requestTimeout);
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero())
+        {
+            throw new IllegalArgumentException("connectTimeout must be positive: " + connectTimeout);
+        }
+        if (maxInFlight < 1 || maxInFlight > 1 << 16)
+        {
+            throw new IllegalArgumentException("maxInFlight must be in 1..65536: " + maxInFlight);
+        }
+        authToken = authToken == null ? new byte[0] : authToken.clone();
+        if (authToken.length > MAX_AUTH_TOKEN)
+        {
+            throw new IllegalArgumentException("authToken longer than " + MAX_AUTH_TOKEN + " bytes");
+        }
+    }
+
+    public static ClientOptions defaults()
+    {
+        return builder().build();
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    public long requestTimeoutNs()
+    {
+        return requestTimeout.toNanos();
+    }
+
+    /** Builder with the defaults above. */
+    public static final class Builder
+    {
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+        private int layoutVersion = ProtocolVersion.DEFAULT_LAYOUT;
+        private byte[] authToken = new byte[0];
+        private NanoClock clock = SystemNanoClock.INSTANCE;
+
+        public Builder requestTimeout(final Duration d)
+        {
+            requestTimeout = d;
+            return this;
+        }
+
+        public Builder connectTimeout(final Duration d)
+        {
+            connectTimeout = d;
+            return this;
+        }
+
+        public Builder maxInFlight(final int n)
+        {
+            maxInFlight = n;
+            return this;
+        }
+
+        public Builder layoutVersion(final int v)
+        {
+            layoutVersion = v;
+            return this;
+        }
+
+        public Builder authToken(final byte[] token)
+        {
+            authToken = token;
+            return this;
+        }
+
+        public Builder clock(final NanoClock c)
+        {
+            clock = c;
+            return this;
+        }
+
+        public ClientOptions build()
+        {
+            return new ClientOptions(requestTimeout, connectTimeout, maxInFlight, layoutVersion, authToken, clock);
+        }
+    }
+}

@@ -1,0 +1,349 @@
+package io.dmkv.rdma;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * A doorbell batch: verbs to one or several memory nodes, posted together and completed
+ * together as one round trip. Reusable and allocation-free once warm: {@link #reset()} it and
+ * add verbs again. Not thread-safe while being filled; owned by the transport while posted.
+ *
+ * <p>Verbs are checked as they are added (bounds, alignment) so most mistakes fail before any
+ * byte moves; the memory node checks again, since it trusts no client.
+ */
+public final class VerbBatch
+{
+    private static final int INITIAL_CAPACITY = 8;
+    private static final int MAX_PARTS = 64;
+
+    private int size;
+    private byte[] ops = new byte[INITIAL_CAPACITY];
+    private RemoteRegion[] regions = new RemoteRegion[INITIAL_CAPACITY];
+    private long[] offsets = new long[INITIAL_CAPACITY];
+    private int[] lengths = new int[INITIAL_CAPACITY];
+    private DirectBuffer[] buffers = new DirectBuffer[INITIAL_CAPACITY];
+    private int[] bufferOffsets = new int[INITIAL_CAPACITY];
+    private long[] operands = new long[INITIAL_CAPACITY];
+    private long[] swaps = new long[INITIAL_CAPACITY];
+    private long[] results = new long[INITIAL_CAPACITY];
+    private int[] partOf = new int[INITIAL_CAPACITY];
+
+    private final VerbsChannel[] partChannels = new VerbsChannel[MAX_PARTS];
+    private int partCount;
+    private final AtomicInteger pendingParts = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean posted;
+    private volatile boolean done;
+    private BatchListener listener;
+    private Object attachment;
+    Thread waiter;
+
+    /** Adds a READ of {@code length} bytes at {@code offset} of {@code region} into {@code dst}. */
+    public int read(final RemoteRegion region, final long offset, final MutableDirectBuffer dst, final int dstOffset,
+        final int length)
+    {
+        checkRange(region, offset, length);
+        if (dstOffset < 0 || dstOffset > dst.capacity() - length)
+        {
+            throw new IllegalArgumentException("READ of " + length + " bytes does not fit the destination buffer");
+        }
+        final int i = add(Verb.READ, region, offset, length);
+        buffers[i] = dst;
+        bufferOffsets[i] = dstOffset;
+        return i;
+    }
+
+    /** Adds a WRITE of {@code length} bytes from {@code src} to {@code offset} of {@code region}. */
+    public int write(final RemoteRegion region, final long offset, final DirectBuffer src, final int srcOffset,
+        final int length)
+    {
+        checkRange(region, offset, length);
+        if (srcOffset < 0 || srcOffset > src.capacity() - length)
+        {
+            throw new IllegalArgumentException("WRITE of " + length + " bytes reads past the source buffer");
+        }
+        final int i = add(Verb.WRITE, region, offset, length);
+        buffers[i] = src;
+        bufferOffsets[i] = srcOffset;
+        return i;
+    }
+
+    /** Adds an 8-byte compare-and-swap; {@link #result(int)} is then the old value. */
+    public int cas(final RemoteRegion region, final long offset, final long expected, final long desired)
+    {
+        checkAtomic(region, offset);
+        final int i = add(Verb.CAS, region, offset, Verb.ATOMIC_SIZE);
+        operands[i] = expected;
+        swaps[i] = desired;
+        return i;
+    }
+
+    /** Adds an 8-byte fetch-and-add; {@link #result(int)} is then the old value. */
+    public int faa(final RemoteRegion region, final long offset, final long delta)
+    {
+        checkAtomic(region, offset);
+        final int i = add(Verb.FAA, region, offset, Verb.ATOMIC_SIZE);
+        operands[i] = delta;
+        return i;
+    }
+
+    /** Empties the batch for reuse. Only legal when it is not in flight. */
+    public VerbBatch reset()
+    {
+        if (posted && !done)
+        {
+            throw new IllegalStateException("batch is still in flight");
+        }
+        Arrays.fill(regions, 0, size, null);
+        Arrays.fill(buffers, 0, size, null);
+        Arrays.fill(partChannels, 0, partCount, null);
+        size = 0;
+        partCount = 0;
+        posted = false;
+        done = false;
+        failure.set(null);
+        listener = null;
+        attachment = null;
+        return this;
+    }
+
+    public int size()
+    {
+        return size;
+    }
+
+    public boolean isEmpty()
+    {
+        return size == 0;
+    }
+
+    public byte op(final int i)
+    {
+        return ops[i];
+    }
+
+    public RemoteRegion region(final int i)
+    {
+        return regions[i];
+    }
+
+    public long offset(final int i)
+    {
+        return offsets[i];
+    }
+
+    public int length(final int i)
+    {
+        return lengths[i];
+    }
+
+    /** Source buffer of a WRITE, destination buffer of a READ. */
+    public DirectBuffer buffer(final int i)
+    {
+        return buffers[i];
+    }
+
+    public MutableDirectBuffer readBuffer(final int i)
+    {
+        return (MutableDirectBuffer)buffers[i];
+    }
+
+    public int bufferOffset(final int i)
+    {
+        return bufferOffsets[i];
+    }
+
+    /** Expected value of a CAS, delta of a FAA. */
+    public long operand(final int i)
+    {
+        return operands[i];
+    }
+
+    /** New value of a CAS. */
+    public long swap(final int i)
+    {
+        return swaps[i];
+    }
+
+    /** Old value returned by the CAS or FAA at {@code i}, valid once the batch completed. */
+    public long result(final int i)
+    {
+        return results[i];
+    }
+
+    /** For transports: records the old value an atomic returned. */
+    public void setResult(final int i, final long value)
+    {
+        results[i] = value;
+    }
+
+    /** Whether the CAS at {@code i} succeeded (its old value equals its expected value). */
+    public boolean casSucceeded(final int i)
+    {
+        return results[i] == operands[i];
+    }
+
+    /** For transports: the part (channel) verb {@code i} belongs to. */
+    public int partOf(final int i)
+    {
+        return partOf[i];
+    }
+
+    public int partCount()
+    {
+        return partCount;
+    }
+
+    public VerbsChannel partChannel(final int part)
+    {
+        return partChannels[part];
+    }
+
+    /** Whatever the caller wants to find again on completion (for example a protocol state). */
+    public Object attachment()
+    {
+        return attachment;
+    }
+
+    public VerbBatch attachment(final Object value)
+    {
+        attachment = value;
+        return this;
+    }
+
+    public boolean isDone()
+    {
+        return done;
+    }
+
+    /** The first failure of the last completed post, or null. */
+    public Throwable failure()
+    {
+        return failure.get();
+    }
+
+    /**
+     * Hands the batch to its channels. Used by {@link VerbsClient}; the listener runs once, on the
+     * thread that completes the last part.
+     */
+    void post(final BatchListener onDone)
+    {
+        if (size == 0)
+        {
+            throw new IllegalStateException("empty batch");
+        }
+        if (posted && !done)
+        {
+            throw new IllegalStateException("batch is already in flight");
+        }
+        listener = onDone;
+        failure.set(null);
+        done = false;
+        posted = true;
+        pendingParts.set(partCount);
+        // A local channel may complete synchronously inside submit: the count above is set first.
+        for (int p = 0, n = partCount; p < n; p++)
+        {
+            partChannels[p].submit(this, p);
+        }
+    }
+
+    /** For transports: part {@code part} finished, with {@code error} or null. */
+    public void partCompleted(final int part, final Throwable error)
+    {
+        if (error != null)
+        {
+            failure.compareAndSet(null, error);
+        }
+        if (pendingParts.decrementAndGet() == 0)
+        {
+            done = true;
+            final BatchListener l = listener;
+            if (l != null)
+            {
+                l.batchCompleted(this, failure.get());
+            }
+        }
+    }
+
+    private int add(final byte op, final RemoteRegion region, final long offset, final int length)
+    {
+        if (posted && !done)
+        {
+            throw new IllegalStateException("batch is in flight");
+        }
+        if (size == ops.length)
+        {
+            grow();
+        }
+        final int i = size++;
+        ops[i] = op;
+        regions[i] = region;
+        offsets[i] = offset;
+        lengths[i] = length;
+        results[i] = 0;
+        partOf[i] = partIndex(region.channel());
+        return i;
+    }
+
+    private int partIndex(final VerbsChannel channel)
+    {
+        for (int p = 0; p < partCount; p++)
+        {
+            if (partChannels[p] == channel)
+            {
+                return p;
+            }
+        }
+        if (partCount == MAX_PARTS)
+        {
+            size--;
+            throw new IllegalArgumentException("a batch spans at most " + MAX_PARTS + " memory nodes");
+        }
+        partChannels[partCount] = channel;
+        return partCount++;
+    }
+
+    private void checkRange(final RemoteRegion region, final long offset, final int length)
+    {
+        if (length <= 0)
+        {
+            throw new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, size,
+                "verb length must be positive: " + length);
+        }
+        if (offset < 0 || offset > region.length() - length)
+        {
+            throw new RemoteAccessException(RemoteAccessException.Reason.OUT_OF_BOUNDS, size,
+                "access [" + offset + ", +" + length + ") is outside " + region + " (" + region.length() + " bytes)");
+        }
+    }
+
+    private void checkAtomic(final RemoteRegion region, final long offset)
+    {
+        checkRange(region, offset, Verb.ATOMIC_SIZE);
+        if ((offset & (Verb.ATOMIC_SIZE - 1)) != 0)
+        {
+            throw new RemoteAccessException(RemoteAccessException.Reason.MISALIGNED, size,
+                "atomic at offset " + offset + " of " + region + " is not 8-byte aligned");
+        }
+    }
+
+    private void grow()
+    {
+        final int n = ops.length * 2;
+        ops = Arrays.copyOf(ops, n);
+        regions = Arrays.copyOf(regions, n);
+        offsets = Arrays.copyOf(offsets, n);
+        lengths = Arrays.copyOf(lengths, n);
+        buffers = Arrays.copyOf(buffers, n);
+        bufferOffsets = Arrays.copyOf(bufferOffsets, n);
+        operands = Arrays.copyOf(operands, n);
+        swaps = Arrays.copyOf(swaps, n);
+        results = Arrays.copyOf(results, n);
+        partOf = Arrays.copyOf(partOf, n);
+    }
+}

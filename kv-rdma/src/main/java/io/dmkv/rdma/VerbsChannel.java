@@ -1,0 +1,44 @@
+package io.dmkv.rdma;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One connection from a client to one memory node: the transport SPI. A channel executes the
+ * verbs of a batch that target its regions, in the order posted, and completes them in that
+ * order; it never runs user code on its network threads.
+ */
+public interface VerbsChannel extends AutoCloseable
+{
+    /** The memory node as described by its hello. */
+    MemoryNodeInfo node();
+
+    /** The node's regions, addressable by verbs. */
+    List<RemoteRegion> regions();
+
+    /** The region with this id; {@link RemoteAccessException} if the node has none. */
+    RemoteRegion region(int regionId);
+
+    /**
+     * Executes the verbs of {@code batch} whose region belongs to this channel as one round trip
+     * and then calls {@link VerbBatch#partCompleted(int, Throwable)} with {@code part}. May
+     * complete on the calling thread (local) or on a network thread (tcp, rdma).
+     */
+    void submit(VerbBatch batch, int part);
+
+    /**
+     * Sends a two-sided request to the memory node's handler for {@code method}. The future may
+     * complete on a network thread: callers chain with *Async stages or use {@link VerbsClient}.
+     */
+    CompletableFuture<ByteBuffer> rpc(int method, ByteBuffer request);
+
+    /** What this channel did. */
+    VerbCounters counters();
+
+    boolean isOpen();
+
+    /** Closes the connection; verbs still in flight fail with {@link ConnectionException}. */
+    @Override
+    void close();
+}

@@ -1,0 +1,320 @@
+package io.dmkv.rdma;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A compute node's connections to a set of memory nodes over one transport. Posts batches that
+ * may span nodes (one round trip each), bounds the batches in flight, and offers three ways to
+ * wait: blocking {@link #execute}, {@link #executeAsync} (futures completed on the client's
+ * completion threads, never on a network thread) and the low-level {@link #post}.
+ * Thread-safe; a {@link VerbBatch} belongs to one caller at a time.
+ */
+public final class VerbsClient implements AutoCloseable
+{
+    private static final int SPIN_BEFORE_PARK = 200;
+    private static final AtomicInteger CLIENT_IDS = new AtomicInteger();
+
+    private final VerbsTransport transport;
+    private final ClientOptions options;
+    private final List<VerbsChannel> channels;
+    private final VerbCounters counters = new VerbCounters();
+    private final Semaphore inFlight;
+    private final ExecutorService completions;
+    private final BatchListener blockingListener = (batch, failure) -> done(batch);
+    private volatile boolean closed;
+
+    private VerbsClient(final VerbsTransport transport, final List<VerbsChannel> channels,
+        final ClientOptions options)
+    {
+        this.transport = transport;
+        this.options = options;
+        this.channels = List.copyOf(channels);
+        this.inFlight = new Semaphore(options.maxInFlight());
+        final int id = CLIENT_IDS.incrementAndGet();
+        this.completions = Executors.newSingleThreadExecutor(r ->
+        {
+            final Thread t = new Thread(r, "dmkv-verbs-completion-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Connects to every endpoint (in order: node index i is endpoints[i]). Fails as a whole, and
+     * closes what it opened, if any node cannot be reached.
+     */
+    public static VerbsClient connect(final VerbsTransport transport, final List<String> endpoints,
+        final ClientOptions options)
+    {
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(options, "options");
+        if (endpoints == null || endpoints.isEmpty())
+        {
+            throw new IllegalArgumentException("no memory node endpoints given");
+        }
+        final List<VerbsChannel> opened = new ArrayList<>();
+        try
+        {
+            for (final String endpoint : endpoints)
+            {
+                opened.add(transport.connect(endpoint, options));
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            opened.forEach(VerbsChannel::close);
+            throw e;
+        }
+        return new VerbsClient(transport, opened, options);
+    }
+
+    public int nodeCount()
+    {
+        return channels.size();
+    }
+
+    public VerbsChannel channel(final int node)
+    {
+        return channels.get(node);
+    }
+
+    public List<VerbsChannel> channels()
+    {
+        return channels;
+    }
+
+    public ClientOptions options()
+    {
+        return options;
+    }
+
+    public String transportName()
+    {
+        return transport.name();
+    }
+
+    /** Posts {@code batch} and waits for it; rethrows the first failure of any part. */
+    public void execute(final VerbBatch batch)
+    {
+        acquire();
+        batch.waiter = Thread.currentThread();
+        countPosted(batch);
+        try
+        {
+            batch.post(blockingListener);
+        }
+        catch (final RuntimeException e)
+        {
+            batch.waiter = null;
+            inFlight.release();
+            throw e;
+        }
+        awaitDone(batch);
+        batch.waiter = null;
+        final Throwable failure = batch.failure();
+        if (failure != null)
+        {
+            throw rethrowable(failure);
+        }
+    }
+
+    /** Posts {@code batch}; the future completes on a completion thread of this client. */
+    public CompletableFuture<VerbBatch> executeAsync(final VerbBatch batch)
+    {
+        final CompletableFuture<VerbBatch> future = new CompletableFuture<>();
+        try
+        {
+            post(batch, (b, failure) -> completions.execute(() ->
+            {
+                if (failure == null)
+                {
+                    future.complete(b);
+                }
+                else
+                {
+                    future.completeExceptionally(failure);
+                }
+            }));
+        }
+        catch (final RuntimeException e)
+        {
+            future.completeExceptionally(e);
+        }
+        return future;
+    }
+
+    /**
+     * Posts {@code batch}; {@code listener} runs once on the completing thread (maybe a network
+     * thread: it must not block). Waits for an in-flight slot up to the request timeout.
+     */
+    public void post(final VerbBatch batch, final BatchListener listener)
+    {
+        Objects.requireNonNull(listener, "listener");
+        acquire();
+        countPosted(batch);
+        try
+        {
+            batch.post((b, failure) ->
+            {
+                inFlight.release();
+                listener.batchCompleted(b, failure);
+            });
+        }
+        catch (final RuntimeException e)
+        {
+            inFlight.release();
+            throw e;
+        }
+    }
+
+    /** A blocking RPC to memory node {@code node}. */
+    public ByteBuffer rpc(final int node, final int method, final ByteBuffer request)
+    {
+        final CompletableFuture<ByteBuffer> f = channels.get(node).rpc(method, request);
+        try
+        {
+            return f.get(options.requestTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        }
+        catch (final ExecutionException e)
+        {
+            throw rethrowable(e.getCause());
+        }
+        catch (final TimeoutException e)
+        {
+            throw new VerbsTimeoutException("RPC " + method + " to " + channels.get(node).node() + " timed out");
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new VerbsException("interrupted while waiting for RPC " + method, e);
+        }
+    }
+
+    /** An RPC whose future completes on a completion thread of this client. */
+    public CompletableFuture<ByteBuffer> rpcAsync(final int node, final int method, final ByteBuffer request)
+    {
+        return channels.get(node).rpc(method, request).whenCompleteAsync((r, e) -> { }, completions);
+    }
+
+    /** This client's counters: verbs and bytes as posted, round trips as batches. */
+    public VerbCounters.Snapshot counters()
+    {
+        VerbCounters.Snapshot rpcs = VerbCounters.Snapshot.ZERO;
+        for (final VerbsChannel c : channels)
+        {
+            final VerbCounters.Snapshot s = c.counters().snapshot();
+            rpcs = rpcs.plus(new VerbCounters.Snapshot(0, 0, 0, 0, s.rpcs(), 0, 0, 0));
+        }
+        return counters.snapshot().plus(rpcs);
+    }
+
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /** Closes every channel (batches in flight fail) and the completion thread. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (final VerbsChannel c : channels)
+        {
+            c.close();
+        }
+        completions.shutdown();
+    }
+
+    private void countPosted(final VerbBatch batch)
+    {
+        for (int i = 0, n = batch.size(); i < n; i++)
+        {
+            counters.verb(batch.op(i), batch.length(i));
+        }
+        counters.roundTrip();
+    }
+
+    private void acquire()
+    {
+        if (closed)
+        {
+            throw new ConnectionException("verbs client is closed");
+        }
+        if (inFlight.tryAcquire())
+        {
+            return;
+        }
+        try
+        {
+            if (!inFlight.tryAcquire(options.requestTimeout().toNanos(), TimeUnit.NANOSECONDS))
+            {
+                throw new VerbsTimeoutException("no in-flight slot within " + options.requestTimeout()
+                    + " (" + options.maxInFlight() + " batches already in flight)");
+            }
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new VerbsException("interrupted while waiting for an in-flight slot", e);
+        }
+    }
+
+    private void done(final VerbBatch batch)
+    {
+        inFlight.release();
+        final Thread t = batch.waiter;
+        if (t != null)
+        {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void awaitDone(final VerbBatch batch)
+    {
+        for (int i = 0; i < SPIN_BEFORE_PARK && !batch.isDone(); i++)
+        {
+            Thread.onSpinWait();
+        }
+        // Channels fail their own requests at the timeout; this bound only guards against a bug.
+        final long deadline = System.nanoTime() + options.requestTimeout().toNanos() * 2 + TimeUnit.SECONDS.toNanos(1);
+        while (!batch.isDone())
+        {
+            LockSupport.parkNanos(batch, TimeUnit.MILLISECONDS.toNanos(10));
+            if (System.nanoTime() - deadline > 0 && !batch.isDone())
+            {
+                throw new VerbsTimeoutException("batch of " + batch.size() + " verbs never completed");
+            }
+        }
+    }
+
+    private static RuntimeException rethrowable(final Throwable t)
+    {
+        Throwable cause = t;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null)
+        {
+            cause = cause.getCause();
+        }
+        if (cause instanceof RuntimeException)
+        {
+            return (RuntimeException)cause;
+        }
+        return new VerbsException(cause.toString(), cause);
+    }
+}

@@ -1,0 +1,180 @@
+package io.dmkv.rdma.server;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.RegionInfo;
+import io.dmkv.rdma.RpcException;
+import io.dmkv.rdma.RpcHandler;
+import io.dmkv.rdma.RpcStatus;
+
+/**
+ * What a memory node serves, whatever the transport: its regions, its RPC methods and its hello
+ * policy. Servers (tcp, rdma) and the in-JVM registry (local) expose one service each.
+ */
+public final class MemoryNodeService implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(MemoryNodeService.class);
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private final String name;
+    private final RegionTable regions;
+    private final int layoutVersion;
+    private final Map<Integer, RpcHandler> handlers = new ConcurrentHashMap<>();
+    private final ExecutorService rpcWorkers;
+    private volatile Predicate<byte[]> authenticator = token -> true;
+    private volatile long[] rdmaAddresses;
+    private volatile int[] rdmaKeys;
+    private volatile int rdmaPort;
+
+    public MemoryNodeService(final String name, final RegionTable regions, final int layoutVersion)
+    {
+        this.name = Objects.requireNonNull(name, "name");
+        this.regions = Objects.requireNonNull(regions, "regions");
+        this.layoutVersion = layoutVersion;
+        final int id = IDS.incrementAndGet();
+        this.rpcWorkers = Executors.newFixedThreadPool(2, r ->
+        {
+            final Thread t = new Thread(r, "dmkv-rpc-" + name + "-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public String name()
+    {
+        return name;
+    }
+
+    public RegionTable regions()
+    {
+        return regions;
+    }
+
+    public int layoutVersion()
+    {
+        return layoutVersion;
+    }
+
+    /** Registers the handler of RPC {@code method}, replacing any earlier one. */
+    public MemoryNodeService handle(final int method, final RpcHandler handler)
+    {
+        handlers.put(method, Objects.requireNonNull(handler, "handler"));
+        return this;
+    }
+
+    /** Sets the check a hello's authentication token must pass (default: accept all). */
+    public MemoryNodeService authenticator(final Predicate<byte[]> check)
+    {
+        authenticator = Objects.requireNonNull(check, "check");
+        return this;
+    }
+
+    /** Records how an rdma server registered the regions, for the hello. */
+    public void rdmaRegistered(final int port, final long[] addresses, final int[] keys)
+    {
+        rdmaAddresses = addresses.clone();
+        rdmaKeys = keys.clone();
+        rdmaPort = port;
+    }
+
+    public int rdmaPort()
+    {
+        return rdmaPort;
+    }
+
+    public List<RegionInfo> regionInfos()
+    {
+        return regions.infos(rdmaAddresses, rdmaKeys);
+    }
+
+    public String shmFile()
+    {
+        return regions.shmFile() == null ? "" : regions.shmFile().toAbsolutePath().toString();
+    }
+
+    /** Returns null when a hello may proceed, else why it is refused. */
+    public String checkHello(final int magic, final int protocol, final int layout, final byte[] token)
+    {
+        if (magic != ProtocolVersion.MAGIC)
+        {
+            return "not a dmkv client (bad hello magic 0x" + Integer.toHexString(magic) + ")";
+        }
+        if (protocol != ProtocolVersion.PROTOCOL)
+        {
+            return "protocol version mismatch: memory node " + name + " speaks " + ProtocolVersion.PROTOCOL
+                + ", client speaks " + protocol;
+        }
+        if (layout != layoutVersion)
+        {
+            return "layout version mismatch: memory node " + name + " has layout " + layoutVersion
+                + ", client expects " + layout;
+        }
+        if (!authenticator.test(token))
+        {
+            return "authentication refused by memory node " + name;
+        }
+        return null;
+    }
+
+    /**
+     * Runs RPC {@code method} on a worker thread. The future completes with the response, or
+     * with an {@link RpcException} carrying the status to answer with.
+     */
+    public CompletableFuture<ByteBuffer> rpc(final int method, final ByteBuffer request)
+    {
+        final RpcHandler h = handlers.get(method);
+        if (h == null)
+        {
+            return CompletableFuture.failedFuture(new RpcException(RpcStatus.UNKNOWN_METHOD,
+                "memory node " + name + " has no RPC method " + method));
+        }
+        final CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
+        try
+        {
+            rpcWorkers.execute(() ->
+            {
+                try
+                {
+                    f.complete(h.handle(request));
+                }
+                catch (final RpcException e)
+                {
+                    f.completeExceptionally(e);
+                }
+                catch (final RuntimeException e)
+                {
+                    LOG.warn("RPC {} failed on memory node {}", method, name, e);
+                    f.completeExceptionally(new RpcException(RpcStatus.FAILED,
+                        "RPC " + method + " failed on memory node " + name + ": " + e));
+                }
+            });
+        }
+        catch (final RejectedExecutionException e)
+        {
+            f.completeExceptionally(new RpcException(RpcStatus.FAILED, "memory node " + name + " is shutting down"));
+        }
+        return f;
+    }
+
+    /** Stops the RPC workers and frees the memory. Stop the servers first. */
+    @Override
+    public void close()
+    {
+        rpcWorkers.shutdownNow();
+        regions.close();
+    }
+}

@@ -1,0 +1,62 @@
+package io.dmkv.rdma.server;
+
+import java.nio.MappedByteBuffer;
+
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One registered region of a memory node: off-heap bytes every transport works on in place.
+ * CAS and FAA are the CPU atomics of {@link AtomicBuffer}, so their semantics match a NIC's.
+ */
+public final class MemoryRegion
+{
+    /** Regions are at most 1 GiB so offsets fit an {@code int} (Agrona and DiSNI index with int). */
+    public static final long MAX_LENGTH = 1L << 30;
+
+    private final int id;
+    private final long key;
+    private final UnsafeBuffer buffer;
+    private final MappedByteBuffer mapping;
+
+    MemoryRegion(final int id, final long key, final UnsafeBuffer buffer, final MappedByteBuffer mapping)
+    {
+        this.id = id;
+        this.key = key;
+        this.buffer = buffer;
+        this.mapping = mapping;
+    }
+
+    public int id()
+    {
+        return id;
+    }
+
+    public long key()
+    {
+        return key;
+    }
+
+    public int length()
+    {
+        return buffer.capacity();
+    }
+
+    /** The region's bytes. */
+    public AtomicBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /** Virtual address of the first byte (what an RNIC registration needs). */
+    public long address()
+    {
+        return buffer.addressOffset();
+    }
+
+    /** The file mapping behind the region, or null when it is anonymous off-heap memory. */
+    public MappedByteBuffer mapping()
+    {
+        return mapping;
+    }
+}

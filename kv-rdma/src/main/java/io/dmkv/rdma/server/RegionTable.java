@@ -1,0 +1,223 @@
+package io.dmkv.rdma.server;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import org.agrona.BufferUtil;
+import org.agrona.UnsafeAccess;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.dmkv.rdma.RegionInfo;
+
+/**
+ * The registered memory of one memory node: regions of at most 1 GiB, each with a random 64-bit
+ * key. Memory is anonymous off-heap memory (not bounded by the JVM's direct-memory cap) or a
+ * shared file mapping that other processes on the host map too (see {@link ShmFileDescriptor}).
+ */
+public final class RegionTable implements AutoCloseable
+{
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final List<MemoryRegion> regions;
+    private final Path shmFile;
+    private final List<Long> anonymousAddresses;
+    private boolean closed;
+
+    private RegionTable(final List<MemoryRegion> regions, final Path shmFile, final List<Long> anonymousAddresses)
+    {
+        this.regions = Collections.unmodifiableList(regions);
+        this.shmFile = shmFile;
+        this.anonymousAddresses = anonymousAddresses;
+    }
+
+    /** Splits {@code totalBytes} into regions of at most {@code regionBytes}, zeroed, off-heap. */
+    public static RegionTable allocate(final long totalBytes, final long regionBytes)
+    {
+        final long[] sizes = regionSizes(totalBytes, regionBytes);
+        final List<MemoryRegion> list = new ArrayList<>(sizes.length);
+        final List<Long> addresses = new ArrayList<>(sizes.length);
+        try
+        {
+            for (int i = 0; i < sizes.length; i++)
+            {
+                final long address = UnsafeAccess.UNSAFE.allocateMemory(sizes[i]);
+                addresses.add(address);
+                UnsafeAccess.UNSAFE.setMemory(address, sizes[i], (byte)0);
+                list.add(new MemoryRegion(i, newKey(), new UnsafeBuffer(address, (int)sizes[i]), null));
+            }
+        }
+        catch (final OutOfMemoryError e)
+        {
+            addresses.forEach(UnsafeAccess.UNSAFE::freeMemory);
+            throw new IllegalStateException("cannot allocate " + totalBytes + " bytes of memory-node memory: "
+                + e.getMessage(), e);
+        }
+        return new RegionTable(list, null, addresses);
+    }
+
+    /**
+     * Creates (or truncates) {@code file}, writes its header and maps every region from it, so
+     * that clients on this host can map the same file and work on the memory directly.
+     */
+    public static RegionTable mapFile(final Path file, final long totalBytes, final long regionBytes)
+    {
+        final long[] sizes = regionSizes(totalBytes, regionBytes);
+        final List<MemoryRegion> list = new ArrayList<>(sizes.length);
+        final long dataStart = ShmFileDescriptor.headerLength(sizes.length);
+        long fileLength = dataStart;
+        for (final long s : sizes)
+        {
+            fileLength += s;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))
+        {
+            ch.truncate(0);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0}), fileLength - 1);
+            final MappedByteBuffer header = ch.map(FileChannel.MapMode.READ_WRITE, 0, dataStart);
+            final UnsafeBuffer h = new UnsafeBuffer(header);
+            long offset = dataStart;
+            for (int i = 0; i < sizes.length; i++)
+            {
+                final MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_WRITE, offset, sizes[i]);
+                final MemoryRegion r = new MemoryRegion(i, newKey(), new UnsafeBuffer(m), m);
+                list.add(r);
+                ShmFileDescriptor.writeRegion(h, i, r.id(), r.key(), offset, sizes[i]);
+                offset += sizes[i];
+            }
+            // The magic goes last: a reader that sees it sees a complete header.
+            ShmFileDescriptor.writeHeader(h, sizes.length);
+            header.force();
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException("cannot create shared memory file " + file + ": " + e.getMessage(), e);
+        }
+        return new RegionTable(list, file, List.of());
+    }
+
+    static long[] regionSizes(final long totalBytes, final long regionBytes)
+    {
+        if (totalBytes <= 0)
+        {
+            throw new IllegalArgumentException("memory size must be positive: " + totalBytes);
+        }
+        if (regionBytes <= 0 || regionBytes > MemoryRegion.MAX_LENGTH || (regionBytes & 7) != 0)
+        {
+            throw new IllegalArgumentException("region size must be a multiple of 8 in 8.." + MemoryRegion.MAX_LENGTH
+                + ": " + regionBytes);
+        }
+        final long whole = totalBytes / regionBytes;
+        final long rest = totalBytes % regionBytes;
+        final long count = whole + (rest > 0 ? 1 : 0);
+        if (count > 65_536)
+        {
+            throw new IllegalArgumentException("too many regions: " + count);
+        }
+        final long[] sizes = new long[(int)count];
+        for (int i = 0; i < whole; i++)
+        {
+            sizes[i] = regionBytes;
+        }
+        if (rest > 0)
+        {
+            sizes[(int)whole] = BufferUtil.isAligned(rest, 8) ? rest : (rest + 7) & ~7L;
+        }
+        return sizes;
+    }
+
+    private static long newKey()
+    {
+        long k;
+        do
+        {
+            k = RANDOM.nextLong();
+        }
+        while (k == 0);
+        return k;
+    }
+
+    public int count()
+    {
+        return regions.size();
+    }
+
+    public List<MemoryRegion> regions()
+    {
+        return regions;
+    }
+
+    /** The region {@code id} if {@code key} is its key, else null. */
+    public MemoryRegion lookup(final int id, final long key)
+    {
+        if (id < 0 || id >= regions.size())
+        {
+            return null;
+        }
+        final MemoryRegion r = regions.get(id);
+        return r.key() == key ? r : null;
+    }
+
+    public long totalBytes()
+    {
+        long total = 0;
+        for (final MemoryRegion r : regions)
+        {
+            total += r.length();
+        }
+        return total;
+    }
+
+    /** The shared file behind the regions, or null. */
+    public Path shmFile()
+    {
+        return shmFile;
+    }
+
+    public List<RegionInfo> infos(final long[] rdmaAddresses, final int[] rdmaKeys)
+    {
+        final List<RegionInfo> out = new ArrayList<>(regions.size());
+        for (final MemoryRegion r : regions)
+        {
+            final int i = r.id();
+            out.add(new RegionInfo(i, r.key(), r.length(), rdmaAddresses == null ? 0 : rdmaAddresses[i],
+                rdmaKeys == null ? 0 : rdmaKeys[i]));
+        }
+        return out;
+    }
+
+    /**
+     * Frees anonymous memory and deletes the shared file. Call only once nothing can touch the
+     * regions any more (servers stopped).
+     */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        anonymousAddresses.forEach(UnsafeAccess.UNSAFE::freeMemory);
+        if (shmFile != null)
+        {
+            try
+            {
+                Files.deleteIfExists(shmFile);
+            }
+            catch (final IOException ignored)
+            {
+                // The file is gone with the host's next reboot at the latest; nothing else to do.
+            }
+        }
+    }
+}

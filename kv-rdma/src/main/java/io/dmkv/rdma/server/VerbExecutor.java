@@ -1,0 +1,125 @@
+package io.dmkv.rdma.server;
+
+import java.lang.invoke.VarHandle;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+
+import io.dmkv.rdma.RemoteAccessException;
+import io.dmkv.rdma.Verb;
+
+/**
+ * Applies one-sided verbs to registered memory with a NIC's semantics, for every transport that
+ * emulates one (local, tcp): atomics are CPU atomics, and a WRITE publishes its last byte only
+ * after all the others (release), while a READ orders its loads after the caller's earlier
+ * loads (acquire) — the ordering contract the embedded log's used bit relies on.
+ */
+public final class VerbExecutor
+{
+    private VerbExecutor()
+    {
+    }
+
+    /**
+     * Checks a verb against the region table; returns null when it may run, else the reason it
+     * is refused (the caller turns it into an error reply or exception).
+     */
+    public static RemoteAccessException.Reason check(final MemoryRegion region, final int op, final long offset,
+        final int length)
+    {
+        if (region == null)
+        {
+            return RemoteAccessException.Reason.UNKNOWN_REGION;
+        }
+        switch (op)
+        {
+            case Verb.READ:
+            case Verb.WRITE:
+                if (length <= 0)
+                {
+                    return RemoteAccessException.Reason.BAD_LENGTH;
+                }
+                break;
+            case Verb.CAS:
+            case Verb.FAA:
+                if ((offset & (Verb.ATOMIC_SIZE - 1)) != 0)
+                {
+                    return RemoteAccessException.Reason.MISALIGNED;
+                }
+                break;
+            default:
+                return RemoteAccessException.Reason.UNKNOWN_OP;
+        }
+        final int len = op == Verb.CAS || op == Verb.FAA ? Verb.ATOMIC_SIZE : length;
+        if (offset < 0 || offset > region.length() - (long)len)
+        {
+            return RemoteAccessException.Reason.OUT_OF_BOUNDS;
+        }
+        return null;
+    }
+
+    public static String describe(final RemoteAccessException.Reason reason, final String node, final int regionId,
+        final long key, final int op, final long offset, final int length)
+    {
+        switch (reason)
+        {
+            case UNKNOWN_REGION:
+                return node + " refused key 0x" + Long.toHexString(key) + " for region " + regionId + ": unknown region";
+            case OUT_OF_BOUNDS:
+                return node + " refused " + Verb.name(op) + " [" + offset + ", +" + length + ") on region " + regionId
+                    + ": out of bounds";
+            case MISALIGNED:
+                return node + " refused " + Verb.name(op) + " at offset " + offset + " on region " + regionId
+                    + ": atomics need 8-byte alignment";
+            case BAD_LENGTH:
+                return node + " refused " + Verb.name(op) + " of length " + length + ": bad length";
+            default:
+                return node + " refused unknown verb code " + op;
+        }
+    }
+
+    public static void read(final MemoryRegion region, final long offset, final MutableDirectBuffer dst,
+        final int dstOffset, final int length)
+    {
+        VarHandle.acquireFence();
+        region.buffer().getBytes((int)offset, dst, dstOffset, length);
+    }
+
+    public static void write(final MemoryRegion region, final long offset, final DirectBuffer src,
+        final int srcOffset, final int length)
+    {
+        final AtomicBuffer b = region.buffer();
+        final int at = (int)offset;
+        final int last = length - 1;
+        if (last > 0)
+        {
+            b.putBytes(at, src, srcOffset, last);
+        }
+        b.putByteVolatile(at + last, src.getByte(srcOffset + last));
+    }
+
+    /** Compare-and-swap returning the old value, as an RNIC's ATOMIC_CMP_AND_SWP does. */
+    public static long cas(final MemoryRegion region, final long offset, final long expected, final long desired)
+    {
+        final AtomicBuffer b = region.buffer();
+        final int at = (int)offset;
+        while (true)
+        {
+            final long current = b.getLongVolatile(at);
+            if (current != expected)
+            {
+                return current;
+            }
+            if (b.compareAndSetLong(at, expected, desired))
+            {
+                return expected;
+            }
+        }
+    }
+
+    public static long faa(final MemoryRegion region, final long offset, final long delta)
+    {
+        return region.buffer().getAndAddLong((int)offset, delta);
+    }
+}
