@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
-import org.agrona.BufferUtil;
 import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -130,7 +129,7 @@ public final class RegionTable implements AutoCloseable
         }
         if (rest > 0)
         {
-            sizes[(int)whole] = BufferUtil.isAligned(rest, 8) ? rest : (rest + 7) & ~7L;
+            sizes[(int)whole] = (rest + 7) & ~7L;
         }
         return sizes;
     }
