@@ -40,6 +40,7 @@ public final class VerbBatch
     private volatile boolean done;
     private BatchListener listener;
     private Object attachment;
+    private boolean echo;
     Thread waiter;
 
     /** Adds a READ of {@code length} bytes at {@code offset} of {@code region} into {@code dst}. */
@@ -213,6 +214,22 @@ public final class VerbBatch
     {
         attachment = value;
         return this;
+    }
+
+    /**
+     * Benchmark baseline: when set, a tcp channel sends the same frame as an ECHO that the memory
+     * node returns untouched, and a local channel completes at once, so no verb is executed
+     * and no result is produced. The difference to a normal post is the verb layer's cost.
+     */
+    public VerbBatch echo(final boolean value)
+    {
+        echo = value;
+        return this;
+    }
+
+    public boolean isEcho()
+    {
+        return echo;
     }
 
     public boolean isDone()

@@ -104,6 +104,49 @@ public final class RegionTable implements AutoCloseable
         return new RegionTable(list, file, List.of());
     }
 
+    /**
+     * Maps the regions of an existing shared memory file that a memory node on this host
+     * created, to work on them in place. Closing the returned table deletes nothing.
+     */
+    public static RegionTable attach(final Path file)
+    {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final long size = ch.size();
+            if (size < ShmFileDescriptor.PAGE)
+            {
+                throw new IllegalStateException(file + " is not a dmkv shared memory file (too short)");
+            }
+            final UnsafeBuffer h = new UnsafeBuffer(ch.map(FileChannel.MapMode.READ_ONLY, 0, ShmFileDescriptor.PAGE));
+            if (!ShmFileDescriptor.hasMagic(h) || ShmFileDescriptor.version(h) != ShmFileDescriptor.VERSION)
+            {
+                throw new IllegalStateException(file + " is not a dmkv shared memory file of version "
+                    + ShmFileDescriptor.VERSION);
+            }
+            final int count = ShmFileDescriptor.regionCount(h);
+            final long headerLength = ShmFileDescriptor.headerLength(count);
+            final UnsafeBuffer full = new UnsafeBuffer(ch.map(FileChannel.MapMode.READ_ONLY, 0, headerLength));
+            final List<MemoryRegion> list = new ArrayList<>(count);
+            for (int i = 0; i < count; i++)
+            {
+                final long off = ShmFileDescriptor.entryFileOffset(full, i);
+                final long len = ShmFileDescriptor.entryLength(full, i);
+                if (len <= 0 || len > MemoryRegion.MAX_LENGTH || off < headerLength || off + len > size)
+                {
+                    throw new IllegalStateException(file + ": region entry " + i + " is corrupt");
+                }
+                final MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_WRITE, off, len);
+                list.add(new MemoryRegion(ShmFileDescriptor.entryId(full, i), ShmFileDescriptor.entryKey(full, i),
+                    new UnsafeBuffer(m), m));
+            }
+            return new RegionTable(list, null, List.of());
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException("cannot map shared memory file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     static long[] regionSizes(final long totalBytes, final long regionBytes)
     {
         if (totalBytes <= 0)

@@ -1,0 +1,163 @@
+package io.dmkv.rdma.transport.tcp;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.rdma.ConnectionException;
+import io.dmkv.rdma.server.MemoryNodeService;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * Serves a memory node's verbs and RPCs over tcp (Netty). Each connection's frames are handled
+ * in order on one event loop, which is what gives the transport RDMA RC's in-order completion.
+ * A bad client gets an error frame and a closed connection; the server goes on.
+ */
+public final class TcpVerbsServer implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsServer.class);
+    /** How long a new connection may take to say hello before it is closed. */
+    static final long HELLO_TIMEOUT_MS = 10_000;
+
+    private final MemoryNodeService service;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Channel listener;
+    private final int maxFrame;
+    private final LongAdder connections = new LongAdder();
+    private final LongAdder protocolErrors = new LongAdder();
+
+    private TcpVerbsServer(final MemoryNodeService service, final String host, final int port, final int maxFrame,
+        final int ioThreads)
+    {
+        this.service = service;
+        this.maxFrame = maxFrame;
+        this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("dmkv-mn-accept-" + service.name(), true));
+        this.workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("dmkv-mn-io-" + service.name(), true));
+        final ServerBootstrap b = new ServerBootstrap()
+            .group(boss, workers)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+            .childHandler(new ChannelInitializer<SocketChannel>()
+            {
+                @Override
+                protected void initChannel(final SocketChannel ch)
+                {
+                    connections.increment();
+                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(maxFrame, 0,
+                        TcpFrames.LENGTH_FIELD, 0, TcpFrames.LENGTH_FIELD));
+                    ch.pipeline().addLast("verbs", new TcpServerHandler(TcpVerbsServer.this));
+                    ch.eventLoop().schedule(() ->
+                    {
+                        final TcpServerHandler h = (TcpServerHandler)ch.pipeline().get("verbs");
+                        if (h != null && !h.helloDone() && ch.isActive())
+                        {
+                            LOG.warn("{}: closing {} which sent no hello in {} ms", service.name(), ch.remoteAddress(),
+                                HELLO_TIMEOUT_MS);
+                            ch.close();
+                        }
+                    }, HELLO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                }
+            });
+        try
+        {
+            this.listener = b.bind(host, port).syncUninterruptibly().channel();
+        }
+        catch (final RuntimeException e)
+        {
+            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw new ConnectionException("memory node " + service.name() + " cannot listen on " + host + ":" + port
+                + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts serving {@code service} on {@code host:port} (port 0: any free port). */
+    public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port)
+    {
+        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    }
+
+    public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
+        final int maxFrame, final int ioThreads)
+    {
+        if (maxFrame < 1024)
+        {
+            throw new IllegalArgumentException("max frame must be at least 1024 bytes: " + maxFrame);
+        }
+        if (ioThreads < 1)
+        {
+            throw new IllegalArgumentException("io threads must be at least 1: " + ioThreads);
+        }
+        return new TcpVerbsServer(service, host, port, maxFrame, ioThreads);
+    }
+
+    public MemoryNodeService service()
+    {
+        return service;
+    }
+
+    public int port()
+    {
+        return ((InetSocketAddress)listener.localAddress()).getPort();
+    }
+
+    public String host()
+    {
+        return ((InetSocketAddress)listener.localAddress()).getHostString();
+    }
+
+    /** {@code host:port} as clients should name this node. */
+    public String endpoint()
+    {
+        final InetSocketAddress a = (InetSocketAddress)listener.localAddress();
+        final String h = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        return h + ":" + a.getPort();
+    }
+
+    int maxFrame()
+    {
+        return maxFrame;
+    }
+
+    void protocolError()
+    {
+        protocolErrors.increment();
+    }
+
+    public long connectionsAccepted()
+    {
+        return connections.sum();
+    }
+
+    /** Connections closed for sending something that is not a valid frame. */
+    public long protocolErrors()
+    {
+        return protocolErrors.sum();
+    }
+
+    /** Stops listening and closes every connection. The service (memory) stays with its owner. */
+    @Override
+    public void close()
+    {
+        listener.close().syncUninterruptibly();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
