@@ -183,6 +183,8 @@ public final class VerbsClient implements AutoCloseable
     /** A blocking RPC to memory node {@code node}. */
     public ByteBuffer rpc(final int node, final int method, final ByteBuffer request)
     {
+        ThreadCounters.current().countRpc(request.remaining());
+        counters.roundTrip();
         final CompletableFuture<ByteBuffer> f = channels.get(node).rpc(method, request);
         try
         {
@@ -206,10 +208,12 @@ public final class VerbsClient implements AutoCloseable
     /** An RPC whose future completes on a completion thread of this client. */
     public CompletableFuture<ByteBuffer> rpcAsync(final int node, final int method, final ByteBuffer request)
     {
+        ThreadCounters.current().countRpc(request.remaining());
+        counters.roundTrip();
         return channels.get(node).rpc(method, request).whenCompleteAsync((r, e) -> { }, completions);
     }
 
-    /** This client's counters: verbs and bytes as posted, round trips as batches. */
+    /** This client's counters: verbs and bytes as posted; round trips are batches plus RPCs. */
     public VerbCounters.Snapshot counters()
     {
         VerbCounters.Snapshot rpcs = VerbCounters.Snapshot.ZERO;
@@ -244,6 +248,7 @@ public final class VerbsClient implements AutoCloseable
 
     private void countPosted(final VerbBatch batch)
     {
+        ThreadCounters.current().count(batch);
         for (int i = 0, n = batch.size(); i < n; i++)
         {
             counters.verb(batch.op(i), batch.length(i));

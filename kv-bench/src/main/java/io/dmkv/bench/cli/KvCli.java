@@ -1,0 +1,72 @@
+package io.dmkv.bench.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code scripts/kv}: the dmkv command line.
+ */
+@Command(name = "kv", mixinStandardHelpOptions = true, version = "dmkv 0.1.0",
+    description = "dmkv: a memory-disaggregated key-value store. Commands:",
+    subcommands = {DemoCommand.class, PingCommand.class, CommandLine.HelpCommand.class})
+public final class KvCli implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(final String[] args)
+    {
+        System.exit(run(args));
+    }
+
+    public static int run(final String[] args)
+    {
+        final CommandLine cl = new CommandLine(new KvCli());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) ->
+        {
+            commandLine.getErr().println(commandLine.getCommandName() + ": " + e.getMessage());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: kv demo, kv ping --help)");
+    }
+
+    /** Picocli converter for sizes such as 512M or 4G. */
+    public static final class SizeConverter implements CommandLine.ITypeConverter<Long>
+    {
+        @Override
+        public Long convert(final String value)
+        {
+            try
+            {
+                return io.dmkv.core.config.Sizes.parse(value);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** Picocli converter for durations such as 500ms, 10s or 2m. */
+    public static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration>
+    {
+        @Override
+        public java.time.Duration convert(final String value)
+        {
+            try
+            {
+                return io.dmkv.core.config.Durations.parse(value);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

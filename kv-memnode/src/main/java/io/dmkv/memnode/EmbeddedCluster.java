@@ -1,0 +1,99 @@
+package io.dmkv.memnode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import io.dmkv.rdma.VerbsTransport;
+import io.dmkv.rdma.VerbsTransports;
+import io.dmkv.rdma.transport.local.LocalVerbsTransport;
+import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
+
+/**
+ * N memory nodes in this JVM, reached over {@code local} (in-JVM, {@code mem:NAME}) or {@code tcp}
+ * (loopback, free ports): for tests, examples and the demo.
+ */
+public final class EmbeddedCluster implements AutoCloseable
+{
+    private final String transport;
+    private final List<MemoryNode> nodes;
+    private final List<String> endpoints;
+
+    private EmbeddedCluster(final String transport, final List<MemoryNode> nodes, final List<String> endpoints)
+    {
+        this.transport = transport;
+        this.nodes = List.copyOf(nodes);
+        this.endpoints = List.copyOf(endpoints);
+    }
+
+    /**
+     * Starts {@code count} nodes of {@code memoryPerNode} bytes each, in regions of
+     * {@code regionBytes}, for {@code transport} ("local" or "tcp").
+     */
+    public static EmbeddedCluster start(final int count, final long memoryPerNode, final long regionBytes,
+        final String transport)
+    {
+        if (count < 1 || count > 64)
+        {
+            throw new IllegalArgumentException("an embedded cluster has 1..64 memory nodes, got " + count);
+        }
+        if (!LocalVerbsTransport.NAME.equals(transport) && !TcpVerbsTransport.NAME.equals(transport))
+        {
+            throw new IllegalArgumentException("an embedded cluster runs on 'local' or 'tcp', got '" + transport + "'");
+        }
+        final boolean local = LocalVerbsTransport.NAME.equals(transport);
+        final String prefix = "emb-" + UUID.randomUUID().toString().substring(0, 8) + "-mn";
+        final List<MemoryNode> nodes = new ArrayList<>();
+        final List<String> endpoints = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final String name = prefix + i;
+                final MemoryNode n = MemoryNode.start(local ? MemoryNode.Config.inProcess(name, memoryPerNode, regionBytes)
+                    : MemoryNode.Config.loopback(name, memoryPerNode, regionBytes));
+                nodes.add(n);
+                endpoints.add(local ? n.localEndpoint() : n.tcpEndpoint());
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            nodes.forEach(MemoryNode::close);
+            throw e;
+        }
+        return new EmbeddedCluster(transport, nodes, endpoints);
+    }
+
+    public static EmbeddedCluster start(final int count, final long memoryPerNode, final String transport)
+    {
+        return start(count, memoryPerNode, Math.min(memoryPerNode, MemoryNode.Config.DEFAULT_REGION_BYTES), transport);
+    }
+
+    public String transport()
+    {
+        return transport;
+    }
+
+    public List<MemoryNode> nodes()
+    {
+        return nodes;
+    }
+
+    /** Endpoints of the nodes, in order, as clients of {@link #transport()} name them. */
+    public List<String> endpoints()
+    {
+        return endpoints;
+    }
+
+    /** A new transport instance able to reach the nodes (the caller closes it). */
+    public VerbsTransport newTransport()
+    {
+        return VerbsTransports.create(transport);
+    }
+
+    @Override
+    public void close()
+    {
+        nodes.forEach(MemoryNode::close);
+    }
+}

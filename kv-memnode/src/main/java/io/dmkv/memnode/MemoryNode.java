@@ -1,0 +1,192 @@
+package io.dmkv.memnode;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Objects;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.core.config.Sizes;
+import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.server.MemoryNodeService;
+import io.dmkv.rdma.server.MemoryRegion;
+import io.dmkv.rdma.server.RegionTable;
+import io.dmkv.rdma.transport.local.LocalMemoryNodes;
+import io.dmkv.rdma.transport.tcp.TcpFrames;
+import io.dmkv.rdma.transport.tcp.TcpVerbsServer;
+
+/**
+ * A memory node: registered memory, its RPC methods, and the servers that expose it (tcp always
+ * when a port is configured; in-JVM registration for the local transport when asked). Volatile:
+ * its memory is gone when it stops.
+ */
+public final class MemoryNode implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(MemoryNode.class);
+
+    private final Config config;
+    private final MemoryNodeService service;
+    private final TcpVerbsServer tcp;
+    private final String localEndpoint;
+    private boolean closed;
+
+    /**
+     * How to start a memory node.
+     *
+     * @param name         name in logs and messages (null: derived from the address).
+     * @param host         address to listen on for tcp.
+     * @param port         tcp port (0: any free port; negative: no tcp server, in-JVM only).
+     * @param memoryBytes  bytes of registered memory.
+     * @param regionBytes  bytes per region (at most 1 GiB).
+     * @param shmFile      shared file to back the memory with (null: anonymous memory).
+     * @param ioThreads    tcp event-loop threads.
+     * @param maxFrame     largest tcp frame accepted.
+     * @param registerLocal whether to make the node reachable in this JVM as {@code mem:NAME}.
+     */
+    public record Config(String name, String host, int port, long memoryBytes, long regionBytes, Path shmFile,
+        int ioThreads, int maxFrame, boolean registerLocal)
+    {
+        public static final long DEFAULT_REGION_BYTES = MemoryRegion.MAX_LENGTH;
+
+        public Config
+        {
+            Objects.requireNonNull(host, "host");
+            if (memoryBytes < MemoryNodeRpc.SCRATCH_BYTES * 2L)
+            {
+                throw new IllegalArgumentException("memory must be at least " + MemoryNodeRpc.SCRATCH_BYTES * 2
+                    + " bytes, got " + memoryBytes);
+            }
+            if (regionBytes < MemoryNodeRpc.SCRATCH_BYTES * 2L || regionBytes > MemoryRegion.MAX_LENGTH)
+            {
+                throw new IllegalArgumentException("region size must be in " + Sizes.format(MemoryNodeRpc.SCRATCH_BYTES * 2L)
+                    + ".." + Sizes.format(MemoryRegion.MAX_LENGTH) + ", got " + Sizes.format(regionBytes));
+            }
+            if (port > 65_535)
+            {
+                throw new IllegalArgumentException("port must be at most 65535, got " + port);
+            }
+            if (ioThreads < 1)
+            {
+                throw new IllegalArgumentException("io threads must be at least 1, got " + ioThreads);
+            }
+        }
+
+        /** An in-JVM node of {@code memoryBytes} reached by {@code mem:NAME} only. */
+        public static Config inProcess(final String name, final long memoryBytes, final long regionBytes)
+        {
+            return new Config(name, "127.0.0.1", -1, memoryBytes, regionBytes, null, 1, TcpFrames.DEFAULT_MAX_FRAME, true);
+        }
+
+        /** A node serving tcp on loopback at any free port. */
+        public static Config loopback(final String name, final long memoryBytes, final long regionBytes)
+        {
+            return new Config(name, "127.0.0.1", 0, memoryBytes, regionBytes, null, 2, TcpFrames.DEFAULT_MAX_FRAME, false);
+        }
+    }
+
+    private MemoryNode(final Config config)
+    {
+        this.config = config;
+        final RegionTable table = config.shmFile() == null
+            ? RegionTable.allocate(config.memoryBytes(), config.regionBytes())
+            : RegionTable.mapFile(config.shmFile(), config.memoryBytes(), config.regionBytes());
+        final String name = config.name() != null ? config.name()
+            : "mn@" + config.host() + ":" + (config.port() < 0 ? "local" : config.port());
+        this.service = new MemoryNodeService(name, table, ProtocolVersion.DEFAULT_LAYOUT);
+        service.handle(MemoryNodeRpc.SCRATCH, request -> ByteBuffer.allocate(16)
+            .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
+            .putInt(MemoryNodeRpc.SCRATCH_BYTES).flip());
+        TcpVerbsServer server = null;
+        String local = null;
+        try
+        {
+            if (config.port() >= 0)
+            {
+                server = TcpVerbsServer.start(service, config.host(), config.port(), config.maxFrame(), config.ioThreads());
+            }
+            if (config.registerLocal())
+            {
+                local = LocalMemoryNodes.register(service);
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            if (server != null)
+            {
+                server.close();
+            }
+            service.close();
+            throw e;
+        }
+        this.tcp = server;
+        this.localEndpoint = local;
+    }
+
+    public static MemoryNode start(final Config config)
+    {
+        final MemoryNode node = new MemoryNode(config);
+        LOG.info("memory node {} serving {} in {} regions{}{}{}", node.name(), Sizes.format(node.service.regions().totalBytes()),
+            node.service.regions().count(),
+            node.tcp != null ? " on tcp " + node.tcp.host() + ":" + node.tcp.port() : "",
+            node.localEndpoint != null ? " in-JVM as " + node.localEndpoint : "",
+            config.shmFile() != null ? ", shared file " + config.shmFile() : "");
+        return node;
+    }
+
+    public String name()
+    {
+        return service.name();
+    }
+
+    public MemoryNodeService service()
+    {
+        return service;
+    }
+
+    /** {@code host:port} of the tcp server, or null when there is none. */
+    public String tcpEndpoint()
+    {
+        return tcp == null ? null : tcp.endpoint();
+    }
+
+    /** The tcp port actually bound, or -1. */
+    public int tcpPort()
+    {
+        return tcp == null ? -1 : tcp.port();
+    }
+
+    /** {@code mem:NAME}, or null when the node is not registered in this JVM. */
+    public String localEndpoint()
+    {
+        return localEndpoint;
+    }
+
+    public Config config()
+    {
+        return config;
+    }
+
+    public TcpVerbsServer tcpServer()
+    {
+        return tcp;
+    }
+
+    /** Stops serving, frees the memory and deletes the shared file. */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (tcp != null)
+        {
+            tcp.close();
+        }
+        LocalMemoryNodes.unregister(service);
+        service.close();
+        LOG.info("memory node {} stopped", name());
+    }
+}

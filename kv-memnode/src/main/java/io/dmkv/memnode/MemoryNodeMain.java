@@ -1,0 +1,123 @@
+package io.dmkv.memnode;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import io.dmkv.core.config.Sizes;
+import io.dmkv.rdma.transport.tcp.TcpFrames;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code scripts/memnode}: runs one memory-node daemon until SIGTERM or SIGINT.
+ */
+@Command(name = "memnode", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Runs a dmkv memory node: registers SIZE bytes of memory and serves one-sided verbs",
+        "(READ, WRITE, CAS, FAA) and RPCs over tcp until SIGTERM/SIGINT.",
+        "Memory nodes are volatile: what they hold is lost when they stop."},
+    footer = {"", "Example: memnode --port 7410 --memory 4G --shm-file /dev/shm/dmkv-mn0"})
+public final class MemoryNodeMain implements Callable<Integer>
+{
+    @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host = "0.0.0.0";
+
+    @Option(names = "--port", paramLabel = "P", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port = 7410;
+
+    @Option(names = "--memory", paramLabel = "SIZE", required = true, converter = SizeConverter.class,
+        description = "Bytes of memory to register, e.g. 512M, 4G, 64G (not bounded by the JVM's heap or direct-memory cap).")
+    long memory;
+
+    @Option(names = "--region-size", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Size of each region, at most 1G (default: 1G).")
+    long regionSize = MemoryNode.Config.DEFAULT_REGION_BYTES;
+
+    @Option(names = "--shm-file", paramLabel = "PATH",
+        description = "Back the memory with this shared file (e.g. under /dev/shm) so clients on this host can use the"
+            + " local transport on it; the file is deleted when the node stops.")
+    Path shmFile;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Name in logs and client messages (default: mn@HOST:PORT).")
+    String name;
+
+    @Option(names = "--io-threads", paramLabel = "N", description = "Network threads (default: ${DEFAULT-VALUE}).")
+    int ioThreads = Math.min(4, Runtime.getRuntime().availableProcessors());
+
+    @Option(names = "--max-frame", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Largest frame accepted from a client (default: 16M plus headers).")
+    long maxFrame = TcpFrames.DEFAULT_MAX_FRAME;
+
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public static void main(final String[] args)
+    {
+        System.exit(run(args));
+    }
+
+    static int run(final String[] args)
+    {
+        final CommandLine cl = new CommandLine(new MemoryNodeMain());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) ->
+        {
+            commandLine.getErr().println("memnode: " + e.getMessage());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException
+    {
+        if (port < 0 || port > 65_535)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--port must be in 0..65535, got " + port);
+        }
+        if (maxFrame < 1024 || maxFrame > Integer.MAX_VALUE)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--max-frame must be in 1K..2G");
+        }
+        final String label = name != null ? name : "mn@" + host + ":" + port;
+        final MemoryNode node;
+        try
+        {
+            node = MemoryNode.start(new MemoryNode.Config(label, host, port, memory, regionSize, shmFile, ioThreads,
+                (int)maxFrame, false));
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+        }
+        final Thread hook = new Thread(() ->
+        {
+            node.close();
+            stopped.countDown();
+        }, "dmkv-memnode-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.out.println("memory node " + node.name() + " ready on " + node.tcpEndpoint() + " with "
+            + Sizes.format(node.service().regions().totalBytes()) + " in " + node.service().regions().count()
+            + " regions" + (shmFile != null ? " (shared file " + shmFile + ")" : ""));
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** Picocli converter for sizes such as 512M or 4G. */
+    public static final class SizeConverter implements CommandLine.ITypeConverter<Long>
+    {
+        @Override
+        public Long convert(final String value)
+        {
+            try
+            {
+                return Sizes.parse(value);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

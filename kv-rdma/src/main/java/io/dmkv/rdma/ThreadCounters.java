@@ -1,0 +1,57 @@
+package io.dmkv.rdma;
+
+/**
+ * What the current thread posted, through any client: plain fields written only by their
+ * thread, so a workload can attribute round trips, verbs and bytes to each operation it runs
+ * by reading them before and after, without allocation or contention.
+ */
+public final class ThreadCounters
+{
+    private static final ThreadLocal<ThreadCounters> CURRENT = ThreadLocal.withInitial(ThreadCounters::new);
+
+    public long roundTrips;
+    public long verbs;
+    public long bytesOut;
+    public long bytesIn;
+    public long rpcs;
+
+    /** The calling thread's counters. */
+    public static ThreadCounters current()
+    {
+        return CURRENT.get();
+    }
+
+    void count(final VerbBatch batch)
+    {
+        roundTrips++;
+        for (int i = 0, n = batch.size(); i < n; i++)
+        {
+            verbs++;
+            final int len = batch.length(i);
+            switch (batch.op(i))
+            {
+                case Verb.READ:
+                    bytesIn += len;
+                    break;
+                case Verb.WRITE:
+                    bytesOut += len;
+                    break;
+                case Verb.CAS:
+                    bytesOut += 2 * Verb.ATOMIC_SIZE;
+                    bytesIn += Verb.ATOMIC_SIZE;
+                    break;
+                default:
+                    bytesOut += Verb.ATOMIC_SIZE;
+                    bytesIn += Verb.ATOMIC_SIZE;
+                    break;
+            }
+        }
+    }
+
+    void countRpc(final int requestBytes)
+    {
+        rpcs++;
+        roundTrips++;
+        bytesOut += requestBytes;
+    }
+}
