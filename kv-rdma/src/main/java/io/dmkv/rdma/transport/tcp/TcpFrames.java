@@ -50,7 +50,9 @@ public final class TcpFrames
     public static final int VERB_HEADER = 1 + 4 + 8 + 8;
     public static final int BATCH_HEADER = 1 + 8 + 2;
     public static final int BATCH_RESP_HEADER = 1 + 8 + 2;
-    public static final int BATCH_RESP_TRAILER_MAX = 1 + 2 + 1 + 2 + 0xFFFF;
+    /** Longest refusal message in a BATCH_RESP; longer ones are cut. */
+    public static final int MAX_REFUSAL_MESSAGE = 1024;
+    public static final int BATCH_RESP_TRAILER_MAX = 1 + 2 + 1 + 2 + MAX_REFUSAL_MESSAGE;
 
     public static final byte STATUS_OK = 0;
     public static final byte STATUS_REFUSED = 1;
@@ -204,8 +206,14 @@ public final class TcpFrames
 
     public static void writeString(final ByteBuf out, final String s)
     {
+        writeString(out, s, 0xFFFF);
+    }
+
+    /** Writes at most {@code maxBytes} bytes of {@code s} (cut at a byte boundary if longer). */
+    public static void writeString(final ByteBuf out, final String s, final int maxBytes)
+    {
         final byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        final int n = Math.min(b.length, 0xFFFF);
+        final int n = Math.min(b.length, Math.min(maxBytes, 0xFFFF));
         out.writeShort(n);
         out.writeBytes(b, 0, n);
     }

@@ -255,7 +255,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             out.writeByte(TcpFrames.STATUS_REFUSED);
             out.writeShort(executed);
             out.writeByte(refused.ordinal());
-            TcpFrames.writeString(out, message);
+            TcpFrames.writeString(out, message, TcpFrames.MAX_REFUSAL_MESSAGE);
         }
         out.setInt(0, out.writerIndex() - TcpFrames.LENGTH_FIELD);
         ctx.writeAndFlush(out, ctx.voidPromise());

@@ -1,0 +1,165 @@
+package io.dmkv.rdma.transport.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.CachedNanoClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.ConnectionException;
+import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTimeoutException;
+import io.dmkv.rdma.server.MemoryNodeService;
+import io.dmkv.rdma.server.RegionTable;
+
+/** What a tcp client does when memory nodes are unreachable, silent or gone. */
+@Timeout(60)
+class TcpClientFailureTest
+{
+    private final TcpVerbsTransport transport = new TcpVerbsTransport();
+    private ServerSocket fake;
+
+    @AfterEach
+    void stop() throws IOException
+    {
+        transport.close();
+        if (fake != null)
+        {
+            fake.close();
+        }
+    }
+
+    @Test
+    void unreachableNodeFailsWithConnectionException() throws IOException
+    {
+        final int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            port = s.getLocalPort();
+        }
+        final ConnectionException e = assertThrows(ConnectionException.class,
+            () -> VerbsClient.connect(transport, List.of("127.0.0.1:" + port), ClientOptions.defaults()));
+        assertTrue(e.getMessage().contains("cannot reach memory node at 127.0.0.1:" + port), e.getMessage());
+    }
+
+    @Test
+    void malformedEndpointIsRejected()
+    {
+        assertThrows(IllegalArgumentException.class,
+            () -> VerbsClient.connect(transport, List.of("no-port-here"), ClientOptions.defaults()));
+        assertThrows(IllegalArgumentException.class,
+            () -> VerbsClient.connect(transport, List.of("127.0.0.1:99999"), ClientOptions.defaults()));
+    }
+
+    @Test
+    void nodeThatNeverAnswersTheHelloFailsTheConnect() throws IOException
+    {
+        fake = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        final ClientOptions options = ClientOptions.builder().connectTimeout(Duration.ofMillis(300)).build();
+        final ConnectionException e = assertThrows(ConnectionException.class,
+            () -> VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options));
+        assertTrue(e.getMessage().contains("did not answer the hello"), e.getMessage());
+    }
+
+    @Test
+    void silentNodeTimesOutBatchesAndRpcsByTheInjectedClock() throws Exception
+    {
+        startSilentNode();
+        final CachedNanoClock clock = new CachedNanoClock();
+        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).clock(clock).build();
+        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options))
+        {
+            final VerbBatch b = new VerbBatch();
+            b.faa(client.channel(0).region(0), 0, 1);
+            final CompletableFuture<VerbBatch> batch = client.executeAsync(b);
+            final CompletableFuture<ByteBuffer> rpc = client.rpcAsync(0, 3, ByteBuffer.allocate(1));
+            Thread.sleep(200);
+            assertTrue(!batch.isDone() && !rpc.isDone(), "nothing times out before the clock moves");
+            clock.advance(TimeUnit.SECONDS.toNanos(31));
+            final ExecutionException e = assertThrows(ExecutionException.class, () -> batch.get(20, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof VerbsTimeoutException, e.getCause().toString());
+            final ExecutionException r = assertThrows(ExecutionException.class, () -> rpc.get(20, TimeUnit.SECONDS));
+            assertTrue(r.getCause() instanceof VerbsTimeoutException, r.getCause().toString());
+        }
+    }
+
+    @Test
+    void nodeThatStopsFailsLaterBatchesWithConnectionException()
+    {
+        final MemoryNodeService service = new MemoryNodeService("mn-stopping", RegionTable.allocate(1 << 16, 1 << 16),
+            ProtocolVersion.DEFAULT_LAYOUT);
+        final TcpVerbsServer server = TcpVerbsServer.start(service, "127.0.0.1", 0);
+        try (VerbsClient client = VerbsClient.connect(transport, List.of(server.endpoint()), ClientOptions.defaults()))
+        {
+            final VerbBatch b = new VerbBatch();
+            b.faa(client.channel(0).region(0), 0, 1);
+            client.execute(b);
+            server.close();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (client.channel(0).isOpen() && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+            b.reset().faa(client.channel(0).region(0), 0, 1);
+            final ConnectionException e = assertThrows(ConnectionException.class, () -> client.execute(b));
+            assertTrue(e.getMessage().contains("mn-stopping"), e.getMessage());
+        }
+        finally
+        {
+            service.close();
+        }
+    }
+
+    /** Answers the hello with one region, then reads and never answers. */
+    private void startSilentNode() throws IOException
+    {
+        fake = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        final Thread t = new Thread(() ->
+        {
+            try (Socket s = fake.accept())
+            {
+                final DataInputStream in = new DataInputStream(s.getInputStream());
+                final byte[] hello = new byte[in.readInt()];
+                in.readFully(hello);
+                final DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                final ByteBuffer b = ByteBuffer.allocate(256);
+                b.putInt(0).put(TcpFrames.HELLO_OK).putShort((short)6).put("silent".getBytes())
+                    .putShort((short)ProtocolVersion.DEFAULT_LAYOUT).putShort((short)0).putInt(0).putInt(1)
+                    .putInt(0).putLong(1).putLong(1 << 20).putLong(0).putInt(0);
+                b.putInt(0, b.position() - 4);
+                out.write(b.array(), 0, b.position());
+                out.flush();
+                final byte[] sink = new byte[4096];
+                while (s.getInputStream().read(sink) >= 0)
+                {
+                    // swallow everything, answer nothing
+                }
+            }
+            catch (final IOException ignored)
+            {
+                // the test closed the socket
+            }
+        }, "silent-node");
+        t.setDaemon(true);
+        t.start();
+        assertEquals(false, fake.isClosed());
+    }
+}
