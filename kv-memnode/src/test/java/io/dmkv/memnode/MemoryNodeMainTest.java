@@ -1,0 +1,216 @@
+package io.dmkv.memnode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.transport.local.LocalVerbsTransport;
+import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
+
+/**
+ * The daemon as a user runs it: a separate JVM, its options, its shared file, and SIGTERM.
+ */
+@Timeout(120)
+class MemoryNodeMainTest
+{
+    private static final Pattern READY = Pattern.compile("ready on (\\S+) with");
+
+    @Test
+    void helpDocumentsEveryOption() throws Exception
+    {
+        final Result r = runToEnd("--help");
+        assertEquals(0, r.exit);
+        for (final String option : List.of("--host", "--port", "--memory", "--region-size", "--shm-file", "--name",
+            "--io-threads", "--max-frame"))
+        {
+            assertTrue(r.out.contains(option), "help lacks " + option);
+        }
+        assertTrue(r.out.contains("volatile"), "help says memory nodes are volatile");
+    }
+
+    @Test
+    void badOptionsFailWithAClearMessage() throws Exception
+    {
+        final Result missing = runToEnd("--port", "0");
+        assertEquals(2, missing.exit);
+        assertTrue(missing.err.contains("--memory"), missing.err);
+        final Result badSize = runToEnd("--memory", "lots");
+        assertEquals(2, badSize.exit);
+        assertTrue(badSize.err.contains("not a size: 'lots'"), badSize.err);
+        final Result badRegion = runToEnd("--memory", "64M", "--region-size", "2G");
+        assertEquals(2, badRegion.exit);
+        assertTrue(badRegion.err.contains("region size"), badRegion.err);
+        final Result badPort = runToEnd("--memory", "64M", "--port", "70000");
+        assertEquals(2, badPort.exit);
+        assertTrue(badPort.err.contains("--port"), badPort.err);
+    }
+
+    @Test
+    void sharedFileDaemonServesTcpAndLocalClientsOnTheSameMemoryAndCleansUpOnSigterm() throws Exception
+    {
+        final Path shm = Path.of(Files.isWritable(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"))
+            .resolve("dmkv-memnode-test-" + UUID.randomUUID() + ".shm");
+        final Process p = start("--host", "127.0.0.1", "--port", "0", "--memory", "8M", "--region-size", "4M",
+            "--shm-file", shm.toString(), "--name", "child-mn");
+        try
+        {
+            final String endpoint = awaitReady(p);
+            assertTrue(Files.exists(shm), "the shared file exists while the node runs");
+            try (TcpVerbsTransport tcp = new TcpVerbsTransport();
+                LocalVerbsTransport local = new LocalVerbsTransport();
+                VerbsClient viaTcp = VerbsClient.connect(tcp, List.of(endpoint), ClientOptions.defaults());
+                VerbsClient viaShm = VerbsClient.connect(local, List.of(endpoint), ClientOptions.defaults()))
+            {
+                assertEquals("child-mn", viaTcp.channel(0).node().name());
+                assertEquals(2, viaTcp.channel(0).regions().size());
+                final byte[] text = "written through the mapping".getBytes(StandardCharsets.US_ASCII);
+                final VerbBatch w = new VerbBatch();
+                w.write(viaShm.channel(0).region(1), 4096, new UnsafeBuffer(text), 0, text.length);
+                w.faa(viaShm.channel(0).region(1), 8192, 40);
+                viaShm.execute(w);
+                final byte[] back = new byte[text.length];
+                final VerbBatch r = new VerbBatch();
+                r.read(viaTcp.channel(0).region(1), 4096, new UnsafeBuffer(back), 0, back.length);
+                final int faa = r.faa(viaTcp.channel(0).region(1), 8192, 2);
+                viaTcp.execute(r);
+                assertEquals(new String(text, StandardCharsets.US_ASCII), new String(back, StandardCharsets.US_ASCII));
+                assertEquals(40, r.result(faa), "an FAA through tcp sees the one done on the shared mapping");
+                assertEquals(0, viaShm.counters().rpcs());
+                assertEquals(0, viaShm.rpc(0, MemoryNodeRpc.SCRATCH, java.nio.ByteBuffer.allocate(0)).getInt());
+            }
+            p.destroy();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
+            assertFalse(Files.exists(shm), "the shared file is deleted on SIGTERM");
+        }
+        finally
+        {
+            p.destroyForcibly();
+            Files.deleteIfExists(shm);
+        }
+    }
+
+    @Test
+    void registersMoreMemoryThanTheJvmDirectMemoryCap() throws Exception
+    {
+        // -Xmx64m caps direct buffers at 64 MiB; 1.5 GiB of memory-node memory must not care.
+        final Process p = start("--host", "127.0.0.1", "--port", "0", "--memory", "1536M");
+        try
+        {
+            final String endpoint = awaitReady(p);
+            try (TcpVerbsTransport tcp = new TcpVerbsTransport();
+                VerbsClient c = VerbsClient.connect(tcp, List.of(endpoint), ClientOptions.defaults()))
+            {
+                assertEquals(2, c.channel(0).regions().size());
+                final VerbBatch b = new VerbBatch();
+                final long last = c.channel(0).region(1).length() - 8;
+                b.faa(c.channel(0).region(1), last, 9);
+                b.faa(c.channel(0).region(1), last, 0);
+                c.execute(b);
+                assertEquals(9, b.result(1));
+            }
+        }
+        finally
+        {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+            p.destroyForcibly();
+        }
+    }
+
+    private static String awaitReady(final Process p) throws IOException
+    {
+        final BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null)
+        {
+            final Matcher m = READY.matcher(line);
+            if (m.find())
+            {
+                return m.group(1);
+            }
+        }
+        throw new AssertionError("the daemon exited before it was ready (exit " + waitExit(p) + ")");
+    }
+
+    private static int waitExit(final Process p)
+    {
+        try
+        {
+            return p.waitFor(10, TimeUnit.SECONDS) ? p.exitValue() : -1;
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static Process start(final String... args) throws IOException
+    {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx64m");
+        final String flags = System.getProperty("dmkv.jvm.flags", "");
+        if (!flags.isBlank())
+        {
+            cmd.addAll(Arrays.asList(flags.trim().split("\\s+")));
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(MemoryNodeMain.class.getName());
+        cmd.addAll(Arrays.asList(args));
+        final ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        return pb.start();
+    }
+
+    private static Result runToEnd(final String... args) throws Exception
+    {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx64m");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(MemoryNodeMain.class.getName());
+        cmd.addAll(Arrays.asList(args));
+        final File out = File.createTempFile("memnode-out", ".txt");
+        final File err = File.createTempFile("memnode-err", ".txt");
+        try
+        {
+            final Process p = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err).start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+        }
+        finally
+        {
+            Files.deleteIfExists(out.toPath());
+            Files.deleteIfExists(err.toPath());
+        }
+    }
+
+    private record Result(int exit, String out, String err)
+    {
+    }
+}
