@@ -38,6 +38,15 @@ public final class RegionTable implements AutoCloseable
         this.anonymousAddresses = anonymousAddresses;
     }
 
+    /**
+     * No memory at all: for a node that only answers RPCs (a compute node serving proxy calls
+     * to its peers).
+     */
+    public static RegionTable empty()
+    {
+        return new RegionTable(new ArrayList<>(), null, List.of());
+    }
+
     /** Splits {@code totalBytes} into regions of at most {@code regionBytes}, zeroed, off-heap. */
     public static RegionTable allocate(final long totalBytes, final long regionBytes)
     {

@@ -423,6 +423,8 @@ public abstract class VerbsContractTest
         final byte[] payload = "hello, node 1".getBytes(StandardCharsets.US_ASCII);
         final byte[] back = new byte[payload.length];
         final VerbCounters.Snapshot before = client.counters();
+        final VerbCounters.Snapshot before0 = client.channel(0).counters().snapshot();
+        final VerbCounters.Snapshot before1 = client.channel(1).counters().snapshot();
         final VerbBatch batch = new VerbBatch();
         batch.write(b, 300, new UnsafeBuffer(payload), 0, payload.length);
         final int cas = batch.cas(a, 256, 10, 11);
@@ -437,6 +439,13 @@ public abstract class VerbsContractTest
         assertEquals(1, delta.cas());
         assertEquals(1, delta.faa());
         assertEquals(2, batch.partCount());
+        final VerbCounters.Snapshot node0 = client.channel(0).counters().snapshot().minus(before0);
+        final VerbCounters.Snapshot node1 = client.channel(1).counters().snapshot().minus(before1);
+        assertEquals(1, node0.roundTrips(), "one frame to node 0");
+        assertEquals(1, node1.roundTrips(), "one frame to node 1");
+        assertEquals(1, node0.verbs());
+        assertEquals(3, node1.verbs());
+        assertEquals(payload.length + 8, node1.bytesOut(), "WRITE payload plus the FAA operand");
         assertTrue(batch.casSucceeded(cas));
         assertEquals(0, batch.result(faa));
         assertArrayEquals(payload, back);
