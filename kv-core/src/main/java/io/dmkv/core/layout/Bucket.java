@@ -1,0 +1,120 @@
+package io.dmkv.core.layout;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import io.dmkv.core.hash.KeyHash;
+
+/**
+ * A RACE hashing bucket: 64 bytes (one cache line), an 8-byte header and 7 slots.
+ *
+ * <pre>
+ *   0       1               4               8      16      24      32      40      48      56      64
+ *   +-------+---------------+---------------+-------+-------+-------+-------+-------+-------+-------+
+ *   | local | reserved (0)  | suffix (u32)  | slot0 | slot1 | slot2 | slot3 | slot4 | slot5 | slot6 |
+ *   | depth |               |               |       |       |       |       |       |       |       |
+ *   +-------+---------------+---------------+-------+-------+-------+-------+-------+-------+-------+
+ *   |------------- header word -------------|
+ * </pre>
+ * Every bucket of a subtable carries the subtable's local depth d and suffix s (the low d bits
+ * shared by the hashes of all keys in it). A client that found the subtable through a cached
+ * (possibly stale) directory checks, after its bucket READ, that the low d bits of its key's
+ * hash equal s; if not, the subtable has split since and the client re-reads the root. The
+ * header is one 8-byte word ({@link #header(int, int)}), so a split changes it with one WRITE or
+ * CAS. Fields are native (little-endian) order; slots are 8-byte aligned for CAS.
+ */
+public final class Bucket
+{
+    /** Bytes in a bucket. */
+    public static final int LENGTH = 64;
+    /** Offset of the header word. */
+    public static final int HEADER_OFFSET = 0;
+    /** Bytes in the header. */
+    public static final int HEADER_LENGTH = 8;
+    /** Offset of the local depth (u8). */
+    public static final int LOCAL_DEPTH_OFFSET = 0;
+    /** Offset of the suffix (u32). */
+    public static final int SUFFIX_OFFSET = 4;
+    /** Offset of slot 0. */
+    public static final int SLOTS_OFFSET = HEADER_LENGTH;
+    /** Slots per bucket. */
+    public static final int SLOT_COUNT = 7;
+    /** Largest local depth. */
+    public static final int MAX_LOCAL_DEPTH = KeyHash.MAX_DEPTH;
+
+    private Bucket()
+    {
+    }
+
+    /** Offset of slot {@code i} (0..6) from the bucket's start. */
+    public static int slotOffset(final int i)
+    {
+        if (i < 0 || i >= SLOT_COUNT)
+        {
+            throw new IllegalArgumentException("bucket slot " + i + " is outside 0.." + (SLOT_COUNT - 1));
+        }
+        return SLOTS_OFFSET + i * Slot.LENGTH;
+    }
+
+    /**
+     * The header word for a subtable of local depth {@code localDepth} and suffix {@code suffix}.
+     *
+     * @throws IllegalArgumentException if the depth is outside 0..16 or the suffix has bits at or
+     *                                  above the depth.
+     */
+    public static long header(final int localDepth, final int suffix)
+    {
+        if (localDepth < 0 || localDepth > MAX_LOCAL_DEPTH)
+        {
+            throw new IllegalArgumentException("local depth " + localDepth + " is outside 0.." + MAX_LOCAL_DEPTH);
+        }
+        if (suffix < 0 || suffix >= (1 << localDepth))
+        {
+            throw new IllegalArgumentException("suffix " + suffix + " does not fit local depth " + localDepth);
+        }
+        return ((long)suffix << 32) | localDepth;
+    }
+
+    /** Local depth of a header word. */
+    public static int localDepth(final long header)
+    {
+        return (int)header & 0xFF;
+    }
+
+    /** Suffix of a header word. */
+    public static int suffix(final long header)
+    {
+        return (int)(header >>> 32);
+    }
+
+    /** True if a key with hash {@code hash} belongs to the subtable whose header this is. */
+    public static boolean covers(final long header, final long hash)
+    {
+        return KeyHash.suffix(hash, localDepth(header)) == suffix(header);
+    }
+
+    /** The header word of the bucket at {@code bucketOffset}. */
+    public static long header(final DirectBuffer buffer, final int bucketOffset)
+    {
+        return buffer.getLong(bucketOffset + HEADER_OFFSET);
+    }
+
+    /** Writes the header word of the bucket at {@code bucketOffset}. */
+    public static void putHeader(final MutableDirectBuffer buffer, final int bucketOffset, final int localDepth,
+        final int suffix)
+    {
+        buffer.putLong(bucketOffset + HEADER_OFFSET, header(localDepth, suffix));
+    }
+
+    /** Slot {@code i} of the bucket at {@code bucketOffset}. */
+    public static long slot(final DirectBuffer buffer, final int bucketOffset, final int i)
+    {
+        return buffer.getLong(bucketOffset + slotOffset(i));
+    }
+
+    /** Writes slot {@code i} of the bucket at {@code bucketOffset}. */
+    public static void putSlot(final MutableDirectBuffer buffer, final int bucketOffset, final int i, final long slot)
+    {
+        buffer.putLong(bucketOffset + slotOffset(i), slot);
+    }
+}

@@ -1,0 +1,38 @@
+package io.dmkv.core.layout;
+
+import java.nio.ByteOrder;
+
+/**
+ * Version of the on-memory layouts of this package, carried in every region header and in the
+ * hello of every connection, so a client never works on memory laid out by another version.
+ *
+ * <p>Byte order: every multi-byte field of every layout is stored in the host's native order
+ * (Agrona's {@code getLong}/{@code putLong} without a {@code ByteOrder} argument), because
+ * that is the order in which CPU atomics and RDMA atomics on x86-64 and AArch64 hosts treat an
+ * 8-byte word. dmkv therefore requires little-endian hosts, which
+ * {@link #requireLittleEndianHost()} checks where memory is formatted or first read.
+ */
+public final class LayoutVersion
+{
+    /** Bump on any change to an offset, a length or the meaning of a bit. */
+    public static final int VERSION = 1;
+
+    private LayoutVersion()
+    {
+    }
+
+    /**
+     * Fails on a big-endian JVM, where native-order fields would not match the little-endian
+     * layout other hosts write.
+     *
+     * @throws IllegalStateException on a big-endian host.
+     */
+    public static void requireLittleEndianHost()
+    {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
+        {
+            throw new IllegalStateException("dmkv's memory layouts are little-endian; this host is "
+                + ByteOrder.nativeOrder());
+        }
+    }
+}

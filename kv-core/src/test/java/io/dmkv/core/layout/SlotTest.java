@@ -1,0 +1,124 @@
+package io.dmkv.core.layout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmkv.core.address.GlobalAddress;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+class SlotTest
+{
+    private static final long LOWEST = GlobalAddress.pack(0, 256);
+    private static final long HIGHEST = GlobalAddress.pack(GlobalAddress.MAX_REGIONS - 1, (1 << 30) - 256);
+
+    @Test
+    void packAndUnpackRoundTripAtEveryFieldsEdges()
+    {
+        final int[] fingerprints = {1, 2, 128, 255};
+        final int[] lengths = {1, 2, 254, 255};
+        final long[] addresses = {LOWEST, GlobalAddress.pack(1, 256), GlobalAddress.pack(77, 4096), HIGHEST};
+        for (final int fp : fingerprints)
+        {
+            for (final int len : lengths)
+            {
+                for (final long address : addresses)
+                {
+                    final long slot = Slot.pack(fp, len, address);
+                    assertEquals(fp, Slot.fingerprint(slot));
+                    assertEquals(len, Slot.lengthUnits(slot));
+                    assertEquals(len * 256, Slot.objectLength(slot));
+                    assertEquals(address, Slot.address(slot));
+                    assertFalse(Slot.isEmpty(slot));
+                    assertTrue(Slot.isWellFormed(slot));
+                }
+            }
+        }
+        assertEquals(0xFFFF_FFFF_FFFF_FF00L, Slot.pack(255, 255, HIGHEST), "all fields at their maximum");
+    }
+
+    @Test
+    void allZeroIsTheEmptySlot()
+    {
+        assertTrue(Slot.isEmpty(0L));
+        assertTrue(Slot.isWellFormed(Slot.EMPTY));
+        assertEquals(0, Slot.fingerprint(Slot.EMPTY));
+        assertEquals(GlobalAddress.NULL, Slot.address(Slot.EMPTY));
+        assertNotEquals(Slot.EMPTY, Slot.pack(1, 1, LOWEST));
+    }
+
+    @Test
+    void addressFieldIsTheByteAddressSoItsLowByteIsZeroAndBits8To47AreTheUnitAddress()
+    {
+        final long address = GlobalAddress.pack(12_345, 0x2A_BC00);
+        final long slot = Slot.pack(9, 3, address);
+        assertEquals(0, slot & 0xFF);
+        assertEquals(GlobalAddress.units(address), (slot >>> 8) & ((1L << 40) - 1));
+    }
+
+    @Test
+    void inMemoryTheFingerprintIsByte7AndTheLengthByte6()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[8]);
+        final long address = GlobalAddress.pack(0x3_0201, 0x0605_0400 & ((1 << 30) - 256));
+        buffer.putLong(0, Slot.pack(0xAB, 0x12, address));
+        assertEquals((byte)0xAB, buffer.getByte(Slot.FINGERPRINT_BYTE_OFFSET));
+        assertEquals(0x12, buffer.getByte(Slot.LENGTH_BYTE_OFFSET));
+        assertEquals(0, buffer.getByte(0), "low byte of a 256-byte aligned address");
+        assertEquals((byte)(address >>> 8), buffer.getByte(1));
+        assertEquals((byte)(address >>> 40), buffer.getByte(5));
+    }
+
+    @Test
+    void packRejectsEachFieldOutOfRangeWithAClearMessage()
+    {
+        assertEquals("fingerprint 0 is outside 1..255",
+            assertThrows(IllegalArgumentException.class, () -> Slot.pack(0, 1, LOWEST)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Slot.pack(256, 1, LOWEST));
+        assertEquals("slot length 0 units is outside 1..255 (objects are at most 65280 bytes)",
+            assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 0, LOWEST)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 256, LOWEST));
+        final String nullAddress =
+            assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 1, GlobalAddress.NULL)).getMessage();
+        assertTrue(nullAddress.startsWith("slot address null is not an object address"), nullAddress);
+        assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 1, LOWEST + 8), "unaligned");
+        assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 1, 1L << 48), "beyond 48 bits");
+        assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 1, GlobalAddress.pack(5, 0)), "region header");
+    }
+
+    @Test
+    void wordsNoPackCouldProduceAreNotWellFormed()
+    {
+        assertFalse(Slot.isWellFormed(LOWEST), "no fingerprint, no length");
+        assertFalse(Slot.isWellFormed(Slot.pack(3, 1, LOWEST) & ~(0xFFL << Slot.LENGTH_SHIFT)), "no length");
+        assertFalse(Slot.isWellFormed(Slot.pack(3, 1, LOWEST) | 0x10), "unaligned address");
+        assertFalse(Slot.isWellFormed(0x0101_0000_0000_0000L), "null address");
+    }
+
+    @Test
+    void limitsFollowFromThe8BitLength()
+    {
+        assertEquals(256, Slot.LENGTH_UNIT);
+        assertEquals(65_280, Slot.MAX_OBJECT_LENGTH);
+    }
+
+    @Property
+    void anyValidTripleRoundTrips(@ForAll @IntRange(min = 1, max = 255) final int fp,
+        @ForAll @IntRange(min = 1, max = 255) final int units,
+        @ForAll @IntRange(min = 0, max = (1 << 18) - 1) final int region,
+        @ForAll @IntRange(min = 1, max = (1 << 22) - 1) final int offsetUnits)
+    {
+        final long address = GlobalAddress.pack(region, offsetUnits << 8);
+        final long slot = Slot.pack(fp, units, address);
+        assertEquals(fp, Slot.fingerprint(slot));
+        assertEquals(units, Slot.lengthUnits(slot));
+        assertEquals(address, Slot.address(slot));
+        assertTrue(Slot.isWellFormed(slot));
+    }
+}
