@@ -13,6 +13,7 @@ import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.MemoryRegion;
 import io.dmkv.rdma.server.RegionTable;
 import io.dmkv.rdma.transport.local.LocalMemoryNodes;
+import io.dmkv.rdma.transport.rdma.RdmaVerbsServer;
 import io.dmkv.rdma.transport.tcp.TcpFrames;
 import io.dmkv.rdma.transport.tcp.TcpVerbsServer;
 
@@ -28,6 +29,7 @@ public final class MemoryNode implements AutoCloseable
     private final Config config;
     private final MemoryNodeService service;
     private final TcpVerbsServer tcp;
+    private final RdmaVerbsServer rdma;
     private final String localEndpoint;
     private boolean closed;
 
@@ -43,9 +45,11 @@ public final class MemoryNode implements AutoCloseable
      * @param ioThreads    tcp event-loop threads.
      * @param maxFrame     largest tcp frame accepted.
      * @param registerLocal whether to make the node reachable in this JVM as {@code mem:NAME}.
+     * @param rdmaHost     IP of the RDMA interface to serve one-sided verbs on (null: no rdma listener).
+     * @param rdmaPort     port of the rdma listener (0: any free port).
      */
     public record Config(String name, String host, int port, long memoryBytes, long regionBytes, Path shmFile,
-        int ioThreads, int maxFrame, boolean registerLocal)
+        int ioThreads, int maxFrame, boolean registerLocal, String rdmaHost, int rdmaPort)
     {
         public static final long DEFAULT_REGION_BYTES = MemoryRegion.MAX_LENGTH;
 
@@ -70,18 +74,28 @@ public final class MemoryNode implements AutoCloseable
             {
                 throw new IllegalArgumentException("io threads must be at least 1, got " + ioThreads);
             }
+            if (rdmaPort < 0 || rdmaPort > 65_535)
+            {
+                throw new IllegalArgumentException("rdma port must be in 0..65535, got " + rdmaPort);
+            }
+            if (rdmaHost != null && port < 0)
+            {
+                throw new IllegalArgumentException("the rdma listener needs the tcp server (hello and RPCs ride on it)");
+            }
         }
 
         /** An in-JVM node of {@code memoryBytes} reached by {@code mem:NAME} only. */
         public static Config inProcess(final String name, final long memoryBytes, final long regionBytes)
         {
-            return new Config(name, "127.0.0.1", -1, memoryBytes, regionBytes, null, 1, TcpFrames.DEFAULT_MAX_FRAME, true);
+            return new Config(name, "127.0.0.1", -1, memoryBytes, regionBytes, null, 1, TcpFrames.DEFAULT_MAX_FRAME, true,
+                null, 0);
         }
 
         /** A node serving tcp on loopback at any free port. */
         public static Config loopback(final String name, final long memoryBytes, final long regionBytes)
         {
-            return new Config(name, "127.0.0.1", 0, memoryBytes, regionBytes, null, 2, TcpFrames.DEFAULT_MAX_FRAME, false);
+            return new Config(name, "127.0.0.1", 0, memoryBytes, regionBytes, null, 2, TcpFrames.DEFAULT_MAX_FRAME, false,
+                null, 0);
         }
     }
 
@@ -98,9 +112,16 @@ public final class MemoryNode implements AutoCloseable
             .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
             .putInt(MemoryNodeRpc.SCRATCH_BYTES).flip());
         TcpVerbsServer server = null;
+        RdmaVerbsServer rdmaServer = null;
         String local = null;
         try
         {
+            // The rdma listener registers the regions with the NIC and publishes their rkeys in
+            // the hello, so it starts before the tcp server accepts anyone.
+            if (config.rdmaHost() != null)
+            {
+                rdmaServer = RdmaVerbsServer.start(service, config.rdmaHost(), config.rdmaPort());
+            }
             if (config.port() >= 0)
             {
                 server = TcpVerbsServer.start(service, config.host(), config.port(), config.maxFrame(), config.ioThreads());
@@ -116,10 +137,15 @@ public final class MemoryNode implements AutoCloseable
             {
                 server.close();
             }
+            if (rdmaServer != null)
+            {
+                rdmaServer.close();
+            }
             service.close();
             throw e;
         }
         this.tcp = server;
+        this.rdma = rdmaServer;
         this.localEndpoint = local;
     }
 
@@ -128,7 +154,8 @@ public final class MemoryNode implements AutoCloseable
         final MemoryNode node = new MemoryNode(config);
         LOG.info("memory node {} serving {} in {} regions{}{}{}", node.name(), Sizes.format(node.service.regions().totalBytes()),
             node.service.regions().count(),
-            node.tcp != null ? " on tcp " + node.tcp.host() + ":" + node.tcp.port() : "",
+            (node.tcp != null ? " on tcp " + node.tcp.host() + ":" + node.tcp.port() : "")
+                + (node.rdma != null ? " and rdma " + node.rdma.endpoint() : ""),
             node.localEndpoint != null ? " in-JVM as " + node.localEndpoint : "",
             config.shmFile() != null ? ", shared file " + config.shmFile() : "");
         return node;
@@ -184,6 +211,10 @@ public final class MemoryNode implements AutoCloseable
         if (tcp != null)
         {
             tcp.close();
+        }
+        if (rdma != null)
+        {
+            rdma.close();
         }
         LocalMemoryNodes.unregister(service);
         service.close();

@@ -50,6 +50,14 @@ public final class MemoryNodeMain implements Callable<Integer>
         description = "Largest frame accepted from a client (default: 16M plus headers).")
     long maxFrame = TcpFrames.DEFAULT_MAX_FRAME;
 
+    @Option(names = "--rdma-host", paramLabel = "IP",
+        description = "Also serve one-sided verbs over RDMA on this interface address (needs an RNIC and libdisni;"
+            + " see docs/rdma.md). RPCs and the hello stay on tcp.")
+    String rdmaHost;
+
+    @Option(names = "--rdma-port", paramLabel = "P", description = "Port of the rdma listener (default: ${DEFAULT-VALUE}).")
+    int rdmaPort = 7420;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     public static void main(final String[] args)
@@ -84,7 +92,11 @@ public final class MemoryNodeMain implements Callable<Integer>
         try
         {
             node = MemoryNode.start(new MemoryNode.Config(label, host, port, memory, regionSize, shmFile, ioThreads,
-                (int)maxFrame, false));
+                (int)maxFrame, false, rdmaHost, rdmaPort));
+        }
+        catch (final io.dmkv.rdma.TransportUnavailableException e)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--rdma-host: " + e.getMessage());
         }
         catch (final IllegalArgumentException e)
         {

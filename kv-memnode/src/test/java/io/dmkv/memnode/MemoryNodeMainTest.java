@@ -43,7 +43,7 @@ class MemoryNodeMainTest
         final Result r = runToEnd("--help");
         assertEquals(0, r.exit);
         for (final String option : List.of("--host", "--port", "--memory", "--region-size", "--shm-file", "--name",
-            "--io-threads", "--max-frame"))
+            "--io-threads", "--max-frame", "--rdma-host", "--rdma-port"))
         {
             assertTrue(r.out.contains(option), "help lacks " + option);
         }
@@ -62,6 +62,9 @@ class MemoryNodeMainTest
         final Result badRegion = runToEnd("--memory", "64M", "--region-size", "2G");
         assertEquals(2, badRegion.exit);
         assertTrue(badRegion.err.contains("region size"), badRegion.err);
+        final Result noRnic = runToEnd("--memory", "1M", "--port", "0", "--rdma-host", "127.0.0.1");
+        assertEquals(2, noRnic.exit);
+        assertTrue(noRnic.err.contains("--rdma-host") && noRnic.err.contains("rdma.md"), noRnic.err);
         final Result badPort = runToEnd("--memory", "64M", "--port", "70000");
         assertEquals(2, badPort.exit);
         assertTrue(badPort.err.contains("--port"), badPort.err);

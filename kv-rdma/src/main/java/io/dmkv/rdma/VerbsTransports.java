@@ -4,15 +4,14 @@ import java.util.List;
 import java.util.Locale;
 
 import io.dmkv.rdma.transport.local.LocalVerbsTransport;
+import io.dmkv.rdma.transport.rdma.RdmaVerbsTransport;
 import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 
 /** Creates transports by their configuration name. */
 public final class VerbsTransports
 {
-    private static final String RDMA = "rdma";
-
     public static final List<String> NAMES = List.of(LocalVerbsTransport.NAME, TcpVerbsTransport.NAME,
-        RDMA);
+        RdmaVerbsTransport.NAME);
 
     private VerbsTransports()
     {
@@ -31,8 +30,8 @@ public final class VerbsTransports
                 return new LocalVerbsTransport();
             case TcpVerbsTransport.NAME:
                 return new TcpVerbsTransport();
-            case RDMA:
-                throw new TransportUnavailableException("INTEGRATE-RDMA");
+            case RdmaVerbsTransport.NAME:
+                return new RdmaVerbsTransport();
             default:
                 throw new IllegalArgumentException("unknown transport '" + name + "'; choose one of " + NAMES);
         }

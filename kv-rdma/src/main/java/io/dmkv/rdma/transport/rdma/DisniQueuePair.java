@@ -1,16 +1,12 @@
 package io.dmkv.rdma.transport.rdma;
 
 import static io.dmkv.rdma.transport.rdma.IbvSendWrDescriptor.IBV_ACCESS_LOCAL_WRITE;
-import static io.dmkv.rdma.transport.rdma.IbvSendWrDescriptor.IBV_WR_RDMA_READ;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,14 +18,11 @@ import org.slf4j.LoggerFactory;
 
 import com.ibm.disni.RdmaEndpointGroup;
 import com.ibm.disni.verbs.IbvMr;
-import com.ibm.disni.verbs.IbvSendWR;
-import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.IbvWC;
 import com.ibm.disni.verbs.SVCPollCq;
 import com.ibm.disni.verbs.SVCRegMr;
 
 import io.dmkv.rdma.ConnectionException;
-import io.dmkv.rdma.Verb;
 
 /**
  * A connected DiSNI RC queue pair with its own completion queue (passive endpoint group: nothing
@@ -195,23 +188,8 @@ final class DisniQueuePair implements RdmaQueuePair
         if (chain == null)
         {
             final int lkey = stagingMr.getLkey();
-            final List<IbvSendWR> wrs = new ArrayList<>(n);
-            for (int i = 0; i < n; i++)
-            {
-                final IbvSge sge = new IbvSge();
-                sge.setAddr(stagingAddress);
-                sge.setLength(Verb.ATOMIC_SIZE);
-                sge.setLkey(lkey);
-                final LinkedList<IbvSge> sges = new LinkedList<>();
-                sges.add(sge);
-                final IbvSendWR wr = new IbvSendWR();
-                wr.setSg_list(sges);
-                wr.setNum_sge(1);
-                wr.setOpcode(IBV_WR_RDMA_READ);
-                wr.setSend_flags(0);
-                wrs.add(wr);
-            }
-            chain = DisniWorkRequests.of(endpoint.postSend(wrs), n, stagingAddress, lkey);
+            chain = DisniWorkRequests.of(endpoint.postSend(DisniWorkRequests.templates(n, stagingAddress, lkey)), n,
+                stagingAddress, lkey);
             chains[n] = chain;
         }
         return chain;

@@ -12,14 +12,21 @@ import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedList;
+import java.util.List;
 
 import org.agrona.BufferUtil;
 
 import com.ibm.disni.util.MemBuf;
+import com.ibm.disni.verbs.IbvSendWR;
+import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.SVCPostSend;
 import com.ibm.disni.verbs.impl.NatIbvSendWR;
 import com.ibm.disni.verbs.impl.NatIbvSge;
 import com.ibm.disni.verbs.impl.NatPostSendCall;
+
+import io.dmkv.rdma.Verb;
 
 /**
  * A {@link WorkRequestList} over one of DiSNI's stateful post-send calls.
@@ -52,6 +59,32 @@ final class DisniWorkRequests implements WorkRequestList
         this.buffer = buffer;
         this.wrOffsets = wrOffsets;
         this.sgeOffsets = sgeOffsets;
+    }
+
+    /**
+     * The requests dmkv has DiSNI serialise: {@code n} requests of one sge each, pointing at
+     * {@code sgeAddress} with {@code lkey}. Their opcode, flags and targets are placeholders,
+     * rewritten before every post.
+     */
+    static List<IbvSendWR> templates(final int n, final long sgeAddress, final int lkey)
+    {
+        final List<IbvSendWR> wrs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++)
+        {
+            final IbvSge sge = new IbvSge();
+            sge.setAddr(sgeAddress);
+            sge.setLength(Verb.ATOMIC_SIZE);
+            sge.setLkey(lkey);
+            final LinkedList<IbvSge> sges = new LinkedList<>();
+            sges.add(sge);
+            final IbvSendWR wr = new IbvSendWR();
+            wr.setSg_list(sges);
+            wr.setNum_sge(1);
+            wr.setOpcode(IbvSendWrDescriptor.IBV_WR_RDMA_READ);
+            wr.setSend_flags(0);
+            wrs.add(wr);
+        }
+        return wrs;
     }
 
     /**

@@ -31,6 +31,7 @@ public record RdmaOptions(int sendQueueDepth, int maxWrPerPost, int stagingBytes
     public static final int MAX_SEND_QUEUE_DEPTH = 16_384;
     public static final int MIN_STAGING_BYTES = 4_096;
 
+    /** Validates every field; a bad one fails with a message naming it. */
     public RdmaOptions
     {
         if (sendQueueDepth < 1 || sendQueueDepth > MAX_SEND_QUEUE_DEPTH)
@@ -62,26 +63,31 @@ public record RdmaOptions(int sendQueueDepth, int maxWrPerPost, int stagingBytes
             DEFAULT_CM_TIMEOUT_MS, RdmaOptions::backoff);
     }
 
+    /** A copy with {@code depth} outstanding requests per queue pair (maxWrPerPost capped to it). */
     public RdmaOptions withSendQueueDepth(final int depth)
     {
         return new RdmaOptions(depth, Math.min(maxWrPerPost, depth), stagingBytes, cmTimeoutMs, idleStrategy);
     }
 
+    /** A copy chaining at most {@code n} requests per doorbell. */
     public RdmaOptions withMaxWrPerPost(final int n)
     {
         return new RdmaOptions(sendQueueDepth, n, stagingBytes, cmTimeoutMs, idleStrategy);
     }
 
+    /** A copy with {@code bytes} of registered staging memory per channel. */
     public RdmaOptions withStagingBytes(final int bytes)
     {
         return new RdmaOptions(sendQueueDepth, maxWrPerPost, bytes, cmTimeoutMs, idleStrategy);
     }
 
+    /** A copy with a connection-manager timeout of {@code ms}. */
     public RdmaOptions withCmTimeoutMs(final int ms)
     {
         return new RdmaOptions(sendQueueDepth, maxWrPerPost, stagingBytes, ms, idleStrategy);
     }
 
+    /** A copy whose poller idles with a fresh strategy from {@code strategy}. */
     public RdmaOptions withIdleStrategy(final Supplier<IdleStrategy> strategy)
     {
         return new RdmaOptions(sendQueueDepth, maxWrPerPost, stagingBytes, cmTimeoutMs, strategy);

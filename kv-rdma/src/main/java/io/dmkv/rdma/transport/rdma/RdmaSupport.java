@@ -118,9 +118,11 @@ public final class RdmaSupport
         catch (final ClassNotFoundException | LinkageError e)
         {
             // UnsatisfiedLinkError first, NoClassDefFoundError or ExceptionInInitializerError after.
-            missing.put(Requirement.LIBDISNI, "libdisni is not loadable (" + e + "; java.library.path="
-                + System.getProperty("java.library.path") + "): build it from DiSNI's libdisni/ sources and put "
-                + System.mapLibraryName("disni") + " on -Djava.library.path");
+            final String path = System.getProperty("java.library.path");
+            final String error = String.valueOf(e);
+            missing.put(Requirement.LIBDISNI, "libdisni is not loadable (" + error
+                + (error.contains(path) ? "" : "; java.library.path=" + path) + "): build it from DiSNI's libdisni/ "
+                + "sources and put " + System.mapLibraryName("disni") + " on -Djava.library.path");
             return new RdmaSupport(devices, missing);
         }
 

@@ -33,6 +33,7 @@ import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTimeoutException;
+import io.dmkv.rdma.server.VerbExecutor;
 
 /**
  * One client connection to a memory node over rdma: the hello and RPCs ride on a control
@@ -58,6 +59,7 @@ final class RdmaVerbsChannel implements VerbsChannel
     private final VerbsChannel control;
     private final MemoryNodeInfo node;
     private final List<RemoteRegion> regions;
+    private final RegionInfo[] regionsById;
     private final RdmaQueuePair qp;
     private final NanoClock clock;
     private final long timeoutNs;
@@ -113,11 +115,18 @@ final class RdmaVerbsChannel implements VerbsChannel
             ring[i] = new Chain(maxWrPerPost);
         }
         final List<RemoteRegion> list = new ArrayList<>(node.regions().size());
+        int maxId = -1;
         for (final RegionInfo r : node.regions())
         {
             list.add(new RemoteRegion(this, r));
+            maxId = Math.max(maxId, r.id());
         }
         this.regions = List.copyOf(list);
+        this.regionsById = new RegionInfo[maxId + 1];
+        for (final RegionInfo r : node.regions())
+        {
+            regionsById[r.id()] = r;
+        }
     }
 
     @Override
@@ -145,22 +154,29 @@ final class RdmaVerbsChannel implements VerbsChannel
         throw new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, -1, node + " has no region " + regionId);
     }
 
+    /**
+     * Posts the part's verbs. A verb this channel can tell the memory node would refuse (unknown
+     * region or key, out of bounds, misaligned, longer than staging) is refused here, with the
+     * tcp transport's semantics: the verbs before it run, it and the ones after it do not, and the
+     * part completes with the refusal. The NIC would refuse it too, but an error completion kills
+     * the queue pair, so catching it first keeps the connection usable.
+     */
     @Override
     public void submit(final VerbBatch batch, final int part)
     {
         int first = -1;
         int count = 0;
+        RemoteAccessException refusal = null;
         for (int i = 0, n = batch.size(); i < n; i++)
         {
             if (batch.partOf(i) != part)
             {
                 continue;
             }
-            final RemoteAccessException refused = refuse(batch, i);
-            if (refused != null)
+            refusal = refuse(batch, i);
+            if (refusal != null)
             {
-                batch.partCompleted(part, refused);
-                return;
+                break;
             }
             if (first < 0)
             {
@@ -170,11 +186,11 @@ final class RdmaVerbsChannel implements VerbsChannel
         }
         if (count == 0)
         {
-            batch.partCompleted(part, null);
+            batch.partCompleted(part, refusal);
             return;
         }
 
-        final PartState ps = new PartState(batch, part, first, count, clock.nanoTime() + timeoutNs);
+        final PartState ps = new PartState(batch, part, first, count, clock.nanoTime() + timeoutNs, refusal);
         final ArrayList<PartState> done = new ArrayList<>(0);
         lock.lock();
         try
@@ -185,11 +201,12 @@ final class RdmaVerbsChannel implements VerbsChannel
             }
             else
             {
-                for (int i = first, n = batch.size(); i < n; i++)
+                for (int i = first, counted = 0; counted < count; i++)
                 {
                     if (batch.partOf(i) == part)
                     {
                         counters.verb(batch.op(i), batch.length(i));
+                        counted++;
                     }
                 }
                 counters.roundTrip();
@@ -329,20 +346,42 @@ final class RdmaVerbsChannel implements VerbsChannel
         return "rdma channel to " + node;
     }
 
+    /** Why the memory node would refuse verb {@code i}, judged by the regions of its hello; null if it would not. */
     private RemoteAccessException refuse(final VerbBatch batch, final int i)
     {
+        final RemoteRegion target = batch.region(i);
         final byte op = batch.op(i);
+        final long offset = batch.offset(i);
         final int length = stagingLength(op, batch.length(i));
+        final int id = target.id();
+        final RegionInfo known = id >= 0 && id < regionsById.length ? regionsById[id] : null;
+        RemoteAccessException.Reason reason = null;
+        if (known == null || known.key() != target.key())
+        {
+            reason = RemoteAccessException.Reason.UNKNOWN_REGION;
+        }
+        else if (offset < 0 || offset > known.length() - length)
+        {
+            reason = RemoteAccessException.Reason.OUT_OF_BOUNDS;
+        }
+        else if ((op == Verb.CAS || op == Verb.FAA) && (offset & (Verb.ATOMIC_SIZE - 1)) != 0)
+        {
+            reason = RemoteAccessException.Reason.MISALIGNED;
+        }
+        if (reason != null)
+        {
+            return new RemoteAccessException(reason, i, VerbExecutor.describe(reason, node.toString(), id, target.key(),
+                op, offset, batch.length(i)));
+        }
         if (!staging.fits(length))
         {
             return new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, i, Verb.name(op) + " of "
-                + batch.length(i) + " bytes on " + batch.region(i) + " is longer than the rdma staging memory ("
+                + batch.length(i) + " bytes on " + target + " is longer than the rdma staging memory ("
                 + staging.capacity() + " bytes): raise RdmaOptions.stagingBytes or split the verb");
         }
-        final RegionInfo info = batch.region(i).info();
-        if (info.rdmaAddress() == 0)
+        if (known.rdmaAddress() == 0)
         {
-            return new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, i, batch.region(i)
+            return new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, i, target
                 + " is not registered with the memory node's RNIC");
         }
         return null;
@@ -378,7 +417,7 @@ final class RdmaVerbsChannel implements VerbsChannel
         {
             return false;
         }
-        final int limit = Math.min(credits, maxWrPerPost);
+        final int limit = Math.min(Math.min(credits, maxWrPerPost), ps.toPost);
         final Chain chain = ring[(ringHead + ringSize) % ring.length];
         final VerbBatch batch = ps.batch;
         int k = 0;
@@ -443,7 +482,8 @@ final class RdmaVerbsChannel implements VerbsChannel
     {
         final ByteBuffer wrs = list.buffer();
         final int wr = list.wrOffset(j);
-        final RegionInfo info = batch.region(i).info();
+        // The hello's registration, not the caller's RemoteRegion: refuse() checked id and key against it.
+        final RegionInfo info = regionsById[batch.region(i).id()];
         final long remote = info.rdmaAddress() + batch.offset(i);
         final int rkey = info.rdmaKey();
         final long local = stagingAddress + stagingOffset;
@@ -508,6 +548,7 @@ final class RdmaVerbsChannel implements VerbsChannel
                 if (chain.lastOfPart)
                 {
                     ps.finished = true;
+                    ps.error = ps.refusal;
                     done.add(ps);
                 }
             }
@@ -696,13 +737,16 @@ final class RdmaVerbsChannel implements VerbsChannel
         final int part;
         final int verbs;
         final long deadlineNs;
+        final RemoteAccessException refusal;
         int nextVerb;
         int toPost;
         boolean finished;
         Throwable error;
 
-        PartState(final VerbBatch batch, final int part, final int first, final int verbs, final long deadlineNs)
+        PartState(final VerbBatch batch, final int part, final int first, final int verbs, final long deadlineNs,
+            final RemoteAccessException refusal)
         {
+            this.refusal = refusal;
             this.batch = batch;
             this.part = part;
             this.nextVerb = first;

@@ -1,23 +1,20 @@
 package io.dmkv.rdma.transport.rdma;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.agrona.concurrent.AgentRunner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.ibm.disni.RdmaPassiveEndpointGroup;
-
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.RegionInfo;
-import io.dmkv.rdma.TransportUnavailableException;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
@@ -35,16 +32,17 @@ import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
  * microseconds and lets the same thread expire late batches.
  *
  * <p>Constructing the transport where rdma cannot start (no RNIC, no libdisni) throws
- * {@link TransportUnavailableException} naming what is missing; see {@code docs/rdma.md}.
+ * {@link io.dmkv.rdma.TransportUnavailableException} naming what is missing; see {@code docs/rdma.md}.
  */
 public final class RdmaVerbsTransport implements VerbsTransport
 {
+    /** The transport's name in configuration. */
     public static final String NAME = "rdma";
 
     private static final Logger LOG = LoggerFactory.getLogger(RdmaVerbsTransport.class);
 
     private final RdmaOptions options;
-    private final RdmaPassiveEndpointGroup<RdmaVerbsEndpoint> group;
+    private final QueuePairFactory queuePairs;
     private final RdmaCompletionPoller poller = new RdmaCompletionPoller();
     private final AgentRunner pollerRunner;
     private final ExecutorService releaser;
@@ -68,7 +66,7 @@ public final class RdmaVerbsTransport implements VerbsTransport
      * its own). Takes ownership of {@code control}: it is closed with this transport, and when
      * this constructor fails.
      *
-     * @throws TransportUnavailableException if rdma cannot start here (see {@link RdmaSupport}).
+     * @throws io.dmkv.rdma.TransportUnavailableException if rdma cannot start here (see {@link RdmaSupport}).
      */
     public RdmaVerbsTransport(final RdmaOptions options, final VerbsTransport control)
     {
@@ -77,12 +75,22 @@ public final class RdmaVerbsTransport implements VerbsTransport
 
     RdmaVerbsTransport(final RdmaSupport support, final RdmaOptions options, final VerbsTransport control)
     {
+        this(options, control, () ->
+        {
+            support.requireAvailable("the rdma transport");
+            return new DisniQueuePairFactory(options);
+        });
+    }
+
+    /** With queue pairs from {@code queuePairs} (tests: a software RNIC); the factory is closed with this. */
+    RdmaVerbsTransport(final RdmaOptions options, final VerbsTransport control,
+        final Supplier<QueuePairFactory> queuePairs)
+    {
         this.options = Objects.requireNonNull(options, "options");
         this.control = control;
         try
         {
-            support.requireAvailable("the rdma transport");
-            this.group = newGroup(options);
+            this.queuePairs = queuePairs.get();
         }
         catch (final RuntimeException e)
         {
@@ -114,6 +122,7 @@ public final class RdmaVerbsTransport implements VerbsTransport
         return NAME;
     }
 
+    /** The tuning every channel of this transport uses. */
     public RdmaOptions options()
     {
         return options;
@@ -162,7 +171,7 @@ public final class RdmaVerbsTransport implements VerbsTransport
             {
                 throw new ConnectionException("cannot resolve " + host + " for rdma to " + node);
             }
-            final DisniQueuePair qp = DisniQueuePair.connect(group, address, clientOptions.connectTimeout(), options);
+            final RdmaQueuePair qp = queuePairs.connect(node, address, clientOptions);
             final RdmaVerbsChannel channel = new RdmaVerbsChannel(hello, qp, clientOptions, options, releaser,
                 poller::remove);
             poller.add(channel);
@@ -211,37 +220,10 @@ public final class RdmaVerbsTransport implements VerbsTransport
         {
             Thread.currentThread().interrupt();
         }
-        try
-        {
-            group.close();
-        }
-        catch (final IOException | RuntimeException e)
-        {
-            LOG.warn("closing the DiSNI endpoint group failed: {}", e.toString());
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-        }
+        queuePairs.close();
         if (tcp != null)
         {
             tcp.close();
-        }
-    }
-
-    static RdmaPassiveEndpointGroup<RdmaVerbsEndpoint> newGroup(final RdmaOptions options)
-    {
-        try
-        {
-            final RdmaPassiveEndpointGroup<RdmaVerbsEndpoint> g = new RdmaPassiveEndpointGroup<>(options.cmTimeoutMs(),
-                options.sendQueueDepth(), 1, options.sendQueueDepth());
-            g.init((id, serverSide) -> new RdmaVerbsEndpoint(g, id, serverSide));
-            return g;
-        }
-        catch (final IOException | RuntimeException | LinkageError e)
-        {
-            throw new TransportUnavailableException("cannot create a DiSNI endpoint group (" + e + "); see "
-                + RdmaSupport.DOCS, e);
         }
     }
 
