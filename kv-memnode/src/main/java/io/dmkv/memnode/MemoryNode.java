@@ -7,6 +7,7 @@ import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.core.config.Sizes;
 import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.server.MemoryNodeService;
@@ -25,6 +26,9 @@ import io.dmkv.rdma.transport.tcp.TcpVerbsServer;
 public final class MemoryNode implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryNode.class);
+
+    /** Smallest memory and region: the 4 KiB header page plus room to work. */
+    static final long MIN_BYTES = 16 * 1024;
 
     private final Config config;
     private final MemoryNodeService service;
@@ -56,14 +60,14 @@ public final class MemoryNode implements AutoCloseable
         public Config
         {
             Objects.requireNonNull(host, "host");
-            if (memoryBytes < MemoryNodeRpc.SCRATCH_BYTES * 2L)
+            if (memoryBytes < MIN_BYTES)
             {
-                throw new IllegalArgumentException("memory must be at least " + MemoryNodeRpc.SCRATCH_BYTES * 2
+                throw new IllegalArgumentException("memory must be at least " + MIN_BYTES
                     + " bytes, got " + memoryBytes);
             }
-            if (regionBytes < MemoryNodeRpc.SCRATCH_BYTES * 2L || regionBytes > MemoryRegion.MAX_LENGTH)
+            if (regionBytes < MIN_BYTES || regionBytes > MemoryRegion.MAX_LENGTH)
             {
-                throw new IllegalArgumentException("region size must be in " + Sizes.format(MemoryNodeRpc.SCRATCH_BYTES * 2L)
+                throw new IllegalArgumentException("region size must be in " + Sizes.format(MIN_BYTES)
                     + ".." + Sizes.format(MemoryRegion.MAX_LENGTH) + ", got " + Sizes.format(regionBytes));
             }
             if (port > 65_535)
@@ -111,6 +115,7 @@ public final class MemoryNode implements AutoCloseable
         service.handle(MemoryNodeRpc.SCRATCH, request -> ByteBuffer.allocate(16)
             .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
             .putInt(MemoryNodeRpc.SCRATCH_BYTES).flip());
+        service.handle(MemoryNodeRpc.FORMAT_REGION, new RegionFormatter(service)::handle);
         TcpVerbsServer server = null;
         RdmaVerbsServer rdmaServer = null;
         String local = null;

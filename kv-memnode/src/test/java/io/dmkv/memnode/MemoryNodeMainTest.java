@@ -23,6 +23,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;

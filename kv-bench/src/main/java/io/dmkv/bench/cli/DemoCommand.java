@@ -18,7 +18,6 @@ import io.dmkv.bench.runner.RunResult;
 import io.dmkv.bench.runner.WorkloadRunner;
 import io.dmkv.core.config.Sizes;
 import io.dmkv.memnode.EmbeddedCluster;
-import io.dmkv.memnode.MemoryNodeRpc;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
@@ -69,6 +68,9 @@ public final class DemoCommand implements Callable<Integer>
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Objects start after the first page of each region (region header, scratch). */
+    private static final long DATA_START = 4096;
+
     private long stride;
     private long perRegion;
     private final java.util.Map<Integer, RemoteRegion[]> regions = new java.util.HashMap<>();
@@ -81,7 +83,7 @@ public final class DemoCommand implements Callable<Integer>
         stride = (valueSize + 63) & ~63L;
         final long perNode = (objects + nodes - 1) / nodes;
         final long regionBytes = 64L << 20;
-        perRegion = (regionBytes - MemoryNodeRpc.SCRATCH_BYTES) / (stride + 8);
+        perRegion = (regionBytes - DATA_START) / (stride + 8);
         final long regionsPerNode = (perNode + perRegion - 1) / perRegion;
         final long memory = regionsPerNode * regionBytes;
         out.printf(Locale.ROOT, "dmkv demo: %d memory nodes (%s each, %s transport), %,d objects of %s, %d threads, "
@@ -158,12 +160,12 @@ public final class DemoCommand implements Callable<Integer>
 
     private long dataOffset(final long object)
     {
-        return MemoryNodeRpc.SCRATCH_BYTES + (object / nodes % perRegion) * stride;
+        return DATA_START + (object / nodes % perRegion) * stride;
     }
 
     private long versionOffset(final long object)
     {
-        return MemoryNodeRpc.SCRATCH_BYTES + perRegion * stride + (object / nodes % perRegion) * 8;
+        return DATA_START + perRegion * stride + (object / nodes % perRegion) * 8;
     }
 
     private WorkloadRunner.Worker loader(final VerbsClient client, final int index)

@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
-import io.dmkv.memnode.MemoryNodeRpc;
+import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;

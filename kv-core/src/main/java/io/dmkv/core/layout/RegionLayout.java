@@ -361,7 +361,8 @@ public final class RegionLayout
                 + regionSize);
         }
         final int bat = batOffset(indexAreaLength);
-        region.setMemory(0, HEADER_LENGTH, (byte)0);
+        // Only the header fields: the rest of the page holds the cluster descriptor and scratch space.
+        region.setMemory(0, HEADER_FIELDS_LENGTH, (byte)0);
         region.setMemory(bat, batLength(blocks), (byte)0);
         region.putInt(LAYOUT_VERSION_OFFSET, LayoutVersion.VERSION);
         region.putInt(REGION_ID_OFFSET, regionId);

@@ -1,0 +1,136 @@
+package io.dmkv.computenode.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTransport;
+
+@Timeout(60)
+class ClusterViewTest
+{
+    private static final ClusterSettings SMALL = ClusterSettings.defaults(2).withBlockSize(64 * 1024)
+        .withIndex(4, 1, 6).withIndexAreaBytes(256 * 1024);
+
+    @Test
+    void firstClientBootstrapsAndLaterClientsJoinTheSameLayout()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(3, 8L << 20, 2L << 20, "local");
+            VerbsTransport t = cluster.newTransport();
+            VerbsClient a = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
+            VerbsClient b = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
+        {
+            final ClusterView first = ClusterView.open(a, SMALL);
+            final ClusterView second = ClusterView.open(b, SMALL);
+            assertEquals(first.descriptor().clusterId(), second.descriptor().clusterId());
+            assertEquals(6, first.regions(), "3 nodes x 4 regions / r = 2");
+            for (int g = 0; g < first.regions(); g++)
+            {
+                assertNotEquals(first.nodeOf(g, 0), first.nodeOf(g, 1), "replicas of region " + g + " on distinct nodes");
+                assertEquals(first.blockCount(g), second.blockCount(g));
+            }
+            final long[] roots = new long[2];
+            for (int j = 0; j < 2; j++)
+            {
+                final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
+                final VerbBatch r = new VerbBatch();
+                r.read(first.replica(0, j), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, word, 0, 8);
+                a.execute(r);
+                roots[j] = word.getLong(0);
+            }
+            assertEquals(roots[0], roots[1], "both index replicas hold the same root");
+            assertEquals(1, IndexRoot.globalDepth(roots[0]));
+        }
+    }
+
+    @Test
+    void racingClientsBootstrapExactlyOnce() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 4L << 20, 1L << 20, "tcp");
+            VerbsTransport t = cluster.newTransport())
+        {
+            final ExecutorService pool = Executors.newFixedThreadPool(4);
+            final List<VerbsClient> clients = new ArrayList<>();
+            try
+            {
+                final List<Future<Long>> ids = new ArrayList<>();
+                for (int i = 0; i < 4; i++)
+                {
+                    final VerbsClient c = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
+                    clients.add(c);
+                    ids.add(pool.submit(() -> ClusterView.open(c, SMALL).descriptor().clusterId()));
+                }
+                final Set<Long> distinct = new HashSet<>();
+                for (final Future<Long> f : ids)
+                {
+                    distinct.add(f.get());
+                }
+                assertEquals(1, distinct.size(), "every client sees one cluster");
+            }
+            finally
+            {
+                pool.shutdownNow();
+                clients.forEach(VerbsClient::close);
+            }
+        }
+    }
+
+    @Test
+    void mismatchedReplicationOrNodeOrderIsRefused()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 4L << 20, 1L << 20, "local");
+            VerbsTransport t = cluster.newTransport();
+            VerbsClient a = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
+            VerbsClient swapped = VerbsClient.connect(t, List.of(cluster.endpoints().get(1), cluster.endpoints().get(0)),
+                ClientOptions.defaults()))
+        {
+            ClusterView.open(a, SMALL);
+            final IllegalStateException r1 = assertThrows(IllegalStateException.class,
+                () -> ClusterView.open(a, SMALL.withReplication(1)));
+            assertTrue(r1.getMessage().contains("r = 1"), r1.getMessage());
+            final IllegalStateException order = assertThrows(IllegalStateException.class,
+                () -> ClusterView.open(swapped, SMALL));
+            assertTrue(order.getMessage().contains("same order"), order.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> ClusterView.open(a, SMALL.withReplication(3)),
+                "r = 3 needs three memory nodes");
+        }
+    }
+
+    @Test
+    void clientIdsAreUniqueUntilTheyWrap()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 4L << 20, 1L << 20, "local");
+            VerbsTransport t = cluster.newTransport();
+            VerbsClient a = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
+        {
+            final ClusterView view = ClusterView.open(a, SMALL.withMaxClients(100));
+            final Set<Integer> ids = new HashSet<>();
+            for (int i = 0; i < 100; i++)
+            {
+                final int id = view.allocateClientId();
+                assertTrue(id >= 1 && id <= 100, "id " + id);
+                ids.add(id);
+            }
+            assertEquals(100, ids.size());
+        }
+    }
+}
