@@ -6,6 +6,7 @@ import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
 
 /**
@@ -29,10 +30,10 @@ public record ClusterSettings(int replication, int blockSize, int bucketGroups, 
         RegionMap.validateReplication(replication, replication);
         BlockHeader.validateBlockSize(blockSize);
         Subtable.validateBucketGroups(bucketGroups);
-        if (maxGlobalDepth < 0 || maxGlobalDepth > IndexRoot.MAX_GLOBAL_DEPTH)
+        if (maxGlobalDepth < 0 || maxGlobalDepth > Slot.SUFFIX_BITS)
         {
-            throw new IllegalArgumentException("max global depth must be in 0.." + IndexRoot.MAX_GLOBAL_DEPTH
-                + ", got " + maxGlobalDepth);
+            throw new IllegalArgumentException("max global depth must be in 0.." + Slot.SUFFIX_BITS
+                + " (slots keep 8 hash bits for splits), got " + maxGlobalDepth);
         }
         if (initialGlobalDepth < 0 || initialGlobalDepth > maxGlobalDepth)
         {
@@ -54,7 +55,7 @@ public record ClusterSettings(int replication, int blockSize, int bucketGroups, 
     public static ClusterSettings defaults(final int replication)
     {
         return new ClusterSettings(replication, BlockHeader.DEFAULT_BLOCK_SIZE, Subtable.DEFAULT_BUCKET_GROUPS,
-            IndexRoot.DEFAULT_INITIAL_GLOBAL_DEPTH, IndexRoot.DEFAULT_MAX_GLOBAL_DEPTH, ClientLogHeads.DEFAULT_MAX_CLIENTS,
+            IndexRoot.DEFAULT_INITIAL_GLOBAL_DEPTH, Slot.SUFFIX_BITS, ClientLogHeads.DEFAULT_MAX_CLIENTS,
             0, Duration.ofSeconds(30));
     }
 

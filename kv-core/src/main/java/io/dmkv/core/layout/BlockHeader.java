@@ -13,7 +13,12 @@ import org.agrona.MutableDirectBuffer;
  *   | magic "DMBK"  | owner client  | size  | 0     | object size   | object count  | generation    |
  *   | (u32)         | id (u16)      | class |       | (u32, bytes)  | (u32)         | (u32)         |
  *   +---------------+---------------+-------+-------+---------------+---------------+---------------+
- *   20 .. 64: reserved (0)
+ *   20              24
+ *   +---------------+
+ *   | high-water    |
+ *   | mark (u32)    |
+ *   +---------------+
+ *   24 .. 64: reserved (0)
  *   64: free bitmap, ceil(object count / 64) words of 8 bytes
  *   first object offset = round up (64 + 8 * words) to 256; object i at first + i * object size
  * </pre>
@@ -26,6 +31,12 @@ import org.agrona.MutableDirectBuffer;
  * its bitmaps in the background, reuses the freed objects and clears their bits with
  * {@link #reclaimDelta(int)}. FUSEE's code computes the mask with 32-bit {@code 1 << n}, which
  * for n &ge; 32 frees the wrong object; the mask here is a {@code long} shift, bit 63 included.
+ *
+ * <p><b>High-water mark</b>: how many objects, from object 0 up, the owner had handed out when
+ * it last handed the block over. Objects at or above it were never written, so a client that
+ * adopts the block takes them as free without any bit set for them; objects below it are free
+ * exactly when their bitmap bit is. {@link #format} zeroes it, and it is written only on
+ * handover, so while the block is owned it is stale.
  *
  * <p>The generation is the block allocation table's generation when the block was claimed, so
  * a header left over from an earlier owner is recognisable. Fields are native (little-endian)
@@ -48,6 +59,8 @@ public final class BlockHeader
     public static final int OBJECT_COUNT_OFFSET = 12;
     /** Offset of the generation (u32). */
     public static final int GENERATION_OFFSET = 16;
+    /** Offset of the high-water mark (u32): objects handed out so far, written on handover. */
+    public static final int HIGH_WATER_MARK_OFFSET = 20;
     /** Bytes before the free bitmap. */
     public static final int HEADER_LENGTH = 64;
     /** Offset of the first bitmap word. */
@@ -179,7 +192,7 @@ public final class BlockHeader
     }
 
     /**
-     * Writes the header and an all-zero bitmap at {@code offset} for a block of
+     * Writes the header (high-water mark 0) and an all-zero bitmap at {@code offset} for a block of
      * {@code blockSize} bytes claimed by {@code owner} for {@code sizeClass}; returns the
      * object count. Objects are left as they are.
      */
@@ -240,6 +253,28 @@ public final class BlockHeader
     public static int generation(final DirectBuffer buffer, final int offset)
     {
         return buffer.getInt(offset + GENERATION_OFFSET);
+    }
+
+    /** High-water mark of the block at {@code offset}: objects 0..mark-1 were handed out at the last handover. */
+    public static int highWaterMark(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + HIGH_WATER_MARK_OFFSET);
+    }
+
+    /**
+     * Writes the high-water mark of the block at {@code offset}.
+     *
+     * @throws IllegalArgumentException if it is negative or above the block's object count.
+     */
+    public static void putHighWaterMark(final MutableDirectBuffer buffer, final int offset, final int mark)
+    {
+        final int count = objectCount(buffer, offset);
+        if (mark < 0 || mark > count)
+        {
+            throw new IllegalArgumentException("high-water mark " + mark + " is outside 0.." + count
+                + " (the block's object count)");
+        }
+        buffer.putInt(offset + HIGH_WATER_MARK_OFFSET, mark);
     }
 
     private static void checkIndex(final int objectIndex)

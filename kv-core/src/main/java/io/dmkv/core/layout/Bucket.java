@@ -75,6 +75,44 @@ public final class Bucket
         return ((long)suffix << 32) | localDepth;
     }
 
+    /**
+     * Header flag: the subtable is being split. Writers whose post-CAS check of the header sees it
+     * re-apply their change after the split (docs/index-split.md).
+     */
+    public static final long FROZEN = 1L << 8;
+    /** Header flag: an insert holds the bucket's insert lock (main buckets only). */
+    public static final long INSERT_LOCKED = 1L << 9;
+    /** Shift of the insert lock's owner client id (u16, bits 16..31). */
+    public static final int LOCK_OWNER_SHIFT = 16;
+
+    /** The header without flags and lock owner: just local depth and suffix. */
+    public static long plain(final long header)
+    {
+        return header & ~0xFFFF_FF00L;
+    }
+
+    public static boolean isFrozen(final long header)
+    {
+        return (header & FROZEN) != 0;
+    }
+
+    public static boolean isInsertLocked(final long header)
+    {
+        return (header & INSERT_LOCKED) != 0;
+    }
+
+    /** The header with the insert lock held by {@code clientId}. */
+    public static long insertLocked(final long header, final int clientId)
+    {
+        return plain(header) | INSERT_LOCKED | ((long)(clientId & 0xFFFF) << LOCK_OWNER_SHIFT);
+    }
+
+    /** Client id holding the insert lock of a locked header. */
+    public static int lockOwner(final long header)
+    {
+        return (int)(header >>> LOCK_OWNER_SHIFT) & 0xFFFF;
+    }
+
     /** Local depth of a header word. */
     public static int localDepth(final long header)
     {

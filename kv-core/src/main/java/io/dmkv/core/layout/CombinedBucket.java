@@ -87,13 +87,13 @@ public final class CombinedBucket
         return mask;
     }
 
-    /** Bit i set for each empty slot i. */
+    /** Bit i set for each free slot i: empty, or a delete's tombstone (see {@link Slot#isFree}). */
     public static int emptySlots(final DirectBuffer buffer, final int offset, final int c)
     {
         int mask = 0;
         for (int i = 0; i < SLOT_COUNT; i++)
         {
-            if (Slot.isEmpty(slot(buffer, offset, c, i)))
+            if (Slot.isFree(slot(buffer, offset, c, i)))
             {
                 mask |= 1 << i;
             }

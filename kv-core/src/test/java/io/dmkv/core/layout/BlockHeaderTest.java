@@ -176,6 +176,34 @@ class BlockHeaderTest
     }
 
     @Test
+    void highWaterMarkRoundTripsInReservedBytesAndFormatZeroesIt()
+    {
+        assertTrue(BlockHeader.HIGH_WATER_MARK_OFFSET >= BlockHeader.GENERATION_OFFSET + 4,
+            "the mark follows the generation");
+        assertTrue(BlockHeader.HIGH_WATER_MARK_OFFSET + 4 <= BlockHeader.HEADER_LENGTH, "and ends before the bitmap");
+        final UnsafeBuffer block = new UnsafeBuffer(new byte[2 * 65_536]);
+        block.setMemory(0, block.capacity(), (byte)0xEE);
+        final int at = 65_536;
+        final int count = BlockHeader.format(block, at, 65_536, 7, 2, 9);
+        assertEquals(0, BlockHeader.highWaterMark(block, at), "a formatted block has handed out nothing");
+        BlockHeader.putHighWaterMark(block, at, count);
+        assertEquals(count, BlockHeader.highWaterMark(block, at));
+        BlockHeader.putHighWaterMark(block, at, 17);
+        assertEquals(17, BlockHeader.highWaterMark(block, at));
+        assertEquals(7, BlockHeader.owner(block, at), "neighbouring fields untouched");
+        assertEquals(9, BlockHeader.generation(block, at));
+        assertEquals(count, BlockHeader.objectCount(block, at));
+        assertEquals(0L, block.getLong(at + BlockHeader.BITMAP_OFFSET));
+        assertEquals("high-water mark " + (count + 1) + " is outside 0.." + count + " (the block's object count)",
+            assertThrows(IllegalArgumentException.class, () -> BlockHeader.putHighWaterMark(block, at, count + 1))
+                .getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BlockHeader.putHighWaterMark(block, at, -1));
+        assertEquals(17, BlockHeader.highWaterMark(block, at), "a refused mark leaves the old one");
+        BlockHeader.format(block, at, 65_536, 8, 2, 10);
+        assertEquals(0, BlockHeader.highWaterMark(block, at), "reformatting for a new owner resets the mark");
+    }
+
+    @Test
     void blockSizesArePowersOfTwoFrom4KiBTo64MiB()
     {
         assertEquals("block size 6000 must be a power of two from 4096 (4 KiB) to 67108864 (64 MiB)",

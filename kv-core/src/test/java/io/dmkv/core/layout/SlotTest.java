@@ -97,8 +97,23 @@ class SlotTest
     {
         assertFalse(Slot.isWellFormed(LOWEST), "no fingerprint, no length");
         assertFalse(Slot.isWellFormed(Slot.pack(3, 1, LOWEST) & ~(0xFFL << Slot.LENGTH_SHIFT)), "no length");
-        assertFalse(Slot.isWellFormed(Slot.pack(3, 1, LOWEST) | 0x10), "unaligned address");
         assertFalse(Slot.isWellFormed(0x0101_0000_0000_0000L), "null address");
+    }
+
+    @Test
+    void theLowByteKeepsTheHashSuffixWithoutTouchingTheAddress()
+    {
+        final long address = LOWEST + 0x1234_00L;
+        for (final long hash : new long[] {0, 0x7F, 0xFF, 0xABCD_EF01_2345_6789L, -1L})
+        {
+            final long slot = Slot.pack(200, 7, address, hash);
+            assertEquals(address, Slot.address(slot));
+            assertEquals((int)(hash & 0xFF), Slot.hashSuffix(slot));
+            assertEquals(200, Slot.fingerprint(slot));
+            assertEquals(7, Slot.lengthUnits(slot));
+            assertTrue(Slot.isWellFormed(slot));
+        }
+        assertEquals(0, Slot.hashSuffix(Slot.pack(1, 1, address)));
     }
 
     @Test

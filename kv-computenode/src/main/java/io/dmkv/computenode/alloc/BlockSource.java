@@ -1,0 +1,262 @@
+package io.dmkv.computenode.alloc;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.agrona.collections.IntArrayList;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.MemoryFullException;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.cluster.MemoryNodeRpc;
+import io.dmkv.core.config.Sizes;
+import io.dmkv.core.layout.BlockAllocationTable;
+import io.dmkv.core.layout.BlockHeader;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.RpcException;
+import io.dmkv.rdma.RpcStatus;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * Level 1 on the client: gets whole blocks from the memory nodes with ALLOC_BLOCK and makes every
+ * replica of the block agree with the primary's allocation table.
+ *
+ * <ul>
+ *   <li>Regions are asked round-robin (the next request starts after the region that last
+ *       answered), each at its primary; a region that answers EXHAUSTED is skipped, and only
+ *       when every region has answered EXHAUSTED is the cluster full.</li>
+ *   <li>A claimed block gets, in one batch, its new table entry on every backup and a fresh
+ *       header with a zero bitmap on every replica: 1 RPC + 1 round trip.</li>
+ *   <li>An adopted block keeps its objects and bitmap. In one batch its header on every replica
+ *       gets the new owner and generation, the backups get the new entry, and the primary's
+ *       header and bitmap are read (same connection, after the write). The objects at or above
+ *       the high-water mark and those whose bit is set are free; the set bits are cleared with
+ *       FAAs on every replica in a second batch: 1 RPC + 2 round trips.</li>
+ * </ul>
+ * Thread-safe: the only shared state is the round-robin cursor and counters.
+ */
+final class BlockSource
+{
+    private static final Logger LOG = LoggerFactory.getLogger(BlockSource.class);
+
+    /** Bytes of the adopted header written on every replica: owner through generation. */
+    private static final int OWNERSHIP_FIELDS = BlockHeader.GENERATION_OFFSET + Integer.BYTES - BlockHeader.OWNER_OFFSET;
+
+    private final ClusterView view;
+    private final VerbsClient client;
+    private final int clientId;
+    private final int blockSize;
+    private final AtomicInteger cursor = new AtomicInteger();
+    private final AtomicLong claimed = new AtomicLong();
+    private final AtomicLong adopted = new AtomicLong();
+
+    BlockSource(final ClusterView view, final int clientId)
+    {
+        this.view = view;
+        this.client = view.client();
+        this.clientId = BlockAllocationTable.validateClientId(clientId);
+        this.blockSize = view.descriptor().blockSize();
+    }
+
+    int blockSize()
+    {
+        return blockSize;
+    }
+
+    long claimedCount()
+    {
+        return claimed.get();
+    }
+
+    long adoptedCount()
+    {
+        return adopted.get();
+    }
+
+    /**
+     * A block of {@code sizeClass} now owned by this client, adopted if a memory node had one
+     * handed over, else freshly claimed.
+     *
+     * @throws MemoryFullException when no region has a free block or a handed-over one of the class.
+     */
+    OwnedBlock acquire(final int sizeClass)
+    {
+        final int objectSize = SizeClasses.objectSize(sizeClass);
+        if (BlockHeader.objectsPerBlock(blockSize, objectSize) == 0)
+        {
+            throw new IllegalArgumentException("size class " + sizeClass + " (" + objectSize + "-byte objects) does not"
+                + " fit the cluster's " + Sizes.format(blockSize) + " blocks");
+        }
+        final int regions = view.regions();
+        final int start = Math.floorMod(cursor.get(), regions);
+        long blocks = 0;
+        for (int k = 0; k < regions; k++)
+        {
+            final int g = (start + k) % regions;
+            blocks += view.blockCount(g);
+            if (view.blockCount(g) == 0)
+            {
+                continue;
+            }
+            final ByteBuffer response;
+            try
+            {
+                response = client.rpc(view.nodeOf(g, 0), MemoryNodeRpc.ALLOC_BLOCK,
+                    new MemoryNodeRpc.AllocBlock(view.physicalRegion(g, 0), clientId, sizeClass).encode());
+            }
+            catch (final RpcException e)
+            {
+                if (e.status() == RpcStatus.EXHAUSTED)
+                {
+                    continue;
+                }
+                throw e;
+            }
+            cursor.set(g + 1);
+            return take(g, sizeClass, response);
+        }
+        throw new MemoryFullException("memory nodes full: no free block, and no handed-over block of size class "
+            + sizeClass + " (" + objectSize + "-byte objects), in any of the " + regions + " regions (" + blocks
+            + " blocks of " + Sizes.format(blockSize) + ", each held r = " + view.replication() + " times on "
+            + client.nodeCount() + " memory nodes); free objects, close idle clients or add memory nodes");
+    }
+
+    private OwnedBlock take(final int g, final int sizeClass, final ByteBuffer response)
+    {
+        if (response.remaining() != 13)
+        {
+            throw new IllegalStateException("memory node " + client.channel(view.nodeOf(g, 0)).node()
+                + " answered ALLOC_BLOCK with " + response.remaining() + " bytes instead of 13");
+        }
+        final int blockIndex = response.getInt();
+        final long entry = response.getLong();
+        final boolean wasAdopted = response.get() != 0;
+        if (blockIndex < 0 || blockIndex >= view.blockCount(g) || BlockAllocationTable.owner(entry) != clientId
+            || BlockAllocationTable.state(entry) != BlockAllocationTable.OWNED
+            || BlockAllocationTable.sizeClass(entry) != sizeClass)
+        {
+            throw new IllegalStateException("memory node " + client.channel(view.nodeOf(g, 0)).node()
+                + " answered ALLOC_BLOCK for client " + clientId + ", class " + sizeClass + " with block " + blockIndex
+                + " of region " + g + " as " + BlockAllocationTable.toString(entry));
+        }
+        final int blockOffset = RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex);
+        final OwnedBlock block = wasAdopted ? adopt(g, blockIndex, blockOffset, sizeClass, entry)
+            : claim(g, blockIndex, blockOffset, sizeClass, entry);
+        (wasAdopted ? adopted : claimed).incrementAndGet();
+        return block;
+    }
+
+    private OwnedBlock claim(final int g, final int blockIndex, final int blockOffset, final int sizeClass,
+        final long entry)
+    {
+        final int count = BlockHeader.objectsPerBlock(blockSize, SizeClasses.objectSize(sizeClass));
+        final int headerLength = BlockHeader.firstObjectOffset(count);
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[headerLength]);
+        BlockHeader.format(header, 0, blockSize, clientId, sizeClass, BlockAllocationTable.generation(entry));
+        final UnsafeBuffer entryBytes = entryBytes(entry);
+        final VerbBatch b = new VerbBatch();
+        for (int j = 0; j < view.replication(); j++)
+        {
+            b.write(view.replica(g, j), blockOffset, header, 0, headerLength);
+            if (j > 0)
+            {
+                b.write(view.replica(g, j), entryOffset(g, blockIndex), entryBytes, 0, BlockAllocationTable.ENTRY_LENGTH);
+            }
+        }
+        client.execute(b);
+        return new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, false, 0, new int[0], false);
+    }
+
+    private OwnedBlock adopt(final int g, final int blockIndex, final int blockOffset, final int sizeClass,
+        final long entry)
+    {
+        final int objectSize = SizeClasses.objectSize(sizeClass);
+        final int count = BlockHeader.objectsPerBlock(blockSize, objectSize);
+        final int headerLength = BlockHeader.firstObjectOffset(count);
+        final UnsafeBuffer ownership = new UnsafeBuffer(new byte[BlockHeader.HEADER_LENGTH]);
+        ownership.putShort(BlockHeader.OWNER_OFFSET, (short)clientId);
+        ownership.putByte(BlockHeader.SIZE_CLASS_OFFSET, (byte)sizeClass);
+        ownership.putInt(BlockHeader.OBJECT_SIZE_OFFSET, objectSize);
+        ownership.putInt(BlockHeader.OBJECT_COUNT_OFFSET, count);
+        ownership.putInt(BlockHeader.GENERATION_OFFSET, BlockAllocationTable.generation(entry));
+        final UnsafeBuffer entryBytes = entryBytes(entry);
+        final UnsafeBuffer seen = new UnsafeBuffer(new byte[headerLength]);
+        final VerbBatch b = new VerbBatch();
+        for (int j = 0; j < view.replication(); j++)
+        {
+            b.write(view.replica(g, j), blockOffset + BlockHeader.OWNER_OFFSET, ownership, BlockHeader.OWNER_OFFSET,
+                OWNERSHIP_FIELDS);
+            if (j > 0)
+            {
+                b.write(view.replica(g, j), entryOffset(g, blockIndex), entryBytes, 0, BlockAllocationTable.ENTRY_LENGTH);
+            }
+        }
+        b.read(view.replica(g, 0), blockOffset, seen, 0, headerLength);
+        client.execute(b);
+
+        final int mark = BlockHeader.highWaterMark(seen, 0);
+        if (!BlockHeader.hasMagic(seen, 0) || BlockHeader.sizeClass(seen, 0) != sizeClass
+            || BlockHeader.objectSize(seen, 0) != objectSize || BlockHeader.objectCount(seen, 0) != count
+            || mark < 0 || mark > count)
+        {
+            // Which objects are live is unknowable: using the block could hand out a live object.
+            LOG.error("client {} adopted block {} of region {} with a damaged header (magic {}, class {}, {} objects,"
+                + " mark {}); it stays owned by this client and unused", clientId, blockIndex, g,
+                BlockHeader.hasMagic(seen, 0), BlockHeader.sizeClass(seen, 0), BlockHeader.objectCount(seen, 0), mark);
+            return new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, true, count, new int[0], true);
+        }
+        final IntArrayList freed = new IntArrayList();
+        final VerbRunner clear = new VerbRunner(client);
+        for (int w = 0; w < BlockHeader.bitmapWords(count); w++)
+        {
+            final long bits = seen.getLong(BlockHeader.BITMAP_OFFSET + w * BlockHeader.BITMAP_WORD_LENGTH);
+            if (bits == 0)
+            {
+                continue;
+            }
+            // Bits at or above the mark would be frees of objects never handed out; they are
+            // cleared too, and those objects are free anyway, as fresh ones.
+            for (long rest = bits; rest != 0; rest &= rest - 1)
+            {
+                final int i = w * BlockHeader.OBJECTS_PER_WORD + Long.numberOfTrailingZeros(rest);
+                if (i < mark)
+                {
+                    freed.addInt(i);
+                }
+            }
+            for (int j = 0; j < view.replication(); j++)
+            {
+                clear.next().faa(view.replica(g, j), blockOffset + BlockHeader.BITMAP_OFFSET
+                    + w * BlockHeader.BITMAP_WORD_LENGTH, -bits);
+            }
+        }
+        clear.flush();
+        return new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, true, mark, freed.toIntArray(),
+            false);
+    }
+
+    /** Offset in region {@code g} of block {@code blockIndex}'s allocation table entry. */
+    int entryOffset(final int g, final int blockIndex)
+    {
+        return view.batOffset(g) + BlockAllocationTable.entryOffset(blockIndex);
+    }
+
+    /** Replica {@code j} of region {@code g}. */
+    RemoteRegion replica(final int g, final int j)
+    {
+        return view.replica(g, j);
+    }
+
+    private static UnsafeBuffer entryBytes(final long entry)
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[BlockAllocationTable.ENTRY_LENGTH]);
+        b.putLong(0, entry);
+        return b;
+    }
+}

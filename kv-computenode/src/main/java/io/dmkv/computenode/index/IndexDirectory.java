@@ -1,0 +1,68 @@
+package io.dmkv.computenode.index;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.rdma.VerbBatch;
+
+/**
+ * The client's cached copy of the index root (global depth and directory), read from the
+ * primary replica of the root region. Clients route by it and refresh it when a bucket header
+ * says the subtable they reached does not cover their key (it split since).
+ */
+public final class IndexDirectory
+{
+    private final ClusterView view;
+    private final int maxGlobalDepth;
+    private volatile Snapshot current;
+
+    /** An immutable copy of the root. */
+    public record Snapshot(long rootWord, long[] entries)
+    {
+        public int globalDepth()
+        {
+            return IndexRoot.globalDepth(rootWord);
+        }
+
+        /** The directory entry for a key hash. */
+        public long entryFor(final long hash)
+        {
+            return entries[KeyHash.subtableIndex(hash, globalDepth())];
+        }
+    }
+
+    public IndexDirectory(final ClusterView view)
+    {
+        this.view = view;
+        this.maxGlobalDepth = view.descriptor().maxGlobalDepth();
+        refresh();
+    }
+
+    public Snapshot current()
+    {
+        return current;
+    }
+
+    /** Re-reads the root and directory from the primary (one round trip). */
+    public Snapshot refresh()
+    {
+        final int length = IndexRoot.length(maxGlobalDepth);
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[length]);
+        final VerbBatch batch = new VerbBatch();
+        batch.read(view.replica(RegionLayout.ROOT_REGION_ID, 0), RegionLayout.ROOT_OFFSET, b, 0, length);
+        view.client().execute(batch);
+        final long root = IndexRoot.rootWord(b, 0);
+        final int depth = IndexRoot.globalDepth(root);
+        final long[] entries = new long[1 << depth];
+        for (int i = 0; i < entries.length; i++)
+        {
+            entries[i] = IndexRoot.entry(b, 0, i);
+        }
+        final Snapshot s = new Snapshot(root, entries);
+        current = s;
+        return s;
+    }
+}

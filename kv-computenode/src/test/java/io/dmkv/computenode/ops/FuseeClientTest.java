@@ -1,0 +1,241 @@
+package io.dmkv.computenode.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.SystemNanoClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.InvalidInputException;
+import io.dmkv.computenode.cache.IndexCache;
+import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.SubtableSplitter;
+import io.dmkv.computenode.ops.FuseeClient.Mode;
+import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.ThreadCounters;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTransport;
+
+@Timeout(120)
+class FuseeClientTest
+{
+    private EmbeddedCluster cluster;
+    private VerbsTransport transport;
+    private final List<VerbsClient> clients = new ArrayList<>();
+    /** One bump allocator for every client of a test, so clients never hand out the same object. */
+    private BumpAllocator shared;
+
+    @AfterEach
+    void stop()
+    {
+        clients.forEach(VerbsClient::close);
+        if (transport != null)
+        {
+            transport.close();
+        }
+        if (cluster != null)
+        {
+            cluster.close();
+        }
+    }
+
+    private FuseeClient start(final int nodes, final int r, final String transportName)
+    {
+        cluster = EmbeddedCluster.start(nodes, 16L << 20, 4L << 20, transportName);
+        transport = cluster.newTransport();
+        return newClient(r, 1 << 12);
+    }
+
+    private FuseeClient newClient(final int r, final int cacheEntries)
+    {
+        final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
+        clients.add(c);
+        final ClusterView view = ClusterView.open(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
+            .withIndex(64, 2, 6).withIndexAreaBytes(1 << 20));
+        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(30));
+        final SubtableSplitter noSplits = new SubtableSplitter()
+        {
+            @Override
+            public boolean split(final long hash, final long entry)
+            {
+                return false;
+            }
+
+            @Override
+            public void reapply(final long hash, final long slotAddress, final long vOld, final long vNew)
+            {
+                throw new AssertionError("no split happens in these tests");
+            }
+        };
+        if (shared == null)
+        {
+            shared = new BumpAllocator(view);
+        }
+        return new FuseeClient(view, new IndexDirectory(view), new IndexCache(cacheEntries, 0.1), snap,
+            shared, noSplits, view.allocateClientId(), SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
+    }
+
+    private static byte[] b(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void putGetUpdateDeleteFollowMapSemantics(final int r)
+    {
+        final FuseeClient kv = start(3, r, "local");
+        assertNull(kv.search(b("k1")));
+        assertEquals(Result.INSERTED, kv.mutate(Mode.PUT, b("k1"), b("v1")));
+        assertArrayEquals(b("v1"), kv.search(b("k1")));
+        assertEquals(Result.UPDATED, kv.mutate(Mode.PUT, b("k1"), b("v2")));
+        assertArrayEquals(b("v2"), kv.search(b("k1")));
+        assertEquals(Result.EXISTS, kv.mutate(Mode.INSERT, b("k1"), b("v3")));
+        assertArrayEquals(b("v2"), kv.search(b("k1")));
+        assertEquals(Result.UPDATED, kv.mutate(Mode.UPDATE, b("k1"), b("v4")));
+        assertEquals(Result.NOT_FOUND, kv.mutate(Mode.UPDATE, b("nope"), b("x")));
+        assertEquals(Result.DELETED, kv.mutate(Mode.DELETE, b("k1"), null));
+        assertNull(kv.search(b("k1")));
+        assertEquals(Result.NOT_FOUND, kv.mutate(Mode.DELETE, b("k1"), null));
+        assertEquals(Result.INSERTED, kv.mutate(Mode.INSERT, b("k1"), b("again")));
+        assertArrayEquals(b("again"), kv.search(b("k1")));
+    }
+
+    @Test
+    void otherClientsSeeWritesAndCachesNeverServeStaleValues()
+    {
+        final FuseeClient a = start(2, 2, "tcp");
+        final FuseeClient c = newClient(2, 1 << 12);
+        for (int i = 0; i < 200; i++)
+        {
+            a.mutate(Mode.PUT, b("key" + i), b("a" + i));
+        }
+        for (int i = 0; i < 200; i++)
+        {
+            assertArrayEquals(b("a" + i), c.search(b("key" + i)));
+        }
+        for (int i = 0; i < 200; i += 2)
+        {
+            a.mutate(Mode.PUT, b("key" + i), b("b" + i));
+        }
+        for (int i = 0; i < 200; i++)
+        {
+            assertArrayEquals(b((i % 2 == 0 ? "b" : "a") + i), c.search(b("key" + i)), "key" + i);
+        }
+    }
+
+    @Test
+    void badKeysAndValuesAreRejectedBeforeAnyVerb()
+    {
+        final FuseeClient kv = start(2, 2, "local");
+        assertThrows(InvalidInputException.class, () -> kv.search(null));
+        assertThrows(InvalidInputException.class, () -> kv.search(new byte[0]));
+        assertThrows(InvalidInputException.class, () -> kv.search(new byte[1025]));
+        assertThrows(InvalidInputException.class, () -> kv.mutate(Mode.PUT, b("k"), null));
+        assertThrows(InvalidInputException.class, () -> kv.mutate(Mode.PUT, b("k"), new byte[70_000]));
+        assertNull(kv.search(b("k")));
+    }
+
+    @Test
+    void roundTripsPerOperationMatchFusee()
+    {
+        final FuseeClient kv = start(3, 3, "local");
+        final ThreadCounters t = ThreadCounters.current();
+        long before = t.roundTrips;
+        assertEquals(Result.INSERTED, kv.mutate(Mode.INSERT, b("rtt"), b("v0")));
+        assertTrue(t.roundTrips - before <= 4, "INSERT took " + (t.roundTrips - before));
+        before = t.roundTrips;
+        kv.search(b("rtt"));
+        assertEquals(1, t.roundTrips - before, "SEARCH on a cache hit");
+        before = t.roundTrips;
+        assertEquals(Result.UPDATED, kv.mutate(Mode.UPDATE, b("rtt"), b("v1")));
+        assertTrue(t.roundTrips - before <= 4, "warm UPDATE took " + (t.roundTrips - before));
+        before = t.roundTrips;
+        assertEquals(Result.DELETED, kv.mutate(Mode.DELETE, b("rtt"), null));
+        assertTrue(t.roundTrips - before <= 4, "warm DELETE took " + (t.roundTrips - before));
+
+        final FuseeClient cold = newClient(3, 0);
+        kv.mutate(Mode.PUT, b("cold"), b("x"));
+        before = t.roundTrips;
+        assertArrayEquals(b("x"), cold.search(b("cold")));
+        assertTrue(t.roundTrips - before <= 2, "cold SEARCH took " + (t.roundTrips - before));
+        before = t.roundTrips;
+        assertEquals(Result.UPDATED, cold.mutate(Mode.UPDATE, b("cold"), b("y")));
+        assertTrue(t.roundTrips - before <= 5, "cold UPDATE took " + (t.roundTrips - before));
+        before = t.roundTrips;
+        assertEquals(Result.DELETED, cold.mutate(Mode.DELETE, b("cold"), null));
+        assertTrue(t.roundTrips - before <= 5, "cold DELETE took " + (t.roundTrips - before));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void ofConcurrentInsertsOfOneKeyExactlyOneSucceeds(final int r) throws Exception
+    {
+        final FuseeClient first = start(3, r, "tcp");
+        final List<FuseeClient> racers = new ArrayList<>();
+        racers.add(first);
+        for (int i = 1; i < 6; i++)
+        {
+            racers.add(newClient(r, 1 << 10));
+        }
+        final ExecutorService pool = Executors.newFixedThreadPool(racers.size());
+        try
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                final byte[] key = b("contended-" + round);
+                final List<Future<Result>> inserts = new ArrayList<>();
+                for (final FuseeClient c : racers)
+                {
+                    inserts.add(pool.submit(() -> c.mutate(Mode.INSERT, key, b("v"))));
+                }
+                int inserted = 0;
+                for (final Future<Result> f : inserts)
+                {
+                    final Result res = f.get();
+                    assertTrue(res == Result.INSERTED || res == Result.EXISTS, res.toString());
+                    inserted += res == Result.INSERTED ? 1 : 0;
+                }
+                assertEquals(1, inserted, "round " + round);
+                final List<Future<Result>> deletes = new ArrayList<>();
+                for (final FuseeClient c : racers)
+                {
+                    deletes.add(pool.submit(() -> c.mutate(Mode.DELETE, key, null)));
+                }
+                int deleted = 0;
+                for (final Future<Result> f : deletes)
+                {
+                    deleted += f.get() == Result.DELETED ? 1 : 0;
+                }
+                assertEquals(1, deleted, "round " + round);
+                assertNull(first.search(key));
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+}
