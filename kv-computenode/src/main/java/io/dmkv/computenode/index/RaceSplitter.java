@@ -1,0 +1,408 @@
+package io.dmkv.computenode.index;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.KvTimeoutException;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.core.address.GlobalAddress;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.Bucket;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.core.layout.Slot;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * RACE subtable splits under the protocol of docs/index-split.md: one splitter at a time (the
+ * root lock), writers fenced by frozen bucket headers, moved slots found by the hash byte each
+ * slot keeps.
+ */
+public final class RaceSplitter implements SubtableSplitter
+{
+    private static final Logger LOG = LoggerFactory.getLogger(RaceSplitter.class);
+    /** Verbs per batch when a split touches every header of a subtable. */
+    private static final int CHUNK = 4096;
+
+    private final ClusterView view;
+    private final VerbsClient client;
+    private final IndexDirectory directory;
+    private final SnapshotReplicator snapshot;
+    private final NanoClock clock;
+    private final long waitLimitNs;
+    private final int r;
+    private final int groups;
+    private final int maxGlobalDepth;
+    private final long indexAreaEnd;
+    private final LongAdder splits = new LongAdder();
+    private final LongAdder doublings = new LongAdder();
+    private final LongAdder reapplied = new LongAdder();
+
+    /** @param waitLimitNs how long to wait for another client's split before giving up with a timeout. */
+    public RaceSplitter(final ClusterView view, final IndexDirectory directory, final SnapshotReplicator snapshot,
+        final NanoClock clock, final long waitLimitNs)
+    {
+        this.view = view;
+        this.client = view.client();
+        this.directory = directory;
+        this.snapshot = snapshot;
+        this.clock = clock;
+        this.waitLimitNs = waitLimitNs;
+        this.r = view.replication();
+        this.groups = view.descriptor().bucketGroups();
+        this.maxGlobalDepth = view.descriptor().maxGlobalDepth();
+        this.indexAreaEnd = RegionLayout.INDEX_AREA_OFFSET + (long)view.descriptor().indexAreaLength();
+    }
+
+    /** Subtable splits this client performed. */
+    public long splits()
+    {
+        return splits.sum();
+    }
+
+    /** Directory doublings this client performed. */
+    public long doublings()
+    {
+        return doublings.sum();
+    }
+
+    /** Writes this client re-applied after a split. */
+    public long reapplied()
+    {
+        return reapplied.sum();
+    }
+
+    private RemoteRegion root(final int j)
+    {
+        return view.replica(RegionLayout.ROOT_REGION_ID, j);
+    }
+
+    @Override
+    public boolean split(final long hash, final long entry)
+    {
+        final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
+        final VerbBatch b = new VerbBatch();
+        b.read(root(0), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, word, 0, 8);
+        client.execute(b);
+        final long rootWord = word.getLong(0);
+        if (IndexRoot.isLocked(rootWord))
+        {
+            awaitUnlocked();
+            return true;
+        }
+        final long locked = IndexRoot.rootWord(IndexRoot.globalDepth(rootWord), true, IndexRoot.version(rootWord));
+        final int at = b.reset().cas(root(0), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, rootWord, locked);
+        client.execute(b);
+        if (!b.casSucceeded(at))
+        {
+            awaitUnlocked();
+            return true;
+        }
+        long held = locked;
+        try
+        {
+            final IndexDirectory.Snapshot dir = directory.refresh();
+            final long now = dir.entryFor(hash);
+            if (IndexRoot.entrySubtable(now) != IndexRoot.entrySubtable(entry)
+                || IndexRoot.entryLocalDepth(now) != IndexRoot.entryLocalDepth(entry))
+            {
+                return true;
+            }
+            final int d = IndexRoot.entryLocalDepth(now);
+            int g = dir.globalDepth();
+            if (d == g)
+            {
+                if (g >= maxGlobalDepth)
+                {
+                    return false;
+                }
+                held = doubleDirectory(dir, held);
+                g++;
+            }
+            final int length = Subtable.allocationLength(groups);
+            final int claim = b.reset().faa(root(0), RegionLayout.INDEX_NEXT_FREE_OFFSET, length);
+            client.execute(b);
+            final long newOffset = b.result(claim);
+            if (newOffset + length > indexAreaEnd)
+            {
+                LOG.warn("index area of {} bytes is full: no room for another subtable", view.descriptor().indexAreaLength());
+                return false;
+            }
+            splitSubtable(IndexRoot.entrySubtable(now), d, KeyHash.suffix(hash, d), g,
+                GlobalAddress.pack(RegionLayout.ROOT_REGION_ID, (int)newOffset));
+            splits.increment();
+            return true;
+        }
+        finally
+        {
+            final long unlocked = IndexRoot.rootWord(IndexRoot.globalDepth(held), false, IndexRoot.version(held) + 1);
+            for (int j = 1; j < r; j++)
+            {
+                b.reset().write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, longBuffer(unlocked), 0, 8);
+                client.execute(b);
+            }
+            b.reset().cas(root(0), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, held, unlocked);
+            client.execute(b);
+            directory.refresh();
+        }
+    }
+
+    private long doubleDirectory(final IndexDirectory.Snapshot dir, final long held)
+    {
+        final int g = dir.globalDepth();
+        final int n = 1 << g;
+        final UnsafeBuffer upper = new UnsafeBuffer(new byte[8 * n]);
+        for (int i = 0; i < n; i++)
+        {
+            upper.putLong(8 * i, dir.entries()[i]);
+        }
+        final VerbBatch b = new VerbBatch();
+        for (int j = r - 1; j >= 0; j--)
+        {
+            b.reset().write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.entryOffset(n), upper, 0, 8 * n);
+            client.execute(b);
+        }
+        final long deeper = IndexRoot.rootWord(g + 1, true, IndexRoot.version(held));
+        for (int j = 1; j < r; j++)
+        {
+            b.reset().write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, longBuffer(deeper), 0, 8);
+            client.execute(b);
+        }
+        final int at = b.reset().cas(root(0), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, held, deeper);
+        client.execute(b);
+        if (!b.casSucceeded(at))
+        {
+            throw new IllegalStateException("the index root changed under its lock (0x" + Long.toHexString(b.result(at))
+                + ")");
+        }
+        doublings.increment();
+        LOG.info("index directory doubled to global depth {}", g + 1);
+        return deeper;
+    }
+
+    private void splitSubtable(final long subtable, final int d, final int s, final int g, final long sibling)
+    {
+        final RemoteRegion primary = root(0);
+        final long base = GlobalAddress.offset(subtable);
+        final int length = Subtable.length(groups);
+        final int buckets = 3 * groups;
+        final UnsafeBuffer image = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
+        final VerbBatch b = new VerbBatch();
+
+        // Freeze S on the primary: after this, every writer's fence sees FROZEN.
+        b.read(primary, base, image, 0, length);
+        client.execute(b);
+        final int[] pending = new int[buckets];
+        int left = buckets;
+        for (int k = 0; k < buckets; k++)
+        {
+            pending[k] = k;
+        }
+        while (left > 0)
+        {
+            int next = 0;
+            for (int from = 0; from < left; from += CHUNK)
+            {
+                b.reset();
+                final int to = Math.min(left, from + CHUNK);
+                for (int k = from; k < to; k++)
+                {
+                    final int bucket = pending[k];
+                    final long header = image.getLong(bucket * Bucket.LENGTH);
+                    b.cas(primary, base + (long)bucket * Bucket.LENGTH, header, header | Bucket.FROZEN);
+                }
+                client.execute(b);
+                for (int k = from; k < to; k++)
+                {
+                    final int i = k - from;
+                    if (!b.casSucceeded(i))
+                    {
+                        image.putLong(pending[k] * Bucket.LENGTH, b.result(i));
+                        pending[next++] = pending[k];
+                    }
+                }
+            }
+            left = next;
+        }
+
+        // Copy after the freeze; build S' from the slots whose hash bit d is set.
+        b.reset().read(primary, base, image, 0, length);
+        client.execute(b);
+        final UnsafeBuffer sib = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
+        final long siblingHeader = Bucket.header(d + 1, s | (1 << d));
+        for (int bucket = 0; bucket < buckets; bucket++)
+        {
+            final int at = bucket * Bucket.LENGTH;
+            sib.putLong(at, siblingHeader);
+            for (int i = 0; i < Bucket.SLOT_COUNT; i++)
+            {
+                final long slot = image.getLong(at + Bucket.slotOffset(i));
+                sib.putLong(at + Bucket.slotOffset(i), movesToSibling(slot, d) ? slot : Slot.EMPTY);
+            }
+        }
+        for (int j = 0; j < r; j++)
+        {
+            b.reset().write(root(j), GlobalAddress.offset(sibling), sib, 0, length);
+            client.execute(b);
+        }
+
+        // Point the directory at both halves (backups first).
+        final long stay = IndexRoot.entry(subtable, d + 1, false);
+        final long move = IndexRoot.entry(sibling, d + 1, false);
+        for (int j = r - 1; j >= 0; j--)
+        {
+            b.reset();
+            for (int i = s; i < (1 << g); i += 1 << d)
+            {
+                b.write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.entryOffset(i),
+                    longBuffer(((i >>> d) & 1) == 1 ? move : stay), 0, 8);
+            }
+            client.execute(b);
+        }
+
+        // Unfreeze S with its new depth on every replica.
+        final UnsafeBuffer header = longBuffer(Bucket.header(d + 1, s));
+        for (int j = 0; j < r; j++)
+        {
+            for (int from = 0; from < buckets; from += CHUNK)
+            {
+                b.reset();
+                for (int bucket = from; bucket < Math.min(buckets, from + CHUNK); bucket++)
+                {
+                    b.write(root(j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET, header, 0, 8);
+                }
+                client.execute(b);
+            }
+        }
+
+        // Clean the moved slots out of S (backups first, then the primary).
+        for (int bucket = 0; bucket < buckets; bucket++)
+        {
+            for (int i = 0; i < Bucket.SLOT_COUNT; i++)
+            {
+                final int at = bucket * Bucket.LENGTH + Bucket.slotOffset(i);
+                long value = image.getLong(at);
+                if (!movesToSibling(value, d))
+                {
+                    continue;
+                }
+                for (int j = r - 1; j >= 0; j--)
+                {
+                    for (int attempt = 0; attempt < 100 && value != Slot.EMPTY; attempt++)
+                    {
+                        final int c = b.reset().cas(root(j), base + at, value, Slot.EMPTY);
+                        client.execute(b);
+                        if (b.casSucceeded(c))
+                        {
+                            break;
+                        }
+                        value = b.result(c);
+                    }
+                    value = image.getLong(at);
+                }
+            }
+        }
+        LOG.debug("split subtable {} (depth {}, suffix {}) into {} and {}", GlobalAddress.toString(subtable), d, s,
+            GlobalAddress.toString(subtable), GlobalAddress.toString(sibling));
+    }
+
+    private static boolean movesToSibling(final long slot, final int d)
+    {
+        return slot != Slot.EMPTY && ((Slot.hashSuffix(slot) >>> d) & 1) == 1;
+    }
+
+    @Override
+    public void reapply(final long hash, final long slotAddress, final long vOld, final long vNew)
+    {
+        awaitUnlocked();
+        final IndexDirectory.Snapshot dir = directory.refresh();
+        final long entry = dir.entryFor(hash);
+        final long subtable = IndexRoot.entrySubtable(entry);
+        final long oldSubtable = subtableOf(slotAddress, dir);
+        if (subtable == oldSubtable)
+        {
+            return;
+        }
+        final long target = subtable + (slotAddress - oldSubtable);
+        final SnapshotReplicator.Scratch scratch = new SnapshotReplicator.Scratch();
+        final long current = snapshot.readPrimary(target, scratch);
+        if (current != vOld)
+        {
+            return;
+        }
+        final VerbBatch b = new VerbBatch();
+        final int first = snapshot.propose(b, target, vOld, vNew);
+        if (b.size() > 0)
+        {
+            client.execute(b);
+        }
+        if (snapshot.decide(b, first, target, vOld, vNew, scratch))
+        {
+            b.reset().cas(view.replicaOf(target, 0), GlobalAddress.offset(target), vOld, vNew);
+            client.execute(b);
+        }
+        reapplied.increment();
+    }
+
+    /** The start of the subtable that holds {@code slotAddress}, from the directory's subtables. */
+    private long subtableOf(final long slotAddress, final IndexDirectory.Snapshot dir)
+    {
+        final int length = Subtable.length(groups);
+        for (final long e : dir.entries())
+        {
+            final long st = IndexRoot.entrySubtable(e);
+            if (slotAddress >= st && slotAddress < st + length)
+            {
+                return st;
+            }
+        }
+        // Not the start of any current subtable: the slot lies in a subtable that is a sibling's
+        // origin; subtables are laid out back to back, so align down from the index area start.
+        final long offset = GlobalAddress.offset(slotAddress);
+        final long firstSubtable = offset - (offset - RegionLayout.INDEX_AREA_OFFSET) % Subtable.allocationLength(groups);
+        return GlobalAddress.pack(RegionLayout.ROOT_REGION_ID, (int)firstSubtable);
+    }
+
+    private void awaitUnlocked()
+    {
+        final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
+        final VerbBatch b = new VerbBatch();
+        final long start = clock.nanoTime();
+        long sleep = 10_000;
+        while (true)
+        {
+            b.reset().read(root(0), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, word, 0, 8);
+            client.execute(b);
+            if (!IndexRoot.isLocked(word.getLong(0)))
+            {
+                directory.refresh();
+                return;
+            }
+            if (clock.nanoTime() - start > waitLimitNs)
+            {
+                throw new KvTimeoutException("another client's index split did not finish within "
+                    + TimeUnit.NANOSECONDS.toMillis(waitLimitNs) + " ms");
+            }
+            LockSupport.parkNanos(sleep);
+            sleep = Math.min(sleep * 2, 2_000_000);
+        }
+    }
+
+    private static UnsafeBuffer longBuffer(final long value)
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[8]);
+        b.putLong(0, value);
+        return b;
+    }
+}

@@ -1,0 +1,210 @@
+package io.dmkv.computenode.index;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.computenode.cache.IndexCache;
+import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeClient.Mode;
+import io.dmkv.computenode.ops.ObjectAllocator;
+import io.dmkv.computenode.ops.TestAllocators;
+import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTransport;
+
+/** The index grows by subtable splits while clients keep reading and writing. */
+@Timeout(180)
+class RaceSplitterTest
+{
+    private EmbeddedCluster cluster;
+    private VerbsTransport transport;
+    private final List<VerbsClient> clients = new ArrayList<>();
+    private ObjectAllocator allocator;
+    private ClusterView lastView;
+    private RaceSplitter lastSplitter;
+
+    @AfterEach
+    void stop()
+    {
+        clients.forEach(VerbsClient::close);
+        if (transport != null)
+        {
+            transport.close();
+        }
+        if (cluster != null)
+        {
+            cluster.close();
+        }
+    }
+
+    private FuseeClient client(final int r)
+    {
+        if (cluster == null)
+        {
+            cluster = EmbeddedCluster.start(3, 64L << 20, 16L << 20, "local");
+            transport = cluster.newTransport();
+        }
+        final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
+        clients.add(c);
+        final ClusterView view = ClusterView.open(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
+            .withIndex(2, 0, 8).withIndexAreaBytes(4 << 20));
+        if (allocator == null)
+        {
+            allocator = TestAllocators.bump(view);
+        }
+        final IndexDirectory dir = new IndexDirectory(view);
+        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(60));
+        final RaceSplitter splitter = new RaceSplitter(view, dir, snap, SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(60));
+        lastView = view;
+        lastSplitter = splitter;
+        return new FuseeClient(view, dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
+            view.allocateClientId(), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
+    }
+
+    private static byte[] b(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void tinySubtablesSplitUntilEveryKeyFitsAndAgreeWithAModel()
+    {
+        final FuseeClient kv = client(2);
+        final Map<String, String> model = new HashMap<>();
+        final Random random = new Random(11);
+        for (int i = 0; i < 4000; i++)
+        {
+            final String k = "k" + random.nextInt(1500);
+            final int op = random.nextInt(10);
+            if (op < 6)
+            {
+                kv.mutate(Mode.PUT, b(k), b("v" + i));
+                model.put(k, "v" + i);
+            }
+            else if (op < 8)
+            {
+                final FuseeClient.Result res = kv.mutate(Mode.DELETE, b(k), null);
+                assertEquals(model.remove(k) != null, res == FuseeClient.Result.DELETED, k);
+            }
+            else
+            {
+                final byte[] got = kv.search(b(k));
+                final String want = model.get(k);
+                assertEquals(want, got == null ? null : new String(got, StandardCharsets.UTF_8), k);
+            }
+        }
+        for (int i = 0; i < 1500; i++)
+        {
+            final byte[] got = kv.search(b("k" + i));
+            final String want = model.get("k" + i);
+            assertEquals(want, got == null ? null : new String(got, StandardCharsets.UTF_8), "k" + i);
+        }
+        assertTrue(lastSplitter.splits() > 10, "splits happened: " + lastSplitter.splits());
+        assertTrue(kv.directory().current().globalDepth() >= 5, "the directory doubled");
+        assertIndexReplicasEqual();
+    }
+
+    @Test
+    void concurrentWritersNeverLoseAKeyWhileSubtablesSplit() throws Exception
+    {
+        final int threads = 6;
+        final List<FuseeClient> kvs = new ArrayList<>();
+        for (int t = 0; t < threads; t++)
+        {
+            kvs.add(client(3));
+        }
+        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try
+        {
+            final List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final FuseeClient kv = kvs.get(t);
+                final int id = t;
+                done.add(pool.submit(() ->
+                {
+                    for (int i = 0; i < 500; i++)
+                    {
+                        kv.mutate(Mode.INSERT, b("t" + id + "-" + i), b("value-" + id + "-" + i));
+                        if (i % 50 == 0)
+                        {
+                            assertArrayEquals(b("value-" + id + "-" + (i / 2)), kv.search(b("t" + id + "-" + (i / 2))));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (final Future<?> f : done)
+            {
+                f.get();
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        final FuseeClient reader = client(3);
+        for (int t = 0; t < threads; t++)
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                assertArrayEquals(b("value-" + t + "-" + i), reader.search(b("t" + t + "-" + i)), "t" + t + "-" + i);
+            }
+        }
+        assertNull(reader.search(b("t0-500")));
+        assertIndexReplicasEqual();
+    }
+
+    /** Every current subtable reads the same on every replica (no SNAPSHOT or split left half done). */
+    private void assertIndexReplicasEqual()
+    {
+        final ClusterView view = lastView;
+        final IndexDirectory.Snapshot dir = new IndexDirectory(view).refresh();
+        final int length = Subtable.length(view.descriptor().bucketGroups());
+        final VerbBatch b = new VerbBatch();
+        for (final long e : dir.entries())
+        {
+            final long st = IndexRoot.entrySubtable(e);
+            final byte[][] copies = new byte[view.replication()][length];
+            for (int j = 0; j < view.replication(); j++)
+            {
+                b.reset().read(view.replica(RegionLayout.ROOT_REGION_ID, j),
+                    io.dmkv.core.address.GlobalAddress.offset(st), new UnsafeBuffer(copies[j]), 0, length);
+                view.client().execute(b);
+            }
+            for (int j = 1; j < view.replication(); j++)
+            {
+                assertArrayEquals(copies[0], copies[j], "replica " + j + " of subtable " + Long.toHexString(st));
+            }
+        }
+    }
+}
