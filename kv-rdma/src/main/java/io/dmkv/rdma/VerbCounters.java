@@ -47,6 +47,31 @@ public final class VerbCounters
         }
     }
 
+    /** Counts a whole batch part at once: one update per counter instead of one per verb. */
+    public void batch(final long readCount, final long writeCount, final long casCount, final long faaCount,
+        final long out, final long in)
+    {
+        if (readCount != 0)
+        {
+            reads.add(readCount);
+        }
+        if (writeCount != 0)
+        {
+            writes.add(writeCount);
+        }
+        if (casCount != 0)
+        {
+            cas.add(casCount);
+        }
+        if (faaCount != 0)
+        {
+            faa.add(faaCount);
+        }
+        bytesOut.add(out);
+        bytesIn.add(in);
+        roundTrips.increment();
+    }
+
     public void rpc(final int requestBytes, final int responseBytes)
     {
         rpcs.increment();

@@ -135,25 +135,41 @@ public final class VerbsClient implements AutoCloseable
     public CompletableFuture<VerbBatch> executeAsync(final VerbBatch batch)
     {
         final CompletableFuture<VerbBatch> future = new CompletableFuture<>();
+        final Thread poster = Thread.currentThread();
         try
         {
-            post(batch, (b, failure) -> completions.execute(() ->
+            post(batch, (b, failure) ->
             {
-                if (failure == null)
+                // A batch that completed inside post (local transport) is already on the caller's
+                // thread: completing there is safe and saves two thread hand-offs. Anything else
+                // completed on a network thread and moves to the completion thread.
+                if (Thread.currentThread() == poster)
                 {
-                    future.complete(b);
+                    complete(future, b, failure);
                 }
                 else
                 {
-                    future.completeExceptionally(failure);
+                    completions.execute(() -> complete(future, b, failure));
                 }
-            }));
+            });
         }
         catch (final RuntimeException e)
         {
             future.completeExceptionally(e);
         }
         return future;
+    }
+
+    private static void complete(final CompletableFuture<VerbBatch> future, final VerbBatch b, final Throwable failure)
+    {
+        if (failure == null)
+        {
+            future.complete(b);
+        }
+        else
+        {
+            future.completeExceptionally(failure);
+        }
     }
 
     /**
@@ -248,12 +264,26 @@ public final class VerbsClient implements AutoCloseable
 
     private void countPosted(final VerbBatch batch)
     {
-        ThreadCounters.current().count(batch);
+        final ThreadCounters t = ThreadCounters.current();
+        final long verbs = t.verbs;
+        final long out = t.bytesOut;
+        final long in = t.bytesIn;
+        t.count(batch);
+        int reads = 0;
+        int writes = 0;
+        int cas = 0;
         for (int i = 0, n = batch.size(); i < n; i++)
         {
-            counters.verb(batch.op(i), batch.length(i));
+            switch (batch.op(i))
+            {
+                case Verb.READ: reads++; break;
+                case Verb.WRITE: writes++; break;
+                case Verb.CAS: cas++; break;
+                default: break;
+            }
         }
-        counters.roundTrip();
+        final long all = t.verbs - verbs;
+        counters.batch(reads, writes, cas, all - reads - writes - cas, t.bytesOut - out, t.bytesIn - in);
     }
 
     private void acquire()
