@@ -116,6 +116,7 @@ public final class MemoryNode implements AutoCloseable
             .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
             .putInt(MemoryNodeRpc.SCRATCH_BYTES).flip());
         service.handle(MemoryNodeRpc.FORMAT_REGION, new RegionFormatter(service)::handle);
+        service.handle(MemoryNodeRpc.ALLOC_BLOCK, new BlockAllocatorService(service)::handle);
         TcpVerbsServer server = null;
         RdmaVerbsServer rdmaServer = null;
         String local = null;

@@ -3,10 +3,11 @@ package io.dmkv.computenode.alloc;
 import io.dmkv.core.address.GlobalAddress;
 
 /**
- * What one {@link SlabAllocator#allocate(int, Allocation)} returns: the object to write now and
- * the object the next allocation of the same size class will return. FUSEE's embedded log links
- * each object to its successor in allocation order before the object is written, so the
- * successor has to be known, and reserved, in advance.
+ * What one {@link SlabAllocator#allocate(int, Allocation)} returns: the object to write now, the
+ * object the next allocation of the same size class will return, and the one the previous
+ * allocation returned. FUSEE's embedded log links each object to its successor and predecessor
+ * in allocation order before the object is written, so the successor has to be known, and
+ * reserved, in advance.
  *
  * <p>Mutable and reusable, so the allocation path creates no garbage: a caller keeps one per
  * thread and passes it in again.
@@ -16,6 +17,7 @@ public final class Allocation
     private int sizeClass = -1;
     private long address;
     private long next;
+    private long prev;
 
     /** Size class of both objects. */
     public int sizeClass()
@@ -35,17 +37,27 @@ public final class Allocation
         return next;
     }
 
-    void set(final int sizeClass, final long address, final long next)
+    /**
+     * Global address the previous allocation of this size class by this allocator returned (the
+     * log entry's prev pointer), or {@link GlobalAddress#NULL} for the class's first allocation.
+     */
+    public long prev()
+    {
+        return prev;
+    }
+
+    void set(final int sizeClass, final long address, final long next, final long prev)
     {
         this.sizeClass = sizeClass;
         this.address = address;
         this.next = next;
+        this.prev = prev;
     }
 
     @Override
     public String toString()
     {
         return "Allocation{class=" + sizeClass + ", address=" + GlobalAddress.toString(address) + ", next="
-            + GlobalAddress.toString(next) + "}";
+            + GlobalAddress.toString(next) + ", prev=" + GlobalAddress.toString(prev) + "}";
     }
 }

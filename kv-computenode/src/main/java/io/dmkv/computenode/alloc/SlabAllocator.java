@@ -36,7 +36,8 @@ import io.dmkv.rdma.VerbsClient;
  * allocation of that size class will return, which the caller writes into the object's log entry
  * as its next pointer. Per size class the allocator keeps that pre-reserved object; an allocation
  * hands it out and reserves a new one. The allocations of one class therefore form one chain
- * with no gap and no repeat, whatever the number of threads.
+ * with no gap and no repeat, whatever the number of threads. The object the previous allocation
+ * returned (the log entry's prev pointer) comes with it, under the same lock.
  *
  * <h2>Locking</h2>
  * <ul>
@@ -50,7 +51,8 @@ import io.dmkv.rdma.VerbsClient;
  *       a leaf lock that allocation drains when its stack is empty.</li>
  *   <li>Lock order: class monitor, then reclaim lock, then inbox. An allocation that finds the
  *       memory nodes full reclaims inline while holding its class monitor; {@link #close()}
- *       takes class monitors one at a time and the reclaim lock only after all of them.</li>
+ *       closes the classes one monitor at a time and takes the reclaim lock only after all of
+ *       them, when no allocation can be running.</li>
  * </ul>
  *
  * <h2>Freeing and reclaim</h2>
@@ -157,6 +159,14 @@ public final class SlabAllocator implements AutoCloseable
         {
             return freeObjects[sizeClass];
         }
+
+        @Override
+        public String toString()
+        {
+            return "Stats{owned=" + blocksOwned + ", claimed=" + blocksClaimed + ", adopted=" + blocksAdopted
+                + ", handedOver=" + blocksHandedOver + ", released=" + blocksReleased + ", reclaimed=" + objectsReclaimed
+                + ", free=" + Arrays.toString(freeObjects) + "}";
+        }
     }
 
     /** One size class's state, guarded by the instance's monitor (the inbox by {@link #inboxLock}). */
@@ -165,6 +175,7 @@ public final class SlabAllocator implements AutoCloseable
         final int sizeClass;
         boolean closed;
         long reserved = GlobalAddress.NULL;
+        long previous = GlobalAddress.NULL;
         long[] stack = new long[64];
         int stackSize;
         OwnedBlock current;
@@ -292,8 +303,9 @@ public final class SlabAllocator implements AutoCloseable
 
     /**
      * Allocates an object of {@code sizeClass}: {@code out.address()} is the object to write,
-     * {@code out.next()} the object the next call for this class will return. Thread-safe; no
-     * remote operation unless the class needs a new block.
+     * {@code out.next()} the object the next call for this class will return, {@code out.prev()}
+     * the one the previous call returned. Thread-safe; no remote operation unless the class needs
+     * a new block.
      *
      * @throws IllegalArgumentException if the class is out of range or does not fit a block.
      * @throws MemoryFullException      if no object can be found even after reclaiming (the
@@ -314,7 +326,8 @@ public final class SlabAllocator implements AutoCloseable
                 s.reserved = take(s);
             }
             final long next = take(s);
-            out.set(sizeClass, s.reserved, next);
+            out.set(sizeClass, s.reserved, next, s.previous);
+            s.previous = s.reserved;
             s.reserved = next;
         }
     }
@@ -651,7 +664,11 @@ public final class SlabAllocator implements AutoCloseable
     // ---------------------------------------------------------------------------------------
     // Close
 
-    /** Hands over or releases every block. Caller holds the reclaim lock; every class is closed. */
+    /**
+     * Hands over or releases every block. Caller holds the reclaim lock; every class is closed.
+     * Taking class monitors here inverts the lock order safely: once every class is closed, no
+     * thread holds a class monitor while it waits for the reclaim lock.
+     */
     private void leaveBlocks()
     {
         final OwnedBlock[] owned = ownedBlocks();
@@ -677,6 +694,7 @@ public final class SlabAllocator implements AutoCloseable
                 }
                 s.stackSize = 0;
                 s.reserved = GlobalAddress.NULL;
+                s.previous = GlobalAddress.NULL;
                 s.current = null;
                 s.withFresh.clear();
             }

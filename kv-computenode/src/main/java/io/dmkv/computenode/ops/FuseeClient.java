@@ -94,7 +94,13 @@ public final class FuseeClient
     private final long opTimeoutNs;
     private final long lockLeaseNs;
     private final AtomicIntegerArray logHeadWritten = new AtomicIntegerArray(SizeClasses.COUNT);
-    private final ThreadLocal<Context> contexts = ThreadLocal.withInitial(Context::new);
+    private final java.util.Queue<Context> allContexts = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ThreadLocal<Context> contexts = ThreadLocal.withInitial(() ->
+    {
+        final Context c = new Context();
+        allContexts.add(c);
+        return c;
+    });
     private final LongAdder retries = new LongAdder();
     private final LongAdder candidateReads = new LongAdder();
 
@@ -525,6 +531,23 @@ public final class FuseeClient
             allocator.free(address, sc, b);
         }
         ctx.deferredCount = 0;
+    }
+
+    /**
+     * Posts the frees still queued on every thread. Call only when no operation runs any more
+     * (the store's close).
+     */
+    public void flushAll()
+    {
+        for (final Context ctx : allContexts)
+        {
+            if (ctx.deferredCount > 0)
+            {
+                final VerbBatch b = new VerbBatch();
+                appendDeferred(ctx, b);
+                client.execute(b);
+            }
+        }
     }
 
     /** Posts whatever frees are still queued on this thread. */
