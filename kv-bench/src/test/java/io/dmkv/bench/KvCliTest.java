@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -52,13 +53,26 @@ class KvCliTest
     }
 
     @Test
-    void demoRunsAWorkloadAndPrintsTheTable()
+    void demoLoadsRunsAndChecksEveryKeyOfTheStore()
     {
         final Run r = run("demo", "--duration", "1s", "--objects", "3000", "--threads", "2", "--transport", "local");
         assertEquals(0, r.exit, r.out + r.err);
-        assertTrue(r.out.contains("READ") && r.out.contains("UPDATE") && r.out.contains("p99 us"), r.out);
-        assertTrue(r.out.contains("check: version words add up to"), r.out);
-        assertTrue(r.out.contains(": OK"), r.out);
+        assertTrue(r.out.contains("3,000 keys") && r.out.contains("r = 2"), r.out);
+        assertTrue(r.out.contains("INSERT") && r.out.contains("READ") && r.out.contains("UPDATE")
+            && r.out.contains("p999 us") && r.out.contains("RTT/op"), r.out);
+        assertTrue(Pattern.compile("(?m)^INSERT +3,000 ").matcher(r.out).find(), "every key is loaded once: " + r.out);
+        assertTrue(r.out.contains("SNAPSHOT: ") && r.out.contains("index splits: "), r.out);
+        assertTrue(r.out.contains("check: 3,000 keys read back") && r.out.contains(": OK"), r.out);
+    }
+
+    @Test
+    void demoTakesKeysAsTheNameOfObjectsAndRunsOnTcpWithOneReplica()
+    {
+        final Run r = run("demo", "--duration", "1s", "--keys", "500", "--threads", "3", "--load-threads", "3",
+            "--nodes", "1", "--value-size", "100", "--read-ratio", "0.9", "--zipf", "0");
+        assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("500 keys with 100 B values") && r.out.contains("r = 1"), r.out);
+        assertTrue(r.out.contains("check: 500 keys read back") && r.out.contains(": OK"), r.out);
     }
 
     @Test
@@ -68,22 +82,49 @@ class KvCliTest
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("--threads"), r.err);
         assertEquals(2, run("demo", "--duration", "forever").exit);
+        assertEquals(2, run("demo", "--value-size", "8").exit);
+        assertEquals(2, run("demo", "--value-size", "100K").exit);
+        assertEquals(2, run("demo", "--keys", "0").exit);
+        assertEquals(2, run("demo", "--load-threads", "0").exit);
+        final Run rep = run("demo", "--nodes", "2", "--replication", "3");
+        assertEquals(2, rep.exit);
+        assertTrue(rep.err.contains("--replication must be in 1..2"), rep.err);
+        assertEquals(2, run("demo", "--transport", "rdma").exit);
         assertEquals(2, run("ping").exit);
         assertEquals(2, run("frobnicate").exit);
+        assertEquals(2, run().exit);
     }
 
-    private static Run run(final String... args)
+    @Test
+    void everyCommandHasHelp()
+    {
+        for (final String command : new String[] {"demo", "put", "get", "delete", "ping"})
+        {
+            final Run r = run(command, "--help");
+            assertEquals(0, r.exit, command);
+            assertTrue(r.out.contains("Usage: kv " + command), r.out);
+        }
+        final Run top = run("--help");
+        assertEquals(0, top.exit);
+        for (final String command : new String[] {"demo", "put", "get", "delete", "ping"})
+        {
+            assertTrue(top.out.contains("  " + command + " "), top.out);
+        }
+    }
+
+    static Run run(final String... args)
     {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
-        final CommandLine cl = new CommandLine(new KvCli());
+        final CommandLine cl = KvCli.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         final int exit = cl.execute(args);
         return new Run(exit, out.toString(), err.toString());
     }
 
-    private record Run(int exit, String out, String err)
+    /** Exit code and what a command printed. */
+    record Run(int exit, String out, String err)
     {
     }
 }

@@ -4,47 +4,75 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
-import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.distribution.DiscreteSampler;
 import org.apache.commons.rng.sampling.distribution.RejectionInversionZipfSampler;
 import org.apache.commons.rng.simple.RandomSource;
 
+import io.dmkv.KvConfig;
+import io.dmkv.KvException;
+import io.dmkv.KvStore;
 import io.dmkv.bench.runner.ConsoleProgress;
 import io.dmkv.bench.runner.RunResult;
+import io.dmkv.bench.runner.WorkloadException;
 import io.dmkv.bench.runner.WorkloadRunner;
+import io.dmkv.computenode.alloc.SlabAllocator;
+import io.dmkv.computenode.replication.SnapshotStats;
 import io.dmkv.core.config.Sizes;
+import io.dmkv.core.layout.KvObject;
+import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.core.layout.Subtable;
 import io.dmkv.memnode.EmbeddedCluster;
-import io.dmkv.rdma.ClientOptions;
-import io.dmkv.rdma.RemoteRegion;
-import io.dmkv.rdma.VerbBatch;
-import io.dmkv.rdma.VerbsClient;
-import io.dmkv.rdma.VerbsTransport;
+import io.dmkv.rdma.VerbCounters;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code kv demo}: an embedded cluster running a workload, with progress and a result table.
- * Until the key-value layer lands this drives the verbs layer directly: fixed-size objects
- * spread over the memory nodes, read (one READ) or updated (WRITE of the object plus FAA of
- * its version word, one round trip) with zipfian popularity.
+ * {@code kv demo}: the key-value store on an embedded cluster. Starts memory nodes in this JVM,
+ * opens one {@link KvStore} shared by every thread, loads the keys (INSERT), runs a read/update
+ * mix with zipfian popularity for a fixed time, prints throughput, latency percentiles and the
+ * round trips, verbs and bytes of each operation, and finally reads every key back: each must
+ * hold a whole value written for it, and one it may end on ({@link KeyLedger}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Starts an embedded cluster of memory nodes, loads objects with a progress bar, runs a "
-        + "read/update mix for a fixed duration on several threads and prints throughput, latency "
-        + "percentiles and round trips, verbs and bytes per operation.")
+    description = {"Runs the key-value store on an embedded cluster of memory nodes: loads keys with a progress bar, "
+        + "runs a read/update mix (zipfian popularity) for a fixed duration on several threads sharing one store, "
+        + "and prints throughput, p50/p99/p999 latency and round trips, verbs and bytes per operation, SNAPSHOT "
+        + "and index statistics. Then reads every key back and checks it (exit 1 if any key is wrong).",
+        "Example: kv demo --duration 30s --threads 8 --transport local"})
 public final class DemoCommand implements Callable<Integer>
 {
+    /** Most keys the demo loads: the index at its largest (256 default subtables) holds about 22 M. */
+    static final int MAX_KEYS = 10_000_000;
+    /** Keys a subtable of the default shape holds comfortably (under half of its 86,016 slots). */
+    private static final int KEYS_PER_SUBTABLE = 40_000;
+    /** Index root, directory and client log heads, with room to spare. */
+    private static final long INDEX_FIXED_BYTES = 1L << 20;
+    /** Memory per node beyond the objects: blocks being filled, the index, region headers. */
+    private static final long SLACK_BYTES = 64L << 20;
+    private static final long MIN_REGION_BYTES = 64L << 20;
+    private static final long MAX_REGION_BYTES = 1L << 30;
+    /** Failures remembered for the report; the rest are only counted. */
+    private static final int MAX_REPORTED = 5;
+
     @Option(names = "--duration", paramLabel = "DURATION", converter = KvCli.DurationConverter.class,
-        description = "Length of the run phase, e.g. 10s, 1m (default: 10s).")
+        description = "Length of the read/update phase, e.g. 10s, 1m (default: 10s).")
     Duration duration = Duration.ofSeconds(10);
 
-    @Option(names = "--threads", paramLabel = "N", description = "Client threads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", paramLabel = "N",
+        description = "Client threads sharing the store in the read/update run (default: ${DEFAULT-VALUE}).")
     int threads = 4;
+
+    @Option(names = "--load-threads", paramLabel = "N",
+        description = "Threads that load the keys and check them at the end (default: ${DEFAULT-VALUE}).")
+    int loadThreads = 8;
 
     @Option(names = "--transport", paramLabel = "NAME", description = "local or tcp (default: ${DEFAULT-VALUE}).")
     String transport = "tcp";
@@ -52,11 +80,15 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--nodes", paramLabel = "N", description = "Memory nodes (default: ${DEFAULT-VALUE}).")
     int nodes = 2;
 
-    @Option(names = "--objects", paramLabel = "N", description = "Objects to load (default: ${DEFAULT-VALUE}).")
-    int objects = 100_000;
+    @Option(names = "--replication", paramLabel = "R",
+        description = "Replicas of every object and index slot, 1..5 and at most --nodes (default: 2, or 1 with one node).")
+    Integer replication;
+
+    @Option(names = {"--keys", "--objects"}, paramLabel = "N", description = "Keys to load (default: ${DEFAULT-VALUE}).")
+    int keys = 100_000;
 
     @Option(names = "--value-size", paramLabel = "SIZE", converter = KvCli.SizeConverter.class,
-        description = "Bytes per object (default: 1K).")
+        description = "Bytes per value, 16..60K (default: 1K).")
     long valueSize = 1024;
 
     @Option(names = "--read-ratio", paramLabel = "R", description = "Share of reads, 0..1 (default: ${DEFAULT-VALUE}).")
@@ -68,50 +100,61 @@ public final class DemoCommand implements Callable<Integer>
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Objects start after the first page of each region (region header, scratch). */
-    private static final long DATA_START = 4096;
-
-    private long stride;
-    private long perRegion;
-    private final java.util.Map<Integer, RemoteRegion[]> regions = new java.util.HashMap<>();
-
     @Override
     public Integer call()
     {
         validate();
+        final int r = replication != null ? replication : Math.min(2, nodes);
+        final int length = (int)valueSize;
+        final long indexArea = indexAreaBytes(keys);
+        final long regionBytes = Math.min(MAX_REGION_BYTES, Math.max(MIN_REGION_BYTES,
+            Long.highestOneBit(indexArea * 4 - 1) << 1));
+        final long objectBytes = SizeClasses.objectSize(SizeClasses.sizeClassFor(DemoValue.KEY_LENGTH, length));
+        // Every key's object on r of the nodes, and half as much again: updates write new objects
+        // out of place and the old ones return to the allocator only at the next reclaim.
+        final long objectsPerNode = ((long)keys * r + nodes - 1) / nodes;
+        final long wanted = objectsPerNode * objectBytes * 3 / 2 + indexArea + SLACK_BYTES;
+        final long memory = (wanted + regionBytes - 1) / regionBytes * regionBytes;
+
         final PrintWriter out = spec.commandLine().getOut();
-        stride = (valueSize + 63) & ~63L;
-        final long perNode = (objects + nodes - 1) / nodes;
-        final long regionBytes = 64L << 20;
-        perRegion = (regionBytes - DATA_START) / (stride + 8);
-        final long regionsPerNode = (perNode + perRegion - 1) / perRegion;
-        final long memory = regionsPerNode * regionBytes;
-        out.printf(Locale.ROOT, "dmkv demo: %d memory nodes (%s each, %s transport), %,d objects of %s, %d threads, "
-            + "%.0f%% reads, zipf %.2f%n", nodes, Sizes.format(memory), transport, objects, Sizes.format(valueSize),
-            threads, readRatio * 100, zipf);
+        out.printf(Locale.ROOT, "dmkv demo: %d memory nodes (%s each, %s transport), r = %d, %,d keys with %s values, "
+            + "%d threads, %.0f%% reads, zipf %.2f%n", nodes, Sizes.format(memory), transport, r, keys,
+            Sizes.format(valueSize), threads, readRatio * 100, zipf);
         out.flush();
         try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, regionBytes, transport);
-            VerbsTransport t = cluster.newTransport();
-            VerbsClient client = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
+            KvStore kv = KvStore.open(KvConfig.builder().memnodes(cluster.endpoints()).transport(cluster.transport())
+                .replication(r).indexAreaBytes(indexArea).build()))
         {
-            for (int n = 0; n < nodes; n++)
-            {
-                regions.put(n, client.channel(n).regions().toArray(new RemoteRegion[0]));
-            }
-            final RunResult load = WorkloadRunner.run("load", List.of("INSERT"), threads, objects, null,
-                index -> loader(client, index), ConsoleProgress.ofOps("load", objects));
+            final KeyLedger ledger = new KeyLedger(keys, threads);
+            final RunResult load = WorkloadRunner.run("load", List.of("INSERT"), loadThreads, keys, null,
+                index -> loader(kv, index, length), ConsoleProgress.ofOps("load", keys));
             final RunResult run = WorkloadRunner.run("run", List.of("READ", "UPDATE"), threads, -1, duration,
-                index -> worker(client, index), ConsoleProgress.ofTime("run", duration));
+                index -> worker(kv, ledger, length), ConsoleProgress.ofTime("run", duration));
+            final AtomicLong wrong = new AtomicLong();
+            final Queue<String> reported = new ConcurrentLinkedQueue<>();
+            WorkloadRunner.run("check", List.of("GET"), loadThreads, keys, null,
+                index -> checker(kv, ledger, length, index, wrong, reported), ConsoleProgress.ofOps("check", keys));
             out.println();
             out.print(load.table());
             out.println();
             out.print(run.table());
-            final long versions = sumVersions(client);
-            final long updates = run.ops().get(1).ops();
-            out.printf(Locale.ROOT, "%ncheck: version words add up to %,d, updates acknowledged %,d: %s%n", versions,
-                updates, versions == updates ? "OK" : "MISMATCH");
+            out.println();
+            out.println(statsLine(kv));
+            out.println(countersLine(kv.counters()));
+            final boolean ok = wrong.get() == 0 && load.totalErrors() == 0;
+            if (ok)
+            {
+                out.printf(Locale.ROOT, "check: %,d keys read back, each holds a whole value of its own that it may "
+                    + "end on: OK%n", keys);
+            }
+            else
+            {
+                out.printf(Locale.ROOT, "check: %,d of %,d keys FAILED%s%s%n", wrong.get(), keys,
+                    load.totalErrors() > 0 ? " (" + load.totalErrors() + " inserts failed)" : "",
+                    reported.isEmpty() ? "" : "; first: " + String.join("; ", reported));
+            }
             out.flush();
-            return versions == updates ? 0 : 1;
+            return ok ? 0 : 1;
         }
     }
 
@@ -122,17 +165,27 @@ public final class DemoCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(cl, "--threads must be in 1..1024");
         }
+        if (loadThreads < 1 || loadThreads > 1024)
+        {
+            throw new CommandLine.ParameterException(cl, "--load-threads must be in 1..1024");
+        }
         if (nodes < 1 || nodes > 16)
         {
             throw new CommandLine.ParameterException(cl, "--nodes must be in 1..16");
         }
-        if (objects < 1)
+        if (replication != null && (replication < 1 || replication > Math.min(5, nodes)))
         {
-            throw new CommandLine.ParameterException(cl, "--objects must be positive");
+            throw new CommandLine.ParameterException(cl, "--replication must be in 1.." + Math.min(5, nodes)
+                + " with " + nodes + " memory node(s)");
         }
-        if (valueSize < 8 || valueSize > (1 << 20))
+        if (keys < 1 || keys > MAX_KEYS)
         {
-            throw new CommandLine.ParameterException(cl, "--value-size must be in 8..1M");
+            throw new CommandLine.ParameterException(cl, "--keys must be in 1.." + MAX_KEYS);
+        }
+        final long maxValue = Math.min(60 * 1024, KvObject.MAX_VALUE_LENGTH);
+        if (valueSize < DemoValue.HEADER_LENGTH || valueSize > maxValue)
+        {
+            throw new CommandLine.ParameterException(cl, "--value-size must be in " + DemoValue.HEADER_LENGTH + "..60K");
         }
         if (readRatio < 0 || readRatio > 1)
         {
@@ -152,91 +205,123 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
-    private RemoteRegion regionOf(final long object)
+    /** Room for twice the subtables the keys need at under half load, and the index root. */
+    static long indexAreaBytes(final int keys)
     {
-        final long local = object / nodes;
-        return regions.get((int)(object % nodes))[(int)(local / perRegion)];
+        final long needed = ((long)keys + KEYS_PER_SUBTABLE - 1) / KEYS_PER_SUBTABLE;
+        final long subtables = Math.max(4, Long.highestOneBit(needed - 1) << 1);
+        final long subtableBytes = (long)Subtable.BUCKET_GROUP_LENGTH * Subtable.DEFAULT_BUCKET_GROUPS;
+        return INDEX_FIXED_BYTES + Math.min(256, 2 * subtables) * subtableBytes;
     }
 
-    private long dataOffset(final long object)
+    /** The first key of loading thread {@code index}: contiguous shares, as {@link WorkloadRunner} splits the operations. */
+    private long firstKeyOf(final int index)
     {
-        return DATA_START + (object / nodes % perRegion) * stride;
+        return (long)index * (keys / loadThreads) + Math.min(index, keys % loadThreads);
     }
 
-    private long versionOffset(final long object)
+    private WorkloadRunner.Worker loader(final KvStore kv, final int index, final int length)
     {
-        return DATA_START + perRegion * stride + (object / nodes % perRegion) * 8;
-    }
-
-    private WorkloadRunner.Worker loader(final VerbsClient client, final int index)
-    {
-        final UnsafeBuffer value = new UnsafeBuffer(new byte[(int)valueSize]);
-        final VerbBatch b = new VerbBatch();
-        final int share = objects / threads + (index < objects % threads ? 1 : 0);
-        final long first = (long)index * (objects / threads) + Math.min(index, objects % threads);
+        final long first = firstKeyOf(index);
         return seq ->
         {
-            final long object = first + seq;
-            if (seq >= share)
+            final long key = first + seq;
+            if (!kv.insert(DemoValue.key(key), DemoValue.encode(key, 0, length)))
             {
-                return 0;
+                throw new IllegalStateException("key " + key + " was already present in a new cluster");
             }
-            value.putLong(0, object);
-            b.reset().write(regionOf(object), dataOffset(object), value, 0, (int)valueSize);
-            client.execute(b);
             return 0;
         };
     }
 
-    private WorkloadRunner.Worker worker(final VerbsClient client, final int index)
+    private WorkloadRunner.Worker worker(final KvStore kv, final KeyLedger ledger, final int length)
     {
-        final UnsafeBuffer value = new UnsafeBuffer(new byte[(int)valueSize]);
-        final VerbBatch b = new VerbBatch();
         final UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(ThreadLocalRandom.current().nextLong());
-        final DiscreteSampler zipfian = zipf > 0
-            ? RejectionInversionZipfSampler.of(rng, objects, zipf) : null;
+        final DiscreteSampler zipfian = zipf > 0 ? RejectionInversionZipfSampler.of(rng, keys, zipf) : null;
         return seq ->
         {
-            final long object = zipfian == null ? rng.nextInt(objects) : scramble(zipfian.sample() - 1);
-            final RemoteRegion r = regionOf(object);
+            final int key = zipfian == null ? rng.nextInt(keys) : scramble(zipfian.sample() - 1);
             if (rng.nextDouble() < readRatio)
             {
-                b.reset().read(r, dataOffset(object), value, 0, (int)valueSize);
-                client.execute(b);
-                if (value.getLong(0) != object)
+                final byte[] value;
+                try
                 {
-                    throw new IllegalStateException("object " + object + " holds " + value.getLong(0));
+                    value = kv.get(DemoValue.key(key));
                 }
+                catch (final KvException e)
+                {
+                    throw new WorkloadException(0, e);
+                }
+                DemoValue.check(key, value, length);
                 return 0;
             }
-            value.putLong(0, object);
-            value.putLong(8, seq);
-            b.reset().write(r, dataOffset(object), value, 0, (int)valueSize);
-            b.faa(r, versionOffset(object), 1);
-            client.execute(b);
+            final long ticket = ledger.begin(key);
+            final boolean updated;
+            try
+            {
+                updated = kv.update(DemoValue.key(key), DemoValue.encode(key, ticket, length));
+            }
+            catch (final KvException e)
+            {
+                ledger.failed(key, ticket);
+                throw new WorkloadException(1, e);
+            }
+            if (!updated)
+            {
+                ledger.failed(key, ticket);
+                throw new IllegalStateException("update of key " + key + " found no key");
+            }
+            ledger.acknowledged(key, ticket);
             return 1;
         };
     }
 
+    private WorkloadRunner.Worker checker(final KvStore kv, final KeyLedger ledger, final int length, final int index,
+        final AtomicLong wrong, final Queue<String> reported)
+    {
+        final long first = firstKeyOf(index);
+        return seq ->
+        {
+            final int key = (int)(first + seq);
+            String problem;
+            try
+            {
+                problem = ledger.verify(key, DemoValue.check(key, kv.get(DemoValue.key(key)), length));
+            }
+            catch (final IllegalStateException | KvException e)
+            {
+                problem = e.getMessage();
+            }
+            if (problem != null && wrong.incrementAndGet() <= MAX_REPORTED)
+            {
+                reported.add(problem);
+            }
+            return 0;
+        };
+    }
+
     /** Spreads the popular ranks over the key space, as YCSB's scrambled zipfian does. */
-    private long scramble(final long rank)
+    private int scramble(final long rank)
     {
         long h = rank * 0x9E3779B97F4A7C15L;
         h ^= h >>> 32;
-        return Math.floorMod(h, objects);
+        return (int)Math.floorMod(h, (long)keys);
     }
 
-    private long sumVersions(final VerbsClient client)
+    private static String statsLine(final KvStore kv)
     {
-        long sum = 0;
-        final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
-        final VerbBatch b = new VerbBatch();
-        for (long o = 0; o < objects; o++)
-        {
-            b.reset().read(regionOf(o), versionOffset(o), word, 0, 8);
-            client.execute(b);
-            sum += word.getLong(0);
-        }
-        return sum;
+        final SnapshotStats s = kv.snapshotStats();
+        final SlabAllocator.Stats a = kv.allocatorStats();
+        return String.format(Locale.ROOT, "SNAPSHOT: %,d won by rule 1, %,d by rule 2, %,d by rule 3, %,d by the primary "
+            + "alone (r = 1), %,d lost, %,d helped; index splits: %,d; allocator: %,d blocks owned, %,d objects "
+            + "reclaimed", s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(), kv.indexSplits(),
+            a.blocksOwned(), a.objectsReclaimed());
+    }
+
+    private static String countersLine(final VerbCounters.Snapshot c)
+    {
+        return String.format(Locale.ROOT, "verbs: %,d round trips, %,d READ, %,d WRITE, %,d CAS, %,d FAA, %,d RPC; "
+            + "%s out, %s in", c.roundTrips(), c.reads(), c.writes(), c.cas(), c.faa(), c.rpcs(),
+            Sizes.format(c.bytesOut()), Sizes.format(c.bytesIn()));
     }
 }

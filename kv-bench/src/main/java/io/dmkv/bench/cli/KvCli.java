@@ -1,5 +1,6 @@
 package io.dmkv.bench.cli;
 
+import io.dmkv.InvalidInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,32 +9,47 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "kv", mixinStandardHelpOptions = true, version = "dmkv 0.1.0",
     description = "dmkv: a memory-disaggregated key-value store. Commands:",
-    subcommands = {DemoCommand.class, PingCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, PutCommand.class, GetCommand.class, DeleteCommand.class, PingCommand.class,
+        CommandLine.HelpCommand.class})
 public final class KvCli implements Runnable
 {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Runs the command line and exits with its code. */
     public static void main(final String[] args)
     {
         System.exit(run(args));
     }
 
+    /** Runs the command line; returns the exit code (0 ok, 1 failed, 2 bad usage). */
     public static int run(final String[] args)
+    {
+        return commandLine().execute(args);
+    }
+
+    /**
+     * The command line as {@code scripts/kv} runs it: a command that fails prints
+     * {@code COMMAND: message} (no stack trace) and exits 1, or 2 when the store refused the
+     * input (a key or value out of bounds).
+     */
+    public static CommandLine commandLine()
     {
         final CommandLine cl = new CommandLine(new KvCli());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) ->
         {
             commandLine.getErr().println(commandLine.getCommandName() + ": " + e.getMessage());
-            return 1;
+            commandLine.getErr().flush();
+            return e instanceof InvalidInputException ? 2 : 1;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     @Override
     public void run()
     {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: kv demo, kv ping --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "missing command (try: kv demo, kv put --help, kv get --help, kv delete --help, kv ping --help)");
     }
 
     /** Picocli converter for sizes such as 512M or 4G. */

@@ -39,7 +39,8 @@ public final class WorkloadRunner
 
     /**
      * Runs until {@code totalOps} operations are done (split over the threads), or, when
-     * {@code totalOps} is negative, for {@code duration}.
+     * {@code totalOps} is negative, for {@code duration}. With both a count and a duration the
+     * phase ends at whichever comes first; a null duration means no time bound.
      *
      * @param progress called from a monitor thread with the operations done so far.
      */
@@ -56,7 +57,12 @@ public final class WorkloadRunner
         final List<OpStats[]> perThread = new ArrayList<>();
         final List<Thread> running = new ArrayList<>();
         final long startNs = System.nanoTime();
-        final long deadline = totalOps < 0 ? startNs + duration.toNanos() : Long.MAX_VALUE;
+        if (totalOps < 0 && duration == null)
+        {
+            throw new IllegalArgumentException("a phase needs an operation count or a duration");
+        }
+        final boolean timed = duration != null;
+        final long deadline = timed ? startNs + duration.toNanos() : 0;
         for (int t = 0; t < threads; t++)
         {
             final OpStats[] stats = new OpStats[opNames.size()];
@@ -71,7 +77,7 @@ public final class WorkloadRunner
             {
                 try
                 {
-                    runThread(workers.apply(index), stats, share, deadline, stop, done);
+                    runThread(workers.apply(index), stats, share, timed, deadline, stop, done);
                 }
                 catch (final Throwable e)
                 {
@@ -119,8 +125,8 @@ public final class WorkloadRunner
         return new RunResult(phase, threads, elapsed, List.of(merged));
     }
 
-    private static void runThread(final Worker worker, final OpStats[] stats, final long share, final long deadline,
-        final AtomicBoolean stop, final AtomicLong done) throws Exception
+    private static void runThread(final Worker worker, final OpStats[] stats, final long share, final boolean timed,
+        final long deadline, final AtomicBoolean stop, final AtomicLong done) throws Exception
     {
         final ThreadCounters c = ThreadCounters.current();
         int pending = 0;
@@ -169,10 +175,10 @@ public final class WorkloadRunner
             {
                 done.addAndGet(pending);
                 pending = 0;
-                if (t1 - deadline >= 0)
-                {
-                    break;
-                }
+            }
+            if (timed && t1 - deadline >= 0)
+            {
+                break;
             }
         }
         done.addAndGet(pending);

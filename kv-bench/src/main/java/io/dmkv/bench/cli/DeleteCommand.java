@@ -1,0 +1,44 @@
+package io.dmkv.bench.cli;
+
+import java.util.concurrent.Callable;
+
+import io.dmkv.KvStore;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code kv delete}: removes one key from running memory nodes. */
+@Command(name = "delete", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Removes KEY and prints OK. Exits 1 with 'not found' on stderr if KEY was absent.",
+        "Example: kv delete --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 user:1"})
+public final class DeleteCommand implements Callable<Integer>
+{
+    @Mixin
+    StoreOptions store;
+
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes of UTF-8.")
+    String key;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call()
+    {
+        final boolean deleted;
+        try (KvStore kv = KvStore.open(store.config()))
+        {
+            deleted = kv.delete(key);
+        }
+        if (!deleted)
+        {
+            spec.commandLine().getErr().println("not found: " + key);
+            spec.commandLine().getErr().flush();
+            return 1;
+        }
+        spec.commandLine().getOut().println("OK");
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,44 @@
+package io.dmkv.bench.cli;
+
+import java.util.concurrent.Callable;
+
+import io.dmkv.KvStore;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code kv get}: prints one key's value from running memory nodes. */
+@Command(name = "get", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Prints the value of KEY (as UTF-8). Exits 1 with 'not found' on stderr if KEY has none.",
+        "Example: kv get --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 user:1"})
+public final class GetCommand implements Callable<Integer>
+{
+    @Mixin
+    StoreOptions store;
+
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes of UTF-8.")
+    String key;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call()
+    {
+        final String value;
+        try (KvStore kv = KvStore.open(store.config()))
+        {
+            value = kv.get(key);
+        }
+        if (value == null)
+        {
+            spec.commandLine().getErr().println("not found: " + key);
+            spec.commandLine().getErr().flush();
+            return 1;
+        }
+        spec.commandLine().getOut().println(value);
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,40 @@
+package io.dmkv.bench.cli;
+
+import java.util.concurrent.Callable;
+
+import io.dmkv.KvStore;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code kv put}: sets one key on running memory nodes. */
+@Command(name = "put", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Sets KEY to VALUE (UTF-8), inserting it if absent, and prints OK.",
+        "Example: kv put --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 user:1 alice"})
+public final class PutCommand implements Callable<Integer>
+{
+    @Mixin
+    StoreOptions store;
+
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes of UTF-8.")
+    String key;
+
+    @Parameters(index = "1", paramLabel = "VALUE", description = "The value: up to 64,216 bytes of UTF-8.")
+    String value;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call()
+    {
+        try (KvStore kv = KvStore.open(store.config()))
+        {
+            kv.put(key, value);
+        }
+        spec.commandLine().getOut().println("OK");
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

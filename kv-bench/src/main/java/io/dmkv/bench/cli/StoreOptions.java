@@ -1,0 +1,72 @@
+package io.dmkv.bench.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import io.dmkv.KvConfig;
+import io.dmkv.KvConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
+
+/**
+ * How {@code kv put|get|delete} reach a cluster: {@code --memnodes} or {@code --config}, plus the
+ * transport and replication factor. A picocli mixin; {@link #config} turns it into a
+ * {@link KvConfig}, reporting a bad value as a usage error.
+ */
+public final class StoreOptions
+{
+    /** Exactly one source of memory nodes. */
+    static final class Source
+    {
+        @Option(names = "--memnodes", paramLabel = "HOST:PORT,...", split = ",", hideParamSyntax = true,
+            description = "Memory nodes, in the cluster's order.")
+        List<String> memnodes;
+
+        @Option(names = "--config", paramLabel = "FILE",
+            description = "A KvConfig properties file (dmkv.memnodes, dmkv.transport, dmkv.replication, ...; see the "
+                + "README's configuration reference). --transport and --replication override it.")
+        Path config;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--transport", paramLabel = "NAME",
+        description = "tcp, local (daemons started with --shm-file on this host) or rdma (default: tcp).")
+    String transport;
+
+    @Option(names = "--replication", paramLabel = "R",
+        description = "Replicas of every object; must match the cluster's (default: 1).")
+    Integer replication;
+
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec spec;
+
+    /**
+     * The configuration these options describe.
+     *
+     * @throws CommandLine.ParameterException (exit 2) if a value is invalid or the file cannot be read.
+     */
+    public KvConfig config()
+    {
+        try
+        {
+            final KvConfig.Builder b = source.config != null ? KvConfig.fromFile(source.config).toBuilder()
+                : KvConfig.builder().memnodes(source.memnodes.stream().map(String::trim).toList());
+            if (transport != null)
+            {
+                b.transport(transport);
+            }
+            if (replication != null)
+            {
+                b.replication(replication);
+            }
+            return b.build();
+        }
+        catch (final KvConfigException e)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+}
