@@ -194,6 +194,18 @@ public final class KvStore implements AutoCloseable
         put(utf8(key), value == null ? null : value.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** {@link #insert(byte[], byte[])} with UTF-8 strings. */
+    public boolean insert(final String key, final String value)
+    {
+        return insert(utf8(key), value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link #update(byte[], byte[])} with UTF-8 strings. */
+    public boolean update(final String key, final String value)
+    {
+        return update(utf8(key), value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** {@link #delete(byte[])} with a UTF-8 string. */
     public boolean delete(final String key)
     {

@@ -53,6 +53,10 @@ class KvStoreTest
             assertTrue(kv.update(b("b"), b("4")));
             assertFalse(kv.update(b("zz"), b("4")));
             assertArrayEquals(b("4"), kv.get(b("b")));
+            assertTrue(kv.insert("s", "x"));
+            assertFalse(kv.insert("s", "y"));
+            assertTrue(kv.update("s", "z"));
+            assertEquals("z", kv.get("s"));
             assertTrue(kv.delete("a"));
             assertFalse(kv.delete("a"));
             assertNull(kv.get("a"));
