@@ -223,6 +223,15 @@ public final class FuseeClient
                 retry(deadline, "search");
                 continue;
             }
+            if (frozen(ctx.buckets, c1, c2))
+            {
+                // A split is under way: once the directory points at the new half, a frozen S no
+                // longer gets this key's writes, so its copy may be stale. Wait for the split.
+                backoff(ctx);
+                directory.refresh();
+                retry(deadline, "search (index split under way)");
+                continue;
+            }
             if (speculate)
             {
                 final long now = slotValueAt(ctx.buckets, subtable, c1, c2, cachedSlot);
@@ -269,6 +278,7 @@ public final class FuseeClient
         long object = 0;
         int objectSize = 0;
         long stealFrom = 0;
+        boolean forceLock = false;
         long lockSeen = 0;
         long lockSeenAt = 0;
         while (true)
@@ -280,7 +290,8 @@ public final class FuseeClient
             final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
             final long cachedSlot = cache.slotAddress(hash);
             final long cachedValue = cachedSlot != 0 ? cache.slotValue(hash) : 0;
-            final boolean mayInsert = (mode == Mode.INSERT || mode == Mode.PUT) && (cachedSlot == 0 || cachedValue == 0);
+            final boolean mayInsert = (mode == Mode.INSERT || mode == Mode.PUT)
+                && (forceLock || cachedSlot == 0 || cachedValue == 0);
             final long plainHeader = Bucket.header(depth, KeyHash.suffix(hash, depth));
             final long lockAddress = subtable + Subtable.combinedBucketOffset(c1) + CombinedBucket.mainBucketOffset(c1)
                 + Bucket.HEADER_OFFSET;
@@ -376,6 +387,13 @@ public final class FuseeClient
                     cache.put(hash, target, vOld);
                 }
                 return found ? Result.EXISTS : Result.NOT_FOUND;
+            }
+            if (!found && !locked)
+            {
+                // The cache said the key existed, but it is gone: inserting it needs the insert lock.
+                forceLock = true;
+                retry(deadline, "mutate (stale cache entry)");
+                continue;
             }
             if (!found)
             {
@@ -579,6 +597,12 @@ public final class FuseeClient
         final long base = GlobalAddress.offset(subtable);
         b.read(primary, base + Subtable.combinedBucketOffset(c1), into, 0, CombinedBucket.LENGTH);
         b.read(primary, base + Subtable.combinedBucketOffset(c2), into, CombinedBucket.LENGTH, CombinedBucket.LENGTH);
+    }
+
+    private static boolean frozen(final UnsafeBuffer buckets, final int c1, final int c2)
+    {
+        return Bucket.isFrozen(CombinedBucket.header(buckets, 0, c1))
+            || Bucket.isFrozen(CombinedBucket.header(buckets, CombinedBucket.LENGTH, c2));
     }
 
     private static boolean covers(final UnsafeBuffer buckets, final int c1, final int c2, final long hash)

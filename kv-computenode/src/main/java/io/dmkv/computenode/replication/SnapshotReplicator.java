@@ -146,15 +146,17 @@ public final class SnapshotReplicator
             stats.losses.increment();
             return false;
         }
-        long smallest = vNew;
-        for (int j = 0; j < backups; j++)
+        // Rule 3 chooses among the values the backups hold: a writer that holds no backup never
+        // proposed its value and cannot win.
+        long smallest = seen[0];
+        for (int j = 1; j < backups; j++)
         {
-            if (Long.compareUnsigned(seen[j], smallest) < 0 && seen[j] != vOld)
+            if (Long.compareUnsigned(seen[j], smallest) < 0)
             {
                 smallest = seen[j];
             }
         }
-        if (smallest != vNew)
+        if (mine == 0 || smallest != vNew)
         {
             stats.losses.increment();
             return false;
