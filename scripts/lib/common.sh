@@ -4,6 +4,9 @@
 
 DMKV_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DMKV_HOME="$(cd "$DMKV_SCRIPTS/.." && pwd)"
+# The source tree, or an unpacked distribution (dmkv-VERSION/ with scripts/ and lib/). Exported so
+# that JVMs started by dmkv (kv bench's client processes) find scripts/lib/jvm-flags.
+export DMKV_HOME
 
 dmkv_die() {
   echo "$(basename "$0"): $*" >&2

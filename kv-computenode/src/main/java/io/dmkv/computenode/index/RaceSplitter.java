@@ -47,7 +47,6 @@ public final class RaceSplitter implements SubtableSplitter
     private final long indexAreaEnd;
     private final LongAdder splits = new LongAdder();
     private final LongAdder doublings = new LongAdder();
-    private final LongAdder reapplied = new LongAdder();
 
     /** @param waitLimitNs how long to wait for another client's split before giving up with a timeout. */
     public RaceSplitter(final ClusterView view, final IndexDirectory directory, final SnapshotReplicator snapshot,
@@ -75,12 +74,6 @@ public final class RaceSplitter implements SubtableSplitter
     public long doublings()
     {
         return doublings.sum();
-    }
-
-    /** Writes this client re-applied after a split. */
-    public long reapplied()
-    {
-        return reapplied.sum();
     }
 
     private RemoteRegion root(final int j)
@@ -323,55 +316,9 @@ public final class RaceSplitter implements SubtableSplitter
     }
 
     @Override
-    public void reapply(final long hash, final long slotAddress, final long vOld, final long vNew)
+    public void awaitSplit()
     {
         awaitUnlocked();
-        final IndexDirectory.Snapshot dir = directory.refresh();
-        final long entry = dir.entryFor(hash);
-        final long subtable = IndexRoot.entrySubtable(entry);
-        final long oldSubtable = subtableOf(slotAddress, dir);
-        if (subtable == oldSubtable)
-        {
-            return;
-        }
-        final long target = subtable + (slotAddress - oldSubtable);
-        final SnapshotReplicator.Scratch scratch = new SnapshotReplicator.Scratch();
-        final long current = snapshot.readPrimary(target, scratch);
-        if (current != vOld)
-        {
-            return;
-        }
-        final VerbBatch b = new VerbBatch();
-        final int first = snapshot.propose(b, target, vOld, vNew);
-        if (b.size() > 0)
-        {
-            client.execute(b);
-        }
-        if (snapshot.decide(b, first, target, vOld, vNew, scratch))
-        {
-            b.reset().cas(view.replicaOf(target, 0), GlobalAddress.offset(target), vOld, vNew);
-            client.execute(b);
-        }
-        reapplied.increment();
-    }
-
-    /** The start of the subtable that holds {@code slotAddress}, from the directory's subtables. */
-    private long subtableOf(final long slotAddress, final IndexDirectory.Snapshot dir)
-    {
-        final int length = Subtable.length(groups);
-        for (final long e : dir.entries())
-        {
-            final long st = IndexRoot.entrySubtable(e);
-            if (slotAddress >= st && slotAddress < st + length)
-            {
-                return st;
-            }
-        }
-        // Not the start of any current subtable: the slot lies in a subtable that is a sibling's
-        // origin; subtables are laid out back to back, so align down from the index area start.
-        final long offset = GlobalAddress.offset(slotAddress);
-        final long firstSubtable = offset - (offset - RegionLayout.INDEX_AREA_OFFSET) % Subtable.allocationLength(groups);
-        return GlobalAddress.pack(RegionLayout.ROOT_REGION_ID, (int)firstSubtable);
     }
 
     private void awaitUnlocked()

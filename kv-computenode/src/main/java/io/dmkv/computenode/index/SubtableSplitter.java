@@ -14,8 +14,9 @@ public interface SubtableSplitter
     boolean split(long hash, long entry);
 
     /**
-     * A writer whose primary CAS landed on a subtable that was frozen for a split (or already
-     * split) re-applies its change where the key lives now.
+     * Waits until no split is under way (the root is unlocked) and refreshes the directory. A
+     * writer whose fence saw a frozen or no longer covering bucket header calls it before it
+     * looks where its key lives now.
      */
-    void reapply(long hash, long slotAddress, long vOld, long vNew);
+    void awaitSplit();
 }

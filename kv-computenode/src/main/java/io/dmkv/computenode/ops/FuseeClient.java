@@ -316,6 +316,14 @@ public final class FuseeClient
                 retry(deadline, "mutate");
                 continue;
             }
+            if (frozen(ctx.buckets, c1, c2))
+            {
+                // Writers stay off a subtable being split (docs/index-split.md).
+                unlock(ctx, locked, lockAddress, lockedHeader, plainHeader);
+                splitter.awaitSplit();
+                retry(deadline, "mutate (index split under way)");
+                continue;
+            }
             if (lockAt >= 0 && !locked)
             {
                 final long current = b.result(lockAt);
@@ -445,8 +453,16 @@ public final class FuseeClient
                     final long header = ctx.word.getLong(0);
                     if (Bucket.isFrozen(header) || !Bucket.covers(header, hash))
                     {
-                        splitter.reapply(hash, target, vOld, vNew);
-                        directory.refresh();
+                        final long moved = whereAfterSplit(ctx, hash, subtable, target, vNew);
+                        if (moved == 0)
+                        {
+                            // The split copied the slot before our CAS, so no one could see our
+                            // value (readers and writers wait out frozen subtables): do it again
+                            // where the key lives now, with the same object.
+                            retry(deadline, "mutate (caught by an index split)");
+                            continue;
+                        }
+                        target = moved;
                     }
                     if (vOld != Slot.EMPTY)
                     {
@@ -468,6 +484,13 @@ public final class FuseeClient
                 unlock(ctx, locked, lockAddress, lockedHeader, plainHeader);
             }
             final long winner = snapshot.awaitWinner(target, vOld, ctx.scratch);
+            if (caughtBySplit(ctx, subtable, target, hash))
+            {
+                // The slot changed because the subtable split, not because someone won: start over.
+                splitter.awaitSplit();
+                retry(deadline, "mutate (caught by an index split)");
+                continue;
+            }
             abandon(ctx, object, sizeClass);
             object = 0;
             if (found && (mode == Mode.PUT || mode == Mode.UPDATE))
@@ -597,6 +620,36 @@ public final class FuseeClient
         final long base = GlobalAddress.offset(subtable);
         b.read(primary, base + Subtable.combinedBucketOffset(c1), into, 0, CombinedBucket.LENGTH);
         b.read(primary, base + Subtable.combinedBucketOffset(c2), into, CombinedBucket.LENGTH, CombinedBucket.LENGTH);
+    }
+
+    /**
+     * After a fenced CAS: waits for the split, then returns where our value is now (the slot at
+     * the same position in the subtable that owns the key, if it holds our value there), or 0 if
+     * the operation must be redone.
+     */
+    private long whereAfterSplit(final Context ctx, final long hash, final long subtable, final long target,
+        final long vNew)
+    {
+        splitter.awaitSplit();
+        final long now = IndexRoot.entrySubtable(directory.current().entryFor(hash));
+        final long slot = now + (target - subtable);
+        if (now == subtable)
+        {
+            return target;
+        }
+        final long value = snapshot.readPrimary(slot, ctx.scratch);
+        return value == vNew ? slot : 0;
+    }
+
+    /** True if the bucket of {@code target} is frozen or no longer covers the key (one READ). */
+    private boolean caughtBySplit(final Context ctx, final long subtable, final long target, final long hash)
+    {
+        final long fence = bucketHeaderAddress(subtable, target);
+        final VerbBatch b = ctx.flush.reset();
+        b.read(view.replicaOf(fence, 0), GlobalAddress.offset(fence), ctx.word, 0, 8);
+        client.execute(b);
+        final long header = ctx.word.getLong(0);
+        return Bucket.isFrozen(header) || !Bucket.covers(header, hash);
     }
 
     private static boolean frozen(final UnsafeBuffer buckets, final int c1, final int c2)

@@ -83,7 +83,7 @@ class FuseeClientTest
             }
 
             @Override
-            public void reapply(final long hash, final long slotAddress, final long vOld, final long vNew)
+            public void awaitSplit()
             {
                 throw new AssertionError("no split happens in these tests");
             }

@@ -1,0 +1,114 @@
+package io.dmkv.bench.runner;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import io.dmkv.KvStore;
+import io.dmkv.rdma.VerbCounters;
+
+/**
+ * The main class of a client process of {@code kv bench --processes N}. It opens its own
+ * {@link KvStore}, tells the parent it is ready, waits for the go, runs its share of the run
+ * phase and writes a {@link ProcessResult}. It talks to the parent in lines on stdout and stdin:
+ *
+ * <pre>
+ *   child  → parent   DMKV READY            store open, waiting
+ *   parent → child    GO                    start the run phase (sent to every process at once)
+ *   child  → parent   DMKV PROGRESS n       operations done so far, about five times a second
+ *   child  → parent   DMKV DONE             result written to the spec's output file
+ * </pre>
+ * Logs and errors go to stderr. Exit code 0 on success, 1 on failure, 3 if stdin closed before the go.
+ */
+public final class BenchProcess
+{
+    static final String READY = "DMKV READY";
+    static final String GO = "GO";
+    static final String PROGRESS = "DMKV PROGRESS ";
+    static final String DONE = "DMKV DONE";
+
+    private BenchProcess()
+    {
+    }
+
+    /** {@code BenchProcess SPEC-FILE}. */
+    public static void main(final String[] args)
+    {
+        if (args.length != 1)
+        {
+            System.err.println("usage: BenchProcess SPEC-FILE (started by kv bench --processes N)");
+            System.exit(2);
+        }
+        System.exit(run(Path.of(args[0]), new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
+            System.out));
+    }
+
+    static int run(final Path specFile, final BufferedReader in, final PrintStream out)
+    {
+        final BenchSpec spec;
+        try
+        {
+            spec = BenchSpec.read(specFile);
+        }
+        catch (final Exception e)
+        {
+            System.err.println("client process: cannot read " + specFile + ": " + e.getMessage());
+            return 1;
+        }
+        try (KvStore kv = KvStore.open(spec.store()))
+        {
+            final BenchWorkers workers = new BenchWorkers(kv, spec.workload(), spec.totalThreads(), spec.firstThread(),
+                spec.run(), spec.seed());
+            out.println(READY);
+            out.flush();
+            final String line = in.readLine();
+            if (line == null || !GO.equals(line.trim()))
+            {
+                System.err.println("client process " + spec.process() + ": no go from kv bench (got " + line + ")");
+                return 3;
+            }
+            final VerbCounters.Snapshot before = kv.counters();
+            final long start = ProcessResult.epochNanos();
+            final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, spec.threads(), spec.operations(),
+                spec.duration(), workers::runner, new ProgressLines(out));
+            ProcessResult.of(spec.process(), r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
+                kv.counters().minus(before))
+                .write(spec.output());
+            out.println(DONE);
+            out.flush();
+            return 0;
+        }
+        catch (final Exception e)
+        {
+            System.err.println("client process " + spec.process() + " failed: " + e);
+            e.printStackTrace(System.err);
+            return 1;
+        }
+    }
+
+    /** Reports progress to the parent as lines. */
+    private static final class ProgressLines implements WorkloadRunner.Progress
+    {
+        private final PrintStream out;
+
+        ProgressLines(final PrintStream out)
+        {
+            this.out = out;
+        }
+
+        @Override
+        public void update(final long opsDone, final long elapsedNs)
+        {
+            out.println(PROGRESS + opsDone);
+            out.flush();
+        }
+
+        @Override
+        public void finish(final long opsDone, final long elapsedNs)
+        {
+            update(opsDone, elapsedNs);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package io.dmkv.bench.runner;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.dmkv.KvConfig;
+import io.dmkv.KvStore;
+import io.dmkv.rdma.VerbCounters;
+
+/**
+ * Runs a {@code kv bench}: loads the records once, then one run phase per thread count, each in
+ * this JVM ({@code processes == 1}) or in client processes whose results are merged. Every run
+ * phase opens fresh stores, so each starts with a cold index cache, whatever the process count.
+ */
+public final class BenchRunner
+{
+    /** How long client processes may take to open their stores. */
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** How long past the run's duration client processes may take to write their results and exit. */
+    private static final Duration FINISH_GRACE = Duration.ofSeconds(60);
+
+    private BenchRunner()
+    {
+    }
+
+    /**
+     * What to run.
+     *
+     * @param store        the cluster (its memory nodes must be reachable from other processes when processes > 1).
+     * @param workload     the workload.
+     * @param threads      thread counts of the sweep, one run phase each.
+     * @param processes    client processes per run phase (at most one per thread).
+     * @param processHeap  {@code -Xmx} of each client process.
+     * @param duration     length of each run phase.
+     * @param loadThreads  threads of the load phase.
+     * @param load         false to skip the load (the cluster already holds the records).
+     * @param seed         random seed.
+     * @param folder       results folder.
+     * @param plots        whether to draw the PNG plots.
+     * @param setup        extra facts for the JSON (command line, cluster, machine).
+     */
+    public record Plan(KvConfig store, Workload workload, List<Integer> threads, int processes, String processHeap,
+        Duration duration, int loadThreads, boolean load, long seed, Path folder, boolean plots,
+        Map<String, Object> setup)
+    {
+    }
+
+    /**
+     * Runs the plan, with progress bars on stderr and, at the end, the tables of every phase on
+     * {@code out}; returns what was measured (also written to the folder).
+     */
+    public static BenchReport.Bench run(final Plan plan, final PrintWriter out) throws IOException, InterruptedException
+    {
+        final Workload w = plan.workload();
+        final StringBuilder summary = new StringBuilder();
+        ProcessResult.Merged load = null;
+        try (KvStore kv = KvStore.open(plan.store()))
+        {
+            if (plan.load())
+            {
+                final BenchWorkers workers = new BenchWorkers(kv, w, plan.loadThreads(), 0, 0, plan.seed());
+                final VerbCounters.Snapshot before = kv.counters();
+                final long start = ProcessResult.epochNanos();
+                final RunResult r = WorkloadRunner.run("load", BenchWorkers.LOAD_OPS, plan.loadThreads(), w.records(),
+                    null, i -> workers.loader(i, plan.loadThreads()), ConsoleProgress.ofOps("load", w.records()));
+                load = ProcessResult.merge("load",
+                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before))));
+                summary.append(BenchReport.phaseText(load)).append(System.lineSeparator());
+            }
+        }
+        final List<BenchReport.Run> runs = new ArrayList<>();
+        for (int i = 0; i < plan.threads().size(); i++)
+        {
+            final int threads = plan.threads().get(i);
+            final int processes = Math.min(plan.processes(), threads);
+            final ProcessResult.Merged merged = processes == 1 ? runHere(plan, threads, i)
+                : runInProcesses(plan, threads, processes, i);
+            runs.add(new BenchReport.Run(threads, merged));
+            summary.append(BenchReport.phaseText(merged)).append(System.lineSeparator());
+            if (plan.threads().size() > 1)
+            {
+                out.printf(Locale.ROOT, "run %d of %d: %d thread%s in %d process%s, %,.0f ops/s%n", i + 1,
+                    plan.threads().size(), threads, threads == 1 ? "" : "s", processes, processes == 1 ? "" : "es",
+                    merged.result().throughput());
+                out.flush();
+            }
+        }
+        out.println();
+        out.print(summary);
+        final BenchReport.Bench bench = new BenchReport.Bench(plan.setup(), w, load, runs);
+        final String warning = BenchReport.write(plan.folder(), bench, summary.toString(), plan.plots());
+        if (warning != null)
+        {
+            out.println(warning);
+        }
+        out.println("results: " + plan.folder());
+        out.flush();
+        return bench;
+    }
+
+    private static ProcessResult.Merged runHere(final Plan plan, final int threads, final int run)
+    {
+        try (KvStore kv = KvStore.open(plan.store()))
+        {
+            final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed());
+            final VerbCounters.Snapshot before = kv.counters();
+            final long start = ProcessResult.epochNanos();
+            final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
+                plan.duration(), workers::runner, ConsoleProgress.ofTime("run", plan.duration()));
+            return ProcessResult.merge("run",
+                List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
+                    kv.counters().minus(before))));
+        }
+    }
+
+    private static ProcessResult.Merged runInProcesses(final Plan plan, final int threads, final int processes,
+        final int run) throws IOException, InterruptedException
+    {
+        final Path dir = Files.createDirectories(plan.folder().resolve("processes").resolve("run-" + run));
+        final List<BenchSpec> specs = new ArrayList<>();
+        int first = 0;
+        final long ops = plan.workload().operations();
+        for (int p = 0; p < processes; p++)
+        {
+            final int share = threads / processes + (p < threads % processes ? 1 : 0);
+            final long opsShare = ops < 0 ? -1 : ops * share / threads;
+            specs.add(new BenchSpec(p, plan.store(), plan.workload(), share, first, threads, run, plan.duration(),
+                opsShare, plan.seed(), dir.resolve("client-" + p + ".json")));
+            first += share;
+        }
+        try (ClientProcesses clients = ClientProcesses.start(JvmCommand.forChild(plan.processHeap()), specs, dir))
+        {
+            clients.awaitReady(READY_TIMEOUT);
+            final ConsoleProgress progress = ConsoleProgress.ofTime("run", plan.duration());
+            final long start = System.nanoTime();
+            clients.go();
+            while (clients.running())
+            {
+                progress.update(clients.opsDone(), System.nanoTime() - start);
+                Thread.sleep(200);
+            }
+            progress.finish(clients.opsDone(), System.nanoTime() - start);
+            return ProcessResult.merge("run", clients.results(FINISH_GRACE));
+        }
+    }
+}

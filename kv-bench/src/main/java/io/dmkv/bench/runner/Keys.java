@@ -1,0 +1,61 @@
+package io.dmkv.bench.runner;
+
+/**
+ * Keys of {@code kv bench}: key number n is {@code user} and n in twelve decimal digits, 16 bytes
+ * ({@code user000000000042}), as YCSB names its records {@code user...}.
+ *
+ * <p>Loaded keys are 0 .. records − 1. The keys inserted by run phase number i (of a thread
+ * sweep) start at {@link #insertBase}: runs never insert the same key twice.
+ */
+public final class Keys
+{
+    /** Bytes of every key. */
+    public static final int LENGTH = 16;
+    /** Largest key number. */
+    public static final long MAX = 999_999_999_999L;
+    /** Room for the inserts of one run phase. */
+    static final long RUN_STRIDE = 1_000_000_000L;
+
+    private static final byte[] PREFIX = {'u', 's', 'e', 'r'};
+
+    private Keys()
+    {
+    }
+
+    /** The key of number {@code n}. */
+    public static byte[] key(final long n)
+    {
+        if (n < 0 || n > MAX)
+        {
+            throw new IllegalArgumentException("key number " + n + " is outside 0.." + MAX);
+        }
+        final byte[] k = new byte[LENGTH];
+        System.arraycopy(PREFIX, 0, k, 0, PREFIX.length);
+        long v = n;
+        for (int i = LENGTH - 1; i >= PREFIX.length; i--)
+        {
+            k[i] = (byte)('0' + v % 10);
+            v /= 10;
+        }
+        return k;
+    }
+
+    /** The first key number run phase {@code run} (0, 1, ...) inserts, after {@code records} loaded keys. */
+    public static long insertBase(final int records, final int run)
+    {
+        final long base = records + (long)run * RUN_STRIDE;
+        if (base + RUN_STRIDE - 1 > MAX)
+        {
+            throw new IllegalArgumentException("too many runs for the key space: " + run);
+        }
+        return base;
+    }
+
+    /** Spreads zipfian ranks 0 .. n − 1 over key numbers 0 .. n − 1, as YCSB's scrambled zipfian does. */
+    static long scramble(final long rank, final long n)
+    {
+        long h = rank * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 32;
+        return Math.floorMod(h, n);
+    }
+}

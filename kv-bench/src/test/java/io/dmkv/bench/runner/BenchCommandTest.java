@@ -1,0 +1,130 @@
+package io.dmkv.bench.runner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.dmkv.bench.cli.BenchCommand;
+import picocli.CommandLine;
+
+/** {@code kv bench} as a user runs it: results folder, merged processes, sweeps, workload files. */
+@Timeout(120)
+class BenchCommandTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void twoClientProcessesAgainstAnEmbeddedTcpClusterWriteOneMergedResult() throws Exception
+    {
+        final Path results = dir.resolve("two-processes");
+        final Run r = run("--workload", "a", "--records", "500", "--threads", "2", "--processes", "2",
+            "--process-heap", "128m", "--duration", "2s", "--value-size", "200", "--results", results.toString());
+        assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("run: 2 client processes, their histograms and counters merged"), r.out);
+        assertTrue(r.out.contains("RTT/op") && r.out.contains("READ") && r.out.contains("UPDATE"), r.out);
+        assertTrue(r.out.contains("results: " + results), r.out);
+        for (final String f : List.of("result.json", "results.csv", "summary.txt", "throughput-vs-threads.png",
+            "latency-cdf.png"))
+        {
+            assertTrue(Files.size(results.resolve(f)) > 0, f);
+        }
+        final JsonNode json = new ObjectMapper().readTree(results.resolve("result.json").toFile());
+        assertEquals(BenchReport.FORMAT, json.path("format").asText());
+        assertEquals(500, json.path("load").path("ops").asLong(), "the parent loads every record once");
+        final JsonNode run = json.path("runs").get(0);
+        assertEquals(2, run.path("processes").asInt(), "process count recorded");
+        assertEquals(2, run.path("threads").asInt());
+        assertTrue(run.path("ops").asLong() > 0, run.toString());
+        assertEquals(0, run.path("errors").asLong());
+        assertTrue(run.path("throughput").asDouble() > 0);
+        long sum = 0;
+        for (final JsonNode op : run.path("operations"))
+        {
+            sum += op.path("ops").asLong();
+            assertTrue(op.path("histogram").asText().length() > 0);
+            assertTrue(op.path("perOp").path("roundTrips").asDouble() >= 1, op.toString());
+        }
+        assertEquals(run.path("ops").asLong(), sum);
+        assertTrue(run.path("counters").path("reads").asLong() > 0);
+        assertTrue(Files.readString(results.resolve("results.csv")).contains("run,2,2,READ,"));
+    }
+
+    @Test
+    void aThreadSweepOfAWorkloadFileRunsInThisJvm() throws Exception
+    {
+        final Path workload = dir.resolve("inserts.properties");
+        Files.writeString(workload, String.join("\n", "recordcount=300", "readproportion=0.6",
+            "updateproportion=0.1", "insertproportion=0.2", "readmodifywriteproportion=0.1",
+            "requestdistribution=latest", "fieldcount=4", "fieldlength=50", "fieldlengthdistribution=uniform", ""));
+        final Path results = dir.resolve("sweep");
+        final Run r = run("--workload-file", workload.toString(), "--threads", "1,2", "--duration", "400ms",
+            "--transport", "local", "--nodes", "1", "--results", results.toString(), "--no-plots");
+        assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("workload inserts: 60% READ, 10% UPDATE, 20% INSERT, 10% RMW, latest 0.99, "
+            + "300 records of 4..200 B"), r.out);
+        assertTrue(r.out.contains("r = 1"), r.out);
+        final JsonNode json = new ObjectMapper().readTree(results.resolve("result.json").toFile());
+        assertEquals(2, json.path("runs").size());
+        assertEquals(1, json.path("runs").get(0).path("threads").asInt());
+        assertEquals(2, json.path("runs").get(1).path("threads").asInt());
+        for (final JsonNode run : json.path("runs"))
+        {
+            assertEquals(1, run.path("processes").asInt());
+            assertEquals(0, run.path("misses").asLong(), "latest reads only keys that exist: " + run);
+            assertEquals(0, run.path("errors").asLong());
+        }
+        assertTrue(Files.exists(results.resolve("results.csv")));
+        assertTrue(!Files.exists(results.resolve("latency-cdf.png")), "--no-plots");
+    }
+
+    @Test
+    void anOperationCountEndsTheRunBeforeItsDuration() throws Exception
+    {
+        final Path results = dir.resolve("count");
+        final Run r = run("--workload", "c", "--records", "200", "--threads", "2", "--operations", "1000",
+            "--duration", "1m", "--transport", "local", "--results", results.toString(), "--no-plots");
+        assertEquals(0, r.exit, r.out + r.err);
+        final JsonNode run = new ObjectMapper().readTree(results.resolve("result.json").toFile()).path("runs").get(0);
+        assertEquals(1000, run.path("ops").asLong());
+        assertTrue(run.path("elapsedNs").asLong() < 30_000_000_000L);
+    }
+
+    @Test
+    void badOptionsAreUsageErrors()
+    {
+        assertEquals(2, run("--workload", "e").exit, "scans are refused");
+        assertEquals(2, run("--workload", "a", "--workload-file", "x").exit, "one workload source");
+        assertEquals(2, run("--processes", "2", "--transport", "local").exit, "children cannot reach local nodes");
+        assertEquals(2, run("--threads", "0").exit);
+        assertEquals(2, run("--no-load").exit, "an embedded cluster starts empty");
+        assertEquals(2, run("--value-size", "1K..10").exit);
+    }
+
+    private static Run run(final String... args)
+    {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final CommandLine cl = new CommandLine(new BenchCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        final int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private record Run(int exit, String out, String err)
+    {
+    }
+}

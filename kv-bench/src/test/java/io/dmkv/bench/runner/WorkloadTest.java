@@ -1,0 +1,83 @@
+package io.dmkv.bench.runner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+
+import org.junit.jupiter.api.Test;
+
+/** Workloads by name mirror YCSB's core workloads; files read YCSB's property names. */
+class WorkloadTest
+{
+    @Test
+    void namedWorkloadsAreYcsbsCoreMixes()
+    {
+        final Workload a = Workload.named("a");
+        assertEquals(0.5, a.readProportion());
+        assertEquals(0.5, a.updateProportion());
+        assertEquals(Workload.Distribution.ZIPFIAN, a.distribution());
+        assertEquals(0.99, a.zipfianConstant());
+        assertEquals(0.95, Workload.named("workloadb").readProportion());
+        assertEquals(1.0, Workload.named("C").readProportion());
+        final Workload d = Workload.named("d");
+        assertEquals(0.05, d.insertProportion(), 1e-12);
+        assertEquals(Workload.Distribution.LATEST, d.distribution());
+        assertEquals(0.5, Workload.named("f").readModifyWriteProportion());
+        assertEquals(100_000, a.records());
+        assertEquals(1000, a.maxValueSize());
+        assertThrows(IllegalArgumentException.class, () -> Workload.named("e"));
+        assertThrows(IllegalArgumentException.class, () -> Workload.named("z"));
+    }
+
+    @Test
+    void propertiesAreReadAsYcsbDoesAndProportionsAreNormalised()
+    {
+        final Properties p = new Properties();
+        p.setProperty("readproportion", "3");
+        p.setProperty("updateproportion", "1");
+        p.setProperty("requestdistribution", "uniform");
+        p.setProperty("recordcount", "1234");
+        p.setProperty("operationcount", "5000");
+        p.setProperty("fieldcount", "2");
+        p.setProperty("fieldlength", "512");
+        final Workload w = Workload.fromProperties("mine", p);
+        assertEquals(0.75, w.readProportion());
+        assertEquals(0.25, w.updateProportion());
+        assertEquals(Workload.Distribution.UNIFORM, w.distribution());
+        assertEquals(1234, w.records());
+        assertEquals(5000, w.operations());
+        assertEquals(1024, w.minValueSize());
+        assertEquals(1024, w.maxValueSize());
+        assertTrue(w.summary().startsWith("mine: 75% READ, 25% UPDATE, uniform, 1,234 records of 1024 B"), w.summary());
+    }
+
+    @Test
+    void unsupportedPropertiesAreRefusedWithTheirName()
+    {
+        final Properties scans = new Properties();
+        scans.setProperty("scanproportion", "0.95");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Workload.fromProperties("e", scans)).getMessage()
+            .contains("scan"));
+        final Properties hotspot = new Properties();
+        hotspot.setProperty("requestdistribution", "hotspot");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Workload.fromProperties("h", hotspot))
+            .getMessage().contains("hotspot"));
+        final Properties none = new Properties();
+        none.setProperty("readproportion", "0");
+        none.setProperty("updateproportion", "0");
+        assertThrows(IllegalArgumentException.class, () -> Workload.fromProperties("none", none));
+    }
+
+    @Test
+    void keysAreSixteenBytesAndRunsInsertIntoTheirOwnRange()
+    {
+        assertEquals("user000000000042", new String(Keys.key(42), StandardCharsets.US_ASCII));
+        assertEquals(Keys.LENGTH, Keys.key(Keys.MAX).length);
+        assertThrows(IllegalArgumentException.class, () -> Keys.key(-1));
+        assertEquals(1000, Keys.insertBase(1000, 0));
+        assertEquals(1000 + Keys.RUN_STRIDE, Keys.insertBase(1000, 1));
+    }
+}

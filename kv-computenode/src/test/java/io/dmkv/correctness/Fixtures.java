@@ -1,0 +1,194 @@
+package io.dmkv.correctness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.dmkv.KvConfig;
+import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.core.address.GlobalAddress;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.CombinedBucket;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.KvObject;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.core.layout.Slot;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTransport;
+
+/** Clusters, configs and raw index inspection shared by the correctness tests. */
+final class Fixtures
+{
+    private Fixtures()
+    {
+    }
+
+    /** A small-cluster config with tiny subtables, so splits happen (as KvStoreTest's). */
+    static KvConfig.Builder small(final EmbeddedCluster cluster, final int r)
+    {
+        return KvConfig.builder().memnodes(cluster.endpoints()).transport(cluster.transport()).replication(r)
+            .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(2 << 20)
+            .reclaimPeriod(Duration.ofMillis(50));
+    }
+
+    static byte[] utf8(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String string(final byte[] b)
+    {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** A raw connection to a cluster's memory nodes, for looking at (and poking) the index directly. */
+    static final class Raw implements AutoCloseable
+    {
+        final VerbsTransport transport;
+        final VerbsClient client;
+        final ClusterView view;
+
+        Raw(final EmbeddedCluster cluster, final int r)
+        {
+            transport = cluster.newTransport();
+            client = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
+            view = ClusterView.open(client, ClusterSettings.defaults(r));
+        }
+
+        /**
+         * Every subtable the directory points at reads the same on every replica of the root
+         * region: no SNAPSHOT and no split was left half done. (As RaceSplitterTest checks.)
+         *
+         * @return how many distinct subtables were compared.
+         */
+        int assertIndexReplicasEqual()
+        {
+            final IndexDirectory.Snapshot dir = new IndexDirectory(view).refresh();
+            final int length = Subtable.length(view.descriptor().bucketGroups());
+            final VerbBatch b = new VerbBatch();
+            final Set<Long> done = new HashSet<>();
+            for (final long e : dir.entries())
+            {
+                final long st = IndexRoot.entrySubtable(e);
+                if (!done.add(st))
+                {
+                    continue;
+                }
+                final byte[][] copies = new byte[view.replication()][length];
+                for (int j = 0; j < view.replication(); j++)
+                {
+                    b.reset().read(view.replica(RegionLayout.ROOT_REGION_ID, j), GlobalAddress.offset(st),
+                        new UnsafeBuffer(copies[j]), 0, length);
+                    client.execute(b);
+                }
+                for (int j = 1; j < view.replication(); j++)
+                {
+                    assertArrayEquals(copies[0], copies[j], "replica " + j + " of subtable " + Long.toHexString(st));
+                }
+            }
+            return done.size();
+        }
+
+        /**
+         * The slot that holds {@code key} on the primary: {address, value}, or null if no slot
+         * does. Reads the directory, both candidate combined buckets and the candidate objects.
+         */
+        long[] findSlot(final byte[] key)
+        {
+            final Map<Long, Long> holding = slotsHolding(key);
+            if (holding.isEmpty())
+            {
+                return null;
+            }
+            final Map.Entry<Long, Long> first = holding.entrySet().iterator().next();
+            return new long[] {first.getKey(), first.getValue()};
+        }
+
+        /**
+         * How many slots of the key's two combined buckets (on the primary) hold an object of
+         * {@code key}: more than one means two INSERTs of one key both landed.
+         */
+        int countSlots(final byte[] key)
+        {
+            return slotsHolding(key).size();
+        }
+
+        /** Slot address → slot value of every slot (on the primary) whose object holds {@code key}. */
+        private Map<Long, Long> slotsHolding(final byte[] key)
+        {
+            final long hash = KeyHash.hash(key);
+            final int fp = KeyHash.fingerprint(hash);
+            final long subtable = IndexRoot.entrySubtable(new IndexDirectory(view).refresh().entryFor(hash));
+            final int groups = view.descriptor().bucketGroups();
+            final int[] cs = {Subtable.combinedBucket1(hash, groups), Subtable.combinedBucket2(hash, groups)};
+            final UnsafeBuffer buckets = new UnsafeBuffer(new byte[CombinedBucket.LENGTH]);
+            final UnsafeBuffer object = new UnsafeBuffer(new byte[Slot.MAX_OBJECT_LENGTH]);
+            final VerbBatch b = new VerbBatch();
+            // Neighbouring combined buckets share their overflow bucket: key by slot address.
+            final Map<Long, Long> holding = new LinkedHashMap<>();
+            for (final int c : cs)
+            {
+                final long at = GlobalAddress.add(subtable, Subtable.combinedBucketOffset(c));
+                b.reset().read(view.replicaOf(at, 0), GlobalAddress.offset(at), buckets, 0, CombinedBucket.LENGTH);
+                client.execute(b);
+                for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
+                {
+                    final long value = CombinedBucket.slot(buckets, 0, c, i);
+                    if (Slot.isFree(value) || Slot.fingerprint(value) != fp)
+                    {
+                        continue;
+                    }
+                    final long address = Slot.address(value);
+                    b.reset().read(view.replicaOf(address, 0), GlobalAddress.offset(address), object, 0,
+                        Slot.objectLength(value));
+                    client.execute(b);
+                    if (KvObject.keyEquals(object, 0, key))
+                    {
+                        holding.put(GlobalAddress.add(subtable, Subtable.slotOffset(c, i)), value);
+                    }
+                }
+            }
+            return holding;
+        }
+
+        /** CASes replica {@code j} of the slot at {@code slotAddress}; returns the value it held. */
+        long cas(final long slotAddress, final int j, final long expected, final long replacement)
+        {
+            final VerbBatch b = new VerbBatch();
+            final int at = b.cas(view.replicaOf(slotAddress, j), GlobalAddress.offset(slotAddress), expected,
+                replacement);
+            client.execute(b);
+            return b.result(at);
+        }
+
+        /** Reads replica {@code j} of the slot at {@code slotAddress}. */
+        long read(final long slotAddress, final int j)
+        {
+            final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
+            final VerbBatch b = new VerbBatch();
+            b.read(view.replicaOf(slotAddress, j), GlobalAddress.offset(slotAddress), word, 0, 8);
+            client.execute(b);
+            return word.getLong(0);
+        }
+
+        @Override
+        public void close()
+        {
+            client.close();
+            transport.close();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.dmkv.correctness;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.SystemNanoClock;
+
+import io.dmkv.computenode.alloc.SlabAllocator;
+import io.dmkv.computenode.cache.IndexCache;
+import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.RaceSplitter;
+import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.SlabObjectAllocator;
+import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTransport;
+
+/**
+ * FUSEE clients assembled from the internals (as KvStore does), each over a transport the test
+ * chooses, so a test can hold one of them at a protocol step. Closes what it opened, in reverse.
+ */
+final class FuseeClients implements AutoCloseable
+{
+    private static final long OP_NS = TimeUnit.SECONDS.toNanos(30);
+
+    private final EmbeddedCluster cluster;
+    private final int r;
+    private final List<AutoCloseable> opened = new ArrayList<>();
+
+    /** For a cluster that a KvStore already formatted with replication {@code r}. */
+    FuseeClients(final EmbeddedCluster cluster, final int r)
+    {
+        this.cluster = cluster;
+        this.r = r;
+    }
+
+    /** A client over a fresh transport of the cluster. */
+    FuseeClient open()
+    {
+        final VerbsTransport t = cluster.newTransport();
+        opened.add(t);
+        return open(t);
+    }
+
+    /** A client over {@code transport} (closed by the caller). */
+    FuseeClient open(final VerbsTransport transport)
+    {
+        final VerbsClient verbs = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
+        opened.add(verbs);
+        final ClusterView view = ClusterView.open(verbs, ClusterSettings.defaults(r));
+        final int id = view.allocateClientId();
+        final SlabAllocator slab = SlabAllocator.open(view, id, SlabAllocator.Settings.manualReclaim());
+        opened.add(slab);
+        final IndexDirectory dir = new IndexDirectory(view);
+        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(5), OP_NS);
+        final RaceSplitter splitter = new RaceSplitter(view, dir, snap, SystemNanoClock.INSTANCE, OP_NS);
+        return new FuseeClient(view, dir, new IndexCache(1 << 10, 0.1), snap, new SlabObjectAllocator(slab), splitter,
+            id, SystemNanoClock.INSTANCE, OP_NS, TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Override
+    public void close()
+    {
+        for (int i = opened.size() - 1; i >= 0; i--)
+        {
+            try
+            {
+                opened.get(i).close();
+            }
+            catch (final Exception e)
+            {
+                System.out.println("closing " + opened.get(i) + ": " + e);
+            }
+        }
+    }
+}
