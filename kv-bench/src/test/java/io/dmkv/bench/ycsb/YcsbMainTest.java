@@ -65,7 +65,7 @@ class YcsbMainTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"workloada", "workloadd", "workloadf"})
+    @ValueSource(strings = {"workloada", "workloadb", "workloadd", "workloadf"})
     void loadThenRunInOneJvmPassesYcsbsDataIntegrityCheck(final String workload)
     {
         final Run r = ycsb(tinyRun(workload));
