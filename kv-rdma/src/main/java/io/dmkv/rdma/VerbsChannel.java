@@ -18,7 +18,16 @@ public interface VerbsChannel extends AutoCloseable
     List<RemoteRegion> regions();
 
     /** The region with this id; {@link RemoteAccessException} if the node has none. */
-    RemoteRegion region(int regionId);
+    default RemoteRegion region(final int regionId)
+    {
+        final List<RemoteRegion> r = regions();
+        if (regionId < 0 || regionId >= r.size())
+        {
+            throw new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, -1,
+                node() + " has no region " + regionId);
+        }
+        return r.get(regionId);
+    }
 
     /**
      * Executes the verbs of {@code batch} whose region belongs to this channel as one round trip

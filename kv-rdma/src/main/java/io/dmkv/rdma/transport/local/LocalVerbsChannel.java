@@ -83,17 +83,6 @@ final class LocalVerbsChannel implements VerbsChannel
     }
 
     @Override
-    public RemoteRegion region(final int regionId)
-    {
-        if (regionId < 0 || regionId >= regions.size())
-        {
-            throw new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, -1,
-                info + " has no region " + regionId);
-        }
-        return regions.get(regionId);
-    }
-
-    @Override
     public void submit(final VerbBatch batch, final int part)
     {
         if (!open)

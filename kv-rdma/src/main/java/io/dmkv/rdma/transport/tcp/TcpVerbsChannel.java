@@ -186,18 +186,6 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     }
 
     @Override
-    public RemoteRegion region(final int regionId)
-    {
-        final List<RemoteRegion> r = regions;
-        if (regionId < 0 || regionId >= r.size())
-        {
-            throw new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, -1,
-                info + " has no region " + regionId);
-        }
-        return r.get(regionId);
-    }
-
-    @Override
     public void submit(final VerbBatch batch, final int part)
     {
         final PendingBatch p = new PendingBatch(batch, part);
