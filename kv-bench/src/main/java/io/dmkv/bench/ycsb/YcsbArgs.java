@@ -25,13 +25,11 @@ public final class YcsbArgs
     }
 
     /**
-     * The properties {@code args} describe.
+     * The properties {@code args} describe ({@code -P} files as given; see {@link #resolve}).
      *
-     * @param workloads where a {@code -P NAME} that is not a file is looked up (e.g.
-     *                  kv-bench/workloads), or null.
      * @throws IllegalArgumentException naming the bad argument, or the file that cannot be read.
      */
-    public static Properties parse(final List<String> args, final Path workloads)
+    public static Properties parse(final List<String> args)
     {
         final Properties files = new Properties();
         final Properties given = new Properties();
@@ -47,7 +45,7 @@ public final class YcsbArgs
                 case "-s" -> given.setProperty("status", "true");
                 case "-db" -> given.setProperty("db", value(args, ++i, a));
                 case "-l" -> given.setProperty("label", value(args, ++i, a));
-                case "-P" -> files.putAll(load(resolve(value(args, ++i, a), workloads)));
+                case "-P" -> files.putAll(load(Path.of(value(args, ++i, a))));
                 case "-p" ->
                 {
                     final String kv = value(args, ++i, a);

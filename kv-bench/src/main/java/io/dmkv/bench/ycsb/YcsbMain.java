@@ -117,7 +117,7 @@ public final class YcsbMain
         final Properties props;
         try
         {
-            props = YcsbArgs.parse(ycsbArgs, null);
+            props = YcsbArgs.parse(ycsbArgs);
             checkEmbeddedKeys(props);
         }
         catch (final IllegalArgumentException e)

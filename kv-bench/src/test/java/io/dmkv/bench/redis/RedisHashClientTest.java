@@ -226,7 +226,7 @@ class RedisHashClientTest
     {
         final Properties props = YcsbArgs.parse(List.of("-P", "workloads/workloada", "-p", "recordcount=200",
             "-p", "operationcount=400", "-p", "dataintegrity=true", "-p", "fieldlengthdistribution=constant",
-            "-threads", "4", "-db", RedisHashClient.class.getName(), "-p", RedisHashClient.PORT + "=" + port), null);
+            "-threads", "4", "-db", RedisHashClient.class.getName(), "-p", RedisHashClient.PORT + "=" + port));
         final PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         for (final boolean run : new boolean[] {false, true})
         {

@@ -156,7 +156,7 @@ class YcsbMainTest
     void argsLikeYcsbsClientPutEveryDashPOverTheFiles()
     {
         final Properties p = YcsbArgs.parse(List.of("-p", "recordcount=5", "-P", WORKLOADS.resolve("workloadb")
-            .toString(), "-threads", "3", "-load", "-db", "x.Y", "-s"), null);
+            .toString(), "-threads", "3", "-load", "-db", "x.Y", "-s"));
         assertEquals("5", p.getProperty("recordcount"), "-p wins over the file whatever the order");
         assertEquals("0.95", p.getProperty("readproportion"));
         assertEquals("3", p.getProperty("threadcount"));
