@@ -264,6 +264,35 @@ public final class FuseeClient
     /** Inserts, updates or deletes {@code key} as {@code mode} says. */
     public Result mutate(final Mode mode, final byte[] key, final byte[] value)
     {
+        final Context ctx = contexts.get();
+        try
+        {
+            return doMutate(mode, key, value);
+        }
+        catch (final RuntimeException e)
+        {
+            // Never leave an insert lock behind on a failed operation: others would wait its lease out.
+            if (ctx.heldLock != 0)
+            {
+                try
+                {
+                    unlock(ctx, true, ctx.heldLock, ctx.heldLockValue, ctx.heldLockPlain);
+                }
+                catch (final RuntimeException ignored)
+                {
+                    // the lease frees it; the original failure is what the caller needs
+                }
+            }
+            throw e;
+        }
+        finally
+        {
+            ctx.heldLock = 0;
+        }
+    }
+
+    private Result doMutate(final Mode mode, final byte[] key, final byte[] value)
+    {
         checkKey(key);
         final byte[] v = mode == Mode.DELETE ? EMPTY : value;
         checkValue(v);
@@ -309,6 +338,12 @@ public final class FuseeClient
             readBuckets(b, subtable, c1, c2, ctx.buckets);
             client.execute(b);
             final boolean locked = lockAt >= 0 && b.casSucceeded(lockAt);
+            if (locked)
+            {
+                ctx.heldLock = lockAddress;
+                ctx.heldLockValue = lockedHeader;
+                ctx.heldLockPlain = plainHeader;
+            }
             if (!covers(ctx.buckets, c1, c2, hash))
             {
                 unlock(ctx, locked, lockAddress, lockedHeader, plainHeader);
@@ -447,6 +482,7 @@ public final class FuseeClient
                     p.cas(view.replicaOf(lockAddress, 0), GlobalAddress.offset(lockAddress), lockedHeader, plainHeader);
                 }
                 client.execute(p);
+                ctx.heldLock = 0;
                 final long landed = p.result(casAt);
                 if (landed == vOld || landed == vNew)
                 {
@@ -608,6 +644,7 @@ public final class FuseeClient
     {
         if (locked)
         {
+            ctx.heldLock = 0;
             final VerbBatch b = ctx.flush.reset();
             b.cas(view.replicaOf(lockAddress, 0), GlobalAddress.offset(lockAddress), lockedHeader, plainHeader);
             client.execute(b);
@@ -815,6 +852,9 @@ public final class FuseeClient
         final int[] deferredClass = new int[MAX_DEFERRED];
         int deferredCount;
         long backoffNs = 1_000;
+        long heldLock;
+        long heldLockValue;
+        long heldLockPlain;
         final Crc32cDigest digest = new Crc32cDigest();
         final ObjectAllocator.Allocation allocation = new ObjectAllocator.Allocation();
         final SnapshotReplicator.Scratch scratch = new SnapshotReplicator.Scratch();
