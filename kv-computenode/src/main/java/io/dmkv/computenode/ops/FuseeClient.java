@@ -227,8 +227,8 @@ public final class FuseeClient
             {
                 // A split is under way: once the directory points at the new half, a frozen S no
                 // longer gets this key's writes, so its copy may be stale. Wait for the split.
-                // No root re-read per wait: the buckets tell when the split is done.
                 backoff(ctx);
+                directory.refresh();
                 retry(deadline, "search (index split under way)");
                 continue;
             }
