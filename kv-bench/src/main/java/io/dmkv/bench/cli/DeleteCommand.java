@@ -2,7 +2,6 @@ package io.dmkv.bench.cli;
 
 import java.util.concurrent.Callable;
 
-import io.dmkv.KvStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,19 +25,7 @@ public final class DeleteCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final boolean deleted;
-        try (KvStore kv = KvStore.open(store.config()))
-        {
-            deleted = kv.delete(key);
-        }
-        if (!deleted)
-        {
-            spec.commandLine().getErr().println("not found: " + key);
-            spec.commandLine().getErr().flush();
-            return 1;
-        }
-        spec.commandLine().getOut().println("OK");
-        spec.commandLine().getOut().flush();
-        return 0;
+        final boolean deleted = store.withStore(kv -> kv.delete(key));
+        return deleted ? StoreOptions.ok(spec, "OK") : StoreOptions.notFound(spec, key);
     }
 }

@@ -2,7 +2,6 @@ package io.dmkv.bench.cli;
 
 import java.util.concurrent.Callable;
 
-import io.dmkv.KvStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,19 +25,7 @@ public final class GetCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final String value;
-        try (KvStore kv = KvStore.open(store.config()))
-        {
-            value = kv.get(key);
-        }
-        if (value == null)
-        {
-            spec.commandLine().getErr().println("not found: " + key);
-            spec.commandLine().getErr().flush();
-            return 1;
-        }
-        spec.commandLine().getOut().println(value);
-        spec.commandLine().getOut().flush();
-        return 0;
+        final String value = store.withStore(kv -> kv.get(key));
+        return value == null ? StoreOptions.notFound(spec, key) : StoreOptions.ok(spec, value);
     }
 }

@@ -2,7 +2,6 @@ package io.dmkv.bench.cli;
 
 import java.util.concurrent.Callable;
 
-import io.dmkv.KvStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,12 +28,11 @@ public final class PutCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        try (KvStore kv = KvStore.open(store.config()))
+        store.withStore(kv ->
         {
             kv.put(key, value);
-        }
-        spec.commandLine().getOut().println("OK");
-        spec.commandLine().getOut().flush();
-        return 0;
+            return null;
+        });
+        return StoreOptions.ok(spec, "OK");
     }
 }

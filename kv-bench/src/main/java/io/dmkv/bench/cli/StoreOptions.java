@@ -69,4 +69,29 @@ public final class StoreOptions
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
+
+    /** Opens a store for one command, runs {@code op} on it and closes it. */
+    public <T> T withStore(final java.util.function.Function<io.dmkv.KvStore, T> op)
+    {
+        try (io.dmkv.KvStore kv = io.dmkv.KvStore.open(config()))
+        {
+            return op.apply(kv);
+        }
+    }
+
+    /** Prints {@code line} on the command's output and returns exit status 0. */
+    static int ok(final picocli.CommandLine.Model.CommandSpec spec, final String line)
+    {
+        spec.commandLine().getOut().println(line);
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    /** Reports a missing key on the command's error stream and returns exit status 1. */
+    static int notFound(final picocli.CommandLine.Model.CommandSpec spec, final String key)
+    {
+        spec.commandLine().getErr().println("not found: " + key);
+        spec.commandLine().getErr().flush();
+        return 1;
+    }
 }
