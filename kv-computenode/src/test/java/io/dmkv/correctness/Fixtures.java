@@ -1,26 +1,23 @@
 package io.dmkv.correctness;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.KvConfig;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexChecks;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.CombinedBucket;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.KvObject;
-import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
 import io.dmkv.memnode.EmbeddedCluster;
@@ -68,38 +65,10 @@ final class Fixtures
             view = ClusterView.open(client, ClusterSettings.defaults(r));
         }
 
-        /**
-         * Every subtable the directory points at reads the same on every replica of the root
-         * region: no SNAPSHOT and no split was left half done. (As RaceSplitterTest checks.)
-         *
-         * @return how many distinct subtables were compared.
-         */
+        /** See {@link IndexChecks#assertQuietIndexConsistent}; returns how many subtables were checked. */
         int assertIndexReplicasEqual()
         {
-            final IndexDirectory.Snapshot dir = new IndexDirectory(view).refresh();
-            final int length = Subtable.length(view.descriptor().bucketGroups());
-            final VerbBatch b = new VerbBatch();
-            final Set<Long> done = new HashSet<>();
-            for (final long e : dir.entries())
-            {
-                final long st = IndexRoot.entrySubtable(e);
-                if (!done.add(st))
-                {
-                    continue;
-                }
-                final byte[][] copies = new byte[view.replication()][length];
-                for (int j = 0; j < view.replication(); j++)
-                {
-                    b.reset().read(view.replica(RegionLayout.ROOT_REGION_ID, j), GlobalAddress.offset(st),
-                        new UnsafeBuffer(copies[j]), 0, length);
-                    client.execute(b);
-                }
-                for (int j = 1; j < view.replication(); j++)
-                {
-                    assertArrayEquals(copies[0], copies[j], "replica " + j + " of subtable " + Long.toHexString(st));
-                }
-            }
-            return done.size();
+            return IndexChecks.assertQuietIndexConsistent(view);
         }
 
         /**

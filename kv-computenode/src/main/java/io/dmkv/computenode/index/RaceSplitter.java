@@ -193,61 +193,80 @@ public final class RaceSplitter implements SubtableSplitter
         final UnsafeBuffer image = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
         final VerbBatch b = new VerbBatch();
 
-        // Freeze S on the primary: after this, every writer's fence sees FROZEN.
-        b.read(primary, base, image, 0, length);
-        client.execute(b);
-        final int[] pending = new int[buckets];
-        int left = buckets;
-        for (int k = 0; k < buckets; k++)
+        try
         {
-            pending[k] = k;
-        }
-        while (left > 0)
-        {
-            int next = 0;
-            for (int from = 0; from < left; from += CHUNK)
+            // Freeze S on the primary: after this, every writer's fence sees FROZEN.
+            b.read(primary, base, image, 0, length);
+            client.execute(b);
+            final int[] pending = new int[buckets];
+            int left = buckets;
+            for (int k = 0; k < buckets; k++)
             {
-                b.reset();
-                final int to = Math.min(left, from + CHUNK);
-                for (int k = from; k < to; k++)
+                pending[k] = k;
+            }
+            while (left > 0)
+            {
+                int next = 0;
+                for (int from = 0; from < left; from += CHUNK)
                 {
-                    final int bucket = pending[k];
-                    final long header = image.getLong(bucket * Bucket.LENGTH);
-                    b.cas(primary, base + (long)bucket * Bucket.LENGTH, header, header | Bucket.FROZEN);
-                }
-                client.execute(b);
-                for (int k = from; k < to; k++)
-                {
-                    final int i = k - from;
-                    if (!b.casSucceeded(i))
+                    b.reset();
+                    final int to = Math.min(left, from + CHUNK);
+                    for (int k = from; k < to; k++)
                     {
-                        image.putLong(pending[k] * Bucket.LENGTH, b.result(i));
-                        pending[next++] = pending[k];
+                        final int bucket = pending[k];
+                        final long header = image.getLong(bucket * Bucket.LENGTH);
+                        b.cas(primary, base + (long)bucket * Bucket.LENGTH, header, header | Bucket.FROZEN);
+                    }
+                    client.execute(b);
+                    for (int k = from; k < to; k++)
+                    {
+                        final int i = k - from;
+                        if (!b.casSucceeded(i))
+                        {
+                            image.putLong(pending[k] * Bucket.LENGTH, b.result(i));
+                            pending[next++] = pending[k];
+                        }
                     }
                 }
+                left = next;
             }
-            left = next;
-        }
 
-        // Copy after the freeze; build S' from the slots whose hash bit d is set.
-        b.reset().read(primary, base, image, 0, length);
-        client.execute(b);
-        final UnsafeBuffer sib = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
-        final long siblingHeader = Bucket.header(d + 1, s | (1 << d));
-        for (int bucket = 0; bucket < buckets; bucket++)
-        {
-            final int at = bucket * Bucket.LENGTH;
-            sib.putLong(at, siblingHeader);
-            for (int i = 0; i < Bucket.SLOT_COUNT; i++)
+            // Copy after the freeze; build S' from the slots of S whose hash bit d is set.
+            b.reset().read(primary, base, image, 0, length);
+            client.execute(b);
+            final UnsafeBuffer sib = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
+            final long siblingHeader = Bucket.header(d + 1, s | (1 << d));
+            for (int bucket = 0; bucket < buckets; bucket++)
             {
-                final long slot = image.getLong(at + Bucket.slotOffset(i));
-                sib.putLong(at + Bucket.slotOffset(i), movesToSibling(slot, d) ? slot : Slot.EMPTY);
+                final int at = bucket * Bucket.LENGTH;
+                sib.putLong(at, siblingHeader);
+                for (int i = 0; i < Bucket.SLOT_COUNT; i++)
+                {
+                    final long slot = image.getLong(at + Bucket.slotOffset(i));
+                    sib.putLong(at + Bucket.slotOffset(i), movesToSibling(slot, d, s) ? slot : Slot.EMPTY);
+                }
+            }
+            for (int j = 0; j < r; j++)
+            {
+                b.reset().write(root(j), GlobalAddress.offset(sibling), sib, 0, length);
+                client.execute(b);
             }
         }
-        for (int j = 0; j < r; j++)
+        catch (final RuntimeException e)
         {
-            b.reset().write(root(j), GlobalAddress.offset(sibling), sib, 0, length);
-            client.execute(b);
+            // Nothing points at S' yet: give S back its old headers so writers do not wait on a
+            // split that will never finish, then report the failure.
+            try
+            {
+                writeHeaders(base, Bucket.header(d, s), 1);
+            }
+            catch (final RuntimeException again)
+            {
+                e.addSuppressed(again);
+            }
+            LOG.warn("split of subtable {} failed before the directory switch; subtable unfrozen",
+                GlobalAddress.toString(subtable), e);
+            throw e;
         }
 
         // Point the directory at both halves (backups first).
@@ -265,54 +284,104 @@ public final class RaceSplitter implements SubtableSplitter
         }
 
         // Unfreeze S with its new depth on every replica.
-        final UnsafeBuffer header = longBuffer(Bucket.header(d + 1, s));
-        for (int j = 0; j < r; j++)
+        writeHeaders(base, Bucket.header(d + 1, s), r);
+
+        cleanMovedSlots(base, image, d, s);
+        LOG.debug("split subtable {} (depth {}, suffix {}) into {} and {}", GlobalAddress.toString(subtable), d, s,
+            GlobalAddress.toString(subtable), GlobalAddress.toString(sibling));
+    }
+
+    /** Writes {@code header} over every bucket header of the subtable at {@code base} on replicas 0..replicas-1. */
+    private void writeHeaders(final long base, final long header, final int replicas)
+    {
+        final int buckets = 3 * groups;
+        final UnsafeBuffer word = longBuffer(header);
+        final VerbBatch b = new VerbBatch();
+        for (int j = 0; j < replicas; j++)
         {
             for (int from = 0; from < buckets; from += CHUNK)
             {
                 b.reset();
                 for (int bucket = from; bucket < Math.min(buckets, from + CHUNK); bucket++)
                 {
-                    b.write(root(j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET, header, 0, 8);
+                    b.write(root(j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET, word, 0, 8);
                 }
                 client.execute(b);
             }
         }
+    }
 
-        // Clean the moved slots out of S (backups first, then the primary).
+    /**
+     * Empties the slots the sibling now holds out of S: on the backups whatever they hold (a
+     * late proposal of a writer caught by the split dies there), on the primary only where it
+     * still holds the value copied. A writer whose primary CAS landed after the copy finds its
+     * own value still there and withdraws it itself (FuseeClient), so the primary never loses a
+     * value it cannot account for.
+     */
+    private void cleanMovedSlots(final long base, final UnsafeBuffer image, final int d, final int s)
+    {
+        final int buckets = 3 * groups;
+        final int[] moved = new int[buckets * Bucket.SLOT_COUNT];
+        int count = 0;
         for (int bucket = 0; bucket < buckets; bucket++)
         {
             for (int i = 0; i < Bucket.SLOT_COUNT; i++)
             {
                 final int at = bucket * Bucket.LENGTH + Bucket.slotOffset(i);
-                long value = image.getLong(at);
-                if (!movesToSibling(value, d))
+                if (movesToSibling(image.getLong(at), d, s))
                 {
-                    continue;
-                }
-                for (int j = r - 1; j >= 0; j--)
-                {
-                    for (int attempt = 0; attempt < 100 && value != Slot.EMPTY; attempt++)
-                    {
-                        final int c = b.reset().cas(root(j), base + at, value, Slot.EMPTY);
-                        client.execute(b);
-                        if (b.casSucceeded(c))
-                        {
-                            break;
-                        }
-                        value = b.result(c);
-                    }
-                    value = image.getLong(at);
+                    moved[count++] = at;
                 }
             }
         }
-        LOG.debug("split subtable {} (depth {}, suffix {}) into {} and {}", GlobalAddress.toString(subtable), d, s,
-            GlobalAddress.toString(subtable), GlobalAddress.toString(sibling));
+        final long[] expected = new long[count];
+        final int[] left = new int[count];
+        final VerbBatch b = new VerbBatch();
+        for (int j = r - 1; j >= 0; j--)
+        {
+            final boolean primary = j == 0;
+            int pending = count;
+            for (int k = 0; k < count; k++)
+            {
+                left[k] = k;
+                expected[k] = image.getLong(moved[k]);
+            }
+            for (int attempt = 0; attempt < 100 && pending > 0; attempt++)
+            {
+                int next = 0;
+                for (int from = 0; from < pending; from += CHUNK)
+                {
+                    final int to = Math.min(pending, from + CHUNK);
+                    b.reset();
+                    for (int k = from; k < to; k++)
+                    {
+                        b.cas(root(j), base + moved[left[k]], expected[left[k]], Slot.EMPTY);
+                    }
+                    client.execute(b);
+                    for (int k = from; k < to; k++)
+                    {
+                        final long old = b.result(k - from);
+                        if (!primary && old != expected[left[k]] && old != Slot.EMPTY)
+                        {
+                            expected[left[k]] = old;
+                            left[next++] = left[k];
+                        }
+                    }
+                }
+                pending = next;
+            }
+        }
     }
 
-    private static boolean movesToSibling(final long slot, final int d)
+    /** True if {@code slot} belongs to the subtable (depth d, suffix s) and goes to its new sibling. */
+    static boolean movesToSibling(final long slot, final int d, final int s)
     {
-        return slot != Slot.EMPTY && ((Slot.hashSuffix(slot) >>> d) & 1) == 1;
+        if (slot == Slot.EMPTY)
+        {
+            return false;
+        }
+        final int suffix = Slot.hashSuffix(slot);
+        return (suffix & ((1 << d) - 1)) == s && ((suffix >>> d) & 1) == 1;
     }
 
     @Override

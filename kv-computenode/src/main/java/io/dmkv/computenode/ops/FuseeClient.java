@@ -489,16 +489,15 @@ public final class FuseeClient
                     final long header = ctx.word.getLong(0);
                     if (Bucket.isFrozen(header) || !Bucket.covers(header, hash))
                     {
-                        final long moved = whereAfterSplit(ctx, hash, subtable, target, vNew);
-                        if (moved == 0)
+                        if (strandedBySplit(ctx, hash, subtable, target, vNew))
                         {
-                            // The split copied the slot before our CAS, so no one could see our
-                            // value (readers and writers wait out frozen subtables): do it again
-                            // where the key lives now, with the same object.
+                            // The split copied the slot before our CAS: no one could see our value
+                            // (readers and writers wait out frozen subtables), and we took it back
+                            // out. Do it again where the key lives now, with the same object.
                             retry(deadline, "mutate (caught by an index split)");
                             continue;
                         }
-                        target = moved;
+                        target = 0;
                     }
                     if (vOld != Slot.EMPTY)
                     {
@@ -510,7 +509,14 @@ public final class FuseeClient
                         cache.remove(hash);
                         return Result.DELETED;
                     }
-                    cache.put(hash, target, vNew);
+                    if (target != 0)
+                    {
+                        cache.put(hash, target, vNew);
+                    }
+                    else
+                    {
+                        cache.remove(hash);
+                    }
                     return found ? Result.UPDATED : Result.INSERTED;
                 }
                 // A helper settled the slot for someone else while we were deciding: we lost after all.
@@ -519,8 +525,9 @@ public final class FuseeClient
             {
                 unlock(ctx, locked, lockAddress, lockedHeader, plainHeader);
             }
-            final long winner = snapshot.awaitWinner(target, vOld, ctx.scratch);
-            if (caughtBySplit(ctx, subtable, target, hash))
+            final long winner = snapshot.awaitWinner(target, vOld, bucketHeaderAddress(subtable, target),
+                Bucket.plain(CombinedBucket.header(ctx.buckets, 0, c1)), ctx.scratch);
+            if (winner == vOld || caughtBySplit(ctx, subtable, target, hash))
             {
                 // The slot changed because the subtable split, not because someone won: start over.
                 splitter.awaitSplit();
@@ -664,18 +671,27 @@ public final class FuseeClient
      * the same position in the subtable that owns the key, if it holds our value there), or 0 if
      * the operation must be redone.
      */
-    private long whereAfterSplit(final Context ctx, final long hash, final long subtable, final long target,
+    /**
+     * Our primary CAS landed in a subtable that was splitting (docs/index-split.md). If the split
+     * copied the slot after our CAS, our value moved with it and the split emptied the slot here.
+     * If it copied the slot before, our value is stranded in a subtable that no longer covers the
+     * key: no one else touches it (splits move only the slots a subtable covers), so we take it
+     * back out and return true, and the operation is redone where the key lives now.
+     */
+    private boolean strandedBySplit(final Context ctx, final long hash, final long subtable, final long target,
         final long vNew)
     {
         splitter.awaitSplit();
-        final long now = IndexRoot.entrySubtable(directory.current().entryFor(hash));
-        final long slot = now + (target - subtable);
-        if (now == subtable)
+        if (IndexRoot.entrySubtable(directory.current().entryFor(hash)) == subtable)
         {
-            return target;
+            return false;
         }
-        final long value = snapshot.readPrimary(slot, ctx.scratch);
-        return value == vNew ? slot : 0;
+        if (snapshot.readPrimary(target, ctx.scratch) != vNew)
+        {
+            return false;
+        }
+        snapshot.withdraw(target, vNew, ctx.scratch);
+        return true;
     }
 
     /** True if the bucket of {@code target} is frozen or no longer covers the key (one READ). */

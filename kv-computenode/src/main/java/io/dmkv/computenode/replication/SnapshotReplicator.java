@@ -9,6 +9,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import io.dmkv.KvTimeoutException;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.address.GlobalAddress;
+import io.dmkv.core.layout.Bucket;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
 
@@ -221,20 +222,61 @@ public final class SnapshotReplicator
     }
 
     /**
+     * Takes {@code value} out of every replica of the slot (backups first, then the primary), each
+     * only where it still holds exactly that value. For a writer whose value a split stranded in a
+     * subtable that no longer covers its key.
+     */
+    public void withdraw(final long slotAddress, final long value, final Scratch scratch)
+    {
+        final VerbBatch b = scratch.batch;
+        if (r > 1)
+        {
+            b.reset();
+            for (int j = 1; j < r; j++)
+            {
+                b.cas(replica(slotAddress, j), offset(slotAddress), value, 0L);
+            }
+            view.client().execute(b);
+        }
+        b.reset().cas(replica(slotAddress, 0), offset(slotAddress), value, 0L);
+        view.client().execute(b);
+        stats.withdrawn.increment();
+    }
+
+    /**
      * A loser waits until the primary no longer holds {@code vOld} and returns what it holds. If
      * the winner stalls (crashed between its backups and its primary), the loser settles the
      * slot itself: it reads the backups, picks the winner by the same rules and CASes the primary.
+     *
+     * <p>Each poll reads the slot's whole bucket (one READ), header included. A subtable split
+     * copies the slot elsewhere and then empties it, so an insert's {@code vOld} of EMPTY can
+     * come back without anyone having won here; the header shows the split (frozen, or a new
+     * local depth). When it differs from {@code plainHeader}, the wait ends and {@code vOld} is
+     * returned: the caller redoes its operation where the key lives now.
+     *
+     * @param bucketAddress the global address of the bucket holding the slot (its header word).
+     * @param plainHeader   the bucket header the caller saw, without lock or frozen bits.
      */
-    public long awaitWinner(final long slotAddress, final long vOld, final Scratch scratch)
+    public long awaitWinner(final long slotAddress, final long vOld, final long bucketAddress, final long plainHeader,
+        final Scratch scratch)
     {
         final long start = clock.nanoTime();
+        final int slotAt = (int)(slotAddress - bucketAddress);
         long sleepNs = 1_000;
         while (true)
         {
-            final long now = readPrimary(slotAddress, scratch);
+            final VerbBatch b = scratch.batch;
+            b.reset().read(replica(bucketAddress, 0), offset(bucketAddress), scratch.bucket, 0, Bucket.LENGTH);
+            view.client().execute(b);
+            final long now = scratch.bucket.getLong(slotAt);
             if (now != vOld)
             {
                 return now;
+            }
+            if (split(scratch.bucket.getLong(0), plainHeader))
+            {
+                stats.fenced.increment();
+                return vOld;
             }
             final long waited = clock.nanoTime() - start;
             if (waited > helpAfterNs)
@@ -253,6 +295,11 @@ public final class SnapshotReplicator
             LockSupport.parkNanos(sleepNs);
             sleepNs = Math.min(sleepNs * 2, 1_000_000);
         }
+    }
+
+    private static boolean split(final long header, final long plainHeader)
+    {
+        return Bucket.isFrozen(header) || Bucket.plain(header) != plainHeader;
     }
 
     private long help(final long slotAddress, final long vOld, final Scratch scratch)
@@ -311,5 +358,6 @@ public final class SnapshotReplicator
         final VerbBatch batch = new VerbBatch();
         final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
         final UnsafeBuffer words = new UnsafeBuffer(new byte[64]);
+        final UnsafeBuffer bucket = new UnsafeBuffer(new byte[Bucket.LENGTH]);
     }
 }

@@ -11,6 +11,8 @@ public final class SnapshotStats
     final LongAdder losses = new LongAdder();
     final LongAdder helps = new LongAdder();
     final LongAdder primaryOnly = new LongAdder();
+    final LongAdder fenced = new LongAdder();
+    final LongAdder withdrawn = new LongAdder();
 
     /** Winners because every backup took their value. */
     public long rule1()
@@ -47,10 +49,23 @@ public final class SnapshotStats
         return primaryOnly.sum();
     }
 
+    /** Losers whose wait ended because the slot's subtable split under them (they redo the operation). */
+    public long fenced()
+    {
+        return fenced.sum();
+    }
+
+    /** Writers whose value a split stranded in a subtable that no longer covers their key (they redo). */
+    public long withdrawn()
+    {
+        return withdrawn.sum();
+    }
+
     @Override
     public String toString()
     {
         return "snapshot{rule1=" + rule1() + ", rule2=" + rule2() + ", rule3=" + rule3() + ", losses=" + losses()
-            + ", helps=" + helps() + ", primaryOnly=" + primaryOnly() + "}";
+            + ", helps=" + helps() + ", primaryOnly=" + primaryOnly()
+            + ", fenced=" + fenced() + ", withdrawn=" + withdrawn() + "}";
     }
 }

@@ -17,7 +17,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.SystemNanoClock;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,12 +29,8 @@ import io.dmkv.computenode.ops.FuseeClient.Mode;
 import io.dmkv.computenode.ops.ObjectAllocator;
 import io.dmkv.computenode.ops.TestAllocators;
 import io.dmkv.computenode.replication.SnapshotReplicator;
-import io.dmkv.core.layout.IndexRoot;
-import io.dmkv.core.layout.RegionLayout;
-import io.dmkv.core.layout.Subtable;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
-import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
 
@@ -184,27 +179,8 @@ class RaceSplitterTest
         assertIndexReplicasEqual();
     }
 
-    /** Every current subtable reads the same on every replica (no SNAPSHOT or split left half done). */
     private void assertIndexReplicasEqual()
     {
-        final ClusterView view = lastView;
-        final IndexDirectory.Snapshot dir = new IndexDirectory(view).refresh();
-        final int length = Subtable.length(view.descriptor().bucketGroups());
-        final VerbBatch b = new VerbBatch();
-        for (final long e : dir.entries())
-        {
-            final long st = IndexRoot.entrySubtable(e);
-            final byte[][] copies = new byte[view.replication()][length];
-            for (int j = 0; j < view.replication(); j++)
-            {
-                b.reset().read(view.replica(RegionLayout.ROOT_REGION_ID, j),
-                    io.dmkv.core.address.GlobalAddress.offset(st), new UnsafeBuffer(copies[j]), 0, length);
-                view.client().execute(b);
-            }
-            for (int j = 1; j < view.replication(); j++)
-            {
-                assertArrayEquals(copies[0], copies[j], "replica " + j + " of subtable " + Long.toHexString(st));
-            }
-        }
+        IndexChecks.assertQuietIndexConsistent(lastView);
     }
 }

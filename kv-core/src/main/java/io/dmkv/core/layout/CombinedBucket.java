@@ -87,13 +87,20 @@ public final class CombinedBucket
         return mask;
     }
 
-    /** Bit i set for each free slot i: empty, or a delete's tombstone (see {@link Slot#isFree}). */
+    /**
+     * Bit i set for each free slot i: empty, or a delete's tombstone (see {@link Slot#isFree}) of
+     * a key the bucket's header covers. A tombstone whose key the subtable no longer covers was
+     * stranded by a split; it is not free: the DELETE that left it takes it back
+     * (docs/index-split.md).
+     */
     public static int emptySlots(final DirectBuffer buffer, final int offset, final int c)
     {
+        final long header = header(buffer, offset, c);
         int mask = 0;
         for (int i = 0; i < SLOT_COUNT; i++)
         {
-            if (Slot.isFree(slot(buffer, offset, c, i)))
+            final long slot = slot(buffer, offset, c, i);
+            if (Slot.isEmpty(slot) || (Slot.isFree(slot) && Bucket.covers(header, Slot.hashSuffix(slot))))
             {
                 mask |= 1 << i;
             }

@@ -1,0 +1,209 @@
+package io.dmkv.correctness;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.KvStore;
+import io.dmkv.computenode.index.IndexChecks;
+import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeClient.Mode;
+import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.core.address.GlobalAddress;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.Bucket;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.Verb;
+
+/**
+ * A writer's primary CAS lands in a subtable after the split copied it (docs/index-split.md,
+ * "a value stranded by a split"). The writer's client holds its primary CAS; the splitter's
+ * client fills the subtable until its split is held just before unfreezing (the copy and the
+ * directory switch are done); then the writer's CAS goes on and lands on S's frozen copy of the
+ * key, which moves to S'. The copy never saw it, so the writer must take its value back out of
+ * S and redo the update in S'. Without that, S would keep a value for a key it does not cover
+ * (the index check fails) and the update would be lost (the final read fails).
+ */
+@Timeout(120)
+class StrandedBySplitTest
+{
+    @Test
+    void aWriteThatMissedTheSplitCopyIsWithdrawnAndRedoneInTheNewHalf() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local"))
+        {
+            try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 2).bucketGroups(1).initialDepth(0).build()))
+            {
+                formatter.put("format", "x");
+            }
+            final String primaryNode = cluster.endpoints().get(0);
+            final PausingTransport splitterSide = new PausingTransport(cluster.newTransport());
+            final PausingTransport writerSide = new PausingTransport(cluster.newTransport());
+            final ExecutorService pool = Executors.newFixedThreadPool(2);
+            try (FuseeClients clients = new FuseeClients(cluster, 2); Fixtures.Raw raw = new Fixtures.Raw(cluster, 2))
+            {
+                final FuseeClient filler = clients.open(splitterSide);
+                final FuseeClient writer = clients.open(writerSide);
+
+                // A key that moves to the new half when the depth-0 subtable splits (hash bit 0 set).
+                String k = null;
+                for (int n = 0; k == null; n++)
+                {
+                    if ((KeyHash.hash(Fixtures.utf8("key-" + n)) & 1) == 1)
+                    {
+                        k = "key-" + n;
+                    }
+                }
+                final byte[] key = Fixtures.utf8(k);
+                assertEquals(Result.INSERTED, writer.mutate(Mode.INSERT, key, Fixtures.utf8("v1")));
+                final long subtable = IndexRoot.entrySubtable(writer.directory().current().entryFor(KeyHash.hash(key)));
+                final long base = GlobalAddress.offset(subtable);
+                final long firstHeader = base + Bucket.HEADER_OFFSET;
+
+                // The writer stops before its primary CAS on a slot (not a header) of S.
+                writerSide.pauseBefore((endpoint, op, region, offset, length) -> op == Verb.CAS
+                    && endpoint.equals(primaryNode) && region == 0 && offset > base && (offset - base) % Bucket.LENGTH != 0);
+                final Future<Result> update = pool.submit(() -> writer.mutate(Mode.UPDATE, key, Fixtures.utf8("v2")));
+                assertTrue(writerSide.awaitPaused(30), "the writer reached its primary CAS");
+
+                // The filler splits S and is held before step 8 (unfreeze): S' holds the copy.
+                splitterSide.pauseBefore((endpoint, op, region, offset, length) ->
+                    op == Verb.WRITE && length == 8 && region == 0 && offset == firstHeader);
+                final Future<?> fill = pool.submit(() ->
+                {
+                    for (int n = 0; n < 200 && !splitterSide.isPaused(); n++)
+                    {
+                        filler.mutate(Mode.INSERT, Fixtures.utf8("filler-" + n), Fixtures.utf8("f"));
+                    }
+                    return null;
+                });
+                assertTrue(splitterSide.awaitPaused(30), "the split reached step 8");
+
+                // The writer's CAS lands on S's frozen copy; its fence sees FROZEN and it waits
+                // for the split to finish. Let the split finish.
+                writerSide.release();
+                Thread.sleep(200);
+                assertFalse(update.isDone(), "the writer waits out the split");
+                splitterSide.release();
+                assertEquals(Result.UPDATED, update.get(60, TimeUnit.SECONDS));
+                fill.get(60, TimeUnit.SECONDS);
+
+                final String last = Fixtures.string(clients.open().search(key));
+                assertAll(
+                    () -> assertEquals("v2", last, "the update is not lost"),
+                    () -> IndexChecks.assertQuietIndexConsistent(raw.view),
+                    () -> assertEquals(1, writer.snapshot().stats().withdrawn(), "the writer withdrew its stranded value"));
+            }
+            finally
+            {
+                splitterSide.release();
+                writerSide.release();
+                pool.shutdownNow();
+                splitterSide.close();
+                writerSide.close();
+            }
+        }
+    }
+
+    /**
+     * The ABA a split can hand a losing inserter. Inserters W and L (keys in different lock
+     * buckets) race for one empty slot X; W proposes first, L loses, and L is held before its
+     * first look at the primary. W completes; a split then copies W's value to S' and empties X.
+     * When L looks, X is empty again, as when it started: only the bucket header (new local
+     * depth) tells it the slot was taken and moved. L must see the fence and redo its insert, not
+     * wait for a winner that already left.
+     */
+    @Test
+    void aLoserWhoseSlotWasEmptiedByASplitRedoesInsteadOfWaiting() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local"))
+        {
+            try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 2).bucketGroups(1).initialDepth(0).build()))
+            {
+                formatter.put("format", "x");
+            }
+            final String primaryNode = cluster.endpoints().get(0);
+            final PausingTransport winnerSide = new PausingTransport(cluster.newTransport());
+            final PausingTransport loserSide = new PausingTransport(cluster.newTransport());
+            final ExecutorService pool = Executors.newFixedThreadPool(3);
+            try (FuseeClients clients = new FuseeClients(cluster, 2); Fixtures.Raw raw = new Fixtures.Raw(cluster, 2))
+            {
+                final FuseeClient winner = clients.open(winnerSide);
+                final FuseeClient loser = clients.open(loserSide);
+                final FuseeClient filler = clients.open();
+                // W's key moves at the split (hash bit 0 set); both keys see the same two combined
+                // buckets (one group: 0 and 1) but lock different ones (their first bucket).
+                final byte[] w = keyWith(1, 0);
+                final byte[] l = keyWith(-1, 1);
+                final long hash = KeyHash.hash(w);
+                final long subtable = IndexRoot.entrySubtable(winner.directory().current().entryFor(hash));
+                final long base = GlobalAddress.offset(subtable);
+
+                winnerSide.pauseBefore((endpoint, op, region, offset, length) -> op == Verb.CAS
+                    && endpoint.equals(primaryNode) && region == 0 && offset > base && (offset - base) % Bucket.LENGTH != 0);
+                final Future<Result> first = pool.submit(() -> winner.mutate(Mode.INSERT, w, Fixtures.utf8("w")));
+                assertTrue(winnerSide.awaitPaused(30), "W proposed and reached its primary CAS");
+
+                // L's first poll of the primary reads the slot's whole bucket (64 bytes).
+                loserSide.pauseBefore((endpoint, op, region, offset, length) -> op == Verb.READ
+                    && endpoint.equals(primaryNode) && region == 0 && length == Bucket.LENGTH);
+                final Future<Result> second = pool.submit(() -> loser.mutate(Mode.INSERT, l, Fixtures.utf8("l")));
+                assertTrue(loserSide.awaitPaused(30), "L lost on the backup and waits for the winner");
+                assertEquals(1, loser.snapshot().stats().losses(), "L lost the race for the slot");
+
+                winnerSide.release();
+                assertEquals(Result.INSERTED, first.get(30, TimeUnit.SECONDS));
+                for (int n = 0; n < 200 && IndexRoot.entrySubtable(filler.directory().current().entryFor(hash)) == subtable;
+                    n++)
+                {
+                    filler.mutate(Mode.INSERT, Fixtures.utf8("filler-" + n), Fixtures.utf8("f"));
+                }
+                assertTrue(IndexRoot.entrySubtable(filler.directory().current().entryFor(hash)) != subtable,
+                    "the subtable split and W's key moved");
+
+                loserSide.release();
+                assertEquals(Result.INSERTED, second.get(60, TimeUnit.SECONDS));
+                final FuseeClient reader = clients.open();
+                assertAll(
+                    () -> assertEquals("w", Fixtures.string(reader.search(w))),
+                    () -> assertEquals("l", Fixtures.string(reader.search(l))),
+                    () -> assertEquals(1, loser.snapshot().stats().fenced(), "L's wait ended at the fence"),
+                    () -> IndexChecks.assertQuietIndexConsistent(raw.view));
+            }
+            finally
+            {
+                winnerSide.release();
+                loserSide.release();
+                pool.shutdownNow();
+                winnerSide.close();
+                loserSide.close();
+            }
+        }
+    }
+
+    /** A key whose hash has bit 0 = {@code bit0} (any if negative) and whose first combined bucket is {@code c1}. */
+    private static byte[] keyWith(final int bit0, final int c1)
+    {
+        for (int n = 0; ; n++)
+        {
+            final byte[] key = Fixtures.utf8("race-" + bit0 + "-" + n);
+            final long hash = KeyHash.hash(key);
+            if ((bit0 < 0 || (hash & 1) == bit0) && Subtable.combinedBucket1(hash, 1) == c1
+                && Subtable.combinedBucket2(hash, 1) != c1)
+            {
+                return key;
+            }
+        }
+    }
+}
