@@ -258,7 +258,7 @@ public final class RaceSplitter implements SubtableSplitter
             // split that will never finish, then report the failure.
             try
             {
-                writeHeaders(base, Bucket.header(d, s), 1);
+                rewriteHeaders(base, image, Bucket.header(d, s), false);
             }
             catch (final RuntimeException again)
             {
@@ -283,31 +283,77 @@ public final class RaceSplitter implements SubtableSplitter
             client.execute(b);
         }
 
-        // Unfreeze S with its new depth on every replica.
-        writeHeaders(base, Bucket.header(d + 1, s), r);
+        // Unfreeze S with its new depth on every replica (insert locks carry over).
+        rewriteHeaders(base, image, Bucket.header(d + 1, s), true);
 
         cleanMovedSlots(base, image, d, s);
         LOG.debug("split subtable {} (depth {}, suffix {}) into {} and {}", GlobalAddress.toString(subtable), d, s,
             GlobalAddress.toString(subtable), GlobalAddress.toString(sibling));
     }
 
-    /** Writes {@code header} over every bucket header of the subtable at {@code base} on replicas 0..replicas-1. */
-    private void writeHeaders(final long base, final long header, final int replicas)
+    /**
+     * Rewrites every bucket header of the subtable at {@code base} to {@code plainHeader},
+     * unfrozen. The backups (which never hold locks) get a WRITE, if {@code backups}; the primary
+     * gets a CAS from the value {@code image} holds (re-tried from what it finds), which keeps an
+     * insert lock's bits: the holder releases its lock from the new header (FuseeClient), so no
+     * insert loses its lock to a split.
+     */
+    private void rewriteHeaders(final long base, final UnsafeBuffer image, final long plainHeader, final boolean backups)
     {
         final int buckets = 3 * groups;
-        final UnsafeBuffer word = longBuffer(header);
         final VerbBatch b = new VerbBatch();
-        for (int j = 0; j < replicas; j++)
+        if (backups)
         {
-            for (int from = 0; from < buckets; from += CHUNK)
+            final UnsafeBuffer word = longBuffer(plainHeader);
+            for (int j = r - 1; j >= 1; j--)
             {
-                b.reset();
-                for (int bucket = from; bucket < Math.min(buckets, from + CHUNK); bucket++)
+                for (int from = 0; from < buckets; from += CHUNK)
                 {
-                    b.write(root(j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET, word, 0, 8);
+                    b.reset();
+                    for (int bucket = from; bucket < Math.min(buckets, from + CHUNK); bucket++)
+                    {
+                        b.write(root(j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET, word, 0, 8);
+                    }
+                    client.execute(b);
+                }
+            }
+        }
+        final int[] pending = new int[buckets];
+        final long[] expected = new long[buckets];
+        for (int k = 0; k < buckets; k++)
+        {
+            pending[k] = k;
+            expected[k] = image.getLong(k * Bucket.LENGTH + Bucket.HEADER_OFFSET);
+        }
+        int left = buckets;
+        for (int attempt = 0; left > 0; attempt++)
+        {
+            if (attempt == 1_000)
+            {
+                throw new IllegalStateException("bucket headers of subtable at " + base + " keep changing under a split");
+            }
+            int next = 0;
+            for (int from = 0; from < left; from += CHUNK)
+            {
+                final int to = Math.min(left, from + CHUNK);
+                b.reset();
+                for (int k = from; k < to; k++)
+                {
+                    final long e = expected[pending[k]];
+                    b.cas(root(0), base + (long)pending[k] * Bucket.LENGTH + Bucket.HEADER_OFFSET, e,
+                        plainHeader | Bucket.lockBits(e));
                 }
                 client.execute(b);
+                for (int k = from; k < to; k++)
+                {
+                    if (!b.casSucceeded(k - from))
+                    {
+                        expected[pending[k]] = b.result(k - from);
+                        pending[next++] = pending[k];
+                    }
+                }
             }
+            left = next;
         }
     }
 

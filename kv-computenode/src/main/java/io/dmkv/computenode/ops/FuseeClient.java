@@ -477,16 +477,18 @@ public final class FuseeClient
                 final int casAt = p.cas(view.replicaOf(target, 0), GlobalAddress.offset(target), vOld, vNew);
                 final long fence = bucketHeaderAddress(subtable, target);
                 p.read(view.replicaOf(fence, 0), GlobalAddress.offset(fence), ctx.word, 0, 8);
-                if (locked)
-                {
-                    p.cas(view.replicaOf(lockAddress, 0), GlobalAddress.offset(lockAddress), lockedHeader, plainHeader);
-                }
+                final int unlockAt = locked ? p.cas(view.replicaOf(lockAddress, 0), GlobalAddress.offset(lockAddress),
+                    lockedHeader, plainHeader) : -1;
                 client.execute(p);
                 ctx.heldLock = 0;
+                final long header = ctx.word.getLong(0);
+                if (unlockAt >= 0 && !p.casSucceeded(unlockAt))
+                {
+                    releaseMovedLock(ctx, lockAddress, lockedHeader, p.result(unlockAt));
+                }
                 final long landed = p.result(casAt);
                 if (landed == vOld || landed == vNew)
                 {
-                    final long header = ctx.word.getLong(0);
                     if (Bucket.isFrozen(header) || !Bucket.covers(header, hash))
                     {
                         if (strandedBySplit(ctx, hash, subtable, target, vNew))
@@ -653,8 +655,46 @@ public final class FuseeClient
         {
             ctx.heldLock = 0;
             final VerbBatch b = ctx.flush.reset();
-            b.cas(view.replicaOf(lockAddress, 0), GlobalAddress.offset(lockAddress), lockedHeader, plainHeader);
+            final int at = b.cas(view.replicaOf(lockAddress, 0), GlobalAddress.offset(lockAddress), lockedHeader,
+                plainHeader);
             client.execute(b);
+            if (!b.casSucceeded(at))
+            {
+                releaseMovedLock(ctx, lockAddress, lockedHeader, b.result(at));
+            }
+        }
+    }
+
+    /**
+     * Our unlocking CAS failed because a split froze the bucket or rewrote its header (the split
+     * keeps insert locks across its header rewrite; docs/index-split.md): release the lock from
+     * whatever header now carries it, after the split if it is still under way. A header without
+     * our lock bits means the lock is no longer ours (its lease was taken): leave it.
+     */
+    private void releaseMovedLock(final Context ctx, final long lockAddress, final long lockedHeader, final long seen)
+    {
+        final long mine = Bucket.lockBits(lockedHeader);
+        final RemoteRegion primary = view.replicaOf(lockAddress, 0);
+        final long offset = GlobalAddress.offset(lockAddress);
+        long observed = seen;
+        for (int attempt = 0; attempt < 64 && Bucket.lockBits(observed) == mine; attempt++)
+        {
+            final VerbBatch b = ctx.flush.reset();
+            if (Bucket.isFrozen(observed))
+            {
+                splitter.awaitSplit();
+                b.read(primary, offset, ctx.word, 0, 8);
+                client.execute(b);
+                observed = ctx.word.getLong(0);
+                continue;
+            }
+            final int at = b.cas(primary, offset, observed, Bucket.plain(observed));
+            client.execute(b);
+            if (b.casSucceeded(at))
+            {
+                return;
+            }
+            observed = b.result(at);
         }
     }
 
@@ -666,11 +706,6 @@ public final class FuseeClient
         b.read(primary, base + Subtable.combinedBucketOffset(c2), into, CombinedBucket.LENGTH, CombinedBucket.LENGTH);
     }
 
-    /**
-     * After a fenced CAS: waits for the split, then returns where our value is now (the slot at
-     * the same position in the subtable that owns the key, if it holds our value there), or 0 if
-     * the operation must be redone.
-     */
     /**
      * Our primary CAS landed in a subtable that was splitting (docs/index-split.md). If the split
      * copied the slot after our CAS, our value moved with it and the split emptied the slot here.

@@ -91,6 +91,12 @@ public final class Bucket
         return header & ~0xFFFF_FF00L;
     }
 
+    /** The insert lock's flag and owner bits of a header (0 if unlocked). */
+    public static long lockBits(final long header)
+    {
+        return header & (INSERT_LOCKED | (0xFFFFL << LOCK_OWNER_SHIFT));
+    }
+
     public static boolean isFrozen(final long header)
     {
         return (header & FROZEN) != 0;

@@ -10,14 +10,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvStore;
 import io.dmkv.computenode.index.IndexChecks;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.ops.FuseeClient;
 import io.dmkv.computenode.ops.FuseeClient.Mode;
 import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.Bucket;
@@ -27,17 +31,21 @@ import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.Verb;
 
 /**
- * A writer's primary CAS lands in a subtable after the split copied it (docs/index-split.md,
- * "a value stranded by a split"). The writer's client holds its primary CAS; the splitter's
- * client fills the subtable until its split is held just before unfreezing (the copy and the
- * directory switch are done); then the writer's CAS goes on and lands on S's frozen copy of the
- * key, which moves to S'. The copy never saw it, so the writer must take its value back out of
- * S and redo the update in S'. Without that, S would keep a value for a key it does not cover
- * (the index check fails) and the update would be lost (the final read fails).
+ * Operations caught by a subtable split at exact points (docs/index-split.md), each held by a
+ * {@link PausingTransport} between two round trips while a split runs: a write whose CAS missed
+ * the split's copy, a SNAPSHOT loser whose slot the split emptied, and an inserter whose insert
+ * lock lives in a header the split rewrites.
  */
 @Timeout(120)
-class StrandedBySplitTest
+class SplitRacesTest
 {
+    /**
+     * The writer's client holds its primary CAS; the splitter's client fills the subtable until
+     * its split is held just before unfreezing (the copy and the directory switch are done); then
+     * the writer's CAS goes on and lands on S's frozen copy of the key, which moves to S'. The
+     * copy never saw it, so the writer must take its value back out of S and redo the update in
+     * S'. Without that, S keeps a value for a key it does not cover and the update is lost.
+     */
     @Test
     void aWriteThatMissedTheSplitCopyIsWithdrawnAndRedoneInTheNewHalf() throws Exception
     {
@@ -188,6 +196,69 @@ class StrandedBySplitTest
                 pool.shutdownNow();
                 winnerSide.close();
                 loserSide.close();
+            }
+        }
+    }
+
+    /**
+     * A split rewrites the headers of S, which carry the insert locks. Inserter I1 of a key that
+     * stays in S holds its bucket's lock and is held before its primary CAS while a split of S
+     * runs to the end. Inserter I2 of the same key must still find the lock taken; if the split
+     * dropped it, I2 would insert the key in another slot before I1's CAS lands, and the key
+     * would be in the index twice.
+     */
+    @Test
+    void aSplitKeepsTheInsertLockOfAnInserterItCaught() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local"))
+        {
+            try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 2).bucketGroups(1).initialDepth(0).build()))
+            {
+                formatter.put("format", "x");
+            }
+            final String primaryNode = cluster.endpoints().get(0);
+            final PausingTransport firstSide = new PausingTransport(cluster.newTransport());
+            final ExecutorService pool = Executors.newFixedThreadPool(2);
+            try (FuseeClients clients = new FuseeClients(cluster, 2); Fixtures.Raw raw = new Fixtures.Raw(cluster, 2))
+            {
+                final FuseeClient first = clients.open(firstSide);
+                final byte[] key = keyWith(0, 0);
+                final long hash = KeyHash.hash(key);
+                final long subtable = IndexRoot.entrySubtable(first.directory().current().entryFor(hash));
+                final long base = GlobalAddress.offset(subtable);
+
+                firstSide.pauseBefore((endpoint, op, region, offset, length) -> op == Verb.CAS
+                    && endpoint.equals(primaryNode) && region == 0 && offset > base && (offset - base) % Bucket.LENGTH != 0);
+                final Future<Result> i1 = pool.submit(() -> first.mutate(Mode.INSERT, key, Fixtures.utf8("one")));
+                assertTrue(firstSide.awaitPaused(30), "I1 holds the lock and reached its primary CAS");
+
+                // Split S directly (filling it would have other inserters compete for I1's slot).
+                final IndexDirectory directory = new IndexDirectory(raw.view);
+                final RaceSplitter splitter = new RaceSplitter(raw.view, directory, new SnapshotReplicator(raw.view,
+                    SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(30)),
+                    SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30));
+                assertTrue(splitter.split(hash, directory.refresh().entryFor(hash)));
+                assertEquals(1, splitter.splits(), "S split");
+
+                final FuseeClient second = clients.open();
+                final Future<Result> i2 = pool.submit(() -> second.mutate(Mode.INSERT, key, Fixtures.utf8("two")));
+                Thread.sleep(300);
+                firstSide.release();
+                final Result r1 = i1.get(30, TimeUnit.SECONDS);
+                final Result r2 = i2.get(30, TimeUnit.SECONDS);
+                final String last = Fixtures.string(clients.open().search(key));
+                assertAll(
+                    () -> assertEquals(Result.INSERTED, r1, "I1 held the lock through the split"),
+                    () -> assertEquals(Result.EXISTS, r2, "I2 waited for I1's lock and found the key"),
+                    () -> assertEquals("one", last),
+                    () -> assertEquals(1, raw.countSlots(key), "slots holding the key"),
+                    () -> IndexChecks.assertQuietIndexConsistent(raw.view));
+            }
+            finally
+            {
+                firstSide.release();
+                pool.shutdownNow();
+                firstSide.close();
             }
         }
     }
