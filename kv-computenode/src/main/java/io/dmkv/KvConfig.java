@@ -14,8 +14,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 
-import io.dmkv.core.config.Durations;
-import io.dmkv.core.config.Sizes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.KvProperty.Check;
+import io.dmkv.KvProperty.Group;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.IndexRoot;
@@ -27,12 +30,15 @@ import io.dmkv.core.layout.Subtable;
  * from properties ({@link #fromProperties}); every field is checked when built, and a bad one is
  * reported by its property name with the accepted values.
  *
- * <p>The cluster layout fields (block size, index shape, max clients) only matter to the client
- * that bootstraps an empty cluster; clients that join take the cluster's stored layout. The
- * replication factor must match the cluster's.
+ * <p>The properties are one table ({@link #properties()}): name, concern, default, parser and
+ * check, grouped by {@link KvProperty.Group}. The cluster layout fields (block size, index
+ * shape, max clients) only matter to the client that bootstraps an empty cluster; clients that
+ * join take the cluster's stored layout. The replication factor must match the cluster's.
  */
 public final class KvConfig
 {
+    private static final Logger LOG = LoggerFactory.getLogger(KvConfig.class);
+
     /** Property names, as in a properties file. */
     public static final String MEMNODES = "dmkv.memnodes";
     public static final String TRANSPORT = "dmkv.transport";
@@ -42,6 +48,8 @@ public final class KvConfig
     public static final String CONNECT_TIMEOUT = "dmkv.connectTimeout";
     public static final String MAX_IN_FLIGHT = "dmkv.maxInFlight";
     public static final String ASYNC_THREADS = "dmkv.asyncThreads";
+    public static final String INSERT_LOCK_LEASE = "dmkv.insertLockLease";
+    public static final String SNAPSHOT_HELP_DELAY = "dmkv.snapshotHelpDelay";
     public static final String CACHE_ENTRIES = "dmkv.cache.entries";
     public static final String CACHE_BYPASS = "dmkv.cache.bypassMissRate";
     public static final String BLOCK_SIZE = "dmkv.alloc.blockSize";
@@ -53,116 +61,152 @@ public final class KvConfig
     public static final String MAX_CLIENTS = "dmkv.maxClients";
     public static final String CLIENT_ID = "dmkv.clientId";
 
-    private final List<String> memnodes;
-    private final String transport;
-    private final int replication;
-    private final Duration opTimeout;
-    private final Duration requestTimeout;
-    private final Duration connectTimeout;
-    private final int maxInFlight;
-    private final int asyncThreads;
-    private final int cacheEntries;
-    private final double cacheBypassMissRate;
-    private final int blockSize;
-    private final Duration reclaimPeriod;
-    private final int bucketGroups;
-    private final int initialDepth;
-    private final int maxDepth;
-    private final long indexAreaBytes;
-    private final int maxClients;
-    private final int clientId;
+    private static final List<KvProperty<?>> TABLE = new ArrayList<>();
 
-    private KvConfig(final Builder b)
+    static final KvProperty<List<String>> P_MEMNODES = add(MEMNODES, Group.CLUSTER, null, KvProperty::parseList,
+        KvConfig::checkMemnodes, "memory nodes, comma-separated, in the cluster's order: HOST:PORT, or mem:NAME for a"
+            + " node in this JVM (required)");
+    static final KvProperty<String> P_TRANSPORT = add(TRANSPORT, Group.TRANSPORT, "tcp",
+        v -> v.toLowerCase(Locale.ROOT), v -> List.of("local", "tcp", "rdma").contains(v) ? null
+            : "must be local, tcp or rdma, got '" + v + "'", "local, tcp or rdma");
+    static final KvProperty<Integer> P_REPLICATION = add(REPLICATION, Group.CLUSTER, 1, KvProperty::parseInt,
+        KvProperty.range(1, 5), "r: replicas of every object and index slot, 1..5 and at most the node count");
+    static final KvProperty<Duration> P_OP_TIMEOUT = add(OP_TIMEOUT, Group.OPERATIONS, Duration.ofSeconds(10),
+        KvProperty::parseDuration, KvProperty.positive(), "an operation, retries included, fails with"
+            + " KvTimeoutException after this; also the longest wait for an in-flight slot");
+    static final KvProperty<Duration> P_REQUEST_TIMEOUT = add(REQUEST_TIMEOUT, Group.TRANSPORT,
+        Duration.ofSeconds(10), KvProperty::parseDuration, KvProperty.positive(), "one batch of verbs or one RPC");
+    static final KvProperty<Duration> P_CONNECT_TIMEOUT = add(CONNECT_TIMEOUT, Group.TRANSPORT,
+        Duration.ofSeconds(5), KvProperty::parseDuration, KvProperty.positive(), "connecting to a node plus the hello");
+    static final KvProperty<Integer> P_MAX_IN_FLIGHT = add(MAX_IN_FLIGHT, Group.OPERATIONS, 256, KvProperty::parseInt,
+        KvProperty.range(1, 65_536), "operations in flight per store; a call beyond waits up to dmkv.timeout");
+    static final KvProperty<Integer> P_ASYNC_THREADS = add(ASYNC_THREADS, Group.OPERATIONS,
+        Math.max(2, Runtime.getRuntime().availableProcessors()), KvProperty::parseInt, KvProperty.range(1, 1024),
+        "threads that complete the futures of the *Async calls");
+    static final KvProperty<Duration> P_INSERT_LOCK_LEASE = add(INSERT_LOCK_LEASE, Group.OPERATIONS,
+        Duration.ofSeconds(1), KvProperty::parseDuration, KvProperty.positive(), "an insert lock unchanged for this"
+            + " long is taken over by a waiting inserter (a slow holder's commit is then fenced off)");
+    static final KvProperty<Duration> P_SNAPSHOT_HELP_DELAY = add(SNAPSHOT_HELP_DELAY, Group.OPERATIONS,
+        Duration.ofMillis(500), KvProperty::parseDuration, KvProperty.positive(), "a SNAPSHOT loser waits this long"
+            + " for the winner's primary CAS before completing it itself");
+    static final KvProperty<Integer> P_CACHE_ENTRIES = add(CACHE_ENTRIES, Group.CACHE, 1 << 16, KvProperty::parseInt,
+        KvProperty.range(0, 1 << 26), "entries of the index cache (slot address and value per key hash); 0 turns it"
+            + " off");
+    static final KvProperty<Double> P_CACHE_BYPASS = add(CACHE_BYPASS, Group.CACHE, 0.1, KvProperty::parseDouble,
+        v -> v >= 0 && v <= 1 ? null : "must be in 0..1, got " + v,
+        "keys whose cached slot is stale more often than this bypass the cache");
+    static final KvProperty<Long> P_BLOCK_SIZE = add(BLOCK_SIZE, Group.ALLOCATION,
+        (long)BlockHeader.DEFAULT_BLOCK_SIZE, KvProperty::parseSize, v -> v >= BlockHeader.MIN_BLOCK_SIZE
+            && v <= BlockHeader.MAX_BLOCK_SIZE && Long.bitCount(v) == 1 ? null
+            : "must be a power of two in 4K..64M, got " + v,
+        "bytes of a block a client takes from a memory node (power of two, 4K..64M) *");
+    static final KvProperty<Duration> P_RECLAIM_PERIOD = add(RECLAIM_PERIOD, Group.ALLOCATION,
+        Duration.ofMillis(200), KvProperty::parseDuration, KvProperty.positive(),
+        "how often a client takes back the objects others freed in its blocks");
+    static final KvProperty<Integer> P_BUCKET_GROUPS = add(BUCKET_GROUPS, Group.INDEX,
+        Subtable.DEFAULT_BUCKET_GROUPS, KvProperty::parseInt,
+        KvProperty.range(Subtable.MIN_BUCKET_GROUPS, Subtable.MAX_BUCKET_GROUPS),
+        "bucket groups per index subtable *");
+    static final KvProperty<Integer> P_INITIAL_DEPTH = add(INITIAL_DEPTH, Group.INDEX,
+        IndexRoot.DEFAULT_INITIAL_GLOBAL_DEPTH, KvProperty::parseInt, KvProperty.range(0, Slot.SUFFIX_BITS),
+        "the index starts with 2^d subtables *");
+    static final KvProperty<Integer> P_MAX_DEPTH = add(MAX_DEPTH, Group.INDEX, Slot.SUFFIX_BITS,
+        KvProperty::parseInt, KvProperty.range(0, Slot.SUFFIX_BITS),
+        "the index grows by splits to at most 2^d subtables *");
+    static final KvProperty<Long> P_INDEX_AREA = add(INDEX_AREA, Group.INDEX, 0L, KvProperty::parseSize,
+        KvProperty.rangeLong(0, 1L << 30, "0..1G (0: a quarter of the first region)"),
+        "bytes of the first region kept for the index; 0: a quarter of the region *");
+    static final KvProperty<Integer> P_MAX_CLIENTS = add(MAX_CLIENTS, Group.CLUSTER,
+        ClientLogHeads.DEFAULT_MAX_CLIENTS, KvProperty::parseInt, KvProperty.range(1, 65_535),
+        "client ids the cluster has log heads for *");
+    static final KvProperty<Integer> P_CLIENT_ID = add(CLIENT_ID, Group.CLUSTER, 0, KvProperty::parseInt,
+        KvProperty.range(0, 65_535), "this client's id, 1..maxClients; 0 takes the next one from the cluster");
+
+    private final Object[] values;
+
+    private static <T> KvProperty<T> add(final String name, final Group group, final T defaultValue,
+        final Function<String, T> parser, final Check<T> check, final String meaning)
     {
-        if (b.memnodes == null || b.memnodes.isEmpty())
+        final KvProperty<T> p = new KvProperty<>(TABLE.size(), name, group, defaultValue, parser,
+            KvProperty.notNull(check), meaning);
+        TABLE.add(p);
+        return p;
+    }
+
+    private static String checkMemnodes(final List<String> nodes)
+    {
+        if (nodes.isEmpty())
         {
-            throw bad(MEMNODES, "is required: a comma-separated list of memory nodes (HOST:PORT, or mem:NAME in-JVM)");
+            return "is required: a comma-separated list of memory nodes (HOST:PORT, or mem:NAME in-JVM)";
         }
-        for (final String m : b.memnodes)
+        for (final String m : nodes)
         {
             if (m == null || m.isBlank())
             {
-                throw bad(MEMNODES, "has an empty entry: " + b.memnodes);
+                return "has an empty entry: " + nodes;
             }
         }
-        final String t = b.transport == null ? "" : b.transport.trim().toLowerCase(Locale.ROOT);
-        if (!List.of("local", "tcp", "rdma").contains(t))
-        {
-            throw bad(TRANSPORT, "must be local, tcp or rdma, got '" + b.transport + "'");
-        }
-        final int nodes = b.memnodes.size();
-        if (b.replication < 1 || b.replication > 5)
-        {
-            throw bad(REPLICATION, "must be in 1..5, got " + b.replication);
-        }
-        if (b.replication > nodes)
-        {
-            throw bad(REPLICATION, "is " + b.replication + " but only " + nodes + " memory node(s) are configured");
-        }
-        positive(OP_TIMEOUT, b.opTimeout);
-        positive(REQUEST_TIMEOUT, b.requestTimeout);
-        positive(CONNECT_TIMEOUT, b.connectTimeout);
-        range(MAX_IN_FLIGHT, b.maxInFlight, 1, 65_536);
-        range(ASYNC_THREADS, b.asyncThreads, 1, 1024);
-        range(CACHE_ENTRIES, b.cacheEntries, 0, 1 << 26);
-        if (b.cacheBypassMissRate < 0 || b.cacheBypassMissRate > 1)
-        {
-            throw bad(CACHE_BYPASS, "must be in 0..1, got " + b.cacheBypassMissRate);
-        }
-        if (b.blockSize < BlockHeader.MIN_BLOCK_SIZE || b.blockSize > BlockHeader.MAX_BLOCK_SIZE
-            || Integer.bitCount(b.blockSize) != 1)
-        {
-            throw bad(BLOCK_SIZE, "must be a power of two in 4K..64M, got " + b.blockSize);
-        }
-        positive(RECLAIM_PERIOD, b.reclaimPeriod);
-        range(BUCKET_GROUPS, b.bucketGroups, Subtable.MIN_BUCKET_GROUPS, Subtable.MAX_BUCKET_GROUPS);
-        range(MAX_DEPTH, b.maxDepth, 0, Slot.SUFFIX_BITS);
-        range(INITIAL_DEPTH, b.initialDepth, 0, b.maxDepth);
-        if (b.indexAreaBytes < 0 || b.indexAreaBytes > (1L << 30))
-        {
-            throw bad(INDEX_AREA, "must be in 0..1G (0: a quarter of the first region), got " + b.indexAreaBytes);
-        }
-        range(MAX_CLIENTS, b.maxClients, 1, 65_535);
-        range(CLIENT_ID, b.clientId, 0, b.maxClients);
-        this.memnodes = List.copyOf(b.memnodes);
-        this.transport = t;
-        this.replication = b.replication;
-        this.opTimeout = b.opTimeout;
-        this.requestTimeout = b.requestTimeout;
-        this.connectTimeout = b.connectTimeout;
-        this.maxInFlight = b.maxInFlight;
-        this.asyncThreads = b.asyncThreads;
-        this.cacheEntries = b.cacheEntries;
-        this.cacheBypassMissRate = b.cacheBypassMissRate;
-        this.blockSize = b.blockSize;
-        this.reclaimPeriod = b.reclaimPeriod;
-        this.bucketGroups = b.bucketGroups;
-        this.initialDepth = b.initialDepth;
-        this.maxDepth = b.maxDepth;
-        this.indexAreaBytes = b.indexAreaBytes;
-        this.maxClients = b.maxClients;
-        this.clientId = b.clientId;
+        return null;
     }
 
-    private static KvConfigException bad(final String field, final String why)
+    private KvConfig(final Builder b)
     {
-        return new KvConfigException(field + " " + why);
+        values = b.values.clone();
+        for (final KvProperty<?> p : TABLE)
+        {
+            if (values[p.index()] == null && p == P_MEMNODES)
+            {
+                throw new KvConfigException(MEMNODES + " is required: a comma-separated list of memory nodes"
+                    + " (HOST:PORT, or mem:NAME in-JVM)");
+            }
+            checkOne(p);
+        }
+        final int nodes = memnodes().size();
+        if (replication() > nodes)
+        {
+            throw new KvConfigException(REPLICATION + " is " + replication() + " but only " + nodes
+                + " memory node(s) are configured");
+        }
+        if (initialDepth() > maxDepth())
+        {
+            throw new KvConfigException(INITIAL_DEPTH + " must be in 0.." + maxDepth() + " (" + MAX_DEPTH + "), got "
+                + initialDepth());
+        }
+        if (clientId() > maxClients())
+        {
+            throw new KvConfigException(CLIENT_ID + " must be in 0.." + maxClients() + " (" + MAX_CLIENTS + "), got "
+                + clientId());
+        }
+        belowTimeout(P_INSERT_LOCK_LEASE);
+        belowTimeout(P_SNAPSHOT_HELP_DELAY);
     }
 
-    private static void positive(final String field, final Duration d)
+    @SuppressWarnings("unchecked")
+    private <T> void checkOne(final KvProperty<T> p)
     {
-        if (d == null || d.isNegative() || d.isZero())
+        p.check((T)values[p.index()]);
+    }
+
+    private void belowTimeout(final KvProperty<Duration> p)
+    {
+        if (get(p).compareTo(opTimeout()) >= 0)
         {
-            throw bad(field, "must be a positive duration (e.g. 500ms, 10s), got " + d);
+            throw new KvConfigException(p.name() + " (" + get(p) + ") must be below " + OP_TIMEOUT + " ("
+                + opTimeout() + ")");
         }
     }
 
-    private static void range(final String field, final long v, final long min, final long max)
+    /** The configuration table: every {@code dmkv.*} property, in the reference's order. */
+    public static List<KvProperty<?>> properties()
     {
-        if (v < min || v > max)
-        {
-            throw bad(field, "must be in " + min + ".." + max + ", got " + v);
-        }
+        return List.copyOf(TABLE);
+    }
+
+    /** The value of {@code p} in this config. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(final KvProperty<T> p)
+    {
+        return (T)values[p.index()];
     }
 
     public static Builder builder()
@@ -174,28 +218,11 @@ public final class KvConfig
     public Builder toBuilder()
     {
         final Builder b = new Builder();
-        b.memnodes = new ArrayList<>(memnodes);
-        b.transport = transport;
-        b.replication = replication;
-        b.opTimeout = opTimeout;
-        b.requestTimeout = requestTimeout;
-        b.connectTimeout = connectTimeout;
-        b.maxInFlight = maxInFlight;
-        b.asyncThreads = asyncThreads;
-        b.cacheEntries = cacheEntries;
-        b.cacheBypassMissRate = cacheBypassMissRate;
-        b.blockSize = blockSize;
-        b.reclaimPeriod = reclaimPeriod;
-        b.bucketGroups = bucketGroups;
-        b.initialDepth = initialDepth;
-        b.maxDepth = maxDepth;
-        b.indexAreaBytes = indexAreaBytes;
-        b.maxClients = maxClients;
-        b.clientId = clientId;
+        System.arraycopy(values, 0, b.values, 0, values.length);
         return b;
     }
 
-    /** Reads a properties file; see the property names above. */
+    /** Reads a properties file; see {@link #properties()}. */
     public static KvConfig fromFile(final Path file)
     {
         final Properties p = new Properties();
@@ -216,214 +243,175 @@ public final class KvConfig
      */
     public static KvConfig fromProperties(final Properties p)
     {
+        final Map<String, KvProperty<?>> byName = new LinkedHashMap<>();
+        TABLE.forEach(t -> byName.put(t.name(), t));
         final Builder b = builder();
-        final Map<String, Function<String, Builder>> setters = new LinkedHashMap<>();
-        setters.put(MEMNODES, v -> b.memnodes(Arrays.stream(v.split(",")).map(String::trim).toList()));
-        setters.put(TRANSPORT, b::transport);
-        setters.put(REPLICATION, v -> b.replication(integer(REPLICATION, v)));
-        setters.put(OP_TIMEOUT, v -> b.opTimeout(duration(OP_TIMEOUT, v)));
-        setters.put(REQUEST_TIMEOUT, v -> b.requestTimeout(duration(REQUEST_TIMEOUT, v)));
-        setters.put(CONNECT_TIMEOUT, v -> b.connectTimeout(duration(CONNECT_TIMEOUT, v)));
-        setters.put(MAX_IN_FLIGHT, v -> b.maxInFlight(integer(MAX_IN_FLIGHT, v)));
-        setters.put(ASYNC_THREADS, v -> b.asyncThreads(integer(ASYNC_THREADS, v)));
-        setters.put(CACHE_ENTRIES, v -> b.cacheEntries(integer(CACHE_ENTRIES, v)));
-        setters.put(CACHE_BYPASS, v -> b.cacheBypassMissRate(decimal(CACHE_BYPASS, v)));
-        setters.put(BLOCK_SIZE, v -> b.blockSize((int)Math.min(Integer.MAX_VALUE, size(BLOCK_SIZE, v))));
-        setters.put(RECLAIM_PERIOD, v -> b.reclaimPeriod(duration(RECLAIM_PERIOD, v)));
-        setters.put(BUCKET_GROUPS, v -> b.bucketGroups(integer(BUCKET_GROUPS, v)));
-        setters.put(INITIAL_DEPTH, v -> b.initialDepth(integer(INITIAL_DEPTH, v)));
-        setters.put(MAX_DEPTH, v -> b.maxDepth(integer(MAX_DEPTH, v)));
-        setters.put(INDEX_AREA, v -> b.indexAreaBytes(size(INDEX_AREA, v)));
-        setters.put(MAX_CLIENTS, v -> b.maxClients(integer(MAX_CLIENTS, v)));
-        setters.put(CLIENT_ID, v -> b.clientId(integer(CLIENT_ID, v)));
         for (final String key : p.stringPropertyNames())
         {
             if (!key.startsWith("dmkv."))
             {
                 continue;
             }
-            final Function<String, Builder> setter = setters.get(key);
-            if (setter == null)
+            final KvProperty<?> property = byName.get(key);
+            if (property == null)
             {
-                throw new KvConfigException("unknown property " + key + "; known: " + setters.keySet());
+                throw new KvConfigException("unknown property " + key + "; known: " + byName.keySet());
             }
-            setter.apply(p.getProperty(key).trim());
+            b.parse(property, p.getProperty(key));
         }
         return b.build();
     }
 
-    private static int integer(final String field, final String v)
-    {
-        try
-        {
-            return Integer.parseInt(v);
-        }
-        catch (final NumberFormatException e)
-        {
-            throw bad(field, "must be a whole number, got '" + v + "'");
-        }
-    }
-
-    private static double decimal(final String field, final String v)
-    {
-        try
-        {
-            return Double.parseDouble(v);
-        }
-        catch (final NumberFormatException e)
-        {
-            throw bad(field, "must be a number, got '" + v + "'");
-        }
-    }
-
-    private static Duration duration(final String field, final String v)
-    {
-        try
-        {
-            return Durations.parse(v);
-        }
-        catch (final IllegalArgumentException e)
-        {
-            throw bad(field, e.getMessage());
-        }
-    }
-
-    private static long size(final String field, final String v)
-    {
-        try
-        {
-            return Sizes.parse(v);
-        }
-        catch (final IllegalArgumentException e)
-        {
-            throw bad(field, e.getMessage());
-        }
-    }
-
     public List<String> memnodes()
     {
-        return memnodes;
+        return get(P_MEMNODES);
     }
 
     public String transport()
     {
-        return transport;
+        return get(P_TRANSPORT);
     }
 
     public int replication()
     {
-        return replication;
+        return get(P_REPLICATION);
     }
 
     public Duration opTimeout()
     {
-        return opTimeout;
+        return get(P_OP_TIMEOUT);
     }
 
     public Duration requestTimeout()
     {
-        return requestTimeout;
+        return get(P_REQUEST_TIMEOUT);
     }
 
     public Duration connectTimeout()
     {
-        return connectTimeout;
+        return get(P_CONNECT_TIMEOUT);
     }
 
     public int maxInFlight()
     {
-        return maxInFlight;
+        return get(P_MAX_IN_FLIGHT);
     }
 
     public int asyncThreads()
     {
-        return asyncThreads;
+        return get(P_ASYNC_THREADS);
+    }
+
+    /** How long an insert lock may sit unchanged before a waiting inserter takes it over. */
+    public Duration insertLockLease()
+    {
+        return get(P_INSERT_LOCK_LEASE);
+    }
+
+    /** How long a SNAPSHOT loser waits for the winner's primary CAS before completing it. */
+    public Duration snapshotHelpDelay()
+    {
+        return get(P_SNAPSHOT_HELP_DELAY);
     }
 
     public int cacheEntries()
     {
-        return cacheEntries;
+        return get(P_CACHE_ENTRIES);
     }
 
     public double cacheBypassMissRate()
     {
-        return cacheBypassMissRate;
+        return get(P_CACHE_BYPASS);
     }
 
     public int blockSize()
     {
-        return blockSize;
+        return get(P_BLOCK_SIZE).intValue();
     }
 
     public Duration reclaimPeriod()
     {
-        return reclaimPeriod;
+        return get(P_RECLAIM_PERIOD);
     }
 
     public int bucketGroups()
     {
-        return bucketGroups;
+        return get(P_BUCKET_GROUPS);
     }
 
     public int initialDepth()
     {
-        return initialDepth;
+        return get(P_INITIAL_DEPTH);
     }
 
     public int maxDepth()
     {
-        return maxDepth;
+        return get(P_MAX_DEPTH);
     }
 
     public long indexAreaBytes()
     {
-        return indexAreaBytes;
+        return get(P_INDEX_AREA);
     }
 
     public int maxClients()
     {
-        return maxClients;
+        return get(P_MAX_CLIENTS);
     }
 
     /** The configured client id, or 0 to take one from the memory nodes. */
     public int clientId()
     {
-        return clientId;
+        return get(P_CLIENT_ID);
     }
 
     @Override
     public String toString()
     {
-        return "KvConfig{memnodes=" + memnodes + ", transport=" + transport + ", r=" + replication + ", timeout="
-            + opTimeout + ", cache=" + cacheEntries + ", blockSize=" + blockSize + "}";
+        final StringBuilder s = new StringBuilder("KvConfig{");
+        for (final KvProperty<?> p : TABLE)
+        {
+            if (!java.util.Objects.equals(values[p.index()], p.defaultValue()) || p == P_MEMNODES)
+            {
+                s.append(s.length() > 9 ? ", " : "").append(p.name()).append('=').append(values[p.index()]);
+            }
+        }
+        return s.append('}').toString();
     }
 
     /** Builder with defaults; {@link #build()} validates. */
     public static final class Builder
     {
-        private List<String> memnodes;
-        private String transport = "tcp";
-        private int replication = 1;
-        private Duration opTimeout = Duration.ofSeconds(10);
-        private Duration requestTimeout = Duration.ofSeconds(10);
-        private Duration connectTimeout = Duration.ofSeconds(5);
-        private int maxInFlight = 256;
-        private int asyncThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private int cacheEntries = 1 << 16;
-        private double cacheBypassMissRate = 0.1;
-        private int blockSize = BlockHeader.DEFAULT_BLOCK_SIZE;
-        private Duration reclaimPeriod = Duration.ofMillis(200);
-        private int bucketGroups = Subtable.DEFAULT_BUCKET_GROUPS;
-        private int initialDepth = IndexRoot.DEFAULT_INITIAL_GLOBAL_DEPTH;
-        private int maxDepth = Slot.SUFFIX_BITS;
-        private long indexAreaBytes;
-        private int maxClients = ClientLogHeads.DEFAULT_MAX_CLIENTS;
-        private int clientId;
+        private final Object[] values = new Object[TABLE.size()];
+        private final boolean[] set = new boolean[TABLE.size()];
+
+        private Builder()
+        {
+            for (final KvProperty<?> p : TABLE)
+            {
+                values[p.index()] = p.defaultValue();
+            }
+        }
+
+        /** Sets any property of the table. */
+        public <T> Builder set(final KvProperty<T> p, final T value)
+        {
+            values[p.index()] = value;
+            set[p.index()] = true;
+            return this;
+        }
+
+        /** Sets a property from its text form, as a properties file gives it. */
+        public Builder parse(final KvProperty<?> p, final String text)
+        {
+            values[p.index()] = p.parse(text == null ? "" : text);
+            set[p.index()] = true;
+            return this;
+        }
 
         public Builder memnodes(final List<String> v)
         {
-            memnodes = v == null ? null : new ArrayList<>(v);
-            return this;
+            return set(P_MEMNODES, v == null ? null : List.copyOf(new ArrayList<>(v)));
         }
 
         public Builder memnodes(final String... v)
@@ -433,104 +421,97 @@ public final class KvConfig
 
         public Builder transport(final String v)
         {
-            transport = v;
-            return this;
+            return set(P_TRANSPORT, v == null ? "" : v.trim().toLowerCase(Locale.ROOT));
         }
 
         public Builder replication(final int v)
         {
-            replication = v;
-            return this;
+            return set(P_REPLICATION, v);
         }
 
         public Builder opTimeout(final Duration v)
         {
-            opTimeout = v;
-            return this;
+            return set(P_OP_TIMEOUT, v);
         }
 
         public Builder requestTimeout(final Duration v)
         {
-            requestTimeout = v;
-            return this;
+            return set(P_REQUEST_TIMEOUT, v);
         }
 
         public Builder connectTimeout(final Duration v)
         {
-            connectTimeout = v;
-            return this;
+            return set(P_CONNECT_TIMEOUT, v);
         }
 
         public Builder maxInFlight(final int v)
         {
-            maxInFlight = v;
-            return this;
+            return set(P_MAX_IN_FLIGHT, v);
         }
 
         public Builder asyncThreads(final int v)
         {
-            asyncThreads = v;
-            return this;
+            return set(P_ASYNC_THREADS, v);
+        }
+
+        public Builder insertLockLease(final Duration v)
+        {
+            return set(P_INSERT_LOCK_LEASE, v);
+        }
+
+        public Builder snapshotHelpDelay(final Duration v)
+        {
+            return set(P_SNAPSHOT_HELP_DELAY, v);
         }
 
         public Builder cacheEntries(final int v)
         {
-            cacheEntries = v;
-            return this;
+            return set(P_CACHE_ENTRIES, v);
         }
 
         public Builder cacheBypassMissRate(final double v)
         {
-            cacheBypassMissRate = v;
-            return this;
+            return set(P_CACHE_BYPASS, v);
         }
 
         public Builder blockSize(final int v)
         {
-            blockSize = v;
-            return this;
+            return set(P_BLOCK_SIZE, (long)v);
         }
 
         public Builder reclaimPeriod(final Duration v)
         {
-            reclaimPeriod = v;
-            return this;
+            return set(P_RECLAIM_PERIOD, v);
         }
 
         public Builder bucketGroups(final int v)
         {
-            bucketGroups = v;
-            return this;
+            return set(P_BUCKET_GROUPS, v);
         }
 
         public Builder initialDepth(final int v)
         {
-            initialDepth = v;
-            return this;
+            return set(P_INITIAL_DEPTH, v);
         }
 
         public Builder maxDepth(final int v)
         {
-            maxDepth = v;
-            return this;
+            return set(P_MAX_DEPTH, v);
         }
 
         public Builder indexAreaBytes(final long v)
         {
-            indexAreaBytes = v;
-            return this;
+            return set(P_INDEX_AREA, v);
         }
 
         public Builder maxClients(final int v)
         {
-            maxClients = v;
-            return this;
+            return set(P_MAX_CLIENTS, v);
         }
 
         public Builder clientId(final int v)
         {
-            clientId = v;
-            return this;
+            return set(P_CLIENT_ID, v);
         }
 
         public KvConfig build()

@@ -15,33 +15,22 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
-import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemNanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.dmkv.computenode.alloc.SlabAllocator;
-import io.dmkv.computenode.cache.IndexCache;
-import io.dmkv.computenode.cluster.ClusterSettings;
-import io.dmkv.computenode.cluster.ClusterView;
-import io.dmkv.computenode.index.IndexDirectory;
-import io.dmkv.computenode.index.RaceSplitter;
-import io.dmkv.computenode.ops.FuseeClient;
-import io.dmkv.computenode.ops.FuseeClient.Mode;
-import io.dmkv.computenode.ops.FuseeClient.Result;
-import io.dmkv.computenode.ops.SlabObjectAllocator;
-import io.dmkv.computenode.replication.SnapshotReplicator;
-import io.dmkv.computenode.replication.SnapshotStats;
-import io.dmkv.rdma.ClientOptions;
+import io.dmkv.computenode.ClientCore;
+import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.computenode.ops.KeyLimits;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.OperationCounter;
+import io.dmkv.computenode.ops.Result;
+import io.dmkv.core.hash.KeyHash;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.TransportUnavailableException;
 import io.dmkv.rdma.VerbCounters;
-import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
-import io.dmkv.rdma.VerbsTransport;
-import io.dmkv.rdma.VerbsTransports;
 
 /**
  * A dmkv key-value store client: FUSEE on memory nodes reached over one-sided verbs. Thread-safe;
@@ -61,67 +50,37 @@ import io.dmkv.rdma.VerbsTransports;
  */
 public final class KvStore implements AutoCloseable
 {
+    /** Longest key, in bytes. */
+    public static final int MAX_KEY_LENGTH = KeyLimits.MAX_KEY_LENGTH;
+    /** Longest value, in bytes. */
+    public static final int MAX_VALUE_LENGTH = KeyLimits.MAX_VALUE_LENGTH;
+
     private static final Logger LOG = LoggerFactory.getLogger(KvStore.class);
     private static final AtomicInteger STORES = new AtomicInteger();
 
     private final KvConfig config;
-    private final VerbsTransport transport;
-    private final VerbsClient verbs;
-    private final ClusterView view;
-    private final SlabAllocator slab;
-    private final FuseeClient fusee;
-    private final RaceSplitter splitter;
+    private final ClientCore core;
+    private final KeyIndex index;
     private final ExecutorService async;
     private final Semaphore inFlight;
+    private final ThreadLocal<BlockingCall> calls = ThreadLocal.withInitial(BlockingCall::new);
+    private final OperationCounter operations = new OperationCounter();
     private volatile boolean closed;
 
     private KvStore(final KvConfig config)
     {
         this.config = config;
-        VerbsTransport t = null;
-        VerbsClient v = null;
-        SlabAllocator s = null;
         try
         {
-            t = VerbsTransports.create(config.transport());
-            v = VerbsClient.connect(t, config.memnodes(), ClientOptions.builder().requestTimeout(config.requestTimeout())
-                .connectTimeout(config.connectTimeout()).maxInFlight(config.maxInFlight()).build());
-            final ClusterSettings settings = new ClusterSettings(config.replication(), config.blockSize(),
-                config.bucketGroups(), config.initialDepth(), config.maxDepth(), config.maxClients(),
-                config.indexAreaBytes(), config.opTimeout().plusSeconds(20));
-            view = ClusterView.open(v, settings);
-            final int id = config.clientId() != 0 ? config.clientId() : view.allocateClientId();
-            s = SlabAllocator.open(view, id, new SlabAllocator.Settings(config.reclaimPeriod()));
-            final NanoClock clock = SystemNanoClock.INSTANCE;
-            final long opNs = config.opTimeout().toNanos();
-            final IndexDirectory directory = new IndexDirectory(view);
-            final SnapshotReplicator snapshot = new SnapshotReplicator(view, clock, config.requestTimeout().toNanos(),
-                opNs);
-            splitter = new RaceSplitter(view, directory, snapshot, clock, opNs);
-            fusee = new FuseeClient(view, directory, new IndexCache(config.cacheEntries(), config.cacheBypassMissRate()),
-                snapshot, new SlabObjectAllocator(s), splitter, id, clock, opNs, config.requestTimeout().toNanos());
+            core = ClientCore.assemble(config);
         }
         catch (final RuntimeException e)
         {
-            if (s != null)
-            {
-                s.close();
-            }
-            if (v != null)
-            {
-                v.close();
-            }
-            if (t != null)
-            {
-                t.close();
-            }
             final RuntimeException t2 = translate(e, "opening the store");
             throw t2 instanceof KvException || !(e instanceof IllegalArgumentException || e instanceof IllegalStateException)
                 ? t2 : new KvConfigException(e.getMessage(), e);
         }
-        this.transport = t;
-        this.verbs = v;
-        this.slab = s;
+        this.index = core.index();
         final int n = STORES.incrementAndGet();
         final AtomicInteger threads = new AtomicInteger();
         this.async = Executors.newFixedThreadPool(config.asyncThreads(), r ->
@@ -131,8 +90,8 @@ public final class KvStore implements AutoCloseable
             return th;
         });
         this.inFlight = new Semaphore(config.maxInFlight());
-        LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}", fusee.clientId(), config.memnodes().size(),
-            config.transport(), view.replication());
+        LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}", core.clientId(), config.memnodes().size(),
+            config.transport(), core.view().replication());
     }
 
     /**
@@ -154,31 +113,32 @@ public final class KvStore implements AutoCloseable
     /** The value of {@code key}, or null if it has none. */
     public byte[] get(final byte[] key)
     {
-        return call(() -> fusee.search(key));
+        KeyLimits.checkKey(key);
+        return call(() -> search(key));
     }
 
     /** Sets {@code key} to {@code value}, inserting it if absent. */
     public void put(final byte[] key, final byte[] value)
     {
-        call(() -> fusee.mutate(Mode.PUT, key, value));
+        call(() -> mutate(Mode.PUT, key, value));
     }
 
     /** Sets {@code key} to {@code value} only if it is absent; true if it was inserted. */
     public boolean insert(final byte[] key, final byte[] value)
     {
-        return call(() -> fusee.mutate(Mode.INSERT, key, value)) == Result.INSERTED;
+        return call(() -> mutate(Mode.INSERT, key, value)) == Result.INSERTED;
     }
 
     /** Sets {@code key} to {@code value} only if it is present; true if it was updated. */
     public boolean update(final byte[] key, final byte[] value)
     {
-        return call(() -> fusee.mutate(Mode.UPDATE, key, value)) == Result.UPDATED;
+        return call(() -> mutate(Mode.UPDATE, key, value)) == Result.UPDATED;
     }
 
     /** Removes {@code key}; true if it was present. */
     public boolean delete(final byte[] key)
     {
-        return call(() -> fusee.mutate(Mode.DELETE, key, null)) == Result.DELETED;
+        return call(() -> mutate(Mode.DELETE, key, null)) == Result.DELETED;
     }
 
     /** {@link #get(byte[])} with UTF-8 strings. */
@@ -214,27 +174,27 @@ public final class KvStore implements AutoCloseable
 
     public CompletableFuture<byte[]> getAsync(final byte[] key)
     {
-        return submit(() -> fusee.search(key));
+        return submit(() -> search(key));
     }
 
     public CompletableFuture<Void> putAsync(final byte[] key, final byte[] value)
     {
-        return submit(() -> fusee.mutate(Mode.PUT, key, value)).thenApply(r -> null);
+        return submit(() -> mutate(Mode.PUT, key, value)).thenApply(r -> null);
     }
 
     public CompletableFuture<Boolean> insertAsync(final byte[] key, final byte[] value)
     {
-        return submit(() -> fusee.mutate(Mode.INSERT, key, value) == Result.INSERTED);
+        return submit(() -> mutate(Mode.INSERT, key, value) == Result.INSERTED);
     }
 
     public CompletableFuture<Boolean> updateAsync(final byte[] key, final byte[] value)
     {
-        return submit(() -> fusee.mutate(Mode.UPDATE, key, value) == Result.UPDATED);
+        return submit(() -> mutate(Mode.UPDATE, key, value) == Result.UPDATED);
     }
 
     public CompletableFuture<Boolean> deleteAsync(final byte[] key)
     {
-        return submit(() -> fusee.mutate(Mode.DELETE, key, null) == Result.DELETED);
+        return submit(() -> mutate(Mode.DELETE, key, null) == Result.DELETED);
     }
 
     /** The values of {@code keys} (null where absent), in order; the lookups run in parallel. */
@@ -282,31 +242,19 @@ public final class KvStore implements AutoCloseable
     /** Verbs, bytes and round trips this store's client made so far. */
     public VerbCounters.Snapshot counters()
     {
-        return verbs.counters();
+        return core.counters();
     }
 
-    /** How SNAPSHOT decisions went for this client. */
-    public SnapshotStats snapshotStats()
+    /** What this store did so far: SNAPSHOT outcomes, splits, allocator, verbs, operations. */
+    public KvStats stats()
     {
-        return fusee.snapshot().stats();
-    }
-
-    /** Allocator state (blocks owned, adopted, reclaimed objects). */
-    public SlabAllocator.Stats allocatorStats()
-    {
-        return slab.stats();
-    }
-
-    /** Index splits this client performed. */
-    public long indexSplits()
-    {
-        return splitter.splits();
+        return core.stats(operations.snapshot());
     }
 
     /** This client's id (owner of its blocks and log heads). */
     public int clientId()
     {
-        return fusee.clientId();
+        return core.clientId();
     }
 
     public boolean isClosed()
@@ -333,7 +281,6 @@ public final class KvStore implements AutoCloseable
             {
                 async.shutdownNow();
             }
-            fusee.flushAll();
         }
         catch (final InterruptedException e)
         {
@@ -343,16 +290,48 @@ public final class KvStore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
+        core.close();
+    }
+
+    private byte[] search(final byte[] key)
+    {
+        KeyLimits.checkKey(key);
+        final BlockingCall call = calls.get();
+        operations.started();
         try
         {
-            slab.close();
+            index.search(key, KeyHash.hash(key), call.searchDone);
+            return (byte[])call.await(guardNs());
         }
-        catch (final RuntimeException e)
+        finally
         {
-            LOG.warn("could not hand blocks over on close: {}", e.getMessage());
+            operations.finished();
         }
-        verbs.close();
-        transport.close();
+    }
+
+    private Result mutate(final Mode mode, final byte[] key, final byte[] value)
+    {
+        KeyLimits.checkKey(key);
+        if (mode != Mode.DELETE)
+        {
+            KeyLimits.checkValue(value);
+        }
+        final BlockingCall call = calls.get();
+        operations.started();
+        try
+        {
+            index.mutate(mode, key, KeyHash.hash(key), value, call.mutateDone);
+            return (Result)call.await(guardNs());
+        }
+        finally
+        {
+            operations.finished();
+        }
+    }
+
+    private long guardNs()
+    {
+        return config.opTimeout().toNanos() * 2 + TimeUnit.SECONDS.toNanos(1);
     }
 
     private <T> T call(final Supplier<T> op)

@@ -189,7 +189,7 @@ class KvStoreTest
             {
                 assertEquals(1000, kv.get(b("hot" + k)).length);
             }
-            assertTrue(kv.allocatorStats().objectsReclaimed() > 0, kv.allocatorStats().toString());
+            assertTrue(kv.stats().allocator().objectsReclaimed() > 0, kv.stats().allocator().toString());
         }
     }
 }

@@ -10,6 +10,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.KvConfig;
 import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexChecks;
 import io.dmkv.computenode.index.IndexDirectory;
@@ -62,7 +63,7 @@ final class Fixtures
         {
             transport = cluster.newTransport();
             client = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
-            view = ClusterView.open(client, ClusterSettings.defaults(r));
+            view = ClusterBootstrap.join(client, ClusterSettings.defaults(r));
         }
 
         /** See {@link IndexChecks#assertQuietIndexConsistent}; returns how many subtables were checked. */
@@ -100,7 +101,7 @@ final class Fixtures
         {
             final long hash = KeyHash.hash(key);
             final int fp = KeyHash.fingerprint(hash);
-            final long subtable = IndexRoot.entrySubtable(new IndexDirectory(view).refresh().entryFor(hash));
+            final long subtable = IndexRoot.entrySubtable(new IndexDirectory(view, view.client()).refresh().entryFor(hash));
             final int groups = view.descriptor().bucketGroups();
             final int[] cs = {Subtable.combinedBucket1(hash, groups), Subtable.combinedBucket2(hash, groups)};
             final UnsafeBuffer buckets = new UnsafeBuffer(new byte[CombinedBucket.LENGTH]);

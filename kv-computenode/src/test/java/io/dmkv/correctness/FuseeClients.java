@@ -9,6 +9,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import io.dmkv.computenode.alloc.SlabAllocator;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
@@ -52,15 +53,15 @@ final class FuseeClients implements AutoCloseable
     {
         final VerbsClient verbs = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         opened.add(verbs);
-        final ClusterView view = ClusterView.open(verbs, ClusterSettings.defaults(r));
-        final int id = view.allocateClientId();
+        final ClusterView view = ClusterBootstrap.join(verbs, ClusterSettings.defaults(r));
+        final int id = ClusterBootstrap.allocateClientId(view.client(), view);
         final SlabAllocator slab = SlabAllocator.open(view, id, SlabAllocator.Settings.manualReclaim());
         opened.add(slab);
-        final IndexDirectory dir = new IndexDirectory(view);
-        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
+        final IndexDirectory dir = new IndexDirectory(view, view.client());
+        final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(5), OP_NS);
-        final RaceSplitter splitter = new RaceSplitter(view, dir, snap, SystemNanoClock.INSTANCE, OP_NS);
-        return new FuseeClient(view, dir, new IndexCache(1 << 10, 0.1), snap, new SlabObjectAllocator(slab), splitter,
+        final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE, OP_NS);
+        return new FuseeClient(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, new SlabObjectAllocator(slab), splitter,
             id, SystemNanoClock.INSTANCE, OP_NS, TimeUnit.SECONDS.toNanos(5));
     }
 

@@ -146,9 +146,9 @@ class ModelCheckTest
                 System.out.printf("model check %s r=%d: %d inserted in %d ms, %d random ops in %d ms, %d keys scanned"
                     + " in %d ms (%d present), %d index splits, %s%n", transport, r, totalInserted,
                     ms(t1 - t0), Arrays.stream(ops).sum(), ms(t2 - t1), Arrays.stream(scanned).sum(), ms(t3 - t2),
-                    present, kv.indexSplits(), kv.allocatorStats().blocksOwned() + " blocks owned");
+                    present, kv.stats().index().splits(), kv.stats().allocator().blocksOwned() + " blocks owned");
                 assertTrue(totalInserted > 0 && Arrays.stream(scanned).sum() > 0);
-                assertTrue(kv.indexSplits() > 0, "the index split its way up from 4 subtables");
+                assertTrue(kv.stats().index().splits() > 0, "the index split its way up from 4 subtables");
             }
             finally
             {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvConfig;
 import io.dmkv.KvStore;
-import io.dmkv.computenode.alloc.SlabAllocator;
+import io.dmkv.KvStats;
 import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.VerbBatch;
@@ -89,7 +89,7 @@ class ShortLivedClientsTest
                 }
                 assertEquals("from-" + (clients - 1), last.get("shared"));
                 last.put("last", "one");
-                final SlabAllocator.Stats stats = last.allocatorStats();
+                final KvStats.Allocator stats = last.stats().allocator();
                 System.out.printf("short-lived clients (%s): %d clients in %d ms; blocks in use %d after the first, at"
                     + " most %d; the last client: %s%n", TRANSPORT, clients, elapsedMs, blocksInUseAfterFirst,
                     maxBlocksInUse, stats);

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.dmkv.KvStore;
-import io.dmkv.computenode.replication.SnapshotStats;
+import io.dmkv.KvStats;
 import io.dmkv.memnode.EmbeddedCluster;
 
 /**
@@ -222,7 +222,7 @@ class SnapshotContentionTest
             long alone = 0;
             for (final KvStore s : stores)
             {
-                final SnapshotStats st = s.snapshotStats();
+                final KvStats.Snapshot st = s.stats().snapshot();
                 r1 += st.rule1();
                 r2 += st.rule2();
                 r3 += st.rule3();

@@ -51,7 +51,7 @@ class SnapshotRuleThreeTest
             }
             try (Fixtures.Raw raw = new Fixtures.Raw(cluster, 3))
             {
-                final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view).refresh().entries()[0]);
+                final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view, raw.view.client()).refresh().entries()[0]);
                 final int groups = raw.view.descriptor().bucketGroups();
                 final long slot = GlobalAddress.add(subtable,
                     Subtable.slotOffset(Subtable.combinedBuckets(groups) - 1, 13));
@@ -108,7 +108,7 @@ class SnapshotRuleThreeTest
 
     private static SnapshotReplicator replicator(final Fixtures.Raw raw)
     {
-        return new SnapshotReplicator(raw.view, SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(5),
+        return new SnapshotReplicator(raw.view, raw.view.client(), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(5),
             TimeUnit.SECONDS.toNanos(10));
     }
 }

@@ -23,8 +23,8 @@ import io.dmkv.computenode.index.IndexChecks;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.ops.FuseeClient;
-import io.dmkv.computenode.ops.FuseeClient.Mode;
-import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
@@ -222,8 +222,8 @@ class SplitRacesTest
         assertTrue(firstSide.awaitPaused(30), "I1 holds the lock and reached its primary CAS");
 
         // Split S directly (filling it would have other inserters compete for I1's slot).
-        final IndexDirectory directory = new IndexDirectory(raw.view);
-        final RaceSplitter splitter = new RaceSplitter(raw.view, directory, new SnapshotReplicator(raw.view,
+        final IndexDirectory directory = new IndexDirectory(raw.view, raw.view.client());
+        final RaceSplitter splitter = new RaceSplitter(raw.view, raw.view.client(), directory, new SnapshotReplicator(raw.view, raw.view.client(),
             SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(30)),
             SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30));
         assertTrue(splitter.split(hash, directory.refresh().entryFor(hash)));

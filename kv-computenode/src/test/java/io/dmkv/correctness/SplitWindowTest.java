@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvStore;
 import io.dmkv.computenode.ops.FuseeClient;
-import io.dmkv.computenode.ops.FuseeClient.Mode;
-import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.Bucket;

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 import io.dmkv.KvStore;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.ops.FuseeClient;
-import io.dmkv.computenode.ops.FuseeClient.Mode;
-import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.CombinedBucket;
@@ -145,7 +145,7 @@ class StaleCacheInsertTest
 
     private static UnsafeBuffer bucket(final Fixtures.Raw raw, final long hash, final int c)
     {
-        final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view).refresh().entryFor(hash));
+        final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view, raw.view.client()).refresh().entryFor(hash));
         final long at = GlobalAddress.add(subtable, Subtable.combinedBucketOffset(c));
         final UnsafeBuffer buf = new UnsafeBuffer(new byte[CombinedBucket.LENGTH]);
         final VerbBatch batch = new VerbBatch();

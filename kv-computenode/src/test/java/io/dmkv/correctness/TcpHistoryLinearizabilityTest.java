@@ -112,7 +112,7 @@ class TcpHistoryLinearizabilityTest
                 }
                 for (final KvStore s : stores)
                 {
-                    splits += s.indexSplits();
+                    splits += s.stats().index().splits();
                 }
                 System.out.printf("history %s: %d operations in %d rounds linearizable, %d splits%n", shape, totalOps,
                     ROUNDS, splits);

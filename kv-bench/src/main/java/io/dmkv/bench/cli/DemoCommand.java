@@ -17,13 +17,12 @@ import org.apache.commons.rng.simple.RandomSource;
 
 import io.dmkv.KvConfig;
 import io.dmkv.KvException;
+import io.dmkv.KvStats;
 import io.dmkv.KvStore;
 import io.dmkv.bench.runner.ConsoleProgress;
 import io.dmkv.bench.runner.RunResult;
 import io.dmkv.bench.runner.WorkloadException;
 import io.dmkv.bench.runner.WorkloadRunner;
-import io.dmkv.computenode.alloc.SlabAllocator;
-import io.dmkv.computenode.replication.SnapshotStats;
 import io.dmkv.core.config.Sizes;
 import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.SizeClasses;
@@ -310,11 +309,12 @@ public final class DemoCommand implements Callable<Integer>
 
     private static String statsLine(final KvStore kv)
     {
-        final SnapshotStats s = kv.snapshotStats();
-        final SlabAllocator.Stats a = kv.allocatorStats();
+        final KvStats stats = kv.stats();
+        final KvStats.Snapshot s = stats.snapshot();
+        final KvStats.Allocator a = stats.allocator();
         return String.format(Locale.ROOT, "SNAPSHOT: %,d won by rule 1, %,d by rule 2, %,d by rule 3, %,d by the primary "
             + "alone (r = 1), %,d lost, %,d helped; index splits: %,d; allocator: %,d blocks owned, %,d objects "
-            + "reclaimed", s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(), kv.indexSplits(),
+            + "reclaimed", s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(), stats.index().splits(),
             a.blocksOwned(), a.objectsReclaimed());
     }
 

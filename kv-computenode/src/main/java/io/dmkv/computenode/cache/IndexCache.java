@@ -22,6 +22,8 @@ public final class IndexCache
     private final int[] misses;
     private final double bypassMissRate;
     private final boolean enabled;
+    private final java.util.concurrent.atomic.LongAdder totalHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder totalMisses = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param capacity       entries (rounded up to a power of two); 0 disables the cache.
@@ -102,6 +104,7 @@ public final class IndexCache
     /** The cached value was right. */
     public void hit(final long hash)
     {
+        totalHits.increment();
         final int i = index(hash);
         if (enabled && hashes[i] == hash && hits[i] < Integer.MAX_VALUE / 2)
         {
@@ -112,6 +115,7 @@ public final class IndexCache
     /** The cached value was stale. */
     public void miss(final long hash)
     {
+        totalMisses.increment();
         final int i = index(hash);
         if (enabled && hashes[i] == hash && misses[i] < Integer.MAX_VALUE / 2)
         {
@@ -138,5 +142,17 @@ public final class IndexCache
     {
         final int i = index(hash);
         return enabled && hashes[i] == hash && bypassed(i);
+    }
+
+    /** Cached slots that were right, over all keys. */
+    public long hits()
+    {
+        return totalHits.sum();
+    }
+
+    /** Cached slots found stale, over all keys. */
+    public long misses()
+    {
+        return totalMisses.sum();
     }
 }

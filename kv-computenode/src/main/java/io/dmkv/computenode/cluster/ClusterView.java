@@ -1,41 +1,29 @@
 package io.dmkv.computenode.cluster;
 
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-import org.agrona.concurrent.UnsafeBuffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.address.RegionMap;
-import io.dmkv.core.cluster.MemoryNodeRpc;
-import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.ClusterDescriptor;
-import io.dmkv.core.layout.LayoutVersion;
-import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
-import io.dmkv.rdma.VerbsClient;
 
 /**
- * A client's view of the cluster: which memory node holds each replica of each global region,
- * and the layout every client agreed on. The first client to find the memory nodes empty
- * bootstraps the cluster (claims the descriptor with a CAS, has every node format its regions,
- * publishes the descriptor); the others read it and check it against what they see.
+ * A client's map of the cluster, immutable: which memory node holds each replica of each global
+ * region, where each region's block table and blocks start, and the layout every client agreed
+ * on. {@link ClusterBootstrap} builds it (joining or formatting a cluster); a coordinator can
+ * build a new one when the region map changes.
  *
  * <p>Global region g's replica j lives on node {@code map.replica(g, j)}, in the physical region
- * whose index is g's position in {@code map.regionsOn(node)}. The view resolves that once.
+ * whose index is g's position in {@code map.regionsOn(node)}. The view resolves that once. The
+ * verb helpers ({@link #read}, {@link #write}, {@link #cas}, {@link #faa}) take a global address
+ * and a replica, so callers never decode global addresses by hand.
  */
 public final class ClusterView
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ClusterView.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
-
-    private final VerbsClient client;
     private final ClusterDescriptor.Values descriptor;
     private final RegionMap map;
     private final RemoteRegion[][] replicas;
@@ -44,246 +32,45 @@ public final class ClusterView
     private final int[] firstBlockOffsets;
     private final int clientLogHeadsOffset;
     private final RemoteRegion descriptorRegion;
+    private final List<String> endpoints;
+    @Deprecated
+    private final io.dmkv.rdma.VerbsClient client;
 
-    private ClusterView(final VerbsClient client, final ClusterDescriptor.Values descriptor)
+    /** Where one global region's blocks are, read from its header. */
+    public record RegionShape(int blockCount, int batOffset, int firstBlockOffset)
     {
-        this.client = client;
+    }
+
+    ClusterView(final ClusterDescriptor.Values descriptor, final RegionMap map, final RemoteRegion[][] replicas,
+        final RegionShape[] shapes, final int clientLogHeadsOffset, final RemoteRegion descriptorRegion,
+        final List<String> endpoints, final io.dmkv.rdma.VerbsClient client)
+    {
         this.descriptor = descriptor;
-        this.map = RegionMap.place(0, descriptor.regions(), client.nodeCount(), descriptor.replication());
-        final int r = descriptor.replication();
-        this.replicas = new RemoteRegion[descriptor.regions()][r];
-        for (int node = 0; node < client.nodeCount(); node++)
+        this.map = map;
+        this.replicas = replicas;
+        this.blockCounts = new int[shapes.length];
+        this.batOffsets = new int[shapes.length];
+        this.firstBlockOffsets = new int[shapes.length];
+        for (int g = 0; g < shapes.length; g++)
         {
-            final int[] held = map.regionsOn(node);
-            for (int phys = 0; phys < held.length; phys++)
-            {
-                final int g = held[phys];
-                for (int j = 0; j < r; j++)
-                {
-                    if (map.replica(g, j) == node)
-                    {
-                        replicas[g][j] = client.channel(node).region(phys);
-                    }
-                }
-            }
+            blockCounts[g] = shapes[g].blockCount();
+            batOffsets[g] = shapes[g].batOffset();
+            firstBlockOffsets[g] = shapes[g].firstBlockOffset();
         }
-        this.descriptorRegion = client.channel(0).region(0);
-        this.blockCounts = new int[descriptor.regions()];
-        this.batOffsets = new int[descriptor.regions()];
-        this.firstBlockOffsets = new int[descriptor.regions()];
-        final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
-        final VerbBatch b = new VerbBatch();
-        int logHeads = 0;
-        for (int g = 0; g < descriptor.regions(); g++)
-        {
-            b.reset().read(replicas[g][0], 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
-            client.execute(b);
-            RegionLayout.validateHeader(header, g);
-            blockCounts[g] = RegionLayout.blockCount(header);
-            batOffsets[g] = RegionLayout.batOffset(header);
-            firstBlockOffsets[g] = RegionLayout.firstBlockOffset(header);
-            if (g == RegionLayout.ROOT_REGION_ID)
-            {
-                logHeads = RegionLayout.clientLogHeadsOffset(header);
-            }
-        }
-        this.clientLogHeadsOffset = logHeads;
+        this.clientLogHeadsOffset = clientLogHeadsOffset;
+        this.descriptorRegion = descriptorRegion;
+        this.endpoints = List.copyOf(endpoints);
+        this.client = client;
     }
 
     /**
-     * Joins the cluster behind {@code client}'s memory nodes, bootstrapping it if it is empty.
+     * The verbs client the view was built over.
      *
-     * @throws IllegalStateException with an actionable message when the nodes do not form the
-     *                               cluster they claim to (another node order, another r, ...).
+     * @deprecated components take their {@code VerbsClient} in their constructor; this remains
+     * only for the allocator until it does too.
      */
-    public static ClusterView open(final VerbsClient client, final ClusterSettings settings)
-    {
-        LayoutVersion.requireLittleEndianHost();
-        final int nodes = client.nodeCount();
-        ClusterDescriptor.length(nodes);
-        RegionMap.validateReplication(settings.replication(), nodes);
-        final long[] hashes = new long[nodes];
-        for (int n = 0; n < nodes; n++)
-        {
-            hashes[n] = KeyHash.hash(client.channel(n).node().name().getBytes(StandardCharsets.UTF_8));
-        }
-        final RemoteRegion home = client.channel(0).region(0);
-        final int length = ClusterDescriptor.length(nodes);
-        final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);
-        final long deadline = System.nanoTime() + settings.formatTimeout().toNanos();
-        final VerbBatch b = new VerbBatch();
-        while (true)
-        {
-            b.reset().read(home, ClusterDescriptor.OFFSET, d, 0, length);
-            client.execute(b);
-            final long state = ClusterDescriptor.stateOf(d.getLong(ClusterDescriptor.STATE_OFFSET));
-            if (state == ClusterDescriptor.STATE_READY)
-            {
-                final ClusterDescriptor.Values v = ClusterDescriptor.read(d, 0);
-                check(v, settings, hashes, client);
-                return new ClusterView(client, v);
-            }
-            if (state == ClusterDescriptor.STATE_EMPTY)
-            {
-                final long claim = ClusterDescriptor.formatting(RANDOM.nextLong() >>> 8);
-                final int at = b.reset().cas(home, ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET,
-                    ClusterDescriptor.STATE_EMPTY, claim);
-                client.execute(b);
-                if (b.casSucceeded(at))
-                {
-                    final ClusterDescriptor.Values v = bootstrap(client, settings, hashes, claim);
-                    return new ClusterView(client, v);
-                }
-                continue;
-            }
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new IllegalStateException("the cluster on " + client.channel(0).node() + " has been being formatted"
-                    + " by another client for " + settings.formatTimeout() + "; if that client crashed, restart the"
-                    + " memory nodes to start a new cluster");
-            }
-            try
-            {
-                TimeUnit.MILLISECONDS.sleep(10);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the cluster to be formatted", e);
-            }
-        }
-    }
-
-    private static void check(final ClusterDescriptor.Values v, final ClusterSettings settings, final long[] hashes,
-        final VerbsClient client)
-    {
-        if (v.layoutVersion() != LayoutVersion.VERSION)
-        {
-            throw new IllegalStateException("the cluster has layout version " + v.layoutVersion() + ", this client "
-                + LayoutVersion.VERSION);
-        }
-        if (v.nodeHashes().length != hashes.length)
-        {
-            throw new IllegalStateException("the cluster has " + v.nodeHashes().length + " memory nodes, this client"
-                + " was given " + hashes.length);
-        }
-        for (int n = 0; n < hashes.length; n++)
-        {
-            if (v.nodeHashes()[n] != hashes[n])
-            {
-                throw new IllegalStateException("memory node " + n + " (" + client.channel(n).node() + ") is not the"
-                    + " cluster's node " + n + ": list the memory nodes in the same order as every other client");
-            }
-        }
-        if (v.replication() != settings.replication())
-        {
-            throw new IllegalStateException("the cluster replicates " + v.replication() + " ways, this client is"
-                + " configured for r = " + settings.replication());
-        }
-    }
-
-    private static ClusterDescriptor.Values bootstrap(final VerbsClient client, final ClusterSettings settings,
-        final long[] hashes, final long claim)
-    {
-        final int nodes = client.nodeCount();
-        final int r = settings.replication();
-        final int regionSize = (int)client.channel(0).region(0).length();
-        final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
-        final VerbBatch probe = new VerbBatch();
-        for (int n = 1; n < nodes; n++)
-        {
-            probe.reset().read(client.channel(n).region(0), 0, header, 0, header.capacity());
-            client.execute(probe);
-            if (RegionLayout.isFormatted(header))
-            {
-                probe.reset().cas(client.channel(0).region(0), ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET,
-                    claim, ClusterDescriptor.STATE_EMPTY);
-                client.execute(probe);
-                throw new IllegalStateException(client.channel(n).node() + " already belongs to a cluster whose first"
-                    + " node is not " + client.channel(0).node() + ": list the memory nodes in the same order as every"
-                    + " other client");
-            }
-        }
-        final int[] usable = new int[nodes];
-        int total = 0;
-        for (int n = 0; n < nodes; n++)
-        {
-            for (final RemoteRegion region : client.channel(n).regions())
-            {
-                if (region.length() == regionSize)
-                {
-                    usable[n]++;
-                }
-                else
-                {
-                    break;
-                }
-            }
-            total += usable[n];
-        }
-        int regions = total / r;
-        while (regions > 0 && !fits(RegionMap.place(0, regions, nodes, r), usable))
-        {
-            regions--;
-        }
-        if (regions == 0)
-        {
-            throw new IllegalStateException("the memory nodes' regions (" + Arrays.toString(usable) + " of "
-                + regionSize + " bytes) cannot hold " + r + " replicas of even one region");
-        }
-        final RegionMap map = RegionMap.place(0, regions, nodes, r);
-        final int indexArea = (int)RegionLayout.pageAlign(settings.indexAreaBytes() > 0 ? settings.indexAreaBytes()
-            : regionSize / 4L);
-        LOG.info("bootstrapping a cluster of {} memory nodes, {} regions of {} bytes, r = {}", nodes, regions,
-            regionSize, r);
-        for (int g = 0; g < regions; g++)
-        {
-            for (int j = 0; j < r; j++)
-            {
-                final int node = map.replica(g, j);
-                final int phys = Arrays.binarySearch(map.regionsOn(node), g);
-                final boolean root = g == RegionLayout.ROOT_REGION_ID;
-                final MemoryNodeRpc.FormatRegion f = new MemoryNodeRpc.FormatRegion(phys, g, settings.blockSize(),
-                    root ? indexArea : 0, root, settings.maxGlobalDepth(), settings.initialGlobalDepth(),
-                    settings.bucketGroups(), settings.maxClients());
-                client.rpc(node, MemoryNodeRpc.FORMAT_REGION, f.encode());
-            }
-        }
-        final ClusterDescriptor.Values v = new ClusterDescriptor.Values(LayoutVersion.VERSION, r, regions, regionSize,
-            settings.blockSize(), settings.bucketGroups(), settings.maxGlobalDepth(), settings.initialGlobalDepth(),
-            settings.maxClients(), RANDOM.nextLong() | 1, indexArea, hashes);
-        final int length = ClusterDescriptor.length(nodes);
-        final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);
-        ClusterDescriptor.write(d, 0, v);
-        final RemoteRegion home = client.channel(0).region(0);
-        final VerbBatch b = new VerbBatch();
-        // One connection, in order: the fields land before the state says ready.
-        b.write(home, ClusterDescriptor.OFFSET + ClusterDescriptor.MAGIC_OFFSET, d, ClusterDescriptor.MAGIC_OFFSET,
-            length - ClusterDescriptor.MAGIC_OFFSET);
-        final int at = b.cas(home, ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET, claim,
-            ClusterDescriptor.STATE_READY);
-        client.execute(b);
-        if (!b.casSucceeded(at))
-        {
-            throw new IllegalStateException("lost the cluster descriptor while formatting it (state 0x"
-                + Long.toHexString(b.result(at)) + ")");
-        }
-        return v;
-    }
-
-    private static boolean fits(final RegionMap map, final int[] usable)
-    {
-        for (int n = 0; n < usable.length; n++)
-        {
-            if (map.regionsOn(n).length > usable[n])
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    public VerbsClient client()
+    @Deprecated
+    public io.dmkv.rdma.VerbsClient client()
     {
         return client;
     }
@@ -320,6 +107,42 @@ public final class ClusterView
         return replicas[GlobalAddress.regionId(globalAddress)][j];
     }
 
+    /** Adds a READ of replica {@code j} at {@code globalAddress} to {@code b}; returns its index. */
+    public int read(final VerbBatch b, final long globalAddress, final int j, final MutableDirectBuffer dst,
+        final int dstOffset, final int length)
+    {
+        return b.read(replicaOf(globalAddress, j), GlobalAddress.offset(globalAddress), dst, dstOffset, length);
+    }
+
+    /** Adds a WRITE to replica {@code j} at {@code globalAddress} to {@code b}; returns its index. */
+    public int write(final VerbBatch b, final long globalAddress, final int j, final DirectBuffer src,
+        final int srcOffset, final int length)
+    {
+        return b.write(replicaOf(globalAddress, j), GlobalAddress.offset(globalAddress), src, srcOffset, length);
+    }
+
+    /** Adds a WRITE of the same bytes to every replica of {@code globalAddress}. */
+    public void writeAll(final VerbBatch b, final long globalAddress, final DirectBuffer src, final int srcOffset,
+        final int length)
+    {
+        for (int j = 0, r = replication(); j < r; j++)
+        {
+            write(b, globalAddress, j, src, srcOffset, length);
+        }
+    }
+
+    /** Adds a CAS of replica {@code j} at {@code globalAddress} to {@code b}; returns its index. */
+    public int cas(final VerbBatch b, final long globalAddress, final int j, final long expected, final long desired)
+    {
+        return b.cas(replicaOf(globalAddress, j), GlobalAddress.offset(globalAddress), expected, desired);
+    }
+
+    /** Adds an FAA on replica {@code j} at {@code globalAddress} to {@code b}; returns its index. */
+    public int faa(final VerbBatch b, final long globalAddress, final int j, final long delta)
+    {
+        return b.faa(replicaOf(globalAddress, j), GlobalAddress.offset(globalAddress), delta);
+    }
+
     public int blockCount(final int g)
     {
         return blockCounts[g];
@@ -353,21 +176,15 @@ public final class ClusterView
         return replicas[g][j].id();
     }
 
-    /**
-     * A fresh client id from the memory nodes (an FAA on the descriptor's counter). Ids wrap
-     * around after {@code maxClients}: at most that many clients may be alive at once.
-     */
-    public int allocateClientId()
+    /** The region holding the cluster descriptor (node 0's first region). */
+    public RemoteRegion descriptorRegion()
     {
-        final VerbBatch b = new VerbBatch();
-        final int at = b.faa(descriptorRegion, ClusterDescriptor.OFFSET + ClusterDescriptor.NEXT_CLIENT_ID_OFFSET, 1);
-        client.execute(b);
-        return (int)(Long.remainderUnsigned(b.result(at), descriptor.maxClients()) + 1);
+        return descriptorRegion;
     }
 
     /** The cluster's endpoints in node order. */
     public List<String> endpoints()
     {
-        return client.channels().stream().map(c -> c.node().endpoint()).toList();
+        return endpoints;
     }
 }

@@ -7,6 +7,7 @@ import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
 
 /**
  * The client's cached copy of the index root (global depth and directory), read from the
@@ -16,6 +17,7 @@ import io.dmkv.rdma.VerbBatch;
 public final class IndexDirectory
 {
     private final ClusterView view;
+    private final VerbsClient client;
     private final int maxGlobalDepth;
     private volatile Snapshot current;
 
@@ -34,9 +36,10 @@ public final class IndexDirectory
         }
     }
 
-    public IndexDirectory(final ClusterView view)
+    public IndexDirectory(final ClusterView view, final VerbsClient client)
     {
         this.view = view;
+        this.client = client;
         this.maxGlobalDepth = view.descriptor().maxGlobalDepth();
         refresh();
     }
@@ -53,7 +56,7 @@ public final class IndexDirectory
         final UnsafeBuffer b = new UnsafeBuffer(new byte[length]);
         final VerbBatch batch = new VerbBatch();
         batch.read(view.replica(RegionLayout.ROOT_REGION_ID, 0), RegionLayout.ROOT_OFFSET, b, 0, length);
-        view.client().execute(batch);
+        client.execute(batch);
         final long root = IndexRoot.rootWord(b, 0);
         final int depth = IndexRoot.globalDepth(root);
         final long[] entries = new long[1 << depth];

@@ -49,11 +49,11 @@ public final class RaceSplitter implements SubtableSplitter
     private final LongAdder doublings = new LongAdder();
 
     /** @param waitLimitNs how long to wait for another client's split before giving up with a timeout. */
-    public RaceSplitter(final ClusterView view, final IndexDirectory directory, final SnapshotReplicator snapshot,
+    public RaceSplitter(final ClusterView view, final VerbsClient client, final IndexDirectory directory, final SnapshotReplicator snapshot,
         final NanoClock clock, final long waitLimitNs)
     {
         this.view = view;
-        this.client = view.client();
+        this.client = client;
         this.directory = directory;
         this.snapshot = snapshot;
         this.clock = clock;

@@ -9,7 +9,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import io.dmkv.InvalidInputException;
 import io.dmkv.KvTimeoutException;
 import io.dmkv.MemoryFullException;
 import io.dmkv.computenode.cache.IndexCache;
@@ -52,30 +51,6 @@ import io.dmkv.rdma.VerbsClient;
  */
 public final class FuseeClient
 {
-    /** What a mutation does. */
-    public enum Mode
-    {
-        /** Insert or update. */
-        PUT,
-        /** Insert if absent. */
-        INSERT,
-        /** Update if present. */
-        UPDATE,
-        DELETE
-    }
-
-    /** What a mutation did. */
-    public enum Result
-    {
-        INSERTED,
-        UPDATED,
-        DELETED,
-        /** INSERT of a key that exists. */
-        EXISTS,
-        /** UPDATE or DELETE of a key that does not exist. */
-        NOT_FOUND
-    }
-
     private static final int CANDIDATE_BUFFER = 256 * 1024;
     private static final int MAX_DEFERRED = 64;
     private static final UnsafeBuffer ZERO = new UnsafeBuffer(new byte[8]);
@@ -108,12 +83,12 @@ public final class FuseeClient
      * @param opTimeoutNs  how long one operation may take, retries included.
      * @param lockLeaseNs  how long an insert lock may be held before others take it over.
      */
-    public FuseeClient(final ClusterView view, final IndexDirectory directory, final IndexCache cache,
+    public FuseeClient(final ClusterView view, final VerbsClient client, final IndexDirectory directory, final IndexCache cache,
         final SnapshotReplicator snapshot, final ObjectAllocator allocator, final SubtableSplitter splitter,
         final int clientId, final NanoClock clock, final long opTimeoutNs, final long lockLeaseNs)
     {
         this.view = view;
-        this.client = view.client();
+        this.client = client;
         this.directory = directory;
         this.cache = cache;
         this.snapshot = snapshot;
@@ -159,44 +134,17 @@ public final class FuseeClient
         return candidateReads.sum();
     }
 
-    /** Checks a key; the message says what is wrong. */
-    public static void checkKey(final byte[] key)
-    {
-        if (key == null)
-        {
-            throw new InvalidInputException("key is null");
-        }
-        if (key.length == 0)
-        {
-            throw new InvalidInputException("key is empty");
-        }
-        if (key.length > KvObject.MAX_KEY_LENGTH)
-        {
-            throw new InvalidInputException("key of " + key.length + " bytes exceeds the limit of "
-                + KvObject.MAX_KEY_LENGTH + " bytes");
-        }
-    }
-
-    /** Checks a value; the message says what is wrong. */
-    public static void checkValue(final byte[] value)
-    {
-        if (value == null)
-        {
-            throw new InvalidInputException("value is null");
-        }
-        if (value.length > KvObject.MAX_VALUE_LENGTH)
-        {
-            throw new InvalidInputException("value of " + value.length + " bytes exceeds the limit of "
-                + KvObject.MAX_VALUE_LENGTH + " bytes (objects are at most " + Slot.MAX_OBJECT_LENGTH + " bytes)");
-        }
-    }
-
     /** The value of {@code key}, or null. */
     public byte[] search(final byte[] key)
     {
-        checkKey(key);
+        KeyLimits.checkKey(key);
+        return search(key, KeyHash.hash(key));
+    }
+
+    /** The value of {@code key} (checked, with {@code hash = KeyHash.hash(key)}), or null. */
+    public byte[] search(final byte[] key, final long hash)
+    {
         final Context ctx = contexts.get();
-        final long hash = KeyHash.hash(key);
         final int fp = KeyHash.fingerprint(hash);
         final long deadline = clock.nanoTime() + opTimeoutNs;
         while (true)
@@ -264,10 +212,19 @@ public final class FuseeClient
     /** Inserts, updates or deletes {@code key} as {@code mode} says. */
     public Result mutate(final Mode mode, final byte[] key, final byte[] value)
     {
+        KeyLimits.checkKey(key);
+        final byte[] v = mode == Mode.DELETE ? EMPTY : value;
+        KeyLimits.checkValue(v);
+        return mutate(mode, key, KeyHash.hash(key), v);
+    }
+
+    /** {@link #mutate(Mode, byte[], byte[])} of a checked key and value, with {@code hash = KeyHash.hash(key)}. */
+    public Result mutate(final Mode mode, final byte[] key, final long hash, final byte[] value)
+    {
         final Context ctx = contexts.get();
         try
         {
-            return doMutate(mode, key, value);
+            return doMutate(mode, key, hash, mode == Mode.DELETE ? EMPTY : value);
         }
         catch (final RuntimeException e)
         {
@@ -291,13 +248,9 @@ public final class FuseeClient
         }
     }
 
-    private Result doMutate(final Mode mode, final byte[] key, final byte[] value)
+    private Result doMutate(final Mode mode, final byte[] key, final long hash, final byte[] v)
     {
-        checkKey(key);
-        final byte[] v = mode == Mode.DELETE ? EMPTY : value;
-        checkValue(v);
         final Context ctx = contexts.get();
-        final long hash = KeyHash.hash(key);
         final int fp = KeyHash.fingerprint(hash);
         final int sizeClass = SizeClasses.sizeClassFor(key.length, v.length);
         final int op = mode == Mode.DELETE ? LogEntry.OP_DELETE : mode == Mode.INSERT ? LogEntry.OP_INSERT

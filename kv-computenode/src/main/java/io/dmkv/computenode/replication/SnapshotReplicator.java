@@ -12,6 +12,7 @@ import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.Bucket;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
 
 /**
  * FUSEE's SNAPSHOT replication of one index slot over r replicas (primary 0, backups 1..r-1).
@@ -33,6 +34,7 @@ public final class SnapshotReplicator
     private static final int MAX_FIX_ATTEMPTS = 1_000;
 
     private final ClusterView view;
+    private final VerbsClient client;
     private final int r;
     private final NanoClock clock;
     private final long helpAfterNs;
@@ -43,10 +45,11 @@ public final class SnapshotReplicator
      * @param helpAfterNs   how long a loser waits for the winner's primary CAS before completing it.
      * @param giveUpAfterNs how long a loser waits at most before failing with a timeout.
      */
-    public SnapshotReplicator(final ClusterView view, final NanoClock clock, final long helpAfterNs,
+    public SnapshotReplicator(final ClusterView view, final VerbsClient client, final NanoClock clock, final long helpAfterNs,
         final long giveUpAfterNs)
     {
         this.view = view;
+        this.client = client;
         this.r = view.replication();
         this.clock = clock;
         this.helpAfterNs = helpAfterNs;
@@ -193,7 +196,7 @@ public final class SnapshotReplicator
             {
                 return;
             }
-            view.client().execute(b);
+            client.execute(b);
             boolean done = true;
             for (int j = 0; j < backups; j++)
             {
@@ -217,7 +220,7 @@ public final class SnapshotReplicator
     {
         final VerbBatch b = scratch.batch;
         b.reset().read(replica(slotAddress, 0), offset(slotAddress), scratch.word, 0, 8);
-        view.client().execute(b);
+        client.execute(b);
         return scratch.word.getLong(0);
     }
 
@@ -236,10 +239,10 @@ public final class SnapshotReplicator
             {
                 b.cas(replica(slotAddress, j), offset(slotAddress), value, 0L);
             }
-            view.client().execute(b);
+            client.execute(b);
         }
         b.reset().cas(replica(slotAddress, 0), offset(slotAddress), value, 0L);
-        view.client().execute(b);
+        client.execute(b);
         stats.withdrawn.increment();
     }
 
@@ -267,7 +270,7 @@ public final class SnapshotReplicator
         {
             final VerbBatch b = scratch.batch;
             b.reset().read(replica(bucketAddress, 0), offset(bucketAddress), scratch.bucket, 0, Bucket.LENGTH);
-            view.client().execute(b);
+            client.execute(b);
             final long now = scratch.bucket.getLong(slotAt);
             if (now != vOld)
             {
@@ -312,7 +315,7 @@ public final class SnapshotReplicator
         {
             b.read(replica(slotAddress, j + 1), offset(slotAddress), words, 8 * j, 8);
         }
-        view.client().execute(b);
+        client.execute(b);
         final long[] seen = scratch.seen;
         long winner = 0;
         int best = 0;
@@ -345,7 +348,7 @@ public final class SnapshotReplicator
         fixBackups(slotAddress, seen, backups, winner, scratch);
         b.reset();
         final int at = b.cas(replica(slotAddress, 0), offset(slotAddress), vOld, winner);
-        view.client().execute(b);
+        client.execute(b);
         stats.helps.increment();
         return b.result(at) == vOld ? winner : b.result(at);
     }

@@ -3,6 +3,7 @@ package io.dmkv.computenode.alloc;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.BlockAllocationTable;
@@ -39,13 +40,13 @@ final class AllocFixture implements AutoCloseable
 
     ClusterView view()
     {
-        return ClusterView.open(client, settings);
+        return ClusterBootstrap.join(client, settings);
     }
 
     /** An allocator with a fresh client id and manual reclaim. */
     SlabAllocator allocator(final ClusterView view)
     {
-        return SlabAllocator.open(view, view.allocateClientId(), SlabAllocator.Settings.manualReclaim(),
+        return SlabAllocator.open(view, ClusterBootstrap.allocateClientId(view.client(), view), SlabAllocator.Settings.manualReclaim(),
             ReclaimScheduler.MANUAL);
     }
 

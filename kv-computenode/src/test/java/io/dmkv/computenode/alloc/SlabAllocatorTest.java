@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.MemoryFullException;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.BlockAllocationTable;
@@ -331,7 +332,7 @@ class SlabAllocatorTest
                 period.set(p);
                 return () -> cancelled.set(true);
             };
-            final SlabAllocator allocator = SlabAllocator.open(view, view.allocateClientId(),
+            final SlabAllocator allocator = SlabAllocator.open(view, ClusterBootstrap.allocateClientId(view.client(), view),
                 new SlabAllocator.Settings(Duration.ofMillis(250)), capture);
             assertEquals(Duration.ofMillis(250), period.get());
             final Allocation a = new Allocation();
@@ -349,7 +350,7 @@ class SlabAllocatorTest
             assertThrows(IllegalStateException.class, () -> allocator.allocate(3, a));
 
             final AtomicBoolean scheduled = new AtomicBoolean();
-            SlabAllocator.open(view, view.allocateClientId(), SlabAllocator.Settings.manualReclaim(), (t, p) ->
+            SlabAllocator.open(view, ClusterBootstrap.allocateClientId(view.client(), view), SlabAllocator.Settings.manualReclaim(), (t, p) ->
             {
                 scheduled.set(true);
                 return () -> { };

@@ -39,8 +39,8 @@ class ClusterViewTest
             VerbsClient a = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
             VerbsClient b = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
         {
-            final ClusterView first = ClusterView.open(a, SMALL);
-            final ClusterView second = ClusterView.open(b, SMALL);
+            final ClusterView first = ClusterBootstrap.join(a, SMALL);
+            final ClusterView second = ClusterBootstrap.join(b, SMALL);
             assertEquals(first.descriptor().clusterId(), second.descriptor().clusterId());
             assertEquals(6, first.regions(), "3 nodes x 4 regions / r = 2");
             for (int g = 0; g < first.regions(); g++)
@@ -77,7 +77,7 @@ class ClusterViewTest
                 {
                     final VerbsClient c = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
                     clients.add(c);
-                    ids.add(pool.submit(() -> ClusterView.open(c, SMALL).descriptor().clusterId()));
+                    ids.add(pool.submit(() -> ClusterBootstrap.join(c, SMALL).descriptor().clusterId()));
                 }
                 final Set<Long> distinct = new HashSet<>();
                 for (final Future<Long> f : ids)
@@ -103,14 +103,14 @@ class ClusterViewTest
             VerbsClient swapped = VerbsClient.connect(t, List.of(cluster.endpoints().get(1), cluster.endpoints().get(0)),
                 ClientOptions.defaults()))
         {
-            ClusterView.open(a, SMALL);
+            ClusterBootstrap.join(a, SMALL);
             final IllegalStateException r1 = assertThrows(IllegalStateException.class,
-                () -> ClusterView.open(a, SMALL.withReplication(1)));
+                () -> ClusterBootstrap.join(a, SMALL.withReplication(1)));
             assertTrue(r1.getMessage().contains("r = 1"), r1.getMessage());
             final IllegalStateException order = assertThrows(IllegalStateException.class,
-                () -> ClusterView.open(swapped, SMALL));
+                () -> ClusterBootstrap.join(swapped, SMALL));
             assertTrue(order.getMessage().contains("same order"), order.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> ClusterView.open(a, SMALL.withReplication(3)),
+            assertThrows(IllegalArgumentException.class, () -> ClusterBootstrap.join(a, SMALL.withReplication(3)),
                 "r = 3 needs three memory nodes");
         }
     }
@@ -122,11 +122,11 @@ class ClusterViewTest
             VerbsTransport t = cluster.newTransport();
             VerbsClient a = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
         {
-            final ClusterView view = ClusterView.open(a, SMALL.withMaxClients(100));
+            final ClusterView view = ClusterBootstrap.join(a, SMALL.withMaxClients(100));
             final Set<Integer> ids = new HashSet<>();
             for (int i = 0; i < 100; i++)
             {
-                final int id = view.allocateClientId();
+                final int id = ClusterBootstrap.allocateClientId(view.client(), view);
                 assertTrue(id >= 1 && id <= 100, "id " + id);
                 ids.add(id);
             }

@@ -36,7 +36,7 @@ public final class IndexChecks
      */
     public static int assertQuietIndexConsistent(final ClusterView view)
     {
-        final IndexDirectory.Snapshot dir = new IndexDirectory(view).refresh();
+        final IndexDirectory.Snapshot dir = new IndexDirectory(view, view.client()).refresh();
         final int groups = view.descriptor().bucketGroups();
         final int length = Subtable.length(groups);
         final VerbBatch b = new VerbBatch();

@@ -23,9 +23,11 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.ops.FuseeClient;
-import io.dmkv.computenode.ops.FuseeClient.Mode;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.ops.ObjectAllocator;
 import io.dmkv.computenode.ops.TestAllocators;
 import io.dmkv.computenode.replication.SnapshotReplicator;
@@ -68,21 +70,21 @@ class RaceSplitterTest
         }
         final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         clients.add(c);
-        final ClusterView view = ClusterView.open(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
+        final ClusterView view = ClusterBootstrap.join(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
             .withIndex(2, 0, 8).withIndexAreaBytes(4 << 20));
         if (allocator == null)
         {
             allocator = TestAllocators.bump(view);
         }
-        final IndexDirectory dir = new IndexDirectory(view);
-        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
+        final IndexDirectory dir = new IndexDirectory(view, view.client());
+        final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(60));
-        final RaceSplitter splitter = new RaceSplitter(view, dir, snap, SystemNanoClock.INSTANCE,
+        final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(60));
         lastView = view;
         lastSplitter = splitter;
-        return new FuseeClient(view, dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
-            view.allocateClientId(), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
+        return new FuseeClient(view, view.client(), dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
+            ClusterBootstrap.allocateClientId(view.client(), view), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
     }
 
     private static byte[] b(final String s)
@@ -107,8 +109,8 @@ class RaceSplitterTest
             }
             else if (op < 8)
             {
-                final FuseeClient.Result res = kv.mutate(Mode.DELETE, b(k), null);
-                assertEquals(model.remove(k) != null, res == FuseeClient.Result.DELETED, k);
+                final Result res = kv.mutate(Mode.DELETE, b(k), null);
+                assertEquals(model.remove(k) != null, res == Result.DELETED, k);
             }
             else
             {

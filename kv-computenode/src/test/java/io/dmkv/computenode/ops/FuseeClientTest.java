@@ -24,11 +24,12 @@ import org.junit.jupiter.api.Timeout;
 import io.dmkv.InvalidInputException;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.SubtableSplitter;
-import io.dmkv.computenode.ops.FuseeClient.Mode;
-import io.dmkv.computenode.ops.FuseeClient.Result;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
@@ -70,9 +71,9 @@ class FuseeClientTest
     {
         final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         clients.add(c);
-        final ClusterView view = ClusterView.open(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
+        final ClusterView view = ClusterBootstrap.join(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
             .withIndex(64, 2, 6).withIndexAreaBytes(1 << 20));
-        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
+        final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(30));
         final SubtableSplitter noSplits = new SubtableSplitter()
         {
@@ -92,8 +93,8 @@ class FuseeClientTest
         {
             shared = new BumpAllocator(view);
         }
-        return new FuseeClient(view, new IndexDirectory(view), new IndexCache(cacheEntries, 0.1), snap,
-            shared, noSplits, view.allocateClientId(), SystemNanoClock.INSTANCE,
+        return new FuseeClient(view, view.client(), new IndexDirectory(view, view.client()), new IndexCache(cacheEntries, 0.1), snap,
+            shared, noSplits, ClusterBootstrap.allocateClientId(view.client(), view), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
     }
 

@@ -1,0 +1,85 @@
+package io.dmkv;
+
+/**
+ * What a {@link KvStore} did so far, as one immutable snapshot ({@link KvStore#stats()}): how
+ * SNAPSHOT decisions went, the index's splits and retries, the allocator's blocks, the verbs
+ * posted, and the operations in flight.
+ *
+ * @param snapshot   SNAPSHOT replication outcomes.
+ * @param index      index splits, retries, cache use.
+ * @param allocator  blocks and objects of two-level memory management.
+ * @param verbs      verbs, bytes and round trips this client posted.
+ * @param operations operations in flight now and at most.
+ */
+public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs verbs, Operations operations)
+{
+    /**
+     * SNAPSHOT outcomes (FUSEE's rules over r index replicas).
+     *
+     * @param rule1       winners because every backup took their value.
+     * @param rule2       winners by a majority of the backups (r &ge; 4), after fixing the dissenters.
+     * @param rule3       winners with no majority for anyone, by holding the smallest proposed value.
+     * @param primaryOnly decisions with r = 1, made by the primary CAS alone.
+     * @param losses      writers that lost and were linearized before the winner (or retried).
+     * @param helps       losers that completed a stalled winner's primary CAS themselves.
+     * @param fenced      losers whose wait ended because the slot's subtable split under them.
+     * @param withdrawn   writers whose value a split stranded in a subtable that no longer covers their key.
+     */
+    public record Snapshot(long rule1, long rule2, long rule3, long primaryOnly, long losses, long helps, long fenced,
+        long withdrawn)
+    {
+    }
+
+    /**
+     * @param splits         subtable splits this client performed.
+     * @param retries        operations that had to start over (lost races, stale directory, busy locks).
+     * @param candidateReads extra round trips spent reading candidate objects to compare keys.
+     * @param cacheHits      operations the index cache let skip a step.
+     * @param cacheMisses    cached slots found stale.
+     */
+    public record Index(long splits, long retries, long candidateReads, long cacheHits, long cacheMisses)
+    {
+    }
+
+    /**
+     * @param blocksOwned      blocks this client holds now.
+     * @param blocksClaimed    blocks taken from memory nodes by ALLOC.
+     * @param blocksAdopted    blocks taken over from clients that closed.
+     * @param blocksHandedOver blocks handed over for later clients to adopt.
+     * @param blocksReleased   empty blocks given back to the memory nodes.
+     * @param objectsReclaimed objects taken back from free bitmaps.
+     */
+    public record Allocator(int blocksOwned, long blocksClaimed, long blocksAdopted, long blocksHandedOver,
+        long blocksReleased, long objectsReclaimed)
+    {
+    }
+
+    /**
+     * @param reads      READ verbs.
+     * @param writes     WRITE verbs.
+     * @param cas        compare-and-swap verbs.
+     * @param faa        fetch-and-add verbs.
+     * @param rpcs       two-sided RPCs (block ALLOC, formatting).
+     * @param bytesOut   bytes sent (WRITE payloads and verb headers as the transport counts them).
+     * @param bytesIn    bytes received (READ payloads, atomic results).
+     * @param roundTrips batches plus RPCs: one round trip each.
+     */
+    public record Verbs(long reads, long writes, long cas, long faa, long rpcs, long bytesOut, long bytesIn,
+        long roundTrips)
+    {
+        /** All one-sided verbs. */
+        public long total()
+        {
+            return reads + writes + cas + faa;
+        }
+    }
+
+    /**
+     * @param completed   operations finished (successfully or not).
+     * @param inFlight    operations started and not yet finished, now.
+     * @param peakInFlight the most operations in flight at once so far.
+     */
+    public record Operations(long completed, long inFlight, long peakInFlight)
+    {
+    }
+}

@@ -1,0 +1,163 @@
+package io.dmkv.computenode;
+
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.KvConfig;
+import io.dmkv.KvStats;
+import io.dmkv.computenode.alloc.SlabAllocator;
+import io.dmkv.computenode.cache.IndexCache;
+import io.dmkv.computenode.cluster.ClusterBootstrap;
+import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.RaceSplitter;
+import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeIndex;
+import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.computenode.ops.SlabObjectAllocator;
+import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.computenode.replication.SnapshotStats;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbCounters;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTransport;
+import io.dmkv.rdma.VerbsTransports;
+
+/**
+ * The client's parts, assembled from a {@link KvConfig} in one place: transport and verbs client,
+ * the cluster view, the allocator, the index directory and cache, SNAPSHOT, the splitter, the
+ * FUSEE operations, and the {@link KeyIndex} the store routes every key through. Closes them in
+ * reverse order; a failure while assembling closes what was opened.
+ */
+public final class ClientCore implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ClientCore.class);
+
+    private final VerbsTransport transport;
+    private final VerbsClient verbs;
+    private final ClusterView view;
+    private final SlabAllocator slab;
+    private final IndexCache cache;
+    private final SnapshotReplicator snapshot;
+    private final RaceSplitter splitter;
+    private final FuseeClient fusee;
+    private final KeyIndex index;
+    private final int clientId;
+
+    private ClientCore(final KvConfig config)
+    {
+        VerbsTransport t = null;
+        VerbsClient v = null;
+        SlabAllocator s = null;
+        try
+        {
+            t = VerbsTransports.create(config.transport());
+            v = VerbsClient.connect(t, config.memnodes(), ClientOptions.builder().requestTimeout(config.requestTimeout())
+                .connectTimeout(config.connectTimeout()).maxInFlight(config.maxInFlight()).build());
+            final ClusterSettings settings = new ClusterSettings(config.replication(), config.blockSize(),
+                config.bucketGroups(), config.initialDepth(), config.maxDepth(), config.maxClients(),
+                config.indexAreaBytes(), config.opTimeout().plusSeconds(20));
+            view = ClusterBootstrap.join(v, settings);
+            clientId = config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
+            s = SlabAllocator.open(view, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
+            final NanoClock clock = SystemNanoClock.INSTANCE;
+            final long opNs = config.opTimeout().toNanos();
+            final IndexDirectory directory = new IndexDirectory(view, v);
+            snapshot = new SnapshotReplicator(view, v, clock, config.snapshotHelpDelay().toNanos(), opNs);
+            splitter = new RaceSplitter(view, v, directory, snapshot, clock, opNs);
+            cache = new IndexCache(config.cacheEntries(), config.cacheBypassMissRate());
+            fusee = new FuseeClient(view, v, directory, cache, snapshot, new SlabObjectAllocator(s), splitter, clientId,
+                clock, opNs, config.insertLockLease().toNanos());
+            index = new FuseeIndex(fusee);
+        }
+        catch (final RuntimeException e)
+        {
+            closeQuietly(s, v, t);
+            throw e;
+        }
+        transport = t;
+        verbs = v;
+        slab = s;
+    }
+
+    /** Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client. */
+    public static ClientCore assemble(final KvConfig config)
+    {
+        return new ClientCore(config);
+    }
+
+    /** Where the store sends every key. */
+    public KeyIndex index()
+    {
+        return index;
+    }
+
+    public int clientId()
+    {
+        return clientId;
+    }
+
+    public ClusterView view()
+    {
+        return view;
+    }
+
+    public VerbCounters.Snapshot counters()
+    {
+        return verbs.counters();
+    }
+
+    /** The parts' counters as one public snapshot; {@code operations} comes from the store. */
+    public KvStats stats(final KvStats.Operations operations)
+    {
+        final SnapshotStats s = snapshot.stats();
+        final SlabAllocator.Stats a = slab.stats();
+        final VerbCounters.Snapshot c = verbs.counters();
+        return new KvStats(
+            new KvStats.Snapshot(s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(), s.fenced(),
+                s.withdrawn()),
+            new KvStats.Index(splitter.splits(), fusee.retries(), fusee.candidateReads(), cache.hits(), cache.misses()),
+            new KvStats.Allocator(a.blocksOwned(), a.blocksClaimed(), a.blocksAdopted(), a.blocksHandedOver(),
+                a.blocksReleased(), a.objectsReclaimed()),
+            new KvStats.Verbs(c.reads(), c.writes(), c.cas(), c.faa(), c.rpcs(), c.bytesOut(), c.bytesIn(),
+                c.roundTrips()),
+            operations);
+    }
+
+    /** Posts deferred frees, hands this client's blocks over for later clients, and disconnects. */
+    @Override
+    public void close()
+    {
+        try
+        {
+            index.flush();
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.warn("could not post pending frees on close: {}", e.getMessage());
+        }
+        closeQuietly(slab, verbs, transport);
+    }
+
+    private static void closeQuietly(final AutoCloseable... parts)
+    {
+        for (final AutoCloseable p : parts)
+        {
+            if (p == null)
+            {
+                continue;
+            }
+            try
+            {
+                p.close();
+            }
+            catch (final Exception e)
+            {
+                LOG.warn("could not close {}: {}", p.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package io.dmkv.computenode.cluster;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.MemoryNodeRpc;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.ClusterDescriptor;
+import io.dmkv.core.layout.LayoutVersion;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * Joins a cluster on a static list of memory nodes, formatting it if it is empty, and builds the
+ * {@link ClusterView}. The first client to find the memory nodes empty bootstraps the cluster
+ * (claims the descriptor with a CAS, has every node format its regions, publishes the
+ * descriptor); the others read it and check it against what they see. Also hands out client
+ * ids from the descriptor's counter.
+ */
+public final class ClusterBootstrap
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterBootstrap.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private ClusterBootstrap()
+    {
+    }
+
+    /**
+     * Joins the cluster behind {@code client}'s memory nodes, bootstrapping it if it is empty.
+     *
+     * @throws IllegalStateException with an actionable message when the nodes do not form the
+     *                               cluster they claim to (another node order, another r, ...).
+     */
+    public static ClusterView join(final VerbsClient client, final ClusterSettings settings)
+    {
+        LayoutVersion.requireLittleEndianHost();
+        final int nodes = client.nodeCount();
+        ClusterDescriptor.length(nodes);
+        RegionMap.validateReplication(settings.replication(), nodes);
+        final long[] hashes = new long[nodes];
+        for (int n = 0; n < nodes; n++)
+        {
+            hashes[n] = KeyHash.hash(client.channel(n).node().name().getBytes(StandardCharsets.UTF_8));
+        }
+        final RemoteRegion home = client.channel(0).region(0);
+        final int length = ClusterDescriptor.length(nodes);
+        final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);
+        final long deadline = System.nanoTime() + settings.formatTimeout().toNanos();
+        final VerbBatch b = new VerbBatch();
+        while (true)
+        {
+            b.reset().read(home, ClusterDescriptor.OFFSET, d, 0, length);
+            client.execute(b);
+            final long state = ClusterDescriptor.stateOf(d.getLong(ClusterDescriptor.STATE_OFFSET));
+            if (state == ClusterDescriptor.STATE_READY)
+            {
+                final ClusterDescriptor.Values v = ClusterDescriptor.read(d, 0);
+                check(v, settings, hashes, client);
+                return view(client, v);
+            }
+            if (state == ClusterDescriptor.STATE_EMPTY)
+            {
+                final long claim = ClusterDescriptor.formatting(RANDOM.nextLong() >>> 8);
+                final int at = b.reset().cas(home, ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET,
+                    ClusterDescriptor.STATE_EMPTY, claim);
+                client.execute(b);
+                if (b.casSucceeded(at))
+                {
+                    final ClusterDescriptor.Values v = bootstrap(client, settings, hashes, claim);
+                    return view(client, v);
+                }
+                continue;
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new IllegalStateException("the cluster on " + client.channel(0).node() + " has been being formatted"
+                    + " by another client for " + settings.formatTimeout() + "; if that client crashed, restart the"
+                    + " memory nodes to start a new cluster");
+            }
+            try
+            {
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the cluster to be formatted", e);
+            }
+        }
+    }
+
+    private static void check(final ClusterDescriptor.Values v, final ClusterSettings settings, final long[] hashes,
+        final VerbsClient client)
+    {
+        if (v.layoutVersion() != LayoutVersion.VERSION)
+        {
+            throw new IllegalStateException("the cluster has layout version " + v.layoutVersion() + ", this client "
+                + LayoutVersion.VERSION);
+        }
+        if (v.nodeHashes().length != hashes.length)
+        {
+            throw new IllegalStateException("the cluster has " + v.nodeHashes().length + " memory nodes, this client"
+                + " was given " + hashes.length);
+        }
+        for (int n = 0; n < hashes.length; n++)
+        {
+            if (v.nodeHashes()[n] != hashes[n])
+            {
+                throw new IllegalStateException("memory node " + n + " (" + client.channel(n).node() + ") is not the"
+                    + " cluster's node " + n + ": list the memory nodes in the same order as every other client");
+            }
+        }
+        if (v.replication() != settings.replication())
+        {
+            throw new IllegalStateException("the cluster replicates " + v.replication() + " ways, this client is"
+                + " configured for r = " + settings.replication());
+        }
+    }
+
+    private static ClusterDescriptor.Values bootstrap(final VerbsClient client, final ClusterSettings settings,
+        final long[] hashes, final long claim)
+    {
+        final int nodes = client.nodeCount();
+        final int r = settings.replication();
+        final int regionSize = (int)client.channel(0).region(0).length();
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
+        final VerbBatch probe = new VerbBatch();
+        for (int n = 1; n < nodes; n++)
+        {
+            probe.reset().read(client.channel(n).region(0), 0, header, 0, header.capacity());
+            client.execute(probe);
+            if (RegionLayout.isFormatted(header))
+            {
+                probe.reset().cas(client.channel(0).region(0), ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET,
+                    claim, ClusterDescriptor.STATE_EMPTY);
+                client.execute(probe);
+                throw new IllegalStateException(client.channel(n).node() + " already belongs to a cluster whose first"
+                    + " node is not " + client.channel(0).node() + ": list the memory nodes in the same order as every"
+                    + " other client");
+            }
+        }
+        final int[] usable = new int[nodes];
+        int total = 0;
+        for (int n = 0; n < nodes; n++)
+        {
+            for (final RemoteRegion region : client.channel(n).regions())
+            {
+                if (region.length() == regionSize)
+                {
+                    usable[n]++;
+                }
+                else
+                {
+                    break;
+                }
+            }
+            total += usable[n];
+        }
+        int regions = total / r;
+        while (regions > 0 && !fits(RegionMap.place(0, regions, nodes, r), usable))
+        {
+            regions--;
+        }
+        if (regions == 0)
+        {
+            throw new IllegalStateException("the memory nodes' regions (" + Arrays.toString(usable) + " of "
+                + regionSize + " bytes) cannot hold " + r + " replicas of even one region");
+        }
+        final RegionMap map = RegionMap.place(0, regions, nodes, r);
+        final int indexArea = (int)RegionLayout.pageAlign(settings.indexAreaBytes() > 0 ? settings.indexAreaBytes()
+            : regionSize / 4L);
+        LOG.info("bootstrapping a cluster of {} memory nodes, {} regions of {} bytes, r = {}", nodes, regions,
+            regionSize, r);
+        for (int g = 0; g < regions; g++)
+        {
+            for (int j = 0; j < r; j++)
+            {
+                final int node = map.replica(g, j);
+                final int phys = Arrays.binarySearch(map.regionsOn(node), g);
+                final boolean root = g == RegionLayout.ROOT_REGION_ID;
+                final MemoryNodeRpc.FormatRegion f = new MemoryNodeRpc.FormatRegion(phys, g, settings.blockSize(),
+                    root ? indexArea : 0, root, settings.maxGlobalDepth(), settings.initialGlobalDepth(),
+                    settings.bucketGroups(), settings.maxClients());
+                client.rpc(node, MemoryNodeRpc.FORMAT_REGION, f.encode());
+            }
+        }
+        final ClusterDescriptor.Values v = new ClusterDescriptor.Values(LayoutVersion.VERSION, r, regions, regionSize,
+            settings.blockSize(), settings.bucketGroups(), settings.maxGlobalDepth(), settings.initialGlobalDepth(),
+            settings.maxClients(), RANDOM.nextLong() | 1, indexArea, hashes);
+        final int length = ClusterDescriptor.length(nodes);
+        final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);
+        ClusterDescriptor.write(d, 0, v);
+        final RemoteRegion home = client.channel(0).region(0);
+        final VerbBatch b = new VerbBatch();
+        // One connection, in order: the fields land before the state says ready.
+        b.write(home, ClusterDescriptor.OFFSET + ClusterDescriptor.MAGIC_OFFSET, d, ClusterDescriptor.MAGIC_OFFSET,
+            length - ClusterDescriptor.MAGIC_OFFSET);
+        final int at = b.cas(home, ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET, claim,
+            ClusterDescriptor.STATE_READY);
+        client.execute(b);
+        if (!b.casSucceeded(at))
+        {
+            throw new IllegalStateException("lost the cluster descriptor while formatting it (state 0x"
+                + Long.toHexString(b.result(at)) + ")");
+        }
+        return v;
+    }
+
+    private static boolean fits(final RegionMap map, final int[] usable)
+    {
+        for (int n = 0; n < usable.length; n++)
+        {
+            if (map.regionsOn(n).length > usable[n])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Builds the view of a formatted cluster: resolves every replica and reads each region's header. */
+    static ClusterView view(final VerbsClient client, final ClusterDescriptor.Values descriptor)
+    {
+        final RegionMap map = RegionMap.place(0, descriptor.regions(), client.nodeCount(), descriptor.replication());
+        final int r = descriptor.replication();
+        final RemoteRegion[][] replicas = new RemoteRegion[descriptor.regions()][r];
+        for (int node = 0; node < client.nodeCount(); node++)
+        {
+            final int[] held = map.regionsOn(node);
+            for (int phys = 0; phys < held.length; phys++)
+            {
+                final int g = held[phys];
+                for (int j = 0; j < r; j++)
+                {
+                    if (map.replica(g, j) == node)
+                    {
+                        replicas[g][j] = client.channel(node).region(phys);
+                    }
+                }
+            }
+        }
+        final ClusterView.RegionShape[] shapes = new ClusterView.RegionShape[descriptor.regions()];
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
+        final VerbBatch b = new VerbBatch();
+        int logHeads = 0;
+        for (int g = 0; g < descriptor.regions(); g++)
+        {
+            b.reset().read(replicas[g][0], 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
+            client.execute(b);
+            RegionLayout.validateHeader(header, g);
+            shapes[g] = new ClusterView.RegionShape(RegionLayout.blockCount(header), RegionLayout.batOffset(header),
+                RegionLayout.firstBlockOffset(header));
+            if (g == RegionLayout.ROOT_REGION_ID)
+            {
+                logHeads = RegionLayout.clientLogHeadsOffset(header);
+            }
+        }
+        return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
+            client.channels().stream().map(c -> c.node().endpoint()).toList(), client);
+    }
+
+    /**
+     * A fresh client id from the memory nodes (an FAA on the descriptor's counter). Ids wrap
+     * around after {@code maxClients}: at most that many clients may be alive at once.
+     */
+    public static int allocateClientId(final VerbsClient client, final ClusterView view)
+    {
+        final VerbBatch b = new VerbBatch();
+        final int at = b.faa(view.descriptorRegion(), ClusterDescriptor.OFFSET + ClusterDescriptor.NEXT_CLIENT_ID_OFFSET,
+            1);
+        client.execute(b);
+        return (int)(Long.remainderUnsigned(b.result(at), view.descriptor().maxClients()) + 1);
+    }
+}
