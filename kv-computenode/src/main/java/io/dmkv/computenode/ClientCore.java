@@ -17,7 +17,6 @@ import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.ops.FuseeClient;
 import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.KeyIndex;
-import io.dmkv.computenode.ops.SlabObjectAllocator;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
 import io.dmkv.rdma.ClientOptions;
@@ -69,7 +68,7 @@ public final class ClientCore implements AutoCloseable
             snapshot = new SnapshotReplicator(view, v, clock, config.snapshotHelpDelay().toNanos(), opNs);
             splitter = new RaceSplitter(view, v, directory, snapshot, clock, opNs);
             cache = new IndexCache(config.cacheEntries(), config.cacheBypassMissRate());
-            fusee = new FuseeClient(view, v, directory, cache, snapshot, new SlabObjectAllocator(s), splitter, clientId,
+            fusee = new FuseeClient(view, v, directory, cache, snapshot, s, splitter, clientId,
                 clock, opNs, config.insertLockLease().toNanos());
             index = new FuseeIndex(fusee);
         }

@@ -14,7 +14,6 @@ import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.ops.FuseeClient;
-import io.dmkv.computenode.ops.SlabObjectAllocator;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
@@ -61,7 +60,7 @@ final class FuseeClients implements AutoCloseable
         final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(5), OP_NS);
         final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE, OP_NS);
-        return new FuseeClient(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, new SlabObjectAllocator(slab), splitter,
+        return new FuseeClient(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, slab, splitter,
             id, SystemNanoClock.INSTANCE, OP_NS, TimeUnit.SECONDS.toNanos(5));
     }
 

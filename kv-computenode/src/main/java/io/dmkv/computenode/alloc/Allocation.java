@@ -3,7 +3,8 @@ package io.dmkv.computenode.alloc;
 import io.dmkv.core.address.GlobalAddress;
 
 /**
- * What one {@link SlabAllocator#allocate(int, Allocation)} returns: the object to write now, the
+ * What one {@link ObjectAllocator#tryAllocate(int, Allocation)} or {@link ObjectAllocator#allocate(int, Allocation)}
+ * returns: the object to write now, the
  * object the next allocation of the same size class will return, and the one the previous
  * allocation returned. FUSEE's embedded log links each object to its successor and predecessor
  * in allocation order before the object is written, so the successor has to be known, and
@@ -46,7 +47,8 @@ public final class Allocation
         return prev;
     }
 
-    void set(final int sizeClass, final long address, final long next, final long prev)
+    /** Fills the allocation; for {@link ObjectAllocator} implementations. */
+    public void set(final int sizeClass, final long address, final long next, final long prev)
     {
         this.sizeClass = sizeClass;
         this.address = address;

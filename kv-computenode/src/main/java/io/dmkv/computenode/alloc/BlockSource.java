@@ -1,6 +1,10 @@
 package io.dmkv.computenode.alloc;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,6 +26,7 @@ import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsTimeoutException;
 
 /**
  * Level 1 on the client: gets whole blocks from the memory nodes with ALLOC_BLOCK and makes every
@@ -39,7 +44,8 @@ import io.dmkv.rdma.VerbsClient;
  *       the high-water mark and those whose bit is set are free; the set bits are cleared with
  *       FAAs on every replica in a second batch: 1 RPC + 2 round trips.</li>
  * </ul>
- * Thread-safe: the only shared state is the round-robin cursor and counters.
+ * Asynchronous: {@link #acquire(int)} returns at once and every step runs on the completion of
+ * the one before. Thread-safe: the only shared state is the round-robin cursor and counters.
  */
 final class BlockSource
 {
@@ -80,12 +86,17 @@ final class BlockSource
     }
 
     /**
-     * A block of {@code sizeClass} now owned by this client, adopted if a memory node had one
-     * handed over, else freshly claimed.
+     * Starts getting a block of {@code sizeClass} for this client: adopted if a memory node had one
+     * handed over, else freshly claimed. Never waits: the ALLOC_BLOCK RPCs and the set-up batches
+     * are chained on their completions, which run on the client's completion thread (or inline on
+     * the {@code local} transport once the RPC has answered).
      *
-     * @throws MemoryFullException when no region has a free block or a handed-over one of the class.
+     * @return the block, once its replicas are set up; fails with {@link MemoryFullException}
+     *         when no region has a free block or a handed-over one of the class, or with the
+     *         transport's error.
+     * @throws IllegalArgumentException if the class does not fit a block.
      */
-    OwnedBlock acquire(final int sizeClass)
+    CompletableFuture<OwnedBlock> acquire(final int sizeClass)
     {
         final int objectSize = SizeClasses.objectSize(sizeClass);
         if (BlockHeader.objectsPerBlock(blockSize, objectSize) == 0)
@@ -93,41 +104,61 @@ final class BlockSource
             throw new IllegalArgumentException("size class " + sizeClass + " (" + objectSize + "-byte objects) does not"
                 + " fit the cluster's " + Sizes.format(blockSize) + " blocks");
         }
+        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0);
+    }
+
+    /** Asks the regions from the {@code k}-th after {@code start} on; {@code blocks} counts those asked. */
+    private CompletableFuture<OwnedBlock> askFrom(final int sizeClass, final int start, final int k, final long blocks)
+    {
         final int regions = view.regions();
-        final int start = Math.floorMod(cursor.get(), regions);
-        long blocks = 0;
-        for (int k = 0; k < regions; k++)
+        long counted = blocks;
+        for (int i = k; i < regions; i++)
         {
-            final int g = (start + k) % regions;
-            blocks += view.blockCount(g);
+            final int g = (start + i) % regions;
+            counted += view.blockCount(g);
             if (view.blockCount(g) == 0)
             {
                 continue;
             }
-            final ByteBuffer response;
-            try
+            final int asked = i;
+            final long seen = counted;
+            return allocBlock(g, sizeClass).handle((response, failure) ->
             {
-                response = client.rpc(view.nodeOf(g, 0), MemoryNodeRpc.ALLOC_BLOCK,
-                    new MemoryNodeRpc.AllocBlock(view.physicalRegion(g, 0), clientId, sizeClass).encode());
-            }
-            catch (final RpcException e)
-            {
-                if (e.status() == RpcStatus.EXHAUSTED)
+                if (failure == null)
                 {
-                    continue;
+                    cursor.set(g + 1);
+                    return take(g, sizeClass, response);
                 }
-                throw e;
-            }
-            cursor.set(g + 1);
-            return take(g, sizeClass, response);
+                final RuntimeException e = Failures.cause(failure);
+                if (e instanceof RpcException rpc && rpc.status() == RpcStatus.EXHAUSTED)
+                {
+                    return askFrom(sizeClass, start, asked + 1, seen);
+                }
+                return CompletableFuture.<OwnedBlock>failedFuture(e);
+            }).thenCompose(next -> next);
         }
-        throw new MemoryFullException("memory nodes full: no free block, and no handed-over block of size class "
-            + sizeClass + " (" + objectSize + "-byte objects), in any of the " + regions + " regions (" + blocks
-            + " blocks of " + Sizes.format(blockSize) + ", each held r = " + view.replication() + " times on "
-            + client.nodeCount() + " memory nodes); free objects, close idle clients or add memory nodes");
+        final int objectSize = SizeClasses.objectSize(sizeClass);
+        return CompletableFuture.failedFuture(new MemoryFullException("memory nodes full: no free block, and no"
+            + " handed-over block of size class " + sizeClass + " (" + objectSize + "-byte objects), in any of the "
+            + regions + " regions (" + counted + " blocks of " + Sizes.format(blockSize) + ", each held r = "
+            + view.replication() + " times on " + client.nodeCount() + " memory nodes); free objects, close idle"
+            + " clients or add memory nodes"));
     }
 
-    private OwnedBlock take(final int g, final int sizeClass, final ByteBuffer response)
+    /** ALLOC_BLOCK to region {@code g}'s primary, failing after the request timeout as a blocking RPC would. */
+    private CompletableFuture<ByteBuffer> allocBlock(final int g, final int sizeClass)
+    {
+        final int node = view.nodeOf(g, 0);
+        final Duration timeout = client.options().requestTimeout().plusSeconds(1);
+        return client.rpcAsync(node, MemoryNodeRpc.ALLOC_BLOCK,
+            new MemoryNodeRpc.AllocBlock(view.physicalRegion(g, 0), clientId, sizeClass).encode())
+            .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+            .exceptionallyCompose(e -> CompletableFuture.failedFuture(e instanceof TimeoutException
+                ? new VerbsTimeoutException("RPC ALLOC_BLOCK to " + client.channel(node).node() + " timed out")
+                : e));
+    }
+
+    private CompletableFuture<OwnedBlock> take(final int g, final int sizeClass, final ByteBuffer response)
     {
         if (response.remaining() != 13)
         {
@@ -146,14 +177,17 @@ final class BlockSource
                 + " of region " + g + " as " + BlockAllocationTable.toString(entry));
         }
         final int blockOffset = RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex);
-        final OwnedBlock block = wasAdopted ? adopt(g, blockIndex, blockOffset, sizeClass, entry)
+        final CompletableFuture<OwnedBlock> block = wasAdopted ? adopt(g, blockIndex, blockOffset, sizeClass, entry)
             : claim(g, blockIndex, blockOffset, sizeClass, entry);
-        (wasAdopted ? adopted : claimed).incrementAndGet();
-        return block;
+        return block.thenApply(b ->
+        {
+            (wasAdopted ? adopted : claimed).incrementAndGet();
+            return b;
+        });
     }
 
-    private OwnedBlock claim(final int g, final int blockIndex, final int blockOffset, final int sizeClass,
-        final long entry)
+    private CompletableFuture<OwnedBlock> claim(final int g, final int blockIndex, final int blockOffset,
+        final int sizeClass, final long entry)
     {
         final int count = BlockHeader.objectsPerBlock(blockSize, SizeClasses.objectSize(sizeClass));
         final int headerLength = BlockHeader.firstObjectOffset(count);
@@ -169,12 +203,12 @@ final class BlockSource
                 b.write(view.replica(g, j), entryOffset(g, blockIndex), entryBytes, 0, BlockAllocationTable.ENTRY_LENGTH);
             }
         }
-        client.execute(b);
-        return new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, false, 0, new int[0], false);
+        return client.executeAsync(b).thenApply(done ->
+            new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, false, 0, new int[0], false));
     }
 
-    private OwnedBlock adopt(final int g, final int blockIndex, final int blockOffset, final int sizeClass,
-        final long entry)
+    private CompletableFuture<OwnedBlock> adopt(final int g, final int blockIndex, final int blockOffset,
+        final int sizeClass, final long entry)
     {
         final int objectSize = SizeClasses.objectSize(sizeClass);
         final int count = BlockHeader.objectsPerBlock(blockSize, objectSize);
@@ -198,8 +232,15 @@ final class BlockSource
             }
         }
         b.read(view.replica(g, 0), blockOffset, seen, 0, headerLength);
-        client.execute(b);
+        return client.executeAsync(b).thenCompose(done -> takeOver(g, blockIndex, blockOffset, sizeClass, entry, seen));
+    }
 
+    /** The adopted block as its header {@code seen} says, once the bits found set are cleared on every replica. */
+    private CompletableFuture<OwnedBlock> takeOver(final int g, final int blockIndex, final int blockOffset,
+        final int sizeClass, final long entry, final UnsafeBuffer seen)
+    {
+        final int objectSize = SizeClasses.objectSize(sizeClass);
+        final int count = BlockHeader.objectsPerBlock(blockSize, objectSize);
         final int mark = BlockHeader.highWaterMark(seen, 0);
         if (!BlockHeader.hasMagic(seen, 0) || BlockHeader.sizeClass(seen, 0) != sizeClass
             || BlockHeader.objectSize(seen, 0) != objectSize || BlockHeader.objectCount(seen, 0) != count
@@ -209,10 +250,11 @@ final class BlockSource
             LOG.error("client {} adopted block {} of region {} with a damaged header (magic {}, class {}, {} objects,"
                 + " mark {}); it stays owned by this client and unused", clientId, blockIndex, g,
                 BlockHeader.hasMagic(seen, 0), BlockHeader.sizeClass(seen, 0), BlockHeader.objectCount(seen, 0), mark);
-            return new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, true, count, new int[0], true);
+            return CompletableFuture.completedFuture(
+                new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, true, count, new int[0], true));
         }
         final IntArrayList freed = new IntArrayList();
-        final VerbRunner clear = new VerbRunner(client);
+        final VerbRunner clear = VerbRunner.async(client);
         for (int w = 0; w < BlockHeader.bitmapWords(count); w++)
         {
             final long bits = seen.getLong(BlockHeader.BITMAP_OFFSET + w * BlockHeader.BITMAP_WORD_LENGTH);
@@ -236,9 +278,8 @@ final class BlockSource
                     + w * BlockHeader.BITMAP_WORD_LENGTH, -bits);
             }
         }
-        clear.flush();
-        return new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, true, mark, freed.toIntArray(),
-            false);
+        return clear.complete().thenApply(done ->
+            new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, true, mark, freed.toIntArray(), false));
     }
 
     /** Offset in region {@code g} of block {@code blockIndex}'s allocation table entry. */

@@ -14,7 +14,7 @@ import io.dmkv.core.layout.SizeClasses;
  * or above the mark are fresh and are handed out by bumping it; objects below it come back only
  * through the free bitmap.
  *
- * <p>The mark is bumped under the lock of the block's size class in {@link SlabAllocator} and
+ * <p>The mark is bumped under the lock of the block's size class in {@link SizeClassSlab} and
  * read without it by reclaim, hence the release/acquire accessors.
  */
 final class OwnedBlock

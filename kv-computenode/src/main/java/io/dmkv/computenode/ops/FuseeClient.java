@@ -11,6 +11,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.KvTimeoutException;
 import io.dmkv.MemoryFullException;
+import io.dmkv.computenode.alloc.Allocation;
+import io.dmkv.computenode.alloc.ObjectAllocator;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
@@ -513,23 +515,23 @@ public final class FuseeClient
     private long allocateAndWrite(final Context ctx, final VerbBatch b, final int sizeClass, final byte[] key,
         final byte[] value, final int op)
     {
-        final ObjectAllocator.Allocation a = ctx.allocation;
+        final Allocation a = ctx.allocation;
         allocator.allocate(sizeClass, a);
-        final int size = KvObject.encode(ctx.image, 0, sizeClass, key, value, op, a.next, a.prev, ctx.digest);
+        final int size = KvObject.encode(ctx.image, 0, sizeClass, key, value, op, a.next(), a.prev(), ctx.digest);
         for (int j = 0; j < r; j++)
         {
-            b.write(view.replicaOf(a.address, j), GlobalAddress.offset(a.address), ctx.image, 0, size);
+            b.write(view.replicaOf(a.address(), j), GlobalAddress.offset(a.address()), ctx.image, 0, size);
         }
-        if (a.prev == 0 && logHeadWritten.compareAndSet(sizeClass, 0, 1))
+        if (a.prev() == 0 && logHeadWritten.compareAndSet(sizeClass, 0, 1))
         {
-            ctx.head.putLong(0, a.address);
+            ctx.head.putLong(0, a.address());
             final long at = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, sizeClass);
             for (int j = 0; j < r; j++)
             {
                 b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), at, ctx.head, 0, 8);
             }
         }
-        return a.address;
+        return a.address();
     }
 
     /** Our object will never be referenced: mark its log entry finished (invalid) and free it. */
@@ -860,7 +862,7 @@ public final class FuseeClient
         long heldLockValue;
         long heldLockPlain;
         final Crc32cDigest digest = new Crc32cDigest();
-        final ObjectAllocator.Allocation allocation = new ObjectAllocator.Allocation();
+        final Allocation allocation = new Allocation();
         final SnapshotReplicator.Scratch scratch = new SnapshotReplicator.Scratch();
     }
 }

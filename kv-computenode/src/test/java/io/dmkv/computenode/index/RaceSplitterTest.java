@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.dmkv.computenode.alloc.ObjectAllocator;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
@@ -28,7 +29,6 @@ import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.ops.FuseeClient;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
-import io.dmkv.computenode.ops.ObjectAllocator;
 import io.dmkv.computenode.ops.TestAllocators;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.memnode.EmbeddedCluster;

@@ -1,5 +1,7 @@
 package io.dmkv.computenode.ops;
 
+import io.dmkv.computenode.alloc.Allocation;
+import io.dmkv.computenode.alloc.ObjectAllocator;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.SizeClasses;
@@ -8,7 +10,8 @@ import io.dmkv.rdma.VerbBatch;
 /**
  * Test-only allocator: hands out objects from the block area of the data regions by bumping a
  * pointer, never reuses and never talks to the memory nodes. Enough to test the index protocols
- * on their own; the real allocator is tested in the alloc package.
+ * on their own; the real allocator is tested in the alloc package. It never runs dry, so
+ * {@link #tryAllocate} always succeeds and {@link #refill} calls back at once.
  */
 final class BumpAllocator implements ObjectAllocator
 {
@@ -27,14 +30,25 @@ final class BumpAllocator implements ObjectAllocator
     }
 
     @Override
-    public synchronized void allocate(final int sizeClass, final Allocation out)
+    public synchronized boolean tryAllocate(final int sizeClass, final Allocation out)
     {
         final long address = reserved[sizeClass] != 0 ? reserved[sizeClass] : bump(sizeClass);
         reserved[sizeClass] = bump(sizeClass);
-        out.address = address;
-        out.next = reserved[sizeClass];
-        out.prev = last[sizeClass];
+        out.set(sizeClass, address, reserved[sizeClass], last[sizeClass]);
         last[sizeClass] = address;
+        return true;
+    }
+
+    @Override
+    public void refill(final int sizeClass, final Runnable ready)
+    {
+        ready.run();
+    }
+
+    @Override
+    public void allocate(final int sizeClass, final Allocation out)
+    {
+        tryAllocate(sizeClass, out);
     }
 
     private long bump(final int sizeClass)

@@ -1,5 +1,6 @@
 package io.dmkv.computenode.ops;
 
+import io.dmkv.computenode.alloc.ObjectAllocator;
 import io.dmkv.computenode.cluster.ClusterView;
 
 /** Test allocators for protocol tests in other packages. */
