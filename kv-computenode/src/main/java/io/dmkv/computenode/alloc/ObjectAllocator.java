@@ -22,8 +22,9 @@ public interface ObjectAllocator
      *         is then unchanged): call {@link #refill}.
      * @throws io.dmkv.MemoryFullException when the last {@link #refill} of this class found the
      *                                     memory nodes full; the transport's exception when it failed.
-     *                                     Each such failure is thrown to as many callers as there were
-     *                                     callbacks waiting for that refill, so each learns of it.
+     *                                     A failure is thrown to as many callers as callbacks were run
+     *                                     because of it, so each waiting caller learns of it; after
+     *                                     that the next {@link #refill} fetches again.
      * @throws IllegalStateException       after the allocator is closed.
      */
     boolean tryAllocate(int sizeClass, Allocation out);

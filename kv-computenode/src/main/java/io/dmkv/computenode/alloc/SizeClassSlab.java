@@ -35,7 +35,8 @@ import io.dmkv.core.address.GlobalAddress;
  * At most one block fetch per class is in flight; {@link #refill(Runnable)} callbacks wait for
  * it. When level 1 reports the cluster full, the slab reclaims once and reports the failure only
  * if that found nothing of the class. A failure is kept for as many {@link #tryAllocate} calls as
- * there were callbacks waiting, so every waiter can learn of it.
+ * callbacks were run because of it (the fetch's waiters, and refills that came while it was
+ * kept), so every one of them can learn of it; the next refill after that fetches again.
  */
 final class SizeClassSlab
 {
@@ -125,6 +126,11 @@ final class SizeClassSlab
         synchronized (this)
         {
             now = closed || failure != null || hasLocal();
+            if (failure != null)
+            {
+                // This caller is told too, without taking the report of a waiter not yet called back.
+                failureReports++;
+            }
             if (!now)
             {
                 waiters.add(ready);
