@@ -136,8 +136,9 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
     }
 
     /**
-     * An allocator for client {@code clientId} (from {@link ClusterView#allocateClientId()}, or the
-     * id a restarted client takes back) with background reclaim on {@code scheduler}.
+     * An allocator for client {@code clientId} (from
+     * {@link io.dmkv.computenode.cluster.ClusterBootstrap#allocateClientId}, or the id a restarted
+     * client takes back) with background reclaim on {@code scheduler}.
      */
     public static SlabAllocator open(final ClusterView view, final int clientId, final Settings settings,
         final ReclaimScheduler scheduler)
