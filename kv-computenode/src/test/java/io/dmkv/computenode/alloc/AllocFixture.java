@@ -26,7 +26,13 @@ final class AllocFixture implements AutoCloseable
 
     AllocFixture(final int nodes, final long memoryPerNode, final long regionBytes, final ClusterSettings settings)
     {
-        this.cluster = EmbeddedCluster.start(nodes, memoryPerNode, regionBytes, "local");
+        this(nodes, memoryPerNode, regionBytes, settings, "local");
+    }
+
+    AllocFixture(final int nodes, final long memoryPerNode, final long regionBytes, final ClusterSettings settings,
+        final String transportName)
+    {
+        this.cluster = EmbeddedCluster.start(nodes, memoryPerNode, regionBytes, transportName);
         this.transport = cluster.newTransport();
         this.client = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         this.settings = settings;

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.dmkv.MemoryFullException;
 import io.dmkv.computenode.cluster.ClusterView;
@@ -141,12 +143,14 @@ class AsyncRefillTest
         }
     }
 
-    @Test
-    void manyThreadsAllocateAndFreeWhileBlocksArriveAsynchronously() throws Exception
+    /** On {@code local} fetches may complete on the caller's thread; on {@code tcp} always on the completion thread. */
+    @ParameterizedTest
+    @ValueSource(strings = {"local", "tcp"})
+    void manyThreadsAllocateAndFreeWhileBlocksArriveAsynchronously(final String transport) throws Exception
     {
         // 4 KiB blocks hold 15 objects of class 0 and 7 of class 1: a refill every few allocations.
         // 2 MiB hold fewer objects than the test allocates, so freed objects must come back too.
-        try (AllocFixture f = new AllocFixture(1, 2L << 20, 2L << 20, AllocFixture.small(1, 4096)))
+        try (AllocFixture f = new AllocFixture(1, 2L << 20, 2L << 20, AllocFixture.small(1, 4096), transport))
         {
             final ClusterView view = f.view();
             final Checker checker = new Checker();
