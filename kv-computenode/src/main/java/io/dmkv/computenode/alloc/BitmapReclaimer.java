@@ -80,14 +80,7 @@ final class BitmapReclaimer
      */
     CompletableFuture<Integer> reclaim()
     {
-        synchronized (this)
-        {
-            if (stopped)
-            {
-                return CompletableFuture.completedFuture(0);
-            }
-        }
-        return enqueue();
+        return enqueue(false);
     }
 
     /** {@link #reclaim()}, waiting for it. */
@@ -96,23 +89,27 @@ final class BitmapReclaimer
         return join(reclaim());
     }
 
-    /** Runs a last reclaim after those queued and waits for it; later reclaims do nothing. */
+    /**
+     * Runs a last reclaim after those queued and waits for it; later reclaims do nothing, so none
+     * can run while close hands the blocks over.
+     */
     int stop()
     {
-        synchronized (this)
-        {
-            stopped = true;
-        }
-        return join(enqueue());
+        return join(enqueue(true));
     }
 
-    private CompletableFuture<Integer> enqueue()
+    private CompletableFuture<Integer> enqueue(final boolean last)
     {
         final CompletableFuture<Void> start = new CompletableFuture<>();
         final CompletableFuture<Integer> previous;
         final CompletableFuture<Integer> run;
         synchronized (this)
         {
+            if (stopped)
+            {
+                return CompletableFuture.completedFuture(0);
+            }
+            stopped = last;
             previous = tail;
             run = start.thenCompose(ignored -> reclaimFrom(blocks.snapshot(), 0, 0));
             tail = run;

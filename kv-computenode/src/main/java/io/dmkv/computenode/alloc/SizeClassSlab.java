@@ -218,12 +218,13 @@ final class SizeClassSlab
         {
             block = CompletableFuture.failedFuture(e);
         }
-        block.whenComplete((b, f) ->
+        // handle, not whenComplete: the stage after it fails only if this code throws.
+        block.handle((b, f) ->
         {
             if (f == null)
             {
                 arrived(b);
-                return;
+                return null;
             }
             final RuntimeException e = Failures.cause(f);
             if (e instanceof MemoryFullException full)
@@ -234,6 +235,13 @@ final class SizeClassSlab
             {
                 finish(e);
             }
+            return null;
+        }).exceptionally(bug ->
+        {
+            // Whatever went wrong after the fetch, its waiters must still be told.
+            LOG.error("client {}: a block fetch for size class {} failed unexpectedly", clientId, sizeClass, bug);
+            finish(Failures.cause(bug));
+            return null;
         });
     }
 
@@ -313,7 +321,10 @@ final class SizeClassSlab
             done = fetch;
             fetch = null;
         }
-        done.complete(null);
+        if (done != null)
+        {
+            done.complete(null);
+        }
         for (final Runnable r : ready)
         {
             run(r);
