@@ -7,24 +7,17 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.ClientCore;
-import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.KeyLimits;
 import io.dmkv.computenode.ops.Mode;
-import io.dmkv.computenode.ops.OperationCounter;
 import io.dmkv.computenode.ops.Result;
-import io.dmkv.core.hash.KeyHash;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.TransportUnavailableException;
@@ -34,7 +27,8 @@ import io.dmkv.rdma.VerbsTimeoutException;
 
 /**
  * A dmkv key-value store client: FUSEE on memory nodes reached over one-sided verbs. Thread-safe;
- * open one per process and share it. Keys are 1..1024 bytes, values 0..64,216 bytes.
+ * open one per process and share it. Keys are 1..{@value #MAX_KEY_LENGTH} bytes, values
+ * 0..{@value #MAX_VALUE_LENGTH} bytes.
  *
  * <pre>
  * try (KvStore kv = KvStore.open(KvConfig.builder().memnodes("10.0.0.5:7410", "10.0.0.6:7410").replication(2).build()))
@@ -43,10 +37,13 @@ import io.dmkv.rdma.VerbsTimeoutException;
  *     String v = kv.get("user:1");
  * }
  * </pre>
- * Blocking calls run on the caller's thread; the *Async variants run on the store's threads
- * and their futures complete there (never on a network thread). At most
- * {@link KvConfig#maxInFlight()} async operations are queued or running; a call beyond that
- * waits up to the operation timeout.
+ * Operations are asynchronous underneath: each one is a short sequence of verb batches driven
+ * by their completions, with no thread of its own, so one application thread can keep many in
+ * flight with the *Async calls. Blocking calls wait on the same operations. Futures complete on
+ * the store's callback threads, never on a network thread. At most {@link KvConfig#maxInFlight()}
+ * operations run at once; a call beyond that waits up to the operation timeout, then fails with
+ * {@link KvTimeoutException}. A blocking call made while the thread completes verbs (inside a
+ * transport's completion) fails at once with an {@link IllegalStateException}.
  */
 public final class KvStore implements AutoCloseable
 {
@@ -56,15 +53,10 @@ public final class KvStore implements AutoCloseable
     public static final int MAX_VALUE_LENGTH = KeyLimits.MAX_VALUE_LENGTH;
 
     private static final Logger LOG = LoggerFactory.getLogger(KvStore.class);
-    private static final AtomicInteger STORES = new AtomicInteger();
 
     private final KvConfig config;
     private final ClientCore core;
-    private final KeyIndex index;
-    private final ExecutorService async;
-    private final Semaphore inFlight;
-    private final ThreadLocal<BlockingCall> calls = ThreadLocal.withInitial(BlockingCall::new);
-    private final OperationCounter operations = new OperationCounter();
+    private final OperationGate gate;
     private volatile boolean closed;
 
     private KvStore(final KvConfig config)
@@ -80,16 +72,7 @@ public final class KvStore implements AutoCloseable
             throw t2 instanceof KvException || !(e instanceof IllegalArgumentException || e instanceof IllegalStateException)
                 ? t2 : new KvConfigException(e.getMessage(), e);
         }
-        this.index = core.index();
-        final int n = STORES.incrementAndGet();
-        final AtomicInteger threads = new AtomicInteger();
-        this.async = Executors.newFixedThreadPool(config.asyncThreads(), r ->
-        {
-            final Thread th = new Thread(r, "dmkv-store-" + n + "-" + threads.incrementAndGet());
-            th.setDaemon(true);
-            return th;
-        });
-        this.inFlight = new Semaphore(config.maxInFlight());
+        this.gate = new OperationGate(core.index(), config);
         LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}", core.clientId(), config.memnodes().size(),
             config.transport(), core.view().replication());
     }
@@ -113,32 +96,31 @@ public final class KvStore implements AutoCloseable
     /** The value of {@code key}, or null if it has none. */
     public byte[] get(final byte[] key)
     {
-        KeyLimits.checkKey(key);
-        return call(() -> search(key));
+        return call(() -> gate.search(key));
     }
 
     /** Sets {@code key} to {@code value}, inserting it if absent. */
     public void put(final byte[] key, final byte[] value)
     {
-        call(() -> mutate(Mode.PUT, key, value));
+        call(() -> gate.mutate(Mode.PUT, key, value));
     }
 
     /** Sets {@code key} to {@code value} only if it is absent; true if it was inserted. */
     public boolean insert(final byte[] key, final byte[] value)
     {
-        return call(() -> mutate(Mode.INSERT, key, value)) == Result.INSERTED;
+        return call(() -> gate.mutate(Mode.INSERT, key, value)) == Result.INSERTED;
     }
 
     /** Sets {@code key} to {@code value} only if it is present; true if it was updated. */
     public boolean update(final byte[] key, final byte[] value)
     {
-        return call(() -> mutate(Mode.UPDATE, key, value)) == Result.UPDATED;
+        return call(() -> gate.mutate(Mode.UPDATE, key, value)) == Result.UPDATED;
     }
 
     /** Removes {@code key}; true if it was present. */
     public boolean delete(final byte[] key)
     {
-        return call(() -> mutate(Mode.DELETE, key, null)) == Result.DELETED;
+        return call(() -> gate.mutate(Mode.DELETE, key, null)) == Result.DELETED;
     }
 
     /** {@link #get(byte[])} with UTF-8 strings. */
@@ -174,27 +156,27 @@ public final class KvStore implements AutoCloseable
 
     public CompletableFuture<byte[]> getAsync(final byte[] key)
     {
-        return submit(() -> search(key));
+        return async(() -> gate.searchAsync(key));
     }
 
     public CompletableFuture<Void> putAsync(final byte[] key, final byte[] value)
     {
-        return submit(() -> mutate(Mode.PUT, key, value)).thenApply(r -> null);
+        return async(() -> gate.mutateAsync(Mode.PUT, key, value)).thenApply(r -> null);
     }
 
     public CompletableFuture<Boolean> insertAsync(final byte[] key, final byte[] value)
     {
-        return submit(() -> mutate(Mode.INSERT, key, value) == Result.INSERTED);
+        return async(() -> gate.mutateAsync(Mode.INSERT, key, value)).thenApply(r -> r == Result.INSERTED);
     }
 
     public CompletableFuture<Boolean> updateAsync(final byte[] key, final byte[] value)
     {
-        return submit(() -> mutate(Mode.UPDATE, key, value) == Result.UPDATED);
+        return async(() -> gate.mutateAsync(Mode.UPDATE, key, value)).thenApply(r -> r == Result.UPDATED);
     }
 
     public CompletableFuture<Boolean> deleteAsync(final byte[] key)
     {
-        return submit(() -> mutate(Mode.DELETE, key, null) == Result.DELETED);
+        return async(() -> gate.mutateAsync(Mode.DELETE, key, null)).thenApply(r -> r == Result.DELETED);
     }
 
     /** The values of {@code keys} (null where absent), in order; the lookups run in parallel. */
@@ -248,7 +230,7 @@ public final class KvStore implements AutoCloseable
     /** What this store did so far: SNAPSHOT outcomes, splits, allocator, verbs, operations. */
     public KvStats stats()
     {
-        return core.stats(operations.snapshot());
+        return core.stats(gate.counter().snapshot());
     }
 
     /** This client's id (owner of its blocks and log heads). */
@@ -274,64 +256,12 @@ public final class KvStore implements AutoCloseable
             return;
         }
         closed = true;
-        async.shutdown();
-        try
+        if (!gate.drain(config.opTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1)))
         {
-            if (!async.awaitTermination(config.opTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS))
-            {
-                async.shutdownNow();
-            }
+            LOG.warn("closing with operations still in flight after {}", config.opTimeout());
         }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-        }
-        catch (final RuntimeException e)
-        {
-            LOG.warn("could not post pending frees on close: {}", e.getMessage());
-        }
+        gate.close();
         core.close();
-    }
-
-    private byte[] search(final byte[] key)
-    {
-        KeyLimits.checkKey(key);
-        final BlockingCall call = calls.get();
-        operations.started();
-        try
-        {
-            index.search(key, KeyHash.hash(key), call.searchDone);
-            return (byte[])call.await(guardNs());
-        }
-        finally
-        {
-            operations.finished();
-        }
-    }
-
-    private Result mutate(final Mode mode, final byte[] key, final byte[] value)
-    {
-        KeyLimits.checkKey(key);
-        if (mode != Mode.DELETE)
-        {
-            KeyLimits.checkValue(value);
-        }
-        final BlockingCall call = calls.get();
-        operations.started();
-        try
-        {
-            index.mutate(mode, key, KeyHash.hash(key), value, call.mutateDone);
-            return (Result)call.await(guardNs());
-        }
-        finally
-        {
-            operations.finished();
-        }
-    }
-
-    private long guardNs()
-    {
-        return config.opTimeout().toNanos() * 2 + TimeUnit.SECONDS.toNanos(1);
     }
 
     private <T> T call(final Supplier<T> op)
@@ -350,7 +280,7 @@ public final class KvStore implements AutoCloseable
         }
     }
 
-    private <T> CompletableFuture<T> submit(final Supplier<T> op)
+    private <T> CompletableFuture<T> async(final Supplier<CompletableFuture<T>> op)
     {
         if (closed)
         {
@@ -358,35 +288,11 @@ public final class KvStore implements AutoCloseable
         }
         try
         {
-            if (!inFlight.tryAcquire(config.opTimeout().toNanos(), TimeUnit.NANOSECONDS))
-            {
-                return CompletableFuture.failedFuture(new KvTimeoutException("no slot for an async operation within "
-                    + config.opTimeout() + " (" + config.maxInFlight() + " in flight)"));
-            }
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            return CompletableFuture.failedFuture(new KvException("interrupted", e));
-        }
-        try
-        {
-            return CompletableFuture.supplyAsync(() ->
-            {
-                try
-                {
-                    return call(op);
-                }
-                finally
-                {
-                    inFlight.release();
-                }
-            }, async);
+            return op.get();
         }
         catch (final RuntimeException e)
         {
-            inFlight.release();
-            return CompletableFuture.failedFuture(new StoreClosedException("the store is closed"));
+            return CompletableFuture.failedFuture(translate(e, "the operation"));
         }
     }
 

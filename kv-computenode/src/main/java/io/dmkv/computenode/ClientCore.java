@@ -14,9 +14,10 @@ import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
-import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.log.EmbeddedLogWriter;
 import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.computenode.ops.OpRuntime;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
 import io.dmkv.rdma.ClientOptions;
@@ -42,7 +43,8 @@ public final class ClientCore implements AutoCloseable
     private final IndexCache cache;
     private final SnapshotReplicator snapshot;
     private final RaceSplitter splitter;
-    private final FuseeClient fusee;
+    private final OpRuntime runtime;
+    private final FuseeIndex fusee;
     private final KeyIndex index;
     private final int clientId;
 
@@ -51,11 +53,12 @@ public final class ClientCore implements AutoCloseable
         VerbsTransport t = null;
         VerbsClient v = null;
         SlabAllocator s = null;
+        OpRuntime o = null;
         try
         {
             t = VerbsTransports.create(config.transport());
             v = VerbsClient.connect(t, config.memnodes(), ClientOptions.builder().requestTimeout(config.requestTimeout())
-                .connectTimeout(config.connectTimeout()).maxInFlight(config.maxInFlight()).build());
+                .connectTimeout(config.connectTimeout()).build());
             final ClusterSettings settings = new ClusterSettings(config.replication(), config.blockSize(),
                 config.bucketGroups(), config.initialDepth(), config.maxDepth(), config.maxClients(),
                 config.indexAreaBytes(), config.opTimeout().plusSeconds(20));
@@ -65,18 +68,20 @@ public final class ClientCore implements AutoCloseable
             final NanoClock clock = SystemNanoClock.INSTANCE;
             final long opNs = config.opTimeout().toNanos();
             final IndexDirectory directory = new IndexDirectory(view, v);
-            snapshot = new SnapshotReplicator(view, v, clock, config.snapshotHelpDelay().toNanos(), opNs);
+            snapshot = new SnapshotReplicator(view, clock, config.snapshotHelpDelay().toNanos(), opNs);
             splitter = new RaceSplitter(view, v, directory, snapshot, clock, opNs);
             cache = new IndexCache(config.cacheEntries(), config.cacheBypassMissRate());
-            fusee = new FuseeClient(view, v, directory, cache, snapshot, s, splitter, clientId,
-                clock, opNs, config.insertLockLease().toNanos());
-            index = new FuseeIndex(fusee);
+            o = new OpRuntime(v, clock);
+            fusee = new FuseeIndex(view, o, directory, cache, snapshot, new EmbeddedLogWriter(view, s, clientId),
+                splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
+            index = fusee;
         }
         catch (final RuntimeException e)
         {
-            closeQuietly(s, v, t);
+            closeQuietly(o, s, v, t);
             throw e;
         }
+        runtime = o;
         transport = t;
         verbs = v;
         slab = s;
@@ -138,7 +143,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        closeQuietly(slab, verbs, transport);
+        closeQuietly(runtime, slab, verbs, transport);
     }
 
     private static void closeQuietly(final AutoCloseable... parts)

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvStore;
 import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.ops.BlockingDriver;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.IndexRoot;
@@ -77,12 +78,18 @@ class SnapshotRuleThreeTest
                 assertFalse(batchC.casSucceeded(firstC) || batchC.casSucceeded(firstC + 1), "C holds no backup");
 
                 // 3. B decides: rule 3, b is the smallest proposal.
-                assertTrue(writerB.decide(batchB, firstB, slot, vOld, b, new SnapshotReplicator.Scratch()),
-                    "B holds the smallest proposal on the backups");
+                final SnapshotReplicator.Round roundB = writerB.newRound();
+                final BlockingDriver driver = new BlockingDriver(raw.client);
+                roundB.decide(driver, batchB, firstB, slot, vOld, b, () -> { });
+                driver.check();
+                assertTrue(roundB.won(), "B holds the smallest proposal on the backups");
                 assertEquals(1, writerB.stats().rule3());
 
                 // 4. C decides before B's primary CAS.
-                final boolean cWins = writerC.decide(batchC, firstC, slot, vOld, c, new SnapshotReplicator.Scratch());
+                final SnapshotReplicator.Round roundC = writerC.newRound();
+                roundC.decide(driver, batchC, firstC, slot, vOld, c, () -> { });
+                driver.check();
+                final boolean cWins = roundC.won();
 
                 // B's primary CAS (its last batch).
                 assertEquals(vOld, raw.cas(slot, 0, vOld, b));
@@ -108,7 +115,7 @@ class SnapshotRuleThreeTest
 
     private static SnapshotReplicator replicator(final Fixtures.Raw raw)
     {
-        return new SnapshotReplicator(raw.view, raw.view.client(), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(5),
+        return new SnapshotReplicator(raw.view, SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(5),
             TimeUnit.SECONDS.toNanos(10));
     }
 }

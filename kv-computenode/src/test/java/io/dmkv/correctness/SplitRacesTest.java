@@ -22,7 +22,7 @@ import io.dmkv.KvStore;
 import io.dmkv.computenode.index.IndexChecks;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
-import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.replication.SnapshotReplicator;
@@ -45,7 +45,7 @@ class SplitRacesTest
 {
     private EmbeddedCluster cluster;
     private String primaryNode;
-    private FuseeClients clients;
+    private FuseeIndexes clients;
     private Fixtures.Raw raw;
     private final ExecutorService pool = Executors.newFixedThreadPool(3);
     private final List<PausingTransport> pausing = new ArrayList<>();
@@ -60,7 +60,7 @@ class SplitRacesTest
             formatter.put("format", "x");
         }
         primaryNode = cluster.endpoints().get(0);
-        clients = new FuseeClients(cluster, 2);
+        clients = new FuseeIndexes(cluster, 2);
         raw = new Fixtures.Raw(cluster, 2);
     }
 
@@ -101,8 +101,8 @@ class SplitRacesTest
     {
         final PausingTransport splitterSide = pausingTransport();
         final PausingTransport writerSide = pausingTransport();
-        final FuseeClient filler = clients.open(splitterSide);
-        final FuseeClient writer = clients.open(writerSide);
+        final FuseeIndex filler = clients.open(splitterSide);
+        final FuseeIndex writer = clients.open(writerSide);
 
         // A key that moves to the new half when the depth-0 subtable splits (hash bit 0 set).
         final byte[] key = keyWith(1, -1);
@@ -158,9 +158,9 @@ class SplitRacesTest
     {
         final PausingTransport winnerSide = pausingTransport();
         final PausingTransport loserSide = pausingTransport();
-        final FuseeClient winner = clients.open(winnerSide);
-        final FuseeClient loser = clients.open(loserSide);
-        final FuseeClient filler = clients.open();
+        final FuseeIndex winner = clients.open(winnerSide);
+        final FuseeIndex loser = clients.open(loserSide);
+        final FuseeIndex filler = clients.open();
         // W's key moves at the split (hash bit 0 set); both keys see the same two combined
         // buckets (one group: 0 and 1) but lock different ones (their first bucket).
         final byte[] w = keyWith(1, 0);
@@ -192,7 +192,7 @@ class SplitRacesTest
 
         loserSide.release();
         assertEquals(Result.INSERTED, second.get(60, TimeUnit.SECONDS));
-        final FuseeClient reader = clients.open();
+        final FuseeIndex reader = clients.open();
         assertAll(
             () -> assertEquals("w", Fixtures.string(reader.search(w))),
             () -> assertEquals("l", Fixtures.string(reader.search(l))),
@@ -211,7 +211,7 @@ class SplitRacesTest
     void aSplitKeepsTheInsertLockOfAnInserterItCaught() throws Exception
     {
         final PausingTransport firstSide = pausingTransport();
-        final FuseeClient first = clients.open(firstSide);
+        final FuseeIndex first = clients.open(firstSide);
         final byte[] key = keyWith(0, 0);
         final long hash = KeyHash.hash(key);
         final long subtable = IndexRoot.entrySubtable(first.directory().current().entryFor(hash));
@@ -223,13 +223,13 @@ class SplitRacesTest
 
         // Split S directly (filling it would have other inserters compete for I1's slot).
         final IndexDirectory directory = new IndexDirectory(raw.view, raw.view.client());
-        final RaceSplitter splitter = new RaceSplitter(raw.view, raw.view.client(), directory, new SnapshotReplicator(raw.view, raw.view.client(),
+        final RaceSplitter splitter = new RaceSplitter(raw.view, raw.view.client(), directory, new SnapshotReplicator(raw.view,
             SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(30)),
             SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30));
         assertTrue(splitter.split(hash, directory.refresh().entryFor(hash)));
         assertEquals(1, splitter.splits(), "S split");
 
-        final FuseeClient second = clients.open();
+        final FuseeIndex second = clients.open();
         final Future<Result> i2 = pool.submit(() -> second.mutate(Mode.INSERT, key, Fixtures.utf8("two")));
         Thread.sleep(300);
         firstSide.release();

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvStore;
-import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.address.GlobalAddress;
@@ -55,12 +55,12 @@ class SplitWindowTest
             }
             final PausingTransport pausing = new PausingTransport(cluster.newTransport());
             final ExecutorService pool = Executors.newFixedThreadPool(2);
-            try (FuseeClients clients = new FuseeClients(cluster, 2))
+            try (FuseeIndexes clients = new FuseeIndexes(cluster, 2))
             {
-                final FuseeClient splitterSide = clients.open(pausing);
-                final FuseeClient writer = clients.open();
-                final FuseeClient reader = clients.open();
-                final FuseeClient lateWriter = clients.open();
+                final FuseeIndex splitterSide = clients.open(pausing);
+                final FuseeIndex writer = clients.open();
+                final FuseeIndex reader = clients.open();
+                final FuseeIndex lateWriter = clients.open();
 
                 // A key that moves to the new half when the depth-0 subtable splits (hash bit 0 set).
                 String k = null;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvStore;
 import io.dmkv.computenode.index.IndexDirectory;
-import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.address.GlobalAddress;
@@ -31,7 +31,7 @@ import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbBatch;
 
 /**
- * Two concurrent INSERTs of one absent key: exactly one may succeed. FuseeClient serialises
+ * Two concurrent INSERTs of one absent key: exactly one may succeed. FuseeIndex serialises
  * inserts of a key with the insert lock of its first bucket, but takes it only when the client's
  * index cache has no entry for the key ({@code mayInsert}); a client whose cache still holds the
  * slot of a since-deleted copy inserts without the lock. Held at an exact step:
@@ -60,12 +60,12 @@ class StaleCacheInsertTest
             }
             final PausingTransport pausing = new PausingTransport(cluster.newTransport());
             final ExecutorService pool = Executors.newFixedThreadPool(2);
-            try (FuseeClients clients = new FuseeClients(cluster, 2);
+            try (FuseeIndexes clients = new FuseeIndexes(cluster, 2);
                 Fixtures.Raw raw = new Fixtures.Raw(cluster, 2))
             {
-                final FuseeClient a = clients.open(pausing);
-                final FuseeClient b = clients.open();
-                final FuseeClient d = clients.open();
+                final FuseeIndex a = clients.open(pausing);
+                final FuseeIndex b = clients.open();
+                final FuseeIndex d = clients.open();
                 final byte[] key = Fixtures.utf8("K");
                 for (int n = 0; n < 6; n++)
                 {
@@ -116,7 +116,7 @@ class StaleCacheInsertTest
     }
 
     /**
-     * As FuseeClient's firstFreeSlot: the emptier of the key's two combined buckets, its lowest
+     * As FuseeIndex's firstFreeSlot: the emptier of the key's two combined buckets, its lowest
      * free slot X. Returns {combined bucket, index of an occupied slot before X}, or null.
      */
     private static int[] plan(final Fixtures.Raw raw, final byte[] key)

@@ -11,17 +11,15 @@ import org.agrona.concurrent.SystemNanoClock;
  *
  * @param requestTimeout  how long a batch or RPC may take before it fails with {@link VerbsTimeoutException}.
  * @param connectTimeout  how long connecting plus the hello may take.
- * @param maxInFlight     batches in flight per client; posting beyond waits up to the request timeout.
  * @param layoutVersion   layout version to agree on in the hello.
  * @param authToken       bytes sent in the hello for authentication (empty: none).
  * @param clock           source of time for timeouts (tests inject a manual clock).
  */
-public record ClientOptions(Duration requestTimeout, Duration connectTimeout, int maxInFlight, int layoutVersion,
+public record ClientOptions(Duration requestTimeout, Duration connectTimeout, int layoutVersion,
     byte[] authToken, NanoClock clock)
 {
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    public static final int DEFAULT_MAX_IN_FLIGHT = 256;
     public static final int MAX_AUTH_TOKEN = 1024;
 
     public ClientOptions
@@ -36,10 +34,6 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
         if (connectTimeout.isNegative() || connectTimeout.isZero())
         {
             throw new IllegalArgumentException("connectTimeout must be positive: " + connectTimeout);
-        }
-        if (maxInFlight < 1 || maxInFlight > 1 << 16)
-        {
-            throw new IllegalArgumentException("maxInFlight must be in 1..65536: " + maxInFlight);
         }
         authToken = authToken == null ? new byte[0] : authToken.clone();
         if (authToken.length > MAX_AUTH_TOKEN)
@@ -68,7 +62,6 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
     {
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private int layoutVersion = ProtocolVersion.DEFAULT_LAYOUT;
         private byte[] authToken = new byte[0];
         private NanoClock clock = SystemNanoClock.INSTANCE;
@@ -82,12 +75,6 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
         public Builder connectTimeout(final Duration d)
         {
             connectTimeout = d;
-            return this;
-        }
-
-        public Builder maxInFlight(final int n)
-        {
-            maxInFlight = n;
             return this;
         }
 
@@ -111,7 +98,7 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
 
         public ClientOptions build()
         {
-            return new ClientOptions(requestTimeout, connectTimeout, maxInFlight, layoutVersion, authToken, clock);
+            return new ClientOptions(requestTimeout, connectTimeout, layoutVersion, authToken, clock);
         }
     }
 }

@@ -39,6 +39,8 @@ public final class VerbBatch
     private volatile boolean posted;
     private volatile boolean done;
     private BatchListener listener;
+    /** The listener of the post that completed, kept apart from {@code listener} so a reset cannot lose it. */
+    private BatchListener completing;
     private Object attachment;
     private boolean echo;
     Thread waiter;
@@ -278,13 +280,23 @@ public final class VerbBatch
         }
         if (pendingParts.decrementAndGet() == 0)
         {
-            done = true;
+            // Read the listener before done: a waiter that sees done may reuse the batch at once.
             final BatchListener l = listener;
+            completing = l;
+            done = true;
             if (l != null)
             {
-                l.batchCompleted(this, failure.get());
+                CompletionTrampoline.complete(this);
             }
         }
+    }
+
+    /** Runs the listener of the last post (by {@link CompletionTrampoline}). */
+    void runListener()
+    {
+        final BatchListener l = completing;
+        completing = null;
+        l.batchCompleted(this, failure.get());
     }
 
     private int add(final byte op, final RemoteRegion region, final long offset, final int length)

@@ -9,7 +9,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,10 +16,18 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A compute node's connections to a set of memory nodes over one transport. Posts batches that
- * may span nodes (one round trip each), bounds the batches in flight, and offers three ways to
- * wait: blocking {@link #execute}, {@link #executeAsync} (futures completed on the client's
- * completion threads, never on a network thread) and the low-level {@link #post}.
- * Thread-safe; a {@link VerbBatch} belongs to one caller at a time.
+ * may span nodes (one round trip each) and offers three ways to wait: blocking {@link #execute},
+ * {@link #executeAsync} (futures completed on the client's completion thread, never on a
+ * network thread) and the low-level {@link #post}. Thread-safe; a {@link VerbBatch} belongs to
+ * one caller at a time.
+ *
+ * <p>The completion contract (docs/architecture.md): {@link #post} never blocks and never waits
+ * for a slot; its listener runs once on the thread that completes the batch — a transport's
+ * network or completion thread, or the posting thread itself when a transport completes inline
+ * ({@code local}), through {@link CompletionTrampoline} so inline completions never recurse.
+ * A blocking call ({@link #execute}, {@link #rpc}) made while the thread runs a completion fails
+ * at once with an {@link IllegalStateException}. Admission control is the caller's: the store
+ * bounds operations in flight.
  */
 public final class VerbsClient implements AutoCloseable
 {
@@ -31,7 +38,6 @@ public final class VerbsClient implements AutoCloseable
     private final ClientOptions options;
     private final List<VerbsChannel> channels;
     private final VerbCounters counters = new VerbCounters();
-    private final Semaphore inFlight;
     private final ExecutorService completions;
     private final BatchListener blockingListener = (batch, failure) -> done(batch);
     private volatile boolean closed;
@@ -42,7 +48,6 @@ public final class VerbsClient implements AutoCloseable
         this.transport = transport;
         this.options = options;
         this.channels = List.copyOf(channels);
-        this.inFlight = new Semaphore(options.maxInFlight());
         final int id = CLIENT_IDS.incrementAndGet();
         this.completions = Executors.newSingleThreadExecutor(r ->
         {
@@ -109,7 +114,8 @@ public final class VerbsClient implements AutoCloseable
     /** Posts {@code batch} and waits for it; rethrows the first failure of any part. */
     public void execute(final VerbBatch batch)
     {
-        acquire();
+        refuseBlockingInCompletion("execute");
+        checkOpen();
         batch.waiter = Thread.currentThread();
         countPosted(batch);
         try
@@ -119,7 +125,6 @@ public final class VerbsClient implements AutoCloseable
         catch (final RuntimeException e)
         {
             batch.waiter = null;
-            inFlight.release();
             throw e;
         }
         awaitDone(batch);
@@ -131,7 +136,7 @@ public final class VerbsClient implements AutoCloseable
         }
     }
 
-    /** Posts {@code batch}; the future completes on a completion thread of this client. */
+    /** Posts {@code batch}; the future completes on a completion thread of this client. Never blocks. */
     public CompletableFuture<VerbBatch> executeAsync(final VerbBatch batch)
     {
         final CompletableFuture<VerbBatch> future = new CompletableFuture<>();
@@ -174,31 +179,20 @@ public final class VerbsClient implements AutoCloseable
 
     /**
      * Posts {@code batch}; {@code listener} runs once on the completing thread (maybe a network
-     * thread: it must not block). Waits for an in-flight slot up to the request timeout.
+     * thread: it must not block). Never blocks.
      */
     public void post(final VerbBatch batch, final BatchListener listener)
     {
         Objects.requireNonNull(listener, "listener");
-        acquire();
+        checkOpen();
         countPosted(batch);
-        try
-        {
-            batch.post((b, failure) ->
-            {
-                inFlight.release();
-                listener.batchCompleted(b, failure);
-            });
-        }
-        catch (final RuntimeException e)
-        {
-            inFlight.release();
-            throw e;
-        }
+        batch.post(listener);
     }
 
     /** A blocking RPC to memory node {@code node}. */
     public ByteBuffer rpc(final int node, final int method, final ByteBuffer request)
     {
+        refuseBlockingInCompletion("rpc");
         ThreadCounters.current().countRpc(request.remaining());
         counters.roundTrip();
         final CompletableFuture<ByteBuffer> f = channels.get(node).rpc(method, request);
@@ -286,34 +280,26 @@ public final class VerbsClient implements AutoCloseable
         counters.batch(reads, writes, cas, all - reads - writes - cas, t.bytesOut - out, t.bytesIn - in);
     }
 
-    private void acquire()
+    private void checkOpen()
     {
         if (closed)
         {
             throw new ConnectionException("verbs client is closed");
         }
-        if (inFlight.tryAcquire())
+    }
+
+    private static void refuseBlockingInCompletion(final String call)
+    {
+        if (CompletionTrampoline.inCompletion())
         {
-            return;
-        }
-        try
-        {
-            if (!inFlight.tryAcquire(options.requestTimeout().toNanos(), TimeUnit.NANOSECONDS))
-            {
-                throw new VerbsTimeoutException("no in-flight slot within " + options.requestTimeout()
-                    + " (" + options.maxInFlight() + " batches already in flight)");
-            }
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new VerbsException("interrupted while waiting for an in-flight slot", e);
+            throw new IllegalStateException("blocking " + call + " called from a completion listener on thread "
+                + Thread.currentThread().getName() + ": it would wait for a completion this thread has to run;"
+                + " post the next batch with post() instead");
         }
     }
 
     private void done(final VerbBatch batch)
     {
-        inFlight.release();
         final Thread t = batch.waiter;
         if (t != null)
         {

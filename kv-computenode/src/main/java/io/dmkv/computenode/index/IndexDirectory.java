@@ -3,6 +3,7 @@ package io.dmkv.computenode.index;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.ops.OpDriver;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.RegionLayout;
@@ -52,11 +53,32 @@ public final class IndexDirectory
     /** Re-reads the root and directory from the primary (one round trip). */
     public Snapshot refresh()
     {
-        final int length = IndexRoot.length(maxGlobalDepth);
-        final UnsafeBuffer b = new UnsafeBuffer(new byte[length]);
-        final VerbBatch batch = new VerbBatch();
-        batch.read(view.replica(RegionLayout.ROOT_REGION_ID, 0), RegionLayout.ROOT_OFFSET, b, 0, length);
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[IndexRoot.length(maxGlobalDepth)]);
+        final VerbBatch batch = rootRead(b);
         client.execute(batch);
+        return install(b);
+    }
+
+    /** {@link #refresh()} without holding a thread: posts the READ through {@code driver}, then runs {@code then}. */
+    public void refresh(final OpDriver driver, final Runnable then)
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[IndexRoot.length(maxGlobalDepth)]);
+        driver.post(rootRead(b), () ->
+        {
+            install(b);
+            then.run();
+        });
+    }
+
+    private VerbBatch rootRead(final UnsafeBuffer into)
+    {
+        final VerbBatch batch = new VerbBatch();
+        batch.read(view.replica(RegionLayout.ROOT_REGION_ID, 0), RegionLayout.ROOT_OFFSET, into, 0, into.capacity());
+        return batch;
+    }
+
+    private Snapshot install(final UnsafeBuffer b)
+    {
         final long root = IndexRoot.rootWord(b, 0);
         final int depth = IndexRoot.globalDepth(root);
         final long[] entries = new long[1 << depth];
@@ -65,7 +87,15 @@ public final class IndexDirectory
             entries[i] = IndexRoot.entry(b, 0, i);
         }
         final Snapshot s = new Snapshot(root, entries);
-        current = s;
-        return s;
+        synchronized (this)
+        {
+            // Keep the newer of two racing refreshes: the root's version only grows.
+            final Snapshot c = current;
+            if (c == null || IndexRoot.version(c.rootWord()) <= IndexRoot.version(root))
+            {
+                current = s;
+            }
+        }
+        return current;
     }
 }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.KvTimeoutException;
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.ops.OpDriver;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
@@ -434,6 +435,54 @@ public final class RaceSplitter implements SubtableSplitter
     public void awaitSplit()
     {
         awaitUnlocked();
+    }
+
+    @Override
+    public void awaitSplit(final OpDriver driver, final Runnable then)
+    {
+        new RootPoll(driver, then).poll();
+    }
+
+    /** One asynchronous wait for the root lock to clear (a slow path: allocated per wait). */
+    private final class RootPoll
+    {
+        private final OpDriver driver;
+        private final Runnable then;
+        private final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
+        private final VerbBatch b = new VerbBatch();
+        private final long start;
+        private long sleep = 10_000;
+
+        RootPoll(final OpDriver driver, final Runnable then)
+        {
+            this.driver = driver;
+            this.then = then;
+            this.start = clock.nanoTime();
+        }
+
+        void poll()
+        {
+            b.reset().read(root(0), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, word, 0, 8);
+            driver.post(b, this::afterRead);
+        }
+
+        private void afterRead()
+        {
+            if (!IndexRoot.isLocked(word.getLong(0)))
+            {
+                directory.refresh(driver, then);
+                return;
+            }
+            if (clock.nanoTime() - start > waitLimitNs)
+            {
+                driver.fail(new KvTimeoutException("another client's index split did not finish within "
+                    + TimeUnit.NANOSECONDS.toMillis(waitLimitNs) + " ms"));
+                return;
+            }
+            final long ns = sleep;
+            sleep = Math.min(sleep * 2, 2_000_000);
+            driver.after(ns, this::poll);
+        }
     }
 
     private void awaitUnlocked()

@@ -1,5 +1,7 @@
 package io.dmkv.computenode.index;
 
+import io.dmkv.computenode.ops.OpDriver;
+
 /**
  * Splits a full subtable (RACE extendible hashing) under the protocol of docs/index-split.md.
  */
@@ -19,4 +21,10 @@ public interface SubtableSplitter
      * looks where its key lives now.
      */
     void awaitSplit();
+
+    /**
+     * {@link #awaitSplit()} without holding a thread: polls the root on the operation's timer
+     * until no split is under way, refreshes the directory, then runs {@code then}.
+     */
+    void awaitSplit(OpDriver driver, Runnable then);
 }

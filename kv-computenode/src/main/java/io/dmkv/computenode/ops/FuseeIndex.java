@@ -1,54 +1,230 @@
 package io.dmkv.computenode.ops;
 
+import java.util.concurrent.atomic.LongAdder;
+
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+import org.agrona.concurrent.NanoClock;
+
+import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.cache.IndexCache;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.SubtableSplitter;
+import io.dmkv.computenode.log.EmbeddedLogWriter;
+import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+
 /**
  * FUSEE's one-sided index path behind the {@link KeyIndex} seam: every operation runs on the
- * memory nodes' RACE index with SNAPSHOT replication ({@link FuseeClient}).
+ * memory nodes' RACE index with SNAPSHOT replication, as an asynchronous state machine
+ * ({@link SearchOperation}, {@link MutateOperation}) driven by verb completions. Operation
+ * objects (with their scratch buffers) are pooled, so a steady workload allocates none.
+ *
+ * <p>The blocking {@link #search(byte[])} and {@link #mutate(Mode, byte[], byte[])} wait on the
+ * asynchronous ones; they are for tests and tools (the store has its own waiter).
  */
-public final class FuseeIndex implements KeyIndex
+public final class FuseeIndex implements KeyIndex, AutoCloseable
 {
-    private final FuseeClient fusee;
+    private final ClusterView view;
+    private final OpRuntime runtime;
+    private final boolean ownsRuntime;
+    private final IndexDirectory directory;
+    private final IndexCache cache;
+    private final SnapshotReplicator snapshot;
+    private final EmbeddedLogWriter writer;
+    private final SubtableSplitter splitter;
+    private final int clientId;
+    private final long timeoutNs;
+    private final long lockLeaseNs;
+    private final ManyToManyConcurrentArrayQueue<SearchOperation> searches;
+    private final ManyToManyConcurrentArrayQueue<MutateOperation> mutations;
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder candidateReads = new LongAdder();
 
-    public FuseeIndex(final FuseeClient fusee)
+    /**
+     * @param pooled     operation objects of each kind kept for reuse (the store's in-flight bound).
+     * @param timeoutNs  how long one operation may take, retries included.
+     * @param lockLeaseNs how long an insert lock may sit unchanged before a waiting inserter takes it over.
+     */
+    public FuseeIndex(final ClusterView view, final OpRuntime runtime, final IndexDirectory directory,
+        final IndexCache cache, final SnapshotReplicator snapshot, final EmbeddedLogWriter writer,
+        final SubtableSplitter splitter, final int clientId, final int pooled, final long timeoutNs,
+        final long lockLeaseNs)
     {
-        this.fusee = fusee;
+        this(view, runtime, false, directory, cache, snapshot, writer, splitter, clientId, pooled, timeoutNs,
+            lockLeaseNs);
+    }
+
+    private FuseeIndex(final ClusterView view, final OpRuntime runtime, final boolean ownsRuntime,
+        final IndexDirectory directory, final IndexCache cache, final SnapshotReplicator snapshot,
+        final EmbeddedLogWriter writer, final SubtableSplitter splitter, final int clientId, final int pooled,
+        final long timeoutNs, final long lockLeaseNs)
+    {
+        this.view = view;
+        this.runtime = runtime;
+        this.ownsRuntime = ownsRuntime;
+        this.directory = directory;
+        this.cache = cache;
+        this.snapshot = snapshot;
+        this.writer = writer;
+        this.splitter = splitter;
+        this.clientId = clientId;
+        this.timeoutNs = timeoutNs;
+        this.lockLeaseNs = lockLeaseNs;
+        this.searches = new ManyToManyConcurrentArrayQueue<>(Math.max(2, pooled));
+        this.mutations = new ManyToManyConcurrentArrayQueue<>(Math.max(2, pooled));
+    }
+
+    /** An index with a runtime of its own (closed with it), for tests and tools that assemble parts by hand. */
+    public static FuseeIndex create(final ClusterView view, final VerbsClient client, final IndexDirectory directory,
+        final IndexCache cache, final SnapshotReplicator snapshot, final ObjectAllocator allocator,
+        final SubtableSplitter splitter, final int clientId, final NanoClock clock, final long timeoutNs,
+        final long lockLeaseNs)
+    {
+        return new FuseeIndex(view, new OpRuntime(client, clock), true, directory, cache, snapshot,
+            new EmbeddedLogWriter(view, allocator, clientId), splitter, clientId, 256, timeoutNs, lockLeaseNs);
     }
 
     @Override
     public void search(final byte[] key, final long hash, final OpCompletion<byte[]> done)
     {
-        final byte[] value;
-        try
+        SearchOperation op = searches.poll();
+        if (op == null)
         {
-            value = fusee.search(key, hash);
+            op = new SearchOperation(this, runtime, view, directory, cache, timeoutNs);
         }
-        catch (final RuntimeException e)
-        {
-            done.complete(null, e);
-            return;
-        }
-        done.complete(value, null);
+        op.start(key, hash, done);
     }
 
     @Override
     public void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value,
         final OpCompletion<Result> done)
     {
-        final Result result;
-        try
+        MutateOperation op = mutations.poll();
+        if (op == null)
         {
-            result = fusee.mutate(mode, key, hash, value);
+            op = new MutateOperation(this, runtime, view, directory, cache, splitter, snapshot, writer, clientId,
+                timeoutNs, lockLeaseNs);
         }
-        catch (final RuntimeException e)
-        {
-            done.complete(null, e);
-            return;
-        }
-        done.complete(result, null);
+        op.start(mode, key, hash, value, done);
     }
 
+    void release(final SearchOperation op)
+    {
+        searches.offer(op);
+    }
+
+    void release(final MutateOperation op)
+    {
+        if (!mutations.offer(op) && op.log().hasDeferred())
+        {
+            // Not kept: post its deferred frees now rather than lose them.
+            final VerbBatch b = new VerbBatch();
+            op.log().appendDeferred(b);
+            runtime.client().post(b, (batch, failure) -> { });
+        }
+    }
+
+    void retries(final int n)
+    {
+        if (n > 0)
+        {
+            retries.add(n);
+        }
+    }
+
+    void candidateRead()
+    {
+        candidateReads.increment();
+    }
+
+    /** Operations that had to start over (lost races, stale directory, busy locks). */
+    public long retries()
+    {
+        return retries.sum();
+    }
+
+    /** Extra round trips spent reading candidate objects to compare keys. */
+    public long candidateReads()
+    {
+        return candidateReads.sum();
+    }
+
+    public SnapshotReplicator snapshot()
+    {
+        return snapshot;
+    }
+
+    public IndexCache cache()
+    {
+        return cache;
+    }
+
+    public IndexDirectory directory()
+    {
+        return directory;
+    }
+
+    public int clientId()
+    {
+        return clientId;
+    }
+
+    /** Posts the frees every idle operation deferred (call when no operation runs: the store's close). */
     @Override
     public void flush()
     {
-        fusee.flushAll();
+        final VerbBatch b = new VerbBatch();
+        for (final MutateOperation op : mutations)
+        {
+            if (op.log().hasDeferred())
+            {
+                op.log().appendDeferred(b);
+                if (b.size() > 1024)
+                {
+                    runtime.client().execute(b);
+                    b.reset();
+                }
+            }
+        }
+        if (!b.isEmpty())
+        {
+            runtime.client().execute(b);
+        }
+    }
+
+    /** Blocking search: the value of {@code key}, or null. */
+    public byte[] search(final byte[] key)
+    {
+        KeyLimits.checkKey(key);
+        final Waiter<byte[]> w = new Waiter<>();
+        search(key, KeyHash.hash(key), w);
+        return w.await(2 * timeoutNs);
+    }
+
+    /** Blocking mutation of {@code key} as {@code mode} says. */
+    public Result mutate(final Mode mode, final byte[] key, final byte[] value)
+    {
+        KeyLimits.checkKey(key);
+        if (mode != Mode.DELETE)
+        {
+            KeyLimits.checkValue(value);
+        }
+        final Waiter<Result> w = new Waiter<>();
+        mutate(mode, key, KeyHash.hash(key), value, w);
+        return w.await(2 * timeoutNs);
+    }
+
+    /** Posts this index's deferred frees and, if it made its own runtime, stops its threads. */
+    @Override
+    public void close()
+    {
+        flush();
+        if (ownsRuntime)
+        {
+            runtime.close();
+        }
     }
 }

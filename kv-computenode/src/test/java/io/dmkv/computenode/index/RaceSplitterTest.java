@@ -26,7 +26,7 @@ import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
-import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.ops.TestAllocators;
@@ -61,7 +61,7 @@ class RaceSplitterTest
         }
     }
 
-    private FuseeClient client(final int r)
+    private FuseeIndex client(final int r)
     {
         if (cluster == null)
         {
@@ -77,13 +77,13 @@ class RaceSplitterTest
             allocator = TestAllocators.bump(view);
         }
         final IndexDirectory dir = new IndexDirectory(view, view.client());
-        final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
+        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(60));
         final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(60));
         lastView = view;
         lastSplitter = splitter;
-        return new FuseeClient(view, view.client(), dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
+        return FuseeIndex.create(view, view.client(), dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
             ClusterBootstrap.allocateClientId(view.client(), view), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
     }
 
@@ -95,7 +95,7 @@ class RaceSplitterTest
     @Test
     void tinySubtablesSplitUntilEveryKeyFitsAndAgreeWithAModel()
     {
-        final FuseeClient kv = client(2);
+        final FuseeIndex kv = client(2);
         final Map<String, String> model = new HashMap<>();
         final Random random = new Random(11);
         for (int i = 0; i < 4000; i++)
@@ -134,7 +134,7 @@ class RaceSplitterTest
     void concurrentWritersNeverLoseAKeyWhileSubtablesSplit() throws Exception
     {
         final int threads = 6;
-        final List<FuseeClient> kvs = new ArrayList<>();
+        final List<FuseeIndex> kvs = new ArrayList<>();
         for (int t = 0; t < threads; t++)
         {
             kvs.add(client(3));
@@ -145,7 +145,7 @@ class RaceSplitterTest
             final List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++)
             {
-                final FuseeClient kv = kvs.get(t);
+                final FuseeIndex kv = kvs.get(t);
                 final int id = t;
                 done.add(pool.submit(() ->
                 {
@@ -169,7 +169,7 @@ class RaceSplitterTest
         {
             pool.shutdownNow();
         }
-        final FuseeClient reader = client(3);
+        final FuseeIndex reader = client(3);
         for (int t = 0; t < threads; t++)
         {
             for (int i = 0; i < 500; i++)

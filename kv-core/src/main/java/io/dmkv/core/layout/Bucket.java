@@ -84,6 +84,14 @@ public final class Bucket
     public static final long INSERT_LOCKED = 1L << 9;
     /** Shift of the insert lock's owner client id (u16, bits 16..31). */
     public static final int LOCK_OWNER_SHIFT = 16;
+    /**
+     * Shift of the insert lock's sequence (6 bits, 10..15): a new value at every acquisition and
+     * renewal, so a holder whose lease was taken over cannot mistake the new holder's lock for
+     * its own, and a waiter sees a renewed lock as changed.
+     */
+    public static final int LOCK_SEQUENCE_SHIFT = 10;
+    /** Mask of the lock sequence, before shifting. */
+    public static final int LOCK_SEQUENCE_MASK = 0x3F;
 
     /** The header without flags and lock owner: just local depth and suffix. */
     public static long plain(final long header)
@@ -94,7 +102,8 @@ public final class Bucket
     /** The insert lock's flag and owner bits of a header (0 if unlocked). */
     public static long lockBits(final long header)
     {
-        return header & (INSERT_LOCKED | (0xFFFFL << LOCK_OWNER_SHIFT));
+        return header & (INSERT_LOCKED | ((long)LOCK_SEQUENCE_MASK << LOCK_SEQUENCE_SHIFT)
+            | (0xFFFFL << LOCK_OWNER_SHIFT));
     }
 
     public static boolean isFrozen(final long header)
@@ -110,7 +119,20 @@ public final class Bucket
     /** The header with the insert lock held by {@code clientId}. */
     public static long insertLocked(final long header, final int clientId)
     {
-        return plain(header) | INSERT_LOCKED | ((long)(clientId & 0xFFFF) << LOCK_OWNER_SHIFT);
+        return insertLocked(header, clientId, 0);
+    }
+
+    /** The header with the insert lock held by {@code clientId}, at lock sequence {@code sequence} (6 bits kept). */
+    public static long insertLocked(final long header, final int clientId, final int sequence)
+    {
+        return plain(header) | INSERT_LOCKED | ((long)(sequence & LOCK_SEQUENCE_MASK) << LOCK_SEQUENCE_SHIFT)
+            | ((long)(clientId & 0xFFFF) << LOCK_OWNER_SHIFT);
+    }
+
+    /** The lock sequence of a locked header. */
+    public static int lockSequence(final long header)
+    {
+        return (int)(header >>> LOCK_SEQUENCE_SHIFT) & LOCK_SEQUENCE_MASK;
     }
 
     /** Client id holding the insert lock of a locked header. */

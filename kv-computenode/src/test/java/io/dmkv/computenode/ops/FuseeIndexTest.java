@@ -38,7 +38,7 @@ import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
 
 @Timeout(120)
-class FuseeClientTest
+class FuseeIndexTest
 {
     private EmbeddedCluster cluster;
     private VerbsTransport transport;
@@ -60,20 +60,20 @@ class FuseeClientTest
         }
     }
 
-    private FuseeClient start(final int nodes, final int r, final String transportName)
+    private FuseeIndex start(final int nodes, final int r, final String transportName)
     {
         cluster = EmbeddedCluster.start(nodes, 16L << 20, 4L << 20, transportName);
         transport = cluster.newTransport();
         return newClient(r, 1 << 12);
     }
 
-    private FuseeClient newClient(final int r, final int cacheEntries)
+    private FuseeIndex newClient(final int r, final int cacheEntries)
     {
         final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         clients.add(c);
         final ClusterView view = ClusterBootstrap.join(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
             .withIndex(64, 2, 6).withIndexAreaBytes(1 << 20));
-        final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
+        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(30));
         final SubtableSplitter noSplits = new SubtableSplitter()
         {
@@ -88,12 +88,18 @@ class FuseeClientTest
             {
                 throw new AssertionError("no split happens in these tests");
             }
+
+            @Override
+            public void awaitSplit(final OpDriver driver, final Runnable then)
+            {
+                driver.fail(new AssertionError("no split happens in these tests"));
+            }
         };
         if (shared == null)
         {
             shared = new BumpAllocator(view);
         }
-        return new FuseeClient(view, view.client(), new IndexDirectory(view, view.client()), new IndexCache(cacheEntries, 0.1), snap,
+        return FuseeIndex.create(view, view.client(), new IndexDirectory(view, view.client()), new IndexCache(cacheEntries, 0.1), snap,
             shared, noSplits, ClusterBootstrap.allocateClientId(view.client(), view), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
     }
@@ -107,7 +113,7 @@ class FuseeClientTest
     @ValueSource(ints = {1, 2, 3})
     void putGetUpdateDeleteFollowMapSemantics(final int r)
     {
-        final FuseeClient kv = start(3, r, "local");
+        final FuseeIndex kv = start(3, r, "local");
         assertNull(kv.search(b("k1")));
         assertEquals(Result.INSERTED, kv.mutate(Mode.PUT, b("k1"), b("v1")));
         assertArrayEquals(b("v1"), kv.search(b("k1")));
@@ -127,8 +133,8 @@ class FuseeClientTest
     @Test
     void otherClientsSeeWritesAndCachesNeverServeStaleValues()
     {
-        final FuseeClient a = start(2, 2, "tcp");
-        final FuseeClient c = newClient(2, 1 << 12);
+        final FuseeIndex a = start(2, 2, "tcp");
+        final FuseeIndex c = newClient(2, 1 << 12);
         for (int i = 0; i < 200; i++)
         {
             a.mutate(Mode.PUT, b("key" + i), b("a" + i));
@@ -150,7 +156,7 @@ class FuseeClientTest
     @Test
     void badKeysAndValuesAreRejectedBeforeAnyVerb()
     {
-        final FuseeClient kv = start(2, 2, "local");
+        final FuseeIndex kv = start(2, 2, "local");
         assertThrows(InvalidInputException.class, () -> kv.search(null));
         assertThrows(InvalidInputException.class, () -> kv.search(new byte[0]));
         assertThrows(InvalidInputException.class, () -> kv.search(new byte[1025]));
@@ -162,7 +168,7 @@ class FuseeClientTest
     @Test
     void roundTripsPerOperationMatchFusee()
     {
-        final FuseeClient kv = start(3, 3, "local");
+        final FuseeIndex kv = start(3, 3, "local");
         final ThreadCounters t = ThreadCounters.current();
         long before = t.roundTrips;
         assertEquals(Result.INSERTED, kv.mutate(Mode.INSERT, b("rtt"), b("v0")));
@@ -177,7 +183,7 @@ class FuseeClientTest
         assertEquals(Result.DELETED, kv.mutate(Mode.DELETE, b("rtt"), null));
         assertTrue(t.roundTrips - before <= 4, "warm DELETE took " + (t.roundTrips - before));
 
-        final FuseeClient cold = newClient(3, 0);
+        final FuseeIndex cold = newClient(3, 0);
         kv.mutate(Mode.PUT, b("cold"), b("x"));
         before = t.roundTrips;
         assertArrayEquals(b("x"), cold.search(b("cold")));
@@ -194,8 +200,8 @@ class FuseeClientTest
     @ValueSource(ints = {1, 3})
     void ofConcurrentInsertsOfOneKeyExactlyOneSucceeds(final int r) throws Exception
     {
-        final FuseeClient first = start(3, r, "tcp");
-        final List<FuseeClient> racers = new ArrayList<>();
+        final FuseeIndex first = start(3, r, "tcp");
+        final List<FuseeIndex> racers = new ArrayList<>();
         racers.add(first);
         for (int i = 1; i < 6; i++)
         {
@@ -208,7 +214,7 @@ class FuseeClientTest
             {
                 final byte[] key = b("contended-" + round);
                 final List<Future<Result>> inserts = new ArrayList<>();
-                for (final FuseeClient c : racers)
+                for (final FuseeIndex c : racers)
                 {
                     inserts.add(pool.submit(() -> c.mutate(Mode.INSERT, key, b("v"))));
                 }
@@ -221,7 +227,7 @@ class FuseeClientTest
                 }
                 assertEquals(1, inserted, "round " + round);
                 final List<Future<Result>> deletes = new ArrayList<>();
-                for (final FuseeClient c : racers)
+                for (final FuseeIndex c : racers)
                 {
                     deletes.add(pool.submit(() -> c.mutate(Mode.DELETE, key, null)));
                 }

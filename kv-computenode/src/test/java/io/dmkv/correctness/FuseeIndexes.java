@@ -13,7 +13,7 @@ import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
-import io.dmkv.computenode.ops.FuseeClient;
+import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
@@ -24,7 +24,7 @@ import io.dmkv.rdma.VerbsTransport;
  * FUSEE clients assembled from the internals (as KvStore does), each over a transport the test
  * chooses, so a test can hold one of them at a protocol step. Closes what it opened, in reverse.
  */
-final class FuseeClients implements AutoCloseable
+final class FuseeIndexes implements AutoCloseable
 {
     private static final long OP_NS = TimeUnit.SECONDS.toNanos(30);
 
@@ -33,14 +33,14 @@ final class FuseeClients implements AutoCloseable
     private final List<AutoCloseable> opened = new ArrayList<>();
 
     /** For a cluster that a KvStore already formatted with replication {@code r}. */
-    FuseeClients(final EmbeddedCluster cluster, final int r)
+    FuseeIndexes(final EmbeddedCluster cluster, final int r)
     {
         this.cluster = cluster;
         this.r = r;
     }
 
     /** A client over a fresh transport of the cluster. */
-    FuseeClient open()
+    FuseeIndex open()
     {
         final VerbsTransport t = cluster.newTransport();
         opened.add(t);
@@ -48,7 +48,7 @@ final class FuseeClients implements AutoCloseable
     }
 
     /** A client over {@code transport} (closed by the caller). */
-    FuseeClient open(final VerbsTransport transport)
+    FuseeIndex open(final VerbsTransport transport)
     {
         final VerbsClient verbs = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         opened.add(verbs);
@@ -57,10 +57,10 @@ final class FuseeClients implements AutoCloseable
         final SlabAllocator slab = SlabAllocator.open(view, id, SlabAllocator.Settings.manualReclaim());
         opened.add(slab);
         final IndexDirectory dir = new IndexDirectory(view, view.client());
-        final SnapshotReplicator snap = new SnapshotReplicator(view, view.client(), SystemNanoClock.INSTANCE,
+        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(5), OP_NS);
         final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE, OP_NS);
-        return new FuseeClient(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, slab, splitter,
+        return FuseeIndex.create(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, slab, splitter,
             id, SystemNanoClock.INSTANCE, OP_NS, TimeUnit.SECONDS.toNanos(5));
     }
 

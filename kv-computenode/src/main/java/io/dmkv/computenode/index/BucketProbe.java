@@ -1,0 +1,238 @@
+package io.dmkv.computenode.index;
+
+import java.nio.ByteBuffer;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.hash.Crc32cDigest;
+import io.dmkv.core.layout.Bucket;
+import io.dmkv.core.layout.CombinedBucket;
+import io.dmkv.core.layout.KvObject;
+import io.dmkv.core.layout.ObjectStatus;
+import io.dmkv.core.layout.Slot;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.VerbBatch;
+
+/**
+ * RACE bucket probing for one operation: reads a key's two combined buckets from the primary
+ * index replica, tells whether they are current (they cover the key, no split froze them),
+ * finds the candidate slots whose fingerprint and hash byte match, reads the candidate objects
+ * and compares full keys. Holds the operation's scratch buffers, so probing allocates nothing
+ * once the candidate buffer has grown to the objects it meets. Not thread-safe.
+ */
+public final class BucketProbe
+{
+    /** The candidate index when no candidate holds the key. */
+    public static final int NO_MATCH = -1;
+    /** The candidate index when an object changed under the READ (the caller starts over). */
+    public static final int RACED = -2;
+
+    private static final int MAX_CANDIDATES = 2 * CombinedBucket.SLOT_COUNT;
+
+    private final ClusterView view;
+    private final UnsafeBuffer buckets = new UnsafeBuffer(new byte[2 * CombinedBucket.LENGTH]);
+    private final long[] candSlot = new long[MAX_CANDIDATES];
+    private final long[] candValue = new long[MAX_CANDIDATES];
+    private final int[] candOffset = new int[MAX_CANDIDATES];
+    private final Crc32cDigest digest = new Crc32cDigest();
+    private UnsafeBuffer objects = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+    private int candidates;
+    private long subtable;
+    private int c1;
+    private int c2;
+
+    public BucketProbe(final ClusterView view)
+    {
+        this.view = view;
+    }
+
+    /** Adds the READ of both combined buckets of a key (in {@code table}) to {@code b}. */
+    public void readBuckets(final VerbBatch b, final long table, final int first, final int second)
+    {
+        subtable = table;
+        c1 = first;
+        c2 = second;
+        view.read(b, table + Subtable.combinedBucketOffset(first), 0, buckets, 0, CombinedBucket.LENGTH);
+        view.read(b, table + Subtable.combinedBucketOffset(second), 0, buckets, CombinedBucket.LENGTH,
+            CombinedBucket.LENGTH);
+    }
+
+    /** Adds a READ of the object a slot value points at into candidate position 0 (a cache speculation). */
+    public void readObject(final VerbBatch b, final long slotValue)
+    {
+        final int length = Slot.objectLength(slotValue);
+        ensureObjects(length);
+        view.read(b, Slot.address(slotValue), 0, objects, 0, length);
+    }
+
+    /** True if both buckets read say their subtable covers the key. */
+    public boolean covers(final long hash)
+    {
+        return Bucket.covers(Bucket.plain(CombinedBucket.header(buckets, 0, c1)), hash)
+            && Bucket.covers(Bucket.plain(CombinedBucket.header(buckets, CombinedBucket.LENGTH, c2)), hash);
+    }
+
+    /** True if a split froze either bucket read. */
+    public boolean frozen()
+    {
+        return Bucket.isFrozen(CombinedBucket.header(buckets, 0, c1))
+            || Bucket.isFrozen(CombinedBucket.header(buckets, CombinedBucket.LENGTH, c2));
+    }
+
+    /** The plain header (depth and suffix) of the first bucket read. */
+    public long plainHeader()
+    {
+        return Bucket.plain(CombinedBucket.header(buckets, 0, c1));
+    }
+
+    /** The value now in the buckets read of the slot at {@code slotAddress}, or -1 if it is not one of them. */
+    public long slotValueAt(final long slotAddress)
+    {
+        for (int k = 0; k < 2; k++)
+        {
+            final int c = k == 0 ? c1 : c2;
+            for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
+            {
+                if (subtable + Subtable.slotOffset(c, i) == slotAddress)
+                {
+                    return CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** The global address of an empty slot in the buckets read (the emptier bucket first, as RACE does), or 0. */
+    public long firstFreeSlot()
+    {
+        final int free1 = Integer.bitCount(CombinedBucket.emptySlots(buckets, 0, c1));
+        final int free2 = Integer.bitCount(CombinedBucket.emptySlots(buckets, CombinedBucket.LENGTH, c2));
+        for (int pass = 0; pass < 2; pass++)
+        {
+            final int k = (pass == 0) == (free1 >= free2) ? 0 : 1;
+            final int c = k == 0 ? c1 : c2;
+            final int empty = CombinedBucket.emptySlots(buckets, k * CombinedBucket.LENGTH, c);
+            if (empty != 0)
+            {
+                return subtable + Subtable.slotOffset(c, Integer.numberOfTrailingZeros(empty));
+            }
+        }
+        return 0;
+    }
+
+    /** The address of the header of the bucket holding {@code slotAddress} (its split fence). */
+    public long bucketHeaderAddress(final long slotAddress)
+    {
+        final long inSubtable = slotAddress - subtable;
+        return subtable + (inSubtable / Bucket.LENGTH) * Bucket.LENGTH + Bucket.HEADER_OFFSET;
+    }
+
+    /** Collects the slots whose fingerprint and hash byte match; returns how many. */
+    public int findCandidates(final long hash, final int fp)
+    {
+        int n = 0;
+        final int suffix = (int)(hash & 0xFF);
+        for (int k = 0; k < 2; k++)
+        {
+            final int c = k == 0 ? c1 : c2;
+            int mask = CombinedBucket.fingerprintMatches(buckets, k * CombinedBucket.LENGTH, c, fp);
+            while (mask != 0)
+            {
+                final int i = Integer.numberOfTrailingZeros(mask);
+                mask &= mask - 1;
+                final long value = CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
+                if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value))
+                {
+                    candSlot[n] = subtable + Subtable.slotOffset(c, i);
+                    candValue[n] = value;
+                    n++;
+                }
+            }
+        }
+        candidates = n;
+        return n;
+    }
+
+    /** Adds the READs of every candidate object found to {@code b} (one round trip). */
+    public void readCandidates(final VerbBatch b)
+    {
+        int total = 0;
+        for (int i = 0; i < candidates; i++)
+        {
+            total += Slot.objectLength(candValue[i]);
+        }
+        ensureObjects(total);
+        int offset = 0;
+        for (int i = 0; i < candidates; i++)
+        {
+            final int length = Slot.objectLength(candValue[i]);
+            candOffset[i] = offset;
+            view.read(b, Slot.address(candValue[i]), 0, objects, offset, length);
+            offset += length;
+        }
+    }
+
+    /**
+     * After {@link #readCandidates}: the index of the candidate holding {@code key},
+     * {@link #NO_MATCH} if none does, or {@link #RACED} if an object changed under the READ.
+     */
+    public int match(final byte[] key)
+    {
+        boolean raced = false;
+        for (int i = 0; i < candidates; i++)
+        {
+            final int length = Slot.objectLength(candValue[i]);
+            final ObjectStatus status = KvObject.validate(objects, candOffset[i], length, digest);
+            if (status == ObjectStatus.OK)
+            {
+                if (KvObject.keyEquals(objects, candOffset[i], key))
+                {
+                    return i;
+                }
+            }
+            else
+            {
+                raced = true;
+            }
+        }
+        return raced ? RACED : NO_MATCH;
+    }
+
+    /** After {@link #readObject}: true if the object read is whole and holds {@code key}. */
+    public boolean speculationHolds(final long slotValue, final byte[] key)
+    {
+        return KvObject.validate(objects, 0, Slot.objectLength(slotValue), digest) == ObjectStatus.OK
+            && KvObject.keyEquals(objects, 0, key);
+    }
+
+    /** The value bytes of the speculated object ({@link #readObject}). */
+    public byte[] speculatedValue()
+    {
+        return KvObject.valueBytes(objects, 0);
+    }
+
+    public long candidateSlot(final int i)
+    {
+        return candSlot[i];
+    }
+
+    public long candidateValue(final int i)
+    {
+        return candValue[i];
+    }
+
+    /** The value bytes of candidate {@code i} (after {@link #match} returned it). */
+    public byte[] candidateValueBytes(final int i)
+    {
+        return KvObject.valueBytes(objects, candOffset[i]);
+    }
+
+    private void ensureObjects(final int length)
+    {
+        if (objects.capacity() < length)
+        {
+            objects = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(length, objects.capacity() * 2)));
+        }
+    }
+}

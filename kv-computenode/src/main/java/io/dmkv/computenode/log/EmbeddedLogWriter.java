@@ -1,0 +1,197 @@
+package io.dmkv.computenode.log;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.dmkv.computenode.alloc.Allocation;
+import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.hash.Crc32cDigest;
+import io.dmkv.core.layout.ClientLogHeads;
+import io.dmkv.core.layout.KvObject;
+import io.dmkv.core.layout.LogEntry;
+import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.rdma.VerbBatch;
+
+/**
+ * FUSEE's embedded operation log, written side: every object a mutation writes carries its log
+ * entry (next and prev pointers of its size class's list in allocation order, op code, the old
+ * primary value once committed, a checksum, and the used bit stored last). The writer allocates
+ * the object, writes it with its entry to r replicas (and the client's log head the first time a
+ * size class is used), writes the commit (the old primary value) before SNAPSHOT decides, and
+ * frees objects the operation replaced or abandoned — deferred to the operation's next first
+ * batch, so a free costs no round trip of its own. The recovery side reads what this writes.
+ *
+ * <p>Per operation state lives in a {@link Record}; the writer itself is shared and thread-safe.
+ */
+public final class EmbeddedLogWriter
+{
+    private static final int MAX_DEFERRED = 16;
+    private static final UnsafeBuffer ZERO = new UnsafeBuffer(new byte[8]);
+
+    private final ClusterView view;
+    private final ObjectAllocator allocator;
+    private final int clientId;
+    private final int r;
+    private final AtomicIntegerArray logHeadWritten = new AtomicIntegerArray(SizeClasses.COUNT);
+
+    public EmbeddedLogWriter(final ClusterView view, final ObjectAllocator allocator, final int clientId)
+    {
+        this.view = view;
+        this.allocator = allocator;
+        this.clientId = clientId;
+        this.r = view.replication();
+    }
+
+    public ObjectAllocator allocator()
+    {
+        return allocator;
+    }
+
+    /** One operation's log state: the object it writes, its image, and the frees it deferred. */
+    public final class Record
+    {
+        private final Allocation allocation = new Allocation();
+        private final UnsafeBuffer head = new UnsafeBuffer(new byte[8]);
+        private final Crc32cDigest digest = new Crc32cDigest();
+        private final long[] deferredAddress = new long[MAX_DEFERRED];
+        private final int[] deferredClass = new int[MAX_DEFERRED];
+        private UnsafeBuffer image = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
+        private int deferredCount;
+        private long object;
+        private int objectSize;
+        private int sizeClass;
+
+        Record()
+        {
+        }
+
+        /** Asks the allocator for a block of {@code sc}; {@code ready} runs when an allocation may succeed. */
+        public void refill(final int sc, final Runnable ready)
+        {
+            allocator.refill(sc, ready);
+        }
+
+        /** The object this operation wrote (0 if none yet). */
+        public long object()
+        {
+            return object;
+        }
+
+        /** Bytes of the object's size class. */
+        public int objectSize()
+        {
+            return objectSize;
+        }
+
+        /**
+         * Takes an object of {@code sc} without waiting; false when the allocator must refill
+         * first ({@link ObjectAllocator#refill}).
+         */
+        public boolean tryAllocate(final int sc)
+        {
+            if (!allocator.tryAllocate(sc, allocation))
+            {
+                return false;
+            }
+            sizeClass = sc;
+            object = allocation.address();
+            objectSize = SizeClasses.objectSize(sc);
+            return true;
+        }
+
+        /** Adds the WRITEs of the allocated object with its log entry (and the log head, once) to {@code b}. */
+        public void appendObject(final VerbBatch b, final byte[] key, final byte[] value, final int op)
+        {
+            if (image.capacity() < objectSize)
+            {
+                image = new UnsafeBuffer(ByteBuffer.allocateDirect(objectSize));
+            }
+            final int size = KvObject.encode(image, 0, sizeClass, key, value, op, allocation.next(), allocation.prev(),
+                digest);
+            view.writeAll(b, object, image, 0, size);
+            if (allocation.prev() == 0 && logHeadWritten.compareAndSet(sizeClass, 0, 1))
+            {
+                head.putLong(0, object);
+                final long at = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, sizeClass);
+                for (int j = 0; j < r; j++)
+                {
+                    b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), at, head, 0, 8);
+                }
+            }
+        }
+
+        /** Adds the log commit (the old primary value, written before SNAPSHOT decides) to {@code b}. */
+        public void appendCommit(final VerbBatch b, final long vOld)
+        {
+            final int entryOffset = LogEntry.entryOffset(0, objectSize);
+            LogEntry.commit(image, entryOffset, vOld, digest);
+            view.writeAll(b, object + entryOffset + LogEntry.COMMIT_OFFSET, image, entryOffset + LogEntry.COMMIT_OFFSET,
+                LogEntry.COMMIT_LENGTH);
+        }
+
+        /** The object will never be referenced: mark its entry finished (invalid) and free it later. */
+        public void abandon()
+        {
+            if (object != 0)
+            {
+                defer(object, sizeClass, true);
+                object = 0;
+            }
+        }
+
+        /** The operation is done with its object (a slot now points at it). */
+        public void keep()
+        {
+            object = 0;
+        }
+
+        /** Frees, with the operation's next first batch, the object a replaced slot value pointed at. */
+        public void deferFree(final long address, final int sc)
+        {
+            defer(address, sc, true);
+        }
+
+        private void defer(final long address, final int sc, final boolean invalidate)
+        {
+            if (deferredCount == MAX_DEFERRED)
+            {
+                throw new IllegalStateException("more than " + MAX_DEFERRED + " frees deferred: an operation must post"
+                    + " them with its first batch");
+            }
+            final int i = deferredCount++;
+            deferredAddress[i] = address;
+            deferredClass[i] = invalidate ? sc | 0x100 : sc;
+        }
+
+        /** True if frees are waiting for a batch. */
+        public boolean hasDeferred()
+        {
+            return deferredCount > 0;
+        }
+
+        /** Adds every deferred free to {@code b} (invalidating the object's valid byte on each replica first). */
+        public void appendDeferred(final VerbBatch b)
+        {
+            for (int i = 0; i < deferredCount; i++)
+            {
+                final long address = deferredAddress[i];
+                if ((deferredClass[i] & 0x100) != 0)
+                {
+                    view.writeAll(b, address + KvObject.VALID_OFFSET, ZERO, 0, 1);
+                }
+                allocator.free(address, deferredClass[i] & 0xFF, b);
+            }
+            deferredCount = 0;
+        }
+    }
+
+    /** A record for one operation; reuse it for every operation run by the same state. */
+    public Record newRecord()
+    {
+        return new Record();
+    }
+}

@@ -1,0 +1,138 @@
+package io.dmkv.computenode.ops;
+
+import java.util.concurrent.TimeUnit;
+
+import io.dmkv.KvTimeoutException;
+import io.dmkv.rdma.BatchListener;
+import io.dmkv.rdma.VerbBatch;
+
+/**
+ * The state machine under one asynchronous index operation: each step posts a batch (one round
+ * trip) naming the step that continues it, and the batch's completion runs that step on the
+ * thread that completed it (docs/architecture.md, the completion contract). Waits are timers,
+ * never a sleeping thread. A step that throws fails the operation.
+ *
+ * <p>Subclasses are pooled: one object runs one operation at a time, from {@link #begin} to
+ * {@link #end}, and keeps its scratch buffers between operations.
+ */
+abstract class Operation implements OpDriver, BatchListener
+{
+    private static final long FIRST_BACKOFF_NS = 1_000;
+    private static final long MAX_BACKOFF_NS = 1_000_000;
+
+    final OpRuntime runtime;
+    private final long timeoutNs;
+    private Runnable next;
+    private long deadline;
+    private long backoffNs;
+    int retries;
+
+    Operation(final OpRuntime runtime, final long timeoutNs)
+    {
+        this.runtime = runtime;
+        this.timeoutNs = timeoutNs;
+    }
+
+    /** Starts the clock of a new operation. */
+    final void begin()
+    {
+        deadline = runtime.clock().nanoTime() + timeoutNs;
+        backoffNs = FIRST_BACKOFF_NS;
+        retries = 0;
+        next = null;
+    }
+
+    @Override
+    public final void post(final VerbBatch batch, final Runnable then)
+    {
+        next = then;
+        try
+        {
+            runtime.client().post(batch, this);
+        }
+        catch (final RuntimeException e)
+        {
+            next = null;
+            fail(e);
+        }
+    }
+
+    @Override
+    public final void batchCompleted(final VerbBatch batch, final Throwable failure)
+    {
+        final Runnable then = next;
+        next = null;
+        if (failure != null)
+        {
+            fail(failure);
+            return;
+        }
+        run(then);
+    }
+
+    final void run(final Runnable step)
+    {
+        try
+        {
+            step.run();
+        }
+        catch (final Throwable t)
+        {
+            fail(t);
+        }
+    }
+
+    @Override
+    public final void after(final long delayNs, final Runnable then)
+    {
+        runtime.schedule(() -> run(then), delayNs);
+    }
+
+    @Override
+    public final void offload(final Runnable blocking, final Runnable then)
+    {
+        runtime.offload(() ->
+        {
+            try
+            {
+                blocking.run();
+            }
+            catch (final Throwable t)
+            {
+                fail(t);
+                return;
+            }
+            run(then);
+        });
+    }
+
+    @Override
+    public final long nanoTime()
+    {
+        return runtime.clock().nanoTime();
+    }
+
+    /**
+     * Counts a start-over and checks the operation's deadline: true if it may go on, false if it
+     * failed with a timeout (the caller returns).
+     */
+    final boolean retry(final String what)
+    {
+        retries++;
+        if (runtime.clock().nanoTime() - deadline > 0)
+        {
+            fail(new KvTimeoutException(what + " did not complete within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs)
+                + " ms (contention or an unavailable memory node)"));
+            return false;
+        }
+        return true;
+    }
+
+    /** Runs {@code then} after an exponentially growing back-off (1 µs .. 1 ms) on the timer. */
+    final void backoff(final Runnable then)
+    {
+        final long ns = backoffNs;
+        backoffNs = Math.min(ns * 2, MAX_BACKOFF_NS);
+        after(ns, then);
+    }
+}

@@ -1,0 +1,166 @@
+package io.dmkv.computenode.ops;
+
+import io.dmkv.computenode.cache.IndexCache;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.BucketProbe;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.VerbBatch;
+
+/**
+ * FUSEE's SEARCH as an asynchronous state machine:
+ * <pre>
+ * 1 READ both combined buckets from the primary (+ the cached object on an index-cache hit)
+ *   - buckets no longer cover the key: refresh the directory, start over
+ *   - a split froze them: back off, refresh, start over
+ *   - the cached object is still in its slot and holds the key: done
+ * 2 READ the candidate objects whose fingerprint matches; compare full keys
+ *   - an object changed under the READ: start over
+ * </pre>
+ */
+final class SearchOperation extends Operation
+{
+    private final FuseeIndex index;
+    private final IndexDirectory directory;
+    private final IndexCache cache;
+    private final BucketProbe probe;
+    private final VerbBatch batch = new VerbBatch();
+    private final int bucketGroups;
+    private final Runnable attempt = this::attempt;
+    private final Runnable afterBuckets = this::afterBuckets;
+    private final Runnable afterCandidates = this::afterCandidates;
+
+    private byte[] key;
+    private long hash;
+    private OpCompletion<byte[]> done;
+    private long cachedSlot;
+    private long cachedValue;
+    private boolean speculate;
+    private boolean failed;
+
+    SearchOperation(final FuseeIndex index, final OpRuntime runtime, final ClusterView view,
+        final IndexDirectory directory, final IndexCache cache, final long timeoutNs)
+    {
+        super(runtime, timeoutNs);
+        this.index = index;
+        this.directory = directory;
+        this.cache = cache;
+        this.probe = new BucketProbe(view);
+        this.bucketGroups = view.descriptor().bucketGroups();
+    }
+
+    void start(final byte[] k, final long h, final OpCompletion<byte[]> completion)
+    {
+        begin();
+        key = k;
+        hash = h;
+        done = completion;
+        failed = false;
+        run(attempt);
+    }
+
+    private void attempt()
+    {
+        final long entry = directory.current().entryFor(hash);
+        final long subtable = IndexRoot.entrySubtable(entry);
+        batch.reset();
+        probe.readBuckets(batch, subtable, Subtable.combinedBucket1(hash, bucketGroups),
+            Subtable.combinedBucket2(hash, bucketGroups));
+        cachedSlot = cache.slotAddress(hash);
+        cachedValue = cachedSlot != 0 ? cache.slotValue(hash) : 0;
+        speculate = cachedSlot != 0 && cachedValue != 0;
+        if (speculate)
+        {
+            probe.readObject(batch, cachedValue);
+        }
+        post(batch, afterBuckets);
+    }
+
+    private void afterBuckets()
+    {
+        if (!probe.covers(hash))
+        {
+            if (retry("search"))
+            {
+                directory.refresh(this, attempt);
+            }
+            return;
+        }
+        if (probe.frozen())
+        {
+            // A split is under way: once the directory points at the new half, a frozen S no longer
+            // gets this key's writes, so its copy may be stale. Wait for the split.
+            if (retry("search (index split under way)"))
+            {
+                backoff(() -> directory.refresh(this, attempt));
+            }
+            return;
+        }
+        if (speculate)
+        {
+            if (probe.slotValueAt(cachedSlot) == cachedValue && probe.speculationHolds(cachedValue, key))
+            {
+                cache.hit(hash);
+                finish(probe.speculatedValue());
+                return;
+            }
+            cache.miss(hash);
+        }
+        if (probe.findCandidates(hash, KeyHash.fingerprint(hash)) == 0)
+        {
+            finish(null);
+            return;
+        }
+        index.candidateRead();
+        batch.reset();
+        probe.readCandidates(batch);
+        post(batch, afterCandidates);
+    }
+
+    private void afterCandidates()
+    {
+        final int hit = probe.match(key);
+        if (hit >= 0)
+        {
+            cache.put(hash, probe.candidateSlot(hit), probe.candidateValue(hit));
+            finish(probe.candidateValueBytes(hit));
+            return;
+        }
+        if (hit == BucketProbe.NO_MATCH)
+        {
+            finish(null);
+            return;
+        }
+        if (retry("search"))
+        {
+            attempt();
+        }
+    }
+
+    private void finish(final byte[] value)
+    {
+        complete(value, null);
+    }
+
+    @Override
+    public void fail(final Throwable failure)
+    {
+        if (!failed && done != null)
+        {
+            failed = true;
+            complete(null, failure);
+        }
+    }
+
+    private void complete(final byte[] value, final Throwable failure)
+    {
+        final OpCompletion<byte[]> d = done;
+        done = null;
+        key = null;
+        index.retries(retries);
+        index.release(this);
+        d.complete(value, failure);
+    }
+}
