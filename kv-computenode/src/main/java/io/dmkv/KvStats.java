@@ -36,8 +36,11 @@ public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs
      * @param candidateReads extra round trips spent reading candidate objects to compare keys.
      * @param cacheHits      operations the index cache let skip a step.
      * @param cacheMisses    cached slots found stale.
+     * @param lockTakeovers  insert locks taken over from a holder whose lease expired.
+     * @param locksLost      insert locks found taken over when their holder renewed them.
      */
-    public record Index(long splits, long retries, long candidateReads, long cacheHits, long cacheMisses)
+    public record Index(long splits, long retries, long candidateReads, long cacheHits, long cacheMisses,
+        long lockTakeovers, long locksLost)
     {
     }
 

@@ -24,8 +24,9 @@ import io.dmkv.rdma.CompletionTrampoline;
  *
  * <p>Blocking calls wait on the asynchronous operation with a per-thread {@link Waiter}. Async
  * calls return a future that completes on the store's callback threads — never on a network
- * thread — or, when the operation finished before the call returned (an inline completion),
- * before the call returns, when nothing can be attached to it yet.
+ * thread, and never inside the call, even when the transport completed the operation inline:
+ * a chain of calls each started from the previous one's callback then runs on the callback
+ * threads instead of recursing.
  */
 final class OperationGate implements AutoCloseable
 {
@@ -102,7 +103,6 @@ final class OperationGate implements AutoCloseable
         if (call.admitted())
         {
             index.search(key, KeyHash.hash(key), call);
-            call.started();
         }
         return call.future;
     }
@@ -114,7 +114,6 @@ final class OperationGate implements AutoCloseable
         if (call.admitted())
         {
             index.mutate(mode, key, KeyHash.hash(key), value, call);
-            call.started();
         }
         return call.future;
     }
@@ -197,8 +196,6 @@ final class OperationGate implements AutoCloseable
     private final class AsyncCall<T> implements OpCompletion<T>
     {
         final CompletableFuture<T> future = new CompletableFuture<>();
-        private final Thread caller = Thread.currentThread();
-        private volatile boolean returned;
 
         boolean admitted()
         {
@@ -214,21 +211,10 @@ final class OperationGate implements AutoCloseable
             }
         }
 
-        void started()
-        {
-            returned = true;
-        }
-
         @Override
         public void complete(final T value, final Throwable failure)
         {
             finished();
-            if (!returned && Thread.currentThread() == caller)
-            {
-                // Finished inside the call: no one can have attached anything to the future yet.
-                settle(value, failure);
-                return;
-            }
             try
             {
                 callbacks.execute(() -> settle(value, failure));

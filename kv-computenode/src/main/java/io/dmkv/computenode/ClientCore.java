@@ -123,7 +123,8 @@ public final class ClientCore implements AutoCloseable
         return new KvStats(
             new KvStats.Snapshot(s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(), s.fenced(),
                 s.withdrawn()),
-            new KvStats.Index(splitter.splits(), fusee.retries(), fusee.candidateReads(), cache.hits(), cache.misses()),
+            new KvStats.Index(splitter.splits(), fusee.retries(), fusee.candidateReads(), cache.hits(), cache.misses(),
+                fusee.lockTakeovers(), fusee.locksLost()),
             new KvStats.Allocator(a.blocksOwned(), a.blocksClaimed(), a.blocksAdopted(), a.blocksHandedOver(),
                 a.blocksReleased(), a.objectsReclaimed()),
             new KvStats.Verbs(c.reads(), c.writes(), c.cas(), c.faa(), c.rpcs(), c.bytesOut(), c.bytesIn(),

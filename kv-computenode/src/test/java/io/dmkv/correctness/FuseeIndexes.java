@@ -50,6 +50,12 @@ final class FuseeIndexes implements AutoCloseable
     /** A client over {@code transport} (closed by the caller). */
     FuseeIndex open(final VerbsTransport transport)
     {
+        return open(transport, SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(5));
+    }
+
+    /** A client over {@code transport} whose insert-lock leases run on {@code clock}. */
+    FuseeIndex open(final VerbsTransport transport, final org.agrona.concurrent.NanoClock clock, final long leaseNs)
+    {
         final VerbsClient verbs = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         opened.add(verbs);
         final ClusterView view = ClusterBootstrap.join(verbs, ClusterSettings.defaults(r));
@@ -60,8 +66,10 @@ final class FuseeIndexes implements AutoCloseable
         final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(5), OP_NS);
         final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE, OP_NS);
-        return FuseeIndex.create(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, slab, splitter,
-            id, SystemNanoClock.INSTANCE, OP_NS, TimeUnit.SECONDS.toNanos(5));
+        final FuseeIndex index = FuseeIndex.create(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, slab,
+            splitter, id, clock, OP_NS, leaseNs);
+        opened.add(index);
+        return index;
     }
 
     @Override

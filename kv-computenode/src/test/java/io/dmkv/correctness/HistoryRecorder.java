@@ -27,6 +27,18 @@ public final class HistoryRecorder
         return new Process(process, store, log);
     }
 
+    /**
+     * A recorder for one thread that issues asynchronous calls: each call is recorded when its
+     * future completes (on whatever thread), its response instant taken there, so the recorded
+     * interval holds the real one.
+     */
+    public AsyncProcess forAsyncProcess(final int process, final KvStore store)
+    {
+        final List<Op> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        logs.add(log);
+        return new AsyncProcess(process, store, log);
+    }
+
     /** Every operation recorded so far (call only after the recording threads finished). */
     public List<Op> history()
     {
@@ -146,6 +158,71 @@ public final class HistoryRecorder
             log.add(Op.failed(id, kind, key, value, t0));
             failures.add(e);
             return null;
+        }
+    }
+
+    /** One thread's asynchronous view: each method starts a call and records it when it completes. */
+    public final class AsyncProcess
+    {
+        private final int id;
+        private final KvStore store;
+        private final List<Op> log;
+
+        private AsyncProcess(final int id, final KvStore store, final List<Op> log)
+        {
+            this.id = id;
+            this.store = store;
+            this.log = log;
+        }
+
+        public java.util.concurrent.CompletableFuture<?> get(final String key)
+        {
+            final long t0 = System.nanoTime();
+            return store.getAsync(bytes(key)).whenComplete((v, e) -> record(e,
+                () -> Op.get(id, key, v == null ? null : new String(v, StandardCharsets.UTF_8), t0, System.nanoTime()),
+                Op.Kind.GET, key, null, t0));
+        }
+
+        public java.util.concurrent.CompletableFuture<?> put(final String key, final String value)
+        {
+            final long t0 = System.nanoTime();
+            return store.putAsync(bytes(key), bytes(value)).whenComplete((v, e) -> record(e,
+                () -> Op.put(id, key, value, t0, System.nanoTime()), Op.Kind.PUT, key, value, t0));
+        }
+
+        public java.util.concurrent.CompletableFuture<?> insert(final String key, final String value)
+        {
+            final long t0 = System.nanoTime();
+            return store.insertAsync(bytes(key), bytes(value)).whenComplete((ok, e) -> record(e,
+                () -> Op.insert(id, key, value, ok, t0, System.nanoTime()), Op.Kind.INSERT, key, value, t0));
+        }
+
+        public java.util.concurrent.CompletableFuture<?> update(final String key, final String value)
+        {
+            final long t0 = System.nanoTime();
+            return store.updateAsync(bytes(key), bytes(value)).whenComplete((ok, e) -> record(e,
+                () -> Op.update(id, key, value, ok, t0, System.nanoTime()), Op.Kind.UPDATE, key, value, t0));
+        }
+
+        public java.util.concurrent.CompletableFuture<?> delete(final String key)
+        {
+            final long t0 = System.nanoTime();
+            return store.deleteAsync(bytes(key)).whenComplete((ok, e) -> record(e,
+                () -> Op.delete(id, key, ok, t0, System.nanoTime()), Op.Kind.DELETE, key, null, t0));
+        }
+
+        private void record(final Throwable e, final java.util.function.Supplier<Op> done, final Op.Kind kind,
+            final String key, final String value, final long t0)
+        {
+            if (e == null)
+            {
+                log.add(done.get());
+            }
+            else
+            {
+                log.add(Op.failed(id, kind, key, value, t0));
+                failures.add(e);
+            }
         }
     }
 

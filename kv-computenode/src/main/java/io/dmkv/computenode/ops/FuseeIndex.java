@@ -42,6 +42,8 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     private final ManyToManyConcurrentArrayQueue<MutateOperation> mutations;
     private final LongAdder retries = new LongAdder();
     private final LongAdder candidateReads = new LongAdder();
+    private final LongAdder lockTakeovers = new LongAdder();
+    private final LongAdder locksLost = new LongAdder();
 
     /**
      * @param pooled     operation objects of each kind kept for reuse (the store's in-flight bound).
@@ -140,6 +142,28 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         candidateReads.increment();
     }
 
+    void lockTakenOver()
+    {
+        lockTakeovers.increment();
+    }
+
+    void lockLost()
+    {
+        locksLost.increment();
+    }
+
+    /** Insert locks this client took over after their lease expired. */
+    public long lockTakeovers()
+    {
+        return lockTakeovers.sum();
+    }
+
+    /** Insert locks this client found taken over when it renewed them (its operation started over). */
+    public long locksLost()
+    {
+        return locksLost.sum();
+    }
+
     /** Operations that had to start over (lost races, stale directory, busy locks). */
     public long retries()
     {
@@ -177,8 +201,11 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     public void flush()
     {
         final VerbBatch b = new VerbBatch();
-        for (final MutateOperation op : mutations)
+        final java.util.List<MutateOperation> idle = new java.util.ArrayList<>();
+        MutateOperation op;
+        while ((op = mutations.poll()) != null)
         {
+            idle.add(op);
             if (op.log().hasDeferred())
             {
                 op.log().appendDeferred(b);
@@ -189,6 +216,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
                 }
             }
         }
+        idle.forEach(mutations::offer);
         if (!b.isEmpty())
         {
             runtime.client().execute(b);

@@ -192,6 +192,7 @@ final class MutateOperation extends Operation
         }
         if (lock.stolen())
         {
+            index.lockTakenOver();
             settlePending(0);
             return;
         }
@@ -316,6 +317,7 @@ final class MutateOperation extends Operation
     {
         if (!lock.renewed())
         {
+            index.lockLost();
             releaseThen(() -> startOver("mutate (insert lock taken over)", false));
             return;
         }
@@ -356,6 +358,7 @@ final class MutateOperation extends Operation
     {
         if (!lock.renewed())
         {
+            index.lockLost();
             releaseThen(() -> startOver("mutate (insert lock taken over)", false));
             return;
         }
