@@ -64,7 +64,7 @@ public final class ClientCore implements AutoCloseable
                 config.indexAreaBytes(), config.opTimeout().plusSeconds(20));
             view = ClusterBootstrap.join(v, settings);
             clientId = config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
-            s = SlabAllocator.open(view, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
+            s = SlabAllocator.open(view, v, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
             final NanoClock clock = SystemNanoClock.INSTANCE;
             final long opNs = config.opTimeout().toNanos();
             final IndexDirectory directory = new IndexDirectory(view, v);

@@ -69,7 +69,7 @@ final class Fixtures
         /** See {@link IndexChecks#assertQuietIndexConsistent}; returns how many subtables were checked. */
         int assertIndexReplicasEqual()
         {
-            return IndexChecks.assertQuietIndexConsistent(view);
+            return IndexChecks.assertQuietIndexConsistent(view, client);
         }
 
         /**
@@ -101,7 +101,7 @@ final class Fixtures
         {
             final long hash = KeyHash.hash(key);
             final int fp = KeyHash.fingerprint(hash);
-            final long subtable = IndexRoot.entrySubtable(new IndexDirectory(view, view.client()).refresh().entryFor(hash));
+            final long subtable = IndexRoot.entrySubtable(new IndexDirectory(view, client).refresh().entryFor(hash));
             final int groups = view.descriptor().bucketGroups();
             final int[] cs = {Subtable.combinedBucket1(hash, groups), Subtable.combinedBucket2(hash, groups)};
             final UnsafeBuffer buckets = new UnsafeBuffer(new byte[CombinedBucket.LENGTH]);

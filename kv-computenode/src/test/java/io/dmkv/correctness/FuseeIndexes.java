@@ -59,14 +59,14 @@ final class FuseeIndexes implements AutoCloseable
         final VerbsClient verbs = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         opened.add(verbs);
         final ClusterView view = ClusterBootstrap.join(verbs, ClusterSettings.defaults(r));
-        final int id = ClusterBootstrap.allocateClientId(view.client(), view);
-        final SlabAllocator slab = SlabAllocator.open(view, id, SlabAllocator.Settings.manualReclaim());
+        final int id = ClusterBootstrap.allocateClientId(verbs, view);
+        final SlabAllocator slab = SlabAllocator.open(view, verbs, id, SlabAllocator.Settings.manualReclaim());
         opened.add(slab);
-        final IndexDirectory dir = new IndexDirectory(view, view.client());
+        final IndexDirectory dir = new IndexDirectory(view, verbs);
         final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(5), OP_NS);
-        final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE, OP_NS);
-        final FuseeIndex index = FuseeIndex.create(view, view.client(), dir, new IndexCache(1 << 10, 0.1), snap, slab,
+        final RaceSplitter splitter = new RaceSplitter(view, verbs, dir, snap, SystemNanoClock.INSTANCE, OP_NS);
+        final FuseeIndex index = FuseeIndex.create(view, verbs, dir, new IndexCache(1 << 10, 0.1), snap, slab,
             splitter, id, clock, OP_NS, leaseNs);
         opened.add(index);
         return index;

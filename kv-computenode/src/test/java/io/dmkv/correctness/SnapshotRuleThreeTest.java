@@ -52,7 +52,7 @@ class SnapshotRuleThreeTest
             }
             try (Fixtures.Raw raw = new Fixtures.Raw(cluster, 3))
             {
-                final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view, raw.view.client()).refresh().entries()[0]);
+                final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view, raw.client).refresh().entries()[0]);
                 final int groups = raw.view.descriptor().bucketGroups();
                 final long slot = GlobalAddress.add(subtable,
                     Subtable.slotOffset(Subtable.combinedBuckets(groups) - 1, 13));

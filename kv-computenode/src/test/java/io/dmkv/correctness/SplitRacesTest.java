@@ -141,7 +141,7 @@ class SplitRacesTest
         final String last = Fixtures.string(clients.open().search(key));
         assertAll(
             () -> assertEquals("v2", last, "the update is not lost"),
-            () -> IndexChecks.assertQuietIndexConsistent(raw.view),
+            () -> IndexChecks.assertQuietIndexConsistent(raw.view, raw.client),
             () -> assertEquals(1, writer.snapshot().stats().withdrawn(), "the writer withdrew its stranded value"));
     }
 
@@ -197,7 +197,7 @@ class SplitRacesTest
             () -> assertEquals("w", Fixtures.string(reader.search(w))),
             () -> assertEquals("l", Fixtures.string(reader.search(l))),
             () -> assertEquals(1, loser.snapshot().stats().fenced(), "L's wait ended at the fence"),
-            () -> IndexChecks.assertQuietIndexConsistent(raw.view));
+            () -> IndexChecks.assertQuietIndexConsistent(raw.view, raw.client));
     }
 
     /**
@@ -222,8 +222,8 @@ class SplitRacesTest
         assertTrue(firstSide.awaitPaused(30), "I1 holds the lock and reached its primary CAS");
 
         // Split S directly (filling it would have other inserters compete for I1's slot).
-        final IndexDirectory directory = new IndexDirectory(raw.view, raw.view.client());
-        final RaceSplitter splitter = new RaceSplitter(raw.view, raw.view.client(), directory, new SnapshotReplicator(raw.view,
+        final IndexDirectory directory = new IndexDirectory(raw.view, raw.client);
+        final RaceSplitter splitter = new RaceSplitter(raw.view, raw.client, directory, new SnapshotReplicator(raw.view,
             SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(30)),
             SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30));
         assertTrue(splitter.split(hash, directory.refresh().entryFor(hash)));
@@ -241,7 +241,7 @@ class SplitRacesTest
             () -> assertEquals(Result.EXISTS, r2, "I2 waited for I1's lock and found the key"),
             () -> assertEquals("one", last),
             () -> assertEquals(1, raw.countSlots(key), "slots holding the key"),
-            () -> IndexChecks.assertQuietIndexConsistent(raw.view));
+            () -> IndexChecks.assertQuietIndexConsistent(raw.view, raw.client));
     }
 
     /**

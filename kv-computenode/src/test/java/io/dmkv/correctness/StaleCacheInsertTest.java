@@ -145,7 +145,7 @@ class StaleCacheInsertTest
 
     private static UnsafeBuffer bucket(final Fixtures.Raw raw, final long hash, final int c)
     {
-        final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view, raw.view.client()).refresh().entryFor(hash));
+        final long subtable = IndexRoot.entrySubtable(new IndexDirectory(raw.view, raw.client).refresh().entryFor(hash));
         final long at = GlobalAddress.add(subtable, Subtable.combinedBucketOffset(c));
         final UnsafeBuffer buf = new UnsafeBuffer(new byte[CombinedBucket.LENGTH]);
         final VerbBatch batch = new VerbBatch();

@@ -52,10 +52,10 @@ final class BitmapReclaimer
     private long[] pendingBits = new long[64];
 
     /** {@code slabs} is filled by the caller before the first reclaim. */
-    BitmapReclaimer(final ClusterView view, final int clientId, final OwnedBlocks blocks, final SizeClassSlab[] slabs)
+    BitmapReclaimer(final ClusterView view, final VerbsClient client, final int clientId, final OwnedBlocks blocks, final SizeClassSlab[] slabs)
     {
         this.view = view;
-        this.client = view.client();
+        this.client = client;
         this.clientId = clientId;
         this.blocks = blocks;
         this.slabs = slabs;

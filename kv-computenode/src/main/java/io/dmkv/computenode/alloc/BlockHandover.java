@@ -52,10 +52,10 @@ final class BlockHandover
     private final AtomicLong handedOver = new AtomicLong();
     private final AtomicLong released = new AtomicLong();
 
-    BlockHandover(final ClusterView view, final int clientId, final BlockSource source, final OwnedBlocks blocks)
+    BlockHandover(final ClusterView view, final VerbsClient client, final int clientId, final BlockSource source, final OwnedBlocks blocks)
     {
         this.view = view;
-        this.client = view.client();
+        this.client = client;
         this.clientId = clientId;
         this.blockSize = source.blockSize();
         this.source = source;

@@ -62,10 +62,10 @@ final class BlockSource
     private final AtomicLong claimed = new AtomicLong();
     private final AtomicLong adopted = new AtomicLong();
 
-    BlockSource(final ClusterView view, final int clientId)
+    BlockSource(final ClusterView view, final VerbsClient client, final int clientId)
     {
         this.view = view;
-        this.client = view.client();
+        this.client = client;
         this.clientId = BlockAllocationTable.validateClientId(clientId);
         this.blockSize = view.descriptor().blockSize();
     }

@@ -17,6 +17,7 @@ import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.SizeClasses;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
 
 /**
  * Level 2 of FUSEE's two-level memory management: a client's object allocator. It carves the
@@ -117,15 +118,15 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
         }
     }
 
-    private SlabAllocator(final ClusterView view, final int clientId, final Settings settings,
-        final ReclaimScheduler scheduler)
+    private SlabAllocator(final ClusterView view, final VerbsClient client, final int clientId,
+        final Settings settings, final ReclaimScheduler scheduler)
     {
         this.view = view;
         this.clientId = BlockAllocationTable.validateClientId(clientId);
-        this.source = new BlockSource(view, clientId);
+        this.source = new BlockSource(view, client, clientId);
         this.blockSize = source.blockSize();
-        this.reclaimer = new BitmapReclaimer(view, clientId, blocks, slabs);
-        this.handover = new BlockHandover(view, clientId, source, blocks);
+        this.reclaimer = new BitmapReclaimer(view, client, clientId, blocks, slabs);
+        this.handover = new BlockHandover(view, client, clientId, source, blocks);
         for (int c = 0; c < SizeClasses.COUNT; c++)
         {
             slabs[c] = new SizeClassSlab(c, clientId, source, blocks, reclaimer);
@@ -140,19 +141,21 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
      * {@link io.dmkv.computenode.cluster.ClusterBootstrap#allocateClientId}, or the id a restarted
      * client takes back) with background reclaim on {@code scheduler}.
      */
-    public static SlabAllocator open(final ClusterView view, final int clientId, final Settings settings,
-        final ReclaimScheduler scheduler)
+    public static SlabAllocator open(final ClusterView view, final VerbsClient client, final int clientId,
+        final Settings settings, final ReclaimScheduler scheduler)
     {
         Objects.requireNonNull(view, "view");
+        Objects.requireNonNull(client, "client");
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(scheduler, "scheduler");
-        return new SlabAllocator(view, clientId, settings, scheduler);
+        return new SlabAllocator(view, client, clientId, settings, scheduler);
     }
 
-    /** As {@link #open(ClusterView, int, Settings, ReclaimScheduler)}, reclaiming on a daemon thread of its own. */
-    public static SlabAllocator open(final ClusterView view, final int clientId, final Settings settings)
+    /** As {@link #open(ClusterView, VerbsClient, int, Settings, ReclaimScheduler)}, reclaiming on a daemon thread of its own. */
+    public static SlabAllocator open(final ClusterView view, final VerbsClient client, final int clientId,
+        final Settings settings)
     {
-        return open(view, clientId, settings, ReclaimScheduler.daemonThread("dmkv-reclaim-" + clientId));
+        return open(view, client, clientId, settings, ReclaimScheduler.daemonThread("dmkv-reclaim-" + clientId));
     }
 
     /** The client id that owns this allocator's blocks. */

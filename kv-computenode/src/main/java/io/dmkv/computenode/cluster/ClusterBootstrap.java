@@ -266,7 +266,7 @@ public final class ClusterBootstrap
             }
         }
         return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
-            client.channels().stream().map(c -> c.node().endpoint()).toList(), client);
+            client.channels().stream().map(c -> c.node().endpoint()).toList());
     }
 
     /**

@@ -33,8 +33,6 @@ public final class ClusterView
     private final int clientLogHeadsOffset;
     private final RemoteRegion descriptorRegion;
     private final List<String> endpoints;
-    @Deprecated
-    private final io.dmkv.rdma.VerbsClient client;
 
     /** Where one global region's blocks are, read from its header. */
     public record RegionShape(int blockCount, int batOffset, int firstBlockOffset)
@@ -43,7 +41,7 @@ public final class ClusterView
 
     ClusterView(final ClusterDescriptor.Values descriptor, final RegionMap map, final RemoteRegion[][] replicas,
         final RegionShape[] shapes, final int clientLogHeadsOffset, final RemoteRegion descriptorRegion,
-        final List<String> endpoints, final io.dmkv.rdma.VerbsClient client)
+        final List<String> endpoints)
     {
         this.descriptor = descriptor;
         this.map = map;
@@ -60,19 +58,6 @@ public final class ClusterView
         this.clientLogHeadsOffset = clientLogHeadsOffset;
         this.descriptorRegion = descriptorRegion;
         this.endpoints = List.copyOf(endpoints);
-        this.client = client;
-    }
-
-    /**
-     * The verbs client the view was built over.
-     *
-     * @deprecated components take their {@code VerbsClient} in their constructor; this remains
-     * only for the allocator until it does too.
-     */
-    @Deprecated
-    public io.dmkv.rdma.VerbsClient client()
-    {
-        return client;
     }
 
     public ClusterDescriptor.Values descriptor()

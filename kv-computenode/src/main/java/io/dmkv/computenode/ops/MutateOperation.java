@@ -1,3 +1,7 @@
+// Over 500 lines: one state machine of some twenty steps (the three round trips and every way a
+// race, a lock lease or a split sends an operation elsewhere); split up, its step list would be
+// scattered over files. The protocol parts it drives live apart: BucketProbe, InsertLock,
+// SnapshotReplicator.Round, EmbeddedLogWriter.Record, SubtableSplitter.
 package io.dmkv.computenode.ops;
 
 import io.dmkv.MemoryFullException;

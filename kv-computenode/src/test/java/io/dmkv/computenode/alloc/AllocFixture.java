@@ -52,7 +52,7 @@ final class AllocFixture implements AutoCloseable
     /** An allocator with a fresh client id and manual reclaim. */
     SlabAllocator allocator(final ClusterView view)
     {
-        return SlabAllocator.open(view, ClusterBootstrap.allocateClientId(view.client(), view), SlabAllocator.Settings.manualReclaim(),
+        return SlabAllocator.open(view, client, ClusterBootstrap.allocateClientId(client, view), SlabAllocator.Settings.manualReclaim(),
             ReclaimScheduler.MANUAL);
     }
 

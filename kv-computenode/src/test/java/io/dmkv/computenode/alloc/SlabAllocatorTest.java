@@ -332,7 +332,7 @@ class SlabAllocatorTest
                 period.set(p);
                 return () -> cancelled.set(true);
             };
-            final SlabAllocator allocator = SlabAllocator.open(view, ClusterBootstrap.allocateClientId(view.client(), view),
+            final SlabAllocator allocator = SlabAllocator.open(view, f.client, ClusterBootstrap.allocateClientId(f.client, view),
                 new SlabAllocator.Settings(Duration.ofMillis(250)), capture);
             assertEquals(Duration.ofMillis(250), period.get());
             final Allocation a = new Allocation();
@@ -350,7 +350,7 @@ class SlabAllocatorTest
             assertThrows(IllegalStateException.class, () -> allocator.allocate(3, a));
 
             final AtomicBoolean scheduled = new AtomicBoolean();
-            SlabAllocator.open(view, ClusterBootstrap.allocateClientId(view.client(), view), SlabAllocator.Settings.manualReclaim(), (t, p) ->
+            SlabAllocator.open(view, f.client, ClusterBootstrap.allocateClientId(f.client, view), SlabAllocator.Settings.manualReclaim(), (t, p) ->
             {
                 scheduled.set(true);
                 return () -> { };

@@ -126,7 +126,7 @@ class ClusterViewTest
             final Set<Integer> ids = new HashSet<>();
             for (int i = 0; i < 100; i++)
             {
-                final int id = ClusterBootstrap.allocateClientId(view.client(), view);
+                final int id = ClusterBootstrap.allocateClientId(a, view);
                 assertTrue(id >= 1 && id <= 100, "id " + id);
                 ids.add(id);
             }

@@ -18,6 +18,7 @@ import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
 
 /** What a quiet index must look like after any history of operations and splits. */
 public final class IndexChecks
@@ -34,9 +35,9 @@ public final class IndexChecks
      *
      * @return how many distinct subtables were checked.
      */
-    public static int assertQuietIndexConsistent(final ClusterView view)
+    public static int assertQuietIndexConsistent(final ClusterView view, final VerbsClient client)
     {
-        final IndexDirectory.Snapshot dir = new IndexDirectory(view, view.client()).refresh();
+        final IndexDirectory.Snapshot dir = new IndexDirectory(view, client).refresh();
         final int groups = view.descriptor().bucketGroups();
         final int length = Subtable.length(groups);
         final VerbBatch b = new VerbBatch();
@@ -53,7 +54,7 @@ public final class IndexChecks
             {
                 b.reset().read(view.replica(RegionLayout.ROOT_REGION_ID, j), GlobalAddress.offset(st),
                     new UnsafeBuffer(copies[j]), 0, length);
-                view.client().execute(b);
+                client.execute(b);
             }
             for (int j = 1; j < view.replication(); j++)
             {

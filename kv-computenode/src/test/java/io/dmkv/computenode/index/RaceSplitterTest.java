@@ -45,6 +45,7 @@ class RaceSplitterTest
     private final List<VerbsClient> clients = new ArrayList<>();
     private ObjectAllocator allocator;
     private ClusterView lastView;
+    private VerbsClient lastClient;
     private RaceSplitter lastSplitter;
 
     @AfterEach
@@ -76,15 +77,16 @@ class RaceSplitterTest
         {
             allocator = TestAllocators.bump(view);
         }
-        final IndexDirectory dir = new IndexDirectory(view, view.client());
+        final IndexDirectory dir = new IndexDirectory(view, c);
         final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(60));
-        final RaceSplitter splitter = new RaceSplitter(view, view.client(), dir, snap, SystemNanoClock.INSTANCE,
+        final RaceSplitter splitter = new RaceSplitter(view, c, dir, snap, SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(60));
         lastView = view;
+        lastClient = c;
         lastSplitter = splitter;
-        return FuseeIndex.create(view, view.client(), dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
-            ClusterBootstrap.allocateClientId(view.client(), view), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
+        return FuseeIndex.create(view, c, dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
+            ClusterBootstrap.allocateClientId(c, view), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
     }
 
     private static byte[] b(final String s)
@@ -183,6 +185,6 @@ class RaceSplitterTest
 
     private void assertIndexReplicasEqual()
     {
-        IndexChecks.assertQuietIndexConsistent(lastView);
+        IndexChecks.assertQuietIndexConsistent(lastView, lastClient);
     }
 }

@@ -99,8 +99,8 @@ class FuseeIndexTest
         {
             shared = new BumpAllocator(view);
         }
-        return FuseeIndex.create(view, view.client(), new IndexDirectory(view, view.client()), new IndexCache(cacheEntries, 0.1), snap,
-            shared, noSplits, ClusterBootstrap.allocateClientId(view.client(), view), SystemNanoClock.INSTANCE,
+        return FuseeIndex.create(view, c, new IndexDirectory(view, c), new IndexCache(cacheEntries, 0.1), snap,
+            shared, noSplits, ClusterBootstrap.allocateClientId(c, view), SystemNanoClock.INSTANCE,
             TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
     }
 
