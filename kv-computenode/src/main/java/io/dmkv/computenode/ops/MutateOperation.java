@@ -58,8 +58,8 @@ final class MutateOperation extends Operation
     private final Runnable attempt = this::attempt;
     private final Runnable afterFirst = this::afterFirst;
     private final Runnable afterCandidates = this::afterCandidates;
-    private final Runnable afterRenewBeforePropose = this::afterRenewBeforePropose;
-    private final Runnable afterRenewBeforeCommit = this::afterRenewBeforeCommit;
+    private final Runnable afterRenewBeforePropose = () -> afterRenew(this::propose);
+    private final Runnable afterRenewBeforeCommit = () -> afterRenew(this::commit);
     private final Runnable afterPropose = this::afterPropose;
     private final Runnable afterDecide = this::afterDecide;
     private final Runnable afterCommit = this::afterCommit;
@@ -317,7 +317,8 @@ final class MutateOperation extends Operation
         startOver("mutate (after a split)", true);
     }
 
-    private void afterRenewBeforePropose()
+    /** Goes on with {@code next} if the lock renewal found the lock still ours, else starts over. */
+    private void afterRenew(final Runnable next)
     {
         if (!lock.renewed())
         {
@@ -325,7 +326,7 @@ final class MutateOperation extends Operation
             releaseThen(() -> startOver("mutate (insert lock taken over)", false));
             return;
         }
-        propose();
+        next.run();
     }
 
     /** Step 2: SNAPSHOT on the backups, with the log commit in the same round trip. */
@@ -353,17 +354,6 @@ final class MutateOperation extends Operation
         {
             // With no backups nothing else shows a taker-over our insert: renew before the primary CAS.
             lock.renew(this, nanoTime(), afterRenewBeforeCommit);
-            return;
-        }
-        commit();
-    }
-
-    private void afterRenewBeforeCommit()
-    {
-        if (!lock.renewed())
-        {
-            index.lockLost();
-            releaseThen(() -> startOver("mutate (insert lock taken over)", false));
             return;
         }
         commit();

@@ -42,7 +42,7 @@ class RaceSplitterTest
 {
     private EmbeddedCluster cluster;
     private VerbsTransport transport;
-    private final List<VerbsClient> clients = new ArrayList<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
     private ObjectAllocator allocator;
     private ClusterView lastView;
     private VerbsClient lastClient;
@@ -51,7 +51,17 @@ class RaceSplitterTest
     @AfterEach
     void stop()
     {
-        clients.forEach(VerbsClient::close);
+        for (int i = clients.size() - 1; i >= 0; i--)
+        {
+            try
+            {
+                clients.get(i).close();
+            }
+            catch (final Exception e)
+            {
+                throw new IllegalStateException(e);
+            }
+        }
         if (transport != null)
         {
             transport.close();
@@ -85,8 +95,11 @@ class RaceSplitterTest
         lastView = view;
         lastClient = c;
         lastSplitter = splitter;
-        return FuseeIndex.create(view, c, dir, new IndexCache(1 << 12, 0.1), snap, allocator, splitter,
-            ClusterBootstrap.allocateClientId(c, view), SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
+        final FuseeIndex index = FuseeIndex.create(view, c, dir, new IndexCache(1 << 12, 0.1), snap, allocator,
+            splitter, ClusterBootstrap.allocateClientId(c, view), SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(2));
+        clients.add(index);
+        return index;
     }
 
     private static byte[] b(final String s)

@@ -42,14 +42,24 @@ class FuseeIndexTest
 {
     private EmbeddedCluster cluster;
     private VerbsTransport transport;
-    private final List<VerbsClient> clients = new ArrayList<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
     /** One bump allocator for every client of a test, so clients never hand out the same object. */
     private BumpAllocator shared;
 
     @AfterEach
     void stop()
     {
-        clients.forEach(VerbsClient::close);
+        for (int i = clients.size() - 1; i >= 0; i--)
+        {
+            try
+            {
+                clients.get(i).close();
+            }
+            catch (final Exception e)
+            {
+                throw new IllegalStateException(e);
+            }
+        }
         if (transport != null)
         {
             transport.close();
@@ -99,9 +109,11 @@ class FuseeIndexTest
         {
             shared = new BumpAllocator(view);
         }
-        return FuseeIndex.create(view, c, new IndexDirectory(view, c), new IndexCache(cacheEntries, 0.1), snap,
-            shared, noSplits, ClusterBootstrap.allocateClientId(c, view), SystemNanoClock.INSTANCE,
-            TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
+        final FuseeIndex index = FuseeIndex.create(view, c, new IndexDirectory(view, c),
+            new IndexCache(cacheEntries, 0.1), snap, shared, noSplits, ClusterBootstrap.allocateClientId(c, view),
+            SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
+        clients.add(index);
+        return index;
     }
 
     private static byte[] b(final String s)
