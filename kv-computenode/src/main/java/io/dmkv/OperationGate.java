@@ -144,6 +144,7 @@ final class OperationGate implements AutoCloseable
             counter.started();
             return;
         }
+        refuseInCompletion();
         try
         {
             if (!slots.tryAcquire(timeoutNs, TimeUnit.NANOSECONDS))
