@@ -143,7 +143,7 @@ class MemoryNodeMainTest
         }
     }
 
-    private static String awaitReady(final Process p) throws IOException
+    static String awaitReady(final Process p) throws IOException
     {
         final BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
@@ -171,7 +171,7 @@ class MemoryNodeMainTest
         }
     }
 
-    private static Process start(final String... args) throws IOException
+    static Process start(final String... args) throws IOException
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
