@@ -56,7 +56,15 @@ public final class CachedMap implements AutoCloseable
         final NanoClock clock)
     {
         final CachedMap m = new CachedMap(curator, name, lease, clock);
-        m.refresh();
+        try
+        {
+            m.refresh();
+        }
+        catch (final RuntimeException e)
+        {
+            m.close();
+            throw e;
+        }
         if (m.map == null)
         {
             m.close();
