@@ -42,11 +42,8 @@ class RegionFencingTest
     void verbWithTheOldKeyIsRefusedAfterRekeyingAndANewHelloWorks(final String name,
         final Supplier<TransportFixture> fixtures)
     {
-        try (TransportFixture fixture = fixtures.get();
-            VerbsTransport transport = fixture.newTransport();
-            VerbsClient stale = fixture.connect(transport, ClientOptions.defaults()))
+        withClient(fixtures, (fixture, transport, stale, table) ->
         {
-            final RegionTable table = fixture.services().get(0).regions();
             final RemoteRegion old = stale.channel(0).region(1);
             faa(stale, old, 5);
             final int generation = table.regions().get(1).keyGeneration();
@@ -64,18 +61,15 @@ class RegionFencingTest
                 assertEquals(newKey, fresh.channel(0).region(1).key());
                 assertEquals(5, faa(fresh, fresh.channel(0).region(1), 0), "the memory is untouched by re-keying");
             }
-        }
+        });
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("transports")
     void revokedNodeRefusesVerbsAndHellosUntilRestored(final String name, final Supplier<TransportFixture> fixtures)
     {
-        try (TransportFixture fixture = fixtures.get();
-            VerbsTransport transport = fixture.newTransport();
-            VerbsClient client = fixture.connect(transport, ClientOptions.defaults()))
+        withClient(fixtures, (fixture, transport, client, table) ->
         {
-            final RegionTable table = fixture.services().get(0).regions();
             final RemoteRegion region = client.channel(0).region(0);
             faa(client, region, 3);
 
@@ -90,6 +84,23 @@ class RegionFencingTest
             table.restoreAll();
 
             assertEquals(3, faa(client, region, 0), "restored keys are the published ones");
+        });
+    }
+
+    /** What a test does with a fixture, a connected client and node 0's region table. */
+    @FunctionalInterface
+    private interface Scenario
+    {
+        void run(TransportFixture fixture, VerbsTransport transport, VerbsClient client, RegionTable table);
+    }
+
+    private static void withClient(final Supplier<TransportFixture> fixtures, final Scenario scenario)
+    {
+        try (TransportFixture fixture = fixtures.get();
+            VerbsTransport transport = fixture.newTransport();
+            VerbsClient client = fixture.connect(transport, ClientOptions.defaults()))
+        {
+            scenario.run(fixture, transport, client, fixture.services().get(0).regions());
         }
     }
 
