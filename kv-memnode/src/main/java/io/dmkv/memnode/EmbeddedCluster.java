@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import io.dmkv.core.cluster.CoordinatorSettings;
+import io.dmkv.core.cluster.EmbeddedZooKeeper;
 import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.VerbsTransports;
 import io.dmkv.rdma.transport.local.LocalVerbsTransport;
@@ -12,18 +14,28 @@ import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 /**
  * N memory nodes in this JVM, reached over {@code local} (in-JVM, {@code mem:NAME}) or {@code tcp}
  * (loopback, free ports): for tests, examples and the demo.
+ *
+ * <p>By default the cluster is coordinated: its nodes register with the JVM's embedded
+ * ZooKeeper ({@link EmbeddedZooKeeper#shared()}), each cluster in a fresh chroot, so a client
+ * pointed at {@link #coordinatorConnectString()} finds them. {@code coordinated = false} gives
+ * a static cluster with no coordinator.
  */
 public final class EmbeddedCluster implements AutoCloseable
 {
     private final String transport;
     private final List<MemoryNode> nodes;
     private final List<String> endpoints;
+    private final List<MemoryNodeMembership> memberships;
+    private final CoordinatorSettings coordinatorSettings;
 
-    private EmbeddedCluster(final String transport, final List<MemoryNode> nodes, final List<String> endpoints)
+    private EmbeddedCluster(final String transport, final List<MemoryNode> nodes, final List<String> endpoints,
+        final List<MemoryNodeMembership> memberships, final CoordinatorSettings coordinatorSettings)
     {
         this.transport = transport;
         this.nodes = List.copyOf(nodes);
         this.endpoints = List.copyOf(endpoints);
+        this.memberships = List.copyOf(memberships);
+        this.coordinatorSettings = coordinatorSettings;
     }
 
     /**
@@ -32,6 +44,16 @@ public final class EmbeddedCluster implements AutoCloseable
      */
     public static EmbeddedCluster start(final int count, final long memoryPerNode, final long regionBytes,
         final String transport)
+    {
+        return start(count, memoryPerNode, regionBytes, transport, true);
+    }
+
+    /**
+     * As {@link #start(int, long, long, String)}; {@code coordinated} says whether the nodes
+     * register with the embedded coordinator (true) or form a static cluster (false).
+     */
+    public static EmbeddedCluster start(final int count, final long memoryPerNode, final long regionBytes,
+        final String transport, final boolean coordinated)
     {
         if (count < 1 || count > 64)
         {
@@ -45,6 +67,9 @@ public final class EmbeddedCluster implements AutoCloseable
         final String prefix = "emb-" + UUID.randomUUID().toString().substring(0, 8) + "-mn";
         final List<MemoryNode> nodes = new ArrayList<>();
         final List<String> endpoints = new ArrayList<>();
+        final List<MemoryNodeMembership> memberships = new ArrayList<>();
+        final CoordinatorSettings settings = coordinated
+            ? CoordinatorSettings.of(EmbeddedZooKeeper.shared().freshConnectString()) : null;
         try
         {
             for (int i = 0; i < count; i++)
@@ -54,14 +79,19 @@ public final class EmbeddedCluster implements AutoCloseable
                     : MemoryNode.Config.loopback(name, memoryPerNode, regionBytes));
                 nodes.add(n);
                 endpoints.add(local ? n.localEndpoint() : n.tcpEndpoint());
+                if (settings != null)
+                {
+                    memberships.add(MemoryNodeMembership.join(n, endpoints.get(i), settings));
+                }
             }
         }
         catch (final RuntimeException e)
         {
+            memberships.forEach(MemoryNodeMembership::close);
             nodes.forEach(MemoryNode::close);
             throw e;
         }
-        return new EmbeddedCluster(transport, nodes, endpoints);
+        return new EmbeddedCluster(transport, nodes, endpoints, memberships, settings);
     }
 
     public static EmbeddedCluster start(final int count, final long memoryPerNode, final String transport)
@@ -85,6 +115,33 @@ public final class EmbeddedCluster implements AutoCloseable
         return endpoints;
     }
 
+    /** Whether the nodes registered with a coordinator. */
+    public boolean isCoordinated()
+    {
+        return coordinatorSettings != null;
+    }
+
+    /**
+     * The connect string (with this cluster's chroot) a client gives as {@code dmkv.coordinator}
+     * to find these nodes; null for a static cluster.
+     */
+    public String coordinatorConnectString()
+    {
+        return coordinatorSettings == null ? null : coordinatorSettings.connectString();
+    }
+
+    /** The settings the nodes registered with; null for a static cluster. */
+    public CoordinatorSettings coordinatorSettings()
+    {
+        return coordinatorSettings;
+    }
+
+    /** The nodes' memberships, in node order (empty for a static cluster). */
+    public List<MemoryNodeMembership> memberships()
+    {
+        return memberships;
+    }
+
     /** A new transport instance able to reach the nodes (the caller closes it). */
     public VerbsTransport newTransport()
     {
@@ -94,6 +151,7 @@ public final class EmbeddedCluster implements AutoCloseable
     @Override
     public void close()
     {
+        memberships.forEach(MemoryNodeMembership::close);
         nodes.forEach(MemoryNode::close);
     }
 }

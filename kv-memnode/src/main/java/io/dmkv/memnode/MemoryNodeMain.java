@@ -1,9 +1,14 @@
 package io.dmkv.memnode;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import io.dmkv.core.cluster.CoordinatorSettings;
+import io.dmkv.core.config.Durations;
 import io.dmkv.core.config.Sizes;
 import io.dmkv.rdma.transport.tcp.TcpFrames;
 import picocli.CommandLine;
@@ -18,7 +23,8 @@ import picocli.CommandLine.Option;
         "Runs a dmkv memory node: registers SIZE bytes of memory and serves one-sided verbs",
         "(READ, WRITE, CAS, FAA) and RPCs over tcp until SIGTERM/SIGINT.",
         "Memory nodes are volatile: what they hold is lost when they stop."},
-    footer = {"", "Example: memnode --port 7410 --memory 4G --shm-file /dev/shm/dmkv-mn0"})
+    footer = {"", "Example: memnode --port 7410 --memory 4G --shm-file /dev/shm/dmkv-mn0",
+        "         memnode --port 7410 --memory 4G --coordinator zk1:2181 --advertise-host 10.0.0.5"})
 public final class MemoryNodeMain implements Callable<Integer>
 {
     @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
@@ -57,6 +63,24 @@ public final class MemoryNodeMain implements Callable<Integer>
 
     @Option(names = "--rdma-port", paramLabel = "P", description = "Port of the rdma listener (default: ${DEFAULT-VALUE}).")
     int rdmaPort = 7420;
+
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT...]",
+        description = "Join a coordinated cluster: register with this ZooKeeper (scripts/coordinator or an ensemble)."
+            + " Without it the node serves a static cluster.")
+    String coordinator;
+
+    @Option(names = "--advertise-host", paramLabel = "H",
+        description = "Address clients reach this node at, as registered with the coordinator (default: --host, or"
+            + " this host's address when --host is 0.0.0.0).")
+    String advertiseHost;
+
+    @Option(names = "--cluster", paramLabel = "NAME",
+        description = "Cluster name in the coordinator (default: ${DEFAULT-VALUE}).")
+    String cluster = CoordinatorSettings.DEFAULT_CLUSTER;
+
+    @Option(names = "--session-timeout", paramLabel = "DURATION",
+        description = "Coordinator session timeout: silent this long, the node is dead to the cluster (default: 4s).")
+    String sessionTimeout;
 
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -102,18 +126,68 @@ public final class MemoryNodeMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
+        final String advertised = advertised(advertiseHost, host, node.tcpPort());
+        final MemoryNodeMembership membership;
+        try
+        {
+            membership = coordinator == null ? null
+                : MemoryNodeMembership.join(node, advertised, settings(coordinator, cluster, sessionTimeout));
+        }
+        catch (final RuntimeException e)
+        {
+            node.close();
+            throw new CommandLine.ParameterException(new CommandLine(this), "--coordinator: " + e.getMessage());
+        }
         final Thread hook = new Thread(() ->
         {
+            if (membership != null)
+            {
+                membership.close();
+            }
             node.close();
             stopped.countDown();
         }, "dmkv-memnode-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("memory node " + node.name() + " ready on " + node.tcpEndpoint() + " with "
             + Sizes.format(node.service().regions().totalBytes()) + " in " + node.service().regions().count()
-            + " regions" + (shmFile != null ? " (shared file " + shmFile + ")" : ""));
+            + " regions" + (shmFile != null ? " (shared file " + shmFile + ")" : "")
+            + (membership != null ? ", registered with coordinator " + coordinator + " as " + advertised
+                : ", static cluster (no coordinator)"));
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    static CoordinatorSettings settings(final String connect, final String cluster, final String sessionTimeout)
+    {
+        CoordinatorSettings s = CoordinatorSettings.of(connect).withCluster(cluster);
+        if (sessionTimeout != null)
+        {
+            final Duration t = Durations.parse(sessionTimeout);
+            s = s.withSessionTimeout(t, t.dividedBy(2));
+        }
+        return s;
+    }
+
+    /**
+     * What clients should dial: the advertised host, else the bound one, else (bound to every
+     * interface) this host's own address.
+     */
+    static String advertised(final String advertiseHost, final String host, final int port)
+    {
+        String h = advertiseHost != null ? advertiseHost : host;
+        if ("0.0.0.0".equals(h) || "::".equals(h))
+        {
+            try
+            {
+                h = InetAddress.getLocalHost().getHostAddress();
+            }
+            catch (final UnknownHostException e)
+            {
+                throw new IllegalArgumentException("cannot find this host's address to advertise: give --advertise-host");
+            }
+        }
+        return h + ":" + port;
     }
 
     /** Picocli converter for sizes such as 512M or 4G. */

@@ -44,7 +44,8 @@ class MemoryNodeMainTest
         final Result r = runToEnd("--help");
         assertEquals(0, r.exit);
         for (final String option : List.of("--host", "--port", "--memory", "--region-size", "--shm-file", "--name",
-            "--io-threads", "--max-frame", "--rdma-host", "--rdma-port"))
+            "--io-threads", "--max-frame", "--rdma-host", "--rdma-port", "--coordinator", "--advertise-host", "--cluster",
+            "--session-timeout"))
         {
             assertTrue(r.out.contains(option), "help lacks " + option);
         }
@@ -143,13 +144,19 @@ class MemoryNodeMainTest
         }
     }
 
-    private static String awaitReady(final Process p) throws IOException
+    static String awaitReady(final Process p) throws IOException
+    {
+        return awaitLine(p, READY);
+    }
+
+    /** Reads the child's output until a line matches {@code pattern}; returns its first group. */
+    static String awaitLine(final Process p, final Pattern pattern) throws IOException
     {
         final BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         while ((line = out.readLine()) != null)
         {
-            final Matcher m = READY.matcher(line);
+            final Matcher m = pattern.matcher(line);
             if (m.find())
             {
                 return m.group(1);
@@ -171,7 +178,13 @@ class MemoryNodeMainTest
         }
     }
 
-    private static Process start(final String... args) throws IOException
+    static Process start(final String... args) throws IOException
+    {
+        return start(MemoryNodeMain.class, args);
+    }
+
+    /** Starts {@code main} in a child JVM with -Xmx64m and the project's JVM flags. */
+    static Process start(final Class<?> main, final String... args) throws IOException
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -183,7 +196,7 @@ class MemoryNodeMainTest
         }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(MemoryNodeMain.class.getName());
+        cmd.add(main.getName());
         cmd.addAll(Arrays.asList(args));
         final ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.redirectError(ProcessBuilder.Redirect.DISCARD);

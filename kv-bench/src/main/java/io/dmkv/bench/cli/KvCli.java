@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "kv", mixinStandardHelpOptions = true, version = "dmkv 0.1.0",
     description = "dmkv: a memory-disaggregated key-value store. Commands:",
     subcommands = {DemoCommand.class, BenchCommand.class, ModelCommand.class, PutCommand.class, GetCommand.class,
-        DeleteCommand.class, PingCommand.class,
+        DeleteCommand.class, PingCommand.class, StatusCommand.class,
         CommandLine.HelpCommand.class})
 public final class KvCli implements Runnable
 {
@@ -50,7 +50,7 @@ public final class KvCli implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(spec.commandLine(),
-            "missing command (try: kv demo, kv bench --help, kv model --help, kv put --help, kv get --help, kv delete --help, kv ping --help)");
+            "missing command (try: kv demo, kv bench --help, kv model --help, kv put --help, kv get --help, kv delete --help, kv ping --help, kv status --help)");
     }
 
     /** Picocli converter for sizes such as 512M or 4G. */

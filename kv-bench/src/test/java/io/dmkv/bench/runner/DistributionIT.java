@@ -64,7 +64,7 @@ class DistributionIT
     void distributionHoldsJarsScriptsDocsAndReadme() throws IOException
     {
         for (final String f : List.of("README.md", "LICENSE", "docs", "scripts/kv", "scripts/memnode",
-            "scripts/lib/common.sh", "scripts/lib/jvm-flags", "lib"))
+            "scripts/coordinator", "scripts/lib/common.sh", "scripts/lib/jvm-flags", "lib"))
         {
             assertTrue(Files.exists(home.resolve(f)), f);
         }
@@ -91,6 +91,9 @@ class DistributionIT
         final Result memnode = exec(home, List.of(home.resolve("scripts/memnode").toString(), "--help"), env);
         assertEquals(0, memnode.exit, memnode.output);
         assertTrue(memnode.output.toLowerCase(Locale.ROOT).contains("--memory"), memnode.output);
+        final Result coordinator = exec(home, List.of(home.resolve("scripts/coordinator").toString(), "--help"), env);
+        assertEquals(0, coordinator.exit, coordinator.output);
+        assertTrue(coordinator.output.contains("--data-dir"), coordinator.output);
     }
 
     private static Path archive() throws IOException

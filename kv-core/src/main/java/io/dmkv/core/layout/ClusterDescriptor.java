@@ -18,7 +18,7 @@ import org.agrona.MutableDirectBuffer;
  *   1024 + 40  max global depth (u8)    | 41 initial global depth (u8) | 42 0 (u16) | 44 max clients (u32)
  *   1024 + 48  next client id (u64, FAA)
  *   1024 + 56  cluster id (u64, random, never 0)
- *   1024 + 64  index area length (u32)  | 68 0 (u32)
+ *   1024 + 64  index area length (u32)  | 68 cluster mode (u32: 0 static, 1 coordinated)
  *   1024 + 72  node name hashes, N x u64 (XXH64 of each node's name, in cluster order)
  * </pre>
  * The header page's first 64 bytes are the region header; bytes 2048..4095 are each node's
@@ -42,6 +42,12 @@ public final class ClusterDescriptor
     public static final int NEXT_CLIENT_ID_OFFSET = 48;
     public static final int CLUSTER_ID_OFFSET = 56;
     public static final int INDEX_AREA_LENGTH_OFFSET = 64;
+    /**
+     * How the cluster was created ({@code io.dmkv.core.cluster.ClusterMode#code()}): 0 static,
+     * 1 coordinated. Descriptors written before the field existed hold 0, which is right: they
+     * are static.
+     */
+    public static final int MODE_OFFSET = 68;
     public static final int NODE_HASHES_OFFSET = 72;
     public static final int MAX_NODES = (1024 - NODE_HASHES_OFFSET) / 8;
 
@@ -99,6 +105,18 @@ public final class ClusterDescriptor
         {
             b.putLong(at + NODE_HASHES_OFFSET + 8 * i, v.nodeHashes()[i]);
         }
+    }
+
+    /** Writes the cluster mode code (see {@link #MODE_OFFSET}); the client that formats does this. */
+    public static void writeMode(final MutableDirectBuffer b, final int at, final int modeCode)
+    {
+        b.putInt(at + MODE_OFFSET, modeCode);
+    }
+
+    /** The cluster mode code (see {@link #MODE_OFFSET}). */
+    public static int mode(final DirectBuffer b, final int at)
+    {
+        return b.getInt(at + MODE_OFFSET);
     }
 
     /** Reads a descriptor; {@link IllegalStateException} if the magic is missing. */

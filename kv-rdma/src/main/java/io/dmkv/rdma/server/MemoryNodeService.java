@@ -123,6 +123,11 @@ public final class MemoryNodeService implements AutoCloseable
             return "layout version mismatch: memory node " + name + " has layout " + layoutVersion
                 + ", client expects " + layout;
         }
+        if (regions.isRevoked())
+        {
+            return "memory node " + name + " is fenced: it lost touch with the coordinator and refuses clients"
+                + " until it is back in the cluster";
+        }
         if (!authenticator.test(token))
         {
             return "authentication refused by memory node " + name;

@@ -8,6 +8,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * One registered region of a memory node: off-heap bytes every transport works on in place.
  * CAS and FAA are the CPU atomics of {@link AtomicBuffer}, so their semantics match a NIC's.
+ *
+ * <p>The key is a capability that {@link RegionTable} can replace (re-keying, for fencing): a
+ * verb is checked against the key current when it runs, so once {@link RegionTable#rekey}
+ * returns, verbs carrying the old key are refused. The key is one volatile field read per verb,
+ * which is all fencing costs on the verb path.
  */
 public final class MemoryRegion
 {
@@ -15,7 +20,8 @@ public final class MemoryRegion
     public static final long MAX_LENGTH = 1L << 30;
 
     private final int id;
-    private final long key;
+    private volatile long key;
+    private int generation;
     private final UnsafeBuffer buffer;
     private final MappedByteBuffer mapping;
 
@@ -35,6 +41,22 @@ public final class MemoryRegion
     public long key()
     {
         return key;
+    }
+
+    /** How often the region was re-keyed since the node started (0 at first). */
+    public synchronized int keyGeneration()
+    {
+        return generation;
+    }
+
+    /** Replaces the key; {@code newGeneration} says whether this is a re-keying the cluster sees. */
+    synchronized void key(final long newKey, final boolean newGeneration)
+    {
+        key = newKey;
+        if (newGeneration)
+        {
+            generation++;
+        }
     }
 
     public int length()

@@ -21,6 +21,12 @@ import io.dmkv.rdma.RegionInfo;
  * The registered memory of one memory node: regions of at most 1 GiB, each with a random 64-bit
  * key. Memory is anonymous off-heap memory (not bounded by the JVM's direct-memory cap) or a
  * shared file mapping that other processes on the host map too (see {@link ShmFileDescriptor}).
+ *
+ * <p>Fencing: {@link #rekey} gives a region a new key (its key generation goes up), after which
+ * verbs carrying the old key are refused on {@code local} and {@code tcp}; {@link #revokeAll}
+ * hides every key until {@link #restoreAll} or {@link #rekey}, for a node that has lost touch
+ * with the coordinator. Processes that mapped the shared file themselves work on the memory
+ * directly and are not fenced by keys.
  */
 public final class RegionTable implements AutoCloseable
 {
@@ -29,13 +35,19 @@ public final class RegionTable implements AutoCloseable
     private final List<MemoryRegion> regions;
     private final Path shmFile;
     private final List<Long> anonymousAddresses;
+    private final UnsafeBuffer shmHeader;
+    /** The published keys while revoked (null when not revoked). */
+    private long[] revokedKeys;
+    private volatile boolean revoked;
     private boolean closed;
 
-    private RegionTable(final List<MemoryRegion> regions, final Path shmFile, final List<Long> anonymousAddresses)
+    private RegionTable(final List<MemoryRegion> regions, final Path shmFile, final List<Long> anonymousAddresses,
+        final UnsafeBuffer shmHeader)
     {
         this.regions = Collections.unmodifiableList(regions);
         this.shmFile = shmFile;
         this.anonymousAddresses = anonymousAddresses;
+        this.shmHeader = shmHeader;
     }
 
     /**
@@ -44,7 +56,7 @@ public final class RegionTable implements AutoCloseable
      */
     public static RegionTable empty()
     {
-        return new RegionTable(new ArrayList<>(), null, List.of());
+        return new RegionTable(new ArrayList<>(), null, List.of(), null);
     }
 
     /** Splits {@code totalBytes} into regions of at most {@code regionBytes}, zeroed, off-heap. */
@@ -69,7 +81,7 @@ public final class RegionTable implements AutoCloseable
             throw new IllegalStateException("cannot allocate " + totalBytes + " bytes of memory-node memory: "
                 + e.getMessage(), e);
         }
-        return new RegionTable(list, null, addresses);
+        return new RegionTable(list, null, addresses, null);
     }
 
     /**
@@ -81,6 +93,7 @@ public final class RegionTable implements AutoCloseable
         final long[] sizes = regionSizes(totalBytes, regionBytes);
         final List<MemoryRegion> list = new ArrayList<>(sizes.length);
         final long dataStart = ShmFileDescriptor.headerLength(sizes.length);
+        final UnsafeBuffer h;
         long fileLength = dataStart;
         for (final long s : sizes)
         {
@@ -92,7 +105,7 @@ public final class RegionTable implements AutoCloseable
             ch.truncate(0);
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {0}), fileLength - 1);
             final MappedByteBuffer header = ch.map(FileChannel.MapMode.READ_WRITE, 0, dataStart);
-            final UnsafeBuffer h = new UnsafeBuffer(header);
+            h = new UnsafeBuffer(header);
             long offset = dataStart;
             for (int i = 0; i < sizes.length; i++)
             {
@@ -110,7 +123,7 @@ public final class RegionTable implements AutoCloseable
         {
             throw new UncheckedIOException("cannot create shared memory file " + file + ": " + e.getMessage(), e);
         }
-        return new RegionTable(list, file, List.of());
+        return new RegionTable(list, file, List.of(), h);
     }
 
     /**
@@ -148,7 +161,7 @@ public final class RegionTable implements AutoCloseable
                 list.add(new MemoryRegion(ShmFileDescriptor.entryId(full, i), ShmFileDescriptor.entryKey(full, i),
                     new UnsafeBuffer(m), m));
             }
-            return new RegionTable(list, null, List.of());
+            return new RegionTable(list, null, List.of(), null);
         }
         catch (final IOException e)
         {
@@ -216,6 +229,86 @@ public final class RegionTable implements AutoCloseable
         }
         final MemoryRegion r = regions.get(id);
         return r.key() == key ? r : null;
+    }
+
+    /**
+     * Gives region {@code id} a new random key and a new key generation: from the moment this
+     * returns, verbs carrying any earlier key are refused. Clients learn the new key from a new
+     * hello. Also ends a revocation of this region (its hidden key is dropped).
+     *
+     * @return the new key.
+     */
+    public synchronized long rekey(final int id)
+    {
+        final MemoryRegion r = regions.get(id);
+        final long k = newKey();
+        r.key(k, true);
+        if (revokedKeys != null)
+        {
+            revokedKeys[id] = k;
+        }
+        if (shmHeader != null)
+        {
+            ShmFileDescriptor.writeKey(shmHeader, id, k);
+        }
+        return k;
+    }
+
+    /** Re-keys every region (see {@link #rekey}) and ends a revocation. */
+    public synchronized void rekeyAll()
+    {
+        for (final MemoryRegion r : regions)
+        {
+            rekey(r.id());
+        }
+        revokedKeys = null;
+        revoked = false;
+    }
+
+    /**
+     * Refuses every verb from now on by swapping each key for a secret one, keeping the
+     * published keys aside for {@link #restoreAll}. A node calls this when it can no longer be
+     * sure the cluster still counts it as alive (its coordinator session is suspended).
+     * Idempotent.
+     */
+    public synchronized void revokeAll()
+    {
+        if (revoked)
+        {
+            return;
+        }
+        final long[] saved = new long[regions.size()];
+        for (final MemoryRegion r : regions)
+        {
+            saved[r.id()] = r.key();
+            r.key(newKey(), false);
+        }
+        revokedKeys = saved;
+        revoked = true;
+    }
+
+    /**
+     * Ends a revocation with the keys published before it, so clients go on without a new hello.
+     * Only safe when no one can have moved on in the meantime (the coordinator session survived).
+     */
+    public synchronized void restoreAll()
+    {
+        if (!revoked)
+        {
+            return;
+        }
+        for (final MemoryRegion r : regions)
+        {
+            r.key(revokedKeys[r.id()], false);
+        }
+        revokedKeys = null;
+        revoked = false;
+    }
+
+    /** Whether the keys are revoked (every verb is refused, and no hello should hand out keys). */
+    public boolean isRevoked()
+    {
+        return revoked;
     }
 
     public long totalBytes()

@@ -58,6 +58,12 @@ public final class ShmFileDescriptor
         h.putLong(e + ENTRY_LENGTH_OFFSET, length, LE);
     }
 
+    /** Publishes a re-keyed region's new key to processes that attach to the file from now on. */
+    static void writeKey(final MutableDirectBuffer h, final int index, final long key)
+    {
+        h.putLong(ENTRIES_OFFSET + index * ENTRY_LENGTH + ENTRY_KEY_OFFSET, key, LE);
+    }
+
     static void writeHeader(final MutableDirectBuffer h, final int regions)
     {
         h.putInt(VERSION_OFFSET, VERSION, LE);

@@ -65,7 +65,7 @@ public final class VerbExecutor
         switch (reason)
         {
             case UNKNOWN_REGION:
-                return node + " refused key 0x" + Long.toHexString(key) + " for region " + regionId + ": unknown region";
+                return node + " refused key 0x" + Long.toHexString(key) + " for region " + regionId + ": unknown region, or a key revoked by re-keying (reconnect for the current keys)";
             case OUT_OF_BOUNDS:
                 return node + " refused " + Verb.name(op) + " [" + offset + ", +" + length + ") on region " + regionId
                     + ": out of bounds";

@@ -1,0 +1,82 @@
+package io.dmkv.bench.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+import io.dmkv.core.cluster.Coordinator;
+import io.dmkv.core.cluster.CoordinatorSettings;
+import io.dmkv.core.cluster.LeaderElection;
+import io.dmkv.core.cluster.MapName;
+import io.dmkv.core.cluster.MemberInfo;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kv status}: the cluster as the coordinator sees it.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Prints the cluster as the coordinator sees it: memory nodes (alive or dead, regions, key"
+        + " generation), compute nodes, the leader and its epoch, the maps' epochs and the client ids."
+        + " Exits 1 if the coordinator cannot be reached.")
+public final class StatusCommand implements Callable<Integer>
+{
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT...]",
+        description = "ZooKeeper of the cluster (default: ${DEFAULT-VALUE}).")
+    String coordinator = "127.0.0.1:2181";
+
+    @Option(names = "--cluster", paramLabel = "NAME", description = "Cluster name (default: ${DEFAULT-VALUE}).")
+    String cluster = CoordinatorSettings.DEFAULT_CLUSTER;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = KvCli.DurationConverter.class,
+        description = "How long to try to reach the coordinator (default: 3s).")
+    Duration timeout = Duration.ofSeconds(3);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call()
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final CoordinatorSettings d = CoordinatorSettings.of(coordinator).withCluster(cluster);
+        final CoordinatorSettings s = new CoordinatorSettings(d.connectString(), d.cluster(), d.sessionTimeout(),
+            timeout, d.mapLease(), d.maxClients(), d.clock());
+        try (Coordinator c = Coordinator.open(s))
+        {
+            out.printf("cluster %s on coordinator %s: %s%n", cluster, coordinator,
+                c.maps().mode().map(m -> m.label() + " mode").orElse("not formatted yet"));
+            printMembers(out, "memory nodes", c.members().list(MemberInfo.Kind.MEMORY_NODE), true);
+            printMembers(out, "compute nodes", c.members().list(MemberInfo.Kind.COMPUTE_NODE), false);
+            out.printf("leader: %s (leader epoch %d)%n", LeaderElection.currentLeader(c).orElse("none"),
+                LeaderElection.currentEpoch(c));
+            final StringBuilder maps = new StringBuilder("map epochs:");
+            for (final MapName m : MapName.values())
+            {
+                maps.append(' ').append(m.znode()).append(' ')
+                    .append(c.maps().read(m).map(v -> Long.toString(v.epoch())).orElse("-"));
+            }
+            out.println(maps);
+            out.printf("client ids: live %s, dead and reserved %s%n", c.clientIds().live(), c.clientIds().dead());
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static void printMembers(final PrintWriter out, final String title, final List<MemberInfo> members,
+        final boolean regions)
+    {
+        final long alive = members.stream().filter(MemberInfo::alive).count();
+        out.printf("%s: %d alive, %d dead%n", title, alive, members.size() - alive);
+        for (final MemberInfo m : members)
+        {
+            out.printf("  %-24s %-5s %-22s%s%n", m.name(), m.alive() ? "alive" : "DEAD", m.endpoint(), regions
+                ? " regions " + m.regions().stream().map(String::valueOf).collect(Collectors.joining(","))
+                    + "  key generation " + m.keyGeneration()
+                : "");
+        }
+    }
+}
