@@ -60,12 +60,17 @@ public final class KvConfig
     public static final String INDEX_AREA = "dmkv.index.areaBytes";
     public static final String MAX_CLIENTS = "dmkv.maxClients";
     public static final String CLIENT_ID = "dmkv.clientId";
+    public static final String COORDINATOR = "dmkv.coordinator";
+    public static final String CLUSTER = "dmkv.cluster";
+    public static final String SESSION_TIMEOUT = "dmkv.coordinator.sessionTimeout";
+    public static final String COORDINATOR_CONNECT_TIMEOUT = "dmkv.coordinator.connectionTimeout";
+    public static final String MAP_LEASE = "dmkv.mapLease";
 
     private static final List<KvProperty<?>> TABLE = new ArrayList<>();
 
     static final KvProperty<List<String>> P_MEMNODES = add(MEMNODES, Group.CLUSTER, null, KvProperty::parseList,
         KvConfig::checkMemnodes, "memory nodes, comma-separated, in the cluster's order: HOST:PORT, or mem:NAME for a"
-            + " node in this JVM (required)");
+            + " node in this JVM (a static cluster; with a coordinator, leave it out)");
     static final KvProperty<String> P_TRANSPORT = add(TRANSPORT, Group.TRANSPORT, "tcp",
         v -> v.toLowerCase(Locale.ROOT), v -> List.of("local", "tcp", "rdma").contains(v) ? null
             : "must be local, tcp or rdma, got '" + v + "'", "local, tcp or rdma");
@@ -122,6 +127,22 @@ public final class KvConfig
     static final KvProperty<Integer> P_CLIENT_ID = add(CLIENT_ID, Group.CLUSTER, 0, KvProperty::parseInt,
         KvProperty.range(0, 65_535), "this client's id, 1..maxClients; 0 takes the next one from the cluster");
 
+    static final KvProperty<String> P_COORDINATOR = add(COORDINATOR, Group.COORDINATION, "", String::trim,
+        KvProperty.any(), "ZooKeeper's connect string HOST:PORT[,HOST:PORT...][/chroot]: the client finds the memory"
+            + " nodes there; empty: a static cluster on dmkv.memnodes");
+    static final KvProperty<String> P_CLUSTER = add(CLUSTER, Group.COORDINATION, "default", String::trim,
+        v -> v.matches("[A-Za-z0-9._-]{1,64}") ? null : "must be 1..64 letters, digits, '.', '_' or '-', got '" + v
+            + "'", "the cluster's name in the coordinator (znodes under /dmkv/NAME)");
+    static final KvProperty<Duration> P_SESSION_TIMEOUT = add(SESSION_TIMEOUT, Group.COORDINATION,
+        Duration.ofSeconds(4), KvProperty::parseDuration, KvProperty.positive(),
+        "a member silent this long is dead to the cluster (ZooKeeper keeps it within 2..20 ticks)");
+    static final KvProperty<Duration> P_COORDINATOR_CONNECT_TIMEOUT = add(COORDINATOR_CONNECT_TIMEOUT,
+        Group.COORDINATION, Duration.ofSeconds(3), KvProperty::parseDuration, KvProperty.positive(),
+        "how long to wait for the coordinator before failing");
+    static final KvProperty<Duration> P_MAP_LEASE = add(MAP_LEASE, Group.COORDINATION, Duration.ofSeconds(2),
+        KvProperty::parseDuration, KvProperty.positive(), "the cluster map is used only this long after the"
+            + " coordinator last confirmed it (reads included); below the session timeout");
+
     private final Object[] values;
 
     private static <T> KvProperty<T> add(final String name, final Group group, final T defaultValue,
@@ -152,17 +173,32 @@ public final class KvConfig
     private KvConfig(final Builder b)
     {
         values = b.values.clone();
+        final boolean coordinated = !get(P_COORDINATOR).isEmpty();
+        if (coordinated && values[P_MEMNODES.index()] != null && !((List<?>)values[P_MEMNODES.index()]).isEmpty())
+        {
+            throw new KvConfigException("give either " + MEMNODES + " (a static cluster) or " + COORDINATOR
+                + " (the memory nodes come from the coordinator), not both");
+        }
         for (final KvProperty<?> p : TABLE)
         {
-            if (values[p.index()] == null && p == P_MEMNODES)
+            if (values[p.index()] == null && p == P_MEMNODES && !coordinated)
             {
                 throw new KvConfigException(MEMNODES + " is required: a comma-separated list of memory nodes"
-                    + " (HOST:PORT, or mem:NAME in-JVM)");
+                    + " (HOST:PORT, or mem:NAME in-JVM), or " + COORDINATOR + " to find them through a coordinator");
             }
-            checkOne(p);
+            if (p != P_MEMNODES || !coordinated)
+            {
+                checkOne(p);
+            }
+        }
+        if (get(P_MAP_LEASE).compareTo(get(P_SESSION_TIMEOUT)) >= 0)
+        {
+            throw new KvConfigException(MAP_LEASE + " (" + get(P_MAP_LEASE) + ") must be below " + SESSION_TIMEOUT
+                + " (" + get(P_SESSION_TIMEOUT) + "): a client cut off from the coordinator must stop using its map"
+                + " before the cluster can move on without it");
         }
         final int nodes = memnodes().size();
-        if (replication() > nodes)
+        if (!coordinated && replication() > nodes)
         {
             throw new KvConfigException(REPLICATION + " is " + replication() + " but only " + nodes
                 + " memory node(s) are configured");
@@ -262,9 +298,11 @@ public final class KvConfig
         return b.build();
     }
 
+    /** The static list of memory nodes; empty for a coordinated client. */
     public List<String> memnodes()
     {
-        return get(P_MEMNODES);
+        final List<String> m = get(P_MEMNODES);
+        return m == null ? List.of() : m;
     }
 
     public String transport()
@@ -357,6 +395,40 @@ public final class KvConfig
     public int maxClients()
     {
         return get(P_MAX_CLIENTS);
+    }
+
+    /** ZooKeeper's connect string, or empty for a static cluster on {@link #memnodes()}. */
+    public String coordinator()
+    {
+        return get(P_COORDINATOR);
+    }
+
+    /** True when the memory nodes come from a coordinator. */
+    public boolean coordinated()
+    {
+        return !get(P_COORDINATOR).isEmpty();
+    }
+
+    /** The cluster's name in the coordinator. */
+    public String cluster()
+    {
+        return get(P_CLUSTER);
+    }
+
+    public Duration sessionTimeout()
+    {
+        return get(P_SESSION_TIMEOUT);
+    }
+
+    public Duration coordinatorConnectTimeout()
+    {
+        return get(P_COORDINATOR_CONNECT_TIMEOUT);
+    }
+
+    /** How long a cluster map may be used after the coordinator last confirmed it. */
+    public Duration mapLease()
+    {
+        return get(P_MAP_LEASE);
     }
 
     /** The configured client id, or 0 to take one from the memory nodes. */
@@ -512,6 +584,27 @@ public final class KvConfig
         public Builder clientId(final int v)
         {
             return set(P_CLIENT_ID, v);
+        }
+
+        /** Finds the memory nodes through ZooKeeper at {@code connect} instead of a static list. */
+        public Builder coordinator(final String connect)
+        {
+            return set(P_COORDINATOR, connect == null ? "" : connect.trim());
+        }
+
+        public Builder cluster(final String name)
+        {
+            return set(P_CLUSTER, name);
+        }
+
+        public Builder sessionTimeout(final Duration v)
+        {
+            return set(P_SESSION_TIMEOUT, v);
+        }
+
+        public Builder mapLease(final Duration v)
+        {
+            return set(P_MAP_LEASE, v);
         }
 
         public KvConfig build()

@@ -32,7 +32,9 @@ public final class KvProperty<T>
         /** Two-level memory management. */
         ALLOCATION,
         /** The client's index cache. */
-        CACHE
+        CACHE,
+        /** The coordinator (ZooKeeper): membership, maps, leases. */
+        COORDINATION
     }
 
     /** A check of one parsed value; returns null when it is fine, else what is wrong. */

@@ -18,6 +18,9 @@ import io.dmkv.computenode.ClientCore;
 import io.dmkv.computenode.ops.KeyLimits;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
+import io.dmkv.core.cluster.ClusterModeException;
+import io.dmkv.core.cluster.CoordinationException;
+import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.TransportUnavailableException;
@@ -73,7 +76,7 @@ public final class KvStore implements AutoCloseable
                 ? t2 : new KvConfigException(e.getMessage(), e);
         }
         this.gate = new OperationGate(core.index(), config);
-        LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}", core.clientId(), config.memnodes().size(),
+        LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}", core.clientId(), core.view().endpoints().size(),
             config.transport(), core.view().replication());
     }
 
@@ -336,6 +339,18 @@ public final class KvStore implements AutoCloseable
         if (e instanceof KvException)
         {
             return (KvException)e;
+        }
+        if (e instanceof ClusterModeException)
+        {
+            return new KvConfigException(e.getMessage(), e);
+        }
+        if (e instanceof MapLeaseExpiredException)
+        {
+            return new KvException(what + " was refused: " + e.getMessage(), e);
+        }
+        if (e instanceof CoordinationException)
+        {
+            return new NodeUnreachableException(e.getMessage(), e);
         }
         if (e instanceof VerbsTimeoutException)
         {

@@ -1,5 +1,7 @@
 package io.dmkv.computenode;
 
+import java.util.List;
+
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.slf4j.Logger;
@@ -16,7 +18,9 @@ import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.log.EmbeddedLogWriter;
 import io.dmkv.computenode.ops.FuseeIndex;
+import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.computenode.ops.LeasedIndex;
 import io.dmkv.computenode.ops.OpRuntime;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
@@ -47,6 +51,7 @@ public final class ClientCore implements AutoCloseable
     private final FuseeIndex fusee;
     private final KeyIndex index;
     private final int clientId;
+    private final CoordinatedCluster coordination;
 
     private ClientCore(final KvConfig config)
     {
@@ -54,18 +59,39 @@ public final class ClientCore implements AutoCloseable
         VerbsClient v = null;
         SlabAllocator s = null;
         OpRuntime o = null;
+        CoordinatedCluster c = null;
         try
         {
-            t = VerbsTransports.create(config.transport());
-            v = VerbsClient.connect(t, config.memnodes(), ClientOptions.builder().requestTimeout(config.requestTimeout())
-                .connectTimeout(config.connectTimeout()).build());
+            final NanoClock clock = SystemNanoClock.INSTANCE;
             final ClusterSettings settings = new ClusterSettings(config.replication(), config.blockSize(),
                 config.bucketGroups(), config.initialDepth(), config.maxDepth(), config.maxClients(),
                 config.indexAreaBytes(), config.opTimeout().plusSeconds(20));
-            view = ClusterBootstrap.join(v, settings);
-            clientId = config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
+            List<String> endpoints = config.memnodes();
+            if (config.coordinated())
+            {
+                c = CoordinatedCluster.connect(config.coordinator(), config.cluster(), config.sessionTimeout(),
+                    config.coordinatorConnectTimeout(), config.mapLease(), config.maxClients(), clock);
+                endpoints = c.memoryNodes(settings.formatTimeout());
+            }
+            else
+            {
+                LOG.info("static mode: memory nodes {} from the configuration, no coordinator (no fail-over, no"
+                    + " proxying); set {} to run coordinated", endpoints, KvConfig.COORDINATOR);
+            }
+            t = VerbsTransports.create(config.transport());
+            v = VerbsClient.connect(t, endpoints, ClientOptions.builder().requestTimeout(config.requestTimeout())
+                .connectTimeout(config.connectTimeout()).build());
+            if (c != null)
+            {
+                view = c.join(v, settings);
+                clientId = c.claimClientId(config.clientId());
+            }
+            else
+            {
+                view = ClusterBootstrap.join(v, settings);
+                clientId = config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
+            }
             s = SlabAllocator.open(view, v, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
-            final NanoClock clock = SystemNanoClock.INSTANCE;
             final long opNs = config.opTimeout().toNanos();
             final IndexDirectory directory = new IndexDirectory(view, v);
             snapshot = new SnapshotReplicator(view, clock, config.snapshotHelpDelay().toNanos(), opNs);
@@ -74,13 +100,14 @@ public final class ClientCore implements AutoCloseable
             o = new OpRuntime(v, clock);
             fusee = new FuseeIndex(view, o, directory, cache, snapshot, new EmbeddedLogWriter(view, s, clientId),
                 splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
-            index = fusee;
+            index = c != null ? new LeasedIndex(fusee, c::checkLease) : fusee;
         }
         catch (final RuntimeException e)
         {
-            closeQuietly(o, s, v, t);
+            closeQuietly(o, s, v, t, c);
             throw e;
         }
+        coordination = c;
         runtime = o;
         transport = t;
         verbs = v;
@@ -144,7 +171,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        closeQuietly(runtime, slab, verbs, transport);
+        closeQuietly(runtime, slab, verbs, transport, coordination);
     }
 
     private static void closeQuietly(final AutoCloseable... parts)

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.ClusterMode;
 import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.ClusterDescriptor;
@@ -43,6 +44,16 @@ public final class ClusterBootstrap
      */
     public static ClusterView join(final VerbsClient client, final ClusterSettings settings)
     {
+        return join(client, settings, ClusterMode.STATIC);
+    }
+
+    /**
+     * As {@link #join(VerbsClient, ClusterSettings)}, for a client in {@code mode}: a cluster
+     * formatted here records the mode, and a cluster created in the other mode is refused with a
+     * message that names both.
+     */
+    public static ClusterView join(final VerbsClient client, final ClusterSettings settings, final ClusterMode mode)
+    {
         LayoutVersion.requireLittleEndianHost();
         final int nodes = client.nodeCount();
         ClusterDescriptor.length(nodes);
@@ -64,6 +75,8 @@ public final class ClusterBootstrap
             final long state = ClusterDescriptor.stateOf(d.getLong(ClusterDescriptor.STATE_OFFSET));
             if (state == ClusterDescriptor.STATE_READY)
             {
+                ClusterMode.requireJoinable(client.channel(0).node().toString(),
+                    ClusterMode.fromCode(ClusterDescriptor.mode(d, 0)), mode);
                 final ClusterDescriptor.Values v = ClusterDescriptor.read(d, 0);
                 check(v, settings, hashes, client);
                 return view(client, v);
@@ -76,7 +89,7 @@ public final class ClusterBootstrap
                 client.execute(b);
                 if (b.casSucceeded(at))
                 {
-                    final ClusterDescriptor.Values v = bootstrap(client, settings, hashes, claim);
+                    final ClusterDescriptor.Values v = bootstrap(client, settings, hashes, claim, mode);
                     return view(client, v);
                 }
                 continue;
@@ -128,7 +141,7 @@ public final class ClusterBootstrap
     }
 
     private static ClusterDescriptor.Values bootstrap(final VerbsClient client, final ClusterSettings settings,
-        final long[] hashes, final long claim)
+        final long[] hashes, final long claim, final ClusterMode mode)
     {
         final int nodes = client.nodeCount();
         final int r = settings.replication();
@@ -200,6 +213,7 @@ public final class ClusterBootstrap
         final int length = ClusterDescriptor.length(nodes);
         final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);
         ClusterDescriptor.write(d, 0, v);
+        ClusterDescriptor.writeMode(d, 0, mode.code());
         final RemoteRegion home = client.channel(0).region(0);
         final VerbBatch b = new VerbBatch();
         // One connection, in order: the fields land before the state says ready.
@@ -231,7 +245,14 @@ public final class ClusterBootstrap
     /** Builds the view of a formatted cluster: resolves every replica and reads each region's header. */
     static ClusterView view(final VerbsClient client, final ClusterDescriptor.Values descriptor)
     {
-        final RegionMap map = RegionMap.place(0, descriptor.regions(), client.nodeCount(), descriptor.replication());
+        return view(client, descriptor, RegionMap.place(0, descriptor.regions(), client.nodeCount(),
+            descriptor.replication()));
+    }
+
+    /** Builds the view of a formatted cluster under {@code map} (a coordinator's region map). */
+    public static ClusterView view(final VerbsClient client, final ClusterDescriptor.Values descriptor,
+        final RegionMap map)
+    {
         final int r = descriptor.replication();
         final RemoteRegion[][] replicas = new RemoteRegion[descriptor.regions()][r];
         for (int node = 0; node < client.nodeCount(); node++)

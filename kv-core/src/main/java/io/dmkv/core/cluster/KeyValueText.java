@@ -8,13 +8,13 @@ import java.util.Map;
  * The znode payload format for records people read with ZooKeeper's own tools: UTF-8
  * {@code key=value} lines, in insertion order. Values may not hold line breaks.
  */
-final class KeyValueText
+public final class KeyValueText
 {
     private KeyValueText()
     {
     }
 
-    static byte[] encode(final Map<String, String> fields)
+    public static byte[] encode(final Map<String, String> fields)
     {
         final StringBuilder sb = new StringBuilder();
         fields.forEach((k, v) ->
@@ -28,7 +28,7 @@ final class KeyValueText
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    static Map<String, String> decode(final byte[] data)
+    public static Map<String, String> decode(final byte[] data)
     {
         final Map<String, String> out = new LinkedHashMap<>();
         if (data == null)

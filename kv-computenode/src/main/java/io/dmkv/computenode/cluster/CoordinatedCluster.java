@@ -1,0 +1,202 @@
+package io.dmkv.computenode.cluster;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.agrona.concurrent.NanoClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.CachedMap;
+import io.dmkv.core.cluster.ClusterMaps;
+import io.dmkv.core.cluster.ClusterMode;
+import io.dmkv.core.cluster.CoordinationException;
+import io.dmkv.core.cluster.Coordinator;
+import io.dmkv.core.cluster.CoordinatorSettings;
+import io.dmkv.core.cluster.KeyValueText;
+import io.dmkv.core.cluster.MapName;
+import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.core.cluster.Membership;
+import io.dmkv.core.cluster.VersionedMap;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * A client's membership in a coordinated cluster (docs/coordination.md): connects to the
+ * coordinator, finds the memory nodes there (in the cluster's node order once it is formatted,
+ * by name when this client formats it), formats a new cluster when it wins the format claim and
+ * publishes its maps, claims a client id, registers the compute node and watches the region map
+ * under its lease. {@link #checkLease()} is what every operation asks before it routes a key.
+ */
+public final class CoordinatedCluster implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCluster.class);
+    private static final String NODES = "nodes";
+
+    private final Coordinator coordinator;
+    private final String owner;
+    private ClusterMaps.FormatRole role;
+    private List<String> nodeNames;
+    private CachedMap regions;
+    private Membership.Registration registration;
+    private int clientId;
+
+    private CoordinatedCluster(final Coordinator coordinator, final String owner)
+    {
+        this.coordinator = coordinator;
+        this.owner = owner;
+    }
+
+    /**
+     * Connects to the coordinator of {@code settings}.
+     *
+     * @throws CoordinationException if it cannot be reached in time.
+     */
+    public static CoordinatedCluster connect(final String connect, final String cluster, final Duration sessionTimeout,
+        final Duration connectionTimeout, final Duration mapLease, final int maxClients, final NanoClock clock)
+    {
+        final CoordinatorSettings settings = new CoordinatorSettings(connect, cluster, sessionTimeout,
+            connectionTimeout, mapLease, maxClients, clock);
+        final Coordinator c = Coordinator.open(settings);
+        return new CoordinatedCluster(c, "cn-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /**
+     * The memory nodes' endpoints in the cluster's node order. Decides who formats: if this
+     * client wins the claim on a new cluster, the alive memory nodes ordered by name become the
+     * cluster; otherwise it waits for the formatter and takes the order it published.
+     */
+    public List<String> memoryNodes(final Duration formatTimeout)
+    {
+        coordinator.maps().requireMode(ClusterMode.COORDINATED);
+        role = coordinator.maps().claimFormat(owner);
+        if (role == ClusterMaps.FormatRole.OTHER_FORMATTING && !coordinator.maps().awaitFormatted(formatTimeout))
+        {
+            throw new CoordinationException("cluster " + coordinator.settings().cluster() + " at "
+                + coordinator.settings().connectString() + " has been being formatted by another client for "
+                + formatTimeout + "; if it crashed, its claim goes with its session: retry");
+        }
+        final Map<String, String> alive = new LinkedHashMap<>();
+        for (final MemberInfo m : coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE))
+        {
+            alive.put(m.name(), m.endpoint());
+        }
+        if (role == ClusterMaps.FormatRole.FORMATTER)
+        {
+            final List<String> names = new ArrayList<>(alive.keySet());
+            names.sort(Comparator.naturalOrder());
+            if (names.isEmpty())
+            {
+                throw new CoordinationException("no memory node is registered with the coordinator at "
+                    + coordinator.settings().connectString() + " (cluster " + coordinator.settings().cluster()
+                    + "): start memory nodes with --coordinator");
+            }
+            nodeNames = names;
+        }
+        else
+        {
+            final VersionedMap layout = coordinator.maps().read(MapName.LAYOUT).orElseThrow(
+                () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
+            nodeNames = List.of(KeyValueText.decode(layout.payload()).getOrDefault(NODES, "").split(","));
+        }
+        final List<String> endpoints = new ArrayList<>(nodeNames.size());
+        for (final String name : nodeNames)
+        {
+            final String endpoint = alive.get(name);
+            if (endpoint == null)
+            {
+                throw new CoordinationException("memory node " + name + " of cluster "
+                    + coordinator.settings().cluster() + " is not alive in the coordinator (its session expired or it"
+                    + " never registered)");
+            }
+            endpoints.add(endpoint);
+        }
+        return endpoints;
+    }
+
+    /**
+     * Joins (or, as the formatter, formats and publishes) the cluster over {@code client}, which is
+     * connected to {@link #memoryNodes} in that order, and starts watching the region map.
+     */
+    public ClusterView join(final VerbsClient client, final ClusterSettings settings)
+    {
+        final ClusterView view;
+        if (role == ClusterMaps.FormatRole.FORMATTER)
+        {
+            view = ClusterBootstrap.join(client, settings, ClusterMode.COORDINATED);
+            final Map<String, String> layout = new LinkedHashMap<>();
+            layout.put(NODES, String.join(",", nodeNames));
+            layout.put("clusterId", Long.toHexString(view.descriptor().clusterId()));
+            coordinator.maps().publish(KeyValueText.encode(layout), Math.max(1, view.map().epoch()),
+                view.map().toBytes(), new byte[0]);
+            LOG.info("formatted coordinated cluster {} on memory nodes {}", coordinator.settings().cluster(), nodeNames);
+        }
+        else
+        {
+            final ClusterView joined = ClusterBootstrap.join(client, settings, ClusterMode.COORDINATED);
+            final RegionMap published = RegionMap.fromBytes(coordinator.maps().read(MapName.REGIONS).orElseThrow(
+                () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no region map"))
+                .payload());
+            view = ClusterBootstrap.view(client, joined.descriptor(), published);
+        }
+        regions = coordinator.watch(MapName.REGIONS);
+        return view;
+    }
+
+    /** Claims a client id: {@code wanted} back (a restarted client), or the lowest free one when 0. */
+    public int claimClientId(final int wanted)
+    {
+        clientId = wanted != 0 ? coordinator.clientIds().reclaim(wanted, owner) : coordinator.clientIds().claim(owner);
+        registration = coordinator.members().register(MemberInfo.computeNode(owner + "-" + clientId, ""));
+        return clientId;
+    }
+
+    /**
+     * Fails unless the coordinator confirmed the region map within the map lease: a client cut off
+     * from the coordinator must not go on routing by a map the cluster may have replaced.
+     */
+    public void checkLease()
+    {
+        regions.current();
+    }
+
+    /** The region map's epoch as last confirmed. */
+    public long regionsEpoch()
+    {
+        return regions.lastSeen().epoch();
+    }
+
+    /** Releases the client id (this client's log holds nothing left to recover), deregisters and disconnects. */
+    @Override
+    public void close()
+    {
+        try
+        {
+            if (regions != null)
+            {
+                regions.close();
+            }
+            if (registration != null)
+            {
+                registration.close();
+            }
+            if (clientId != 0)
+            {
+                coordinator.clientIds().release(clientId);
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.warn("leaving the coordinator: {}", e.getMessage());
+        }
+        finally
+        {
+            coordinator.close();
+        }
+    }
+}
