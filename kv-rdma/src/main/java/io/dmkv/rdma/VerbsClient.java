@@ -183,9 +183,21 @@ public final class VerbsClient implements AutoCloseable
      */
     public void post(final VerbBatch batch, final BatchListener listener)
     {
+        post(batch, listener, ThreadCounters.current());
+    }
+
+    /**
+     * As {@link #post(VerbBatch, BatchListener)}, counting the batch in {@code attributeTo} rather
+     * than the posting thread's counters: an operation that continues on completion threads
+     * counts every round trip to the thread that started it. Exact while that thread waits for
+     * the operation (a blocking call); a thread with many operations in flight sees its counts
+     * written from several threads at once and may lose a few.
+     */
+    public void post(final VerbBatch batch, final BatchListener listener, final ThreadCounters attributeTo)
+    {
         Objects.requireNonNull(listener, "listener");
         checkOpen();
-        countPosted(batch);
+        countPosted(batch, attributeTo);
         batch.post(listener);
     }
 
@@ -258,7 +270,11 @@ public final class VerbsClient implements AutoCloseable
 
     private void countPosted(final VerbBatch batch)
     {
-        final ThreadCounters t = ThreadCounters.current();
+        countPosted(batch, ThreadCounters.current());
+    }
+
+    private void countPosted(final VerbBatch batch, final ThreadCounters t)
+    {
         final long verbs = t.verbs;
         final long out = t.bytesOut;
         final long in = t.bytesIn;

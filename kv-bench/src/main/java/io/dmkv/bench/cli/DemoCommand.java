@@ -116,13 +116,13 @@ public final class DemoCommand implements Callable<Integer>
         final long memory = (wanted + regionBytes - 1) / regionBytes * regionBytes;
 
         final PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "dmkv demo: %d memory nodes (%s each, %s transport), r = %d, %,d keys with %s values, "
-            + "%d threads, %.0f%% reads, zipf %.2f%n", nodes, Sizes.format(memory), transport, r, keys,
+        out.printf(Locale.ROOT, "dmkv demo: %d memory nodes (%s each, %s transport) and a coordinator in this JVM, r = %d,"
+            + " %,d keys with %s values, %d threads, %.0f%% reads, zipf %.2f%n", nodes, Sizes.format(memory), transport, r, keys,
             Sizes.format(valueSize), threads, readRatio * 100, zipf);
         out.flush();
         try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, regionBytes, transport);
-            KvStore kv = KvStore.open(KvConfig.builder().memnodes(cluster.endpoints()).transport(cluster.transport())
-                .replication(r).indexAreaBytes(indexArea).build()))
+            KvStore kv = KvStore.open(KvConfig.builder().coordinator(cluster.coordinatorConnectString())
+                .transport(cluster.transport()).replication(r).indexAreaBytes(indexArea).build()))
         {
             final KeyLedger ledger = new KeyLedger(keys, threads);
             final RunResult load = WorkloadRunner.run("load", List.of("INSERT"), loadThreads, keys, null,

@@ -10,7 +10,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
 /**
- * How {@code kv put|get|delete} reach a cluster: {@code --memnodes} or {@code --config}, plus the
+ * How {@code kv put|get|delete} reach a cluster: {@code --memnodes}, {@code --coordinator} or {@code --config}, plus the
  * transport and replication factor. A picocli mixin; {@link #config} turns it into a
  * {@link KvConfig}, reporting a bad value as a usage error.
  */
@@ -22,6 +22,10 @@ public final class StoreOptions
         @Option(names = "--memnodes", paramLabel = "HOST:PORT,...", split = ",", hideParamSyntax = true,
             description = "Memory nodes, in the cluster's order.")
         List<String> memnodes;
+
+        @Option(names = "--coordinator", paramLabel = "HOST:PORT,...",
+            description = "ZooKeeper of a coordinated cluster: the memory nodes come from it.")
+        String coordinator;
 
         @Option(names = "--config", paramLabel = "FILE",
             description = "A KvConfig properties file (dmkv.memnodes, dmkv.transport, dmkv.replication, ...; see the "
@@ -53,6 +57,7 @@ public final class StoreOptions
         try
         {
             final KvConfig.Builder b = source.config != null ? KvConfig.fromFile(source.config).toBuilder()
+                : source.coordinator != null ? KvConfig.builder().coordinator(source.coordinator)
                 : KvConfig.builder().memnodes(source.memnodes.stream().map(String::trim).toList());
             if (transport != null)
             {

@@ -30,7 +30,7 @@ import site.ycsb.Status;
  *
  * <h2>Properties</h2>
  * Every {@code dmkv.*} property except {@code dmkv.embedded.*} (read by {@link YcsbMain}) goes to
- * {@link KvConfig#fromProperties}: {@code dmkv.memnodes} (required), {@code dmkv.transport},
+ * {@link KvConfig#fromProperties}: {@code dmkv.memnodes} or {@code dmkv.coordinator} (one is required), {@code dmkv.transport},
  * {@code dmkv.replication}, ... An unknown {@code dmkv.*} property fails {@link #init()}.
  * YCSB's {@code fieldcount} and {@code fieldnameprefix} say what a full record is (see update).
  *

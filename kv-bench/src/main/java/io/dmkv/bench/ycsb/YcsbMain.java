@@ -21,7 +21,7 @@ import site.ycsb.DBException;
 /**
  * {@code scripts/ycsb load|run -P FILE [YCSB options]}: YCSB 0.17.0 with dmkv's binding.
  * <p>
- * With {@code dmkv.memnodes} given (or another {@code -db}), it hands the command line to YCSB's
+ * With {@code dmkv.memnodes} or {@code dmkv.coordinator} given (or another {@code -db}), it hands the command line to YCSB's
  * own {@code site.ycsb.Client} with {@code -load} or {@code -t} and {@code -db
  * io.dmkv.bench.ycsb.DmkvClient} in front, after opening and closing the store once so that a
  * bad setting or an unreachable node is one clear message (exit 2). Without, it starts an {@link EmbeddedCluster} in this
@@ -55,11 +55,11 @@ public final class YcsbMain
         "  -threads N, -target OPS, -s, -l LABEL   as in YCSB's client",
         "  -db CLASS       another binding, e.g. io.dmkv.bench.redis.RedisHashClient -p redis.port=6379",
         "",
-        "With -p dmkv.memnodes=HOST:PORT,... (or dmkv.memnodes in a -P file) it runs YCSB's own client",
+        "With -p dmkv.memnodes=HOST:PORT,... or -p dmkv.coordinator=HOST:PORT (or either in a -P file) it runs YCSB's own client",
         "(site.ycsb.Client) against running memory nodes (scripts/memnode); pass the cluster's",
         "-p dmkv.replication=R, and any other KvConfig property (dmkv.transport, dmkv.opTimeout, ...).",
         "",
-        "Without dmkv.memnodes it starts an embedded cluster in this JVM and runs load, then run on it",
+        "Without either it starts an embedded cluster and coordinator in this JVM and runs load, then run on it",
         "(whichever of load|run was asked), and exits 1 if any operation or data-integrity check was not OK:",
         "  dmkv.embedded.nodes=N      memory nodes (default 2)",
         "  dmkv.embedded.memory=SIZE  memory per node, e.g. 512M (default: sized from the workload)",
@@ -131,7 +131,7 @@ public final class YcsbMain
             return 2;
         }
         final boolean embedded = DmkvClient.class.getName().equals(props.getProperty("db"))
-            && !props.containsKey(KvConfig.MEMNODES);
+            && !props.containsKey(KvConfig.MEMNODES) && !props.containsKey(KvConfig.COORDINATOR);
         if (!embedded)
         {
             if (DmkvClient.class.getName().equals(props.getProperty("db")))
@@ -181,12 +181,12 @@ public final class YcsbMain
         YcsbPhase.checkCoreWorkload(props);
         final long memory = props.containsKey(EMBEDDED_MEMORY) ? size(props.getProperty(EMBEDDED_MEMORY))
             : nodeMemory(props, nodes, r);
-        err.printf(Locale.ROOT, "ycsb: no dmkv.memnodes given: embedded cluster of %d memory nodes (%s, %s each) in"
-            + " this JVM, r = %d; running load, then run%n", nodes, transport.equals("tcp") ? "tcp on loopback"
+        err.printf(Locale.ROOT, "ycsb: no dmkv.memnodes or dmkv.coordinator given: embedded cluster of %d memory nodes"
+            + " (%s, %s each) and a coordinator in this JVM, r = %d; running load, then run%n", nodes, transport.equals("tcp") ? "tcp on loopback"
             : "local, in-JVM", Sizes.format(memory), r);
         try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, transport))
         {
-            props.setProperty(KvConfig.MEMNODES, String.join(",", cluster.endpoints()));
+            props.setProperty(KvConfig.COORDINATOR, cluster.coordinatorConnectString());
             props.setProperty(KvConfig.TRANSPORT, transport);
             props.setProperty(KvConfig.REPLICATION, Integer.toString(r));
             try

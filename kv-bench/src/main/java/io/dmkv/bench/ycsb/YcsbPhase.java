@@ -82,7 +82,7 @@ public final class YcsbPhase
             if (props.containsKey(unsupported))
             {
                 throw new IllegalArgumentException(unsupported + " is not supported in one-JVM runs (the report is"
-                    + " printed in YCSB's text format); give dmkv.memnodes to run YCSB's own client");
+                    + " printed in YCSB's text format); give dmkv.memnodes or dmkv.coordinator to run YCSB's own client");
             }
         }
         final String workloadClass = props.getProperty("workload");

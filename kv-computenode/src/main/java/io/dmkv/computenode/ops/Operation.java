@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.dmkv.KvTimeoutException;
 import io.dmkv.rdma.BatchListener;
+import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
 
 /**
@@ -23,6 +24,7 @@ abstract class Operation implements OpDriver, BatchListener
     final OpRuntime runtime;
     private final long timeoutNs;
     private Runnable next;
+    private ThreadCounters counters;
     private long deadline;
     private long backoffNs;
     int retries;
@@ -40,6 +42,7 @@ abstract class Operation implements OpDriver, BatchListener
         backoffNs = FIRST_BACKOFF_NS;
         retries = 0;
         next = null;
+        counters = ThreadCounters.current();
     }
 
     @Override
@@ -48,7 +51,7 @@ abstract class Operation implements OpDriver, BatchListener
         next = then;
         try
         {
-            runtime.client().post(batch, this);
+            runtime.client().post(batch, this, counters);
         }
         catch (final RuntimeException e)
         {
