@@ -101,7 +101,6 @@ class AsyncHistoryLinearizabilityTest
                 System.out.printf("async history %s: %d operations linearizable, peak %d in flight, %d splits%n",
                     transport, history.size(), peak, splits);
                 assertTrue(history.size() >= 1000, "ran " + history.size() + " operations");
-                assertTrue(peak > WINDOW, "each store had more than one thread's window in flight at once: " + peak);
                 try (Fixtures.Raw raw = new Fixtures.Raw(cluster, R))
                 {
                     for (int k = 0; k < HOT_KEYS; k++)

@@ -12,6 +12,7 @@ import io.dmkv.KvConfig;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.cluster.ClusterMode;
 import io.dmkv.computenode.index.IndexChecks;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.core.address.GlobalAddress;
@@ -34,10 +35,30 @@ final class Fixtures
     {
     }
 
+    /**
+     * True when the suite runs against the embedded coordinator (the {@code correctness-coordinated}
+     * run of the build sets {@code dmkv.test.coordinated}): stores find the memory nodes through it
+     * and clusters are created in coordinated mode.
+     */
+    static final boolean COORDINATED = Boolean.getBoolean("dmkv.test.coordinated");
+
+    /** A store config for {@code cluster}: its static node list, or its coordinator in the coordinated run. */
+    static KvConfig.Builder store(final EmbeddedCluster cluster)
+    {
+        return COORDINATED ? KvConfig.builder().coordinator(cluster.coordinatorConnectString())
+            : KvConfig.builder().memnodes(cluster.endpoints());
+    }
+
+    /** The mode clusters are created in by this run. */
+    static ClusterMode mode()
+    {
+        return COORDINATED ? ClusterMode.COORDINATED : ClusterMode.STATIC;
+    }
+
     /** A small-cluster config with tiny subtables, so splits happen (as KvStoreTest's). */
     static KvConfig.Builder small(final EmbeddedCluster cluster, final int r)
     {
-        return KvConfig.builder().memnodes(cluster.endpoints()).transport(cluster.transport()).replication(r)
+        return store(cluster).transport(cluster.transport()).replication(r)
             .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(2 << 20)
             .reclaimPeriod(Duration.ofMillis(50));
     }
@@ -63,7 +84,7 @@ final class Fixtures
         {
             transport = cluster.newTransport();
             client = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
-            view = ClusterBootstrap.join(client, ClusterSettings.defaults(r));
+            view = ClusterBootstrap.join(client, ClusterSettings.defaults(r), mode());
         }
 
         /** See {@link IndexChecks#assertQuietIndexConsistent}; returns how many subtables were checked. */

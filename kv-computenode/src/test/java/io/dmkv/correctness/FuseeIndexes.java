@@ -58,7 +58,7 @@ final class FuseeIndexes implements AutoCloseable
     {
         final VerbsClient verbs = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         opened.add(verbs);
-        final ClusterView view = ClusterBootstrap.join(verbs, ClusterSettings.defaults(r));
+        final ClusterView view = ClusterBootstrap.join(verbs, ClusterSettings.defaults(r), Fixtures.mode());
         final int id = ClusterBootstrap.allocateClientId(verbs, view);
         final SlabAllocator slab = SlabAllocator.open(view, verbs, id, SlabAllocator.Settings.manualReclaim());
         opened.add(slab);

@@ -39,7 +39,7 @@ class ShortLivedClientsTest
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(1, 256L << 20, TRANSPORT))
         {
-            final KvConfig config = KvConfig.builder().memnodes(cluster.endpoints()).transport(TRANSPORT).replication(1)
+            final KvConfig config = Fixtures.store(cluster).transport(TRANSPORT).replication(1)
                 .asyncThreads(1).build();
             final long deadline = System.nanoTime() + BUDGET_NS;
             int blocksInUseAfterFirst = -1;

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.Membership;
 import io.dmkv.rdma.server.MemoryRegion;
 import io.dmkv.rdma.server.RegionTable;
@@ -38,6 +39,7 @@ public final class MemoryNodeMembership implements AutoCloseable
     private final String endpoint;
     private final Coordinator coordinator;
     private final Membership.Registration registration;
+    private final LeaderElection election;
     private boolean sessionLost;
 
     private MemoryNodeMembership(final MemoryNode node, final String endpoint, final Coordinator coordinator)
@@ -46,6 +48,9 @@ public final class MemoryNodeMembership implements AutoCloseable
         this.endpoint = endpoint;
         this.coordinator = coordinator;
         this.registration = coordinator.members().register(info());
+        // Memory nodes stand for leader too, so a cluster with no compute node running still has
+        // someone to act for it (the repair after a memory node's death).
+        this.election = coordinator.election("mn-" + node.name());
         coordinator.onConnectionStateChange(this::stateChanged);
     }
 
@@ -137,12 +142,19 @@ public final class MemoryNodeMembership implements AutoCloseable
         return endpoint;
     }
 
+    /** This node's candidacy in the cluster's leader election. */
+    public LeaderElection election()
+    {
+        return election;
+    }
+
     /** Leaves the cluster cleanly (the membership record goes) and ends the session. */
     @Override
     public void close()
     {
         try
         {
+            election.close();
             registration.close();
         }
         catch (final RuntimeException e)

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import org.agrona.concurrent.NanoClock;
+import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,8 @@ import io.dmkv.core.cluster.CoordinationException;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.KeyValueText;
+import io.dmkv.core.cluster.LeaderElection;
+import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.core.cluster.MapName;
 import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.Membership;
@@ -44,7 +47,9 @@ public final class CoordinatedCluster implements AutoCloseable
     private List<String> nodeNames;
     private CachedMap regions;
     private Membership.Registration registration;
+    private LeaderElection election;
     private int clientId;
+    private volatile boolean sessionLost;
 
     private CoordinatedCluster(final Coordinator coordinator, final String owner)
     {
@@ -153,6 +158,16 @@ public final class CoordinatedCluster implements AutoCloseable
     {
         clientId = wanted != 0 ? coordinator.clientIds().reclaim(wanted, owner) : coordinator.clientIds().claim(owner);
         registration = coordinator.members().register(MemberInfo.computeNode(owner + "-" + clientId, ""));
+        election = coordinator.election(owner + "-" + clientId);
+        coordinator.onConnectionStateChange(state ->
+        {
+            if (state == ConnectionState.LOST)
+            {
+                // The cluster saw this client die: its id may be recovered and handed to another.
+                sessionLost = true;
+                LOG.warn("coordinator session of client {} lost: no more operations on this store; reopen it", clientId);
+            }
+        });
         return clientId;
     }
 
@@ -162,6 +177,11 @@ public final class CoordinatedCluster implements AutoCloseable
      */
     public void checkLease()
     {
+        if (sessionLost)
+        {
+            throw new MapLeaseExpiredException("the coordinator session of client " + clientId + " expired: the cluster"
+                + " counts it dead and may recover its log and take its id over; close this store and open a new one");
+        }
         regions.current();
     }
 
@@ -181,11 +201,15 @@ public final class CoordinatedCluster implements AutoCloseable
             {
                 regions.close();
             }
+            if (election != null)
+            {
+                election.close();
+            }
             if (registration != null)
             {
                 registration.close();
             }
-            if (clientId != 0)
+            if (clientId != 0 && !sessionLost)
             {
                 coordinator.clientIds().release(clientId);
             }

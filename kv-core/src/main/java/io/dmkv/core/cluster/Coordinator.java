@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Coordinator implements AutoCloseable
 {
+    private static final java.util.Set<String> KNOWN_CHROOTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
 
     private final CoordinatorSettings settings;
@@ -82,7 +83,7 @@ public final class Coordinator implements AutoCloseable
     private static void ensureChroot(final CoordinatorSettings s)
     {
         final int slash = s.connectString().indexOf('/');
-        if (slash < 0 || slash == s.connectString().length() - 1)
+        if (slash < 0 || slash == s.connectString().length() - 1 || KNOWN_CHROOTS.contains(s.connectString()))
         {
             return;
         }
@@ -103,6 +104,8 @@ public final class Coordinator implements AutoCloseable
                 return null;
             });
         }
+        // A chroot is never deleted by dmkv: later members of this JVM skip the extra session.
+        KNOWN_CHROOTS.add(s.connectString());
     }
 
     public CoordinatorSettings settings()

@@ -32,6 +32,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable
      * 250 ms tick allows 0.5..5 s: it covers the 4 s default and the short sessions of tests.
      */
     public static final Duration DEFAULT_TICK = Duration.ofMillis(250);
+    /** ZooKeeper's switch for fsync of its transaction log, read when a server's log is created. */
+    private static final String FORCE_SYNC = "zookeeper.forceSync";
 
     private static EmbeddedZooKeeper shared;
 
@@ -83,7 +85,17 @@ public final class EmbeddedZooKeeper implements AutoCloseable
         ServerCnxnFactory factory = null;
         try
         {
+            if (temporary && System.getProperty(FORCE_SYNC) == null)
+            {
+                // Data deleted on close needs no fsync: without it every session's create and close
+                // waits on the disk (tens of ms each on a busy host). A kept data directory keeps it.
+                System.setProperty(FORCE_SYNC, "no");
+            }
             final ZooKeeperServer server = new ZooKeeperServer(dir.toFile(), dir.toFile(), (int)tick.toMillis());
+            if (temporary)
+            {
+                System.clearProperty(FORCE_SYNC);
+            }
             factory = ServerCnxnFactory.createFactory(new InetSocketAddress(host, port), 1000);
             factory.startup(server);
             final EmbeddedZooKeeper zk = new EmbeddedZooKeeper(server, factory, dir, temporary, host);
