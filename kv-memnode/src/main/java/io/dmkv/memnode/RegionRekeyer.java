@@ -60,8 +60,16 @@ final class RegionRekeyer implements AutoCloseable
                 {
                     continue;
                 }
-                final ClusterLayout layout = ClusterLayout.decode(
-                    coordinator.maps().read(MapName.LAYOUT).orElseThrow().payload());
+                final ClusterLayout layout;
+                try
+                {
+                    layout = ClusterLayout.decode(coordinator.maps().read(MapName.LAYOUT).orElseThrow().payload());
+                }
+                catch (final IllegalArgumentException e)
+                {
+                    LOG.warn("memory node {} cannot follow the region map: {}", name, e.getMessage());
+                    return;
+                }
                 final CachedMap map = coordinator.watch(MapName.REGIONS);
                 synchronized (this)
                 {
@@ -82,7 +90,7 @@ final class RegionRekeyer implements AutoCloseable
                 map.onChange(m -> apply(RegionMap.fromBytes(m.payload())));
                 return;
             }
-            catch (final CoordinationException | IllegalArgumentException e)
+            catch (final CoordinationException e)
             {
                 LOG.debug("memory node {}: cannot follow the region map yet: {}", name, e.getMessage());
                 sleepQuietly();

@@ -47,7 +47,7 @@ class RegionRekeyerTest
             final List<String> names = cluster.nodes().stream().map(MemoryNode::name).toList();
             final RegionMap before = RegionMap.place(1, REGIONS, 3, 2);
             assertEquals(ClusterMaps.FormatRole.FORMATTER, c.maps().claimFormat("test"));
-            c.maps().publish(new ClusterLayout(names, new byte[0]).encode(), before.epoch(), before.toBytes(),
+            c.maps().publish(new ClusterLayout(names, java.util.Map.of("clusterId", "1")).encode(), before.epoch(), before.toBytes(),
                 new byte[0]);
             final RegionTable survivor = cluster.nodes().get(0).service().regions();
             awaitFollowing(cluster);

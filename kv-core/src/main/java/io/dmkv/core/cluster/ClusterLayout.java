@@ -1,31 +1,32 @@
 package io.dmkv.core.cluster;
 
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The payload of the layout map ({@link MapName#LAYOUT}): the memory nodes in cluster order (a
- * region map's node index {@code i} is {@code memoryNodes().get(i)}, by member name) and the
- * cluster descriptor's bytes as the formatting client wrote them (opaque here).
+ * The payload of the layout map ({@link MapName#LAYOUT}), as {@code key=value} lines: {@code nodes}
+ * lists the memory nodes by member name in cluster order (a region map's node index {@code i} is
+ * {@code memoryNodes().get(i)}); any other field (cluster id, ...) is the formatting client's and
+ * is kept as it is.
  */
-public record ClusterLayout(List<String> memoryNodes, byte[] descriptor)
+public record ClusterLayout(List<String> memoryNodes, Map<String, String> properties)
 {
+    /** The field naming the memory nodes, comma-separated, in cluster order. */
+    public static final String NODES = "nodes";
+
     public ClusterLayout
     {
         memoryNodes = List.copyOf(memoryNodes);
-        descriptor = descriptor.clone();
+        properties = Map.copyOf(properties);
         if (memoryNodes.isEmpty())
         {
             throw new IllegalArgumentException("a cluster layout names at least one memory node");
         }
-    }
-
-    @Override
-    public byte[] descriptor()
-    {
-        return descriptor.clone();
+        if (properties.containsKey(NODES))
+        {
+            throw new IllegalArgumentException("'" + NODES + "' is the node list, not a property");
+        }
     }
 
     /** The node index of {@code name} in region maps, or -1 if the layout does not name it. */
@@ -37,20 +38,25 @@ public record ClusterLayout(List<String> memoryNodes, byte[] descriptor)
     public byte[] encode()
     {
         final Map<String, String> f = new LinkedHashMap<>();
-        f.put("memoryNodes", String.join(",", memoryNodes));
-        f.put("descriptor", Base64.getEncoder().encodeToString(descriptor));
+        f.put(NODES, String.join(",", memoryNodes));
+        f.putAll(properties);
         return KeyValueText.encode(f);
     }
 
+    /**
+     * Reads a layout payload.
+     *
+     * @throws IllegalArgumentException when it names no memory node.
+     */
     public static ClusterLayout decode(final byte[] payload)
     {
-        final Map<String, String> f = KeyValueText.decode(payload);
-        final String nodes = f.get("memoryNodes");
+        final Map<String, String> f = new LinkedHashMap<>(KeyValueText.decode(payload));
+        final String nodes = f.remove(NODES);
         if (nodes == null || nodes.isEmpty())
         {
-            throw new CoordinationException("the layout map names no memory nodes: " + f.keySet());
+            throw new IllegalArgumentException("the layout map names no memory nodes (no '" + NODES + "' field): "
+                + f.keySet());
         }
-        return new ClusterLayout(List.of(nodes.split(",")),
-            Base64.getDecoder().decode(f.getOrDefault("descriptor", "")));
+        return new ClusterLayout(List.of(nodes.split(",")), f);
     }
 }
