@@ -28,8 +28,9 @@ import io.dmkv.rdma.server.RegionTable;
  *     every region is re-keyed (its key generation goes up) and the node registers again;
  *     clients must say hello again, and a stale client's verbs are refused.</li>
  * </ul>
- * The node cannot be trusted to do this in time (it may be the one that is stalled): the
- * survivors re-key their own regions too (see docs/coordination.md).
+ * The node cannot be trusted to do this in time (it may be the one that is stalled), so the
+ * survivors re-key too: {@link RegionRekeyer} re-keys every region whose replica list changes
+ * in the region map (see docs/coordination.md).
  */
 public final class MemoryNodeMembership implements AutoCloseable
 {
@@ -40,6 +41,7 @@ public final class MemoryNodeMembership implements AutoCloseable
     private final Coordinator coordinator;
     private final Membership.Registration registration;
     private final LeaderElection election;
+    private final RegionRekeyer rekeyer;
     private boolean sessionLost;
 
     private MemoryNodeMembership(final MemoryNode node, final String endpoint, final Coordinator coordinator)
@@ -52,6 +54,7 @@ public final class MemoryNodeMembership implements AutoCloseable
         // someone to act for it (the repair after a memory node's death).
         this.election = coordinator.election("mn-" + node.name());
         coordinator.onConnectionStateChange(this::stateChanged);
+        this.rekeyer = new RegionRekeyer(coordinator, node.name(), node.service().regions(), this::republish);
     }
 
     /**
@@ -89,6 +92,18 @@ public final class MemoryNodeMembership implements AutoCloseable
         return MemberInfo.memoryNode(node.name(), endpoint, ids, generation);
     }
 
+    private void republish()
+    {
+        try
+        {
+            registration.update(info());
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.warn("memory node {}: publishing its key generation failed: {}", node.name(), e.getMessage());
+        }
+    }
+
     private synchronized void stateChanged(final ConnectionState state)
     {
         final RegionTable table = node.service().regions();
@@ -109,14 +124,7 @@ public final class MemoryNodeMembership implements AutoCloseable
                 {
                     table.rekeyAll();
                     sessionLost = false;
-                    try
-                    {
-                        registration.update(info());
-                    }
-                    catch (final RuntimeException e)
-                    {
-                        LOG.warn("memory node {}: re-registering failed: {}", node.name(), e.getMessage());
-                    }
+                    republish();
                     LOG.warn("memory node {}: new coordinator session; every region re-keyed, old keys are refused",
                         node.name());
                 }
@@ -130,6 +138,12 @@ public final class MemoryNodeMembership implements AutoCloseable
             default:
                 break;
         }
+    }
+
+    /** Whether the node follows the cluster's region map (the cluster is formatted and it read the map). */
+    boolean followsRegionMap()
+    {
+        return rekeyer.follows();
     }
 
     public Coordinator coordinator()
@@ -152,6 +166,7 @@ public final class MemoryNodeMembership implements AutoCloseable
     @Override
     public void close()
     {
+        rekeyer.close();
         try
         {
             election.close();

@@ -20,7 +20,7 @@ import io.dmkv.core.cluster.ClusterMode;
 import io.dmkv.core.cluster.CoordinationException;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
-import io.dmkv.core.cluster.KeyValueText;
+import io.dmkv.core.cluster.ClusterLayout;
 import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.core.cluster.MapName;
@@ -39,7 +39,6 @@ import io.dmkv.rdma.VerbsClient;
 public final class CoordinatedCluster implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCluster.class);
-    private static final String NODES = "nodes";
 
     private final Coordinator coordinator;
     private final String owner;
@@ -107,7 +106,7 @@ public final class CoordinatedCluster implements AutoCloseable
         {
             final VersionedMap layout = coordinator.maps().read(MapName.LAYOUT).orElseThrow(
                 () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
-            nodeNames = List.of(KeyValueText.decode(layout.payload()).getOrDefault(NODES, "").split(","));
+            nodeNames = ClusterLayout.decode(layout.payload()).memoryNodes();
         }
         final List<String> endpoints = new ArrayList<>(nodeNames.size());
         for (final String name : nodeNames)
@@ -134,10 +133,9 @@ public final class CoordinatedCluster implements AutoCloseable
         if (role == ClusterMaps.FormatRole.FORMATTER)
         {
             view = ClusterBootstrap.join(client, settings, ClusterMode.COORDINATED);
-            final Map<String, String> layout = new LinkedHashMap<>();
-            layout.put(NODES, String.join(",", nodeNames));
-            layout.put("clusterId", Long.toHexString(view.descriptor().clusterId()));
-            coordinator.maps().publish(KeyValueText.encode(layout), Math.max(1, view.map().epoch()),
+            final ClusterLayout layout = new ClusterLayout(nodeNames,
+                Map.of("clusterId", Long.toHexString(view.descriptor().clusterId())));
+            coordinator.maps().publish(layout.encode(), Math.max(1, view.map().epoch()),
                 view.map().toBytes(), new byte[0]);
             LOG.info("formatted coordinated cluster {} on memory nodes {}", coordinator.settings().cluster(), nodeNames);
         }

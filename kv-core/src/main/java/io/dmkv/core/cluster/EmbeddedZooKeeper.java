@@ -103,7 +103,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable
                 .getFullVersion(), zk.connectString(), dir, tick.toMillis());
             return zk;
         }
-        catch (final IOException e)
+        catch (final IOException | InterruptedException | RuntimeException | Error e)
         {
             if (factory != null)
             {
@@ -113,12 +113,21 @@ public final class EmbeddedZooKeeper implements AutoCloseable
             {
                 deleteTree(dir);
             }
-            throw new UncheckedIOException("cannot start the coordinator on " + host + ":" + port + ": " + e.getMessage(), e);
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new CoordinationException("interrupted while starting the coordinator", e);
+            if (e instanceof InterruptedException)
+            {
+                Thread.currentThread().interrupt();
+                throw new CoordinationException("interrupted while starting the coordinator", e);
+            }
+            if (e instanceof IOException io)
+            {
+                throw new UncheckedIOException("cannot start the coordinator on " + host + ":" + port + ": "
+                    + e.getMessage(), io);
+            }
+            if (e instanceof Error err)
+            {
+                throw err;
+            }
+            throw (RuntimeException)e;
         }
     }
 
