@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
-import io.dmkv.computenode.ops.LeasedIndex;
+import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.OpCompletion;
 import io.dmkv.computenode.ops.Result;
@@ -120,6 +120,34 @@ class CoordinatedStoreTest
         assertTrue(e.getMessage().contains("127.0.0.1:" + closed), e.getMessage());
     }
 
+    @Test
+    void afterMemoryNodesReKeyTheirRegionsTheClientRefreshesAndSucceeds() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 16L << 20, 4L << 20, "tcp");
+            KvStore kv = KvStore.open(coordinated(cluster, 2).build());
+            VerbsTransport t = cluster.newTransport();
+            VerbsClient stale = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
+        {
+            kv.put("k", "before");
+            // The cluster's map changed: every region of every node gets a new key (fencing).
+            for (final io.dmkv.memnode.MemoryNode n : cluster.nodes())
+            {
+                n.service().regions().rekeyAll();
+            }
+            // A verb routed with the old keys is refused...
+            final io.dmkv.rdma.VerbBatch b = new io.dmkv.rdma.VerbBatch();
+            b.read(stale.channel(0).region(0), 0, new org.agrona.concurrent.UnsafeBuffer(new byte[8]), 0, 8);
+            final io.dmkv.rdma.RemoteAccessException refused = assertThrows(io.dmkv.rdma.RemoteAccessException.class,
+                () -> stale.execute(b));
+            assertEquals(io.dmkv.rdma.RemoteAccessException.Reason.UNKNOWN_REGION, refused.reason());
+            // ...and the store, refused the same way, re-reads the map, learns the new keys and goes on.
+            assertEquals("before", kv.get("k"));
+            kv.put("k", "after");
+            assertEquals("after", kv.get("k"));
+            assertTrue(kv.insert("k2", "v"));
+        }
+    }
+
     /** A clock that moves only when told. */
     private static final class ManualClock implements NanoClock
     {
@@ -151,7 +179,7 @@ class CoordinatedStoreTest
                 try
                 {
                     member.join(v, ClusterSettings.defaults(2));
-                    final KeyIndex routed = new LeasedIndex(new CountingIndex(), member::checkLease);
+                    final KeyIndex routed = new CoordinatedIndex(new CountingIndex(), member::checkLease, () -> { }, Runnable::run);
                     final AtomicReference<Throwable> seen = new AtomicReference<>();
                     routed.search(new byte[] {1}, 1, (value, failure) -> seen.set(failure));
                     assertEquals(null, seen.get(), "routed while the lease holds");

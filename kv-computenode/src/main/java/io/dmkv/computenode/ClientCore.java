@@ -20,7 +20,7 @@ import io.dmkv.computenode.log.EmbeddedLogWriter;
 import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
-import io.dmkv.computenode.ops.LeasedIndex;
+import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.OpRuntime;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
@@ -100,7 +100,14 @@ public final class ClientCore implements AutoCloseable
             o = new OpRuntime(v, clock);
             fusee = new FuseeIndex(view, o, directory, cache, snapshot, new EmbeddedLogWriter(view, s, clientId),
                 splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
-            index = c != null ? new LeasedIndex(fusee, c::checkLease) : fusee;
+            final VerbsClient connected = v;
+            final CoordinatedCluster member = c;
+            index = c != null ? new CoordinatedIndex(fusee, c::checkLease, () ->
+            {
+                member.refreshMap();
+                final int rekeyed = connected.refreshKeys();
+                LOG.info("memory nodes refused a key: re-read the cluster map and learnt {} new region keys", rekeyed);
+            }, o::offload) : fusee;
         }
         catch (final RuntimeException e)
         {

@@ -201,6 +201,44 @@ public final class VerbsClient implements AutoCloseable
         batch.post(listener);
     }
 
+    /**
+     * Learns the current keys of every region from a new hello to each node and puts them into
+     * this client's regions, for after a node re-keyed regions (fencing: verbs with an old key are
+     * refused). Blocking; returns how many regions got a new key.
+     *
+     * @throws ConnectionException if a node cannot be reached.
+     */
+    public int refreshKeys()
+    {
+        refuseBlockingInCompletion("refreshKeys");
+        checkOpen();
+        int changed = 0;
+        for (final VerbsChannel c : channels)
+        {
+            final VerbsChannel fresh = transport.connect(c.node().endpoint(), options);
+            try
+            {
+                for (final RemoteRegion now : fresh.regions())
+                {
+                    if (now.id() < c.regions().size())
+                    {
+                        final RemoteRegion mine = c.region(now.id());
+                        if (mine.key() != now.key())
+                        {
+                            mine.rekey(now.key());
+                            changed++;
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                fresh.close();
+            }
+        }
+        return changed;
+    }
+
     /** A blocking RPC to memory node {@code node}. */
     public ByteBuffer rpc(final int node, final int method, final ByteBuffer request)
     {

@@ -183,6 +183,12 @@ public final class CoordinatedCluster implements AutoCloseable
         regions.current();
     }
 
+    /** Re-reads the region map now (after a refusal that suggests it moved on). */
+    public void refreshMap()
+    {
+        regions.refresh();
+    }
+
     /** The region map's epoch as last confirmed. */
     public long regionsEpoch()
     {

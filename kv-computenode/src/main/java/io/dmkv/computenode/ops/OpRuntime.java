@@ -59,7 +59,8 @@ public final class OpRuntime implements AutoCloseable
         timer.schedule(task, Math.max(delayNs, 1_000), TimeUnit.NANOSECONDS);
     }
 
-    void offload(final Runnable task)
+    /** Runs {@code task} on the maintenance thread (blocking work that must stay off completion threads). */
+    public void offload(final Runnable task)
     {
         maintenance.execute(task);
     }
