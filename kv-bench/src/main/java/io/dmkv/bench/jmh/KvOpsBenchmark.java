@@ -352,7 +352,13 @@ public class KvOpsBenchmark
         @Setup(Level.Trial)
         public void iterations(final BenchmarkParams params)
         {
-            share = 1.0 / Math.max(1, params.getMeasurement().getCount() * Math.max(1, params.getForks()));
+            share = share(params);
+        }
+
+        /** 1 / the measurement iterations of all forks, which JMH adds up for an {@code EVENTS} counter. */
+        static double share(final BenchmarkParams params)
+        {
+            return 1.0 / Math.max(1, params.getMeasurement().getCount() * Math.max(1, params.getForks()));
         }
 
         /** Starts counting for this iteration (on the benchmark thread, whose counters these are). */
