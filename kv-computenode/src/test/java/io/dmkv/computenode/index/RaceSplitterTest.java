@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.Closer;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
@@ -42,7 +43,7 @@ class RaceSplitterTest
 {
     private EmbeddedCluster cluster;
     private VerbsTransport transport;
-    private final List<AutoCloseable> clients = new ArrayList<>();
+    private final Closer clients = new Closer();
     private ObjectAllocator allocator;
     private ClusterView lastView;
     private VerbsClient lastClient;
@@ -51,33 +52,15 @@ class RaceSplitterTest
     @AfterEach
     void stop()
     {
-        for (int i = clients.size() - 1; i >= 0; i--)
-        {
-            try
-            {
-                clients.get(i).close();
-            }
-            catch (final Exception e)
-            {
-                throw new IllegalStateException(e);
-            }
-        }
-        if (transport != null)
-        {
-            transport.close();
-        }
-        if (cluster != null)
-        {
-            cluster.close();
-        }
+        clients.close();
     }
 
     private FuseeIndex client(final int r)
     {
         if (cluster == null)
         {
-            cluster = EmbeddedCluster.start(3, 64L << 20, 16L << 20, "local");
-            transport = cluster.newTransport();
+            cluster = clients.add(EmbeddedCluster.start(3, 64L << 20, 16L << 20, "local"));
+            transport = clients.add(cluster.newTransport());
         }
         final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
         clients.add(c);

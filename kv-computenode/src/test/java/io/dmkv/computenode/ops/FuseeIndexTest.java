@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.InvalidInputException;
+import io.dmkv.computenode.Closer;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
@@ -42,38 +43,20 @@ class FuseeIndexTest
 {
     private EmbeddedCluster cluster;
     private VerbsTransport transport;
-    private final List<AutoCloseable> clients = new ArrayList<>();
+    private final Closer clients = new Closer();
     /** One bump allocator for every client of a test, so clients never hand out the same object. */
     private BumpAllocator shared;
 
     @AfterEach
     void stop()
     {
-        for (int i = clients.size() - 1; i >= 0; i--)
-        {
-            try
-            {
-                clients.get(i).close();
-            }
-            catch (final Exception e)
-            {
-                throw new IllegalStateException(e);
-            }
-        }
-        if (transport != null)
-        {
-            transport.close();
-        }
-        if (cluster != null)
-        {
-            cluster.close();
-        }
+        clients.close();
     }
 
     private FuseeIndex start(final int nodes, final int r, final String transportName)
     {
-        cluster = EmbeddedCluster.start(nodes, 16L << 20, 4L << 20, transportName);
-        transport = cluster.newTransport();
+        cluster = clients.add(EmbeddedCluster.start(nodes, 16L << 20, 4L << 20, transportName));
+        transport = clients.add(cluster.newTransport());
         return newClient(r, 1 << 12);
     }
 
