@@ -117,8 +117,7 @@ public final class ClusterBootstrap
     {
         if (v.layoutVersion() != LayoutVersion.VERSION)
         {
-            throw new IllegalStateException("the cluster has layout version " + v.layoutVersion() + ", this client "
-                + LayoutVersion.VERSION);
+            throw new IllegalStateException(LayoutVersion.mismatch("the cluster", v.layoutVersion()));
         }
         if (v.nodeHashes().length != hashes.length)
         {

@@ -16,7 +16,7 @@ import io.dmkv.rdma.VerbBatch;
 
 /**
  * RACE bucket probing for one operation: reads a key's two combined buckets from the primary
- * index replica, tells whether they are current (they cover the key, no split froze them),
+ * index replica (or, to check an index-cache entry, only the one holding the cached slot), tells whether they are current (they cover the key, no split froze them),
  * finds the candidate slots whose fingerprint and hash byte match, reads the candidate objects
  * and compares full keys. Holds the operation's scratch buffers, so probing allocates nothing
  * once the candidate buffer has grown to the objects it meets. Not thread-safe.
@@ -41,6 +41,8 @@ public final class BucketProbe
     private long subtable;
     private int c1;
     private int c2;
+    /** Bit k set if combined bucket k (0: c1, 1: c2) was read. */
+    private int readMask;
 
     public BucketProbe(final ClusterView view)
     {
@@ -53,9 +55,55 @@ public final class BucketProbe
         subtable = table;
         c1 = first;
         c2 = second;
+        readMask = 3;
         view.read(b, table + Subtable.combinedBucketOffset(first), 0, buckets, 0, CombinedBucket.LENGTH);
         view.read(b, table + Subtable.combinedBucketOffset(second), 0, buckets, CombinedBucket.LENGTH,
             CombinedBucket.LENGTH);
+    }
+
+    /**
+     * Adds the READ of the one combined bucket of a key that holds {@code slotAddress} (a cached
+     * slot) to {@code b}: enough to confirm the cache entry, not to look for the key elsewhere.
+     *
+     * @return false, adding nothing, if neither combined bucket holds that slot.
+     */
+    public boolean readBucketHolding(final VerbBatch b, final long table, final int first, final int second,
+        final long slotAddress)
+    {
+        final int k = holding(table, first, slotAddress) ? 0 : holding(table, second, slotAddress) ? 1 : -1;
+        if (k < 0)
+        {
+            return false;
+        }
+        subtable = table;
+        c1 = first;
+        c2 = second;
+        readMask = 1 << k;
+        view.read(b, table + Subtable.combinedBucketOffset(k == 0 ? first : second), 0, buckets,
+            k * CombinedBucket.LENGTH, CombinedBucket.LENGTH);
+        return true;
+    }
+
+    /** True if both combined buckets were read (so the key's absence from them means something). */
+    public boolean readBoth()
+    {
+        return readMask == 3;
+    }
+
+    private static boolean holding(final long table, final int c, final long slotAddress)
+    {
+        final long start = table + Subtable.combinedBucketOffset(c);
+        return slotAddress >= start && slotAddress < start + CombinedBucket.LENGTH;
+    }
+
+    private boolean wasRead(final int k)
+    {
+        return (readMask & (1 << k)) != 0;
+    }
+
+    private long header(final int k)
+    {
+        return CombinedBucket.header(buckets, k * CombinedBucket.LENGTH, k == 0 ? c1 : c2);
     }
 
     /** Adds a READ of the object a slot value points at into candidate position 0 (a cache speculation). */
@@ -66,24 +114,23 @@ public final class BucketProbe
         view.read(b, Slot.address(slotValue), 0, objects, 0, length);
     }
 
-    /** True if both buckets read say their subtable covers the key. */
+    /** True if every bucket read says its subtable covers the key. */
     public boolean covers(final long hash)
     {
-        return Bucket.covers(Bucket.plain(CombinedBucket.header(buckets, 0, c1)), hash)
-            && Bucket.covers(Bucket.plain(CombinedBucket.header(buckets, CombinedBucket.LENGTH, c2)), hash);
+        return (!wasRead(0) || Bucket.covers(Bucket.plain(header(0)), hash))
+            && (!wasRead(1) || Bucket.covers(Bucket.plain(header(1)), hash));
     }
 
-    /** True if a split froze either bucket read. */
+    /** True if a split froze a bucket read. */
     public boolean frozen()
     {
-        return Bucket.isFrozen(CombinedBucket.header(buckets, 0, c1))
-            || Bucket.isFrozen(CombinedBucket.header(buckets, CombinedBucket.LENGTH, c2));
+        return (wasRead(0) && Bucket.isFrozen(header(0))) || (wasRead(1) && Bucket.isFrozen(header(1)));
     }
 
     /** The plain header (depth and suffix) of the first bucket read. */
     public long plainHeader()
     {
-        return Bucket.plain(CombinedBucket.header(buckets, 0, c1));
+        return Bucket.plain(header(wasRead(0) ? 0 : 1));
     }
 
     /** The value now in the buckets read of the slot at {@code slotAddress}, or -1 if it is not one of them. */
@@ -91,6 +138,10 @@ public final class BucketProbe
     {
         for (int k = 0; k < 2; k++)
         {
+            if (!wasRead(k))
+            {
+                continue;
+            }
             final int c = k == 0 ? c1 : c2;
             for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
             {
@@ -106,6 +157,7 @@ public final class BucketProbe
     /** The global address of an empty slot in the buckets read (the emptier bucket first, as RACE does), or 0. */
     public long firstFreeSlot()
     {
+        requireBoth();
         final int free1 = Integer.bitCount(CombinedBucket.emptySlots(buckets, 0, c1));
         final int free2 = Integer.bitCount(CombinedBucket.emptySlots(buckets, CombinedBucket.LENGTH, c2));
         for (int pass = 0; pass < 2; pass++)
@@ -131,6 +183,7 @@ public final class BucketProbe
     /** Collects the slots whose fingerprint and hash byte match; returns how many. */
     public int findCandidates(final long hash, final int fp)
     {
+        requireBoth();
         int n = 0;
         final int suffix = (int)(hash & 0xFF);
         for (int k = 0; k < 2; k++)
@@ -226,6 +279,14 @@ public final class BucketProbe
     public byte[] candidateValueBytes(final int i)
     {
         return KvObject.valueBytes(objects, candOffset[i]);
+    }
+
+    private void requireBoth()
+    {
+        if (readMask != 3)
+        {
+            throw new IllegalStateException("only one combined bucket was read: the key may be in the other");
+        }
     }
 
     private void ensureObjects(final int length)

@@ -63,6 +63,7 @@ public final class EmbeddedLogWriter
         private int deferredCount;
         private long object;
         private int objectSize;
+        private int usedLength;
         private int sizeClass;
 
         Record()
@@ -81,10 +82,10 @@ public final class EmbeddedLogWriter
             return object;
         }
 
-        /** Bytes of the object's size class. */
-        public int objectSize()
+        /** Bytes the object written uses (header, key, value, log entry): what its slot's length code holds. */
+        public int usedLength()
         {
-            return objectSize;
+            return usedLength;
         }
 
         /**
@@ -110,9 +111,9 @@ public final class EmbeddedLogWriter
             {
                 image = new UnsafeBuffer(ByteBuffer.allocateDirect(objectSize));
             }
-            final int size = KvObject.encode(image, 0, sizeClass, key, value, op, allocation.next(), allocation.prev(),
+            usedLength = KvObject.encode(image, 0, sizeClass, key, value, op, allocation.next(), allocation.prev(),
                 digest);
-            view.writeAll(b, object, image, 0, size);
+            view.writeAll(b, object, image, 0, usedLength);
             if (allocation.prev() == 0 && logHeadWritten.compareAndSet(sizeClass, 0, 1))
             {
                 head.putLong(0, object);
@@ -127,7 +128,7 @@ public final class EmbeddedLogWriter
         /** Adds the log commit (the old primary value, written before SNAPSHOT decides) to {@code b}. */
         public void appendCommit(final VerbBatch b, final long vOld)
         {
-            final int entryOffset = LogEntry.entryOffset(0, objectSize);
+            final int entryOffset = usedLength - LogEntry.LENGTH;
             LogEntry.commit(image, entryOffset, vOld, digest);
             view.writeAll(b, object + entryOffset + LogEntry.COMMIT_OFFSET, image, entryOffset + LogEntry.COMMIT_OFFSET,
                 LogEntry.COMMIT_LENGTH);

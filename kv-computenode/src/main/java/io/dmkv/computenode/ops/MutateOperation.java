@@ -27,8 +27,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * FUSEE's INSERT / UPDATE / DELETE as an asynchronous state machine; every step is one batch:
  * <pre>
- * 1 WRITE the object with its log entry to r replicas, READ the buckets
+ * 1 WRITE the object with its log entry to r replicas, READ the buckets (only the combined
+ *   bucket holding the cached slot when the index cache knows the key)
  *   (+ CAS the insert lock when the key may be new)                       [+1: READ candidates]
+ *                                         [+1: READ both buckets if the cached slot changed]
  * 2 CAS the r-1 backups (SNAPSHOT) and WRITE the log commit (old value) to r replicas
  * 3 CAS the primary, READ the bucket header (split fence), release the insert lock
  * </pre>
@@ -80,6 +82,7 @@ final class MutateOperation extends Operation
     private OpCompletion<Result> done;
     private boolean failing;
     private boolean forceLock;
+    private boolean bothBuckets;
     private long entry;
     private long subtable;
     private long cachedSlot;
@@ -131,6 +134,7 @@ final class MutateOperation extends Operation
         done = completion;
         failing = false;
         forceLock = false;
+        bothBuckets = false;
         lock.reset();
         run(attempt);
     }
@@ -160,7 +164,11 @@ final class MutateOperation extends Operation
             log.appendObject(batch, key, value, logOp);
         }
         lockAt = mayInsert && !lock.held() ? lock.appendAcquire(batch, nanoTime()) : -1;
-        probe.readBuckets(batch, subtable, c1, c2);
+        if (mayInsert || bothBuckets || lock.held() || cachedSlot == 0 || cachedValue == 0
+            || !probe.readBucketHolding(batch, subtable, c1, c2, cachedSlot))
+        {
+            probe.readBuckets(batch, subtable, c1, c2);
+        }
         post(batch, afterFirst);
     }
 
@@ -232,6 +240,13 @@ final class MutateOperation extends Operation
         {
             cache.miss(hash);
         }
+        if (!probe.readBoth())
+        {
+            // The cached slot changed: the key may be anywhere in its two buckets.
+            bothBuckets = true;
+            attempt();
+            return;
+        }
         if (probe.findCandidates(hash, KeyHash.fingerprint(hash)) > 0)
         {
             index.candidateRead();
@@ -293,8 +308,8 @@ final class MutateOperation extends Operation
             vOld = probe.slotValueAt(target);
         }
         final long object = log.object();
-        final int units = log.objectSize() / Slot.LENGTH_UNIT;
-        vNew = mode == Mode.DELETE ? Slot.tombstone(units, object, hash) : Slot.pack(KeyHash.fingerprint(hash), units,
+        final int code = Slot.lengthCode(sizeClass, log.usedLength());
+        vNew = mode == Mode.DELETE ? Slot.tombstone(code, object, hash) : Slot.pack(KeyHash.fingerprint(hash), code,
             object, hash);
         if (lock.needsRenewal(nanoTime()))
         {
@@ -427,7 +442,7 @@ final class MutateOperation extends Operation
     {
         if (vOld != Slot.EMPTY)
         {
-            log.deferFree(Slot.address(vOld), SizeClasses.classOfUnits(Slot.lengthUnits(vOld)));
+            log.deferFree(Slot.address(vOld), Slot.sizeClass(vOld));
         }
         log.keep();
         if (mode == Mode.DELETE)

@@ -12,10 +12,12 @@ import io.dmkv.rdma.VerbBatch;
 /**
  * FUSEE's SEARCH as an asynchronous state machine:
  * <pre>
- * 1 READ both combined buckets from the primary (+ the cached object on an index-cache hit)
+ * 1 READ both combined buckets from the primary; with an index-cache entry, READ only the
+ *   combined bucket holding the cached slot, and the cached object
  *   - buckets no longer cover the key: refresh the directory, start over
  *   - a split froze them: back off, refresh, start over
  *   - the cached object is still in its slot and holds the key: done
+ *   - it is not, and only one bucket was read: READ both buckets (one more round trip)
  * 2 READ the candidate objects whose fingerprint matches; compare full keys
  *   - an object changed under the READ: start over
  * </pre>
@@ -38,6 +40,7 @@ final class SearchOperation extends Operation
     private long cachedSlot;
     private long cachedValue;
     private boolean speculate;
+    private boolean noSpeculation;
     private boolean failed;
 
     SearchOperation(final FuseeIndex index, final OpRuntime runtime, final ClusterView view,
@@ -58,6 +61,7 @@ final class SearchOperation extends Operation
         hash = h;
         done = completion;
         failed = false;
+        noSpeculation = false;
         run(attempt);
     }
 
@@ -65,15 +69,19 @@ final class SearchOperation extends Operation
     {
         final long entry = directory.current().entryFor(hash);
         final long subtable = IndexRoot.entrySubtable(entry);
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
         batch.reset();
-        probe.readBuckets(batch, subtable, Subtable.combinedBucket1(hash, bucketGroups),
-            Subtable.combinedBucket2(hash, bucketGroups));
-        cachedSlot = cache.slotAddress(hash);
+        cachedSlot = noSpeculation ? 0 : cache.slotAddress(hash);
         cachedValue = cachedSlot != 0 ? cache.slotValue(hash) : 0;
-        speculate = cachedSlot != 0 && cachedValue != 0;
+        speculate = cachedSlot != 0 && cachedValue != 0 && probe.readBucketHolding(batch, subtable, c1, c2, cachedSlot);
         if (speculate)
         {
             probe.readObject(batch, cachedValue);
+        }
+        else
+        {
+            probe.readBuckets(batch, subtable, c1, c2);
         }
         post(batch, afterBuckets);
     }
@@ -107,6 +115,12 @@ final class SearchOperation extends Operation
                 return;
             }
             cache.miss(hash);
+            if (!probe.readBoth())
+            {
+                noSpeculation = true;
+                attempt();
+                return;
+            }
         }
         if (probe.findCandidates(hash, KeyHash.fingerprint(hash)) == 0)
         {

@@ -70,7 +70,7 @@ public final class BlockHeader
     /** Objects per bitmap word. */
     public static final int OBJECTS_PER_WORD = 64;
     /** Alignment of the first object. */
-    public static final int OBJECT_ALIGNMENT = Slot.LENGTH_UNIT;
+    public static final int OBJECT_ALIGNMENT = Slot.ALIGNMENT;
     /** Smallest block: one 4 KiB page. */
     public static final int MIN_BLOCK_SIZE = 4096;
     /** Largest block: 64 MiB (FUSEE uses 16-64 MiB). */

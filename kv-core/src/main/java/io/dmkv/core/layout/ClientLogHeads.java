@@ -5,16 +5,16 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * The heads of every client's embedded-log lists, kept on memory nodes so that a restarted
- * client, or another one, can find a crashed client's log. One 128-byte record per client id,
+ * client, or another one, can find a crashed client's log. One 144-byte record per client id,
  * one 8-byte head per size class; it lives in the root region at
  * {@link RegionLayout#clientLogHeadsOffset(int)}, replicated with that region.
  *
  * <pre>
- *   record of client c (1..maxClients) at (c - 1) * 128:
- *   0          8          16                                   120        128
+ *   record of client c (1..maxClients) at (c - 1) * 144:
+ *   0          8          16                                   136        144
  *   +----------+----------+-------------------  . . .  --------+----------+
  *   | head of  | head of  |                                    | head of  |
- *   | class 0  | class 1  |                                    | class 15 |
+ *   | class 0  | class 1  |                                    | class 17 |
  *   +----------+----------+-------------------  . . .  --------+----------+
  *   head: global address of the oldest object in the client's list of that class, 0 = empty
  * </pre>
@@ -30,7 +30,7 @@ public final class ClientLogHeads
     public static final int HEAD_LENGTH = 8;
     /** Bytes per client record. */
     public static final int RECORD_LENGTH = SizeClasses.COUNT * HEAD_LENGTH;
-    /** Default number of client ids the table has room for: a 128 KiB table. */
+    /** Default number of client ids the table has room for: a 144 KiB table. */
     public static final int DEFAULT_MAX_CLIENTS = 1024;
 
     private ClientLogHeads()

@@ -10,9 +10,11 @@ import org.agrona.MutableDirectBuffer;
 import io.dmkv.core.hash.Crc32cDigest;
 
 /**
- * A KV object as stored on memory nodes: header, key, value, and its embedded {@link LogEntry} in
- * the last 32 bytes. An object occupies one size class ({@link SizeClasses}), S bytes, starts
- * 256-byte aligned and is never changed in place except for its valid byte and the commit.
+ * A KV object as stored on memory nodes: header, key, value, and its embedded {@link LogEntry}
+ * right after them. An object occupies one size class ({@link SizeClasses}), S bytes, starts
+ * 256-byte aligned and is never changed in place except for its valid byte and the commit. Its
+ * used length U ({@link #usedLength}) is what a writer WRITEs; a reader READs U rounded up to the
+ * slot's length code ({@link Slot}), never the whole class.
  *
  * <pre>
  *   0       1       2               4                               8
@@ -21,16 +23,17 @@ import io.dmkv.core.hash.Crc32cDigest;
  *   | (u8)  | class | (u16)         |                               |
  *   +-------+-------+---------------+-------------------------------+
  *   8: key (key length bytes), then value (value length bytes)
- *   8 + k + v .. S - 32: padding (zero when encoded; not checked)
- *   S - 32 .. S: log entry (see LogEntry), whose last byte holds the used bit
+ *   8 + k + v .. E: padding to 8 bytes (zero when encoded; not checked), E = align8(8 + k + v)
+ *   E .. U = E + 32: log entry (see LogEntry), whose last byte holds the used bit
+ *   U .. S: unused (never written, never checked)
  * </pre>
  *
  * <ul>
- *   <li><b>valid</b>: 1 when written; the writer that replaces the object in the index clears
- *       it (a 1-byte WRITE), so a client following a cached address notices the object is
- *       superseded.</li>
- *   <li><b>size class</b>: lets a reader or a recovery walk check that the length it READ is
- *       the object's.</li>
+ *   <li><b>valid</b>: 1 when written. Layout version 1 had the replacing writer clear it with a
+ *       1-byte WRITE per replica; nobody relies on it now (every reader checks the slot that
+ *       points at an object in the same batch or before, docs/memory.md), so it stays 1.</li>
+ *   <li><b>size class</b>: lets a reader or a recovery walk check that the length it READ
+ *       belongs to the object's class.</li>
  * </ul>
  *
  * <p>The object CRC32C (in the log entry) covers bytes 1 .. 8+k+v (size class, lengths, key and
@@ -66,7 +69,7 @@ public final class KvObject
     public static final byte INVALID = 0;
     /** Longest key: 1 KiB. */
     public static final int MAX_KEY_LENGTH = 1024;
-    /** Longest value: 65,280 - 40 - 1,024 = 64,216 bytes. */
+    /** Longest value: 65,024 - 40 - 1,024 = 63,960 bytes. */
     public static final int MAX_VALUE_LENGTH = SizeClasses.MAX_OBJECT_SIZE - OVERHEAD - MAX_KEY_LENGTH;
 
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
@@ -92,7 +95,19 @@ public final class KvObject
             throw new IllegalArgumentException("value length " + valueLength + " is outside 0.." + MAX_VALUE_LENGTH
                 + " bytes (the largest object is " + SizeClasses.MAX_OBJECT_SIZE + " bytes)");
         }
-        return OVERHEAD + keyLength + valueLength;
+        return usedLength(keyLength, valueLength);
+    }
+
+    /** Bytes an object with these lengths uses: header, key, value, padding to 8, log entry. */
+    public static int usedLength(final int keyLength, final int valueLength)
+    {
+        return LogEntry.entryOffsetAfter(0, dataLength(keyLength, valueLength)) + LogEntry.LENGTH;
+    }
+
+    /** Offset of the log entry of the object at {@code offset}, from its header's lengths. */
+    public static int entryOffset(final DirectBuffer buffer, final int offset)
+    {
+        return LogEntry.entryOffsetAfter(offset, dataLength(keyLength(buffer, offset), valueLength(buffer, offset)));
     }
 
     /** Bytes from the object's start to the end of its value: the part before the padding. */
@@ -105,7 +120,7 @@ public final class KvObject
      * Writes a whole object of class {@code sizeClass} at {@code offset}: header (valid), key,
      * value, zero padding and log entry with the used bit set, no commit yet, and its checksum.
      *
-     * @return the object size S: the bytes to WRITE.
+     * @return the object's used length U: the bytes to WRITE.
      * @throws IllegalArgumentException if the lengths exceed the limits or the class is too small,
      *                                  the op code is not INSERT/UPDATE/DELETE, or a pointer is
      *                                  neither 0 nor an object address.
@@ -118,7 +133,7 @@ public final class KvObject
         final int size = begin(dst, offset, sizeClass, keyLength, valueLength, op, next, prev);
         dst.putBytes(offset + KEY_OFFSET, key, keyOffset, keyLength);
         dst.putBytes(offset + KEY_OFFSET + keyLength, value, valueOffset, valueLength);
-        finish(dst, offset, size, keyLength, valueLength, op, next, prev, digest);
+        finish(dst, offset, keyLength, valueLength, op, next, prev, digest);
         return size;
     }
 
@@ -129,18 +144,17 @@ public final class KvObject
         final int size = begin(dst, offset, sizeClass, key.length, value.length, op, next, prev);
         dst.putBytes(offset + KEY_OFFSET, key);
         dst.putBytes(offset + KEY_OFFSET + key.length, value);
-        finish(dst, offset, size, key.length, value.length, op, next, prev, digest);
+        finish(dst, offset, key.length, value.length, op, next, prev, digest);
         return size;
     }
 
     /**
      * CRC32C of the object at {@code offset} over the bytes it protects (see the class comment).
-     * The header's lengths must fit {@code objectSize}; {@link #validate} checks that first.
+     * The header's lengths must fit the bytes read; {@link #validate} checks that first.
      */
-    public static int checksum(final DirectBuffer buffer, final int offset, final int objectSize,
-        final Crc32cDigest digest)
+    public static int checksum(final DirectBuffer buffer, final int offset, final Crc32cDigest digest)
     {
-        final int entry = LogEntry.entryOffset(offset, objectSize);
+        final int entry = entryOffset(buffer, offset);
         final int data = dataLength(keyLength(buffer, offset), valueLength(buffer, offset));
         return digest.reset()
             .update(buffer, offset + SIZE_CLASS_OFFSET, data - SIZE_CLASS_OFFSET)
@@ -150,33 +164,38 @@ public final class KvObject
     }
 
     /**
-     * Checks the object of {@code objectSize} bytes (the slot's length) READ into {@code buffer}
-     * at {@code offset}: used bit, header, checksum, valid byte, in that order.
+     * Checks the object READ into {@code buffer} at {@code offset}, {@code readLength} bytes (the
+     * slot's length, or a whole class): header lengths, used bit, class, op code, checksum, valid
+     * byte, in that order. The class the header names must be the one {@code readLength} falls
+     * in, so an object is never taken for one of another class.
      */
-    public static ObjectStatus validate(final DirectBuffer buffer, final int offset, final int objectSize,
+    public static ObjectStatus validate(final DirectBuffer buffer, final int offset, final int readLength,
         final Crc32cDigest digest)
     {
-        buffer.boundsCheck(offset, objectSize);
-        if (objectSize < SizeClasses.UNIT || objectSize % SizeClasses.UNIT != 0)
+        buffer.boundsCheck(offset, readLength);
+        if (readLength < OVERHEAD || readLength > SizeClasses.MAX_OBJECT_SIZE)
         {
             return ObjectStatus.BAD_HEADER;
         }
-        final int sizeClass = SizeClasses.classOfUnits(objectSize / SizeClasses.UNIT);
-        final int entry = LogEntry.entryOffset(offset, objectSize);
+        final int keyLength = keyLength(buffer, offset);
+        final long valueLength = buffer.getInt(offset + VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+        if (keyLength > MAX_KEY_LENGTH || valueLength > MAX_VALUE_LENGTH
+            || usedLength(keyLength, (int)valueLength) > readLength)
+        {
+            return ObjectStatus.BAD_HEADER;
+        }
+        final int entry = LogEntry.entryOffsetAfter(offset, dataLength(keyLength, (int)valueLength));
         if (!LogEntry.isUsed(buffer, entry))
         {
             return ObjectStatus.NOT_USED;
         }
-        final int keyLength = keyLength(buffer, offset);
-        final long valueLength = buffer.getInt(offset + VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
         final int op = LogEntry.op(buffer, entry);
-        if (sizeClass < 0 || sizeClass(buffer, offset) != sizeClass || keyLength > MAX_KEY_LENGTH
-            || valueLength > MAX_VALUE_LENGTH || OVERHEAD + keyLength + valueLength > objectSize
+        if (sizeClass(buffer, offset) != SizeClasses.classForLength(readLength)
             || (op != LogEntry.OP_INSERT && op != LogEntry.OP_UPDATE && op != LogEntry.OP_DELETE))
         {
             return ObjectStatus.BAD_HEADER;
         }
-        if (checksum(buffer, offset, objectSize, digest) != LogEntry.objectCrc(buffer, entry))
+        if (checksum(buffer, offset, digest) != LogEntry.objectCrc(buffer, entry))
         {
             return ObjectStatus.BAD_CHECKSUM;
         }
@@ -314,24 +333,24 @@ public final class KvObject
         LogEntry.validateOp(op);
         LogEntry.requirePointer(next, "next pointer");
         LogEntry.requirePointer(prev, "prev pointer");
-        dst.boundsCheck(offset, size);
+        dst.boundsCheck(offset, required);
         dst.putByte(offset + VALID_OFFSET, VALID);
         dst.putByte(offset + SIZE_CLASS_OFFSET, (byte)sizeClass);
         dst.putShort(offset + KEY_LENGTH_OFFSET, (short)keyLength);
         dst.putInt(offset + VALUE_LENGTH_OFFSET, valueLength);
-        return size;
+        return required;
     }
 
-    private static void finish(final MutableDirectBuffer dst, final int offset, final int size, final int keyLength,
+    private static void finish(final MutableDirectBuffer dst, final int offset, final int keyLength,
         final int valueLength, final int op, final long next, final long prev, final Crc32cDigest digest)
     {
         final int dataEnd = offset + dataLength(keyLength, valueLength);
-        final int entry = LogEntry.entryOffset(offset, size);
+        final int entry = LogEntry.entryOffsetAfter(offset, dataLength(keyLength, valueLength));
         dst.setMemory(dataEnd, entry - dataEnd, (byte)0);
         dst.putLong(entry + LogEntry.NEXT_OFFSET, next);
         dst.putLong(entry + LogEntry.OLD_VALUE_OFFSET, 0L);
         dst.putInt(entry + LogEntry.OLD_VALUE_CRC_OFFSET, 0);
         dst.putLong(entry + LogEntry.TAIL_OFFSET, LogEntry.tail(prev, op, true));
-        dst.putInt(entry + LogEntry.OBJECT_CRC_OFFSET, checksum(dst, offset, size, digest));
+        dst.putInt(entry + LogEntry.OBJECT_CRC_OFFSET, checksum(dst, offset, digest));
     }
 }

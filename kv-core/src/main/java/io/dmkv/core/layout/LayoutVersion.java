@@ -14,11 +14,29 @@ import java.nio.ByteOrder;
  */
 public final class LayoutVersion
 {
-    /** Bump on any change to an offset, a length or the meaning of a bit. */
-    public static final int VERSION = 1;
+    /**
+     * Bump on any change to an offset, a length or the meaning of a bit. Version 2: objects carry
+     * their log entry right after the value, slots hold a length code rather than 256-byte units,
+     * finer size classes (docs/layouts.md). There is no in-place upgrade between versions.
+     */
+    public static final int VERSION = 2;
 
     private LayoutVersion()
     {
+    }
+
+    /**
+     * The message refusing memory laid out by another version: names both versions and says what
+     * to do, since no version upgrades another's memory in place.
+     *
+     * @param what  what carries the foreign version, e.g. "region 3" or "the cluster".
+     * @param found the version it carries.
+     */
+    public static String mismatch(final String what, final int found)
+    {
+        return what + " was formatted with layout version " + found + ", but this build reads only layout version "
+            + VERSION + "; memory of another layout version is not upgraded in place: start the memory nodes empty,"
+            + " let this version format them, and load the data again";
     }
 
     /**

@@ -7,12 +7,12 @@ import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.Crc32cDigest;
 
 /**
- * The operation-log entry embedded in the last 32 bytes of every KV object (see {@link KvObject}).
+ * The operation-log entry embedded in every KV object right after its value (see {@link KvObject}).
  * Each client keeps, per size class, a doubly linked list of its objects in allocation order;
  * recovery walks it to redo or complete a crashed client's operations.
  *
  * <pre>
- *   entry offset (object offset + object size - 32):
+ *   entry offset (object offset + header, key and value rounded up to 8 bytes):
  *   0                 8                 16        20        24                          30    31   32
  *   +-----------------+-----------------+---------+---------+---------------------------+-----+----+
  *   | next (u64)      | old value (u64) | old-val | object  | prev (48 bits)            | 0   | op |
@@ -20,7 +20,7 @@ import io.dmkv.core.hash.Crc32cDigest;
  *   +-----------------+-----------------+---------+---------+---------------------------+-----+----+
  *                     |---- commit WRITE: 12 B ----|         |----------- tail word (u64) -----------|
  *
- *   last byte of the object:   7   6                       0
+ *   last byte of the entry:   7   6                       0
  *                              +---+-----------------------+
  *                              | u |  op code (7 bits)     |   u = used bit
  *                              +---+-----------------------+
@@ -30,7 +30,7 @@ import io.dmkv.core.hash.Crc32cDigest;
  *   <li><b>next / prev</b>: global addresses of the next and previous object of the same client
  *       and size class (0 = none). prev shares the tail word with the op byte because a global
  *       address is 48 bits; the paper's entry packs the same way (22 bytes).</li>
- *   <li><b>used bit</b>: bit 7 of the very last byte of the object. The object is written in
+ *   <li><b>used bit</b>: bit 7 of the last byte of the object's used bytes. The object is written in
  *       order with the used bit set (one WRITE, or several on one connection), and writes on a
  *       connection land in order, so a set used bit means every byte before it landed.</li>
  *   <li><b>old value / old-value CRC32C</b>: the primary slot's value the operation replaced,
@@ -63,7 +63,7 @@ public final class LogEntry
     public static final int TAIL_OFFSET = 24;
     /** Offset of the reserved byte (always 0). */
     public static final int RESERVED_OFFSET = 30;
-    /** Offset of the op/used byte: the last byte of the entry and of the object. */
+    /** Offset of the op/used byte: the last byte of the entry and of the object's used bytes. */
     public static final int OP_USED_OFFSET = 31;
     /** Offset of the bytes the commit step writes (old value and its checksum). */
     public static final int COMMIT_OFFSET = OLD_VALUE_OFFSET;
@@ -87,10 +87,13 @@ public final class LogEntry
     {
     }
 
-    /** Offset of the entry of the object at {@code objectOffset} of {@code objectSize} bytes. */
-    public static int entryOffset(final int objectOffset, final int objectSize)
+    /**
+     * Offset of the entry of the object at {@code objectOffset} whose header, key and value take
+     * {@code dataLength} bytes: right after them, 8-byte aligned ({@link KvObject#entryOffset}).
+     */
+    public static int entryOffsetAfter(final int objectOffset, final int dataLength)
     {
-        return objectOffset + objectSize - LENGTH;
+        return objectOffset + ((dataLength + 7) & ~7);
     }
 
     /**

@@ -244,8 +244,7 @@ public final class RegionLayout
         final int version = layoutVersion(header);
         if (version != LayoutVersion.VERSION)
         {
-            throw new IllegalStateException("region " + expectedRegionId + " has layout version " + version
-                + ", this client understands " + LayoutVersion.VERSION);
+            throw new IllegalStateException(LayoutVersion.mismatch("region " + expectedRegionId, version));
         }
         if (regionId(header) != expectedRegionId)
         {

@@ -1,39 +1,41 @@
 package io.dmkv.core.layout;
 
 /**
- * The object sizes clients allocate from their blocks: 16 classes, each a multiple of the
- * 256-byte slot length unit, growing by 1.5x or 1.33x rather than 2x, so an object longer than
- * 512 bytes wastes less than a third of its class:
+ * The object sizes clients allocate from their blocks: 18 classes, each a multiple of the
+ * 256-byte object alignment, in 256-byte steps up to 1.5 KiB and growing by 1.2x to 1.5x above,
+ * so an object longer than 512 bytes wastes less than a third of its class:
  *
  * <pre>
- *   class  :  0    1    2    3     4     5     6     7     8     9    10    11    12    13    14     15
- *   units  :  1    2    3    4     6     8    12    16    24    32    48    64    96   128   192    255
- *   bytes  : 256  512  768  1Ki 1.5Ki  2Ki   3Ki   4Ki   6Ki   8Ki  12Ki  16Ki  24Ki  32Ki  48Ki  65,280
+ *   class :  0    1    2    3     4     5    6    7     8    9   10   11   12   13   14   15   16     17
+ *   units :  1    2    3    4     5     6    8   10    12   16   24   32   48   64   96  128  192    254
+ *   bytes : 256  512  768  1Ki 1.25Ki 1.5Ki 2Ki 2.5Ki 3Ki 4Ki  6Ki  8Ki 12Ki 16Ki 24Ki 32Ki 48Ki 65,024
  * </pre>
- * The last class is the largest object a slot's 8-bit length can describe (255 units). The
- * finer steps matter for FUSEE's reference workload of 1 KiB values: with the 40-byte object
- * overhead such an object needs about 1,100 bytes, which fits class 4 (1.5 KiB) where
- * power-of-two classes would spend 2 KiB.
+ * The last class is the largest object a slot's length code describes ({@link Slot}). The steps
+ * matter for FUSEE's reference workload of 1 KiB KV pairs: such an object uses 1,064 bytes
+ * (header, key, value, log entry), which class 4 holds in 1,280 bytes, 1.25x the pair; layout
+ * version 1 had 16 classes, no 1.25 KiB one, and spent 1,536. Every class size is a slot length
+ * ({@link Slot#lengthCode(int)} rounds no class up), which is what lets a freer learn the class
+ * from a slot value alone.
  *
- * <p>The class index fits 4 bits and is stored in the object header, the block header and the
- * block allocation table; {@link ClientLogHeads} keeps one log list per class.
+ * <p>The class index is one byte in the object header, the block header and the block allocation
+ * table; {@link ClientLogHeads} keeps one log list per class.
  */
 public final class SizeClasses
 {
     /** Number of size classes. */
-    public static final int COUNT = 16;
-    /** Bytes per unit (the slot length unit). */
-    public static final int UNIT = Slot.LENGTH_UNIT;
-    /** Largest object: 65,280 bytes. */
+    public static final int COUNT = 18;
+    /** Bytes per unit (the object alignment). */
+    public static final int UNIT = Slot.ALIGNMENT;
+    /** Largest object: 65,024 bytes. */
     public static final int MAX_OBJECT_SIZE = Slot.MAX_OBJECT_LENGTH;
 
-    private static final int[] UNITS = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255};
+    private static final int[] UNITS = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96, 128, 192, 254};
 
     private SizeClasses()
     {
     }
 
-    /** Object size of class {@code sizeClass} in 256-byte units: what a slot's length field holds. */
+    /** Object size of class {@code sizeClass} in 256-byte units. */
     public static int units(final int sizeClass)
     {
         checkClass(sizeClass);

@@ -8,9 +8,9 @@ import io.dmkv.core.address.GlobalAddress;
  * <pre>
  *   63          56 55          48 47                                  8 7           0
  *   +-------------+-------------+-------------------------------------+-------------+
- *   | fingerprint |   length    |   object address in 256-B units     | hash suffix |
- *   |   (1..255)  | (256-B units|   (40 bits)                         | byte (bits  |
- *   |             |   1..255)   |                                     | 0..7 of key |
+ *   | fingerprint | length code |   object address in 256-B units     | hash suffix |
+ *   |   (1..255)  |  (1..247)   |   (40 bits)                         | byte (bits  |
+ *   |             |             |                                     | 0..7 of key |
  *   |             |             |                                     | hash)       |
  *   +-------------+-------------+-------------------------------------+-------------+
  *                               |---- global byte address (48 bits, low byte 0) ----|
@@ -22,11 +22,15 @@ import io.dmkv.core.address.GlobalAddress;
  * the global depth at {@value #SUFFIX_BITS}). In memory (native little-endian order) byte 7 of
  * the slot is the fingerprint, byte 6 the length and byte 0 the hash suffix byte.
  *
- * <p>The length counts {@value #LENGTH_UNIT}-byte units, the size of the object's size class,
- * which is how much a reader READs: at most {@value #MAX_LENGTH_UNITS} units =
- * {@value #MAX_OBJECT_LENGTH} bytes. {@link SizeClasses} and {@link KvObject} derive the key and
- * value limits from it. FUSEE counts 64-byte units (16 KiB objects at most); 256-byte units
- * match the object alignment and quadruple the largest value.
+ * <p>The length code says how many bytes a reader READs: the object's used length (header, key,
+ * value, log entry; {@link KvObject#usedLength}) rounded up to {@value #FINE_STEP}-byte steps up to
+ * {@value #FINE_LIMIT} bytes (codes 1..128), then to {@value #COARSE_STEP}-byte steps (codes
+ * 129..{@value #MAX_LENGTH_CODE}), at most {@value #MAX_OBJECT_LENGTH} bytes. Every size class
+ * ({@link SizeClasses}) is such a length, so the rounded length never passes the object's class,
+ * and the class is the smallest one holding the length ({@link SizeClasses#classForLength}): a
+ * freer learns the class from the slot. A 1 KiB KV pair (1,064 used bytes) is READ as 1,088
+ * bytes, not as its 1,280-byte class. FUSEE counts 64-byte units (16 KiB objects at most); layout
+ * version 1 counted 256-byte units and read whole size classes.
  *
  * <p>All-zero is {@link #EMPTY}. An occupied slot has a non-zero fingerprint, a non-zero length
  * and an object address (never 0), so any one of them tells an occupied slot from an empty one.
@@ -49,12 +53,20 @@ public final class Slot
     public static final int FINGERPRINT_BYTE_OFFSET = 7;
     /** Byte offset of the length inside the slot in memory. */
     public static final int LENGTH_BYTE_OFFSET = 6;
-    /** Bytes per length unit; equal to the object alignment. */
-    public static final int LENGTH_UNIT = GlobalAddress.OBJECT_ALIGNMENT;
-    /** Largest length field. */
-    public static final int MAX_LENGTH_UNITS = 255;
-    /** Largest object a slot can point at: 255 x 256 = 65,280 bytes. */
-    public static final int MAX_OBJECT_LENGTH = MAX_LENGTH_UNITS * LENGTH_UNIT;
+    /** Object alignment (and the unit of size classes): 256 bytes. */
+    public static final int ALIGNMENT = GlobalAddress.OBJECT_ALIGNMENT;
+    /** Bytes per length-code step up to {@link #FINE_LIMIT}. */
+    public static final int FINE_STEP = 32;
+    /** Codes 1..128 count {@link #FINE_STEP}-byte steps: up to 4,096 bytes. */
+    public static final int FINE_CODES = 128;
+    /** Longest length of a fine code. */
+    public static final int FINE_LIMIT = FINE_CODES * FINE_STEP;
+    /** Bytes per length-code step above {@link #FINE_LIMIT}. */
+    public static final int COARSE_STEP = 512;
+    /** Largest length code. */
+    public static final int MAX_LENGTH_CODE = 247;
+    /** Largest object a slot can point at: 4,096 + 119 x 512 = 65,024 bytes. */
+    public static final int MAX_OBJECT_LENGTH = FINE_LIMIT + (MAX_LENGTH_CODE - FINE_CODES) * COARSE_STEP;
 
     private Slot()
     {
@@ -64,13 +76,13 @@ public final class Slot
      * Packs an occupied slot.
      *
      * @param fingerprint 1..255, from {@code KeyHash.fingerprint}.
-     * @param lengthUnits 1..255, the object's size in 256-byte units.
+     * @param lengthCode  1..{@value #MAX_LENGTH_CODE}, from {@link #lengthCode(int)}.
      * @param address     the object's global address (256-byte aligned, never 0).
      * @throws IllegalArgumentException if a field is out of range.
      */
-    public static long pack(final int fingerprint, final int lengthUnits, final long address)
+    public static long pack(final int fingerprint, final int lengthCode, final long address)
     {
-        return pack(fingerprint, lengthUnits, address, 0);
+        return pack(fingerprint, lengthCode, address, 0);
     }
 
     /**
@@ -78,20 +90,61 @@ public final class Slot
      *
      * @param hashSuffix the key hash's low 8 bits (only those are kept).
      */
-    public static long pack(final int fingerprint, final int lengthUnits, final long address, final long hashSuffix)
+    public static long pack(final int fingerprint, final int lengthCode, final long address, final long hashSuffix)
     {
         if (fingerprint < 1 || fingerprint > 255)
         {
             throw new IllegalArgumentException("fingerprint " + fingerprint + " is outside 1..255");
         }
-        if (lengthUnits < 1 || lengthUnits > MAX_LENGTH_UNITS)
+        checkCode(lengthCode);
+        GlobalAddress.requireObjectAddress(address, "slot address");
+        return ((long)fingerprint << FINGERPRINT_SHIFT) | ((long)lengthCode << LENGTH_SHIFT) | address
+            | (hashSuffix & 0xFFL);
+    }
+
+    /**
+     * The smallest length code whose length holds {@code bytes}.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is outside 1..{@value #MAX_OBJECT_LENGTH}.
+     */
+    public static int lengthCode(final int bytes)
+    {
+        if (bytes < 1 || bytes > MAX_OBJECT_LENGTH)
         {
-            throw new IllegalArgumentException("slot length " + lengthUnits + " units is outside 1.." + MAX_LENGTH_UNITS
+            throw new IllegalArgumentException("an object of " + bytes + " bytes is outside 1.." + MAX_OBJECT_LENGTH
+                + " bytes");
+        }
+        if (bytes <= FINE_LIMIT)
+        {
+            return (bytes + FINE_STEP - 1) / FINE_STEP;
+        }
+        return FINE_CODES + (bytes - FINE_LIMIT + COARSE_STEP - 1) / COARSE_STEP;
+    }
+
+    /**
+     * The length code of an object of {@code sizeClass} that uses {@code usedLength} bytes: its used
+     * length, raised past the class below if need be, so that the code's length falls in
+     * {@code sizeClass} and the class can be learned from the slot.
+     */
+    public static int lengthCode(final int sizeClass, final int usedLength)
+    {
+        final int floor = sizeClass == 0 ? 1 : SizeClasses.objectSize(sizeClass - 1) + 1;
+        return lengthCode(Math.max(usedLength, floor));
+    }
+
+    /** The bytes a length code stands for (0 for code 0, which no occupied slot has). */
+    public static int codeLength(final int code)
+    {
+        return code <= FINE_CODES ? code * FINE_STEP : FINE_LIMIT + (code - FINE_CODES) * COARSE_STEP;
+    }
+
+    private static void checkCode(final int lengthCode)
+    {
+        if (lengthCode < 1 || lengthCode > MAX_LENGTH_CODE)
+        {
+            throw new IllegalArgumentException("slot length code " + lengthCode + " is outside 1.." + MAX_LENGTH_CODE
                 + " (objects are at most " + MAX_OBJECT_LENGTH + " bytes)");
         }
-        GlobalAddress.requireObjectAddress(address, "slot address");
-        return ((long)fingerprint << FINGERPRINT_SHIFT) | ((long)lengthUnits << LENGTH_SHIFT) | address
-            | (hashSuffix & 0xFFL);
     }
 
     /**
@@ -100,14 +153,11 @@ public final class Slot
      * all-zero empty word it is unique, so racing DELETEs propose distinct values to SNAPSHOT and
      * an insert that read a slot as free cannot succeed after the slot was used and freed again.
      */
-    public static long tombstone(final int lengthUnits, final long address, final long hashSuffix)
+    public static long tombstone(final int lengthCode, final long address, final long hashSuffix)
     {
-        if (lengthUnits < 1 || lengthUnits > MAX_LENGTH_UNITS)
-        {
-            throw new IllegalArgumentException("slot length " + lengthUnits + " units is outside 1.." + MAX_LENGTH_UNITS);
-        }
+        checkCode(lengthCode);
         GlobalAddress.requireObjectAddress(address, "tombstone address");
-        return ((long)lengthUnits << LENGTH_SHIFT) | address | (hashSuffix & 0xFFL);
+        return ((long)lengthCode << LENGTH_SHIFT) | address | (hashSuffix & 0xFFL);
     }
 
     /** True for a slot an insert may take: empty or a tombstone (fingerprint 0). */
@@ -134,8 +184,8 @@ public final class Slot
         return (int)(slot >>> FINGERPRINT_SHIFT);
     }
 
-    /** Length field of a slot in 256-byte units. */
-    public static int lengthUnits(final long slot)
+    /** Length code of a slot ({@link #codeLength}). */
+    public static int lengthCode(final long slot)
     {
         return (int)(slot >>> LENGTH_SHIFT) & 0xFF;
     }
@@ -143,7 +193,14 @@ public final class Slot
     /** Bytes to READ for the object the slot points at. */
     public static int objectLength(final long slot)
     {
-        return lengthUnits(slot) * LENGTH_UNIT;
+        return codeLength(lengthCode(slot));
+    }
+
+    /** The size class of the object the slot points at (-1 if the length code is out of range). */
+    public static int sizeClass(final long slot)
+    {
+        final int code = lengthCode(slot);
+        return code < 1 || code > MAX_LENGTH_CODE ? -1 : SizeClasses.classForLength(codeLength(code));
     }
 
     /** The object's global address. */
@@ -165,7 +222,7 @@ public final class Slot
     public static boolean isWellFormed(final long slot)
     {
         return slot == EMPTY
-            || (fingerprint(slot) != 0 && lengthUnits(slot) != 0 && GlobalAddress.isObjectAddress(address(slot)));
+            || (fingerprint(slot) != 0 && lengthCode(slot) != 0 && lengthCode(slot) <= MAX_LENGTH_CODE && GlobalAddress.isObjectAddress(address(slot)));
     }
 
     /** Human-readable form for messages and logs. */
@@ -175,7 +232,7 @@ public final class Slot
         {
             return "empty";
         }
-        return "slot{fp=" + fingerprint(slot) + ", units=" + lengthUnits(slot) + ", addr="
+        return "slot{fp=" + fingerprint(slot) + ", length=" + objectLength(slot) + ", addr="
             + GlobalAddress.toString(address(slot)) + "}";
     }
 }

@@ -77,7 +77,7 @@ public final class Subtable
      */
     public static int allocationLength(final int bucketGroups)
     {
-        return (length(bucketGroups) + Slot.LENGTH_UNIT - 1) & -Slot.LENGTH_UNIT;
+        return (length(bucketGroups) + Slot.ALIGNMENT - 1) & -Slot.ALIGNMENT;
     }
 
     /** Combined buckets (main buckets) a key can choose from: 2G. */

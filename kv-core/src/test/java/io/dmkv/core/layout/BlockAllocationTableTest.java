@@ -66,7 +66,7 @@ class BlockAllocationTableTest
         assertThrows(IllegalStateException.class, () -> BlockAllocationTable.handedOver(0L));
         assertThrows(IllegalArgumentException.class, () -> BlockAllocationTable.claimed(0L, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> BlockAllocationTable.claimed(0L, 65_536, 1));
-        assertThrows(IllegalArgumentException.class, () -> BlockAllocationTable.claimed(0L, 1, 16));
+        assertThrows(IllegalArgumentException.class, () -> BlockAllocationTable.claimed(0L, 1, 18));
         assertThrows(IllegalArgumentException.class,
             () -> BlockAllocationTable.entry(5, 0, BlockAllocationTable.FREE, 0));
         assertEquals("block state 3 is not FREE (0), OWNED (1) or HANDED_OVER (2)",

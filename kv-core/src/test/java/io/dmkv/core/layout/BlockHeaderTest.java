@@ -169,7 +169,7 @@ class BlockHeaderTest
         assertEquals(0xCAFE, BlockHeader.generation(block, 0));
         assertEquals(0L, block.getLong(BlockHeader.wordOffsetFor(count - 1)));
         assertEquals((byte)0xEE, block.getByte(BlockHeader.objectOffset(count, 1024, 0)));
-        assertEquals("a block of 4096 bytes cannot hold one object of size class 15 (65280 bytes)",
+        assertEquals("a block of 4096 bytes cannot hold one object of size class 15 (32768 bytes)",
             assertThrows(IllegalArgumentException.class, () -> BlockHeader.format(block, 0, 4096, 1, 15, 0))
                 .getMessage());
         assertThrows(IllegalArgumentException.class, () -> BlockHeader.format(block, 0, 4096, 0, 0, 0));

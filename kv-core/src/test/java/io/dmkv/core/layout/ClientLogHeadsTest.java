@@ -10,14 +10,14 @@ import org.junit.jupiter.api.Test;
 class ClientLogHeadsTest
 {
     @Test
-    void recordsAre128BytesOneHeadPerSizeClassIndexedFromClientOne()
+    void recordsAre144BytesOneHeadPerSizeClassIndexedFromClientOne()
     {
-        assertEquals(128, ClientLogHeads.RECORD_LENGTH);
+        assertEquals(144, ClientLogHeads.RECORD_LENGTH);
         assertEquals(0, ClientLogHeads.recordOffset(1));
-        assertEquals(128, ClientLogHeads.recordOffset(2));
-        assertEquals(128 + 120, ClientLogHeads.headOffset(2, 15));
-        assertEquals(65_534 * 128, ClientLogHeads.recordOffset(65_535));
-        assertEquals(1024 * 128, ClientLogHeads.length(ClientLogHeads.DEFAULT_MAX_CLIENTS));
+        assertEquals(144, ClientLogHeads.recordOffset(2));
+        assertEquals(144 + 136, ClientLogHeads.headOffset(2, 17));
+        assertEquals(65_534 * 144, ClientLogHeads.recordOffset(65_535));
+        assertEquals(1024 * 144, ClientLogHeads.length(ClientLogHeads.DEFAULT_MAX_CLIENTS));
     }
 
     @Test
@@ -42,8 +42,8 @@ class ClientLogHeadsTest
         assertEquals("client id 0 is outside 1..65535",
             assertThrows(IllegalArgumentException.class, () -> ClientLogHeads.recordOffset(0)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> ClientLogHeads.recordOffset(65_536));
-        assertEquals("size class 16 is outside 0..15",
-            assertThrows(IllegalArgumentException.class, () -> ClientLogHeads.headOffset(1, 16)).getMessage());
+        assertEquals("size class 18 is outside 0..17",
+            assertThrows(IllegalArgumentException.class, () -> ClientLogHeads.headOffset(1, 18)).getMessage());
         assertEquals("maximum number of clients 0 is outside 1..65535",
             assertThrows(IllegalArgumentException.class, () -> ClientLogHeads.length(0)).getMessage());
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);

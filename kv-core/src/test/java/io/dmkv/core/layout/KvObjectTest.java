@@ -35,7 +35,7 @@ class KvObjectTest
     {
         assertEquals(40, KvObject.OVERHEAD);
         assertEquals(1024, KvObject.MAX_KEY_LENGTH);
-        assertEquals(64_216, KvObject.MAX_VALUE_LENGTH);
+        assertEquals(63_960, KvObject.MAX_VALUE_LENGTH);
         assertEquals(SizeClasses.MAX_OBJECT_SIZE,
             KvObject.requiredLength(KvObject.MAX_KEY_LENGTH, KvObject.MAX_VALUE_LENGTH));
     }
@@ -43,7 +43,7 @@ class KvObjectTest
     @Test
     void encodeThenValidateAndDecodeAtTheEdgesInEveryKindOfBuffer()
     {
-        final int[][] lengths = {{0, 0}, {1, 1}, {0, 216}, {8, 1024}, {1024, 0}, {1024, 64_216}};
+        final int[][] lengths = {{0, 0}, {1, 1}, {0, 216}, {8, 1024}, {1024, 0}, {1024, 63_960}};
         for (final UnsafeBuffer buffer : TestBuffers.allKinds(AT + SizeClasses.MAX_OBJECT_SIZE))
         {
             for (final int[] kv : lengths)
@@ -54,13 +54,18 @@ class KvObjectTest
                 final int size = KvObject.encode(buffer, AT, sizeClass, key, value, LogEntry.OP_UPDATE, NEXT, PREV,
                     digest);
                 final String what = TestBuffers.kind(buffer) + " buffer, key " + kv[0] + ", value " + kv[1];
-                assertEquals(SizeClasses.objectSize(sizeClass), size, what);
+                assertEquals(KvObject.usedLength(kv[0], kv[1]), size, what);
                 assertEquals(ObjectStatus.OK, KvObject.validate(buffer, AT, size, digest), what);
+                assertEquals(ObjectStatus.OK, KvObject.validate(buffer, AT, SizeClasses.objectSize(sizeClass), digest),
+                    what + ", read as its whole class");
+                assertEquals(ObjectStatus.OK, KvObject.validate(buffer, AT,
+                    Slot.codeLength(Slot.lengthCode(sizeClass, size)), digest), what + ", read by its slot's length");
                 assertEquals(sizeClass, KvObject.sizeClass(buffer, AT));
                 assertArrayEquals(key, KvObject.keyBytes(buffer, AT), what);
                 assertArrayEquals(value, KvObject.valueBytes(buffer, AT), what);
                 assertTrue(KvObject.keyEquals(buffer, AT, key), what);
-                final int entry = LogEntry.entryOffset(AT, size);
+                final int entry = KvObject.entryOffset(buffer, AT);
+                assertEquals(AT + size - LogEntry.LENGTH, entry, what);
                 assertEquals(NEXT, LogEntry.next(buffer, entry));
                 assertEquals(PREV, LogEntry.prev(buffer, entry));
                 assertEquals(LogEntry.OP_UPDATE, LogEntry.op(buffer, entry));
@@ -95,7 +100,7 @@ class KvObjectTest
         final byte[] key = bytes(20, 3);
         final byte[] value = bytes(100, 4);
         final UnsafeBuffer original = new UnsafeBuffer(new byte[512]);
-        final int size = KvObject.encode(original, 0, 1, key, value, LogEntry.OP_INSERT, NEXT, PREV, digest);
+        final int size = KvObject.encode(original, 0, 0, key, value, LogEntry.OP_INSERT, NEXT, PREV, digest);
         final List<Integer> protectedBytes = new ArrayList<>();
         for (int b = 1; b < KvObject.dataLength(20, 100); b++)
         {
@@ -132,9 +137,11 @@ class KvObjectTest
             digest);
         buffer.putByte(100, (byte)0x55);
         buffer.putByte(size - LogEntry.LENGTH - 1, (byte)0x66);
-        final int entry = LogEntry.entryOffset(0, size);
+        final int entry = KvObject.entryOffset(buffer, 0);
         LogEntry.commit(buffer, entry, Slot.pack(7, 1, NEXT), digest);
-        assertEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, size, digest));
+        assertEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, SizeClasses.objectSize(2), digest));
+        assertEquals(ObjectStatus.BAD_HEADER, KvObject.validate(buffer, 0, size, digest),
+            "a read of class 0's length never takes a class-2 object");
         assertTrue(LogEntry.isCommitted(buffer, entry, digest));
     }
 
@@ -149,9 +156,10 @@ class KvObjectTest
             assertEquals(LogEntry.USED_BIT, source.getByte(size - 1) & LogEntry.USED_BIT, "class " + sizeClass);
             final UnsafeBuffer landing = new UnsafeBuffer(new byte[SizeClasses.MAX_OBJECT_SIZE]);
             landing.putBytes(0, source, 0, size - 1);
-            assertEquals(ObjectStatus.NOT_USED, KvObject.validate(landing, 0, size, digest), "class " + sizeClass);
+            final int read = Slot.codeLength(Slot.lengthCode(sizeClass, size));
+            assertEquals(ObjectStatus.NOT_USED, KvObject.validate(landing, 0, read, digest), "class " + sizeClass);
             landing.putByte(size - 1, source.getByte(size - 1));
-            assertEquals(ObjectStatus.OK, KvObject.validate(landing, 0, size, digest), "class " + sizeClass);
+            assertEquals(ObjectStatus.OK, KvObject.validate(landing, 0, read, digest), "class " + sizeClass);
         }
     }
 
@@ -173,13 +181,11 @@ class KvObjectTest
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[2048]);
         final int size = KvObject.encode(buffer, 0, 1, bytes(10, 1), bytes(300, 2), LogEntry.OP_INSERT, 0, 0, digest);
-        assertEquals(512, size);
-        assertNotEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, 256, digest));
-        assertEquals(ObjectStatus.NOT_USED, KvObject.validate(buffer, 0, 768, digest));
-        buffer.putByte(1279, (byte)0xFF);
-        assertEquals(ObjectStatus.BAD_HEADER, KvObject.validate(buffer, 0, 1280, digest), "5 units is no class");
-        buffer.putByte(767, (byte)0x81);
-        assertEquals(ObjectStatus.BAD_HEADER, KvObject.validate(buffer, 0, 768, digest), "header says class 1");
+        assertEquals(352, size, "8 + 10 + 300 rounded up to 320, + 32");
+        assertEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, 352, digest));
+        assertEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, 512, digest));
+        assertEquals(ObjectStatus.BAD_HEADER, KvObject.validate(buffer, 0, 320, digest), "shorter than the object");
+        assertEquals(ObjectStatus.BAD_HEADER, KvObject.validate(buffer, 0, 768, digest), "a class-2 length");
         buffer.putByte(KvObject.SIZE_CLASS_OFFSET, (byte)2);
         assertEquals(ObjectStatus.BAD_HEADER, KvObject.validate(buffer, 0, 512, digest), "header says class 2");
     }
@@ -228,7 +234,7 @@ class KvObjectTest
     void encodeRejectsWhatCannotBeStoredWithClearMessages()
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[SizeClasses.MAX_OBJECT_SIZE]);
-        assertEquals("a 10-byte key and a 300-byte value need 350 bytes (size class 1), but size class 0 holds 256",
+        assertEquals("a 10-byte key and a 300-byte value need 352 bytes (size class 1), but size class 0 holds 256",
             assertThrows(IllegalArgumentException.class,
                 () -> KvObject.encode(buffer, 0, 0, bytes(10, 0), bytes(300, 0), LogEntry.OP_INSERT, 0, 0, digest))
                 .getMessage());
@@ -241,7 +247,7 @@ class KvObjectTest
         assertThrows(IllegalArgumentException.class,
             () -> KvObject.encode(buffer, 0, 0, bytes(1025, 0), bytes(1, 0), LogEntry.OP_INSERT, 0, 0, digest));
         assertThrows(IndexOutOfBoundsException.class,
-            () -> KvObject.encode(buffer, SizeClasses.MAX_OBJECT_SIZE - 100, 0, bytes(1, 0), bytes(1, 0),
+            () -> KvObject.encode(buffer, SizeClasses.MAX_OBJECT_SIZE - 40, 0, bytes(1, 0), bytes(1, 0),
                 LogEntry.OP_INSERT, 0, 0, digest));
     }
 
@@ -256,7 +262,7 @@ class KvObjectTest
         assertEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, size, digest));
         assertArrayEquals(key, KvObject.keyBytes(buffer, 0));
         assertArrayEquals(value, KvObject.valueBytes(buffer, 0));
-        assertEquals(op, LogEntry.op(buffer, LogEntry.entryOffset(0, size)));
+        assertEquals(op, LogEntry.op(buffer, KvObject.entryOffset(buffer, 0)));
         if (key.length + value.length > 0)
         {
             final int b = KvObject.KEY_OFFSET + flipSeed % (key.length + value.length);

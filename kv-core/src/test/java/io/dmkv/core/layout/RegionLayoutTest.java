@@ -97,10 +97,10 @@ class RegionLayoutTest
         assertEquals(16, RegionLayout.maxClients(region));
         assertEquals(4096 + 4096 + 4096, RegionLayout.indexNextFree(region), "subtables start after both");
         assertEquals(0, region.getByte(RegionLayout.ROOT_OFFSET), "root area is zeroed");
-        assertEquals(0, region.getByte(8192 + 16 * 128 - 1), "log heads are zeroed");
+        assertEquals(0, region.getByte(8192 + 16 * 144 - 1), "log heads are zeroed");
         assertEquals(0x11, region.getByte(12_288), "subtable space is not");
-        assertEquals(36_864 + 131_072, RegionLayout.rootAreaLength(12, 1024),
-            "defaults: a 32 KiB directory plus its header, rounded to 36 KiB, then 128 KiB of log heads");
+        assertEquals(36_864 + 147_456, RegionLayout.rootAreaLength(12, 1024),
+            "defaults: a 32 KiB directory plus its header, rounded to 36 KiB, then 144 KiB of log heads");
     }
 
     @Test
@@ -110,7 +110,7 @@ class RegionLayoutTest
         assertEquals("region 0 holds the index root: use formatRoot",
             assertThrows(IllegalArgumentException.class, () -> RegionLayout.format(region, 0, MIB, 4096, 0))
                 .getMessage());
-        assertEquals("the root region's index area of 4096 bytes is smaller than the 167936 bytes its root"
+        assertEquals("the root region's index area of 4096 bytes is smaller than the 184320 bytes its root"
             + " (max global depth 12) and log heads (1024 clients) need",
             assertThrows(IllegalArgumentException.class, () -> RegionLayout.formatRoot(region, MIB, 4096, 4096, 12, 1024))
                 .getMessage());
@@ -142,9 +142,11 @@ class RegionLayoutTest
             assertThrows(IllegalStateException.class, () -> RegionLayout.validateHeader(region, 2)).getMessage();
         assertTrue(invalid.startsWith("region 2 has an invalid header: block size 3"), invalid);
         RegionLayout.format(region, 2, MIB, 65_536, 0);
-        region.putInt(RegionLayout.LAYOUT_VERSION_OFFSET, 99);
-        assertEquals("region 2 has layout version 99, this client understands 1",
-            assertThrows(IllegalStateException.class, () -> RegionLayout.validateHeader(region, 2)).getMessage());
+        region.putInt(RegionLayout.LAYOUT_VERSION_OFFSET, 1);
+        final String old =
+            assertThrows(IllegalStateException.class, () -> RegionLayout.validateHeader(region, 2)).getMessage();
+        assertTrue(old.startsWith("region 2 was formatted with layout version 1, but this build reads only layout"
+            + " version 2; memory of another layout version is not upgraded in place"), old);
     }
 
     @Test

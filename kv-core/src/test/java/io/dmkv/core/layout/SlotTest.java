@@ -22,7 +22,7 @@ class SlotTest
     void packAndUnpackRoundTripAtEveryFieldsEdges()
     {
         final int[] fingerprints = {1, 2, 128, 255};
-        final int[] lengths = {1, 2, 254, 255};
+        final int[] lengths = {1, 2, 128, 129, 246, 247};
         final long[] addresses = {LOWEST, GlobalAddress.pack(1, 256), GlobalAddress.pack(77, 4096), HIGHEST};
         for (final int fp : fingerprints)
         {
@@ -32,15 +32,15 @@ class SlotTest
                 {
                     final long slot = Slot.pack(fp, len, address);
                     assertEquals(fp, Slot.fingerprint(slot));
-                    assertEquals(len, Slot.lengthUnits(slot));
-                    assertEquals(len * 256, Slot.objectLength(slot));
+                    assertEquals(len, Slot.lengthCode(slot));
+                    assertEquals(len <= 128 ? len * 32 : 4096 + (len - 128) * 512, Slot.objectLength(slot));
                     assertEquals(address, Slot.address(slot));
                     assertFalse(Slot.isEmpty(slot));
                     assertTrue(Slot.isWellFormed(slot));
                 }
             }
         }
-        assertEquals(0xFFFF_FFFF_FFFF_FF00L, Slot.pack(255, 255, HIGHEST), "all fields at their maximum");
+        assertEquals(0xFFF7_FFFF_FFFF_FF00L, Slot.pack(255, 247, HIGHEST), "all fields at their maximum");
     }
 
     @Test
@@ -81,9 +81,9 @@ class SlotTest
         assertEquals("fingerprint 0 is outside 1..255",
             assertThrows(IllegalArgumentException.class, () -> Slot.pack(0, 1, LOWEST)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> Slot.pack(256, 1, LOWEST));
-        assertEquals("slot length 0 units is outside 1..255 (objects are at most 65280 bytes)",
+        assertEquals("slot length code 0 is outside 1..247 (objects are at most 65024 bytes)",
             assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 0, LOWEST)).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 256, LOWEST));
+        assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 248, LOWEST));
         final String nullAddress =
             assertThrows(IllegalArgumentException.class, () -> Slot.pack(1, 1, GlobalAddress.NULL)).getMessage();
         assertTrue(nullAddress.startsWith("slot address null is not an object address"), nullAddress);
@@ -98,6 +98,7 @@ class SlotTest
         assertFalse(Slot.isWellFormed(LOWEST), "no fingerprint, no length");
         assertFalse(Slot.isWellFormed(Slot.pack(3, 1, LOWEST) & ~(0xFFL << Slot.LENGTH_SHIFT)), "no length");
         assertFalse(Slot.isWellFormed(0x0101_0000_0000_0000L), "null address");
+        assertFalse(Slot.isWellFormed(Slot.pack(3, 1, LOWEST) | (0xF8L << Slot.LENGTH_SHIFT)), "length code 249");
     }
 
     @Test
@@ -110,7 +111,7 @@ class SlotTest
             assertEquals(address, Slot.address(slot));
             assertEquals((int)(hash & 0xFF), Slot.hashSuffix(slot));
             assertEquals(200, Slot.fingerprint(slot));
-            assertEquals(7, Slot.lengthUnits(slot));
+            assertEquals(7, Slot.lengthCode(slot));
             assertTrue(Slot.isWellFormed(slot));
         }
         assertEquals(0, Slot.hashSuffix(Slot.pack(1, 1, address)));
@@ -119,20 +120,39 @@ class SlotTest
     @Test
     void limitsFollowFromThe8BitLength()
     {
-        assertEquals(256, Slot.LENGTH_UNIT);
-        assertEquals(65_280, Slot.MAX_OBJECT_LENGTH);
+        assertEquals(256, Slot.ALIGNMENT);
+        assertEquals(65_024, Slot.MAX_OBJECT_LENGTH);
+        assertEquals(Slot.MAX_OBJECT_LENGTH, Slot.codeLength(Slot.MAX_LENGTH_CODE));
+    }
+
+    @Test
+    void theLengthCodeRoundsUpByAtMostOneStepAndNeverPastAClass()
+    {
+        assertEquals(34, Slot.lengthCode(1064), "a 1 KiB pair's object");
+        assertEquals(1088, Slot.codeLength(34));
+        for (int bytes = 1; bytes <= Slot.MAX_OBJECT_LENGTH; bytes++)
+        {
+            final int code = Slot.lengthCode(bytes);
+            final int length = Slot.codeLength(code);
+            assertTrue(length >= bytes && length - bytes < (bytes <= Slot.FINE_LIMIT ? 32 : 512), bytes + " -> " + length);
+            assertTrue(code == 1 || Slot.codeLength(code - 1) < bytes, "smallest code for " + bytes);
+            assertEquals(SizeClasses.classForLength(bytes), SizeClasses.classForLength(length),
+                "the rounded length stays in the class of " + bytes);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Slot.lengthCode(0));
+        assertThrows(IllegalArgumentException.class, () -> Slot.lengthCode(Slot.MAX_OBJECT_LENGTH + 1));
     }
 
     @Property
     void anyValidTripleRoundTrips(@ForAll @IntRange(min = 1, max = 255) final int fp,
-        @ForAll @IntRange(min = 1, max = 255) final int units,
+        @ForAll @IntRange(min = 1, max = 247) final int units,
         @ForAll @IntRange(min = 0, max = (1 << 18) - 1) final int region,
         @ForAll @IntRange(min = 1, max = (1 << 22) - 1) final int offsetUnits)
     {
         final long address = GlobalAddress.pack(region, offsetUnits << 8);
         final long slot = Slot.pack(fp, units, address);
         assertEquals(fp, Slot.fingerprint(slot));
-        assertEquals(units, Slot.lengthUnits(slot));
+        assertEquals(units, Slot.lengthCode(slot));
         assertEquals(address, Slot.address(slot));
         assertTrue(Slot.isWellFormed(slot));
     }

@@ -236,9 +236,9 @@ class AllocBlockTest
                 request(0, 0, 0),
                 request(0, 70_000, 0),
                 request(0, -5, 0),
-                request(0, 1, 16),
+                request(0, 1, 18),
                 request(0, 1, 255),
-                request(0, 1, 15));
+                request(0, 1, 17));
             for (final ByteBuffer request : bad)
             {
                 final String shape = describe(request);
