@@ -18,7 +18,9 @@ import io.dmkv.rdma.VerbsClient;
  * bitmaps of all owned blocks from the primaries (one round trip per MiB of bitmap), clears the
  * bits it saw with one FAA of the negated mask per word on every replica, waits for those FAAs,
  * and only then delivers the objects to their size class's {@link SizeClassSlab}: reused before
- * its bit is clear, an object's next free would add to a set bit.
+ * its bit is clear, an object's next free would add to a set bit. Each reclaim first hands back
+ * the objects of owned blocks this client released and posts its other released frees
+ * ({@link ReleasedFrees}).
  *
  * <p>Asynchronous: each step runs on the completion of the one before, so the slab can reclaim
  * from a completion thread when the memory nodes are full. Reclaims are serialised (two at once
@@ -37,6 +39,7 @@ final class BitmapReclaimer
     private final OwnedBlocks blocks;
     private final SizeClassSlab[] slabs;
     private final AtomicLong reclaimed = new AtomicLong();
+    private final ReleasedFrees released;
 
     /** The last reclaim queued; guarded by this. */
     private CompletableFuture<Integer> tail = CompletableFuture.completedFuture(0);
@@ -52,8 +55,10 @@ final class BitmapReclaimer
     private long[] pendingBits = new long[64];
 
     /** {@code slabs} is filled by the caller before the first reclaim. */
-    BitmapReclaimer(final ClusterView view, final VerbsClient client, final int clientId, final OwnedBlocks blocks, final SizeClassSlab[] slabs)
+    BitmapReclaimer(final ClusterView view, final VerbsClient client, final int clientId, final OwnedBlocks blocks,
+        final SizeClassSlab[] slabs, final ReleasedFrees released)
     {
+        this.released = released;
         this.view = view;
         this.client = client;
         this.clientId = clientId;
@@ -111,7 +116,10 @@ final class BitmapReclaimer
             }
             stopped = last;
             previous = tail;
-            run = start.thenCompose(ignored -> reclaimFrom(blocks.snapshot(), 0, 0));
+            // Released frees first: those of owned blocks go back to their slabs, the others'
+            // FAAs are posted, so this reclaim may already find them.
+            run = start.thenCompose(ignored -> released.flush())
+                .thenCompose(ignored -> reclaimFrom(blocks.snapshot(), 0, released.deliverOwn(slabs)));
             tail = run;
         }
         // Started outside the lock: on the local transport the whole reclaim may run right here.

@@ -54,4 +54,16 @@ public interface ObjectAllocator
      * exactly once, by the writer whose CAS replaced it.
      */
     void free(long address, int sizeClass, VerbBatch batch);
+
+    /**
+     * Frees the object at {@code address} with no verb on the caller's path: the writer whose
+     * primary CAS replaced it (or that abandons an object nobody references) calls this once.
+     * An object of a block this client owns goes back to its class at the next reclaim; any other
+     * is freed by an FAA on its bitmap word posted in the background, summed with the other frees
+     * of that word (docs/memory.md).
+     */
+    void release(long address, int sizeClass);
+
+    /** Posts the released frees still pending and waits for them (when the store closes). */
+    void flushReleased();
 }

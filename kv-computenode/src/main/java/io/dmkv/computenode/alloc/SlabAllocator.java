@@ -53,6 +53,7 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
     private final int[] objectsPerBlock = new int[SizeClasses.COUNT];
     private final BitmapReclaimer reclaimer;
     private final BlockHandover handover;
+    private final ReleasedFrees released;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ReclaimScheduler.Handle reclaimTask;
 
@@ -125,7 +126,8 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
         this.clientId = BlockAllocationTable.validateClientId(clientId);
         this.source = new BlockSource(view, client, clientId);
         this.blockSize = source.blockSize();
-        this.reclaimer = new BitmapReclaimer(view, client, clientId, blocks, slabs);
+        this.released = new ReleasedFrees(view, client);
+        this.reclaimer = new BitmapReclaimer(view, client, clientId, blocks, slabs, released);
         this.handover = new BlockHandover(view, client, clientId, source, blocks);
         for (int c = 0; c < SizeClasses.COUNT; c++)
         {
@@ -222,6 +224,61 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
     @Override
     public void free(final long address, final int sizeClass, final VerbBatch batch)
     {
+        final long place = locate(address, sizeClass);
+        final int g = (int)(place >>> 36);
+        final int blockIndex = (int)(place >>> 18) & 0x3FFFF;
+        final int i = (int)place & 0x3FFFF;
+        final int word = RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex)
+            + BlockHeader.wordOffsetFor(i);
+        final long delta = BlockHeader.freeDelta(i);
+        for (int j = 0; j < view.replication(); j++)
+        {
+            batch.faa(view.replica(g, j), word, delta);
+        }
+    }
+
+    /**
+     * Frees an object with no verb on the caller's path ({@link ReleasedFrees}): one of an owned
+     * block goes back to its class at the next reclaim; any other gets its bitmap FAA posted in
+     * the background with the other frees of its word.
+     *
+     * @throws IllegalArgumentException if no object of that class starts at {@code address}.
+     */
+    @Override
+    public void release(final long address, final int sizeClass)
+    {
+        final long place = locate(address, sizeClass);
+        final int g = (int)(place >>> 36);
+        final int blockIndex = (int)(place >>> 18) & 0x3FFFF;
+        final int i = (int)place & 0x3FFFF;
+        final OwnedBlock owned = closed.get() ? null : blocks.find(g, blockIndex);
+        if (owned != null && !owned.quarantined && owned.sizeClass == sizeClass)
+        {
+            released.addOwn(address, sizeClass);
+            return;
+        }
+        released.addRemote(g, RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex)
+            + BlockHeader.wordOffsetFor(i), BlockHeader.freeDelta(i));
+    }
+
+    @Override
+    public void flushReleased()
+    {
+        released.flush().join();
+    }
+
+    /** Released objects of owned blocks waiting for the next reclaim, and bitmap words with frees not yet posted. */
+    int[] releasedPending()
+    {
+        return new int[] {released.ownPending(), released.remotePending()};
+    }
+
+    /**
+     * Checks that an object of {@code sizeClass} starts at {@code address}; returns its region
+     * (bits 36..), block index (bits 18..35) and index in the block (bits 0..17).
+     */
+    private long locate(final long address, final int sizeClass)
+    {
         final int count = objectCount(sizeClass);
         final int g = GlobalAddress.regionId(address);
         if (!GlobalAddress.isObjectAddress(address) || g >= view.regions())
@@ -247,12 +304,7 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
             throw new IllegalArgumentException("cannot free " + GlobalAddress.toString(address) + " as size class "
                 + sizeClass + ": " + e.getMessage(), e);
         }
-        final int word = blockOffset + BlockHeader.wordOffsetFor(i);
-        final long delta = BlockHeader.freeDelta(i);
-        for (int j = 0; j < view.replication(); j++)
-        {
-            batch.faa(view.replica(g, j), word, delta);
-        }
+        return ((long)g << 36) | ((long)blockIndex << 18) | i;
     }
 
     /**

@@ -22,16 +22,13 @@ import io.dmkv.rdma.VerbBatch;
  * primary value once committed, a checksum, and the used bit stored last). The writer allocates
  * the object, writes it with its entry to r replicas (and the client's log head the first time a
  * size class is used), writes the commit (the old primary value) before SNAPSHOT decides, and
- * frees objects the operation replaced or abandoned — deferred to the operation's next first
- * batch, so a free costs no round trip of its own. The recovery side reads what this writes.
+ * releases objects the operation replaced or abandoned, which costs the operation no verb
+ * ({@link ObjectAllocator#release}). The recovery side reads what this writes.
  *
  * <p>Per operation state lives in a {@link Record}; the writer itself is shared and thread-safe.
  */
 public final class EmbeddedLogWriter
 {
-    private static final int MAX_DEFERRED = 16;
-    private static final UnsafeBuffer ZERO = new UnsafeBuffer(new byte[8]);
-
     private final ClusterView view;
     private final ObjectAllocator allocator;
     private final int clientId;
@@ -51,16 +48,13 @@ public final class EmbeddedLogWriter
         return allocator;
     }
 
-    /** One operation's log state: the object it writes, its image, and the frees it deferred. */
+    /** One operation's log state: the object it writes and its image. */
     public final class Record
     {
         private final Allocation allocation = new Allocation();
         private final UnsafeBuffer head = new UnsafeBuffer(new byte[8]);
         private final Crc32cDigest digest = new Crc32cDigest();
-        private final long[] deferredAddress = new long[MAX_DEFERRED];
-        private final int[] deferredClass = new int[MAX_DEFERRED];
         private UnsafeBuffer image = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
-        private int deferredCount;
         private long object;
         private int objectSize;
         private int usedLength;
@@ -134,12 +128,12 @@ public final class EmbeddedLogWriter
                 LogEntry.COMMIT_LENGTH);
         }
 
-        /** The object will never be referenced: mark its entry finished (invalid) and free it later. */
+        /** The object will never be referenced: release it ({@link ObjectAllocator#release}). */
         public void abandon()
         {
             if (object != 0)
             {
-                defer(object, sizeClass, true);
+                allocator.release(object, sizeClass);
                 object = 0;
             }
         }
@@ -150,43 +144,13 @@ public final class EmbeddedLogWriter
             object = 0;
         }
 
-        /** Frees, with the operation's next first batch, the object a replaced slot value pointed at. */
-        public void deferFree(final long address, final int sc)
+        /**
+         * Releases the object a replaced slot value pointed at: called once, by the writer whose
+         * primary CAS replaced it; costs the operation no verb ({@link ObjectAllocator#release}).
+         */
+        public void free(final long address, final int sc)
         {
-            defer(address, sc, true);
-        }
-
-        private void defer(final long address, final int sc, final boolean invalidate)
-        {
-            if (deferredCount == MAX_DEFERRED)
-            {
-                throw new IllegalStateException("more than " + MAX_DEFERRED + " frees deferred: an operation must post"
-                    + " them with its first batch");
-            }
-            final int i = deferredCount++;
-            deferredAddress[i] = address;
-            deferredClass[i] = invalidate ? sc | 0x100 : sc;
-        }
-
-        /** True if frees are waiting for a batch. */
-        public boolean hasDeferred()
-        {
-            return deferredCount > 0;
-        }
-
-        /** Adds every deferred free to {@code b} (invalidating the object's valid byte on each replica first). */
-        public void appendDeferred(final VerbBatch b)
-        {
-            for (int i = 0; i < deferredCount; i++)
-            {
-                final long address = deferredAddress[i];
-                if ((deferredClass[i] & 0x100) != 0)
-                {
-                    view.writeAll(b, address + KvObject.VALID_OFFSET, ZERO, 0, 1);
-                }
-                allocator.free(address, deferredClass[i] & 0xFF, b);
-            }
-            deferredCount = 0;
+            allocator.release(address, sc);
         }
     }
 

@@ -120,13 +120,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
 
     void release(final MutateOperation op)
     {
-        if (!mutations.offer(op) && op.log().hasDeferred())
-        {
-            // Not kept: post its deferred frees now rather than lose them.
-            final VerbBatch b = new VerbBatch();
-            op.log().appendDeferred(b);
-            runtime.client().post(b, (batch, failure) -> { });
-        }
+        mutations.offer(op);
     }
 
     void retries(final int n)
@@ -196,31 +190,11 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         return clientId;
     }
 
-    /** Posts the frees every idle operation deferred (call when no operation runs: the store's close). */
+    /** Posts the frees operations released and the allocator still holds (the store's close). */
     @Override
     public void flush()
     {
-        final VerbBatch b = new VerbBatch();
-        final java.util.List<MutateOperation> idle = new java.util.ArrayList<>();
-        MutateOperation op;
-        while ((op = mutations.poll()) != null)
-        {
-            idle.add(op);
-            if (op.log().hasDeferred())
-            {
-                op.log().appendDeferred(b);
-                if (b.size() > 1024)
-                {
-                    runtime.client().execute(b);
-                    b.reset();
-                }
-            }
-        }
-        idle.forEach(mutations::offer);
-        if (!b.isEmpty())
-        {
-            runtime.client().execute(b);
-        }
+        writer.allocator().flushReleased();
     }
 
     /** Blocking search: the value of {@code key}, or null. */

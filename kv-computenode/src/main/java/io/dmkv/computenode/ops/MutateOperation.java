@@ -34,8 +34,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * 2 CAS the r-1 backups (SNAPSHOT) and WRITE the log commit (old value) to r replicas
  * 3 CAS the primary, READ the bucket header (split fence), release the insert lock
  * </pre>
- * With r = 1 step 2 is the commit alone. Frees of replaced objects ride on the next operation's
- * first batch. Lost races wait for the winner (a timer-driven poll), splits are waited out on
+ * With r = 1 step 2 is the commit alone. The object a step-3 CAS replaced is released with no
+ * verb of the operation's own (docs/memory.md). Lost races wait for the winner (a timer-driven poll), splits are waited out on
  * the timer, and a full subtable is split on the maintenance thread; then the operation starts
  * over with the object it already wrote. The insert lock and its lease: {@link InsertLock}.
  */
@@ -158,7 +158,6 @@ final class MutateOperation extends Operation
             return;
         }
         batch.reset();
-        log.appendDeferred(batch);
         if (fresh)
         {
             log.appendObject(batch, key, value, logOp);
@@ -442,7 +441,7 @@ final class MutateOperation extends Operation
     {
         if (vOld != Slot.EMPTY)
         {
-            log.deferFree(Slot.address(vOld), Slot.sizeClass(vOld));
+            log.free(Slot.address(vOld), Slot.sizeClass(vOld));
         }
         log.keep();
         if (mode == Mode.DELETE)

@@ -69,4 +69,15 @@ final class BumpAllocator implements ObjectAllocator
     {
         frees++;
     }
+
+    @Override
+    public synchronized void release(final long address, final int sizeClass)
+    {
+        frees++;
+    }
+
+    @Override
+    public void flushReleased()
+    {
+    }
 }
