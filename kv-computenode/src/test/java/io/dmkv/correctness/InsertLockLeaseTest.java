@@ -92,7 +92,7 @@ class InsertLockLeaseTest
                 final FuseeIndex h = clients.open(slow, clock, LEASE_NS);
                 final FuseeIndex t = clients.open(cluster.newTransport(), clock, LEASE_NS);
                 // The candidate READ of x's object (READ-only, longer than a 128-byte bucket READ).
-                slow.pauseBefore((endpoint, op, region, offset, length) -> op == Verb.READ && length >= 512);
+                slow.pauseBefore((endpoint, op, region, offset, length) -> op == Verb.READ && length >= 300);
                 final CompletableFuture<Result> holder = CompletableFuture.supplyAsync(
                     () -> h.mutate(Mode.INSERT, b("k"), b("from-h")));
                 assertTrue(slow.awaitPaused(30), "H reached its candidate READ holding the lock");

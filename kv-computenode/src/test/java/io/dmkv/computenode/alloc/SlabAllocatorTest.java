@@ -214,6 +214,62 @@ class SlabAllocatorTest
     }
 
     @Test
+    void releaseCostsNoVerbForOwnObjectsAndOneFaaPerWordAndReplicaForOthers()
+    {
+        try (AllocFixture f = new AllocFixture(2, 8L << 20, 2L << 20, AllocFixture.small(2, 64 * 1024)))
+        {
+            final ClusterView view = f.view();
+            try (SlabAllocator owner = f.allocator(view); SlabAllocator other = f.allocator(view))
+            {
+                final Allocation a = new Allocation();
+                final long[] objects = new long[3];
+                for (int i = 0; i < 3; i++)
+                {
+                    owner.allocate(0, a);
+                    objects[i] = a.address();
+                }
+                final int g = GlobalAddress.regionId(objects[0]);
+                final int block = AllocFixture.blockOf(view, objects[0]);
+                final int word = BlockHeader.BITMAP_OFFSET + BlockHeader.wordOffsetFor(AllocFixture.objectIndexOf(view,
+                    objects[0], 0)) - BlockHeader.wordOffsetFor(0);
+
+                owner.release(objects[0], 0);
+                assertArrayEquals(new int[] {1, 0}, owner.releasedPending(), "an own object waits in memory");
+                other.release(objects[1], 0);
+                other.release(objects[2], 0);
+                assertArrayEquals(new int[] {0, 1}, other.releasedPending(), "two frees of one word: one pending sum");
+                for (int j = 0; j < 2; j++)
+                {
+                    assertEquals(0L, f.blockBytes(view, g, block, j, 4096).getLong(word), "nothing posted yet");
+                }
+
+                other.flushReleased();
+                final long bits = BlockHeader.freeDelta(AllocFixture.objectIndexOf(view, objects[1], 0))
+                    + BlockHeader.freeDelta(AllocFixture.objectIndexOf(view, objects[2], 0));
+                for (int j = 0; j < 2; j++)
+                {
+                    assertEquals(bits, f.blockBytes(view, g, block, j, 4096).getLong(word), "replica " + j);
+                }
+                assertArrayEquals(new int[] {0, 0}, other.releasedPending());
+
+                assertEquals(3, owner.reclaimNow(), "the own object and the two bits");
+                assertArrayEquals(new int[] {0, 0}, owner.releasedPending());
+                final Set<Long> reused = new HashSet<>();
+                for (int i = 0; i < 3; i++)
+                {
+                    owner.allocate(0, a);
+                    reused.add(a.address());
+                }
+                assertEquals(Set.of(objects[0], objects[1], objects[2]), reused, "all three are handed out again");
+                for (int j = 0; j < 2; j++)
+                {
+                    assertEquals(0L, f.blockBytes(view, g, block, j, 4096).getLong(word), "bits cleared, replica " + j);
+                }
+            }
+        }
+    }
+
+    @Test
     void freeAddsOneFaaPerReplicaOnTheObjectsBitAndRefusesWhatIsNoObject()
     {
         try (AllocFixture f = new AllocFixture(2, 8L << 20, 2L << 20, AllocFixture.small(2, 64 * 1024)))
