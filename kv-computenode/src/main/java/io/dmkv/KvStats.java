@@ -1,5 +1,7 @@
 package io.dmkv;
 
+import java.util.List;
+
 /**
  * What a {@link KvStore} did so far, as one immutable snapshot ({@link KvStore#stats()}): how
  * SNAPSHOT decisions went, the index's splits and retries, the allocator's blocks, the verbs
@@ -10,8 +12,11 @@ package io.dmkv;
  * @param allocator  blocks and objects of two-level memory management.
  * @param verbs      verbs, bytes and round trips this client posted.
  * @param operations operations in flight now and at most.
+ * @param nodes      verbs, bytes and round trips (frames) this client sent to each memory node, in
+ *                   the order the memory nodes are configured: how the load spreads.
  */
-public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs verbs, Operations operations)
+public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs verbs, Operations operations,
+    List<Verbs> nodes)
 {
     /**
      * SNAPSHOT outcomes (FUSEE's rules over r index replicas).

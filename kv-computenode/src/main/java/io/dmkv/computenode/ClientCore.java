@@ -163,7 +163,19 @@ public final class ClientCore implements AutoCloseable
                 a.blocksReleased(), a.objectsReclaimed()),
             new KvStats.Verbs(c.reads(), c.writes(), c.cas(), c.faa(), c.rpcs(), c.bytesOut(), c.bytesIn(),
                 c.roundTrips()),
-            operations);
+            operations, perNode());
+    }
+
+    private List<KvStats.Verbs> perNode()
+    {
+        final List<KvStats.Verbs> nodes = new java.util.ArrayList<>(verbs.nodeCount());
+        for (int n = 0; n < verbs.nodeCount(); n++)
+        {
+            final VerbCounters.Snapshot c = verbs.channel(n).counters().snapshot();
+            nodes.add(new KvStats.Verbs(c.reads(), c.writes(), c.cas(), c.faa(), c.rpcs(), c.bytesOut(), c.bytesIn(),
+                c.roundTrips()));
+        }
+        return List.copyOf(nodes);
     }
 
     /** Posts deferred frees, hands this client's blocks over for later clients, and disconnects. */

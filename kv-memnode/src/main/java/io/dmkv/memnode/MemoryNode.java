@@ -56,6 +56,24 @@ public final class MemoryNode implements AutoCloseable
         int ioThreads, int maxFrame, boolean registerLocal, String rdmaHost, int rdmaPort)
     {
         public static final long DEFAULT_REGION_BYTES = MemoryRegion.MAX_LENGTH;
+        /** Regions a node gets at least, memory permitting, when its region size is not given. */
+        public static final int MIN_DEFAULT_REGIONS = 4;
+
+        /**
+         * The region size for {@code memoryBytes} when none is given: 1 GiB, halved until the node
+         * has at least {@value #MIN_DEFAULT_REGIONS} regions (down to the 16 KiB minimum). With
+         * several regions per node, the cluster has regions whose primaries are on different nodes,
+         * which is what spreads the index and the data over them (docs/memory.md, "Placement").
+         */
+        public static long defaultRegionBytes(final long memoryBytes)
+        {
+            long size = DEFAULT_REGION_BYTES;
+            while (size > MIN_BYTES && memoryBytes / size < MIN_DEFAULT_REGIONS)
+            {
+                size /= 2;
+            }
+            return size;
+        }
 
         public Config
         {

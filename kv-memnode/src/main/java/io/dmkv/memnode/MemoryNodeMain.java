@@ -38,8 +38,8 @@ public final class MemoryNodeMain implements Callable<Integer>
     long memory;
 
     @Option(names = "--region-size", paramLabel = "SIZE", converter = SizeConverter.class,
-        description = "Size of each region, at most 1G (default: 1G).")
-    long regionSize = MemoryNode.Config.DEFAULT_REGION_BYTES;
+        description = "Size of each region, at most 1G (default: 1G, or less so that the node has at least 4 regions).")
+    Long regionSize;
 
     @Option(names = "--shm-file", paramLabel = "PATH",
         description = "Back the memory with this shared file (e.g. under /dev/shm) so clients on this host can use the"
@@ -115,7 +115,8 @@ public final class MemoryNodeMain implements Callable<Integer>
         final MemoryNode node;
         try
         {
-            node = MemoryNode.start(new MemoryNode.Config(label, host, port, memory, regionSize, shmFile, ioThreads,
+            node = MemoryNode.start(new MemoryNode.Config(label, host, port, memory,
+                regionSize != null ? regionSize : MemoryNode.Config.defaultRegionBytes(memory), shmFile, ioThreads,
                 (int)maxFrame, false, rdmaHost, rdmaPort));
         }
         catch (final io.dmkv.rdma.TransportUnavailableException e)

@@ -18,8 +18,11 @@ import io.dmkv.rdma.server.MemoryRegion;
 
 /**
  * FORMAT_REGION: lays out one of this node's regions as a replica of a global region, on behalf
- * of the client that bootstraps the cluster. The root region also gets the index root and its
- * initial subtables, computed deterministically so every replica is byte-identical.
+ * of the client that bootstraps the cluster. The root region also gets the index root; the
+ * initial subtables go to the index regions in turn (subtable i to region i mod k, see
+ * {@link RegionLayout#indexRegionOf}), each formatted by its own region's replicas, all computed
+ * deterministically so every replica is byte-identical and the root's directory points at
+ * subtables it did not format itself.
  */
 final class RegionFormatter
 {
@@ -76,6 +79,10 @@ final class RegionFormatter
                 {
                     blocks = RegionLayout.format(b, f.globalRegion(), region.length(), f.blockSize(),
                         f.indexAreaLength());
+                    if (f.globalRegion() < f.indexRegions())
+                    {
+                        formatSubtables(b, f);
+                    }
                 }
             }
             catch (final IllegalArgumentException e)
@@ -89,24 +96,50 @@ final class RegionFormatter
         }
     }
 
-    /** The root and the initial 2^d subtables, claimed from the index area's bump pointer. */
+    /** The root, its directory of the initial 2^d subtables, and the root region's share of them. */
     private static void formatIndex(final AtomicBuffer b, final MemoryNodeRpc.FormatRegion f)
     {
+        if (f.indexRegions() < 1)
+        {
+            throw new IllegalArgumentException("index regions " + f.indexRegions() + " must be at least 1");
+        }
         IndexRoot.format(b, RegionLayout.ROOT_OFFSET, f.maxGlobalDepth(), f.bucketGroups(), f.initialGlobalDepth());
+        final int length = Subtable.allocationLength(f.bucketGroups());
+        for (int i = 0; i < 1 << f.initialGlobalDepth(); i++)
+        {
+            final long at = RegionLayout.initialSubtableOffset(i, f.indexRegions(), length, f.maxGlobalDepth(),
+                f.maxClients());
+            IndexRoot.putEntry(b, RegionLayout.ROOT_OFFSET, i, IndexRoot.entry(GlobalAddress.pack(
+                RegionLayout.indexRegionOf(i, f.indexRegions()), (int)at), f.initialGlobalDepth(), false));
+        }
+        formatSubtables(b, f);
+    }
+
+    /**
+     * Formats the initial subtables that belong to this index region, claimed from its index
+     * area's bump pointer in the order of their number, which puts each where the root's
+     * directory says ({@link RegionLayout#initialSubtableOffset}).
+     */
+    private static void formatSubtables(final AtomicBuffer b, final MemoryNodeRpc.FormatRegion f)
+    {
         final int subtables = 1 << f.initialGlobalDepth();
         final int length = Subtable.allocationLength(f.bucketGroups());
         final long end = RegionLayout.INDEX_AREA_OFFSET + (long)f.indexAreaLength();
-        for (int i = 0; i < subtables; i++)
+        for (int i = f.globalRegion(); i < subtables; i += f.indexRegions())
         {
             final long at = b.getAndAddLong(RegionLayout.INDEX_NEXT_FREE_OFFSET, length);
             if (at + length > end)
             {
                 throw new IllegalArgumentException("the index area of " + f.indexAreaLength() + " bytes cannot hold "
-                    + subtables + " subtables of " + length + " bytes");
+                    + "its share of " + subtables + " subtables of " + length + " bytes");
+            }
+            if (at != RegionLayout.initialSubtableOffset(i, f.indexRegions(), length, f.maxGlobalDepth(),
+                f.maxClients()))
+            {
+                throw new IllegalStateException("initial subtable " + i + " claimed at " + at + ", not where the"
+                    + " directory points");
             }
             Subtable.format(b, (int)at, f.bucketGroups(), f.initialGlobalDepth(), i);
-            IndexRoot.putEntry(b, RegionLayout.ROOT_OFFSET, i,
-                IndexRoot.entry(GlobalAddress.pack(RegionLayout.ROOT_REGION_ID, (int)at), f.initialGlobalDepth(), false));
         }
     }
 }

@@ -200,9 +200,10 @@ public final class ClusterBootstrap
                 final int node = map.replica(g, j);
                 final int phys = Arrays.binarySearch(map.regionsOn(node), g);
                 final boolean root = g == RegionLayout.ROOT_REGION_ID;
+                final int indexRegions = RegionLayout.indexRegions(regions, nodes);
                 final MemoryNodeRpc.FormatRegion f = new MemoryNodeRpc.FormatRegion(phys, g, settings.blockSize(),
-                    root ? indexArea : 0, root, settings.maxGlobalDepth(), settings.initialGlobalDepth(),
-                    settings.bucketGroups(), settings.maxClients());
+                    g < indexRegions ? indexArea : 0, root, settings.maxGlobalDepth(), settings.initialGlobalDepth(),
+                    settings.bucketGroups(), settings.maxClients(), indexRegions);
                 client.rpc(node, MemoryNodeRpc.FORMAT_REGION, f.encode());
             }
         }

@@ -18,7 +18,10 @@ import io.dmkv.rdma.VerbBatch;
  * RACE bucket probing for one operation: reads a key's two combined buckets from the primary
  * index replica (or, to check an index-cache entry, only the one holding the cached slot), tells whether they are current (they cover the key, no split froze them),
  * finds the candidate slots whose fingerprint and hash byte match, reads the candidate objects
- * and compares full keys. Holds the operation's scratch buffers, so probing allocates nothing
+ * and compares full keys. Buckets are read from the primary only (a backup may hold a losing
+ * SNAPSHOT proposal); objects from any replica, in turn: a writer WRITEs its object to every
+ * replica before any slot points at it, and a READ torn by a reuse fails the checksum on any
+ * replica alike. Holds the operation's scratch buffers, so probing allocates nothing
  * once the candidate buffer has grown to the objects it meets. Not thread-safe.
  */
 public final class BucketProbe
@@ -38,6 +41,7 @@ public final class BucketProbe
     private final Crc32cDigest digest = new Crc32cDigest();
     private UnsafeBuffer objects = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
     private int candidates;
+    private int nextReplica;
     private long subtable;
     private int c1;
     private int c2;
@@ -111,7 +115,7 @@ public final class BucketProbe
     {
         final int length = Slot.objectLength(slotValue);
         ensureObjects(length);
-        view.read(b, Slot.address(slotValue), 0, objects, 0, length);
+        view.read(b, Slot.address(slotValue), objectReplica(), objects, 0, length);
     }
 
     /** True if every bucket read says its subtable covers the key. */
@@ -221,7 +225,7 @@ public final class BucketProbe
         {
             final int length = Slot.objectLength(candValue[i]);
             candOffset[i] = offset;
-            view.read(b, Slot.address(candValue[i]), 0, objects, offset, length);
+            view.read(b, Slot.address(candValue[i]), objectReplica(), objects, offset, length);
             offset += length;
         }
     }
@@ -279,6 +283,14 @@ public final class BucketProbe
     public byte[] candidateValueBytes(final int i)
     {
         return KvObject.valueBytes(objects, candOffset[i]);
+    }
+
+    /** The replica the next object READ goes to: each in turn, so object READs spread over the replicas. */
+    private int objectReplica()
+    {
+        final int r = view.replication();
+        nextReplica = nextReplica + 1 >= r ? 0 : nextReplica + 1;
+        return nextReplica;
     }
 
     private void requireBoth()

@@ -46,6 +46,7 @@ public final class RaceSplitter implements SubtableSplitter
     private final int groups;
     private final int maxGlobalDepth;
     private final long indexAreaEnd;
+    private final int indexRegions;
     private final LongAdder splits = new LongAdder();
     private final LongAdder doublings = new LongAdder();
 
@@ -63,6 +64,7 @@ public final class RaceSplitter implements SubtableSplitter
         this.groups = view.descriptor().bucketGroups();
         this.maxGlobalDepth = view.descriptor().maxGlobalDepth();
         this.indexAreaEnd = RegionLayout.INDEX_AREA_OFFSET + (long)view.descriptor().indexAreaLength();
+        this.indexRegions = RegionLayout.indexRegions(view.regions(), view.descriptor().nodeHashes().length);
     }
 
     /** Subtable splits this client performed. */
@@ -124,17 +126,14 @@ public final class RaceSplitter implements SubtableSplitter
                 held = doubleDirectory(dir, held);
                 g++;
             }
-            final int length = Subtable.allocationLength(groups);
-            final int claim = b.reset().faa(root(0), RegionLayout.INDEX_NEXT_FREE_OFFSET, length);
-            client.execute(b);
-            final long newOffset = b.result(claim);
-            if (newOffset + length > indexAreaEnd)
+            final long sibling = claimSubtable(KeyHash.suffix(hash, d) | (1 << d));
+            if (sibling == 0)
             {
-                LOG.warn("index area of {} bytes is full: no room for another subtable", view.descriptor().indexAreaLength());
+                LOG.warn("the index areas of {} bytes in {} regions are full: no room for another subtable",
+                    view.descriptor().indexAreaLength(), indexRegions);
                 return false;
             }
-            splitSubtable(IndexRoot.entrySubtable(now), d, KeyHash.suffix(hash, d), g,
-                GlobalAddress.pack(RegionLayout.ROOT_REGION_ID, (int)newOffset));
+            splitSubtable(IndexRoot.entrySubtable(now), d, KeyHash.suffix(hash, d), g, sibling);
             splits.increment();
             return true;
         }
@@ -150,6 +149,29 @@ public final class RaceSplitter implements SubtableSplitter
             client.execute(b);
             directory.refresh();
         }
+    }
+
+    /**
+     * Claims room for subtable number {@code number} (the new half's suffix) in index region
+     * number mod k, or the next one with room, so subtables spread over the index regions'
+     * primaries ({@link RegionLayout#indexRegionOf}); 0 if every index area is full.
+     */
+    private long claimSubtable(final int number)
+    {
+        final int length = Subtable.allocationLength(groups);
+        final VerbBatch b = new VerbBatch();
+        for (int tried = 0; tried < indexRegions; tried++)
+        {
+            final int g = (RegionLayout.indexRegionOf(number, indexRegions) + tried) % indexRegions;
+            final int claim = b.reset().faa(view.replica(g, 0), RegionLayout.INDEX_NEXT_FREE_OFFSET, length);
+            client.execute(b);
+            final long offset = b.result(claim);
+            if (offset + length <= indexAreaEnd)
+            {
+                return GlobalAddress.pack(g, (int)offset);
+            }
+        }
+        return 0;
     }
 
     private long doubleDirectory(final IndexDirectory.Snapshot dir, final long held)
@@ -187,7 +209,7 @@ public final class RaceSplitter implements SubtableSplitter
 
     private void splitSubtable(final long subtable, final int d, final int s, final int g, final long sibling)
     {
-        final RemoteRegion primary = root(0);
+        final RemoteRegion primary = view.replicaOf(subtable, 0);
         final long base = GlobalAddress.offset(subtable);
         final int length = Subtable.length(groups);
         final int buckets = 3 * groups;
@@ -249,7 +271,7 @@ public final class RaceSplitter implements SubtableSplitter
             }
             for (int j = 0; j < r; j++)
             {
-                b.reset().write(root(j), GlobalAddress.offset(sibling), sib, 0, length);
+                b.reset().write(view.replicaOf(sibling, j), GlobalAddress.offset(sibling), sib, 0, length);
                 client.execute(b);
             }
         }
@@ -259,7 +281,7 @@ public final class RaceSplitter implements SubtableSplitter
             // split that will never finish, then report the failure.
             try
             {
-                rewriteHeaders(base, image, Bucket.header(d, s), false);
+                rewriteHeaders(subtable, image, Bucket.header(d, s), false);
             }
             catch (final RuntimeException again)
             {
@@ -285,22 +307,24 @@ public final class RaceSplitter implements SubtableSplitter
         }
 
         // Unfreeze S with its new depth on every replica (insert locks carry over).
-        rewriteHeaders(base, image, Bucket.header(d + 1, s), true);
+        rewriteHeaders(subtable, image, Bucket.header(d + 1, s), true);
 
-        cleanMovedSlots(base, image, d, s);
+        cleanMovedSlots(subtable, image, d, s);
         LOG.debug("split subtable {} (depth {}, suffix {}) into {} and {}", GlobalAddress.toString(subtable), d, s,
             GlobalAddress.toString(subtable), GlobalAddress.toString(sibling));
     }
 
     /**
-     * Rewrites every bucket header of the subtable at {@code base} to {@code plainHeader},
+     * Rewrites every bucket header of the subtable at {@code subtable} to {@code plainHeader},
      * unfrozen. The backups (which never hold locks) get a WRITE, if {@code backups}; the primary
      * gets a CAS from the value {@code image} holds (re-tried from what it finds), which keeps an
      * insert lock's bits: the holder releases its lock from the new header (FuseeClient), so no
      * insert loses its lock to a split.
      */
-    private void rewriteHeaders(final long base, final UnsafeBuffer image, final long plainHeader, final boolean backups)
+    private void rewriteHeaders(final long subtable, final UnsafeBuffer image, final long plainHeader,
+        final boolean backups)
     {
+        final long base = GlobalAddress.offset(subtable);
         final int buckets = 3 * groups;
         final VerbBatch b = new VerbBatch();
         if (backups)
@@ -313,7 +337,8 @@ public final class RaceSplitter implements SubtableSplitter
                     b.reset();
                     for (int bucket = from; bucket < Math.min(buckets, from + CHUNK); bucket++)
                     {
-                        b.write(root(j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET, word, 0, 8);
+                        b.write(view.replicaOf(subtable, j), base + (long)bucket * Bucket.LENGTH + Bucket.HEADER_OFFSET,
+                            word, 0, 8);
                     }
                     client.execute(b);
                 }
@@ -341,7 +366,7 @@ public final class RaceSplitter implements SubtableSplitter
                 for (int k = from; k < to; k++)
                 {
                     final long e = expected[pending[k]];
-                    b.cas(root(0), base + (long)pending[k] * Bucket.LENGTH + Bucket.HEADER_OFFSET, e,
+                    b.cas(view.replicaOf(subtable, 0), base + (long)pending[k] * Bucket.LENGTH + Bucket.HEADER_OFFSET, e,
                         plainHeader | Bucket.lockBits(e));
                 }
                 client.execute(b);
@@ -365,8 +390,9 @@ public final class RaceSplitter implements SubtableSplitter
      * own value still there and withdraws it itself (FuseeClient), so the primary never loses a
      * value it cannot account for.
      */
-    private void cleanMovedSlots(final long base, final UnsafeBuffer image, final int d, final int s)
+    private void cleanMovedSlots(final long subtable, final UnsafeBuffer image, final int d, final int s)
     {
+        final long base = GlobalAddress.offset(subtable);
         final int buckets = 3 * groups;
         final int[] moved = new int[buckets * Bucket.SLOT_COUNT];
         int count = 0;
@@ -402,7 +428,7 @@ public final class RaceSplitter implements SubtableSplitter
                     b.reset();
                     for (int k = from; k < to; k++)
                     {
-                        b.cas(root(j), base + moved[left[k]], expected[left[k]], Slot.EMPTY);
+                        b.cas(view.replicaOf(subtable, j), base + moved[left[k]], expected[left[k]], Slot.EMPTY);
                     }
                     client.execute(b);
                     for (int k = from; k < to; k++)

@@ -14,7 +14,6 @@ import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.Bucket;
 import io.dmkv.core.layout.IndexRoot;
-import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
 import io.dmkv.rdma.VerbBatch;
@@ -52,7 +51,7 @@ public final class IndexChecks
             final byte[][] copies = new byte[view.replication()][length];
             for (int j = 0; j < view.replication(); j++)
             {
-                b.reset().read(view.replica(RegionLayout.ROOT_REGION_ID, j), GlobalAddress.offset(st),
+                b.reset().read(view.replicaOf(st, j), GlobalAddress.offset(st),
                     new UnsafeBuffer(copies[j]), 0, length);
                 client.execute(b);
             }

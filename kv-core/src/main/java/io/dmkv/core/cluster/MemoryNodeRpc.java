@@ -35,21 +35,24 @@ public final class MemoryNodeRpc
     {
     }
 
-    /** FORMAT_REGION's request. */
+    /**
+     * FORMAT_REGION's request. {@code indexRegions} is how many global regions (0..k-1) have an
+     * index area and share the initial subtables ({@link io.dmkv.core.layout.RegionLayout#indexRegions}).
+     */
     public record FormatRegion(int physicalRegion, int globalRegion, int blockSize, int indexAreaLength, boolean root,
-        int maxGlobalDepth, int initialGlobalDepth, int bucketGroups, int maxClients)
+        int maxGlobalDepth, int initialGlobalDepth, int bucketGroups, int maxClients, int indexRegions)
     {
         public ByteBuffer encode()
         {
-            return ByteBuffer.allocate(27).putInt(physicalRegion).putInt(globalRegion).putInt(blockSize)
+            return ByteBuffer.allocate(31).putInt(physicalRegion).putInt(globalRegion).putInt(blockSize)
                 .putInt(indexAreaLength).put((byte)(root ? 1 : 0)).put((byte)maxGlobalDepth)
-                .put((byte)initialGlobalDepth).putInt(bucketGroups).putInt(maxClients).flip();
+                .put((byte)initialGlobalDepth).putInt(bucketGroups).putInt(maxClients).putInt(indexRegions).flip();
         }
 
         public static FormatRegion decode(final ByteBuffer b)
         {
             return new FormatRegion(b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.get() != 0, b.get() & 0xFF,
-                b.get() & 0xFF, b.getInt(), b.getInt());
+                b.get() & 0xFF, b.getInt(), b.getInt(), b.getInt());
         }
     }
 

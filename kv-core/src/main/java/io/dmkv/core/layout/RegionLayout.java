@@ -222,6 +222,35 @@ public final class RegionLayout
             clientLogHeadsOffset(maxGlobalDepth), maxClients);
     }
 
+    /**
+     * How many global regions have an index area: one per memory node, at most one per region.
+     * Regions 0..k-1 have primaries on k different nodes ({@link io.dmkv.core.address.RegionMap#place}),
+     * so subtables spread over them spread the bucket READs, which go to primaries only.
+     */
+    public static int indexRegions(final int regions, final int memoryNodes)
+    {
+        return Math.max(1, Math.min(regions, memoryNodes));
+    }
+
+    /** The index region of subtable {@code i} of the initial directory (and of a split's new half): i mod k. */
+    public static int indexRegionOf(final int subtable, final int indexRegions)
+    {
+        return subtable % indexRegions;
+    }
+
+    /**
+     * Offset of initial subtable {@code i} in its index region ({@link #indexRegionOf}): the
+     * subtables of one region follow each other from the start of its free index area (after the
+     * root and log heads in the root region), in the order of i.
+     */
+    public static long initialSubtableOffset(final int i, final int indexRegions, final int subtableLength,
+        final int maxGlobalDepth, final int maxClients)
+    {
+        final long start = indexRegionOf(i, indexRegions) == ROOT_REGION_ID
+            ? INDEX_AREA_OFFSET + rootAreaLength(maxGlobalDepth, maxClients) : INDEX_AREA_OFFSET;
+        return start + (long)(i / indexRegions) * subtableLength;
+    }
+
     /** True if the buffer starts with a region header's magic. */
     public static boolean isFormatted(final DirectBuffer header)
     {

@@ -281,7 +281,7 @@ class AllocBlockTest
 
     private static MemoryNodeRpc.FormatRegion format(final int physical, final int blockSize)
     {
-        return new MemoryNodeRpc.FormatRegion(physical, physical + 1, blockSize, 0, false, 0, 0, 1, 1);
+        return new MemoryNodeRpc.FormatRegion(physical, physical + 1, blockSize, 0, false, 0, 0, 1, 1, 1);
     }
 
     private static ByteBuffer request(final int region, final int client, final int sizeClass)
