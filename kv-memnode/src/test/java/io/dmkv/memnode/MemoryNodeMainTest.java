@@ -117,6 +117,16 @@ class MemoryNodeMainTest
     }
 
     @Test
+    void theDefaultRegionSizeGivesEveryNodeAtLeastFourRegions()
+    {
+        assertEquals(1L << 30, MemoryNode.Config.defaultRegionBytes(64L << 30));
+        assertEquals(1L << 30, MemoryNode.Config.defaultRegionBytes(4L << 30));
+        assertEquals(512L << 20, MemoryNode.Config.defaultRegionBytes(3L << 30));
+        assertEquals(64L << 20, MemoryNode.Config.defaultRegionBytes(256L << 20));
+        assertEquals(16L << 10, MemoryNode.Config.defaultRegionBytes(32L << 10), "not below the 16 KiB minimum");
+    }
+
+    @Test
     void registersMoreMemoryThanTheJvmDirectMemoryCap() throws Exception
     {
         // -Xmx64m caps direct buffers at 64 MiB; 1.5 GiB of memory-node memory must not care.
@@ -127,7 +137,8 @@ class MemoryNodeMainTest
             try (TcpVerbsTransport tcp = new TcpVerbsTransport();
                 VerbsClient c = VerbsClient.connect(tcp, List.of(endpoint), ClientOptions.defaults()))
             {
-                assertEquals(2, c.channel(0).regions().size());
+                assertEquals(6, c.channel(0).regions().size(), "no --region-size: 256 MiB regions, at least 4");
+                assertEquals(256L << 20, c.channel(0).region(0).length());
                 final VerbBatch b = new VerbBatch();
                 final long last = c.channel(0).region(1).length() - 8;
                 b.faa(c.channel(0).region(1), last, 9);

@@ -20,6 +20,7 @@ import io.dmkv.KvException;
 import io.dmkv.KvStats;
 import io.dmkv.KvStore;
 import io.dmkv.bench.runner.ConsoleProgress;
+import io.dmkv.bench.runner.NodeSpread;
 import io.dmkv.bench.runner.RunResult;
 import io.dmkv.bench.runner.WorkloadException;
 import io.dmkv.bench.runner.WorkloadRunner;
@@ -314,8 +315,9 @@ public final class DemoCommand implements Callable<Integer>
         final KvStats.Allocator a = stats.allocator();
         return String.format(Locale.ROOT, "SNAPSHOT: %,d won by rule 1, %,d by rule 2, %,d by rule 3, %,d by the primary "
             + "alone (r = 1), %,d lost, %,d helped; index splits: %,d; allocator: %,d blocks owned, %,d objects "
-            + "reclaimed", s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(), stats.index().splits(),
-            a.blocksOwned(), a.objectsReclaimed());
+            + "reclaimed; %s", s.rule1(), s.rule2(), s.rule3(), s.primaryOnly(), s.losses(), s.helps(),
+            stats.index().splits(), a.blocksOwned(), a.objectsReclaimed(),
+            NodeSpread.text(stats.nodes()));
     }
 
     private static String countersLine(final VerbCounters.Snapshot c)

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import io.dmkv.KvConfig;
+import io.dmkv.KvStats;
 import io.dmkv.KvStore;
 import io.dmkv.rdma.VerbCounters;
 
@@ -67,12 +68,14 @@ public final class BenchRunner
             {
                 final BenchWorkers workers = new BenchWorkers(kv, w, plan.loadThreads(), 0, 0, plan.seed());
                 final VerbCounters.Snapshot before = kv.counters();
+                final List<KvStats.Verbs> nodesBefore = kv.stats().nodes();
                 final long start = ProcessResult.epochNanos();
                 final RunResult r = WorkloadRunner.run("load", BenchWorkers.LOAD_OPS, plan.loadThreads(), w.records(),
                     null, i -> workers.loader(i, plan.loadThreads()), ConsoleProgress.ofOps("load", w.records()));
                 load = ProcessResult.merge("load",
                     List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before))));
-                summary.append(BenchReport.phaseText(load)).append(System.lineSeparator());
+                summary.append(BenchReport.phaseText(load)).append(System.lineSeparator())
+                    .append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             }
         }
         final List<BenchReport.Run> runs = new ArrayList<>();
@@ -80,10 +83,11 @@ public final class BenchRunner
         {
             final int threads = plan.threads().get(i);
             final int processes = Math.min(plan.processes(), threads);
-            final ProcessResult.Merged merged = processes == 1 ? runHere(plan, threads, i)
+            final StringBuilder spread = new StringBuilder();
+            final ProcessResult.Merged merged = processes == 1 ? runHere(plan, threads, i, spread)
                 : runInProcesses(plan, threads, processes, i);
             runs.add(new BenchReport.Run(threads, merged));
-            summary.append(BenchReport.phaseText(merged)).append(System.lineSeparator());
+            summary.append(BenchReport.phaseText(merged)).append(System.lineSeparator()).append(spread);
             if (plan.threads().size() > 1)
             {
                 out.printf(Locale.ROOT, "run %d of %d: %d thread%s in %d process%s, %,.0f ops/s%n", i + 1,
@@ -105,15 +109,19 @@ public final class BenchRunner
         return bench;
     }
 
-    private static ProcessResult.Merged runHere(final Plan plan, final int threads, final int run)
+    /** One run in this process; {@code spread} gets the run's verbs per memory node ({@link NodeSpread}). */
+    private static ProcessResult.Merged runHere(final Plan plan, final int threads, final int run,
+        final StringBuilder spread)
     {
         try (KvStore kv = KvStore.open(plan.store()))
         {
             final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed());
             final VerbCounters.Snapshot before = kv.counters();
+            final List<KvStats.Verbs> nodesBefore = kv.stats().nodes();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
                 plan.duration(), workers::runner, ConsoleProgress.ofTime("run", plan.duration()));
+            spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             return ProcessResult.merge("run",
                 List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
                     kv.counters().minus(before))));
