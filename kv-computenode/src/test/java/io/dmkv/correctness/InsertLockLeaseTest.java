@@ -14,10 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.KvStore;
+import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.ops.FuseeIndex;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.Subtable;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.Verb;
@@ -134,7 +137,10 @@ class InsertLockLeaseTest
             final String primaryNode;
             try (Fixtures.Raw raw = new Fixtures.Raw(cluster, R))
             {
-                primaryNode = cluster.endpoints().get(raw.view.nodeOf(0, 0));
+                // The primary of k's subtable's region: subtables spread over the index regions.
+                final long subtable = IndexRoot.entrySubtable(
+                    new IndexDirectory(raw.view, raw.client).refresh().entryFor(KeyHash.hash(b("k"))));
+                primaryNode = cluster.endpoints().get(raw.view.nodeOf(GlobalAddress.regionId(subtable), 0));
             }
             final SteppingClock clock = new SteppingClock();
             final PausingTransport slow = new PausingTransport(cluster.newTransport());

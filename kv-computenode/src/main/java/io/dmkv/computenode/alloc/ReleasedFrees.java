@@ -3,6 +3,8 @@ package io.dmkv.computenode.alloc;
 import java.util.concurrent.CompletableFuture;
 
 import org.agrona.collections.Long2LongHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.rdma.VerbBatch;
@@ -26,6 +28,8 @@ final class ReleasedFrees
     /** Pending words that make {@link #add} post them at once. */
     static final int FLUSH_WORDS = 256;
 
+    private static final Logger LOG = LoggerFactory.getLogger(ReleasedFrees.class);
+
     private final ClusterView view;
     private final VerbsClient client;
 
@@ -34,6 +38,8 @@ final class ReleasedFrees
     private int[] ownClass = new int[64];
     private int ownCount;
     private Long2LongHashMap words = new Long2LongHashMap(0L);
+    /** Every flush posted so far, so that {@link #flush()} also waits for those still in flight. */
+    private CompletableFuture<Void> posted = CompletableFuture.completedFuture(null);
 
     ReleasedFrees(final ClusterView view, final VerbsClient client)
     {
@@ -107,32 +113,50 @@ final class ReleasedFrees
         return n;
     }
 
-    /** Posts the pending word sums (one FAA per word and replica); completes when they landed. */
+    /**
+     * Posts the pending word sums (one FAA per word and replica); completes when they and every
+     * earlier flush have landed. A failed flush is logged: its objects stay unfreed (a leak, as
+     * with a crash), since retrying could free an object twice if part of the batch landed.
+     */
     CompletableFuture<Void> flush()
     {
-        final Long2LongHashMap posted;
+        final Long2LongHashMap sums;
         synchronized (this)
         {
             if (words.isEmpty())
             {
-                return CompletableFuture.completedFuture(null);
+                return posted;
             }
-            posted = words;
+            sums = words;
             words = new Long2LongHashMap(0L);
         }
         final VerbBatch b = new VerbBatch();
-        final Long2LongHashMap.KeyIterator keys = posted.keySet().iterator();
+        final Long2LongHashMap.KeyIterator keys = sums.keySet().iterator();
         while (keys.hasNext())
         {
             final long key = keys.nextValue();
             final int g = (int)(key >>> 32);
             final int wordOffset = (int)key;
-            final long delta = posted.get(key);
+            final long delta = sums.get(key);
             for (int j = 0; j < view.replication(); j++)
             {
                 b.faa(view.replica(g, j), wordOffset, delta);
             }
         }
-        return client.executeAsync(b).thenApply(ignored -> null);
+        final int count = sums.size();
+        final CompletableFuture<Void> landed = client.executeAsync(b).handle((ignored, failure) ->
+        {
+            if (failure != null)
+            {
+                LOG.warn("frees of {} bitmap words were not posted; their objects stay allocated: {}", count,
+                    failure.toString());
+            }
+            return null;
+        });
+        synchronized (this)
+        {
+            posted = CompletableFuture.allOf(posted, landed);
+            return posted;
+        }
     }
 }
