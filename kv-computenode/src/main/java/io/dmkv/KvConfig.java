@@ -120,7 +120,7 @@ public final class KvConfig
         "the index grows by splits to at most 2^d subtables *");
     static final KvProperty<Long> P_INDEX_AREA = add(INDEX_AREA, Group.INDEX, 0L, KvProperty::parseSize,
         KvProperty.rangeLong(0, 1L << 30, "0..1G (0: a quarter of the first region)"),
-        "bytes of the first region kept for the index; 0: a quarter of the region *");
+        "bytes kept for the index in each of the first regions (one per memory node); 0: a quarter of the region *");
     static final KvProperty<Integer> P_MAX_CLIENTS = add(MAX_CLIENTS, Group.CLUSTER,
         ClientLogHeads.DEFAULT_MAX_CLIENTS, KvProperty::parseInt, KvProperty.range(1, 65_535),
         "client ids the cluster has log heads for *");

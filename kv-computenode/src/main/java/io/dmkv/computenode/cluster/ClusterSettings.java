@@ -19,7 +19,7 @@ import io.dmkv.core.layout.Subtable;
  * @param initialGlobalDepth the index starts with 2^d subtables.
  * @param maxGlobalDepth     the directory holds at most 2^d subtables.
  * @param maxClients         clients with a log-head record (client ids 1..maxClients).
- * @param indexAreaBytes     bytes of the root region reserved for the index (0: a quarter of the region).
+ * @param indexAreaBytes     bytes of each index region (one per memory node) reserved for the index (0: a quarter of the region).
  * @param formatTimeout      how long to wait for another client that is formatting the cluster.
  */
 public record ClusterSettings(int replication, int blockSize, int bucketGroups, int initialGlobalDepth,
