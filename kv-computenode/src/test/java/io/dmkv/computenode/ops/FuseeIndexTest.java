@@ -32,6 +32,9 @@ import io.dmkv.computenode.index.SubtableSplitter;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.replication.SnapshotReplicator;
+import io.dmkv.core.layout.CombinedBucket;
+import io.dmkv.core.layout.KvObject;
+import io.dmkv.core.layout.Slot;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ThreadCounters;
@@ -189,6 +192,30 @@ class FuseeIndexTest
         before = t.roundTrips;
         assertEquals(Result.DELETED, cold.mutate(Mode.DELETE, b("cold"), null));
         assertTrue(t.roundTrips - before <= 5, "cold DELETE took " + (t.roundTrips - before));
+    }
+
+    @Test
+    void warmOperationsCarryNoFreesAndReadOneBucketAndTheUsedBytes()
+    {
+        final FuseeIndex kv = start(3, 3, "local");
+        final ThreadCounters t = ThreadCounters.current();
+        assertEquals(Result.INSERTED, kv.mutate(Mode.INSERT, b("econ"), b("v0")));
+        long verbs = t.verbs;
+        final long in = t.bytesIn;
+        kv.search(b("econ"));
+        assertEquals(2, t.verbs - verbs, "cached SEARCH: the combined bucket holding the slot and the object");
+        assertEquals(CombinedBucket.LENGTH + Slot.codeLength(Slot.lengthCode(KvObject.usedLength(4, 2))),
+            t.bytesIn - in, "the object is READ by its used length (64 B), not its 256-B class");
+        for (int i = 1; i <= 3; i++)
+        {
+            verbs = t.verbs;
+            assertEquals(Result.UPDATED, kv.mutate(Mode.UPDATE, b("econ"), b("v" + i)));
+            // r = 3: READ bucket + fence, WRITE object and commit to 3 replicas, CAS 2 backups + primary.
+            assertEquals(2 + 6 + 3, t.verbs - verbs, "warm UPDATE " + i + ": no FAA or WRITE frees the replaced object");
+        }
+        verbs = t.verbs;
+        assertArrayEquals(b("v3"), kv.search(b("econ")));
+        assertEquals(2, t.verbs - verbs, "no free rides on the next operation");
     }
 
     @ParameterizedTest
