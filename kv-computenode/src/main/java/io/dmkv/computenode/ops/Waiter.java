@@ -14,7 +14,6 @@ import io.dmkv.KvTimeoutException;
  */
 public final class Waiter<T> implements OpCompletion<T>
 {
-    private static final int SPIN = 200;
 
     private final Thread owner = Thread.currentThread();
     private volatile boolean done;
@@ -37,11 +36,8 @@ public final class Waiter<T> implements OpCompletion<T>
      */
     public T await(final long guardNs)
     {
-        // A short spin first: a round trip on a fast transport ends sooner than a park and unpark.
-        for (int i = 0; i < SPIN && !done; i++)
-        {
-            Thread.onSpinWait();
-        }
+        // No spin before parking: on a small machine a spinning waiter takes the core that the
+        // transport's completion thread needs to finish the very operation it waits for.
         final long deadline = System.nanoTime() + guardNs + TimeUnit.SECONDS.toNanos(1);
         while (!done)
         {
