@@ -1,3 +1,6 @@
+// Over 500 lines: the one table of every dmkv.* property (name, concern, default, parser,
+// check), plus a typed accessor and a builder setter for each; split, the table would be
+// scattered again over the files it was gathered from.
 package io.dmkv;
 
 import java.io.IOException;

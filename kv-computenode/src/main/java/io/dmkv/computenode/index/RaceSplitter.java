@@ -1,3 +1,6 @@
+// Over 500 lines: the split protocol of docs/index-split.md in one place (root lock, frozen
+// headers, copying and cleaning on r replicas, directory doubling) and the wait for another
+// client's split, which must read the same root word the protocol writes.
 package io.dmkv.computenode.index;
 
 import java.nio.ByteBuffer;

@@ -1,3 +1,6 @@
+// Over 500 lines: SNAPSHOT's rules and their slow paths (fixing backups, the loser's wait,
+// helping a stalled winner, withdrawing) as one asynchronous Round sharing the rules' state;
+// apart, the rules would have to be written twice.
 package io.dmkv.computenode.replication;
 
 import java.util.concurrent.TimeUnit;
