@@ -486,7 +486,8 @@ public final class KvConfig
 
         public Builder memnodes(final List<String> v)
         {
-            return set(P_MEMNODES, v == null ? null : List.copyOf(new ArrayList<>(v)));
+            // Not List.copyOf: a null entry must reach the check and be reported by name.
+            return set(P_MEMNODES, v == null ? null : java.util.Collections.unmodifiableList(new ArrayList<>(v)));
         }
 
         public Builder memnodes(final String... v)

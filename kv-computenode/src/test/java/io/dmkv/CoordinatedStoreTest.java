@@ -105,6 +105,14 @@ class CoordinatedStoreTest
             .coordinator("127.0.0.1:2").mapLease(Duration.ofSeconds(5)).build());
         assertTrue(lease.getMessage().contains(KvConfig.MAP_LEASE), lease.getMessage());
         assertEquals(0, KvConfig.builder().coordinator("127.0.0.1:2").build().memnodes().size());
+        final KvConfigException nullNode = assertThrows(KvConfigException.class,
+            () -> KvConfig.builder().memnodes(java.util.Arrays.asList("127.0.0.1:1", null)).build());
+        assertTrue(nullNode.getMessage().contains("empty entry"), nullNode.getMessage());
+        final KvConfigException lockLease = assertThrows(KvConfigException.class, () -> KvConfig.builder()
+            .memnodes("127.0.0.1:1").opTimeout(Duration.ofSeconds(1)).build());
+        assertTrue(lockLease.getMessage().contains(KvConfig.INSERT_LOCK_LEASE), lockLease.getMessage());
+        final KvConfigException neither = assertThrows(KvConfigException.class, () -> KvConfig.builder().build());
+        assertTrue(neither.getMessage().contains(KvConfig.COORDINATOR), neither.getMessage());
     }
 
     @Test
