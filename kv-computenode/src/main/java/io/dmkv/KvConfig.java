@@ -17,9 +17,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.dmkv.KvProperty.Check;
 import io.dmkv.KvProperty.Group;
 import io.dmkv.core.layout.BlockHeader;
@@ -40,8 +37,6 @@ import io.dmkv.core.layout.Subtable;
  */
 public final class KvConfig
 {
-    private static final Logger LOG = LoggerFactory.getLogger(KvConfig.class);
-
     /** Property names, as in a properties file. */
     public static final String MEMNODES = "dmkv.memnodes";
     public static final String TRANSPORT = "dmkv.transport";
@@ -458,7 +453,6 @@ public final class KvConfig
     public static final class Builder
     {
         private final Object[] values = new Object[TABLE.size()];
-        private final boolean[] set = new boolean[TABLE.size()];
 
         private Builder()
         {
@@ -472,7 +466,6 @@ public final class KvConfig
         public <T> Builder set(final KvProperty<T> p, final T value)
         {
             values[p.index()] = value;
-            set[p.index()] = true;
             return this;
         }
 
@@ -480,7 +473,6 @@ public final class KvConfig
         public Builder parse(final KvProperty<?> p, final String text)
         {
             values[p.index()] = p.parse(text == null ? "" : text);
-            set[p.index()] = true;
             return this;
         }
 

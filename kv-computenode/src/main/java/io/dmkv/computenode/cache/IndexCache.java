@@ -1,5 +1,7 @@
 package io.dmkv.computenode.cache;
 
+import java.util.concurrent.atomic.LongAdder;
+
 /**
  * FUSEE's adaptive index cache: key hash → (slot address, slot value last seen). A hit lets a
  * SEARCH read the object in the same round trip as the buckets, and an UPDATE skip the
@@ -22,8 +24,8 @@ public final class IndexCache
     private final int[] misses;
     private final double bypassMissRate;
     private final boolean enabled;
-    private final java.util.concurrent.atomic.LongAdder totalHits = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder totalMisses = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder totalHits = new LongAdder();
+    private final LongAdder totalMisses = new LongAdder();
 
     /**
      * @param capacity       entries (rounded up to a power of two); 0 disables the cache.
