@@ -48,6 +48,8 @@ public final class KvConfig
     public static final String ASYNC_THREADS = "dmkv.asyncThreads";
     public static final String INSERT_LOCK_LEASE = "dmkv.insertLockLease";
     public static final String SNAPSHOT_HELP_DELAY = "dmkv.snapshotHelpDelay";
+    public static final String RECOVERY_GRACE = "dmkv.recoveryGrace";
+    public static final String RECOVERY_CHECK_PERIOD = "dmkv.recoveryCheckPeriod";
     public static final String CACHE_ENTRIES = "dmkv.cache.entries";
     public static final String CACHE_BYPASS = "dmkv.cache.bypassMissRate";
     public static final String BLOCK_SIZE = "dmkv.alloc.blockSize";
@@ -92,6 +94,13 @@ public final class KvConfig
     static final KvProperty<Duration> P_SNAPSHOT_HELP_DELAY = add(SNAPSHOT_HELP_DELAY, Group.OPERATIONS,
         Duration.ofMillis(500), KvProperty::parseDuration, KvProperty.positive(), "a SNAPSHOT loser waits this long"
             + " for the winner's primary CAS before completing it itself");
+    static final KvProperty<Duration> P_RECOVERY_GRACE = add(RECOVERY_GRACE, Group.OPERATIONS,
+        Duration.ofMillis(400), KvProperty::parseDuration, KvProperty.positive(), "client recovery waits this long"
+            + " after finding a crashed client's live objects before freeing the others, so frees live clients"
+            + " already released land first (longer than their reclaim period)");
+    static final KvProperty<Duration> P_RECOVERY_CHECK_PERIOD = add(RECOVERY_CHECK_PERIOD, Group.OPERATIONS,
+        Duration.ofSeconds(1), KvProperty::parseDuration, KvProperty.positive(), "coordinated mode: how often the"
+            + " live client with the lowest id looks for clients whose session expired, to recover them");
     static final KvProperty<Integer> P_CACHE_ENTRIES = add(CACHE_ENTRIES, Group.CACHE, 1 << 16, KvProperty::parseInt,
         KvProperty.range(0, 1 << 26), "entries of the index cache (slot address and value per key hash); 0 turns it"
             + " off");
@@ -99,10 +108,10 @@ public final class KvConfig
         v -> v >= 0 && v <= 1 ? null : "must be in 0..1, got " + v,
         "keys whose cached slot is stale more often than this bypass the cache");
     static final KvProperty<Long> P_BLOCK_SIZE = add(BLOCK_SIZE, Group.ALLOCATION,
-        (long)BlockHeader.DEFAULT_BLOCK_SIZE, KvProperty::parseSize, v -> v >= BlockHeader.MIN_BLOCK_SIZE
+        0L, KvProperty::parseSize, v -> v == 0 || v >= BlockHeader.MIN_BLOCK_SIZE
             && v <= BlockHeader.MAX_BLOCK_SIZE && Long.bitCount(v) == 1 ? null
-            : "must be a power of two in 4K..64M, got " + v,
-        "bytes of a block a client takes from a memory node (power of two, 4K..64M) *");
+            : "must be 0 (automatic) or a power of two in 4K..64M, got " + v,
+        "bytes of a block a client takes from a memory node (power of two, 4K..64M); 0: min(16M, region / 64) *");
     static final KvProperty<Duration> P_RECLAIM_PERIOD = add(RECLAIM_PERIOD, Group.ALLOCATION,
         Duration.ofMillis(200), KvProperty::parseDuration, KvProperty.positive(),
         "how often a client takes back the objects others freed in its blocks");
@@ -350,6 +359,16 @@ public final class KvConfig
         return get(P_SNAPSHOT_HELP_DELAY);
     }
 
+    public Duration recoveryGrace()
+    {
+        return get(P_RECOVERY_GRACE);
+    }
+
+    public Duration recoveryCheckPeriod()
+    {
+        return get(P_RECOVERY_CHECK_PERIOD);
+    }
+
     public int cacheEntries()
     {
         return get(P_CACHE_ENTRIES);
@@ -530,6 +549,16 @@ public final class KvConfig
         public Builder snapshotHelpDelay(final Duration v)
         {
             return set(P_SNAPSHOT_HELP_DELAY, v);
+        }
+
+        public Builder recoveryGrace(final Duration v)
+        {
+            return set(P_RECOVERY_GRACE, v);
+        }
+
+        public Builder recoveryCheckPeriod(final Duration v)
+        {
+            return set(P_RECOVERY_CHECK_PERIOD, v);
         }
 
         public Builder cacheEntries(final int v)

@@ -5,15 +5,20 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A store in a process of its own, for tests that stop and resume a client (SIGSTOP/SIGCONT):
- * {@code StoreChild COORDINATOR TRANSPORT R} opens a coordinated store, prints {@code ready ID},
- * then answers stdin lines {@code put K V} and {@code get K} with {@code OK [value]} or
- * {@code ERR message}, until stdin closes.
+ * {@code StoreChild COORDINATOR TRANSPORT R} opens a coordinated store ({@code static:NODES} instead
+ * of the coordinator: a static one with small blocks and subtables), prints {@code ready ID},
+ * then answers stdin lines {@code put K V}, {@code get K} and {@code fill PREFIX N LENGTH} (puts
+ * keys PREFIX0.. with values PREFIXi-vvv..) with {@code OK [value]} or {@code ERR message}, until
+ * stdin closes.
  */
 public final class StoreChild
 {
+    static final String STATIC = "static:";
+
     private StoreChild()
     {
     }
@@ -21,9 +26,12 @@ public final class StoreChild
     public static void main(final String[] args) throws Exception
     {
         final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (KvStore kv = KvStore.open(KvConfig.builder().coordinator(args[0]).transport(args[1])
-            .replication(Integer.parseInt(args[2])).sessionTimeout(Duration.ofSeconds(1))
-            .mapLease(Duration.ofMillis(500)).build()))
+        final KvConfig.Builder config = args[0].startsWith(STATIC)
+            ? KvConfig.builder().memnodes(List.of(args[0].substring(STATIC.length()).split(",")))
+                .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(1 << 20)
+            : KvConfig.builder().coordinator(args[0]).sessionTimeout(Duration.ofSeconds(1))
+                .mapLease(Duration.ofMillis(500));
+        try (KvStore kv = KvStore.open(config.transport(args[1]).replication(Integer.parseInt(args[2])).build()))
         {
             out.println("ready " + kv.clientId());
             final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -36,6 +44,14 @@ public final class StoreChild
                     if (w[0].equals("put"))
                     {
                         kv.put(w[1], w[2]);
+                        out.println("OK");
+                    }
+                    else if (w[0].equals("fill"))
+                    {
+                        for (int i = 0; i < Integer.parseInt(w[2]); i++)
+                        {
+                            kv.put(w[1] + i, w[1] + i + "-" + "v".repeat(Integer.parseInt(w[3])));
+                        }
                         out.println("OK");
                     }
                     else if (w[0].equals("get"))

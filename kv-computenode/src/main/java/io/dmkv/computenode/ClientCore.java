@@ -12,7 +12,7 @@ import io.dmkv.KvStats;
 import io.dmkv.computenode.alloc.SlabAllocator;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
-import io.dmkv.computenode.cluster.ClusterSettings;
+import io.dmkv.computenode.cluster.ClusterConnection;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
@@ -22,13 +22,13 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.OpRuntime;
+import io.dmkv.computenode.recovery.ClientRecovery;
+import io.dmkv.computenode.recovery.LogWalk;
+import io.dmkv.computenode.recovery.RecoveryAgent;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
-import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsClient;
-import io.dmkv.rdma.VerbsTransport;
-import io.dmkv.rdma.VerbsTransports;
 
 /**
  * The client's parts, assembled from a {@link KvConfig} in one place: transport and verbs client,
@@ -40,7 +40,7 @@ public final class ClientCore implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClientCore.class);
 
-    private final VerbsTransport transport;
+    private final ClusterConnection connection;
     private final VerbsClient verbs;
     private final ClusterView view;
     private final SlabAllocator slab;
@@ -51,73 +51,54 @@ public final class ClientCore implements AutoCloseable
     private final FuseeIndex fusee;
     private final KeyIndex index;
     private final int clientId;
-    private final CoordinatedCluster coordination;
+    private final RecoveryAgent recoveryAgent;
 
     private ClientCore(final KvConfig config)
     {
-        VerbsTransport t = null;
-        VerbsClient v = null;
+        final NanoClock clock = SystemNanoClock.INSTANCE;
+        final ClusterConnection conn = ClusterConnection.open(config, clock);
         SlabAllocator s = null;
         OpRuntime o = null;
-        CoordinatedCluster c = null;
+        RecoveryAgent a = null;
         try
         {
-            final NanoClock clock = SystemNanoClock.INSTANCE;
-            final ClusterSettings settings = new ClusterSettings(config.replication(), config.blockSize(),
-                config.bucketGroups(), config.initialDepth(), config.maxDepth(), config.maxClients(),
-                config.indexAreaBytes(), config.opTimeout().plusSeconds(20));
-            List<String> endpoints = config.memnodes();
-            if (config.coordinated())
+            final CoordinatedCluster c = conn.coordination();
+            final VerbsClient v = conn.verbs();
+            view = conn.view();
+            clientId = c != null ? c.claimClientId(config.clientId())
+                : config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
+            final IndexDirectory directory = new IndexDirectory(view, v);
+            final ClientRecovery recovery = new ClientRecovery(view, v, directory, config.recoveryGrace().toMillis());
+            if (LogWalk.hasHeads(view, v, clientId))
             {
-                c = CoordinatedCluster.connect(config.coordinator(), config.cluster(), config.sessionTimeout(),
-                    config.coordinatorConnectTimeout(), config.mapLease(), config.maxClients(), clock);
-                endpoints = c.memoryNodes(settings.formatTimeout());
-            }
-            else
-            {
-                LOG.info("static mode: memory nodes {} from the configuration, no coordinator (no fail-over, no"
-                    + " proxying); set {} to run coordinated", endpoints, KvConfig.COORDINATOR);
-            }
-            t = VerbsTransports.create(config.transport());
-            v = VerbsClient.connect(t, endpoints, ClientOptions.builder().requestTimeout(config.requestTimeout())
-                .connectTimeout(config.connectTimeout()).build());
-            if (c != null)
-            {
-                view = c.join(v, settings);
-                clientId = c.claimClientId(config.clientId());
-            }
-            else
-            {
-                view = ClusterBootstrap.join(v, settings);
-                clientId = config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
+                LOG.info("client id {} was left by a client that did not close: recovering it first", clientId);
+                recovery.recover(clientId);
             }
             s = SlabAllocator.open(view, v, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
             final long opNs = config.opTimeout().toNanos();
-            final IndexDirectory directory = new IndexDirectory(view, v);
             snapshot = new SnapshotReplicator(view, clock, config.snapshotHelpDelay().toNanos(), opNs);
             splitter = new RaceSplitter(view, v, directory, snapshot, clock, opNs);
             cache = new IndexCache(config.cacheEntries(), config.cacheBypassMissRate());
             o = new OpRuntime(v, clock);
             fusee = new FuseeIndex(view, o, directory, cache, snapshot, new EmbeddedLogWriter(view, s, clientId),
                 splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
-            final VerbsClient connected = v;
-            final CoordinatedCluster member = c;
             index = c != null ? new CoordinatedIndex(fusee, c::checkLease, () ->
             {
-                member.refreshMap();
-                final int rekeyed = connected.refreshKeys();
+                c.refreshMap();
+                final int rekeyed = v.refreshKeys();
                 LOG.info("memory nodes refused a key: re-read the cluster map and learnt {} new region keys", rekeyed);
             }, o::offload) : fusee;
+            a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod()) : null;
         }
         catch (final RuntimeException e)
         {
-            closeQuietly(o, s, v, t, c);
+            ClusterConnection.closeQuietly(a, o, s, conn);
             throw e;
         }
-        coordination = c;
+        connection = conn;
+        recoveryAgent = a;
         runtime = o;
-        transport = t;
-        verbs = v;
+        verbs = conn.verbs();
         slab = s;
     }
 
@@ -178,7 +159,10 @@ public final class ClientCore implements AutoCloseable
         return List.copyOf(nodes);
     }
 
-    /** Posts deferred frees, hands this client's blocks over for later clients, and disconnects. */
+    /**
+     * Posts deferred frees, hands this client's blocks over for later clients, clears its log
+     * heads (nothing is left to recover) and disconnects.
+     */
     @Override
     public void close()
     {
@@ -190,25 +174,16 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        closeQuietly(runtime, slab, verbs, transport, coordination);
-    }
-
-    private static void closeQuietly(final AutoCloseable... parts)
-    {
-        for (final AutoCloseable p : parts)
+        ClusterConnection.closeQuietly(recoveryAgent, runtime, slab);
+        try
         {
-            if (p == null)
-            {
-                continue;
-            }
-            try
-            {
-                p.close();
-            }
-            catch (final Exception e)
-            {
-                LOG.warn("could not close {}: {}", p.getClass().getSimpleName(), e.getMessage());
-            }
+            LogWalk.clearHeads(view, verbs, clientId);
         }
+        catch (final RuntimeException e)
+        {
+            LOG.warn("could not clear the log heads of client {} on close (a later client recovers it): {}", clientId,
+                e.getMessage());
+        }
+        connection.close();
     }
 }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "kv", mixinStandardHelpOptions = true, version = "dmkv 0.1.0",
     description = "dmkv: a memory-disaggregated key-value store. Commands:",
     subcommands = {DemoCommand.class, BenchCommand.class, ModelCommand.class, PutCommand.class, GetCommand.class,
-        DeleteCommand.class, PingCommand.class, StatusCommand.class,
+        DeleteCommand.class, PingCommand.class, StatusCommand.class, RecoverCommand.class, VerifyCommand.class,
         CommandLine.HelpCommand.class})
 public final class KvCli implements Runnable
 {

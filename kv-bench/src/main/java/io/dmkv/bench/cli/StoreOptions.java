@@ -84,6 +84,15 @@ public final class StoreOptions
         }
     }
 
+    /** Opens the cluster's administration access for one command, runs {@code op} and closes it. */
+    public <T> T withAdmin(final java.util.function.Function<io.dmkv.KvAdmin, T> op)
+    {
+        try (io.dmkv.KvAdmin admin = io.dmkv.KvAdmin.open(config()))
+        {
+            return op.apply(admin);
+        }
+    }
+
     /** Prints {@code line} on the command's output and returns exit status 0. */
     static int ok(final picocli.CommandLine.Model.CommandSpec spec, final String line)
     {

@@ -189,6 +189,7 @@ public final class ClusterBootstrap
                 + regionSize + " bytes) cannot hold " + r + " replicas of even one region");
         }
         final RegionMap map = RegionMap.place(0, regions, nodes, r);
+        final int blockSize = settings.blockSizeFor(regionSize);
         final int indexArea = (int)RegionLayout.pageAlign(settings.indexAreaBytes() > 0 ? settings.indexAreaBytes()
             : regionSize / 4L);
         LOG.info("bootstrapping a cluster of {} memory nodes, {} regions of {} bytes, r = {}", nodes, regions,
@@ -201,14 +202,14 @@ public final class ClusterBootstrap
                 final int phys = Arrays.binarySearch(map.regionsOn(node), g);
                 final boolean root = g == RegionLayout.ROOT_REGION_ID;
                 final int indexRegions = RegionLayout.indexRegions(regions, nodes);
-                final MemoryNodeRpc.FormatRegion f = new MemoryNodeRpc.FormatRegion(phys, g, settings.blockSize(),
+                final MemoryNodeRpc.FormatRegion f = new MemoryNodeRpc.FormatRegion(phys, g, blockSize,
                     g < indexRegions ? indexArea : 0, root, settings.maxGlobalDepth(), settings.initialGlobalDepth(),
                     settings.bucketGroups(), settings.maxClients(), indexRegions);
                 client.rpc(node, MemoryNodeRpc.FORMAT_REGION, f.encode());
             }
         }
         final ClusterDescriptor.Values v = new ClusterDescriptor.Values(LayoutVersion.VERSION, r, regions, regionSize,
-            settings.blockSize(), settings.bucketGroups(), settings.maxGlobalDepth(), settings.initialGlobalDepth(),
+            blockSize, settings.bucketGroups(), settings.maxGlobalDepth(), settings.initialGlobalDepth(),
             settings.maxClients(), RANDOM.nextLong() | 1, indexArea, hashes);
         final int length = ClusterDescriptor.length(nodes);
         final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);

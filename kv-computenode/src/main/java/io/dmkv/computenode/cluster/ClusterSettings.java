@@ -25,10 +25,18 @@ import io.dmkv.core.layout.Subtable;
 public record ClusterSettings(int replication, int blockSize, int bucketGroups, int initialGlobalDepth,
     int maxGlobalDepth, int maxClients, long indexAreaBytes, Duration formatTimeout)
 {
+    /** Block size 0: chosen from the region size ({@link #blockSizeFor}). */
+    public static final int AUTO_BLOCK_SIZE = 0;
+    /** Blocks an automatically sized region has at least. */
+    public static final int AUTO_BLOCKS_PER_REGION = 64;
+
     public ClusterSettings
     {
         RegionMap.validateReplication(replication, replication);
-        BlockHeader.validateBlockSize(blockSize);
+        if (blockSize != AUTO_BLOCK_SIZE)
+        {
+            BlockHeader.validateBlockSize(blockSize);
+        }
         Subtable.validateBucketGroups(bucketGroups);
         if (maxGlobalDepth < 0 || maxGlobalDepth > Slot.SUFFIX_BITS)
         {
@@ -87,5 +95,20 @@ public record ClusterSettings(int replication, int blockSize, int bucketGroups, 
     {
         return new ClusterSettings(replication, blockSize, bucketGroups, initialGlobalDepth, maxGlobalDepth, n,
             indexAreaBytes, formatTimeout);
+    }
+
+    /**
+     * The block size a cluster of {@code regionSize}-byte regions is formatted with: the one
+     * configured, or with {@link #AUTO_BLOCK_SIZE} min(16 MiB, region / 64) rounded down to a power
+     * of two and at least 4 KiB, so a small memory node still has blocks for several clients.
+     */
+    public int blockSizeFor(final long regionSize)
+    {
+        if (blockSize != AUTO_BLOCK_SIZE)
+        {
+            return blockSize;
+        }
+        final long wanted = Math.min(BlockHeader.DEFAULT_BLOCK_SIZE, regionSize / AUTO_BLOCKS_PER_REGION);
+        return (int)Math.max(BlockHeader.MIN_BLOCK_SIZE, Long.highestOneBit(Math.max(1, wanted)));
     }
 }

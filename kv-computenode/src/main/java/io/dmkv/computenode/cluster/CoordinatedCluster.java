@@ -183,6 +183,30 @@ public final class CoordinatedCluster implements AutoCloseable
         regions.current();
     }
 
+    /** Ids of live clients, in order. */
+    public List<Integer> liveClientIds()
+    {
+        return coordinator.clientIds().live();
+    }
+
+    /** Ids of clients whose session ended without releasing their id: recovery's work list. */
+    public List<Integer> deadClientIds()
+    {
+        return coordinator.clientIds().dead();
+    }
+
+    /** Frees a recovered client's id for reuse. */
+    public void releaseClientId(final int id)
+    {
+        coordinator.clientIds().release(id);
+    }
+
+    /** This client's id (0 before {@link #claimClientId}). */
+    public int clientId()
+    {
+        return clientId;
+    }
+
     /** Re-reads the region map now (after a refusal that suggests it moved on). */
     public void refreshMap()
     {

@@ -69,6 +69,39 @@ public final class SnapshotReplicator
         return r;
     }
 
+    /**
+     * The proposal a helper settles a slot on, from the values {@code seen} on its {@code backups}
+     * backups while the primary holds {@code vOld}: the proposal most backups hold, the smallest
+     * of equals (SNAPSHOT's rules as a writer would apply them). At least one backup must hold
+     * something other than {@code vOld}.
+     */
+    public static long helpWinner(final long[] seen, final int backups, final long vOld)
+    {
+        long winner = 0;
+        int best = 0;
+        for (int j = 0; j < backups; j++)
+        {
+            if (seen[j] == vOld)
+            {
+                continue;
+            }
+            int c = 0;
+            for (int k = 0; k < backups; k++)
+            {
+                if (seen[k] == seen[j])
+                {
+                    c++;
+                }
+            }
+            if (c > best || (c == best && Long.compareUnsigned(seen[j], winner) < 0))
+            {
+                best = c;
+                winner = seen[j];
+            }
+        }
+        return winner;
+    }
+
     /** One operation's SNAPSHOT state; reuse it for every round of that operation. */
     public Round newRound()
     {
@@ -496,19 +529,8 @@ public final class SnapshotReplicator
                 then.run();
                 return;
             }
-            long winner = 0;
-            int best = 0;
-            for (int j = 0; j < backups; j++)
-            {
-                final int c = count(seen[j], backups);
-                if (seen[j] != vOld && (c > best || (c == best && Long.compareUnsigned(seen[j], winner) < 0)))
-                {
-                    best = c;
-                    winner = seen[j];
-                }
-            }
-            vNew = winner;
-            fixBackups(winner, afterHelpFix);
+            vNew = helpWinner(seen, backups, vOld);
+            fixBackups(vNew, afterHelpFix);
         }
 
         private void afterHelpFix()

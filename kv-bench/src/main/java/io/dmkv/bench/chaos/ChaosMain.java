@@ -1,0 +1,137 @@
+package io.dmkv.bench.chaos;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+import io.dmkv.memnode.MemoryNode;
+import io.dmkv.rdma.transport.tcp.TcpFrames;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code chaos clients}: kills client processes mid-workload and checks that recovery loses and leaks nothing. */
+@Command(name = "chaos", mixinStandardHelpOptions = true, subcommands = ChaosMain.Clients.class,
+    description = "Failure injection against a cluster of memory nodes started in this process.")
+public final class ChaosMain implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(final String[] args)
+    {
+        System.exit(new CommandLine(new ChaosMain()).execute(args));
+    }
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: clients");
+    }
+
+    /** The client-kill run. */
+    @Command(name = "clients", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Starts memory nodes in this process and writer processes that run inserts, updates, deletes"
+            + " and read-modify-writes, each value naming its writer and sequence; SIGKILLs a random writer KILLS"
+            + " times, recovers it from its log (kv recover) and starts another; then checks that every acknowledged"
+            + " write reads back, that kv verify is clean and that no block is left owned. Prints kills, recovery"
+            + " time p50/p99, writes verified, lost (must be 0) and blocks leaked (must be 0); exits 1 otherwise.",
+            "Example: scripts/chaos clients --kills 200 --transport local"})
+    public static final class Clients implements Callable<Integer>
+    {
+        @Option(names = "--kills", paramLabel = "N", defaultValue = "20", description = "Writers to kill (default 20).")
+        int kills;
+        @Option(names = "--writers", paramLabel = "W", defaultValue = "3",
+            description = "Writer processes at a time (default 3).")
+        int writers;
+        @Option(names = "--transport", paramLabel = "NAME", defaultValue = "tcp",
+            description = "tcp, or local (shared memory with the memory nodes) (default tcp).")
+        String transport;
+        @Option(names = "--nodes", paramLabel = "N", defaultValue = "2", description = "Memory nodes (default 2).")
+        int nodes;
+        @Option(names = "--replication", paramLabel = "R", defaultValue = "2", description = "Replicas (default 2).")
+        int replication;
+        @Option(names = "--memory", paramLabel = "BYTES", defaultValue = "64M",
+            converter = io.dmkv.bench.cli.KvCli.SizeConverter.class, description = "Per memory node (default 64M).")
+        long memory;
+        @Option(names = "--keys", paramLabel = "K", defaultValue = "600", description = "Keys in all (default 600).")
+        int keys;
+        @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: random, printed).")
+        Long seed;
+        @Option(names = "--life", paramLabel = "MS", defaultValue = "300",
+            description = "A writer lives between MS and 5 MS milliseconds before its kill (default 300).")
+        long lifeMs;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (kills < 0 || writers < 1 || nodes < 1 || replication < 1 || replication > nodes || keys < writers)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need kills >= 0, writers >= 1,"
+                    + " 1 <= replication <= nodes, keys >= writers");
+            }
+            final long s = seed != null ? seed : System.nanoTime();
+            final Path dir = Files.createTempDirectory("dmkv-chaos-");
+            final List<MemoryNode> started = new ArrayList<>();
+            try
+            {
+                final List<String> endpoints = new ArrayList<>();
+                for (int i = 0; i < nodes; i++)
+                {
+                    final Path shm = transport.equals("local") ? Path.of("/dev/shm", dir.getFileName() + "-mn" + i) : null;
+                    final MemoryNode n = MemoryNode.start(new MemoryNode.Config("chaos-mn" + i, "127.0.0.1", 0, memory,
+                        MemoryNode.Config.defaultRegionBytes(memory), shm, 2, TcpFrames.DEFAULT_MAX_FRAME, false, null,
+                        0));
+                    started.add(n);
+                    endpoints.add(n.tcpEndpoint());
+                }
+                final ChaosRun.Result r = new ChaosRun(new ChaosRun.Settings(transport, endpoints, replication, writers, kills,
+                    keys, s, dir, javaCommand(), Duration.ofMillis(lifeMs), Duration.ofMillis(5 * lifeMs)),
+                    line -> spec.commandLine().getOut().println(line)).run();
+                spec.commandLine().getOut().println(r);
+                for (final String l : r.lost())
+                {
+                    spec.commandLine().getOut().println("LOST " + l);
+                }
+                for (final String p : r.verifyProblems())
+                {
+                    spec.commandLine().getOut().println("VERIFY " + p);
+                }
+                spec.commandLine().getOut().flush();
+                return r.ok() ? 0 : 1;
+            }
+            finally
+            {
+                for (final MemoryNode n : started)
+                {
+                    n.close();
+                }
+                try (Stream<Path> files = Files.walk(dir))
+                {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+                for (int i = 0; i < nodes; i++)
+                {
+                    Path.of("/dev/shm", dir.getFileName() + "-mn" + i).toFile().delete();
+                }
+            }
+        }
+
+        private static List<String> javaCommand()
+        {
+            final List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path")));
+            return cmd;
+        }
+    }
+
+}

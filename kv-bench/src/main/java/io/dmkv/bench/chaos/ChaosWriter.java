@@ -1,0 +1,99 @@
+package io.dmkv.bench.chaos;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import io.dmkv.KvConfig;
+import io.dmkv.KvStore;
+
+/**
+ * One chaos writer process: {@code ChaosWriter TRANSPORT NODES R SLOT SLOTS KEYS SEED LOG}. It
+ * opens a store, prints {@code ready CLIENT_ID}, then runs a mixed workload (inserts, updates,
+ * deletes, read-modify-writes) on the keys it owns ({@code k<i>} with {@code i % SLOTS == SLOT})
+ * until it is killed, its standard input ends (it then closes the store cleanly) or it has done
+ * 100,000 operations. Every value names the client and a sequence
+ * number, so a lost update is visible. Before an operation it appends {@code B key seq value} to
+ * its log (value {@code -} for a delete), after the store acknowledged it {@code A key seq}; each
+ * line is written with one system call, so a SIGKILL loses no line of a finished write.
+ */
+public final class ChaosWriter
+{
+    private static final int MAX_OPS = 100_000;
+    private static volatile boolean stop;
+
+    private ChaosWriter()
+    {
+    }
+
+    public static void main(final String[] args) throws IOException
+    {
+        final String transport = args[0];
+        final List<String> nodes = List.of(args[1].split(","));
+        final int r = Integer.parseInt(args[2]);
+        final int slot = Integer.parseInt(args[3]);
+        final int slots = Integer.parseInt(args[4]);
+        final int keys = Integer.parseInt(args[5]);
+        final SplittableRandom random = new SplittableRandom(Long.parseLong(args[6]));
+        final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (KvStore kv = KvStore.open(KvConfig.builder().memnodes(nodes).transport(transport).replication(r).build());
+            BufferedWriter log = Files.newBufferedWriter(Path.of(args[7]), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND))
+        {
+            out.println("ready " + kv.clientId());
+            final Thread stdin = new Thread(() ->
+            {
+                try
+                {
+                    while (System.in.read() >= 0)
+                    {
+                        // Wait for end of input: the runner's request to stop.
+                    }
+                }
+                catch (final IOException ignored)
+                {
+                    // Same as end of input.
+                }
+                stop = true;
+            }, "stop-on-eof");
+            stdin.setDaemon(true);
+            stdin.start();
+            final String prefix = "c" + kv.clientId() + "-" + ProcessHandle.current().pid() + "-";
+            for (int seq = 0; seq < MAX_OPS && !stop; seq++)
+            {
+                final int i = slot + slots * random.nextInt(Math.max(1, keys / slots));
+                final String key = "k" + i;
+                final int kind = random.nextInt(10);
+                final String value = kind < 2 ? null : prefix + seq + "-" + "x".repeat(random.nextInt(16, 1500));
+                line(log, "B " + key + " " + seq + " " + (value == null ? "-" : value));
+                if (value == null)
+                {
+                    kv.delete(key);
+                }
+                else if (kind < 4)
+                {
+                    kv.get(key);
+                    kv.put(key, value);
+                }
+                else
+                {
+                    kv.put(key, value);
+                }
+                line(log, "A " + key + " " + seq);
+            }
+        }
+    }
+
+    private static void line(final BufferedWriter log, final String s) throws IOException
+    {
+        log.write(s);
+        log.write('\n');
+        log.flush();
+    }
+}
