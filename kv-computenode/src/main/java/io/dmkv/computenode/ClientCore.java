@@ -23,7 +23,7 @@ import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.OpRuntime;
 import io.dmkv.computenode.recovery.ClientRecovery;
-import io.dmkv.computenode.recovery.LogWalk;
+import io.dmkv.computenode.log.LogWalk;
 import io.dmkv.computenode.recovery.RecoveryAgent;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;

@@ -18,14 +18,16 @@ import io.dmkv.KvStore;
  * opens a store, prints {@code ready CLIENT_ID}, then runs a mixed workload (inserts, updates,
  * deletes, read-modify-writes) on the keys it owns ({@code k<i>} with {@code i % SLOTS == SLOT})
  * until it is killed, its standard input ends (it then closes the store cleanly) or it has done
- * 100,000 operations. Every value names the client and a sequence
+ * 10,000,000 operations or run
+ * 10 minutes. Every value names the client and a sequence
  * number, so a lost update is visible. Before an operation it appends {@code B key seq value} to
  * its log (value {@code -} for a delete), after the store acknowledged it {@code A key seq}; each
  * line is written with one system call, so a SIGKILL loses no line of a finished write.
  */
 public final class ChaosWriter
 {
-    private static final int MAX_OPS = 100_000;
+    private static final int MAX_OPS = 10_000_000;
+    private static final long MAX_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
     private static volatile boolean stop;
 
     private ChaosWriter()
@@ -65,7 +67,8 @@ public final class ChaosWriter
             stdin.setDaemon(true);
             stdin.start();
             final String prefix = "c" + kv.clientId() + "-" + ProcessHandle.current().pid() + "-";
-            for (int seq = 0; seq < MAX_OPS && !stop; seq++)
+            final long end = System.nanoTime() + MAX_NANOS;
+            for (int seq = 0; seq < MAX_OPS && !stop && System.nanoTime() < end; seq++)
             {
                 final int i = slot + slots * random.nextInt(Math.max(1, keys / slots));
                 final String key = "k" + i;

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.log.LogWalk;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.BlockAllocationTable;

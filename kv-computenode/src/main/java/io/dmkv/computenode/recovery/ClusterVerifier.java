@@ -11,6 +11,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.log.LogWalk;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.Crc32cDigest;
 import io.dmkv.core.hash.KeyHash;

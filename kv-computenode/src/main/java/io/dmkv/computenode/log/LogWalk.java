@@ -1,4 +1,4 @@
-package io.dmkv.computenode.recovery;
+package io.dmkv.computenode.log;
 
 import java.util.ArrayList;
 import java.util.List;
