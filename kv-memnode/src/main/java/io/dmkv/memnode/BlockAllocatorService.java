@@ -200,12 +200,67 @@ final class BlockAllocatorService
             {
                 return adopted;
             }
-            final Claim claimed = claimFree(client, sizeClass);
+            Claim claimed = claimFree(client, sizeClass);
+            if (claimed == null)
+            {
+                claimed = claimEmptyHandedOver(client, sizeClass);
+            }
             if (claimed != null)
             {
                 list(sizeClass, claimed.block);
             }
             return claimed;
+        }
+
+        /**
+         * A handed-over block of another size class in which every object is free (each one below
+         * the mark has its free bit set) holds nothing anyone can reach or free again, so it is as
+         * good as a free block: it is claimed for {@code sizeClass} (the client writes a fresh header
+         * and bitmap, as for any claim). This is what keeps blocks from staying pinned to the class
+         * they were first used for.
+         */
+        private Claim claimEmptyHandedOver(final int client, final int sizeClass)
+        {
+            for (int c = 0; c < SizeClasses.COUNT; c++)
+            {
+                for (int i = 0; c != sizeClass && i < givenCount[c]; i++)
+                {
+                    final int block = given[c][i];
+                    final int at = entryOffset(block);
+                    final long e = table.getLongVolatile(at);
+                    if (BlockAllocationTable.state(e) != BlockAllocationTable.HANDED_OVER || !everyObjectFree(block))
+                    {
+                        continue;
+                    }
+                    final long claimed = BlockAllocationTable.claimed(BlockAllocationTable.released(e), client, sizeClass);
+                    if (table.compareAndSetLong(at, e, claimed))
+                    {
+                        return new Claim(block, claimed, false);
+                    }
+                }
+            }
+            return null;
+        }
+
+        private boolean everyObjectFree(final int block)
+        {
+            final int offset = RegionLayout.blockOffset(RegionLayout.firstBlockOffset(table), blockSize, block);
+            if (!BlockHeader.hasMagic(table, offset))
+            {
+                return false;
+            }
+            final int mark = Math.min(BlockHeader.highWaterMark(table, offset), BlockHeader.objectCount(table, offset));
+            for (int w = 0; w * BlockHeader.OBJECTS_PER_WORD < mark; w++)
+            {
+                final int below = Math.min(BlockHeader.OBJECTS_PER_WORD, mark - w * BlockHeader.OBJECTS_PER_WORD);
+                final long want = below == 64 ? -1L : (1L << below) - 1;
+                if ((table.getLongVolatile(offset + BlockHeader.BITMAP_OFFSET + w * BlockHeader.BITMAP_WORD_LENGTH)
+                    & want) != want)
+                {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private Claim adoptHandedOver(final int client, final int sizeClass)
