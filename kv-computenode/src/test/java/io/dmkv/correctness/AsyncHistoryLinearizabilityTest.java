@@ -44,7 +44,7 @@ class AsyncHistoryLinearizabilityTest
     @ValueSource(strings = {"local", "tcp"})
     void manyOperationsInFlightPerThreadStayLinearizable(final String transport) throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(R, 48L << 20, 8L << 20, transport))
+        try (EmbeddedCluster cluster = Fixtures.cluster(R, 48L << 20, 8L << 20, transport))
         {
             final List<KvStore> stores = new ArrayList<>();
             final ExecutorService pool = Executors.newFixedThreadPool(STORES * THREADS_PER_STORE);

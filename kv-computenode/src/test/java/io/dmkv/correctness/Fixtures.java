@@ -49,6 +49,17 @@ final class Fixtures
             : KvConfig.builder().memnodes(cluster.endpoints());
     }
 
+    /**
+     * An embedded cluster of {@code count} nodes, registered with the embedded coordinator only in
+     * the coordinated run: a static run's nodes then never re-key (a node re-keys its regions after
+     * a lost coordinator session, which a static client cannot follow).
+     */
+    static EmbeddedCluster cluster(final int count, final long memoryPerNode, final long regionBytes,
+        final String transport)
+    {
+        return EmbeddedCluster.start(count, memoryPerNode, regionBytes, transport, COORDINATED);
+    }
+
     /** The mode clusters are created in by this run. */
     static ClusterMode mode()
     {

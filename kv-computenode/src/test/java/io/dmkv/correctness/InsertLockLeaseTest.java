@@ -80,7 +80,7 @@ class InsertLockLeaseTest
     @Test
     void aHolderPausedPastItsLeaseFindsItsLockTakenAndInsertsNothing() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(R, 32L << 20, 8L << 20, "local"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(R, 32L << 20, 8L << 20, "local"))
         {
             final String x;
             try (KvStore formatter = KvStore.open(Fixtures.small(cluster, R).bucketGroups(1).build()))
@@ -128,7 +128,7 @@ class InsertLockLeaseTest
     @Test
     void aTakerOverSettlesTheProposalOfAHolderPausedBeforeItsPrimaryCas() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(R, 32L << 20, 8L << 20, "local"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(R, 32L << 20, 8L << 20, "local"))
         {
             try (KvStore formatter = KvStore.open(Fixtures.small(cluster, R).bucketGroups(1).build()))
             {

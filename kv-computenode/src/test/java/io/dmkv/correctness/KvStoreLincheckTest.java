@@ -56,7 +56,7 @@ class KvStoreLincheckTest
     @BeforeAll
     static void startCluster()
     {
-        cluster = EmbeddedCluster.start(2, 16L << 20, 4L << 20, "local");
+        cluster = Fixtures.cluster(2, 16L << 20, 4L << 20, "local");
         for (int i = 0; i < THREADS; i++)
         {
             STORES.add(KvStore.open(Fixtures.small(cluster, 2).build()));

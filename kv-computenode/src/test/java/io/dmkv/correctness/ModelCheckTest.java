@@ -71,7 +71,7 @@ class ModelCheckTest
         final long region = indexArea > (192L << 20) ? 1L << 30 : 256L << 20;
         final long perNode = roundUp(Math.max(512L << 20, (objectBytes + indexArea * r) / nodes + region), region);
         final long t0 = System.nanoTime();
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, perNode, region, transport);
+        try (EmbeddedCluster cluster = Fixtures.cluster(nodes, perNode, region, transport);
             KvStore kv = KvStore.open(Fixtures.store(cluster).transport(transport)
                 .replication(r).blockSize(4 << 20).bucketGroups(groups).initialDepth(2).maxDepth(8)
                 .indexAreaBytes(indexArea).reclaimPeriod(Duration.ofMillis(100)).build()))

@@ -32,7 +32,7 @@ class PlacementSpreadTest
     @Test
     void aUniformReadOnlyRunSpreadsReadsOverBothMemoryNodes() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+        try (EmbeddedCluster cluster = Fixtures.cluster(2, 32L << 20, 8L << 20, "local");
             KvStore kv = KvStore.open(Fixtures.small(cluster, 2).build()))
         {
             final byte[] value = new byte[200];
@@ -61,7 +61,7 @@ class PlacementSpreadTest
     @Test
     void subtablesLiveInIndexRegionsWithPrimariesOnEveryNode() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(2, 32L << 20, 8L << 20, "local"))
         {
             try (KvStore kv = KvStore.open(Fixtures.small(cluster, 2).build()))
             {

@@ -61,7 +61,7 @@ class SnapshotContentionTest
     @ValueSource(ints = {3, 5})
     void contendedPutsTakeEveryRuleAndLeaveIdenticalReplicas(final int r) throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(r, 16L << 20, 4L << 20, "tcp"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(r, 16L << 20, 4L << 20, "tcp"))
         {
             final List<KvStore> stores = new ArrayList<>();
             final ExecutorService pool = Executors.newFixedThreadPool(STORES * THREADS_PER_STORE);

@@ -43,7 +43,7 @@ class SnapshotRuleThreeTest
     @Test
     void aWriterHoldingNoBackupNeverWinsByRuleThree()
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(3, 16L << 20, 4L << 20, "local"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(3, 16L << 20, 4L << 20, "local"))
         {
             // A store formats the cluster (tiny subtables); the raw view then works on one empty slot.
             try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 3).build()))

@@ -54,7 +54,7 @@ class SplitRacesTest
     @BeforeEach
     void start()
     {
-        cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+        cluster = Fixtures.cluster(2, 32L << 20, 8L << 20, "local");
         try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 2).bucketGroups(1).initialDepth(0).build()))
         {
             formatter.put("format", "x");

@@ -46,7 +46,7 @@ class SplitWindowTest
     @Test
     void readsAndWritesThroughAStaleDirectoryDuringASplitStayLinearizable() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(2, 32L << 20, 8L << 20, "local"))
         {
             // One subtable of one bucket group (21 slots): the 21st key or so splits it.
             try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 2).bucketGroups(1).initialDepth(0).build()))

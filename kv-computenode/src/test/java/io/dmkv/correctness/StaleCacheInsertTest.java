@@ -51,7 +51,7 @@ class StaleCacheInsertTest
     @Test
     void twoInsertsOfOneAbsentKeyNeverBothSucceed() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(2, 32L << 20, 8L << 20, "local"))
         {
             // One subtable of one bucket group: every key lands in the same two combined buckets.
             try (KvStore formatter = KvStore.open(Fixtures.small(cluster, 2).bucketGroups(1).initialDepth(0).build()))

@@ -74,7 +74,7 @@ class TcpHistoryLinearizabilityTest
     /** Runs the rounds; returns the index splits the stores made. */
     private static long run(final Shape shape) throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(R, 48L << 20, 8L << 20, "tcp"))
+        try (EmbeddedCluster cluster = Fixtures.cluster(R, 48L << 20, 8L << 20, "tcp"))
         {
             final List<KvStore> stores = new ArrayList<>();
             final ExecutorService pool = Executors.newFixedThreadPool(STORES * THREADS_PER_STORE);
