@@ -95,7 +95,7 @@ final class BlockAllocatorService
             throw new RpcException(RpcStatus.EXHAUSTED, "region " + a.physicalRegion() + " (global region "
                 + allocator.globalRegion + ") of memory node " + service.name() + " has no free block and no block"
                 + " of size class " + a.sizeClass() + " handed over (" + allocator.blockCount + " blocks of "
-                + allocator.blockSize + " bytes)");
+                + allocator.blockSize + " bytes: " + allocator.usage() + ")");
         }
         return ByteBuffer.allocate(RESPONSE_LENGTH).putInt(claim.block).putLong(claim.entry)
             .put((byte)(claim.adopted ? 1 : 0)).flip();
@@ -136,6 +136,7 @@ final class BlockAllocatorService
     private static final class RegionAllocator
     {
         private static final byte UNLISTED = 0;
+
 
         private final AtomicBuffer table;
         private final int globalRegion;
@@ -315,6 +316,34 @@ final class BlockAllocatorService
                 }
             }
             return null;
+        }
+
+        /** What the region's blocks are doing, for a refusal: free, handed over, owned and by how many clients. */
+        synchronized String usage()
+        {
+            int free = 0;
+            int handedOver = 0;
+            int owned = 0;
+            final java.util.BitSet owners = new java.util.BitSet();
+            for (int block = 0; block < blockCount; block++)
+            {
+                final long e = table.getLongVolatile(entryOffset(block));
+                switch (BlockAllocationTable.state(e))
+                {
+                    case BlockAllocationTable.FREE -> free++;
+                    case BlockAllocationTable.HANDED_OVER -> handedOver++;
+                    case BlockAllocationTable.OWNED ->
+                    {
+                        owned++;
+                        owners.set(BlockAllocationTable.owner(e));
+                    }
+                    default ->
+                    {
+                    }
+                }
+            }
+            return owned + " owned by " + owners.cardinality() + " clients " + owners + ", " + handedOver
+                + " handed over with live objects, " + free + " free";
         }
 
         /** FREE with no stray owner or class bits: anything else was not written by this protocol. */

@@ -85,6 +85,9 @@ final class BlockSource
         return adopted.get();
     }
 
+    /** What the last region to refuse said (its blocks by state and owner), for the full-cluster message. */
+    private volatile String lastRefusal = "none";
+
     /**
      * Starts getting a block of {@code sizeClass} for this client: adopted if a memory node had one
      * handed over, else freshly claimed. Never waits: the ALLOC_BLOCK RPCs and the set-up batches
@@ -132,6 +135,7 @@ final class BlockSource
                 final RuntimeException e = Failures.cause(failure);
                 if (e instanceof RpcException rpc && rpc.status() == RpcStatus.EXHAUSTED)
                 {
+                    lastRefusal = rpc.getMessage();
                     return askFrom(sizeClass, start, asked + 1, seen);
                 }
                 return CompletableFuture.<OwnedBlock>failedFuture(e);
@@ -142,7 +146,8 @@ final class BlockSource
             + " handed-over block of size class " + sizeClass + " (" + objectSize + "-byte objects), in any of the "
             + regions + " regions (" + counted + " blocks of " + Sizes.format(blockSize) + ", each held r = "
             + view.replication() + " times on " + client.nodeCount() + " memory nodes); free objects, close idle"
-            + " clients or add memory nodes"));
+            + " clients, recover crashed ones (kv verify lists who holds blocks) or add memory nodes. Last refusal: "
+            + lastRefusal));
     }
 
     /** ALLOC_BLOCK to region {@code g}'s primary, failing after the request timeout as a blocking RPC would. */

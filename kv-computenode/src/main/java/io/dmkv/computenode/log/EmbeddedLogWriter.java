@@ -1,7 +1,9 @@
 package io.dmkv.computenode.log;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -14,6 +16,7 @@ import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.LogEntry;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.core.layout.Slot;
 import io.dmkv.rdma.VerbBatch;
 
 /**
@@ -34,6 +37,8 @@ public final class EmbeddedLogWriter
     private final int clientId;
     private final int r;
     private final AtomicIntegerArray logHeadWritten = new AtomicIntegerArray(SizeClasses.COUNT);
+    /** Numbers this client's DELETEs (their tombstones), from a random start. */
+    private final AtomicLong deletes = new AtomicLong(ThreadLocalRandom.current().nextLong());
 
     public EmbeddedLogWriter(final ClusterView view, final ObjectAllocator allocator, final int clientId)
     {
@@ -126,6 +131,15 @@ public final class EmbeddedLogWriter
             LogEntry.commit(image, entryOffset, vOld, digest);
             view.writeAll(b, object + entryOffset + LogEntry.COMMIT_OFFSET, image, entryOffset + LogEntry.COMMIT_OFFSET,
                 LogEntry.COMMIT_LENGTH);
+        }
+
+        /**
+         * A fresh tombstone for a DELETE of the key hashed {@code hash}: names this client and the
+         * next number of its DELETEs. A DELETE writes no object; its tombstone is its record.
+         */
+        public long tombstone(final long hash)
+        {
+            return Slot.tombstone(clientId, deletes.getAndIncrement(), hash);
         }
 
         /** The object will never be referenced: release it ({@link ObjectAllocator#release}). */

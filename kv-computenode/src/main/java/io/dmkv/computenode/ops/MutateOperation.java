@@ -34,7 +34,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * 2 CAS the r-1 backups (SNAPSHOT) and WRITE the log commit (old value) to r replicas
  * 3 CAS the primary, READ the bucket header (split fence), release the insert lock
  * </pre>
- * With r = 1 step 2 is the commit alone. The object a step-3 CAS replaced is released with no
+ * With r = 1 step 2 is the commit alone. A DELETE writes no object: its tombstone names the
+ * client and a sequence ({@code Slot.tombstone}), so it has no commit and, at r = 1, no step 2. The object a step-3 CAS replaced is released with no
  * verb of the operation's own (docs/memory.md). Lost races wait for the winner (a timer-driven poll), splits are waited out on
  * the timer, and a full subtable is split on the maintenance thread; then the operation starts
  * over with the object it already wrote. The insert lock and its lease: {@link InsertLock}.
@@ -74,6 +75,8 @@ final class MutateOperation extends Operation
     private final Runnable afterSplit = this::afterSplit;
 
     private Mode mode;
+    /** A DELETE's tombstone, the same on every attempt of the operation. */
+    private long tombstone;
     private byte[] key;
     private byte[] value;
     private long hash;
@@ -135,6 +138,7 @@ final class MutateOperation extends Operation
         failing = false;
         forceLock = false;
         bothBuckets = false;
+        tombstone = m == Mode.DELETE ? log.tombstone(h) : 0;
         lock.reset();
         run(attempt);
     }
@@ -151,7 +155,7 @@ final class MutateOperation extends Operation
         final boolean mayInsert = (mode == Mode.INSERT || mode == Mode.PUT)
             && (forceLock || cachedSlot == 0 || cachedValue == 0);
         lock.target(subtable, IndexRoot.entryLocalDepth(entry), hash, c1, c2);
-        final boolean fresh = log.object() == 0;
+        final boolean fresh = mode != Mode.DELETE && log.object() == 0;
         if (fresh && !log.tryAllocate(sizeClass))
         {
             log.refill(sizeClass, () -> run(attempt));
@@ -306,10 +310,8 @@ final class MutateOperation extends Operation
             }
             vOld = probe.slotValueAt(target);
         }
-        final long object = log.object();
-        final int code = Slot.lengthCode(sizeClass, log.usedLength());
-        vNew = mode == Mode.DELETE ? Slot.tombstone(code, object, hash) : Slot.pack(KeyHash.fingerprint(hash), code,
-            object, hash);
+        vNew = mode == Mode.DELETE ? tombstone
+            : Slot.pack(KeyHash.fingerprint(hash), Slot.lengthCode(sizeClass, log.usedLength()), log.object(), hash);
         if (lock.needsRenewal(nanoTime()))
         {
             lock.renew(this, nanoTime(), afterRenewBeforePropose);
@@ -348,7 +350,16 @@ final class MutateOperation extends Operation
     {
         batch.reset();
         first = snapshot.propose(batch, target, vOld, vNew);
-        log.appendCommit(batch, vOld);
+        if (mode != Mode.DELETE)
+        {
+            log.appendCommit(batch, vOld);
+        }
+        if (batch.isEmpty())
+        {
+            // r = 1 and a DELETE: nothing to propose or commit; the primary CAS decides.
+            afterPropose();
+            return;
+        }
         post(batch, afterPropose);
     }
 
@@ -439,14 +450,13 @@ final class MutateOperation extends Operation
 
     private void succeeded(final long slot)
     {
-        if (vOld != Slot.EMPTY)
+        if (!Slot.isFree(vOld))
         {
             log.free(Slot.address(vOld), Slot.sizeClass(vOld));
         }
         log.keep();
         if (mode == Mode.DELETE)
         {
-            // The tombstone points at our log object; whoever replaces the tombstone frees it.
             cache.remove(hash);
             complete(Result.DELETED, null);
             return;

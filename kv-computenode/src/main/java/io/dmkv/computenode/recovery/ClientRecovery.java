@@ -157,9 +157,9 @@ public final class ClientRecovery
                 {
                     seen[j - 1] = replicas[j].getLong(off);
                     differs |= seen[j - 1] != primary;
-                    ours |= seen[j - 1] != primary && owns(table, owned, seen[j - 1]);
+                    ours |= seen[j - 1] != primary && proposedBy(clientId, table, owned, seen[j - 1]);
                 }
-                if (differs && ours && settle(table, owned, subtable + off, primary, seen))
+                if (differs && ours && settle(clientId, table, owned, subtable + off, primary, seen))
                 {
                     counts[0]++;
                 }
@@ -172,8 +172,8 @@ public final class ClientRecovery
      * backup, then the primary is CASed from what it held. If the crashed client's proposal won
      * and this CAS made it, the replaced object is freed here (the crashed writer never did).
      */
-    private boolean settle(final BlockTableScan table, final Long2LongHashMap owned, final long slot,
-        final long primary, final long[] seen)
+    private boolean settle(final int clientId, final BlockTableScan table, final Long2LongHashMap owned,
+        final long slot, final long primary, final long[] seen)
     {
         final long winner = SnapshotReplicator.helpWinner(seen, r - 1, primary);
         for (int j = 1; j < r; j++)
@@ -189,7 +189,7 @@ public final class ClientRecovery
         {
             return false;
         }
-        if (owns(table, owned, winner) && primary != Slot.EMPTY && !owns(table, owned, primary))
+        if (proposedBy(clientId, table, owned, winner) && !Slot.isFree(primary) && !owns(table, owned, primary))
         {
             freeObject(Slot.address(primary), Slot.sizeClass(primary));
         }
@@ -204,7 +204,7 @@ public final class ClientRecovery
             for (int i = 0; i < Bucket.SLOT_COUNT; i++)
             {
                 final long v = primary.getLong(at + Bucket.slotOffset(i));
-                if (v != Slot.EMPTY && owns(table, owned, v))
+                if (!Slot.isFree(v) && owns(table, owned, v))
                 {
                     live.add(Slot.address(v));
                 }
@@ -369,9 +369,17 @@ public final class ClientRecovery
         return b.casSucceeded(at);
     }
 
+    /** True if {@code slot} points at an object in one of the blocks of {@code owned}. */
     private static boolean owns(final BlockTableScan table, final Long2LongHashMap owned, final long slot)
     {
-        return slot != Slot.EMPTY && owned.containsKey(table.blockKeyOf(Slot.address(slot)));
+        return !Slot.isFree(slot) && owned.containsKey(table.blockKeyOf(Slot.address(slot)));
+    }
+
+    /** True if {@code slot} is a value or tombstone that client {@code clientId} wrote. */
+    private static boolean proposedBy(final int clientId, final BlockTableScan table, final Long2LongHashMap owned,
+        final long slot)
+    {
+        return Slot.isTombstone(slot) ? Slot.tombstoneClient(slot) == clientId : owns(table, owned, slot);
     }
 
     private static void sleep(final long ms)

@@ -123,7 +123,7 @@ public final class ClusterVerifier
                                 + Slot.toString(replicas[j].getLong(off)) + ", the primary " + Slot.toString(p));
                         }
                     }
-                    if (p == Slot.EMPTY)
+                    if (Slot.isFree(p))
                     {
                         continue;
                     }
@@ -179,8 +179,8 @@ public final class ClusterVerifier
             }
             final long hash = KeyHash.hash(object, KvObject.keyOffset(0), KvObject.keyLength(object, 0));
             final int op = LogEntry.op(object, KvObject.entryOffset(object, 0));
-            if (Slot.hashSuffix(slot) != (int)(hash & 0xFF)
-                || (Slot.isTombstone(slot) ? op != LogEntry.OP_DELETE : Slot.fingerprint(slot) != KeyHash.fingerprint(hash)))
+            if (Slot.hashSuffix(slot) != (int)(hash & 0xFF) || Slot.fingerprint(slot) != KeyHash.fingerprint(hash)
+                || op == LogEntry.OP_DELETE)
             {
                 return "object on replica " + j + " holds a key that does not hash to this slot";
             }

@@ -17,9 +17,11 @@ public final class LayoutVersion
     /**
      * Bump on any change to an offset, a length or the meaning of a bit. Version 2: objects carry
      * their log entry right after the value, slots hold a length code rather than 256-byte units,
-     * finer size classes (docs/layouts.md). There is no in-place upgrade between versions.
+     * finer size classes (docs/layouts.md). Version 3: a DELETE's tombstone names the deleting
+     * client and a sequence instead of pointing at a log object ({@link Slot#tombstone}). There is
+     * no in-place upgrade between versions.
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     private LayoutVersion()
     {

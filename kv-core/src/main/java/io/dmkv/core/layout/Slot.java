@@ -148,16 +148,33 @@ public final class Slot
     }
 
     /**
-     * A tombstone: what a DELETE leaves in a slot. It points at the delete's log object, with
-     * fingerprint 0 so no SEARCH ever matches it, and counts as free for inserts. Unlike the
-     * all-zero empty word it is unique, so racing DELETEs propose distinct values to SNAPSHOT and
-     * an insert that read a slot as free cannot succeed after the slot was used and freed again.
+     * A tombstone: what a DELETE leaves in a slot. Fingerprint 0, so no SEARCH ever matches it and
+     * it counts as free for inserts; it points at no memory (layout version 3: a DELETE writes no
+     * object), so deleted keys hold nothing. Unlike the all-zero empty word it is unique, so racing
+     * DELETEs propose distinct values to SNAPSHOT and an insert that read a slot as free cannot
+     * succeed after the slot was used and freed again. It names the deleting client, so recovery
+     * can tell that client's proposals:
+     * <pre>
+     *   63 .. 56  55 ............ 40  39 ........ 24  23 ............ 8  7 ..... 0
+     *   0 (fp)    sequence bits 16..31  client id     sequence bits 0..15  hash suffix
+     * </pre>
+     * The client numbers its DELETEs from a random start, so a client that takes over a released
+     * id does not repeat its predecessor's tombstones.
      */
-    public static long tombstone(final int lengthCode, final long address, final long hashSuffix)
+    public static long tombstone(final int clientId, final long sequence, final long hashSuffix)
     {
-        checkCode(lengthCode);
-        GlobalAddress.requireObjectAddress(address, "tombstone address");
-        return ((long)lengthCode << LENGTH_SHIFT) | address | (hashSuffix & 0xFFL);
+        if (clientId < 1 || clientId > 0xFFFF)
+        {
+            throw new IllegalArgumentException("tombstone client id " + clientId + " is outside 1..65535");
+        }
+        return ((sequence >>> 16 & 0xFFFFL) << 40) | ((long)clientId << 24) | ((sequence & 0xFFFFL) << 8)
+            | (hashSuffix & 0xFFL);
+    }
+
+    /** The id of the client whose DELETE left the tombstone {@code slot}. */
+    public static int tombstoneClient(final long slot)
+    {
+        return (int)(slot >>> 24) & 0xFFFF;
     }
 
     /** True for a slot an insert may take: empty or a tombstone (fingerprint 0). */
@@ -166,7 +183,7 @@ public final class Slot
         return fingerprint(slot) == 0;
     }
 
-    /** True for a tombstone (free, but pointing at a delete's log object). */
+    /** True for a tombstone (free, left by a DELETE). */
     public static boolean isTombstone(final long slot)
     {
         return slot != EMPTY && fingerprint(slot) == 0;
