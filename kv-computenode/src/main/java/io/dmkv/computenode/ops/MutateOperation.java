@@ -499,6 +499,13 @@ final class MutateOperation extends Operation
             return;
         }
         final long winner = round.value();
+        if (winner == vNew)
+        {
+            // A helper settled the slot on our own proposal while we waited as a loser: we won,
+            // and the value we replaced is ours to free.
+            succeeded(target);
+            return;
+        }
         log.abandon();
         if (found && (mode == Mode.PUT || mode == Mode.UPDATE))
         {
