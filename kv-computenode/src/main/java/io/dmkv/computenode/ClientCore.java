@@ -88,7 +88,8 @@ public final class ClientCore implements AutoCloseable
                 final int rekeyed = v.refreshKeys();
                 LOG.info("memory nodes refused a key: re-read the cluster map and learnt {} new region keys", rekeyed);
             }, o::offload) : fusee;
-            a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod()) : null;
+            a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
+                : null;
         }
         catch (final RuntimeException e)
         {
