@@ -11,6 +11,8 @@ import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.MapName;
 import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.KvAdmin;
+import io.dmkv.KvConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Prints the cluster as the coordinator sees it: memory nodes (alive or dead, regions, key"
-        + " generation), compute nodes, the leader and its epoch, the maps' epochs and the client ids."
+        + " generation), compute nodes, the leader and its epoch, the maps' epochs, the client ids and the"
+        + " blocks each client holds (over tcp)."
         + " Exits 1 if the coordinator cannot be reached.")
 public final class StatusCommand implements Callable<Integer>
 {
@@ -61,9 +64,28 @@ public final class StatusCommand implements Callable<Integer>
             }
             out.println(maps);
             out.printf("client ids: live %s, dead and reserved %s%n", c.clientIds().live(), c.clientIds().dead());
+            if (c.maps().mode().isPresent())
+            {
+                printBlocks(out);
+            }
         }
         out.flush();
         return 0;
+    }
+
+    /** Blocks per state and per client, from the memory nodes' allocation tables. */
+    private void printBlocks(final PrintWriter out)
+    {
+        try (KvAdmin admin = KvAdmin.open(KvConfig.builder().coordinator(coordinator).cluster(cluster).build()))
+        {
+            final KvAdmin.Blocks b = admin.blocks();
+            out.printf("blocks: %d in all, %d free, %d handed over, %d owned; per client id %s%n", b.total(), b.free(),
+                b.handedOver(), b.owned(), b.ownedPerClient());
+        }
+        catch (final RuntimeException e)
+        {
+            out.printf("blocks: unavailable (%s)%n", e.getMessage());
+        }
     }
 
     private static void printMembers(final PrintWriter out, final String title, final List<MemberInfo> members,
