@@ -142,11 +142,11 @@ class RegionLayoutTest
             assertThrows(IllegalStateException.class, () -> RegionLayout.validateHeader(region, 2)).getMessage();
         assertTrue(invalid.startsWith("region 2 has an invalid header: block size 3"), invalid);
         RegionLayout.format(region, 2, MIB, 65_536, 0);
-        region.putInt(RegionLayout.LAYOUT_VERSION_OFFSET, 1);
+        region.putInt(RegionLayout.LAYOUT_VERSION_OFFSET, 2);
         final String old =
             assertThrows(IllegalStateException.class, () -> RegionLayout.validateHeader(region, 2)).getMessage();
-        assertTrue(old.startsWith("region 2 was formatted with layout version 1, but this build reads only layout"
-            + " version 2; memory of another layout version is not upgraded in place"), old);
+        assertTrue(old.startsWith("region 2 was formatted with layout version 2, but this build reads only layout"
+            + " version 3; memory of another layout version is not upgraded in place"), old);
     }
 
     @Test
