@@ -151,7 +151,7 @@ public final class BenchCommand implements Callable<Integer>
         final PrintWriter out = spec.commandLine().getOut();
         final Path folder = results != null ? results : BenchReport.newFolder(Path.of("results"));
         try (EmbeddedCluster cluster = embedded
-            ? EmbeddedCluster.start(nodes, sizing.memoryPerNode(), sizing.regionBytes(), clusterTransport) : null)
+            ? EmbeddedCluster.start(nodes, sizing.memoryPerNode(), sizing.regionBytes(), clusterTransport, false) : null)
         {
             final List<String> endpoints = embedded ? cluster.endpoints() : memnodes.stream().map(String::trim).toList();
             final KvConfig store;

@@ -169,7 +169,7 @@ public class KvOpsBenchmark
                 }
                 return;
             }
-            cluster = EmbeddedCluster.start(NODES, nodeMemory, Math.min(nodeMemory, REGION_BYTES), transport);
+            cluster = EmbeddedCluster.start(NODES, nodeMemory, Math.min(nodeMemory, REGION_BYTES), transport, false);
             kv = KvStore.open(KvConfig.builder().memnodes(cluster.endpoints()).transport(cluster.transport())
                 .replication(r).build());
             for (int i = 0; i < keys; i++)

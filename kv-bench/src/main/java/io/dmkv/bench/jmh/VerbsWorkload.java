@@ -118,7 +118,7 @@ final class VerbsWorkload implements AutoCloseable
         }
         final long used = AREA_BASE + laneCount * areaBytes(batch, bytes);
         final long memory = Math.max(MIN_MEMORY, (used + MIN_MEMORY - 1) / MIN_MEMORY * MIN_MEMORY);
-        final EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, memory, transport);
+        final EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, memory, transport, false);
         VerbsTransport t = null;
         VerbsClient client = null;
         try

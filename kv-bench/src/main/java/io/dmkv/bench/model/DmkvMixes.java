@@ -66,7 +66,7 @@ public record DmkvMixes(String source, Map<String, VerbMix> ops, Map<String, Ver
         final ClusterSizing room = ClusterSizing.forKeys(m.records() + (long)m.ops(), Keys.LENGTH, m.valueSize(), nodes,
             r);
         final Map<String, VerbMix> ops = new LinkedHashMap<>();
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, room.memoryPerNode(), room.regionBytes(), "local");
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, room.memoryPerNode(), room.regionBytes(), "local", false);
             KvStore kv = KvStore.open(KvConfig.builder().memnodes(cluster.endpoints()).transport("local")
                 .replication(r).indexAreaBytes(room.indexAreaBytes()).build()))
         {

@@ -18,13 +18,20 @@ import java.util.Map;
  * published RTT counts with r > 1, warm, uncontended):
  * <ul>
  *   <li>SEARCH, 2 RTT (the cache-miss case of "1–2"): READ both 128-byte combined buckets, then
- *       READ the 1 KiB object. A cache hit does the same verbs in 1 RTT.</li>
+ *       READ the object. A cache hit does the same verbs in 1 RTT.</li>
  *   <li>INSERT / UPDATE, 4 RTT: WRITE the object to r replicas and READ the 2 buckets; CAS the
  *       r − 1 backup slots; WRITE the 8-byte log commit to r replicas; CAS the primary slot.</li>
  *   <li>DELETE, 4 RTT: the same with a 64-byte log object (header, key, log entry; assumed size)
  *       instead of the KV pair.</li>
  * </ul>
  * FUSEE's code never frees replaced objects, so its mix has no FAA.
+ *
+ * <p>The object: FUSEE's code stores a KV pair as an 8-byte header (valid byte, key length,
+ * value length, as the compiler lays the struct out), the key and value, and a 32-byte log tail
+ * (next and prev pointers, old value, checksum byte, op code, padded to 8-byte alignment): 1,064
+ * bytes for a 1 KiB pair, WRITTEN whole. Its slots count lengths in 64-byte units, so a reader
+ * READs 1,088 bytes. (Until 2026-12-04 this model counted the bare 1,024-byte pair both ways,
+ * which undercounted FUSEE's bytes by 4-6%; docs/nic-model.md shows both.)
  */
 public final class FuseeReference
 {
@@ -32,8 +39,14 @@ public final class FuseeReference
     public static final int CLIENTS = 128;
     public static final int CLIENT_NODES = 16;
     public static final int REPLICATION = 2;
-    /** A KV pair, as FUSEE reads and writes it. */
+    /** A KV pair: key and value, the YCSB record. */
     public static final int KV_BYTES = 1024;
+    /** FUSEE's object header and log tail around the pair (see the class comment). */
+    public static final int OBJECT_OVERHEAD = 8 + 32;
+    /** Bytes FUSEE WRITEs for a 1 KiB pair: header, pair, log tail. */
+    public static final int OBJECT_WRITE_BYTES = KV_BYTES + OBJECT_OVERHEAD;
+    /** Bytes FUSEE READs for it: the object rounded up to its slots' 64-byte length unit. */
+    public static final int OBJECT_READ_BYTES = (OBJECT_WRITE_BYTES + 63) / 64 * 64;
     /** A combined bucket: a 64-byte main bucket and its overflow bucket. */
     public static final int COMBINED_BUCKET_BYTES = 128;
     /** DELETE's log object (assumed). */
@@ -81,9 +94,9 @@ public final class FuseeReference
     {
         final int r = REPLICATION;
         final Map<String, VerbMix> m = new LinkedHashMap<>();
-        m.put("SEARCH", new VerbMix("SEARCH", 2, 3, 0, 0, 0, 0, 2 * COMBINED_BUCKET_BYTES + KV_BYTES));
-        m.put("INSERT", write("INSERT", KV_BYTES, r));
-        m.put("UPDATE", write("UPDATE", KV_BYTES, r));
+        m.put("SEARCH", new VerbMix("SEARCH", 2, 3, 0, 0, 0, 0, 2 * COMBINED_BUCKET_BYTES + OBJECT_READ_BYTES));
+        m.put("INSERT", write("INSERT", OBJECT_WRITE_BYTES, r));
+        m.put("UPDATE", write("UPDATE", OBJECT_WRITE_BYTES, r));
         m.put("DELETE", write("DELETE", DELETE_OBJECT_BYTES, r));
         return m;
     }

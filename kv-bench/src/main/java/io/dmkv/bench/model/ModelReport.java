@@ -32,8 +32,20 @@ public final class ModelReport
      * @param publishedP50 FUSEE's single-client p50 latency, µs (NaN if none).
      */
     public record Row(String name, double published, NicModel.Prediction fusee, NicModel.Prediction dmkv,
-        NicModel.Prediction dmkvThere, boolean estimated, double publishedP50)
+        NicModel.Prediction dmkvThere, NicModel.Prediction fuseeThere, boolean estimated, double publishedP50)
     {
+        /** Model(dmkv's mix) ÷ model(FUSEE's mix) on FUSEE's testbed (NaN if either is missing). */
+        public double ratio()
+        {
+            return fusee == null || dmkv == null ? Double.NaN : dmkv.throughput() / fusee.throughput();
+        }
+
+        /** The same ratio on the other set-up (NaN if either is missing). */
+        public double ratioThere()
+        {
+            return fuseeThere == null || dmkvThere == null ? Double.NaN : dmkvThere.throughput() / fuseeThere.throughput();
+        }
+
         /** The model's throughput error against FUSEE's figure: model / published − 1 (NaN if either is missing). */
         public double throughputError()
         {
@@ -95,7 +107,7 @@ public final class ModelReport
             && components(name).stream().anyMatch(dmkv.estimated()::contains);
         return new Row(name, published, f == null ? null : NicModel.predict(f, testbed),
             d == null ? null : NicModel.predict(d, testbed), d == null ? null : NicModel.predict(d, dmkvSetup),
-            estimated, p50);
+            f == null ? null : NicModel.predict(f, dmkvSetup), estimated, p50);
     }
 
     /** The operations a row's mix is made of. */
@@ -155,12 +167,15 @@ public final class ModelReport
         }
         sb.append('\n');
         final List<String> header = new ArrayList<>(List.of("throughput, Mops", "FUSEE published",
-            "model: FUSEE mix", "model error", "model: dmkv mix", "model bottleneck, dmkv mix"));
+            "model: FUSEE mix", "model error", "model: dmkv mix", "model bottleneck, dmkv mix", "dmkv ÷ FUSEE"));
         if (elsewhere())
         {
-            header.add("model: dmkv mix, " + dmkvSetup.nic().id() + ", " + dmkvSetup.memoryNodes() + " MNs, "
-                + dmkvSetup.clients() + " clients");
+            final String there = dmkvSetup.nic().id() + ", " + dmkvSetup.memoryNodes() + " MNs, " + dmkvSetup.clients()
+                + " clients";
+            header.add("model: FUSEE mix, " + there);
+            header.add("model: dmkv mix, " + there);
             header.add("model bottleneck there");
+            header.add("dmkv ÷ FUSEE there");
         }
         final List<List<String>> t = new ArrayList<>();
         for (final Row r : rows)
@@ -168,12 +183,14 @@ public final class ModelReport
             final List<String> cells = new ArrayList<>(List.of(r.name(), num(r.published(), 2),
                 r.fusee() == null ? "-" : num(r.fusee().throughput() / 1e6, 2), pct(r.throughputError()),
                 r.dmkv() == null ? "-" : (r.estimated() ? "~" : "") + num(r.dmkv().throughput() / 1e6, 2),
-                r.dmkv() == null ? "-" : r.dmkv().bottleneck()));
+                r.dmkv() == null ? "-" : r.dmkv().bottleneck(), ratio(r.ratio(), r.estimated())));
             if (elsewhere())
             {
+                cells.add(r.fuseeThere() == null ? "-" : num(r.fuseeThere().throughput() / 1e6, 2));
                 cells.add(r.dmkvThere() == null ? "-" : (r.estimated() ? "~" : "")
                     + num(r.dmkvThere().throughput() / 1e6, 2));
                 cells.add(r.dmkvThere() == null ? "-" : r.dmkvThere().bottleneck());
+                cells.add(ratio(r.ratioThere(), r.estimated()));
             }
             t.add(cells);
         }
@@ -217,6 +234,11 @@ public final class ModelReport
                 + "mixed phase (see docs/nic-model.md)\n");
         }
         return sb.toString();
+    }
+
+    private static String ratio(final double r, final boolean estimated)
+    {
+        return Double.isNaN(r) ? "-" : (estimated ? "~" : "") + num(r, 2);
     }
 
     private static void table(final StringBuilder sb, final List<String> header, final List<List<String>> rows)
