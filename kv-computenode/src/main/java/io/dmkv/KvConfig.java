@@ -19,6 +19,7 @@ import java.util.function.Function;
 
 import io.dmkv.KvProperty.Check;
 import io.dmkv.KvProperty.Group;
+import io.dmkv.core.config.Endpoints;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.IndexRoot;
@@ -172,6 +173,11 @@ public final class KvConfig
             if (m == null || m.isBlank())
             {
                 return "has an empty entry: " + nodes;
+            }
+            final String problem = Endpoints.problem(m);
+            if (problem != null)
+            {
+                return "has " + problem;
             }
         }
         return null;

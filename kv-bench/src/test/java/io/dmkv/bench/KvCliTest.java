@@ -91,6 +91,10 @@ class KvCliTest
         assertTrue(rep.err.contains("--replication must be in 1..2"), rep.err);
         assertEquals(2, run("demo", "--transport", "rdma").exit);
         assertEquals(2, run("ping").exit);
+        final Run noPort = run("ping", "--memnodes", "127.0.0.1");
+        assertEquals(2, noPort.exit, "a node address without a port is bad usage");
+        assertTrue(noPort.err.contains("'127.0.0.1' has no port"), noPort.err);
+        assertEquals(2, run("bench", "--memnodes", "localhost", "--duration", "1s").exit);
         assertEquals(2, run("frobnicate").exit);
         assertEquals(2, run().exit);
     }

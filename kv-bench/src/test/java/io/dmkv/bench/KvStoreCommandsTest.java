@@ -132,6 +132,9 @@ class KvStoreCommandsTest
         final Run unknown = KvCliTest.run("get", "--config", typo.toString(), "key");
         assertEquals(2, unknown.exit());
         assertTrue(unknown.err().contains("unknown property dmkv.replicaton"), unknown.err());
+        final Run noPort = KvCliTest.run("get", "--memnodes", memnodes + ",127.0.0.1", "key");
+        assertEquals(2, noPort.exit(), noPort.err());
+        assertTrue(noPort.err().contains("'127.0.0.1' has no port"), noPort.err());
         final Run longKey = kv("put", "k".repeat(2000), "v");
         assertEquals(2, longKey.exit());
         assertTrue(longKey.err().contains("1024"), longKey.err());

@@ -70,6 +70,21 @@ public final class KvCli implements Runnable
         }
     }
 
+    /** Picocli converter for memory-node addresses (HOST:PORT): one without a port is bad usage. */
+    public static final class EndpointConverter implements CommandLine.ITypeConverter<String>
+    {
+        @Override
+        public String convert(final String value)
+        {
+            final String problem = io.dmkv.core.config.Endpoints.problem(value);
+            if (problem != null)
+            {
+                throw new CommandLine.TypeConversionException(problem);
+            }
+            return value.trim();
+        }
+    }
+
     /** Picocli converter for durations such as 500ms, 10s or 2m. */
     public static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration>
     {
