@@ -95,6 +95,13 @@ public final class MemoryNodeMain implements Callable<Integer>
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final HostMemory hostMemory;
 
+    /** The daemon as {@code scripts/memnode} runs it: --memory is checked against this host. */
+    public MemoryNodeMain()
+    {
+        this(null);
+    }
+
+    /** Checks --memory against {@code hostMemory} (null: probe this host when run). */
     MemoryNodeMain(final HostMemory hostMemory)
     {
         this.hostMemory = hostMemory;
@@ -102,10 +109,13 @@ public final class MemoryNodeMain implements Callable<Integer>
 
     public static void main(final String[] args)
     {
-        System.exit(run(args, HostMemory.probe()));
+        System.exit(run(args, null));
     }
 
-    /** Runs the daemon with {@code args}, checking --memory against {@code hostMemory}; returns the exit code. */
+    /**
+     * Runs the daemon with {@code args}, checking --memory against {@code hostMemory} (null: this
+     * host); returns the exit code.
+     */
     static int run(final String[] args, final HostMemory hostMemory)
     {
         final CommandLine cl = new CommandLine(new MemoryNodeMain(hostMemory));
@@ -128,7 +138,7 @@ public final class MemoryNodeMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-frame must be in 1K..2G");
         }
-        final String problem = memoryProblem(memory, hostMemory);
+        final String problem = memoryProblem(memory, hostMemory != null ? hostMemory : HostMemory.probe());
         if (problem != null && !force)
         {
             throw new CommandLine.ParameterException(new CommandLine(this), problem);
