@@ -100,9 +100,24 @@ class KvCliTest
     }
 
     @Test
+    void soakRunsTheMixPrintsEachIntervalAndChecksEveryKey()
+    {
+        final Run r = run("soak", "--minutes", "0.05", "--interval", "1s", "--keys", "300", "--threads", "2",
+            "--transport", "local", "--max-value-size", "2K");
+        assertEquals(0, r.exit, r.out + r.err);
+        final long intervals = r.out.lines().filter(l -> l.matches("\\s*0:0[1-3] .*")).count();
+        assertTrue(intervals >= 2, "a line per interval: " + r.out);
+        assertTrue(r.out.contains("MN held MiB") && r.out.contains("memory-node bytes held: "), r.out);
+        assertTrue(r.out.contains("errors: none") && r.out.contains("whole value of its own key: OK"), r.out);
+        assertEquals(2, run("soak", "--minutes", "0").exit);
+        assertEquals(2, run("soak", "--block-size", "3000").exit);
+        assertEquals(2, run("soak", "--transport", "rdma").exit);
+    }
+
+    @Test
     void everyCommandHasHelp()
     {
-        for (final String command : new String[] {"demo", "put", "get", "delete", "ping"})
+        for (final String command : new String[] {"demo", "put", "get", "delete", "ping", "soak"})
         {
             final Run r = run(command, "--help");
             assertEquals(0, r.exit, command);
