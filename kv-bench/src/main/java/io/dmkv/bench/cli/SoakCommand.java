@@ -1,11 +1,13 @@
 package io.dmkv.bench.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,11 +78,17 @@ public final class SoakCommand implements Callable<Integer>
             + " measure (default: 1M).")
     long blockSize = 1 << 20;
 
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write the interval figures to this CSV file.")
+    Path csv;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "Also draw the memory curves to this PNG file.")
+    Path plot;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException
+    public Integer call() throws InterruptedException, IOException
     {
         validate();
         final int r = replication != null ? replication : Math.min(2, nodes);
@@ -104,16 +112,25 @@ public final class SoakCommand implements Callable<Integer>
                 .transport(cluster.transport()).replication(r).indexAreaBytes(indexArea).blockSize((int)blockSize).build()))
         {
             final SoakWorkload work = new SoakWorkload(kv, keys, (int)maxValueSize, r);
-            final List<Long> held = run(work, kv, runNs, out);
+            final List<SoakSample> samples = run(work, kv, runNs, out);
             final long wrongAtEnd = work.checkAll();
             final long errors = work.errors().values().stream().mapToLong(Long::longValue).sum();
-            summary(out, work, held, wrongAtEnd, errors);
+            summary(out, work, samples, wrongAtEnd, errors);
+            if (csv != null)
+            {
+                SoakSample.writeCsv(samples, csv);
+            }
+            if (plot != null)
+            {
+                SoakSample.plot(samples, String.format(Locale.ROOT, "dmkv soak: %,d keys, %d threads, %s, r = %d",
+                    keys, threads, transport, r), plot);
+            }
             return errors == 0 && work.wrong() == 0 ? 0 : 1;
         }
     }
 
-    /** Runs the mix for {@code runNs}, printing a line per interval; returns the bytes held at each. */
-    private List<Long> run(final SoakWorkload work, final KvStore kv, final long runNs, final PrintWriter out)
+    /** Runs the mix for {@code runNs}, printing a line per interval; returns the intervals' figures. */
+    private List<SoakSample> run(final SoakWorkload work, final KvStore kv, final long runNs, final PrintWriter out)
         throws InterruptedException
     {
         final AtomicBoolean stop = new AtomicBoolean();
@@ -123,7 +140,7 @@ public final class SoakCommand implements Callable<Integer>
             t.setDaemon(true);
             return t;
         });
-        final List<Long> held = new ArrayList<>();
+        final List<SoakSample> samples = new ArrayList<>();
         try
         {
             for (int i = 0; i < threads; i++)
@@ -146,19 +163,21 @@ public final class SoakCommand implements Callable<Integer>
                 TimeUnit.NANOSECONDS.sleep(Math.max(0, end - System.nanoTime()));
                 final long now = System.nanoTime();
                 final long ops = work.done();
-                final long bytesHeld = (long)kv.stats().allocator().blocksOwned() * blockSize;
-                held.add(bytesHeld);
+                final SoakSample sample = new SoakSample((now - start) / 1e9, (ops - lastOps) * 1e9
+                    / Math.max(1, now - lastAt), heapAfterGc(), (long)kv.stats().allocator().blocksOwned() * blockSize,
+                    work.liveBytes());
+                samples.add(sample);
                 out.printf(Locale.ROOT, "%8s %,9.0f %,10d %,10d %,10d %,10.1f %,10.1f %,12.1f %,10.1f %,7d%n",
-                    clock(now - start), (ops - lastOps) * 1e9 / Math.max(1, now - lastAt),
-                    work.done(SoakWorkload.Op.GET), work.done(SoakWorkload.Op.PUT), work.done(SoakWorkload.Op.DELETE),
-                    mib(heapUsed()), mib(heapAfterGc()), mib(bytesHeld), mib(work.liveBytes()),
+                    clock(now - start), sample.opsPerSecond(), work.done(SoakWorkload.Op.GET),
+                    work.done(SoakWorkload.Op.PUT), work.done(SoakWorkload.Op.DELETE), mib(heapUsed()),
+                    mib(sample.heapAfterGc()), mib(sample.heldBytes()), mib(sample.liveBytes()),
                     work.errors().values().stream().mapToLong(Long::longValue).sum());
                 out.flush();
                 lastOps = ops;
                 lastAt = now;
                 if (end >= start + runNs)
                 {
-                    return held;
+                    return samples;
                 }
             }
         }
@@ -170,11 +189,12 @@ public final class SoakCommand implements Callable<Integer>
         }
     }
 
-    private static void summary(final PrintWriter out, final SoakWorkload work, final List<Long> held,
+    private static void summary(final PrintWriter out, final SoakWorkload work, final List<SoakSample> samples,
         final long wrongAtEnd, final long errors)
     {
-        final long settled = held.get(Math.min(held.size() - 1, (int)(held.size() * SETTLED_SHARE)));
-        final long last = held.get(held.size() - 1);
+        final long settled = samples.get(Math.min(samples.size() - 1, (int)(samples.size() * SETTLED_SHARE)))
+            .heldBytes();
+        final long last = samples.get(samples.size() - 1).heldBytes();
         out.printf(Locale.ROOT, "memory-node bytes held: %.1f MiB at 30%% of the run, %.1f MiB at the end (%+.1f%%)%n",
             mib(settled), mib(last), settled == 0 ? 0.0 : (last - settled) * 100.0 / settled);
         out.printf(Locale.ROOT, "operations: %,d (%,d gets, %,d puts, %,d deletes, %,d inserts, %,d updates); errors: %s%n",
