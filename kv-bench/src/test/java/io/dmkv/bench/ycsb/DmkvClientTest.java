@@ -199,15 +199,7 @@ class DmkvClientTest
         {
             assertEquals(Status.BAD_REQUEST, c.insert(TABLE, "k".repeat(1025 + i), fields("field0", "a")));
         }
-        final KvStore kv = DmkvClient.acquireStore(props());
-        try
-        {
-            kv.put("not-a-record".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9, 9});
-        }
-        finally
-        {
-            DmkvClient.releaseStore();
-        }
+        putRaw("not-a-record", new byte[] {9, 9, 9});
         assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "not-a-record", null, new HashMap<>()));
         assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "not-a-record", null, new HashMap<>()));
         final List<String> summary = DmkvClient.takeFailureSummary();
@@ -222,16 +214,22 @@ class DmkvClientTest
     void aValueThatIsNotARecordIsAnUnexpectedState() throws DBException
     {
         final DmkvClient c = client(props());
+        putRaw("raw", new byte[] {9, 9, 9});
+        assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "raw", null, new HashMap<>()));
+    }
+
+    /** Stores {@code value} under {@code key} directly, as something other than the binding would. */
+    private void putRaw(final String key, final byte[] value) throws DBException
+    {
         final KvStore kv = DmkvClient.acquireStore(props());
         try
         {
-            kv.put("raw".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9, 9});
+            kv.put(key.getBytes(StandardCharsets.UTF_8), value);
         }
         finally
         {
             DmkvClient.releaseStore();
         }
-        assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "raw", null, new HashMap<>()));
     }
 
     @Test
