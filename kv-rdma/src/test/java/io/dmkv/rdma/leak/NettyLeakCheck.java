@@ -1,5 +1,6 @@
 package io.dmkv.rdma.leak;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import io.netty.buffer.AbstractByteBuf;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -74,6 +76,23 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback
                 return new RecordingDetector<>(resource, samplingInterval);
             }
         });
+        final Object bufferDetector;
+        try
+        {
+            final Field f = AbstractByteBuf.class.getDeclaredField("leakDetector");
+            f.setAccessible(true);
+            bufferDetector = f.get(null);
+        }
+        catch (final ReflectiveOperationException | RuntimeException e)
+        {
+            throw new IllegalStateException("cannot see Netty's buffer leak detector to check it: " + e, e);
+        }
+        if (!(bufferDetector instanceof RecordingDetector))
+        {
+            throw new IllegalStateException("Netty made its buffer leak detector before the leak check was installed,"
+                + " so leaks would go unseen: run the module's tests with"
+                + " junit.jupiter.extensions.autodetection.enabled=true (see its surefire configuration)");
+        }
         installed = true;
     }
 
