@@ -163,9 +163,10 @@ public final class SoakCommand implements Callable<Integer>
                 TimeUnit.NANOSECONDS.sleep(Math.max(0, end - System.nanoTime()));
                 final long now = System.nanoTime();
                 final long ops = work.done();
+                // Every block the client owns is on r memory nodes.
                 final SoakSample sample = new SoakSample((now - start) / 1e9, (ops - lastOps) * 1e9
-                    / Math.max(1, now - lastAt), heapAfterGc(), (long)kv.stats().allocator().blocksOwned() * blockSize,
-                    work.liveBytes());
+                    / Math.max(1, now - lastAt), heapAfterGc(),
+                    (long)kv.stats().allocator().blocksOwned() * blockSize * kv.config().replication(), work.liveBytes());
                 samples.add(sample);
                 out.printf(Locale.ROOT, "%8s %,9.0f %,10d %,10d %,10d %,10.1f %,10.1f %,12.1f %,10.1f %,7d%n",
                     clock(now - start), sample.opsPerSecond(), work.done(SoakWorkload.Op.GET),

@@ -48,7 +48,7 @@ record SoakSample(double seconds, double opsPerSecond, long heapAfterGc, long he
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         chart.getStyler().setYAxisMin(0.0);
         final List<Double> minutes = samples.stream().map(s -> s.seconds / 60).toList();
-        series(chart, "memory-node bytes held (blocks)", minutes, samples, s -> s.heldBytes / MIB);
+        series(chart, "memory-node bytes held (blocks, all replicas)", minutes, samples, s -> s.heldBytes / MIB);
         series(chart, "live objects (estimate, all replicas)", minutes, samples, s -> s.liveBytes / MIB);
         series(chart, "client heap after GC", minutes, samples, s -> s.heapAfterGc / MIB);
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
