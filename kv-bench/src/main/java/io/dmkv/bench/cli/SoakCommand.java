@@ -202,6 +202,7 @@ public final class SoakCommand implements Callable<Integer>
             work.done(), work.done(SoakWorkload.Op.GET), work.done(SoakWorkload.Op.PUT),
             work.done(SoakWorkload.Op.DELETE), work.done(SoakWorkload.Op.INSERT), work.done(SoakWorkload.Op.UPDATE),
             errors == 0 ? "none" : work.errors());
+        work.errorExamples().forEach((kind, message) -> out.printf(Locale.ROOT, "  first %s: %s%n", kind, message));
         if (work.wrong() == 0)
         {
             out.println("check: every value read during the run and every key read back at the end was a whole value"

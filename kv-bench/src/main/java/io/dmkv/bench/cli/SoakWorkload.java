@@ -47,6 +47,7 @@ final class SoakWorkload
     private final AtomicLong liveBytes = new AtomicLong();
     private final LongAdder[] done = new LongAdder[Op.values().length];
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private final Map<String, String> errorExamples = new ConcurrentHashMap<>();
     private final AtomicLong wrong = new AtomicLong();
     private final ConcurrentLinkedQueue<String> firstWrong = new ConcurrentLinkedQueue<>();
 
@@ -108,7 +109,9 @@ final class SoakWorkload
         }
         catch (final RuntimeException e)
         {
-            errors.computeIfAbsent(e.getClass().getSimpleName(), k -> new LongAdder()).increment();
+            final String kind = e.getClass().getSimpleName();
+            errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
+            errorExamples.putIfAbsent(kind, String.valueOf(e.getMessage()));
         }
     }
 
@@ -227,6 +230,12 @@ final class SoakWorkload
         final Map<String, Long> m = new java.util.TreeMap<>();
         errors.forEach((k, v) -> m.put(k, v.sum()));
         return m;
+    }
+
+    /** The first message seen of each kind of failure. */
+    Map<String, String> errorExamples()
+    {
+        return new java.util.TreeMap<>(errorExamples);
     }
 
     long wrong()
