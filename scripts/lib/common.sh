@@ -23,6 +23,15 @@ dmkv_java() {
   fi
 }
 
+# Makes the JVM decode its arguments (keys and values of kv put/get/delete) as UTF-8: in another
+# locale (C, POSIX) it would turn every non-ASCII byte into U+FFFD, which kv refuses.
+dmkv_utf8_locale() {
+  case "$(locale charmap 2>/dev/null)" in
+    UTF-8|utf8) ;;
+    *) export LC_ALL=C.UTF-8 ;;
+  esac
+}
+
 dmkv_jvm_flags() {
   tr '\n' ' ' < "$DMKV_SCRIPTS/lib/jvm-flags"
 }

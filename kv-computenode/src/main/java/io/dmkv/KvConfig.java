@@ -19,6 +19,7 @@ import java.util.function.Function;
 
 import io.dmkv.KvProperty.Check;
 import io.dmkv.KvProperty.Group;
+import io.dmkv.core.config.Endpoints;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.IndexRoot;
@@ -82,7 +83,8 @@ public final class KvConfig
     static final KvProperty<Duration> P_REQUEST_TIMEOUT = add(REQUEST_TIMEOUT, Group.TRANSPORT,
         Duration.ofSeconds(10), KvProperty::parseDuration, KvProperty.positive(), "one batch of verbs or one RPC");
     static final KvProperty<Duration> P_CONNECT_TIMEOUT = add(CONNECT_TIMEOUT, Group.TRANSPORT,
-        Duration.ofSeconds(5), KvProperty::parseDuration, KvProperty.positive(), "connecting to a node plus the hello");
+        Duration.ofSeconds(5), KvProperty::parseDuration, KvProperty.positive(), "connecting to a node plus the hello; refused"
+            + " connections are retried until then (a starting node listens once its memory is zeroed)");
     static final KvProperty<Integer> P_MAX_IN_FLIGHT = add(MAX_IN_FLIGHT, Group.OPERATIONS, 256, KvProperty::parseInt,
         KvProperty.range(1, 65_536), "operations in flight per store; a call beyond waits up to dmkv.timeout");
     static final KvProperty<Integer> P_ASYNC_THREADS = add(ASYNC_THREADS, Group.OPERATIONS,
@@ -172,6 +174,11 @@ public final class KvConfig
             if (m == null || m.isBlank())
             {
                 return "has an empty entry: " + nodes;
+            }
+            final String problem = Endpoints.problem(m);
+            if (problem != null)
+            {
+                return "has " + problem;
             }
         }
         return null;

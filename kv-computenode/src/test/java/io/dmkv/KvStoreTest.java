@@ -146,6 +146,10 @@ class KvStoreTest
             () -> KvConfig.builder().memnodes("a:1").transport("carrier-pigeon").build());
         assertTrue(t.getMessage().contains("local, tcp or rdma"), t.getMessage());
         assertThrows(KvConfigException.class, () -> KvConfig.builder().build());
+        final KvConfigException noPort = assertThrows(KvConfigException.class,
+            () -> KvConfig.builder().memnodes("127.0.0.1:7410", "127.0.0.1").build());
+        assertTrue(noPort.getMessage().startsWith(KvConfig.MEMNODES) && noPort.getMessage().contains("'127.0.0.1' has no port"),
+            noPort.getMessage());
     }
 
     @Test

@@ -24,7 +24,7 @@ class ArchitectureMapTest
     private static final Pattern ROW = Pattern.compile("^\\| ([^|]+) \\| `([a-z.]+)` \\| (.+) \\|$");
     private static final Pattern NAME = Pattern.compile("`([A-Za-z]+)`");
 
-    private static Path root()
+    static Path root()
     {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("docs/architecture.md")))

@@ -3,13 +3,18 @@ package io.dmkv.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.dmkv.bench.cli.KvCli;
 import io.dmkv.memnode.EmbeddedCluster;
@@ -91,14 +96,38 @@ class KvCliTest
         assertTrue(rep.err.contains("--replication must be in 1..2"), rep.err);
         assertEquals(2, run("demo", "--transport", "rdma").exit);
         assertEquals(2, run("ping").exit);
+        final Run noPort = run("ping", "--memnodes", "127.0.0.1");
+        assertEquals(2, noPort.exit, "a node address without a port is bad usage");
+        assertTrue(noPort.err.contains("'127.0.0.1' has no port"), noPort.err);
+        assertEquals(2, run("bench", "--memnodes", "localhost", "--duration", "1s").exit);
         assertEquals(2, run("frobnicate").exit);
         assertEquals(2, run().exit);
     }
 
     @Test
+    void soakRunsTheMixPrintsEachIntervalAndChecksEveryKey(@TempDir final Path dir) throws IOException
+    {
+        final Path csv = dir.resolve("soak.csv");
+        final Path png = dir.resolve("soak.png");
+        final Run r = run("soak", "--minutes", "0.05", "--interval", "1s", "--keys", "300", "--threads", "2",
+            "--transport", "local", "--max-value-size", "2K", "--csv", csv.toString(), "--plot", png.toString());
+        assertEquals(0, r.exit, r.out + r.err);
+        final long intervals = r.out.lines().filter(l -> l.matches("\\s*\\d+:\\d\\d .*")).count();
+        assertTrue(intervals >= 2, "a line per interval: " + r.out);
+        assertTrue(r.out.contains("MN held MiB") && r.out.contains("memory-node bytes held: "), r.out);
+        assertTrue(r.out.contains("errors: none") && r.out.contains("whole value of its own key: OK"), r.out);
+        final List<String> rows = Files.readAllLines(csv);
+        assertTrue(rows.get(0).startsWith("seconds,") && rows.size() - 1 == intervals, rows.toString());
+        assertTrue(Files.size(png) > 1000, "the curve was drawn");
+        assertEquals(2, run("soak", "--minutes", "0").exit);
+        assertEquals(2, run("soak", "--block-size", "3000").exit);
+        assertEquals(2, run("soak", "--transport", "rdma").exit);
+    }
+
+    @Test
     void everyCommandHasHelp()
     {
-        for (final String command : new String[] {"demo", "put", "get", "delete", "ping"})
+        for (final String command : new String[] {"demo", "put", "get", "delete", "ping", "soak"})
         {
             final Run r = run(command, "--help");
             assertEquals(0, r.exit, command);

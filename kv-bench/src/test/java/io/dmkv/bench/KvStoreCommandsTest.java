@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,6 +91,71 @@ class KvStoreCommandsTest
     }
 
     @Test
+    void binaryKeysAndValuesTravelAsHexOrBase64()
+    {
+        final Run put = kv("put", "--hex", "ff00fe", "c328");
+        assertEquals(0, put.exit(), put.err());
+        final Run hex = kv("get", "--hex", "ff00fe");
+        assertEquals(0, hex.exit(), hex.err());
+        assertEquals("c328", hex.out().strip());
+        final Run b64 = kv("get", "--base64", "/wD+");
+        assertEquals(0, b64.exit(), b64.err());
+        assertEquals("wyg=", b64.out().strip(), "the same key and value in base64");
+        assertEquals(0, kv("put", "--base64", "/wD/", "aGk=").exit());
+        assertEquals("6869", kv("get", "--hex", "ff00ff").out().strip(), "a key one byte apart is another key");
+        assertEquals("c328", kv("get", "--hex", "ff00fe").out().strip(), "which left the first alone");
+
+        assertEquals(0, kv("put", "--hex", hex("binary-value"), "ff").exit());
+        final Run refused = kv("get", "binary-value");
+        assertEquals(1, refused.exit(), refused.out());
+        assertTrue(refused.err().contains("not valid UTF-8") && refused.err().contains("--hex"), refused.err());
+
+        assertEquals(0, kv("delete", "--base64", "/wD+").exit());
+        assertEquals(1, kv("get", "--hex", "ff00fe").exit(), "deleted by its base64 name");
+    }
+
+    @Test
+    void textThatIsNotUtf8IsRefusedInsteadOfBecomingAnotherKey()
+    {
+        final Run replaced = kv("put", "user\uFFFD1", "alice");
+        assertEquals(2, replaced.exit(), replaced.out());
+        assertTrue(replaced.err().contains("KEY is not valid UTF-8") && replaced.err().contains("--base64"),
+            replaced.err());
+        final Run surrogate = kv("put", "k", "half \uD800 pair");
+        assertEquals(2, surrogate.exit());
+        assertTrue(surrogate.err().contains("VALUE is not valid UTF-8"), surrogate.err());
+        final Run badHex = kv("get", "--hex", "zz");
+        assertEquals(2, badHex.exit());
+        assertTrue(badHex.err().contains("KEY is not valid hex"), badHex.err());
+        assertEquals(2, kv("get", "--hex", "--base64", "00").exit(), "one encoding at a time");
+
+        assertEquals(0, kv("put", "caf\u00e9", "cr\u00e8me").exit(), "valid non-ASCII text is fine");
+        assertEquals(hex("cr\u00e8me"), kv("get", "--hex", hex("caf\u00e9")).out().strip(), "stored as its UTF-8 bytes");
+        assertEquals("cr\u00e8me", kv("get", "caf\u00e9").out().strip());
+    }
+
+    @Test
+    void invalidBytesFromTheCommandLineAreRefused() throws Exception
+    {
+        // As a shell hands them over: the JVM sees raw bytes 'k', 0xFF in a UTF-8 locale.
+        final ProcessBuilder pb = new ProcessBuilder("bash", "-c",
+            "exec \"$0\" -Xmx64m -cp \"$1\" io.dmkv.bench.cli.KvCli put --memnodes 127.0.0.1:1 \"$(printf 'k\\377')\" v",
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), System.getProperty("java.class.path"));
+        pb.environment().put("LC_ALL", "C.UTF-8");
+        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        final Process p = pb.start();
+        final String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertTrue(err.contains("KEY is not valid UTF-8"), err);
+    }
+
+    private static String hex(final String text)
+    {
+        return HexFormat.of().formatHex(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aConfigFileWorksInsteadOfMemnodes(@TempDir final Path dir) throws IOException
     {
         final Path file = dir.resolve("kv.properties");
@@ -132,6 +200,9 @@ class KvStoreCommandsTest
         final Run unknown = KvCliTest.run("get", "--config", typo.toString(), "key");
         assertEquals(2, unknown.exit());
         assertTrue(unknown.err().contains("unknown property dmkv.replicaton"), unknown.err());
+        final Run noPort = KvCliTest.run("get", "--memnodes", memnodes + ",127.0.0.1", "key");
+        assertEquals(2, noPort.exit(), noPort.err());
+        assertTrue(noPort.err().contains("'127.0.0.1' has no port"), noPort.err());
         final Run longKey = kv("put", "k".repeat(2000), "v");
         assertEquals(2, longKey.exit());
         assertTrue(longKey.err().contains("1024"), longKey.err());

@@ -124,11 +124,12 @@ public final class MemoryNode implements AutoCloseable
     private MemoryNode(final Config config)
     {
         this.config = config;
-        final RegionTable table = config.shmFile() == null
-            ? RegionTable.allocate(config.memoryBytes(), config.regionBytes())
-            : RegionTable.mapFile(config.shmFile(), config.memoryBytes(), config.regionBytes());
         final String name = config.name() != null ? config.name()
             : "mn@" + config.host() + ":" + (config.port() < 0 ? "local" : config.port());
+        final RegionTable table = config.shmFile() == null
+            ? RegionTable.allocate(config.memoryBytes(), config.regionBytes(), new ZeroingProgress(name,
+                config.memoryBytes()))
+            : RegionTable.mapFile(config.shmFile(), config.memoryBytes(), config.regionBytes());
         this.service = new MemoryNodeService(name, table, ProtocolVersion.DEFAULT_LAYOUT);
         service.handle(MemoryNodeRpc.SCRATCH, request -> ByteBuffer.allocate(16)
             .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
@@ -155,8 +156,9 @@ public final class MemoryNode implements AutoCloseable
                 local = LocalMemoryNodes.register(service);
             }
         }
-        catch (final RuntimeException e)
+        catch (final Exception e)
         {
+            // Exception, not RuntimeException: Netty's bind rethrows a checked BindException as is.
             if (server != null)
             {
                 server.close();
@@ -166,11 +168,29 @@ public final class MemoryNode implements AutoCloseable
                 rdmaServer.close();
             }
             service.close();
-            throw e;
+            if (causedBy(e, java.net.BindException.class))
+            {
+                throw new IllegalStateException("memory node " + name + " cannot listen on " + config.host() + ":"
+                    + config.port() + ": the address is in use (another memory node?); give another --port, or"
+                    + " --port 0 for a free one", e);
+            }
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e.toString(), e);
         }
         this.tcp = server;
         this.rdma = rdmaServer;
         this.localEndpoint = local;
+    }
+
+    private static boolean causedBy(final Throwable t, final Class<? extends Throwable> type)
+    {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause())
+        {
+            if (type.isInstance(c))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static MemoryNode start(final Config config)

@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.config.Durations;
 import io.dmkv.core.config.Sizes;
@@ -27,6 +30,8 @@ import picocli.CommandLine.Option;
         "         memnode --port 7410 --memory 4G --coordinator zk1:2181 --advertise-host 10.0.0.5"})
 public final class MemoryNodeMain implements Callable<Integer>
 {
+    private static final Logger LOG = LoggerFactory.getLogger(MemoryNodeMain.class);
+
     @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String host = "0.0.0.0";
 
@@ -82,16 +87,38 @@ public final class MemoryNodeMain implements Callable<Integer>
         description = "Coordinator session timeout: silent this long, the node is dead to the cluster (default: 4s).")
     String sessionTimeout;
 
+    @Option(names = "--force",
+        description = "Start even when --memory is more than this host can give (physical memory, or the cgroup's"
+            + " memory limit): the node zeroes all of its memory when it starts.")
+    boolean force;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final HostMemory hostMemory;
+
+    /** The daemon as {@code scripts/memnode} runs it: --memory is checked against this host. */
+    public MemoryNodeMain()
+    {
+        this(null);
+    }
+
+    /** Checks --memory against {@code hostMemory} (null: probe this host when run). */
+    MemoryNodeMain(final HostMemory hostMemory)
+    {
+        this.hostMemory = hostMemory;
+    }
 
     public static void main(final String[] args)
     {
-        System.exit(run(args));
+        System.exit(run(args, null));
     }
 
-    static int run(final String[] args)
+    /**
+     * Runs the daemon with {@code args}, checking --memory against {@code hostMemory} (null: this
+     * host); returns the exit code.
+     */
+    static int run(final String[] args, final HostMemory hostMemory)
     {
-        final CommandLine cl = new CommandLine(new MemoryNodeMain());
+        final CommandLine cl = new CommandLine(new MemoryNodeMain(hostMemory));
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) ->
         {
             commandLine.getErr().println("memnode: " + e.getMessage());
@@ -110,6 +137,15 @@ public final class MemoryNodeMain implements Callable<Integer>
         if (maxFrame < 1024 || maxFrame > Integer.MAX_VALUE)
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--max-frame must be in 1K..2G");
+        }
+        final String problem = memoryProblem(memory, hostMemory != null ? hostMemory : HostMemory.probe());
+        if (problem != null && !force)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), problem);
+        }
+        if (problem != null)
+        {
+            LOG.warn("{}; starting anyway (--force)", problem);
         }
         final String label = name != null ? name : "mn@" + host + ":" + port;
         final MemoryNode node;
@@ -157,6 +193,22 @@ public final class MemoryNodeMain implements Callable<Integer>
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Why {@code memory} is more than {@code hostMemory} can give, or null when it fits (or the
+     * host's memory is unknown).
+     */
+    static String memoryProblem(final long memory, final HostMemory hostMemory)
+    {
+        final long usable = hostMemory.usableBytes();
+        if (usable < 0 || memory <= usable)
+        {
+            return null;
+        }
+        return "--memory " + Sizes.format(memory) + " is more than this host can give: " + hostMemory.describe()
+            + "; the node zeroes all of its memory when it starts and would be killed for running out of it."
+            + " Give less, or --force to start anyway";
     }
 
     static CoordinatorSettings settings(final String connect, final String cluster, final String sessionTimeout)

@@ -8,6 +8,8 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +47,7 @@ class MemoryNodeMainTest
         assertEquals(0, r.exit);
         for (final String option : List.of("--host", "--port", "--memory", "--region-size", "--shm-file", "--name",
             "--io-threads", "--max-frame", "--rdma-host", "--rdma-port", "--coordinator", "--advertise-host", "--cluster",
-            "--session-timeout"))
+            "--session-timeout", "--force"))
         {
             assertTrue(r.out.contains(option), "help lacks " + option);
         }
@@ -70,6 +72,28 @@ class MemoryNodeMainTest
         final Result badPort = runToEnd("--memory", "64M", "--port", "70000");
         assertEquals(2, badPort.exit);
         assertTrue(badPort.err.contains("--port"), badPort.err);
+    }
+
+    @Test
+    void aPortInUseIsNamed() throws Exception
+    {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            final int port = taken.getLocalPort();
+            final Result r = runToEnd("--host", "127.0.0.1", "--port", Integer.toString(port), "--memory", "1M");
+            assertEquals(1, r.exit, r.err);
+            assertTrue(r.err.contains("cannot listen on 127.0.0.1:" + port) && r.err.contains("in use")
+                && r.err.contains("--port 0"), r.err);
+        }
+    }
+
+    @Test
+    void memoryBeyondThisHostIsRefusedBeforeAnyIsTaken() throws Exception
+    {
+        final Result r = runToEnd("--host", "127.0.0.1", "--port", "0", "--memory", "64T");
+        assertEquals(2, r.exit, r.err);
+        assertTrue(r.err.contains("--memory 64 TiB is more than this host can give") && r.err.contains("--force"),
+            r.err);
     }
 
     @Test
@@ -130,10 +154,15 @@ class MemoryNodeMainTest
     void registersMoreMemoryThanTheJvmDirectMemoryCap() throws Exception
     {
         // -Xmx64m caps direct buffers at 64 MiB; 1.5 GiB of memory-node memory must not care.
-        final Process p = start("--host", "127.0.0.1", "--port", "0", "--memory", "1536M");
+        final File log = File.createTempFile("memnode-log", ".txt");
+        final Process p = start(ProcessBuilder.Redirect.to(log), MemoryNodeMain.class, "--host", "127.0.0.1",
+            "--port", "0", "--memory", "1536M");
         try
         {
             final String endpoint = awaitReady(p);
+            final String logged = Files.readString(log.toPath());
+            assertTrue(logged.contains("zeroing 1.5 GiB of memory before serving")
+                && logged.contains("1.5 GiB zeroed in"), "zeroing is logged before the ready line: " + logged);
             try (TcpVerbsTransport tcp = new TcpVerbsTransport();
                 VerbsClient c = VerbsClient.connect(tcp, List.of(endpoint), ClientOptions.defaults()))
             {
@@ -152,6 +181,7 @@ class MemoryNodeMainTest
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
             p.destroyForcibly();
+            Files.deleteIfExists(log.toPath());
         }
     }
 
@@ -197,6 +227,13 @@ class MemoryNodeMainTest
     /** Starts {@code main} in a child JVM with -Xmx64m and the project's JVM flags. */
     static Process start(final Class<?> main, final String... args) throws IOException
     {
+        return start(ProcessBuilder.Redirect.DISCARD, main, args);
+    }
+
+    /** As {@link #start(Class, String...)}, with the child's stderr (its log) sent to {@code err}. */
+    static Process start(final ProcessBuilder.Redirect err, final Class<?> main, final String... args)
+        throws IOException
+    {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx64m");
@@ -210,7 +247,7 @@ class MemoryNodeMainTest
         cmd.add(main.getName());
         cmd.addAll(Arrays.asList(args));
         final ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.redirectError(err);
         return pb.start();
     }
 

@@ -75,7 +75,7 @@ public final class VerbsClient implements AutoCloseable
         {
             for (final String endpoint : endpoints)
             {
-                opened.add(transport.connect(endpoint, options));
+                opened.add(connectRetryingRefusals(transport, endpoint, options));
             }
         }
         catch (final RuntimeException e)
@@ -84,6 +84,40 @@ public final class VerbsClient implements AutoCloseable
             throw e;
         }
         return new VerbsClient(transport, opened, options);
+    }
+
+    /**
+     * Connects to one node, retrying refused connections until the connect timeout: a memory
+     * node zeroes its memory before it listens (seconds for a large one), so a client started
+     * with it is refused at first. Other failures are not retried.
+     */
+    private static VerbsChannel connectRetryingRefusals(final VerbsTransport transport, final String endpoint,
+        final ClientOptions options)
+    {
+        final long deadline = options.clock().nanoTime() + options.connectTimeout().toNanos();
+        long pauseMs = 10;
+        while (true)
+        {
+            try
+            {
+                return transport.connect(endpoint, options);
+            }
+            catch (final ConnectionException e)
+            {
+                if (!(e.getCause() instanceof java.net.ConnectException))
+                {
+                    throw e;
+                }
+                if (options.clock().nanoTime() - deadline >= 0)
+                {
+                    throw new ConnectionException("memory node at " + endpoint + " refused connections for "
+                        + options.connectTimeout().toMillis() + " ms (the connect timeout): is it running, and"
+                        + " listening on that port? (" + e.getMessage() + ")", e.getCause());
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(pauseMs));
+                pauseMs = Math.min(2 * pauseMs, 200);
+            }
+        }
     }
 
     public int nodeCount()

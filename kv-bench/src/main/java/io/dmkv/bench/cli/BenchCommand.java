@@ -99,7 +99,7 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--no-load", description = "Skip the load phase (the memory nodes already hold the records).")
     boolean noLoad;
 
-    @Option(names = "--memnodes", paramLabel = "HOST:PORT,...", split = ",",
+    @Option(names = "--memnodes", paramLabel = "HOST:PORT,...", split = ",", converter = KvCli.EndpointConverter.class,
         description = "Running memory nodes to use, in the cluster's order (default: start an embedded cluster).")
     List<String> memnodes;
 

@@ -16,7 +16,10 @@ public final class DeleteCommand implements Callable<Integer>
     @Mixin
     StoreOptions store;
 
-    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes of UTF-8.")
+    @Mixin
+    BinaryOptions bytes;
+
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes (UTF-8 text unless --hex or --base64).")
     String key;
 
     @CommandLine.Spec
@@ -25,7 +28,8 @@ public final class DeleteCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final boolean deleted = store.withStore(kv -> kv.delete(key));
+        final byte[] k = bytes.decode("KEY", key);
+        final boolean deleted = store.withStore(kv -> kv.delete(k));
         return deleted ? StoreOptions.ok(spec, "OK") : StoreOptions.notFound(spec, key);
     }
 }

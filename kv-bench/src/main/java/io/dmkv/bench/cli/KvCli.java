@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "dmkv: a memory-disaggregated key-value store. Commands:",
     subcommands = {DemoCommand.class, BenchCommand.class, ModelCommand.class, PutCommand.class, GetCommand.class,
         DeleteCommand.class, PingCommand.class, StatusCommand.class, RecoverCommand.class, VerifyCommand.class,
+        SoakCommand.class,
         CommandLine.HelpCommand.class})
 public final class KvCli implements Runnable
 {
@@ -50,7 +51,7 @@ public final class KvCli implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(spec.commandLine(),
-            "missing command (try: kv demo, kv bench --help, kv model --help, kv put --help, kv get --help, kv delete --help, kv ping --help, kv status --help)");
+            "missing command (try: kv demo, kv bench --help, kv model --help, kv put --help, kv get --help, kv delete --help, kv ping --help, kv status --help, kv soak --help)");
     }
 
     /** Picocli converter for sizes such as 512M or 4G. */
@@ -67,6 +68,21 @@ public final class KvCli implements Runnable
             {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }
+        }
+    }
+
+    /** Picocli converter for memory-node addresses (HOST:PORT): one without a port is bad usage. */
+    public static final class EndpointConverter implements CommandLine.ITypeConverter<String>
+    {
+        @Override
+        public String convert(final String value)
+        {
+            final String problem = io.dmkv.core.config.Endpoints.problem(value);
+            if (problem != null)
+            {
+                throw new CommandLine.TypeConversionException(problem);
+            }
+            return value.trim();
         }
     }
 

@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
 public final class PingCommand implements Callable<Integer>
 {
     @Option(names = "--memnodes", paramLabel = "HOST:PORT[,HOST:PORT...]", required = true, split = ",",
+        converter = KvCli.EndpointConverter.class,
         description = "Memory nodes to check.")
     List<String> memnodes;
 

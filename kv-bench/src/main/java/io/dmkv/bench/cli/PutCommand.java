@@ -9,17 +9,20 @@ import picocli.CommandLine.Parameters;
 
 /** {@code kv put}: sets one key on running memory nodes. */
 @Command(name = "put", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Sets KEY to VALUE (UTF-8), inserting it if absent, and prints OK.",
+    description = {"Sets KEY to VALUE (UTF-8, or bytes with --hex or --base64), inserting it if absent, and prints OK.",
         "Example: kv put --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 user:1 alice"})
 public final class PutCommand implements Callable<Integer>
 {
     @Mixin
     StoreOptions store;
 
-    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes of UTF-8.")
+    @Mixin
+    BinaryOptions bytes;
+
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key: 1..1024 bytes (UTF-8 text unless --hex or --base64).")
     String key;
 
-    @Parameters(index = "1", paramLabel = "VALUE", description = "The value: up to 64,216 bytes of UTF-8.")
+    @Parameters(index = "1", paramLabel = "VALUE", description = "The value: up to 64,216 bytes (UTF-8 text unless --hex or --base64).")
     String value;
 
     @CommandLine.Spec
@@ -28,9 +31,11 @@ public final class PutCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
+        final byte[] k = bytes.decode("KEY", key);
+        final byte[] v = bytes.decode("VALUE", value);
         store.withStore(kv ->
         {
-            kv.put(key, value);
+            kv.put(k, v);
             return null;
         });
         return StoreOptions.ok(spec, "OK");

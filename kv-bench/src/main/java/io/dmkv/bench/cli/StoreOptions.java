@@ -20,6 +20,7 @@ public final class StoreOptions
     static final class Source
     {
         @Option(names = "--memnodes", paramLabel = "HOST:PORT,...", split = ",", hideParamSyntax = true,
+            converter = KvCli.EndpointConverter.class,
             description = "Memory nodes, in the cluster's order.")
         List<String> memnodes;
 

@@ -120,6 +120,10 @@ public final class RedisHashClient extends DB
             {
                 throw new DBException("redis: closing the pool failed: " + e.getMessage(), e);
             }
+            if (POOL.references() == 0)
+            {
+                FAILURES.logSummary("redis binding");
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.dmkv.bench.ycsb;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -52,7 +53,8 @@ import site.ycsb.Status;
  * </ul>
  * A failed operation answers BAD_REQUEST (a key over 1024 bytes, a record over a value's
  * 64,216 bytes), SERVICE_UNAVAILABLE (timeouts, unreachable memory nodes) or ERROR, and the
- * first few failures are logged with their cause.
+ * first few failures are logged with their cause; all are counted by operation and cause and
+ * logged as one summary when the last client thread cleans up.
  * <p>
  * YCSB makes one instance per client thread. They share one {@link KvStore} per JVM, opened by
  * the first {@link #init()} and closed by the last {@link #cleanup()}.
@@ -130,7 +132,10 @@ public final class DmkvClient extends DB
         }
     }
 
-    /** Drops one reference to the shared store; the last closes it. */
+    /**
+     * Drops one reference to the shared store; the last closes it and logs the failures counted
+     * by cause ({@link #takeFailureSummary}) unless they were taken already.
+     */
     public static void releaseStore() throws DBException
     {
         try
@@ -141,6 +146,19 @@ public final class DmkvClient extends DB
         {
             throw new DBException("dmkv: closing the store failed: " + e.getMessage(), e);
         }
+        if (STORE.references() == 0)
+        {
+            FAILURES.logSummary("dmkv binding");
+        }
+    }
+
+    /**
+     * The operations that failed since the last call, counted by operation and cause with an
+     * example message each (empty when none failed); counting starts afresh.
+     */
+    public static List<String> takeFailureSummary()
+    {
+        return FAILURES.takeSummary();
     }
 
     /** Holders of the shared store (0: none open). */

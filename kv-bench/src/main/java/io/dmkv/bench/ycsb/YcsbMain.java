@@ -57,7 +57,7 @@ public final class YcsbMain
         "",
         "With -p dmkv.memnodes=HOST:PORT,... or -p dmkv.coordinator=HOST:PORT (or either in a -P file) it runs YCSB's own client",
         "(site.ycsb.Client) against running memory nodes (scripts/memnode); pass the cluster's",
-        "-p dmkv.replication=R, and any other KvConfig property (dmkv.transport, dmkv.opTimeout, ...).",
+        "-p dmkv.replication=R, and any other KvConfig property (dmkv.transport, dmkv.timeout, dmkv.cache.entries, ...).",
         "",
         "Without either it starts an embedded cluster and coordinator in this JVM and runs load, then run on it",
         "(whichever of load|run was asked), and exits 1 if any operation or data-integrity check was not OK:",
@@ -210,6 +210,7 @@ public final class YcsbMain
                     out.println("# YCSB " + phase + " phase (embedded dmkv cluster)");
                     out.flush();
                     YcsbPhase.run(p, out, err).failures().forEach(f -> failures.add(phase + ": " + f));
+                    DmkvClient.takeFailureSummary().forEach(line -> err.println("ycsb: " + phase + " phase: " + line));
                 }
             }
             finally

@@ -191,19 +191,45 @@ class DmkvClientTest
     }
 
     @Test
+    void failuresAreCountedByOperationAndCauseBeyondTheFirstFewLogged() throws DBException
+    {
+        final DmkvClient c = client(props());
+        DmkvClient.takeFailureSummary();
+        for (int i = 0; i < 15; i++)
+        {
+            assertEquals(Status.BAD_REQUEST, c.insert(TABLE, "k".repeat(1025 + i), fields("field0", "a")));
+        }
+        putRaw("not-a-record", new byte[] {9, 9, 9});
+        assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "not-a-record", null, new HashMap<>()));
+        assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "not-a-record", null, new HashMap<>()));
+        final List<String> summary = DmkvClient.takeFailureSummary();
+        assertEquals(3, summary.size(), String.join("\n", summary));
+        assertTrue(summary.get(0).contains("17 in all"), summary.get(0));
+        assertTrue(summary.get(1).matches("\\s*insert\\s+15\\s+InvalidInputException: .*1024.*"), summary.get(1));
+        assertTrue(summary.get(2).matches("\\s*read\\s+2\\s+IllegalArgumentException: .*"), summary.get(2));
+        assertEquals(List.of(), DmkvClient.takeFailureSummary(), "taking the summary starts counting afresh");
+    }
+
+    @Test
     void aValueThatIsNotARecordIsAnUnexpectedState() throws DBException
     {
         final DmkvClient c = client(props());
+        putRaw("raw", new byte[] {9, 9, 9});
+        assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "raw", null, new HashMap<>()));
+    }
+
+    /** Stores {@code value} under {@code key} directly, as something other than the binding would. */
+    private void putRaw(final String key, final byte[] value) throws DBException
+    {
         final KvStore kv = DmkvClient.acquireStore(props());
         try
         {
-            kv.put("raw".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9, 9});
+            kv.put(key.getBytes(StandardCharsets.UTF_8), value);
         }
         finally
         {
             DmkvClient.releaseStore();
         }
-        assertEquals(Status.UNEXPECTED_STATE, c.read(TABLE, "raw", null, new HashMap<>()));
     }
 
     @Test

@@ -64,7 +64,9 @@ public final class ClusterBootstrap
             hashes[n] = KeyHash.hash(client.channel(n).node().name().getBytes(StandardCharsets.UTF_8));
         }
         final RemoteRegion home = client.channel(0).region(0);
-        final int length = ClusterDescriptor.length(nodes);
+        // The whole descriptor area, not just this client's share: a client given fewer nodes
+        // than the cluster has must still read every node hash to say what differs.
+        final int length = ClusterDescriptor.length(ClusterDescriptor.MAX_NODES);
         final UnsafeBuffer d = new UnsafeBuffer(new byte[length]);
         final long deadline = System.nanoTime() + settings.formatTimeout().toNanos();
         final VerbBatch b = new VerbBatch();
@@ -121,8 +123,10 @@ public final class ClusterBootstrap
         }
         if (v.nodeHashes().length != hashes.length)
         {
-            throw new IllegalStateException("the cluster has " + v.nodeHashes().length + " memory nodes, this client"
-                + " was given " + hashes.length);
+            throw new IllegalStateException("the cluster on " + client.channel(0).node() + " has "
+                + v.nodeHashes().length + " memory nodes, this client was given " + hashes.length + " ("
+                + String.join(",", client.channels().stream().map(c -> c.node().endpoint()).toList())
+                + "): give every memory node of the cluster, in the same order as every other client");
         }
         for (int n = 0; n < hashes.length; n++)
         {
@@ -147,7 +151,9 @@ public final class ClusterBootstrap
         final int regionSize = (int)client.channel(0).region(0).length();
         final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
         final VerbBatch probe = new VerbBatch();
-        for (int n = 1; n < nodes; n++)
+        // Node 0 too: formatted regions under an empty descriptor mean it is another node of a
+        // cluster whose first node was left out of this client's list.
+        for (int n = 0; n < nodes; n++)
         {
             probe.reset().read(client.channel(n).region(0), 0, header, 0, header.capacity());
             client.execute(probe);
@@ -157,8 +163,8 @@ public final class ClusterBootstrap
                     claim, ClusterDescriptor.STATE_EMPTY);
                 client.execute(probe);
                 throw new IllegalStateException(client.channel(n).node() + " already belongs to a cluster whose first"
-                    + " node is not " + client.channel(0).node() + ": list the memory nodes in the same order as every"
-                    + " other client");
+                    + " node is not " + client.channel(0).node() + ": give every memory node of the cluster, in the"
+                    + " same order as every other client");
             }
         }
         final int[] usable = new int[nodes];

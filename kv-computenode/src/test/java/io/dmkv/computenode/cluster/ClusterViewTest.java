@@ -116,6 +116,32 @@ class ClusterViewTest
     }
 
     @Test
+    void aClientGivenPartOfTheClusterIsToldWhatDiffers()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(3, 4L << 20, 1L << 20, "local");
+            VerbsTransport t = cluster.newTransport();
+            VerbsClient all = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
+            VerbsClient firstTwo = VerbsClient.connect(t, cluster.endpoints().subList(0, 2), ClientOptions.defaults());
+            VerbsClient firstOnly = VerbsClient.connect(t, cluster.endpoints().subList(0, 1), ClientOptions.defaults());
+            VerbsClient secondOnly = VerbsClient.connect(t, cluster.endpoints().subList(1, 2), ClientOptions.defaults()))
+        {
+            final long id = ClusterBootstrap.join(all, SMALL).descriptor().clusterId();
+            for (final VerbsClient part : List.of(firstTwo, firstOnly))
+            {
+                final IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> ClusterBootstrap.join(part, SMALL.withReplication(1)));
+                assertTrue(e.getMessage().contains("has 3 memory nodes, this client was given " + part.nodeCount())
+                    && e.getMessage().contains("every memory node"), e.getMessage());
+            }
+            final IllegalStateException other = assertThrows(IllegalStateException.class,
+                () -> ClusterBootstrap.join(secondOnly, SMALL.withReplication(1)));
+            assertTrue(other.getMessage().contains("already belongs to a cluster"), other.getMessage());
+            assertEquals(id, ClusterBootstrap.join(all, SMALL).descriptor().clusterId(),
+                "the cluster is still joinable, unchanged, after the refusals");
+        }
+    }
+
+    @Test
     void clientIdsAreUniqueUntilTheyWrap()
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 4L << 20, 1L << 20, "local");

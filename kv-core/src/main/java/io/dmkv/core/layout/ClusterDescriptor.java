@@ -131,6 +131,11 @@ public final class ClusterDescriptor
         {
             throw new IllegalStateException("cluster descriptor names " + nodes + " memory nodes");
         }
+        if (at + NODE_HASHES_OFFSET + 8 * nodes > b.capacity())
+        {
+            throw new IllegalStateException("the cluster descriptor names " + nodes + " memory nodes, more than the "
+                + (b.capacity() - at) + " bytes read of it hold");
+        }
         final long[] hashes = new long[nodes];
         for (int i = 0; i < nodes; i++)
         {

@@ -11,6 +11,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -31,6 +32,8 @@ import io.dmkv.rdma.RegionInfo;
 public final class RegionTable implements AutoCloseable
 {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Bytes zeroed between two progress reports. */
+    private static final long ZEROING_STEP = 64L << 20;
 
     private final List<MemoryRegion> regions;
     private final Path shmFile;
@@ -62,7 +65,18 @@ public final class RegionTable implements AutoCloseable
     /** Splits {@code totalBytes} into regions of at most {@code regionBytes}, zeroed, off-heap. */
     public static RegionTable allocate(final long totalBytes, final long regionBytes)
     {
+        return allocate(totalBytes, regionBytes, zeroed -> { });
+    }
+
+    /**
+     * As {@link #allocate(long, long)}, telling {@code progress} the bytes zeroed so far after
+     * each step of at most {@value #ZEROING_STEP} bytes: zeroing commits every page, which takes
+     * seconds for large nodes.
+     */
+    public static RegionTable allocate(final long totalBytes, final long regionBytes, final LongConsumer progress)
+    {
         final long[] sizes = regionSizes(totalBytes, regionBytes);
+        long zeroed = 0;
         final List<MemoryRegion> list = new ArrayList<>(sizes.length);
         final List<Long> addresses = new ArrayList<>(sizes.length);
         try
@@ -71,7 +85,13 @@ public final class RegionTable implements AutoCloseable
             {
                 final long address = UnsafeAccess.UNSAFE.allocateMemory(sizes[i]);
                 addresses.add(address);
-                UnsafeAccess.UNSAFE.setMemory(address, sizes[i], (byte)0);
+                for (long at = 0; at < sizes[i]; at += ZEROING_STEP)
+                {
+                    final long n = Math.min(ZEROING_STEP, sizes[i] - at);
+                    UnsafeAccess.UNSAFE.setMemory(address + at, n, (byte)0);
+                    zeroed += n;
+                    progress.accept(zeroed);
+                }
                 list.add(new MemoryRegion(i, newKey(), new UnsafeBuffer(address, (int)sizes[i]), null));
             }
         }
