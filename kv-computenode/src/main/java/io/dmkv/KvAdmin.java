@@ -12,6 +12,7 @@ import io.dmkv.computenode.cluster.ClusterConnection;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.recovery.BlockTableScan;
+import io.dmkv.computenode.recovery.ClientAliveException;
 import io.dmkv.computenode.recovery.ClientRecovery;
 import io.dmkv.computenode.recovery.ClusterVerifier;
 import io.dmkv.core.layout.BlockAllocationTable;
@@ -56,7 +57,7 @@ public final class KvAdmin implements AutoCloseable
         this.connection = connection;
         this.directory = new IndexDirectory(connection.view(), connection.verbs());
         this.recovery = new ClientRecovery(connection.view(), connection.verbs(), directory,
-            config.recoveryGrace().toMillis());
+            config.recoveryGrace().toMillis(), config.heartbeatPeriod());
         this.settle = config.opTimeout();
     }
 
@@ -84,8 +85,8 @@ public final class KvAdmin implements AutoCloseable
 
     /**
      * Recovers client {@code clientId} from its log (idempotent). The client must be dead: in
-     * coordinated mode a client whose session is live is refused; in static mode the operator
-     * vouches for it.
+     * coordinated mode a client whose session is live is refused; in either mode a client whose
+     * heartbeat moves while recovery watches it (3 heartbeat periods) is refused.
      *
      * @throws InvalidInputException if the id is outside 1..65,535 or belongs to a live client.
      */
@@ -102,7 +103,15 @@ public final class KvAdmin implements AutoCloseable
             throw new InvalidInputException("client " + clientId + " is alive (its coordinator session is open): it"
                 + " cannot be recovered while it runs");
         }
-        final ClientRecovery.Report r = recovery.recover(clientId);
+        final ClientRecovery.Report r;
+        try
+        {
+            r = recovery.recover(clientId);
+        }
+        catch (final ClientAliveException e)
+        {
+            throw new KvException(e.getMessage(), e);
+        }
         if (c != null && c.deadClientIds().contains(clientId))
         {
             c.releaseClientId(clientId);

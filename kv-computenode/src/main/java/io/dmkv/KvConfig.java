@@ -50,6 +50,7 @@ public final class KvConfig
     public static final String INSERT_LOCK_LEASE = "dmkv.insertLockLease";
     public static final String SNAPSHOT_HELP_DELAY = "dmkv.snapshotHelpDelay";
     public static final String RECOVERY_GRACE = "dmkv.recoveryGrace";
+    public static final String HEARTBEAT_PERIOD = "dmkv.heartbeatPeriod";
     public static final String RECOVERY_CHECK_PERIOD = "dmkv.recoveryCheckPeriod";
     public static final String CACHE_ENTRIES = "dmkv.cache.entries";
     public static final String CACHE_BYPASS = "dmkv.cache.bypassMissRate";
@@ -100,6 +101,10 @@ public final class KvConfig
         Duration.ofMillis(400), KvProperty::parseDuration, KvProperty.positive(), "client recovery waits this long"
             + " after finding a crashed client's live objects before freeing the others, so frees live clients"
             + " already released land first (longer than their reclaim period)");
+    static final KvProperty<Duration> P_HEARTBEAT_PERIOD = add(HEARTBEAT_PERIOD, Group.OPERATIONS,
+        Duration.ofMillis(200), KvProperty::parseDuration, KvProperty.positive(), "a client raises its heartbeat on the"
+            + " memory nodes this often; recovery refuses a client whose heartbeat moves within 3 periods (same value"
+            + " on every client)");
     static final KvProperty<Duration> P_RECOVERY_CHECK_PERIOD = add(RECOVERY_CHECK_PERIOD, Group.OPERATIONS,
         Duration.ofSeconds(1), KvProperty::parseDuration, KvProperty.positive(), "coordinated mode: how often the"
             + " live client with the lowest id looks for clients whose session expired, to recover them");
@@ -371,6 +376,11 @@ public final class KvConfig
         return get(P_RECOVERY_GRACE);
     }
 
+    public Duration heartbeatPeriod()
+    {
+        return get(P_HEARTBEAT_PERIOD);
+    }
+
     public Duration recoveryCheckPeriod()
     {
         return get(P_RECOVERY_CHECK_PERIOD);
@@ -561,6 +571,11 @@ public final class KvConfig
         public Builder recoveryGrace(final Duration v)
         {
             return set(P_RECOVERY_GRACE, v);
+        }
+
+        public Builder heartbeatPeriod(final Duration v)
+        {
+            return set(P_HEARTBEAT_PERIOD, v);
         }
 
         public Builder recoveryCheckPeriod(final Duration v)

@@ -2,6 +2,7 @@ package io.dmkv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -19,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import io.dmkv.memnode.EmbeddedCluster;
 
 /**
- * A client process is SIGKILLed holding blocks, then recovered from its log (static mode): its
+ * Recovery refuses a client process that is still running (its heartbeat moves). Once it is
+ * SIGKILLed holding blocks, it is recovered from its log (static mode): its
  * blocks are handed over or released, and when other clients then fill the store, which makes
  * them adopt and reuse those blocks, every value the dead client wrote still reads back, and the
  * cluster verifies clean. A second recovery finds nothing to do.
@@ -53,6 +55,14 @@ class ClientRecoveryTest
                 assertEquals("OK", in.readLine());
                 out.println("put a7 changed");
                 assertEquals("OK", in.readLine());
+                try (KvAdmin admin = KvAdmin.open(config))
+                {
+                    final int running = dead;
+                    final KvException alive = assertThrows(KvException.class, () -> admin.recover(running));
+                    assertTrue(alive.getMessage().contains("is alive"), alive.getMessage());
+                }
+                out.println("get a7");
+                assertEquals("OK changed", in.readLine(), "the running client was left alone");
             }
             finally
             {

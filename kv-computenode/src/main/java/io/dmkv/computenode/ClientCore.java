@@ -22,7 +22,9 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.OpRuntime;
+import io.dmkv.computenode.recovery.ClientAliveException;
 import io.dmkv.computenode.recovery.ClientRecovery;
+import io.dmkv.computenode.recovery.Heartbeat;
 import io.dmkv.computenode.log.LogWalk;
 import io.dmkv.computenode.recovery.RecoveryAgent;
 import io.dmkv.computenode.replication.SnapshotReplicator;
@@ -52,6 +54,7 @@ public final class ClientCore implements AutoCloseable
     private final KeyIndex index;
     private final int clientId;
     private final RecoveryAgent recoveryAgent;
+    private final Heartbeat heartbeat;
 
     private ClientCore(final KvConfig config)
     {
@@ -60,6 +63,7 @@ public final class ClientCore implements AutoCloseable
         SlabAllocator s = null;
         OpRuntime o = null;
         RecoveryAgent a = null;
+        Heartbeat h = null;
         try
         {
             final CoordinatedCluster c = conn.coordination();
@@ -68,12 +72,23 @@ public final class ClientCore implements AutoCloseable
             clientId = c != null ? c.claimClientId(config.clientId())
                 : config.clientId() != 0 ? config.clientId() : ClusterBootstrap.allocateClientId(v, view);
             final IndexDirectory directory = new IndexDirectory(view, v);
-            final ClientRecovery recovery = new ClientRecovery(view, v, directory, config.recoveryGrace().toMillis());
+            final ClientRecovery recovery = new ClientRecovery(view, v, directory, config.recoveryGrace().toMillis(),
+                config.heartbeatPeriod());
             if (LogWalk.hasHeads(view, v, clientId))
             {
                 LOG.info("client id {} was left by a client that did not close: recovering it first", clientId);
-                recovery.recover(clientId);
+                try
+                {
+                    recovery.recover(clientId);
+                }
+                catch (final ClientAliveException e)
+                {
+                    throw new IllegalStateException("client id " + clientId + " is held by a running client (ids"
+                        + " wrap after " + KvConfig.MAX_CLIENTS + " = " + config.maxClients() + " clients in static"
+                        + " mode): " + e.getMessage(), e);
+                }
             }
+            h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod());
             s = SlabAllocator.open(view, v, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
             final long opNs = config.opTimeout().toNanos();
             snapshot = new SnapshotReplicator(view, clock, config.snapshotHelpDelay().toNanos(), opNs);
@@ -93,11 +108,12 @@ public final class ClientCore implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
-            ClusterConnection.closeQuietly(a, o, s, conn);
+            ClusterConnection.closeQuietly(a, o, s, h, conn);
             throw e;
         }
         connection = conn;
         recoveryAgent = a;
+        heartbeat = h;
         runtime = o;
         verbs = conn.verbs();
         slab = s;
@@ -175,7 +191,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        ClusterConnection.closeQuietly(recoveryAgent, runtime, slab);
+        ClusterConnection.closeQuietly(recoveryAgent, runtime, slab, heartbeat);
         try
         {
             LogWalk.clearHeads(view, verbs, clientId);

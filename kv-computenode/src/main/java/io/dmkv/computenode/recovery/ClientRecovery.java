@@ -1,5 +1,6 @@
 package io.dmkv.computenode.recovery;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -65,6 +66,7 @@ public final class ClientRecovery
     private final VerbsClient client;
     private final IndexScan scan;
     private final long graceMs;
+    private final Duration heartbeatPeriod;
     private final int r;
 
     /**
@@ -73,19 +75,30 @@ public final class ClientRecovery
      *                period), so a free already decided lands first and is not made twice.
      */
     public ClientRecovery(final ClusterView view, final VerbsClient client, final IndexDirectory directory,
-        final long graceMs)
+        final long graceMs, final Duration heartbeatPeriod)
     {
         this.view = view;
         this.client = client;
         this.scan = new IndexScan(view, client, directory);
         this.graceMs = graceMs;
+        this.heartbeatPeriod = heartbeatPeriod;
         this.r = view.replication();
     }
 
-    /** Recovers {@code clientId}, which must be dead (or fenced); idempotent. */
+    /**
+     * Recovers {@code clientId}, which must be dead (or fenced); idempotent.
+     *
+     * @throws ClientAliveException if its heartbeat moved while recovery watched it (it runs).
+     */
     public Report recover(final int clientId)
     {
         BlockAllocationTable.validateClientId(clientId);
+        if (!Heartbeat.isSilent(view, client, clientId, heartbeatPeriod))
+        {
+            throw new ClientAliveException("client " + clientId + " is alive: its heartbeat moved in the last "
+                + heartbeatPeriod.toMillis() * Heartbeat.SILENT_PERIODS + " ms; only a client that has stopped can be"
+                + " recovered");
+        }
         final long start = System.nanoTime();
         final List<LogWalk.Entry> log = LogWalk.read(view, client, clientId);
         int committed = 0;

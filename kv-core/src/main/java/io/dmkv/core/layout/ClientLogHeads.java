@@ -5,18 +5,20 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * The heads of every client's embedded-log lists, kept on memory nodes so that a restarted
- * client, or another one, can find a crashed client's log. One 144-byte record per client id,
- * one 8-byte head per size class; it lives in the root region at
- * {@link RegionLayout#clientLogHeadsOffset(int)}, replicated with that region.
+ * client, or another one, can find a crashed client's log, and the client's heartbeat. One
+ * 152-byte record per client id, one 8-byte head per size class and the heartbeat; it lives in
+ * the root region at {@link RegionLayout#clientLogHeadsOffset(int)}, replicated with that region.
  *
  * <pre>
- *   record of client c (1..maxClients) at (c - 1) * 144:
- *   0          8          16                                   136        144
- *   +----------+----------+-------------------  . . .  --------+----------+
- *   | head of  | head of  |                                    | head of  |
- *   | class 0  | class 1  |                                    | class 17 |
- *   +----------+----------+-------------------  . . .  --------+----------+
+ *   record of client c (1..maxClients) at (c - 1) * 152:
+ *   0          8          16                                   136        144          152
+ *   +----------+----------+-------------------  . . .  --------+----------+------------+
+ *   | head of  | head of  |                                    | head of  | heartbeat  |
+ *   | class 0  | class 1  |                                    | class 17 | (counter)  |
+ *   +----------+----------+-------------------  . . .  --------+----------+------------+
  *   head: global address of the oldest object in the client's list of that class, 0 = empty
+ *   heartbeat: a counter the live client raises every heartbeat period (on the primary only);
+ *              recovery refuses a client whose heartbeat moves (layout version 3)
  * </pre>
  * Recovery follows each head's next pointers ({@link LogEntry}) until an object without the used
  * bit. A record is two cache lines and heads are 8-byte aligned, so a client updates one head
@@ -28,9 +30,11 @@ public final class ClientLogHeads
 {
     /** Bytes per head. */
     public static final int HEAD_LENGTH = 8;
+    /** Offset of the heartbeat in a record. */
+    public static final int HEARTBEAT_OFFSET = SizeClasses.COUNT * HEAD_LENGTH;
     /** Bytes per client record. */
-    public static final int RECORD_LENGTH = SizeClasses.COUNT * HEAD_LENGTH;
-    /** Default number of client ids the table has room for: a 144 KiB table. */
+    public static final int RECORD_LENGTH = HEARTBEAT_OFFSET + 8;
+    /** Default number of client ids the table has room for: a 152 KiB table. */
     public static final int DEFAULT_MAX_CLIENTS = 1024;
 
     private ClientLogHeads()

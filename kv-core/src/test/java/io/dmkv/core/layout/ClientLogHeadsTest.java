@@ -10,14 +10,15 @@ import org.junit.jupiter.api.Test;
 class ClientLogHeadsTest
 {
     @Test
-    void recordsAre144BytesOneHeadPerSizeClassIndexedFromClientOne()
+    void recordsAre152BytesOneHeadPerSizeClassAndAHeartbeatIndexedFromClientOne()
     {
-        assertEquals(144, ClientLogHeads.RECORD_LENGTH);
+        assertEquals(152, ClientLogHeads.RECORD_LENGTH);
+        assertEquals(144, ClientLogHeads.HEARTBEAT_OFFSET);
         assertEquals(0, ClientLogHeads.recordOffset(1));
-        assertEquals(144, ClientLogHeads.recordOffset(2));
-        assertEquals(144 + 136, ClientLogHeads.headOffset(2, 17));
-        assertEquals(65_534 * 144, ClientLogHeads.recordOffset(65_535));
-        assertEquals(1024 * 144, ClientLogHeads.length(ClientLogHeads.DEFAULT_MAX_CLIENTS));
+        assertEquals(152, ClientLogHeads.recordOffset(2));
+        assertEquals(152 + 136, ClientLogHeads.headOffset(2, 17));
+        assertEquals(65_534 * 152, ClientLogHeads.recordOffset(65_535));
+        assertEquals(1024 * 152, ClientLogHeads.length(ClientLogHeads.DEFAULT_MAX_CLIENTS));
     }
 
     @Test

@@ -97,10 +97,10 @@ class RegionLayoutTest
         assertEquals(16, RegionLayout.maxClients(region));
         assertEquals(4096 + 4096 + 4096, RegionLayout.indexNextFree(region), "subtables start after both");
         assertEquals(0, region.getByte(RegionLayout.ROOT_OFFSET), "root area is zeroed");
-        assertEquals(0, region.getByte(8192 + 16 * 144 - 1), "log heads are zeroed");
+        assertEquals(0, region.getByte(8192 + 16 * 152 - 1), "log heads are zeroed");
         assertEquals(0x11, region.getByte(12_288), "subtable space is not");
-        assertEquals(36_864 + 147_456, RegionLayout.rootAreaLength(12, 1024),
-            "defaults: a 32 KiB directory plus its header, rounded to 36 KiB, then 144 KiB of log heads");
+        assertEquals(36_864 + 155_648, RegionLayout.rootAreaLength(12, 1024),
+            "defaults: a 32 KiB directory plus its header, rounded to 36 KiB, then 152 KiB of log heads");
     }
 
     @Test
