@@ -88,14 +88,14 @@ public final class ClientCore implements AutoCloseable
                         + " mode): " + e.getMessage(), e);
                 }
             }
-            h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod());
             s = SlabAllocator.open(view, v, clientId, new SlabAllocator.Settings(config.reclaimPeriod()));
             final long opNs = config.opTimeout().toNanos();
             snapshot = new SnapshotReplicator(view, clock, config.snapshotHelpDelay().toNanos(), opNs);
             splitter = new RaceSplitter(view, v, directory, snapshot, clock, opNs);
             cache = new IndexCache(config.cacheEntries(), config.cacheBypassMissRate());
             o = new OpRuntime(v, clock);
-            fusee = new FuseeIndex(view, o, directory, cache, snapshot, new EmbeddedLogWriter(view, s, clientId),
+            final EmbeddedLogWriter logWriter = new EmbeddedLogWriter(view, s, clientId);
+            fusee = new FuseeIndex(view, o, directory, cache, snapshot, logWriter,
                 splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
             index = c != null ? new CoordinatedIndex(fusee, c::checkLease, () ->
             {
@@ -103,6 +103,7 @@ public final class ClientCore implements AutoCloseable
                 final int rekeyed = v.refreshKeys();
                 LOG.info("memory nodes refused a key: re-read the cluster map and learnt {} new region keys", rekeyed);
             }, o::offload) : fusee;
+            h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod(), logWriter::oldestInFlight);
             a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
                 : null;
         }

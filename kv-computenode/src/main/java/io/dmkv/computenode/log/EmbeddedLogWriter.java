@@ -1,6 +1,8 @@
 package io.dmkv.computenode.log;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +39,10 @@ public final class EmbeddedLogWriter
     private final int clientId;
     private final int r;
     private final AtomicIntegerArray logHeadWritten = new AtomicIntegerArray(SizeClasses.COUNT);
+    /** Numbers allocations, so the oldest object still in flight per class can be found. */
+    private final AtomicLong allocations = new AtomicLong();
+    /** Every record made, so the heartbeat can find the oldest object in flight per class. */
+    private final List<Record> records = new CopyOnWriteArrayList<>();
     /** Numbers this client's DELETEs (their tombstones), from a random start. */
     private final AtomicLong deletes = new AtomicLong(ThreadLocalRandom.current().nextLong());
 
@@ -61,6 +67,8 @@ public final class EmbeddedLogWriter
         private final Crc32cDigest digest = new Crc32cDigest();
         private UnsafeBuffer image = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
         private long object;
+        /** Allocation number of {@link #object} while the operation is in flight, else 0. */
+        private volatile long inFlight;
         private int objectSize;
         private int usedLength;
         private int sizeClass;
@@ -99,6 +107,7 @@ public final class EmbeddedLogWriter
             }
             sizeClass = sc;
             object = allocation.address();
+            inFlight = allocations.incrementAndGet();
             objectSize = SizeClasses.objectSize(sc);
             return true;
         }
@@ -147,6 +156,7 @@ public final class EmbeddedLogWriter
         {
             if (object != 0)
             {
+                inFlight = 0;
                 allocator.release(object, sizeClass);
                 object = 0;
             }
@@ -155,6 +165,7 @@ public final class EmbeddedLogWriter
         /** The operation is done with its object (a slot now points at it). */
         public void keep()
         {
+            inFlight = 0;
             object = 0;
         }
 
@@ -171,6 +182,32 @@ public final class EmbeddedLogWriter
     /** A record for one operation; reuse it for every operation run by the same state. */
     public Record newRecord()
     {
-        return new Record();
+        final Record r = new Record();
+        records.add(r);
+        return r;
+    }
+
+    /**
+     * Fills {@code heads[c]} with the object of size class c whose operation has been in flight
+     * longest (0 if none is): where a walk of the log must start to meet every operation that may
+     * be unfinished. Read from another thread than the operations' (the heartbeat's); a value it
+     * reads while an operation finishes names an object that was in flight a moment ago, which a
+     * walk simply passes over.
+     */
+    public void oldestInFlight(final long[] heads)
+    {
+        final long[] seq = new long[heads.length];
+        java.util.Arrays.fill(heads, 0);
+        for (final Record r : records)
+        {
+            final long n = r.inFlight;
+            final long object = r.object;
+            final int sc = r.sizeClass;
+            if (n != 0 && object != 0 && (heads[sc] == 0 || n < seq[sc]))
+            {
+                heads[sc] = object;
+                seq[sc] = n;
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -12,13 +13,16 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.core.layout.SizeClasses;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
 
 /**
  * A live client's heartbeat: every period it WRITEs a rising counter into its log-head record on
- * the root region's primary ({@link ClientLogHeads#HEARTBEAT_OFFSET}), one verb posted without
- * waiting. Recovery reads the counter twice, some periods apart, and refuses a client whose
+ * the root region's primary ({@link ClientLogHeads#HEARTBEAT_OFFSET}), and moves each size
+ * class's log head forward to the object whose operation has been in flight longest, so a walk
+ * of the log after a crash starts where unfinished operations may be and is not cut short by
+ * objects reused long ago. Recovery reads the counter twice, some periods apart, and refuses a client whose
  * counter moved: in static mode, where no coordinator says who is alive, this is what keeps an
  * operator (or a client handed a reused id) from recovering a client that is still running.
  */
@@ -30,9 +34,13 @@ public final class Heartbeat implements AutoCloseable
 
     private final ScheduledExecutorService timer;
 
-    private Heartbeat(final ClusterView view, final VerbsClient client, final int clientId, final Duration period)
+    private Heartbeat(final ClusterView view, final VerbsClient client, final int clientId, final Duration period,
+        final Consumer<long[]> heads)
     {
         final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
+        final UnsafeBuffer headWords = new UnsafeBuffer(new byte[SizeClasses.COUNT * 8]);
+        final long[] oldest = new long[SizeClasses.COUNT];
+        final long[] written = new long[SizeClasses.COUNT];
         final long at = address(view, clientId);
         final long[] beats = {System.nanoTime()};
         timer = Executors.newSingleThreadScheduledExecutor(r ->
@@ -48,6 +56,20 @@ public final class Heartbeat implements AutoCloseable
                 word.putLong(0, ++beats[0]);
                 final VerbBatch b = new VerbBatch();
                 b.write(view.replica(RegionLayout.ROOT_REGION_ID, 0), at, word, 0, 8);
+                heads.accept(oldest);
+                for (int c = 0; c < SizeClasses.COUNT; c++)
+                {
+                    if (oldest[c] != 0 && oldest[c] != written[c])
+                    {
+                        headWords.putLong(c * 8, oldest[c]);
+                        final long head = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, c);
+                        for (int j = 0; j < view.replication(); j++)
+                        {
+                            b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), head, headWords, c * 8, 8);
+                        }
+                        written[c] = oldest[c];
+                    }
+                }
                 client.execute(b);
             }
             catch (final RuntimeException e)
@@ -57,11 +79,14 @@ public final class Heartbeat implements AutoCloseable
         }, 0, period.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Starts beating for {@code clientId} every {@code period}. */
+    /**
+     * Starts beating for {@code clientId} every {@code period}; {@code heads} fills, per size
+     * class, the object in flight longest (0: none), as {@code EmbeddedLogWriter.oldestInFlight}.
+     */
     public static Heartbeat start(final ClusterView view, final VerbsClient client, final int clientId,
-        final Duration period)
+        final Duration period, final Consumer<long[]> heads)
     {
-        return new Heartbeat(view, client, clientId, period);
+        return new Heartbeat(view, client, clientId, period, heads);
     }
 
     /** The counter of {@code clientId} as the primary holds it now (0: never beat, or closed). */
