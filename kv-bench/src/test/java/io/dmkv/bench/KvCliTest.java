@@ -36,6 +36,8 @@ class KvCliTest
                 assertTrue(r.out.contains(verb), r.out);
             }
             assertTrue(r.out.contains("all 2 memory nodes OK"), r.out);
+            // Per node, 3 rounds of: WRITE, READ, READ + CAS, FAA + READ.
+            assertEquals(2, r.out.split("sent to this node: 9 READs, 3 WRITEs, 3 CAS, 3 FAA,", -1).length - 1, r.out);
         }
     }
 

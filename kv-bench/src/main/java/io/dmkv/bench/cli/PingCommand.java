@@ -14,6 +14,7 @@ import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "ping", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Checks memory nodes: connects, then does a WRITE, READ, CAS and FAA on each node's scratch "
-        + "area (and an RPC) and prints the median round-trip latency of each. Exits 1 if any node fails.")
+        + "area (and an RPC) and prints the median round-trip latency of each, and the verbs and bytes it sent to"
+        + " each node. Exits 1 if any node fails.")
 public final class PingCommand implements Callable<Integer>
 {
     @Option(names = "--memnodes", paramLabel = "HOST:PORT[,HOST:PORT...]", required = true, split = ",",
@@ -148,9 +150,12 @@ public final class PingCommand implements Callable<Integer>
                     throw new IllegalStateException("FAA did not add");
                 }
             }
-            return String.format(Locale.ROOT, "%-24s %-28s OK  connect %.1f ms  WRITE %s  READ %s  CAS %s  FAA %s  RPC %s",
+            final VerbCounters.Snapshot sent = ch.counters().snapshot();
+            return String.format(Locale.ROOT, "%-24s %-28s OK  connect %.1f ms  WRITE %s  READ %s  CAS %s  FAA %s  RPC %s"
+                + "  (sent to this node: %d READs, %d WRITEs, %d CAS, %d FAA, %d RPCs, %,d B out, %,d B in)",
                 endpoint, ch.node().name(), connectNs / 1e6, median(write), median(read), median(cas), median(faa),
-                median(rpc));
+                median(rpc), sent.reads(), sent.writes(), sent.cas(), sent.faa(), sent.rpcs(), sent.bytesOut(),
+                sent.bytesIn());
         }
     }
 
