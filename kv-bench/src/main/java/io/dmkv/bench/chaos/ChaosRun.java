@@ -196,19 +196,24 @@ public final class ChaosRun
             {
                 continue;
             }
-            final Map<String, String> begun = new HashMap<>();
-            for (final String line : Files.readAllLines(log, StandardCharsets.UTF_8))
+            // A writer has one operation in flight at a time: an "A" line acknowledges the "B" before it.
+            String[] begun = null;
+            try (BufferedReader in = Files.newBufferedReader(log, StandardCharsets.UTF_8))
             {
-                final String[] w = line.split(" ", 4);
-                if (w[0].equals("B") && w.length == 4)
+                for (String line = in.readLine(); line != null; line = in.readLine())
                 {
-                    allowed.computeIfAbsent(w[1], k -> new ArrayList<>(List.of("-"))).add(w[3]);
-                    begun.put(w[1] + " " + w[2], w[3]);
-                }
-                else if (w[0].equals("A") && w.length == 3)
-                {
-                    final String value = begun.get(w[1] + " " + w[2]);
-                    allowed.put(w[1], new ArrayList<>(List.of(value)));
+                    final String[] w = line.split(" ", 4);
+                    if (w[0].equals("B") && w.length == 4)
+                    {
+                        allowed.computeIfAbsent(w[1], k -> new ArrayList<>(List.of("-"))).add(w[3]);
+                        begun = w;
+                    }
+                    else if (w[0].equals("A") && w.length == 3 && begun != null && begun[1].equals(w[1])
+                        && begun[2].equals(w[2]))
+                    {
+                        allowed.put(w[1], new ArrayList<>(List.of(begun[3])));
+                        begun = null;
+                    }
                 }
             }
         }

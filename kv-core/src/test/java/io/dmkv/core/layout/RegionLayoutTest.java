@@ -110,7 +110,7 @@ class RegionLayoutTest
         assertEquals("region 0 holds the index root: use formatRoot",
             assertThrows(IllegalArgumentException.class, () -> RegionLayout.format(region, 0, MIB, 4096, 0))
                 .getMessage());
-        assertEquals("the root region's index area of 4096 bytes is smaller than the 184320 bytes its root"
+        assertEquals("the root region's index area of 4096 bytes is smaller than the 192512 bytes its root"
             + " (max global depth 12) and log heads (1024 clients) need",
             assertThrows(IllegalArgumentException.class, () -> RegionLayout.formatRoot(region, MIB, 4096, 4096, 12, 1024))
                 .getMessage());
