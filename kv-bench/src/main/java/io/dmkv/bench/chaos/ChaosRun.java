@@ -37,7 +37,8 @@ public final class ChaosRun
 
     /** What came out. */
     public record Result(int kills, int recoveries, long recoveryP50Ms, long recoveryP99Ms, long maxRecoveryMs,
-        int acknowledgedChecked, List<String> lost, List<String> verifyProblems, int blocksLeaked, int writerFailures)
+        long repairP50Ms, long repairP99Ms, int acknowledgedChecked, List<String> lost, List<String> verifyProblems,
+        int blocksLeaked, int writerFailures)
     {
         public boolean ok()
         {
@@ -48,7 +49,8 @@ public final class ChaosRun
         public String toString()
         {
             return "kills " + kills + ", recoveries " + recoveries + ", recovery time p50 " + recoveryP50Ms + " ms p99 "
-                + recoveryP99Ms + " ms max " + maxRecoveryMs + " ms, acknowledged writes verified " + acknowledgedChecked
+                + recoveryP99Ms + " ms max " + maxRecoveryMs + " ms (after the heartbeat was found still: p50 "
+                + repairP50Ms + " ms p99 " + repairP99Ms + " ms), acknowledged writes verified " + acknowledgedChecked
                 + ", lost " + lost.size() + ", verify problems " + verifyProblems.size() + ", blocks leaked "
                 + blocksLeaked + ", writers that failed " + writerFailures;
         }
@@ -91,6 +93,7 @@ public final class ChaosRun
             .replication(s.replication()).build();
         final List<Path> logs = new ArrayList<>();
         final List<Long> recoveryMs = new ArrayList<>();
+        final List<Long> repairMs = new ArrayList<>();
         int writerFailures = 0;
         try (KvAdmin admin = KvAdmin.open(config))
         {
@@ -119,6 +122,7 @@ public final class ChaosRun
                 final long t0 = System.nanoTime();
                 final KvAdmin.Recovery r = admin.recover(writers[w].clientId);
                 recoveryMs.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                repairMs.add(r.took().toMillis());
                 progress.accept("kill " + (k + 1) + "/" + s.kills() + ": client " + r.clientId() + " recovered in "
                     + r.took().toMillis() + " ms (" + r.logEntries() + " log entries, " + r.slotsSettled()
                     + " slots settled, " + r.locksReleased() + " locks released, " + r.blocksHandedOver()
@@ -156,9 +160,10 @@ public final class ChaosRun
             final List<String> problems = admin.verify(true);
             final int leaked = admin.blocks().owned();
             final long[] sorted = recoveryMs.stream().mapToLong(Long::longValue).sorted().toArray();
+            final long[] repair = repairMs.stream().mapToLong(Long::longValue).sorted().toArray();
             return new Result(s.kills(), recoveryMs.size(), percentile(sorted, 50), percentile(sorted, 99),
-                sorted.length == 0 ? 0 : sorted[sorted.length - 1], allowed.size(), lost, problems, leaked,
-                writerFailures);
+                sorted.length == 0 ? 0 : sorted[sorted.length - 1], percentile(repair, 50), percentile(repair, 99),
+                allowed.size(), lost, problems, leaked, writerFailures);
         }
     }
 
