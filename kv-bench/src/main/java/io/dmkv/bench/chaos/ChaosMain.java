@@ -80,6 +80,8 @@ public final class ChaosMain implements Runnable
             }
             final long s = seed != null ? seed : System.nanoTime();
             final Path dir = Files.createTempDirectory("dmkv-chaos-");
+            spec.commandLine().getOut().println("work files: " + dir + (transport.equals("local")
+                ? " and /dev/shm/" + dir.getFileName() + "-mn*" : "") + " (removed at the end)");
             final List<MemoryNode> started = new ArrayList<>();
             try
             {

@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Timeout;
@@ -37,9 +39,13 @@ class ChaosClientsTest
         assertEquals(0, status, out.toString());
         assertTrue(out.toString().contains("kills 6, recoveries 6"), out.toString());
         assertTrue(out.toString().contains("lost 0, verify problems 0, blocks leaked 0"), out.toString());
+        final Matcher m = Pattern.compile("work files: (\\S+)").matcher(out.toString());
+        assertTrue(m.find(), out.toString());
+        final Path work = Path.of(m.group(1));
+        assertTrue(!Files.exists(work), "work directory removed: " + work);
         try (Stream<Path> left = Files.list(Path.of("/dev/shm")))
         {
-            assertEquals(0, left.filter(p -> p.getFileName().toString().startsWith("dmkv-chaos-")).count(),
+            assertEquals(0, left.filter(p -> p.getFileName().toString().startsWith(work.getFileName() + "-mn")).count(),
                 "shared memory files removed");
         }
     }
