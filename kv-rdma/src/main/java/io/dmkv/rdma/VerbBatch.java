@@ -49,7 +49,7 @@ public final class VerbBatch
     public int read(final RemoteRegion region, final long offset, final MutableDirectBuffer dst, final int dstOffset,
         final int length)
     {
-        checkRange(region, offset, length);
+        check(Verb.READ, region, offset, length);
         if (dstOffset < 0 || dstOffset > dst.capacity() - length)
         {
             throw new IllegalArgumentException("READ of " + length + " bytes does not fit the destination buffer");
@@ -64,7 +64,7 @@ public final class VerbBatch
     public int write(final RemoteRegion region, final long offset, final DirectBuffer src, final int srcOffset,
         final int length)
     {
-        checkRange(region, offset, length);
+        check(Verb.WRITE, region, offset, length);
         if (srcOffset < 0 || srcOffset > src.capacity() - length)
         {
             throw new IllegalArgumentException("WRITE of " + length + " bytes reads past the source buffer");
@@ -78,7 +78,7 @@ public final class VerbBatch
     /** Adds an 8-byte compare-and-swap; {@link #result(int)} is then the old value. */
     public int cas(final RemoteRegion region, final long offset, final long expected, final long desired)
     {
-        checkAtomic(region, offset);
+        check(Verb.CAS, region, offset, Verb.ATOMIC_SIZE);
         final int i = add(Verb.CAS, region, offset, Verb.ATOMIC_SIZE);
         operands[i] = expected;
         swaps[i] = desired;
@@ -88,7 +88,7 @@ public final class VerbBatch
     /** Adds an 8-byte fetch-and-add; {@link #result(int)} is then the old value. */
     public int faa(final RemoteRegion region, final long offset, final long delta)
     {
-        checkAtomic(region, offset);
+        check(Verb.FAA, region, offset, Verb.ATOMIC_SIZE);
         final int i = add(Verb.FAA, region, offset, Verb.ATOMIC_SIZE);
         operands[i] = delta;
         return i;
@@ -337,27 +337,13 @@ public final class VerbBatch
         return partCount++;
     }
 
-    private void checkRange(final RemoteRegion region, final long offset, final int length)
+    private void check(final byte op, final RemoteRegion region, final long offset, final int length)
     {
-        if (length <= 0)
+        final RemoteAccessException.Reason refused = VerbRules.check(op, offset, length, region.length());
+        if (refused != null)
         {
-            throw new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, size,
-                "verb length must be positive: " + length);
-        }
-        if (offset < 0 || offset > region.length() - length)
-        {
-            throw new RemoteAccessException(RemoteAccessException.Reason.OUT_OF_BOUNDS, size,
-                "access [" + offset + ", +" + length + ") is outside " + region + " (" + region.length() + " bytes)");
-        }
-    }
-
-    private void checkAtomic(final RemoteRegion region, final long offset)
-    {
-        checkRange(region, offset, Verb.ATOMIC_SIZE);
-        if ((offset & (Verb.ATOMIC_SIZE - 1)) != 0)
-        {
-            throw new RemoteAccessException(RemoteAccessException.Reason.MISALIGNED, size,
-                "atomic at offset " + offset + " of " + region + " is not 8-byte aligned");
+            throw new RemoteAccessException(refused, size, VerbRules.describe(refused, "a batch (" + region + ", "
+                + region.length() + " bytes)", region.id(), region.key(), op, offset, length));
         }
     }
 

@@ -72,6 +72,50 @@ public final class VerbCounters
         roundTrips.increment();
     }
 
+    /**
+     * Counts the first {@code limit} verbs of part {@code part} of {@code batch} and one round
+     * trip, with one update per counter.
+     */
+    public void part(final VerbBatch batch, final int part, final int limit)
+    {
+        long r = 0;
+        long w = 0;
+        long c = 0;
+        long f = 0;
+        long out = 0;
+        long in = 0;
+        for (int i = 0, n = batch.size(), k = 0; i < n && k < limit; i++)
+        {
+            if (batch.partOf(i) != part)
+            {
+                continue;
+            }
+            k++;
+            switch (batch.op(i))
+            {
+                case Verb.READ:
+                    r++;
+                    in += batch.length(i);
+                    break;
+                case Verb.WRITE:
+                    w++;
+                    out += batch.length(i);
+                    break;
+                case Verb.CAS:
+                    c++;
+                    out += 2 * Verb.ATOMIC_SIZE;
+                    in += Verb.ATOMIC_SIZE;
+                    break;
+                default:
+                    f++;
+                    out += Verb.ATOMIC_SIZE;
+                    in += Verb.ATOMIC_SIZE;
+                    break;
+            }
+        }
+        batch(r, w, c, f, out, in);
+    }
+
     public void rpc(final int requestBytes, final int responseBytes)
     {
         rpcs.increment();

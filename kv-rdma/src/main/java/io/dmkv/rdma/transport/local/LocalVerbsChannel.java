@@ -11,6 +11,7 @@ import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.Verb;
+import io.dmkv.rdma.VerbRules;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
@@ -112,7 +113,7 @@ final class LocalVerbsChannel implements VerbsChannel
             if (refused != null)
             {
                 error = new RemoteAccessException(refused, i,
-                    VerbExecutor.describe(refused, info.toString(), target.id(), target.key(), op, offset, length));
+                    VerbRules.describe(refused, info.toString(), target.id(), target.key(), op, offset, length));
                 break;
             }
             switch (op)

@@ -1,20 +1,16 @@
 package io.dmkv.rdma.transport.tcp;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,41 +20,41 @@ import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.ProtocolException;
-import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
-import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
-import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
-import io.netty.bootstrap.Bootstrap;
+import io.dmkv.rdma.transport.InFlightParts;
+import io.dmkv.rdma.transport.PendingPart;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.TooLongFrameException;
 
 /**
- * A client's tcp connection to one memory node. Batches are encoded on the caller's thread and
- * handed to the event loop, which queues them in wire order; the memory node answers in the same
- * order, so responses are matched to the head of the queue. A sweep on the event loop fails
- * requests past their deadline and closes a connection whose oldest request is long overdue.
+ * A client's tcp connection to one memory node. A batch part is checked and counted on the
+ * caller's thread and put in an outbox; the event loop takes everything in the outbox at once,
+ * encodes it into one buffer in wire order and writes it with one flush, so parts posted by
+ * several threads while the loop was busy leave in one {@code write}, and the loop is woken once
+ * for them. The memory node answers in the same order, so answers are matched to the oldest part
+ * in flight. A sweep on the event loop fails parts past their deadline and closes a connection
+ * whose oldest part is long overdue. Steady-state posting allocates nothing: parts are pooled and
+ * the outbox is an array queue.
  */
 public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implements VerbsChannel
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsChannel.class);
+    /** Parts waiting for the event loop; past this, a post hands its part to the loop as a task of its own. */
+    private static final int OUTBOX = 4096;
+    private static final int POOL = 256;
+    /** Encoded bytes after which a drain writes what it has and starts another buffer. */
+    private static final int WRITE_BYTES = 256 << 10;
 
     private final String endpoint;
     private final ClientOptions options;
@@ -66,111 +62,46 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private final long timeoutNs;
     private final int maxFrame;
     private final VerbCounters counters = new VerbCounters();
-    private final ArrayDeque<PendingBatch> inFlight = new ArrayDeque<>();
-    private final Map<Long, PendingRpc> rpcs = new ConcurrentHashMap<>();
-    private final AtomicLong ids = new AtomicLong();
-    private final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
-    private volatile Channel channel;
+    private final InFlightParts<PendingBatch> inFlight = new InFlightParts<>();
+    private final ManyToManyConcurrentArrayQueue<PendingBatch> outbox = new ManyToManyConcurrentArrayQueue<>(OUTBOX);
+    private final ManyToManyConcurrentArrayQueue<PendingBatch> pool = new ManyToManyConcurrentArrayQueue<>(POOL);
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drain;
+    private final ArrayList<PendingBatch> done = new ArrayList<>();
+    private final Function<PendingBatch, Throwable> timeoutError;
+    private final TcpRpcs rpcs;
+    final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
+    volatile Channel channel;
     private volatile MemoryNodeInfo info;
     private volatile List<RemoteRegion> regions = List.of();
     private volatile boolean open = true;
     private volatile String closeReason;
+    private long nextRequestId;
     private ScheduledFuture<?> sweep;
 
-    private TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
+    TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
     {
         this.endpoint = endpoint;
         this.options = options;
         this.clock = options.clock();
         this.timeoutNs = options.requestTimeoutNs();
         this.maxFrame = maxFrame;
+        this.rpcs = new TcpRpcs(this::closed, counters);
+        this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
+            + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
 
-    static TcpVerbsChannel connect(final EventLoopGroup group, final String endpoint, final ClientOptions options,
-        final int maxFrame)
+    String endpoint()
     {
-        final String[] hp = TcpVerbsTransport.hostPort(endpoint);
-        final TcpVerbsChannel c = new TcpVerbsChannel(endpoint, options, maxFrame);
-        final long connectMs = options.connectTimeout().toMillis();
-        final Bootstrap b = new Bootstrap()
-            .group(group)
-            .channel(NioSocketChannel.class)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)Math.min(Integer.MAX_VALUE, connectMs))
-            .handler(new ChannelInitializer<SocketChannel>()
-            {
-                @Override
-                protected void initChannel(final SocketChannel ch)
-                {
-                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(maxFrame, 0,
-                        TcpFrames.LENGTH_FIELD, 0, TcpFrames.LENGTH_FIELD));
-                    ch.pipeline().addLast("verbs", c);
-                }
-            });
-        final long start = System.nanoTime();
-        final ChannelFuture cf;
-        try
-        {
-            cf = b.connect(hp[0], Integer.parseInt(hp[1]));
-        }
-        catch (final RejectedExecutionException e)
-        {
-            throw new ConnectionException("tcp transport is closed", e);
-        }
-        if (!cf.awaitUninterruptibly(connectMs + 100))
-        {
-            cf.cancel(false);
-            cf.channel().close();
-            throw new ConnectionException("cannot reach memory node at " + endpoint + " within " + connectMs + " ms");
-        }
-        if (!cf.isSuccess())
-        {
-            throw new ConnectionException("cannot reach memory node at " + endpoint + ": " + cf.cause().getMessage(),
-                cf.cause());
-        }
-        c.channel = cf.channel();
-        final ByteBuf frame = c.channel.alloc().buffer();
-        frame.writeInt(0);
-        frame.writeByte(TcpFrames.HELLO);
-        frame.writeInt(ProtocolVersion.MAGIC);
-        frame.writeShort(ProtocolVersion.PROTOCOL);
-        frame.writeShort(options.layoutVersion());
-        frame.writeShort(options.authToken().length);
-        frame.writeBytes(options.authToken());
-        frame.setInt(0, frame.writerIndex() - TcpFrames.LENGTH_FIELD);
-        c.channel.writeAndFlush(frame);
-        final long left = Math.max(1, TimeUnit.MILLISECONDS.toNanos(connectMs) - (System.nanoTime() - start));
-        try
-        {
-            c.hello.get(left, TimeUnit.NANOSECONDS);
-        }
-        catch (final ExecutionException e)
-        {
-            c.channel.close();
-            throw e.getCause() instanceof VerbsException ? (VerbsException)e.getCause()
-                : new ConnectionException("hello with memory node at " + endpoint + " failed: " + e.getCause(), e.getCause());
-        }
-        catch (final TimeoutException e)
-        {
-            c.channel.close();
-            throw new ConnectionException("memory node at " + endpoint + " did not answer the hello within "
-                + connectMs + " ms");
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            c.channel.close();
-            throw new ConnectionException("interrupted while connecting to " + endpoint, e);
-        }
-        final long periodNs = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(timeoutPeriod(c.timeoutNs),
+        return endpoint;
+    }
+
+    /** Starts the deadline sweep once the hello is done. */
+    void startSweep()
+    {
+        final long periodNs = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(timeoutNs / 4,
             TimeUnit.MILLISECONDS.toNanos(50)));
-        c.sweep = c.channel.eventLoop().scheduleAtFixedRate(c::sweep, periodNs, periodNs, TimeUnit.NANOSECONDS);
-        return c;
-    }
-
-    private static long timeoutPeriod(final long timeoutNs)
-    {
-        return timeoutNs / 4;
+        sweep = channel.eventLoop().scheduleAtFixedRate(this::sweep, periodNs, periodNs, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -188,7 +119,6 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void submit(final VerbBatch batch, final int part)
     {
-        final PendingBatch p = new PendingBatch(batch, part);
         if (!open)
         {
             batch.partCompleted(part, closed());
@@ -203,37 +133,46 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
                     + maxFrame + ": split it"));
             return;
         }
-        final ByteBuf frame = channel.alloc().directBuffer(TcpFrames.LENGTH_FIELD + body);
-        final int count = TcpFrames.encodeBatch(frame, batch.isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, p.id,
-            batch, part, body);
-        if (count > TcpFrames.MAX_VERBS_PER_FRAME)
+        if (TcpFrames.verbCount(batch, part) > TcpFrames.MAX_VERBS_PER_FRAME)
         {
-            frame.release();
             batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
                 "a batch part holds at most " + TcpFrames.MAX_VERBS_PER_FRAME + " verbs"));
             return;
         }
-        if (!batch.isEcho())
+        if (batch.isEcho())
         {
-            for (int i = 0, n = batch.size(); i < n; i++)
-            {
-                if (batch.partOf(i) == part)
-                {
-                    counters.verb(batch.op(i), batch.length(i));
-                }
-            }
+            counters.roundTrip();
         }
-        counters.roundTrip();
-        p.frame = frame;
-        p.deadline = clock.nanoTime() + timeoutNs;
+        else
+        {
+            counters.part(batch, part, Integer.MAX_VALUE);
+        }
+        PendingBatch p = pool.poll();
+        if (p == null)
+        {
+            p = new PendingBatch();
+        }
+        p.start(batch, part, clock.nanoTime() + timeoutNs, body);
         try
         {
-            channel.eventLoop().execute(p);
+            if (!outbox.offer(p))
+            {
+                final PendingBatch late = p;
+                channel.eventLoop().execute(() ->
+                {
+                    drain();
+                    send(late);
+                });
+            }
+            else if (drainScheduled.compareAndSet(false, true))
+            {
+                channel.eventLoop().execute(drainTask);
+            }
         }
         catch (final RejectedExecutionException e)
         {
-            frame.release();
-            batch.partCompleted(part, closed());
+            open = false;
+            failOutbox();
         }
     }
 
@@ -244,33 +183,13 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             return CompletableFuture.failedFuture(closed());
         }
-        final long id = ids.incrementAndGet();
         final int requestBytes = request.remaining();
         if (requestBytes > maxFrame - 64)
         {
             return CompletableFuture.failedFuture(new RpcException(RpcStatus.BAD_REQUEST,
                 "RPC request of " + requestBytes + " bytes exceeds the frame limit of " + maxFrame));
         }
-        final PendingRpc p = new PendingRpc(method, requestBytes, clock.nanoTime() + timeoutNs);
-        rpcs.put(id, p);
-        final ByteBuf frame = channel.alloc().buffer(TcpFrames.LENGTH_FIELD + 13 + requestBytes);
-        frame.writeInt(1 + 8 + 4 + requestBytes);
-        frame.writeByte(TcpFrames.RPC_REQ);
-        frame.writeLong(id);
-        frame.writeInt(method);
-        frame.writeBytes(request.duplicate());
-        channel.writeAndFlush(frame).addListener(f ->
-        {
-            if (!f.isSuccess())
-            {
-                final PendingRpc gone = rpcs.remove(id);
-                if (gone != null)
-                {
-                    gone.future.completeExceptionally(closed());
-                }
-            }
-        });
-        return p.future;
+        return rpcs.send(channel, method, request, clock.nanoTime() + timeoutNs);
     }
 
     @Override
@@ -310,13 +229,13 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             switch (type)
             {
                 case TcpFrames.BATCH_RESP:
-                    batchResponse(frame, false);
+                    batchResponse(ctx, frame);
                     break;
                 case TcpFrames.ECHO_RESP:
-                    batchResponse(frame, true);
+                    echoResponse(ctx);
                     break;
                 case TcpFrames.RPC_RESP:
-                    rpcResponse(frame);
+                    rpcs.response(frame);
                     break;
                 case TcpFrames.HELLO_OK:
                     helloOk(frame);
@@ -374,25 +293,68 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         }
     }
 
+    /** On the event loop: encodes every waiting part into one buffer and writes it with one flush. */
+    private void drain()
+    {
+        drainScheduled.set(false);
+        ByteBuf out = null;
+        boolean wrote = false;
+        PendingBatch p;
+        while ((p = outbox.poll()) != null)
+        {
+            if (!open)
+            {
+                fail(p);
+                continue;
+            }
+            if (out == null)
+            {
+                out = channel.alloc().directBuffer(Math.max(1024, TcpFrames.LENGTH_FIELD + p.body));
+            }
+            encode(out, p);
+            if (out.writerIndex() >= WRITE_BYTES)
+            {
+                channel.write(out, channel.voidPromise());
+                out = null;
+                wrote = true;
+            }
+        }
+        if (out != null)
+        {
+            channel.write(out, channel.voidPromise());
+            wrote = true;
+        }
+        if (wrote)
+        {
+            channel.flush();
+        }
+    }
+
+    /** On the event loop: one part that did not fit the outbox, after everything that did. */
+    private void send(final PendingBatch p)
+    {
+        if (!open)
+        {
+            fail(p);
+            return;
+        }
+        final ByteBuf out = channel.alloc().directBuffer(TcpFrames.LENGTH_FIELD + p.body);
+        encode(out, p);
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    private void encode(final ByteBuf out, final PendingBatch p)
+    {
+        p.id = ++nextRequestId;
+        TcpFrames.encodeBatch(out, p.batch().isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, p.id, p.batch(), p.part());
+        inFlight.add(p);
+    }
+
     private void helloOk(final ByteBuf in)
     {
-        final String name = TcpFrames.readString(in);
-        final int layout = in.readUnsignedShort();
-        final String shm = TcpFrames.readString(in);
-        final int rdmaPort = in.readInt();
-        final int count = in.readInt();
-        if (count < 0 || count > in.readableBytes() / 32)
-        {
-            throw new IndexOutOfBoundsException("region count " + count);
-        }
-        final List<RegionInfo> infos = new ArrayList<>(count);
-        for (int i = 0; i < count; i++)
-        {
-            infos.add(new RegionInfo(in.readInt(), in.readLong(), in.readLong(), in.readLong(), in.readInt()));
-        }
-        final MemoryNodeInfo node = new MemoryNodeInfo(name, endpoint, layout, infos, shm, rdmaPort);
-        final List<RemoteRegion> list = new ArrayList<>(count);
-        for (final RegionInfo r : infos)
+        final MemoryNodeInfo node = TcpFrames.decodeHelloOk(in, endpoint);
+        final List<RemoteRegion> list = new ArrayList<>(node.regions().size());
+        for (final RegionInfo r : node.regions())
         {
             list.add(new RemoteRegion(this, r));
         }
@@ -401,146 +363,62 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         hello.complete(node);
     }
 
-    private void batchResponse(final ByteBuf in, final boolean echo)
+    private void echoResponse(final ChannelHandlerContext ctx)
     {
         final PendingBatch p = inFlight.poll();
-        if (echo)
+        if (p == null)
         {
-            if (p == null)
-            {
-                shutdown(channel.pipeline().firstContext(), "memory node at " + endpoint + " echoed an unknown request");
-                return;
-            }
-            complete(p, null);
+            shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
             return;
         }
+        complete(p, null);
+    }
+
+    private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
+    {
+        final PendingBatch p = inFlight.poll();
         final long id = in.readLong();
         if (p == null || p.id != id)
         {
-            shutdown(channel.pipeline().firstContext(), "memory node at " + endpoint + " answered request " + id
-                + " out of order");
-            if (p != null)
+            shutdown(ctx, "memory node at " + endpoint + " answered request " + id + " out of order");
+            if (p != null && p.finish(closed()))
             {
-                complete(p, closed());
+                p.deliver();
             }
             return;
         }
-        final int executed = in.readUnsignedShort();
-        if (p.finished)
+        if (p.finished())
         {
+            // Timed out already: its batch may be in use again, so its results are dropped.
             return;
         }
-        final VerbBatch batch = p.batch;
-        int k = 0;
-        int batchIndex = -1;
-        for (int i = 0, n = batch.size(); i < n && k <= executed; i++)
-        {
-            if (batch.partOf(i) != p.part)
-            {
-                continue;
-            }
-            if (k == executed)
-            {
-                batchIndex = i;
-                break;
-            }
-            switch (batch.op(i))
-            {
-                case Verb.READ:
-                {
-                    final int len = batch.length(i);
-                    if (len > in.readableBytes())
-                    {
-                        throw new IndexOutOfBoundsException("READ result overruns the frame");
-                    }
-                    TcpFrames.copyOut(in, in.readerIndex(), batch.readBuffer(i), batch.bufferOffset(i), len);
-                    in.skipBytes(len);
-                    break;
-                }
-                case Verb.WRITE:
-                    break;
-                default:
-                    batch.setResult(i, in.readLong());
-                    break;
-            }
-            k++;
-        }
-        final byte status = in.readByte();
-        Throwable error = null;
-        if (status != TcpFrames.STATUS_OK)
-        {
-            in.readUnsignedShort();
-            final int reason = in.readUnsignedByte();
-            final String message = TcpFrames.readString(in);
-            error = new RemoteAccessException(RemoteAccessException.Reason.fromCode(reason), batchIndex, message);
-        }
-        complete(p, error);
+        complete(p, TcpFrames.readBatchResults(in, p.batch(), p.part()));
     }
 
-    private void rpcResponse(final ByteBuf in)
+    /** Completes a part that was answered and puts it back in the pool. */
+    private void complete(final PendingBatch p, final Throwable error)
     {
-        final long id = in.readLong();
-        final int status = in.readUnsignedByte();
-        final PendingRpc p = rpcs.remove(id);
-        if (p == null)
+        if (p.finish(error))
         {
-            return;
+            p.deliver();
         }
-        if (status == RpcStatus.OK)
-        {
-            final ByteBuffer response = ByteBuffer.allocate(in.readableBytes());
-            in.readBytes(response);
-            response.flip();
-            counters.rpc(p.requestBytes, response.remaining());
-            p.future.complete(response);
-        }
-        else
-        {
-            counters.rpc(p.requestBytes, in.readableBytes());
-            p.future.completeExceptionally(new RpcException(status, in.toString(StandardCharsets.UTF_8)));
-        }
+        p.start(null, 0, 0, 0);
+        pool.offer(p);
     }
 
     private void sweep()
     {
         final long now = clock.nanoTime();
-        PendingBatch head = inFlight.peek();
-        if (head != null && head.finished && now - head.deadline > 2 * timeoutNs)
+        final long overdue = inFlight.overdueNs(now);
+        if (overdue > 2 * timeoutNs)
         {
             shutdown(channel.pipeline().firstContext(), info + " stopped answering: oldest request is "
-                + TimeUnit.NANOSECONDS.toMillis(now - head.deadline + timeoutNs) + " ms old");
+                + TimeUnit.NANOSECONDS.toMillis(overdue + timeoutNs) + " ms old");
             return;
         }
-        for (final PendingBatch p : inFlight)
-        {
-            if (now - p.deadline < 0)
-            {
-                break;
-            }
-            if (!p.finished)
-            {
-                complete(p, new VerbsTimeoutException("batch of " + p.batch.size() + " verbs to " + info
-                    + " timed out after " + options.requestTimeout().toMillis() + " ms"));
-            }
-        }
-        for (final Map.Entry<Long, PendingRpc> e : rpcs.entrySet())
-        {
-            final PendingRpc p = e.getValue();
-            if (now - p.deadline >= 0 && rpcs.remove(e.getKey(), p))
-            {
-                p.future.completeExceptionally(new VerbsTimeoutException("RPC " + p.method + " to " + info
-                    + " timed out after " + options.requestTimeout().toMillis() + " ms"));
-            }
-        }
-    }
-
-    private void complete(final PendingBatch p, final Throwable error)
-    {
-        if (!p.finished)
-        {
-            p.finished = true;
-            p.batch.partCompleted(p.part, error);
-        }
+        inFlight.expire(now, timeoutError, done);
+        InFlightParts.deliver(done);
+        rpcs.expire(now, "to " + info + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
 
     private void shutdown(final ChannelHandlerContext ctx, final String reason)
@@ -561,74 +439,49 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 
     private void failAll()
     {
-        PendingBatch p;
-        while ((p = inFlight.poll()) != null)
-        {
-            complete(p, closed());
-        }
-        for (final Long id : rpcs.keySet())
-        {
-            final PendingRpc r = rpcs.remove(id);
-            if (r != null)
-            {
-                r.future.completeExceptionally(closed());
-            }
-        }
+        inFlight.failAll(closed(), done);
+        InFlightParts.deliver(done);
+        failOutbox();
+        rpcs.failAll();
         if (!hello.isDone())
         {
             hello.completeExceptionally(closed());
         }
     }
 
-    private ConnectionException closed()
+    private void failOutbox()
+    {
+        PendingBatch p;
+        while ((p = outbox.poll()) != null)
+        {
+            fail(p);
+        }
+    }
+
+    private void fail(final PendingBatch p)
+    {
+        if (p.finish(closed()))
+        {
+            p.deliver();
+        }
+    }
+
+    ConnectionException closed()
     {
         final String reason = closeReason;
         return new ConnectionException(reason != null ? reason : "channel to memory node at " + endpoint + " is closed");
     }
 
-    /** A batch part on its way: runs on the event loop to take its place in the wire order. */
-    private final class PendingBatch implements Runnable
+    /** A batch part from its post to its answer; pooled per channel. */
+    private static final class PendingBatch extends PendingPart
     {
-        final VerbBatch batch;
-        final int part;
-        final long id = ids.incrementAndGet();
-        ByteBuf frame;
-        long deadline;
-        boolean finished;
+        long id;
+        int body;
 
-        PendingBatch(final VerbBatch batch, final int part)
+        void start(final VerbBatch batch, final int part, final long deadlineNs, final int body)
         {
-            this.batch = batch;
-            this.part = part;
-        }
-
-        @Override
-        public void run()
-        {
-            if (!open)
-            {
-                frame.release();
-                complete(this, closed());
-                return;
-            }
-            inFlight.add(this);
-            channel.writeAndFlush(frame, channel.voidPromise());
-            frame = null;
-        }
-    }
-
-    private static final class PendingRpc
-    {
-        final CompletableFuture<ByteBuffer> future = new CompletableFuture<>();
-        final int method;
-        final int requestBytes;
-        final long deadline;
-
-        PendingRpc(final int method, final int requestBytes, final long deadline)
-        {
-            this.method = method;
-            this.requestBytes = requestBytes;
-            this.deadline = deadline;
+            reset(batch, part, deadlineNs);
+            this.body = body;
         }
     }
 }

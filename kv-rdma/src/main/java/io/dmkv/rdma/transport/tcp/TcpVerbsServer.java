@@ -15,11 +15,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * Serves a memory node's verbs and RPCs over tcp (Netty). Each connection's frames are handled
@@ -45,11 +42,11 @@ public final class TcpVerbsServer implements AutoCloseable
     {
         this.service = service;
         this.maxFrame = maxFrame;
-        this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("dmkv-mn-accept-" + service.name(), true));
-        this.workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("dmkv-mn-io-" + service.name(), true));
+        this.boss = TcpIo.group(1, "dmkv-mn-accept-" + service.name());
+        this.workers = TcpIo.group(ioThreads, "dmkv-mn-io-" + service.name());
         final ServerBootstrap b = new ServerBootstrap()
             .group(boss, workers)
-            .channel(NioServerSocketChannel.class)
+            .channel(TcpIo.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -91,7 +88,7 @@ public final class TcpVerbsServer implements AutoCloseable
     /** Starts serving {@code service} on {@code host:port} (port 0: any free port). */
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port)
     {
-        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, TcpIo.defaultIoThreads());
     }
 
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
