@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -13,7 +14,7 @@ import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsTimeoutException;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
+import io.netty.buffer.ByteBufAllocator;
 
 /**
  * The RPCs of one tcp client connection: sent with an id, matched to their answer by it (RPCs
@@ -26,6 +27,7 @@ final class TcpRpcs
     private final AtomicLong ids = new AtomicLong();
     private final Supplier<? extends RuntimeException> closed;
     private final VerbCounters counters;
+    private TcpWire wire;
 
     TcpRpcs(final Supplier<? extends RuntimeException> closed, final VerbCounters counters)
     {
@@ -33,27 +35,39 @@ final class TcpRpcs
         this.counters = counters;
     }
 
-    CompletableFuture<ByteBuffer> send(final Channel channel, final int method, final ByteBuffer request,
+    void wire(final TcpWire w)
+    {
+        wire = w;
+    }
+
+    CompletableFuture<ByteBuffer> send(final ByteBufAllocator alloc, final int method, final ByteBuffer request,
         final long deadlineNs)
     {
         final long id = ids.incrementAndGet();
         final int requestBytes = request.remaining();
         final PendingRpc p = new PendingRpc(method, requestBytes, deadlineNs);
         pending.put(id, p);
-        final ByteBuf frame = channel.alloc().buffer(TcpFrames.rpcRequestLength(requestBytes));
+        final ByteBuf frame = alloc.buffer(TcpFrames.rpcRequestLength(requestBytes));
         TcpFrames.encodeRpcRequest(frame, id, method, request);
-        channel.writeAndFlush(frame).addListener(f ->
+        try
         {
-            if (!f.isSuccess())
-            {
-                final PendingRpc gone = pending.remove(id);
-                if (gone != null)
-                {
-                    gone.future.completeExceptionally(closed.get());
-                }
-            }
-        });
+            wire.writeControl(frame, () -> fail(id));
+        }
+        catch (final RejectedExecutionException e)
+        {
+            frame.release();
+            fail(id);
+        }
         return p.future;
+    }
+
+    private void fail(final long id)
+    {
+        final PendingRpc gone = pending.remove(id);
+        if (gone != null)
+        {
+            gone.future.completeExceptionally(closed.get());
+        }
     }
 
     /** An RPC_RESP body (after the type byte). */

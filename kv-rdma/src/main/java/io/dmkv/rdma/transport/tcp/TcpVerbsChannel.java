@@ -1,5 +1,6 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,6 @@ import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTimeoutException;
 import io.dmkv.rdma.transport.InFlightParts;
-import io.dmkv.rdma.transport.PendingPart;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -39,22 +39,16 @@ import io.netty.handler.codec.TooLongFrameException;
 
 /**
  * A client's tcp connection to one memory node. A batch part is checked and counted on the
- * caller's thread and put in an outbox; the event loop takes everything in the outbox at once,
- * encodes it into one buffer in wire order and writes it with one flush, so parts posted by
- * several threads while the loop was busy leave in one {@code write}, and the loop is woken once
- * for them. The memory node answers in the same order, so answers are matched to the oldest part
- * in flight. A sweep on the event loop fails parts past their deadline and closes a connection
- * whose oldest part is long overdue. Steady-state posting allocates nothing: parts are pooled and
- * the outbox is an array queue.
+ * caller's thread and handed to the connection's {@link TcpWire}, which writes it from the
+ * caller's thread or through the event loop. The memory node answers in order, so answers are
+ * matched to the oldest part in flight, on the event loop, which completes the part there. A sweep
+ * on the event loop fails parts past their deadline and closes a connection whose oldest part is
+ * long overdue. Steady-state posting allocates nothing: parts are pooled.
  */
 public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implements VerbsChannel
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsChannel.class);
-    /** Parts waiting for the event loop; past this, a post hands its part to the loop as a task of its own. */
-    private static final int OUTBOX = 4096;
     private static final int POOL = 256;
-    /** Encoded bytes after which a drain writes what it has and starts another buffer. */
-    private static final int WRITE_BYTES = 256 << 10;
 
     private final String endpoint;
     private final ClientOptions options;
@@ -62,21 +56,19 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private final long timeoutNs;
     private final int maxFrame;
     private final VerbCounters counters = new VerbCounters();
-    private final InFlightParts<PendingBatch> inFlight = new InFlightParts<>();
-    private final ManyToManyConcurrentArrayQueue<PendingBatch> outbox = new ManyToManyConcurrentArrayQueue<>(OUTBOX);
-    private final ManyToManyConcurrentArrayQueue<PendingBatch> pool = new ManyToManyConcurrentArrayQueue<>(POOL);
+    private final ManyToManyConcurrentArrayQueue<TcpPart> pool = new ManyToManyConcurrentArrayQueue<>(POOL);
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
-    private final ArrayList<PendingBatch> done = new ArrayList<>();
-    private final Function<PendingBatch, Throwable> timeoutError;
+    private final ArrayList<TcpPart> done = new ArrayList<>();
+    private final Function<TcpPart, Throwable> timeoutError;
     private final TcpRpcs rpcs;
     final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
     volatile Channel channel;
+    private volatile TcpWire wire;
     private volatile MemoryNodeInfo info;
     private volatile List<RemoteRegion> regions = List.of();
     private volatile boolean open = true;
     private volatile String closeReason;
-    private long nextRequestId;
     private ScheduledFuture<?> sweep;
 
     TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
@@ -96,9 +88,18 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         return endpoint;
     }
 
-    /** Starts the deadline sweep once the hello is done. */
+    /** Called on connect, before the hello. */
+    void connected(final Channel ch)
+    {
+        channel = ch;
+        wire = new TcpWire(ch);
+        rpcs.wire(wire);
+    }
+
+    /** Once the hello is done: direct writes may start, and the deadline sweep. */
     void startSweep()
     {
+        wire.start();
         final long periodNs = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(timeoutNs / 4,
             TimeUnit.MILLISECONDS.toNanos(50)));
         sweep = channel.eventLoop().scheduleAtFixedRate(this::sweep, periodNs, periodNs, TimeUnit.NANOSECONDS);
@@ -147,32 +148,39 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             counters.part(batch, part, Integer.MAX_VALUE);
         }
-        PendingBatch p = pool.poll();
+        TcpPart p = pool.poll();
         if (p == null)
         {
-            p = new PendingBatch();
+            p = new TcpPart();
         }
         p.start(batch, part, clock.nanoTime() + timeoutNs, body);
+        final TcpWire w = wire;
         try
         {
-            if (!outbox.offer(p))
+            if (w.tryDirect(p))
             {
-                final PendingBatch late = p;
-                channel.eventLoop().execute(() ->
-                {
-                    drain();
-                    send(late);
-                });
+                return;
+            }
+            if (!w.offer(p))
+            {
+                final TcpPart late = p;
+                channel.eventLoop().execute(() -> w.send(late));
             }
             else if (drainScheduled.compareAndSet(false, true))
             {
                 channel.eventLoop().execute(drainTask);
             }
         }
+        catch (final IOException e)
+        {
+            LOG.debug("writing to {} failed", endpoint, e);
+            closeReason = "connection to " + info + " failed: " + e.getMessage();
+            close();
+        }
         catch (final RejectedExecutionException e)
         {
             open = false;
-            failOutbox();
+            failAll();
         }
     }
 
@@ -189,7 +197,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             return CompletableFuture.failedFuture(new RpcException(RpcStatus.BAD_REQUEST,
                 "RPC request of " + requestBytes + " bytes exceeds the frame limit of " + maxFrame));
         }
-        return rpcs.send(channel, method, request, clock.nanoTime() + timeoutNs);
+        return rpcs.send(channel.alloc(), method, request, clock.nanoTime() + timeoutNs);
     }
 
     @Override
@@ -293,61 +301,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         }
     }
 
-    /** On the event loop: encodes every waiting part into one buffer and writes it with one flush. */
     private void drain()
     {
         drainScheduled.set(false);
-        ByteBuf out = null;
-        boolean wrote = false;
-        PendingBatch p;
-        while ((p = outbox.poll()) != null)
-        {
-            if (!open)
-            {
-                fail(p);
-                continue;
-            }
-            if (out == null)
-            {
-                out = channel.alloc().directBuffer(Math.max(1024, TcpFrames.LENGTH_FIELD + p.body));
-            }
-            encode(out, p);
-            if (out.writerIndex() >= WRITE_BYTES)
-            {
-                channel.write(out, channel.voidPromise());
-                out = null;
-                wrote = true;
-            }
-        }
-        if (out != null)
-        {
-            channel.write(out, channel.voidPromise());
-            wrote = true;
-        }
-        if (wrote)
-        {
-            channel.flush();
-        }
-    }
-
-    /** On the event loop: one part that did not fit the outbox, after everything that did. */
-    private void send(final PendingBatch p)
-    {
-        if (!open)
-        {
-            fail(p);
-            return;
-        }
-        final ByteBuf out = channel.alloc().directBuffer(TcpFrames.LENGTH_FIELD + p.body);
-        encode(out, p);
-        channel.writeAndFlush(out, channel.voidPromise());
-    }
-
-    private void encode(final ByteBuf out, final PendingBatch p)
-    {
-        p.id = ++nextRequestId;
-        TcpFrames.encodeBatch(out, p.batch().isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, p.id, p.batch(), p.part());
-        inFlight.add(p);
+        wire.drain();
     }
 
     private void helloOk(final ByteBuf in)
@@ -365,7 +322,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 
     private void echoResponse(final ChannelHandlerContext ctx)
     {
-        final PendingBatch p = inFlight.poll();
+        final TcpPart p = wire.poll();
         if (p == null)
         {
             shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
@@ -376,7 +333,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 
     private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
     {
-        final PendingBatch p = inFlight.poll();
+        final TcpPart p = wire.poll();
         final long id = in.readLong();
         if (p == null || p.id != id)
         {
@@ -396,7 +353,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     }
 
     /** Completes a part that was answered and puts it back in the pool. */
-    private void complete(final PendingBatch p, final Throwable error)
+    private void complete(final TcpPart p, final Throwable error)
     {
         if (p.finish(error))
         {
@@ -409,14 +366,14 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private void sweep()
     {
         final long now = clock.nanoTime();
-        final long overdue = inFlight.overdueNs(now);
+        final long overdue = wire.overdueNs(now);
         if (overdue > 2 * timeoutNs)
         {
             shutdown(channel.pipeline().firstContext(), info + " stopped answering: oldest request is "
                 + TimeUnit.NANOSECONDS.toMillis(overdue + timeoutNs) + " ms old");
             return;
         }
-        inFlight.expire(now, timeoutError, done);
+        wire.expire(now, timeoutError, done);
         InFlightParts.deliver(done);
         rpcs.expire(now, "to " + info + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
@@ -439,9 +396,12 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 
     private void failAll()
     {
-        inFlight.failAll(closed(), done);
-        InFlightParts.deliver(done);
-        failOutbox();
+        final TcpWire w = wire;
+        if (w != null)
+        {
+            w.failAll(closed(), done);
+            InFlightParts.deliver(done);
+        }
         rpcs.failAll();
         if (!hello.isDone())
         {
@@ -449,39 +409,9 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         }
     }
 
-    private void failOutbox()
-    {
-        PendingBatch p;
-        while ((p = outbox.poll()) != null)
-        {
-            fail(p);
-        }
-    }
-
-    private void fail(final PendingBatch p)
-    {
-        if (p.finish(closed()))
-        {
-            p.deliver();
-        }
-    }
-
     ConnectionException closed()
     {
         final String reason = closeReason;
         return new ConnectionException(reason != null ? reason : "channel to memory node at " + endpoint + " is closed");
-    }
-
-    /** A batch part from its post to its answer; pooled per channel. */
-    private static final class PendingBatch extends PendingPart
-    {
-        long id;
-        int body;
-
-        void start(final VerbBatch batch, final int part, final long deadlineNs, final int body)
-        {
-            reset(batch, part, deadlineNs);
-            this.body = body;
-        }
     }
 }

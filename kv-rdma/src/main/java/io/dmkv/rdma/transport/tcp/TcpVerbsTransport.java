@@ -67,6 +67,7 @@ public final class TcpVerbsTransport implements VerbsTransport
             .group(group)
             .channel(TcpIo.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.ALLOCATOR, TcpIo.ALLOCATOR)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)Math.min(Integer.MAX_VALUE, connectMs))
             .handler(new ChannelInitializer<SocketChannel>()
             {
@@ -100,7 +101,7 @@ public final class TcpVerbsTransport implements VerbsTransport
                 cf.cause());
         }
         final Channel channel = cf.channel();
-        c.channel = channel;
+        c.connected(channel);
         final ByteBuf hello = channel.alloc().buffer();
         TcpFrames.encodeHello(hello, options.layoutVersion(), options.authToken());
         channel.writeAndFlush(hello);
