@@ -1,5 +1,7 @@
 package io.dmkv.rdma;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,6 +21,22 @@ public final class VerbBatch
 {
     private static final int INITIAL_CAPACITY = 8;
     private static final int MAX_PARTS = 64;
+    private static final VarHandle DONE;
+    private static final VarHandle POSTED;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            DONE = lookup.findVarHandle(VerbBatch.class, "done", boolean.class);
+            POSTED = lookup.findVarHandle(VerbBatch.class, "posted", boolean.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private int size;
     private byte[] ops = new byte[INITIAL_CAPACITY];
@@ -106,9 +124,11 @@ public final class VerbBatch
         Arrays.fill(partChannels, 0, partCount, null);
         size = 0;
         partCount = 0;
-        posted = false;
-        done = false;
-        failure.set(null);
+        // Release stores, not volatile ones: only the owner touches an idle batch, and handing it
+        // to a transport (a queue, a lock) publishes these before any other thread reads them.
+        POSTED.setRelease(this, false);
+        DONE.setRelease(this, false);
+        failure.lazySet(null);
         listener = null;
         attachment = null;
         return this;
@@ -260,10 +280,10 @@ public final class VerbBatch
             throw new IllegalStateException("batch is already in flight");
         }
         listener = onDone;
-        failure.set(null);
-        done = false;
-        posted = true;
-        pendingParts.set(partCount);
+        failure.lazySet(null);
+        DONE.setRelease(this, false);
+        POSTED.setRelease(this, true);
+        pendingParts.lazySet(partCount);
         // A local channel may complete synchronously inside submit: the count above is set first.
         for (int p = 0, n = partCount; p < n; p++)
         {
@@ -283,7 +303,8 @@ public final class VerbBatch
             // Read the listener before done: a waiter that sees done may reuse the batch at once.
             final BatchListener l = listener;
             completing = l;
-            done = true;
+            // A release store: a waiter that reads done (volatile) sees everything written before.
+            DONE.setRelease(this, true);
             if (l != null)
             {
                 CompletionTrampoline.complete(this);

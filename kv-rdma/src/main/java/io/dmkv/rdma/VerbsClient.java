@@ -360,25 +360,8 @@ public final class VerbsClient implements AutoCloseable
 
     private void countPosted(final VerbBatch batch, final ThreadCounters t)
     {
-        final long verbs = t.verbs;
-        final long out = t.bytesOut;
-        final long in = t.bytesIn;
         t.count(batch);
-        int reads = 0;
-        int writes = 0;
-        int cas = 0;
-        for (int i = 0, n = batch.size(); i < n; i++)
-        {
-            switch (batch.op(i))
-            {
-                case Verb.READ: reads++; break;
-                case Verb.WRITE: writes++; break;
-                case Verb.CAS: cas++; break;
-                default: break;
-            }
-        }
-        final long all = t.verbs - verbs;
-        counters.batch(reads, writes, cas, all - reads - writes - cas, t.bytesOut - out, t.bytesIn - in);
+        counters.part(batch, VerbCounters.ALL_PARTS, Integer.MAX_VALUE);
     }
 
     private void checkOpen()
