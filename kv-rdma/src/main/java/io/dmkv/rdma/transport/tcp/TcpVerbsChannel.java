@@ -164,7 +164,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             if (!w.offer(p))
             {
                 final TcpPart late = p;
-                channel.eventLoop().execute(() -> w.send(late));
+                channel.eventLoop().execute(() -> sendLate(late));
             }
             else if (drainScheduled.compareAndSet(false, true))
             {
@@ -304,7 +304,28 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private void drain()
     {
         drainScheduled.set(false);
+        if (!open)
+        {
+            // Parts offered while the connection went: fail them rather than write to a closed socket.
+            failAll();
+            return;
+        }
         wire.drain();
+    }
+
+    /** A part that did not fit the outbox, on the event loop. */
+    private void sendLate(final TcpPart p)
+    {
+        if (!open)
+        {
+            if (p.finish(closed()))
+            {
+                p.deliver();
+            }
+            failAll();
+            return;
+        }
+        wire.send(p);
     }
 
     private void helloOk(final ByteBuf in)
@@ -399,8 +420,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         final TcpWire w = wire;
         if (w != null)
         {
-            w.failAll(closed(), done);
-            InFlightParts.deliver(done);
+            // A list of its own: a post whose event loop is gone fails everything from its own thread.
+            final ArrayList<TcpPart> failed = new ArrayList<>();
+            w.failAll(closed(), failed);
+            InFlightParts.deliver(failed);
         }
         rpcs.failAll();
         if (!hello.isDone())
