@@ -19,12 +19,17 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * Which Netty I/O the tcp transport uses, chosen once per JVM: the native epoll transport where
  * it loads (Linux x86-64 with the {@code netty-transport-native-epoll} library on the class
  * path), Java NIO elsewhere. {@code -Ddmkv.tcp.epoll=false} forces NIO. The choice is logged once.
+ *
+ * <p>Netty's leak detection is off unless {@code io.netty.leakDetection.level} is set: at its
+ * default level it tracks one buffer in 128 with a stack trace, which is the only allocation left
+ * on the transport's frame path (tests set it to {@code simple}).
  */
 public final class TcpIo
 {
@@ -39,7 +44,17 @@ public final class TcpIo
     static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
     private static final Logger LOG = LoggerFactory.getLogger(TcpIo.class);
-    private static final boolean EPOLL = chooseEpoll();
+    private static final boolean EPOLL;
+
+    static
+    {
+        if (System.getProperty("io.netty.leakDetection.level") == null
+            && System.getProperty("io.netty.leakDetectionLevel") == null)
+        {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
+        EPOLL = chooseEpoll();
+    }
 
     private TcpIo()
     {
