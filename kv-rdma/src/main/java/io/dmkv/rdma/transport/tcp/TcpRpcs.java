@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import io.dmkv.rdma.RpcException;
@@ -27,17 +28,15 @@ final class TcpRpcs
     private final AtomicLong ids = new AtomicLong();
     private final Supplier<? extends RuntimeException> closed;
     private final VerbCounters counters;
-    private TcpWire wire;
+    private final Consumer<ByteBuf> writer;
 
-    TcpRpcs(final Supplier<? extends RuntimeException> closed, final VerbCounters counters)
+    /** @param writer sends a frame on the connection, ordered with its other writes. */
+    TcpRpcs(final Supplier<? extends RuntimeException> closed, final VerbCounters counters,
+        final Consumer<ByteBuf> writer)
     {
         this.closed = closed;
         this.counters = counters;
-    }
-
-    void wire(final TcpWire w)
-    {
-        wire = w;
+        this.writer = writer;
     }
 
     CompletableFuture<ByteBuffer> send(final ByteBufAllocator alloc, final int method, final ByteBuffer request,
@@ -51,7 +50,8 @@ final class TcpRpcs
         TcpFrames.encodeRpcRequest(frame, id, method, request);
         try
         {
-            wire.writeControl(frame, () -> fail(id));
+            // A frame the connection cannot write fails with the connection (failAll).
+            writer.accept(frame);
         }
         catch (final RejectedExecutionException e)
         {

@@ -78,7 +78,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         this.clock = options.clock();
         this.timeoutNs = options.requestTimeoutNs();
         this.maxFrame = maxFrame;
-        this.rpcs = new TcpRpcs(this::closed, counters);
+        this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
         this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
             + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
@@ -92,8 +92,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     void connected(final Channel ch)
     {
         channel = ch;
-        wire = new TcpWire(ch);
-        rpcs.wire(wire);
+        wire = new TcpWire(ch, drainTask);
     }
 
     /** Once the hello is done: direct writes may start, and the deadline sweep. */
@@ -157,18 +156,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         final TcpWire w = wire;
         try
         {
-            if (w.tryDirect(p))
+            if (!w.tryDirect(p))
             {
-                return;
-            }
-            if (!w.offer(p))
-            {
-                final TcpPart late = p;
-                channel.eventLoop().execute(() -> sendLate(late));
-            }
-            else if (drainScheduled.compareAndSet(false, true))
-            {
-                channel.eventLoop().execute(drainTask);
+                w.offer(p);
+                scheduleDrain();
             }
         }
         catch (final IOException e)
@@ -313,19 +304,19 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         wire.drain();
     }
 
-    /** A part that did not fit the outbox, on the event loop. */
-    private void sendLate(final TcpPart p)
+    private void scheduleDrain()
     {
-        if (!open)
+        if (drainScheduled.compareAndSet(false, true))
         {
-            if (p.finish(closed()))
-            {
-                p.deliver();
-            }
-            failAll();
-            return;
+            channel.eventLoop().execute(drainTask);
         }
-        wire.send(p);
+    }
+
+    /** Queues an RPC frame behind whatever is being written; may run on any thread. */
+    private void writeControl(final ByteBuf frame)
+    {
+        wire.offerControl(frame);
+        scheduleDrain();
     }
 
     private void helloOk(final ByteBuf in)
