@@ -1,5 +1,6 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -77,13 +78,27 @@ public final class TcpVerbsServer implements AutoCloseable
         {
             this.listener = b.bind(host, port).syncUninterruptibly().channel();
         }
-        catch (final RuntimeException e)
+        catch (final Exception e)
         {
+            // Exception: Netty rethrows a checked exception of the bind (BindException on NIO, a
+            // NativeIoException on epoll) as it is.
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new ConnectionException("memory node " + service.name() + " cannot listen on " + host + ":" + port
-                + ": " + e.getMessage(), e);
+                + ": " + e.getMessage(), asBindException(e));
         }
+    }
+
+    /** An address in use as NIO reports it (a {@link BindException}), whichever transport found it. */
+    private static Throwable asBindException(final Exception e)
+    {
+        if (e instanceof BindException || !String.valueOf(e.getMessage()).contains("Address already in use"))
+        {
+            return e;
+        }
+        final BindException bind = new BindException(e.getMessage());
+        bind.initCause(e);
+        return bind;
     }
 
     /** Starts serving {@code service} on {@code host:port} (port 0: any free port). */
