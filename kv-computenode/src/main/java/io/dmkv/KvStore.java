@@ -1,9 +1,11 @@
 package io.dmkv;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -100,6 +102,37 @@ public final class KvStore implements AutoCloseable
     public byte[] get(final byte[] key)
     {
         return call(() -> gate.search(key));
+    }
+
+    /**
+     * Reads the value of {@code key} into {@code destination}, from its position, without
+     * allocating: the value goes from the buffer the read landed in straight into
+     * {@code destination}, whose position moves past it.
+     *
+     * @return the value's length, or -1 if {@code key} has none. A value longer than
+     *         {@code destination.remaining()} is not copied and the position does not move: call
+     *         again with a buffer of the returned length.
+     */
+    public int get(final byte[] key, final ByteBuffer destination)
+    {
+        Objects.requireNonNull(destination, "destination");
+        if (destination.isReadOnly())
+        {
+            throw new IllegalArgumentException("destination buffer is read-only");
+        }
+        if (closed)
+        {
+            throw new StoreClosedException("the store is closed");
+        }
+        try
+        {
+            return gate.search(key, destination);
+        }
+        catch (final RuntimeException e)
+        {
+            // Not through call(): a boxed length would be the one allocation of this path.
+            throw translate(e, "the operation");
+        }
     }
 
     /** Sets {@code key} to {@code value}, inserting it if absent. */

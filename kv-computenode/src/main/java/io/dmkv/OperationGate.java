@@ -1,5 +1,6 @@
 package io.dmkv;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -13,6 +14,7 @@ import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.OpCompletion;
 import io.dmkv.computenode.ops.OperationCounter;
 import io.dmkv.computenode.ops.Result;
+import io.dmkv.computenode.ops.ValueCopy;
 import io.dmkv.computenode.ops.Waiter;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.rdma.CompletionTrampoline;
@@ -40,6 +42,7 @@ final class OperationGate implements AutoCloseable
     private final ExecutorService callbacks;
     private final ThreadLocal<Waiter<byte[]>> searchWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<Waiter<Result>> mutateWaiters = ThreadLocal.withInitial(Waiter::new);
+    private final ThreadLocal<ValueCopy> copies = ThreadLocal.withInitial(ValueCopy::new);
 
     OperationGate(final KeyIndex index, final KvConfig config)
     {
@@ -72,6 +75,24 @@ final class OperationGate implements AutoCloseable
         {
             index.search(key, KeyHash.hash(key), w);
             return w.await(2 * timeoutNs);
+        }
+        finally
+        {
+            finished();
+        }
+    }
+
+    /** {@link #search(byte[])} into {@code destination}; the value's length, or -1. */
+    int search(final byte[] key, final ByteBuffer destination)
+    {
+        KeyLimits.checkKey(key);
+        refuseInCompletion();
+        admit();
+        final ValueCopy copy = copies.get().start(destination);
+        try
+        {
+            index.search(key, KeyHash.hash(key), copy);
+            return copy.await(2 * timeoutNs);
         }
         finally
         {

@@ -1,5 +1,7 @@
 package io.dmkv.rdma;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,6 +21,22 @@ public final class VerbBatch
 {
     private static final int INITIAL_CAPACITY = 8;
     private static final int MAX_PARTS = 64;
+    private static final VarHandle DONE;
+    private static final VarHandle POSTED;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            DONE = lookup.findVarHandle(VerbBatch.class, "done", boolean.class);
+            POSTED = lookup.findVarHandle(VerbBatch.class, "posted", boolean.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private int size;
     private byte[] ops = new byte[INITIAL_CAPACITY];
@@ -49,7 +67,7 @@ public final class VerbBatch
     public int read(final RemoteRegion region, final long offset, final MutableDirectBuffer dst, final int dstOffset,
         final int length)
     {
-        checkRange(region, offset, length);
+        check(Verb.READ, region, offset, length);
         if (dstOffset < 0 || dstOffset > dst.capacity() - length)
         {
             throw new IllegalArgumentException("READ of " + length + " bytes does not fit the destination buffer");
@@ -64,7 +82,7 @@ public final class VerbBatch
     public int write(final RemoteRegion region, final long offset, final DirectBuffer src, final int srcOffset,
         final int length)
     {
-        checkRange(region, offset, length);
+        check(Verb.WRITE, region, offset, length);
         if (srcOffset < 0 || srcOffset > src.capacity() - length)
         {
             throw new IllegalArgumentException("WRITE of " + length + " bytes reads past the source buffer");
@@ -78,7 +96,7 @@ public final class VerbBatch
     /** Adds an 8-byte compare-and-swap; {@link #result(int)} is then the old value. */
     public int cas(final RemoteRegion region, final long offset, final long expected, final long desired)
     {
-        checkAtomic(region, offset);
+        check(Verb.CAS, region, offset, Verb.ATOMIC_SIZE);
         final int i = add(Verb.CAS, region, offset, Verb.ATOMIC_SIZE);
         operands[i] = expected;
         swaps[i] = desired;
@@ -88,7 +106,7 @@ public final class VerbBatch
     /** Adds an 8-byte fetch-and-add; {@link #result(int)} is then the old value. */
     public int faa(final RemoteRegion region, final long offset, final long delta)
     {
-        checkAtomic(region, offset);
+        check(Verb.FAA, region, offset, Verb.ATOMIC_SIZE);
         final int i = add(Verb.FAA, region, offset, Verb.ATOMIC_SIZE);
         operands[i] = delta;
         return i;
@@ -106,9 +124,11 @@ public final class VerbBatch
         Arrays.fill(partChannels, 0, partCount, null);
         size = 0;
         partCount = 0;
-        posted = false;
-        done = false;
-        failure.set(null);
+        // Release stores, not volatile ones: only the owner touches an idle batch, and handing it
+        // to a transport (a queue, a lock) publishes these before any other thread reads them.
+        POSTED.setRelease(this, false);
+        DONE.setRelease(this, false);
+        failure.lazySet(null);
         listener = null;
         attachment = null;
         return this;
@@ -260,10 +280,10 @@ public final class VerbBatch
             throw new IllegalStateException("batch is already in flight");
         }
         listener = onDone;
-        failure.set(null);
-        done = false;
-        posted = true;
-        pendingParts.set(partCount);
+        failure.lazySet(null);
+        DONE.setRelease(this, false);
+        POSTED.setRelease(this, true);
+        pendingParts.lazySet(partCount);
         // A local channel may complete synchronously inside submit: the count above is set first.
         for (int p = 0, n = partCount; p < n; p++)
         {
@@ -283,7 +303,8 @@ public final class VerbBatch
             // Read the listener before done: a waiter that sees done may reuse the batch at once.
             final BatchListener l = listener;
             completing = l;
-            done = true;
+            // A release store: a waiter that reads done (volatile) sees everything written before.
+            DONE.setRelease(this, true);
             if (l != null)
             {
                 CompletionTrampoline.complete(this);
@@ -337,27 +358,13 @@ public final class VerbBatch
         return partCount++;
     }
 
-    private void checkRange(final RemoteRegion region, final long offset, final int length)
+    private void check(final byte op, final RemoteRegion region, final long offset, final int length)
     {
-        if (length <= 0)
+        final RemoteAccessException.Reason refused = VerbRules.check(op, offset, length, region.length());
+        if (refused != null)
         {
-            throw new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, size,
-                "verb length must be positive: " + length);
-        }
-        if (offset < 0 || offset > region.length() - length)
-        {
-            throw new RemoteAccessException(RemoteAccessException.Reason.OUT_OF_BOUNDS, size,
-                "access [" + offset + ", +" + length + ") is outside " + region + " (" + region.length() + " bytes)");
-        }
-    }
-
-    private void checkAtomic(final RemoteRegion region, final long offset)
-    {
-        checkRange(region, offset, Verb.ATOMIC_SIZE);
-        if ((offset & (Verb.ATOMIC_SIZE - 1)) != 0)
-        {
-            throw new RemoteAccessException(RemoteAccessException.Reason.MISALIGNED, size,
-                "atomic at offset " + offset + " of " + region + " is not 8-byte aligned");
+            throw new RemoteAccessException(refused, size, VerbRules.describe(refused, "a batch (" + region + ", "
+                + region.length() + " bytes)", region.id(), region.key(), op, offset, length));
         }
     }
 

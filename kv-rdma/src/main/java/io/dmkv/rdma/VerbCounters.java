@@ -1,93 +1,164 @@
 package io.dmkv.rdma;
 
-import java.util.concurrent.atomic.LongAdder;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Counts what a channel or a client did: verbs by type, RPCs, payload bytes each way and round
  * trips. A round trip is one batch on a client (however many memory nodes it spans) and one
  * posted frame on a channel. Payload bytes are transport independent: WRITE data and atomic
  * operands out, READ data and atomic results in.
+ *
+ * <p>Counting is on every verb's path, so it costs no atomic instruction: each thread that counts
+ * has its own cell of counters, which only it writes (plain adds, published with opaque stores,
+ * as Agrona's counters do), and a {@link #snapshot()} sums the cells. A snapshot taken while
+ * threads count may miss their last few counts, never tear one.
  */
 public final class VerbCounters
 {
-    private final LongAdder reads = new LongAdder();
-    private final LongAdder writes = new LongAdder();
-    private final LongAdder cas = new LongAdder();
-    private final LongAdder faa = new LongAdder();
-    private final LongAdder rpcs = new LongAdder();
-    private final LongAdder bytesOut = new LongAdder();
-    private final LongAdder bytesIn = new LongAdder();
-    private final LongAdder roundTrips = new LongAdder();
+    /** For {@link #part}: count the verbs of every part. */
+    public static final int ALL_PARTS = -1;
+
+    private static final int READS = 0;
+    private static final int WRITES = 1;
+    private static final int CAS = 2;
+    private static final int FAA = 3;
+    private static final int RPCS = 4;
+    private static final int BYTES_OUT = 5;
+    private static final int BYTES_IN = 6;
+    private static final int ROUND_TRIPS = 7;
+    private static final int COUNTERS = 8;
+    private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final ThreadLocal<long[]> cells = ThreadLocal.withInitial(this::newCell);
+    private final List<long[]> all = new CopyOnWriteArrayList<>();
+
+    private long[] newCell()
+    {
+        final long[] cell = new long[COUNTERS];
+        all.add(cell);
+        return cell;
+    }
+
+    private static void add(final long[] cell, final int counter, final long delta)
+    {
+        CELL.setOpaque(cell, counter, (long)CELL.getOpaque(cell, counter) + delta);
+    }
 
     /** Counts one verb and its payload bytes. */
     public void verb(final int op, final int length)
     {
+        final long[] cell = cells.get();
         switch (op)
         {
             case Verb.READ:
-                reads.increment();
-                bytesIn.add(length);
+                add(cell, READS, 1);
+                add(cell, BYTES_IN, length);
                 break;
             case Verb.WRITE:
-                writes.increment();
-                bytesOut.add(length);
+                add(cell, WRITES, 1);
+                add(cell, BYTES_OUT, length);
                 break;
             case Verb.CAS:
-                cas.increment();
-                bytesOut.add(2 * Verb.ATOMIC_SIZE);
-                bytesIn.add(Verb.ATOMIC_SIZE);
+                add(cell, CAS, 1);
+                add(cell, BYTES_OUT, 2 * Verb.ATOMIC_SIZE);
+                add(cell, BYTES_IN, Verb.ATOMIC_SIZE);
                 break;
             case Verb.FAA:
-                faa.increment();
-                bytesOut.add(Verb.ATOMIC_SIZE);
-                bytesIn.add(Verb.ATOMIC_SIZE);
+                add(cell, FAA, 1);
+                add(cell, BYTES_OUT, Verb.ATOMIC_SIZE);
+                add(cell, BYTES_IN, Verb.ATOMIC_SIZE);
                 break;
             default:
                 break;
         }
     }
 
-    /** Counts a whole batch part at once: one update per counter instead of one per verb. */
+    /** Counts a whole batch part at once, and its round trip. */
     public void batch(final long readCount, final long writeCount, final long casCount, final long faaCount,
         final long out, final long in)
     {
-        if (readCount != 0)
+        final long[] cell = cells.get();
+        add(cell, READS, readCount);
+        add(cell, WRITES, writeCount);
+        add(cell, CAS, casCount);
+        add(cell, FAA, faaCount);
+        add(cell, BYTES_OUT, out);
+        add(cell, BYTES_IN, in);
+        add(cell, ROUND_TRIPS, 1);
+    }
+
+    /**
+     * Counts the first {@code limit} verbs of part {@code part} of {@code batch} (or of the whole
+     * batch: {@link #ALL_PARTS}) and one round trip.
+     */
+    public void part(final VerbBatch batch, final int part, final int limit)
+    {
+        long r = 0;
+        long w = 0;
+        long c = 0;
+        long f = 0;
+        long out = 0;
+        long in = 0;
+        for (int i = 0, n = batch.size(), k = 0; i < n && k < limit; i++)
         {
-            reads.add(readCount);
+            if (part != ALL_PARTS && batch.partOf(i) != part)
+            {
+                continue;
+            }
+            k++;
+            switch (batch.op(i))
+            {
+                case Verb.READ:
+                    r++;
+                    in += batch.length(i);
+                    break;
+                case Verb.WRITE:
+                    w++;
+                    out += batch.length(i);
+                    break;
+                case Verb.CAS:
+                    c++;
+                    out += 2 * Verb.ATOMIC_SIZE;
+                    in += Verb.ATOMIC_SIZE;
+                    break;
+                default:
+                    f++;
+                    out += Verb.ATOMIC_SIZE;
+                    in += Verb.ATOMIC_SIZE;
+                    break;
+            }
         }
-        if (writeCount != 0)
-        {
-            writes.add(writeCount);
-        }
-        if (casCount != 0)
-        {
-            cas.add(casCount);
-        }
-        if (faaCount != 0)
-        {
-            faa.add(faaCount);
-        }
-        bytesOut.add(out);
-        bytesIn.add(in);
-        roundTrips.increment();
+        batch(r, w, c, f, out, in);
     }
 
     public void rpc(final int requestBytes, final int responseBytes)
     {
-        rpcs.increment();
-        bytesOut.add(requestBytes);
-        bytesIn.add(responseBytes);
+        final long[] cell = cells.get();
+        add(cell, RPCS, 1);
+        add(cell, BYTES_OUT, requestBytes);
+        add(cell, BYTES_IN, responseBytes);
     }
 
     public void roundTrip()
     {
-        roundTrips.increment();
+        add(cells.get(), ROUND_TRIPS, 1);
     }
 
     public Snapshot snapshot()
     {
-        return new Snapshot(reads.sum(), writes.sum(), cas.sum(), faa.sum(), rpcs.sum(), bytesOut.sum(),
-            bytesIn.sum(), roundTrips.sum());
+        final long[] sum = new long[COUNTERS];
+        for (final long[] cell : all)
+        {
+            for (int i = 0; i < COUNTERS; i++)
+            {
+                sum[i] += (long)CELL.getOpaque(cell, i);
+            }
+        }
+        return new Snapshot(sum[READS], sum[WRITES], sum[CAS], sum[FAA], sum[RPCS], sum[BYTES_OUT], sum[BYTES_IN],
+            sum[ROUND_TRIPS]);
     }
 
     /** A point-in-time copy; subtract two to measure an interval. */

@@ -31,7 +31,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class VerbsClient implements AutoCloseable
 {
-    private static final int SPIN_BEFORE_PARK = 200;
+    /**
+     * Spinning before parking pays only when a core is free to run what completes the batch (the
+     * network thread, the memory node): with fewer cores than that, a spinning waiter takes the
+     * very core its completion needs, so it parks at once.
+     */
+    private static final boolean MAY_SPIN = Runtime.getRuntime().availableProcessors() >= 4;
+    /** Round trips longer than this are waited for parked: a wake-up costs less than the spin. */
+    private static final long SPIN_LIMIT_NS = TimeUnit.MICROSECONDS.toNanos(20);
     private static final AtomicInteger CLIENT_IDS = new AtomicInteger();
 
     private final VerbsTransport transport;
@@ -40,6 +47,8 @@ public final class VerbsClient implements AutoCloseable
     private final VerbCounters counters = new VerbCounters();
     private final ExecutorService completions;
     private final BatchListener blockingListener = (batch, failure) -> done(batch);
+    /** Smoothed time a blocking round trip took (EWMA, 1/8 weight): how long a waiter may spin. */
+    private volatile long roundTripNs = TimeUnit.MILLISECONDS.toNanos(1);
     private volatile boolean closed;
 
     private VerbsClient(final VerbsTransport transport, final List<VerbsChannel> channels,
@@ -152,6 +161,7 @@ public final class VerbsClient implements AutoCloseable
         checkOpen();
         batch.waiter = Thread.currentThread();
         countPosted(batch);
+        final long start = System.nanoTime();
         try
         {
             batch.post(blockingListener);
@@ -161,7 +171,10 @@ public final class VerbsClient implements AutoCloseable
             batch.waiter = null;
             throw e;
         }
-        awaitDone(batch);
+        if (!batch.isDone())
+        {
+            awaitDone(batch, start);
+        }
         batch.waiter = null;
         final Throwable failure = batch.failure();
         if (failure != null)
@@ -347,25 +360,8 @@ public final class VerbsClient implements AutoCloseable
 
     private void countPosted(final VerbBatch batch, final ThreadCounters t)
     {
-        final long verbs = t.verbs;
-        final long out = t.bytesOut;
-        final long in = t.bytesIn;
         t.count(batch);
-        int reads = 0;
-        int writes = 0;
-        int cas = 0;
-        for (int i = 0, n = batch.size(); i < n; i++)
-        {
-            switch (batch.op(i))
-            {
-                case Verb.READ: reads++; break;
-                case Verb.WRITE: writes++; break;
-                case Verb.CAS: cas++; break;
-                default: break;
-            }
-        }
-        final long all = t.verbs - verbs;
-        counters.batch(reads, writes, cas, all - reads - writes - cas, t.bytesOut - out, t.bytesIn - in);
+        counters.part(batch, VerbCounters.ALL_PARTS, Integer.MAX_VALUE);
     }
 
     private void checkOpen()
@@ -386,21 +382,35 @@ public final class VerbsClient implements AutoCloseable
         }
     }
 
-    private void done(final VerbBatch batch)
+    private static void done(final VerbBatch batch)
     {
         final Thread t = batch.waiter;
-        if (t != null)
+        // A batch that completed inline, on the waiting thread itself, needs no wake-up.
+        if (t != null && t != Thread.currentThread())
         {
             LockSupport.unpark(t);
         }
     }
 
-    private void awaitDone(final VerbBatch batch)
+    /** Waits for a batch posted at {@code start}: spins for about a round trip where that pays, then parks. */
+    private void awaitDone(final VerbBatch batch, final long start)
     {
-        for (int i = 0; i < SPIN_BEFORE_PARK && !batch.isDone(); i++)
+        final long rtt = roundTripNs;
+        if (MAY_SPIN && rtt < SPIN_LIMIT_NS)
         {
-            Thread.onSpinWait();
+            final long spinUntil = start + 2 * rtt;
+            while (!batch.isDone() && System.nanoTime() - spinUntil < 0)
+            {
+                Thread.onSpinWait();
+            }
         }
+        parkUntilDone(batch);
+        final long took = System.nanoTime() - start;
+        roundTripNs = rtt + ((took - rtt) >> 3);
+    }
+
+    private void parkUntilDone(final VerbBatch batch)
+    {
         // Channels fail their own requests at the timeout; this bound only guards against a bug.
         final long deadline = System.nanoTime() + options.requestTimeout().toNanos() * 2 + TimeUnit.SECONDS.toNanos(1);
         while (!batch.isDone())

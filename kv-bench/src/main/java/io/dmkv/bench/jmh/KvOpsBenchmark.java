@@ -1,5 +1,6 @@
 package io.dmkv.bench.jmh;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,6 +74,18 @@ public class KvOpsBenchmark
         final byte[] v = store.get(k);
         costs.end();
         return v;
+    }
+
+    /** The value of a loaded key, read into the thread's own buffer ({@code KvStore.get(key, destination)}). */
+    @Benchmark
+    public int getInto(final Store store, final KeyPicker picker, final Destination destination, final OpCosts costs)
+    {
+        final int k = picker.next(store.keys);
+        destination.buffer.clear();
+        costs.begin();
+        final int length = store.getInto(k, destination.buffer);
+        costs.end();
+        return length;
     }
 
     /** Replaces the value of a loaded key (true: it was present). */
@@ -203,6 +216,17 @@ public class KvOpsBenchmark
             return kv != null ? kv.get(keyBytes[k]) : map.get(keyStrings[k]);
         }
 
+        int getInto(final int k, final ByteBuffer destination)
+        {
+            if (kv != null)
+            {
+                return kv.get(keyBytes[k], destination);
+            }
+            final byte[] v = map.get(keyStrings[k]);
+            destination.put(v);
+            return v.length;
+        }
+
         boolean update(final int k)
         {
             return kv != null ? kv.update(keyBytes[k], value) : map.replace(keyStrings[k], value) != null;
@@ -237,6 +261,13 @@ public class KvOpsBenchmark
         {
             return map;
         }
+    }
+
+    /** A thread's buffer for {@link #getInto}: one value's worth, reused. */
+    @State(Scope.Thread)
+    public static class Destination
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
     }
 
     /** A thread's uniformly random choice of loaded keys (xorshift; no allocation, nothing shared). */

@@ -64,6 +64,13 @@ class KvOpsBenchmarkTest
             for (int i = 0; i < 3; i++)
             {
                 assertArrayEquals(s.value(), bench.get(s, picker, costs), "a loaded key holds the benchmark's value");
+                final KvOpsBenchmark.Destination into = new KvOpsBenchmark.Destination();
+                into.buffer.position(5);  // the benchmark clears it first
+                assertEquals(s.value().length, bench.getInto(s, picker, into, costs));
+                into.buffer.flip();
+                final byte[] copied = new byte[into.buffer.remaining()];
+                into.buffer.get(copied);
+                assertArrayEquals(s.value(), copied, "getInto copies the value into the thread's buffer from its start");
                 assertTrue(bench.update(s, picker, costs));
 
                 final KvOpsBenchmark.FreshKey fresh = new KvOpsBenchmark.FreshKey();

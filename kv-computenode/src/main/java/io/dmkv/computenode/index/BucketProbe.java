@@ -2,6 +2,7 @@ package io.dmkv.computenode.index;
 
 import java.nio.ByteBuffer;
 
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
@@ -267,6 +268,18 @@ public final class BucketProbe
     public byte[] speculatedValue()
     {
         return KvObject.valueBytes(objects, 0);
+    }
+
+    /** The buffer objects are read into: the speculated object at 0, candidate {@code i} at {@link #candidateOffset}. */
+    public DirectBuffer objects()
+    {
+        return objects;
+    }
+
+    /** Where candidate {@code i} starts in {@link #objects()}. */
+    public int candidateOffset(final int i)
+    {
+        return candOffset[i];
     }
 
     public long candidateSlot(final int i)

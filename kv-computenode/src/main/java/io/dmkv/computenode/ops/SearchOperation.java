@@ -1,11 +1,14 @@
 package io.dmkv.computenode.ops;
 
+import org.agrona.DirectBuffer;
+
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.BucketProbe;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.Subtable;
 import io.dmkv.rdma.VerbBatch;
 
@@ -111,7 +114,7 @@ final class SearchOperation extends Operation
             if (probe.slotValueAt(cachedSlot) == cachedValue && probe.speculationHolds(cachedValue, key))
             {
                 cache.hit(hash);
-                finish(probe.speculatedValue());
+                found(0);
                 return;
             }
             cache.miss(hash);
@@ -139,7 +142,7 @@ final class SearchOperation extends Operation
         if (hit >= 0)
         {
             cache.put(hash, probe.candidateSlot(hit), probe.candidateValue(hit));
-            finish(probe.candidateValueBytes(hit));
+            found(probe.candidateOffset(hit));
             return;
         }
         if (hit == BucketProbe.NO_MATCH)
@@ -156,6 +159,21 @@ final class SearchOperation extends Operation
     private void finish(final byte[] value)
     {
         complete(value, null);
+    }
+
+    /** The object at {@code offset} of the probe's read buffer holds the key: hand over its value. */
+    private void found(final int offset)
+    {
+        final DirectBuffer objects = probe.objects();
+        if (done instanceof ValueSink)
+        {
+            ((ValueSink)done).value(objects, KvObject.valueOffset(objects, offset), KvObject.valueLength(objects, offset));
+            finish(ValueSink.DELIVERED);
+        }
+        else
+        {
+            finish(KvObject.valueBytes(objects, offset));
+        }
     }
 
     @Override

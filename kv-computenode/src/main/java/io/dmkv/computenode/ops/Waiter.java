@@ -26,7 +26,11 @@ public final class Waiter<T> implements OpCompletion<T>
         value = v;
         failure = f;
         done = true;
-        LockSupport.unpark(owner);
+        // An operation that completed inline, on the waiting thread itself, needs no wake-up.
+        if (Thread.currentThread() != owner)
+        {
+            LockSupport.unpark(owner);
+        }
     }
 
     /**

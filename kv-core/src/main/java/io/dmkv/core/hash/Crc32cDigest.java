@@ -1,5 +1,6 @@
 package io.dmkv.core.hash;
 
+import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
 import org.agrona.DirectBuffer;
@@ -7,9 +8,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * CRC32C (Castagnoli, as {@link CRC32C} computes it, hardware-accelerated on x86 and ARM) over
- * ranges of any {@link DirectBuffer}, without allocating. {@code CRC32C} itself only reads arrays
- * and ByteBuffers; a buffer over raw or mapped memory (what memory nodes and many client buffers
- * are) is copied through a small scratch array instead of wrapping it in a new ByteBuffer.
+ * ranges of any {@link DirectBuffer}, without allocating once warm. {@code CRC32C} reads arrays
+ * and ByteBuffers: a buffer over an array is read in place; a buffer over a direct ByteBuffer
+ * (client read buffers, memory-node regions) is read in place through a view of that ByteBuffer
+ * kept from one call to the next; only a buffer over a raw address is copied through a small
+ * scratch array.
  *
  * <p>Not thread-safe: keep one per thread (or per in-flight operation) and reuse it.
  */
@@ -20,6 +23,9 @@ public final class Crc32cDigest
     private final CRC32C crc = new CRC32C();
     private final byte[] scratch = new byte[SCRATCH_LENGTH];
     private final UnsafeBuffer scratchBuffer = new UnsafeBuffer(scratch);
+    /** The direct ByteBuffer last read, and a view of it whose position and limit this class moves. */
+    private ByteBuffer source;
+    private ByteBuffer view;
 
     /** Starts a new checksum. */
     public Crc32cDigest reset()
@@ -36,6 +42,19 @@ public final class Crc32cDigest
         if (array != null)
         {
             crc.update(array, buffer.wrapAdjustment() + index, length);
+            return this;
+        }
+        final ByteBuffer bb = buffer.byteBuffer();
+        if (bb != null && bb.isDirect())
+        {
+            if (bb != source)
+            {
+                source = bb;
+                view = bb.duplicate();
+            }
+            final int from = buffer.wrapAdjustment() + index;
+            view.limit(from + length).position(from);
+            crc.update(view);
             return this;
         }
         int done = 0;

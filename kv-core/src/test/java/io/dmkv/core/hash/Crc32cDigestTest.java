@@ -3,6 +3,7 @@ package io.dmkv.core.hash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
@@ -39,6 +40,31 @@ class Crc32cDigestTest
             assertEquals((int)reference.getValue(), digest.reset().update(buffer, 0, data.length).value(),
                 TestBuffers.kind(buffer));
         }
+    }
+
+    @Test
+    void directBuffersAreReadInPlaceAtAnyOffsetAndAcrossBuffers()
+    {
+        final byte[] data = new byte[3000];
+        new SplittableRandom(5).nextBytes(data);
+        final ByteBuffer first = ByteBuffer.allocateDirect(4096);
+        final ByteBuffer second = ByteBuffer.allocateDirect(4096);
+        final UnsafeBuffer a = new UnsafeBuffer(first, 100, 3500);
+        final UnsafeBuffer b = new UnsafeBuffer(second);
+        a.putBytes(7, data);
+        b.putBytes(900, data);
+        final Crc32cDigest digest = new Crc32cDigest();
+        for (final int[] range : new int[][] {{0, 3000}, {17, 1}, {1000, 2000}, {0, 1500}})
+        {
+            final CRC32C reference = new CRC32C();
+            reference.update(data, range[0], range[1]);
+            final int expected = (int)reference.getValue();
+            assertEquals(expected, digest.reset().update(a, 7 + range[0], range[1]).value(), "wrapped at an offset");
+            assertEquals(expected, digest.reset().update(b, 900 + range[0], range[1]).value(), "another buffer");
+            assertEquals(expected, digest.reset().update(a, 7 + range[0], range[1]).value(), "the first again");
+        }
+        assertEquals(0, first.position(), "the caller's ByteBuffer is not moved");
+        assertEquals(4096, first.limit());
     }
 
     @Test

@@ -8,6 +8,7 @@ import org.agrona.concurrent.AtomicBuffer;
 
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.Verb;
+import io.dmkv.rdma.VerbRules;
 
 /**
  * Applies one-sided verbs to registered memory with a NIC's semantics, for every transport that
@@ -22,61 +23,14 @@ public final class VerbExecutor
     }
 
     /**
-     * Checks a verb against the region table; returns null when it may run, else the reason it
-     * is refused (the caller turns it into an error reply or exception).
+     * Checks a verb against the region table ({@link VerbRules}); returns null when it may run,
+     * else the reason it is refused (the caller turns it into an error reply or exception).
      */
     public static RemoteAccessException.Reason check(final MemoryRegion region, final int op, final long offset,
         final int length)
     {
-        if (region == null)
-        {
-            return RemoteAccessException.Reason.UNKNOWN_REGION;
-        }
-        switch (op)
-        {
-            case Verb.READ:
-            case Verb.WRITE:
-                if (length <= 0)
-                {
-                    return RemoteAccessException.Reason.BAD_LENGTH;
-                }
-                break;
-            case Verb.CAS:
-            case Verb.FAA:
-                if ((offset & (Verb.ATOMIC_SIZE - 1)) != 0)
-                {
-                    return RemoteAccessException.Reason.MISALIGNED;
-                }
-                break;
-            default:
-                return RemoteAccessException.Reason.UNKNOWN_OP;
-        }
-        final int len = op == Verb.CAS || op == Verb.FAA ? Verb.ATOMIC_SIZE : length;
-        if (offset < 0 || offset > region.length() - (long)len)
-        {
-            return RemoteAccessException.Reason.OUT_OF_BOUNDS;
-        }
-        return null;
-    }
-
-    public static String describe(final RemoteAccessException.Reason reason, final String node, final int regionId,
-        final long key, final int op, final long offset, final int length)
-    {
-        switch (reason)
-        {
-            case UNKNOWN_REGION:
-                return node + " refused key 0x" + Long.toHexString(key) + " for region " + regionId + ": unknown region, or a key revoked by re-keying (reconnect for the current keys)";
-            case OUT_OF_BOUNDS:
-                return node + " refused " + Verb.name(op) + " [" + offset + ", +" + length + ") on region " + regionId
-                    + ": out of bounds";
-            case MISALIGNED:
-                return node + " refused " + Verb.name(op) + " at offset " + offset + " on region " + regionId
-                    + ": atomics need 8-byte alignment";
-            case BAD_LENGTH:
-                return node + " refused " + Verb.name(op) + " of length " + length + ": bad length";
-            default:
-                return node + " refused unknown verb code " + op;
-        }
+        return region == null ? RemoteAccessException.Reason.UNKNOWN_REGION
+            : VerbRules.check(op, offset, length, region.length());
     }
 
     public static void read(final MemoryRegion region, final long offset, final MutableDirectBuffer dst,

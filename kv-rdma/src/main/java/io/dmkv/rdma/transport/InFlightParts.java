@@ -9,8 +9,9 @@ import java.util.function.Function;
  * channels both keep to match answers in order, to time parts out and to fail everything when
  * the connection goes. Not thread-safe: one thread (or one lock) owns it.
  *
- * <p>Failures are collected into a list and delivered by {@link #deliver} once the owner may run
- * listeners (the rdma channel delivers outside its lock, since a listener may post again).
+ * <p>Parts that finish here are collected into a list and handed over by {@link #deliver} once
+ * the owner may run listeners (the rdma channel delivers outside its lock, since a listener may
+ * post again).
  */
 public final class InFlightParts<P extends PendingPart>
 {
@@ -38,7 +39,7 @@ public final class InFlightParts<P extends PendingPart>
         return parts.isEmpty();
     }
 
-    /** Drops finished parts from the front (their answers are no longer awaited). */
+    /** Drops finished parts from the front: no answer is awaited for them any more. */
     public void dropFinished()
     {
         while (!parts.isEmpty() && parts.peekFirst().finished())
@@ -50,10 +51,9 @@ public final class InFlightParts<P extends PendingPart>
     /**
      * Finishes every part past its deadline with the error {@code timeout} makes for it, oldest
      * first, and stops at the first part still in time (later parts have later deadlines). The
-     * parts stay in the queue: their answers may still come and must be matched. Returns how many
-     * timed out.
+     * parts stay: an answer may still come for them and must be matched. Returns how many timed out.
      */
-    public int expire(final long nowNs, final Function<P, Throwable> timeout, final ArrayList<? super P> done)
+    public int expire(final long nowNs, final Function<? super P, Throwable> timeout, final ArrayList<? super P> done)
     {
         int expired = 0;
         for (final P p : parts)
@@ -62,7 +62,7 @@ public final class InFlightParts<P extends PendingPart>
             {
                 break;
             }
-            if (p.finish(timeout.apply(p)))
+            if (!p.finished() && p.finish(timeout.apply(p)))
             {
                 done.add(p);
                 expired++;
@@ -72,8 +72,8 @@ public final class InFlightParts<P extends PendingPart>
     }
 
     /**
-     * How long the oldest part has been past its deadline when it already timed out and still got
-     * no answer (a connection that stopped answering), else 0.
+     * How long the oldest part has been past its deadline when it timed out and still got no
+     * answer (a connection that stopped answering); 0 otherwise.
      */
     public long overdueNs(final long nowNs)
     {
@@ -94,7 +94,7 @@ public final class InFlightParts<P extends PendingPart>
         }
     }
 
-    /** Delivers the finished parts in {@code done}, in order, and empties the list. */
+    /** Hands the outcome of every part in {@code done} to its batch, in order, and empties the list. */
     public static void deliver(final ArrayList<? extends PendingPart> done)
     {
         for (int i = 0, n = done.size(); i < n; i++)

@@ -4,14 +4,14 @@ import io.dmkv.rdma.VerbBatch;
 
 /**
  * One batch part a channel has accepted and not yet completed: the batch, the part, its deadline
- * and whether it finished (completed, failed or timed out). A part finishes once; a response
- * that arrives for a part that already timed out is read and dropped.
+ * and whether it finished (completed, failed or timed out). A part finishes once; an answer that
+ * arrives for a part that already timed out is read and dropped.
  */
 public class PendingPart
 {
-    protected VerbBatch batch;
-    protected int part;
-    protected long deadlineNs;
+    private VerbBatch batch;
+    private int part;
+    private long deadlineNs;
     private boolean finished;
     private Throwable error;
 
@@ -57,7 +57,7 @@ public class PendingPart
         return true;
     }
 
-    /** Tells the batch: the part's listener work may run here (the transport's completion thread). */
+    /** Hands the outcome to the batch, whose listener may run here (the transport's completion thread). */
     public final void deliver()
     {
         batch.partCompleted(part, error);

@@ -11,6 +11,7 @@ import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.Verb;
+import io.dmkv.rdma.VerbRules;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
@@ -91,12 +92,7 @@ final class LocalVerbsChannel implements VerbsChannel
             return;
         }
         RemoteAccessException error = null;
-        long reads = 0;
-        long writes = 0;
-        long cas = 0;
-        long faa = 0;
-        long out = 0;
-        long in = 0;
+        int executed = 0;
         for (int i = 0, n = batch.isEcho() ? 0 : batch.size(); i < n; i++)
         {
             if (batch.partOf(i) != part)
@@ -112,36 +108,27 @@ final class LocalVerbsChannel implements VerbsChannel
             if (refused != null)
             {
                 error = new RemoteAccessException(refused, i,
-                    VerbExecutor.describe(refused, info.toString(), target.id(), target.key(), op, offset, length));
+                    VerbRules.describe(refused, info.toString(), target.id(), target.key(), op, offset, length));
                 break;
             }
             switch (op)
             {
                 case Verb.READ:
                     VerbExecutor.read(region, offset, batch.readBuffer(i), batch.bufferOffset(i), length);
-                    reads++;
-                    in += length;
                     break;
                 case Verb.WRITE:
                     VerbExecutor.write(region, offset, batch.buffer(i), batch.bufferOffset(i), length);
-                    writes++;
-                    out += length;
                     break;
                 case Verb.CAS:
                     batch.setResult(i, VerbExecutor.cas(region, offset, batch.operand(i), batch.swap(i)));
-                    cas++;
-                    out += 2 * Verb.ATOMIC_SIZE;
-                    in += Verb.ATOMIC_SIZE;
                     break;
                 default:
                     batch.setResult(i, VerbExecutor.faa(region, offset, batch.operand(i)));
-                    faa++;
-                    out += Verb.ATOMIC_SIZE;
-                    in += Verb.ATOMIC_SIZE;
                     break;
             }
+            executed++;
         }
-        counters.batch(reads, writes, cas, faa, out, in);
+        counters.part(batch, part, executed);
         batch.partCompleted(part, error);
     }
 

@@ -11,20 +11,19 @@ import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.RegionTable;
-import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
+import io.dmkv.rdma.transport.control.ControlChannels;
 
 /**
  * The {@code local} transport: verbs run on the memory node's memory directly, with CPU atomics.
  * {@code mem:NAME} reaches a memory node in this JVM; {@code host:port} reaches a daemon on this
- * host started with {@code --shm-file}: the hello (and every RPC) goes over tcp, and the verbs
- * work on the daemon's shared file mapping.
+ * host started with {@code --shm-file}: the hello (and every RPC) goes over the control channel,
+ * and the verbs work on the daemon's shared file mapping.
  */
 public final class LocalVerbsTransport implements VerbsTransport
 {
     public static final String NAME = "local";
 
-    private TcpVerbsTransport tcp;
-    private boolean closed;
+    private final ControlChannels control = new ControlChannels(NAME, null);
 
     @Override
     public String name()
@@ -51,7 +50,7 @@ public final class LocalVerbsTransport implements VerbsTransport
             }
             return LocalVerbsChannel.inProcess(endpoint, service);
         }
-        final VerbsChannel control = tcp().connect(endpoint, options);
+        final VerbsChannel control = this.control.connect(endpoint, options);
         final String shm = control.node().shmFile();
         if (shm.isEmpty())
         {
@@ -79,26 +78,9 @@ public final class LocalVerbsTransport implements VerbsTransport
         return LocalVerbsChannel.shared(control, mapped);
     }
 
-    private synchronized TcpVerbsTransport tcp()
-    {
-        if (closed)
-        {
-            throw new ConnectionException("local transport is closed");
-        }
-        if (tcp == null)
-        {
-            tcp = new TcpVerbsTransport();
-        }
-        return tcp;
-    }
-
     @Override
-    public synchronized void close()
+    public void close()
     {
-        closed = true;
-        if (tcp != null)
-        {
-            tcp.close();
-        }
+        control.close();
     }
 }

@@ -17,7 +17,8 @@ import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTransport;
-import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
+import io.dmkv.rdma.transport.Endpoints;
+import io.dmkv.rdma.transport.control.ControlChannels;
 
 /**
  * The {@code rdma} transport: one-sided verbs over DiSNI RC queue pairs on real RNICs (or
@@ -46,7 +47,7 @@ public final class RdmaVerbsTransport implements VerbsTransport
     private final RdmaCompletionPoller poller = new RdmaCompletionPoller();
     private final AgentRunner pollerRunner;
     private final ExecutorService releaser;
-    private VerbsTransport control;
+    private final ControlChannels control;
     private boolean closed;
 
     /** An rdma transport with default options; hellos and RPCs over a tcp transport of its own. */
@@ -87,17 +88,14 @@ public final class RdmaVerbsTransport implements VerbsTransport
         final Supplier<QueuePairFactory> queuePairs)
     {
         this.options = Objects.requireNonNull(options, "options");
-        this.control = control;
+        this.control = new ControlChannels(NAME, control);
         try
         {
             this.queuePairs = queuePairs.get();
         }
         catch (final RuntimeException e)
         {
-            if (control != null)
-            {
-                control.close();
-            }
+            this.control.close();
             throw e;
         }
         this.releaser = Executors.newSingleThreadExecutor(r ->
@@ -136,21 +134,15 @@ public final class RdmaVerbsTransport implements VerbsTransport
     @Override
     public VerbsChannel connect(final String endpoint, final ClientOptions clientOptions)
     {
-        final VerbsTransport tcp;
         synchronized (this)
         {
             if (closed)
             {
                 throw new ConnectionException("rdma transport is closed");
             }
-            if (control == null)
-            {
-                control = new TcpVerbsTransport();
-            }
-            tcp = control;
         }
-        final String host = host(endpoint);
-        final VerbsChannel hello = tcp.connect(endpoint, clientOptions);
+        final String host = Endpoints.host(endpoint);
+        final VerbsChannel hello = control.connect(endpoint, clientOptions);
         try
         {
             final MemoryNodeInfo node = hello.node();
@@ -196,7 +188,6 @@ public final class RdmaVerbsTransport implements VerbsTransport
     @Override
     public void close()
     {
-        final VerbsTransport tcp;
         synchronized (this)
         {
             if (closed)
@@ -204,7 +195,6 @@ public final class RdmaVerbsTransport implements VerbsTransport
                 return;
             }
             closed = true;
-            tcp = control;
         }
         for (final RdmaVerbsChannel channel : poller.channels())
         {
@@ -221,21 +211,6 @@ public final class RdmaVerbsTransport implements VerbsTransport
             Thread.currentThread().interrupt();
         }
         queuePairs.close();
-        if (tcp != null)
-        {
-            tcp.close();
-        }
-    }
-
-    /** The host of {@code host:port}; IPv6 literals in brackets. */
-    static String host(final String endpoint)
-    {
-        final int colon = endpoint.lastIndexOf(':');
-        if (colon <= 0 || colon == endpoint.length() - 1)
-        {
-            throw new IllegalArgumentException("memory node endpoint must be HOST:PORT, got '" + endpoint + "'");
-        }
-        final String host = endpoint.substring(0, colon);
-        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        control.close();
     }
 }

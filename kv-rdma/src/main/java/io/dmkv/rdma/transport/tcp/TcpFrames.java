@@ -1,11 +1,18 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeAccess;
 
+import io.dmkv.rdma.MemoryNodeInfo;
+import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.RegionInfo;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbBatch;
 import io.netty.buffer.ByteBuf;
@@ -29,6 +36,9 @@ import io.netty.buffer.ByteBuf;
  * ECHO           body echoed back as ECHO_RESP without any verb work (the benchmarks' baseline)
  * </pre>
  * A memory node executes a batch's verbs in order and stops at the first refused one.
+ *
+ * <p>This class is the one place that writes and reads these bytes, on both ends: the client's
+ * channel and the memory node's handler only call it.
  */
 public final class TcpFrames
 {
@@ -61,6 +71,20 @@ public final class TcpFrames
 
     private TcpFrames()
     {
+    }
+
+    /** Verbs of {@code part} in {@code batch}: a frame carries at most {@link #MAX_VERBS_PER_FRAME}. */
+    public static int verbCount(final VerbBatch batch, final int part)
+    {
+        int n = 0;
+        for (int i = 0, size = batch.size(); i < size; i++)
+        {
+            if (batch.partOf(i) == part)
+            {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Bytes of the BATCH frame (after the length field) for the verbs of {@code part}. */
@@ -114,10 +138,9 @@ public final class TcpFrames
 
     /** Writes a whole BATCH frame (length field included) for the verbs of {@code part}. */
     public static int encodeBatch(final ByteBuf out, final byte type, final long requestId, final VerbBatch batch,
-        final int part, final int bodyLength)
+        final int part)
     {
-        out.writeInt(bodyLength);
-        out.writeByte(type);
+        final int start = beginFrame(out, type);
         out.writeLong(requestId);
         final int countAt = out.writerIndex();
         out.writeShort(0);
@@ -153,6 +176,7 @@ public final class TcpFrames
             }
         }
         out.setShort(countAt, count);
+        endFrame(out, start);
         return count;
     }
 
@@ -204,6 +228,220 @@ public final class TcpFrames
         }
     }
 
+    /** Starts a frame of {@code type} at the writer index; returns where it starts, for {@link #endFrame}. */
+    public static int beginFrame(final ByteBuf out, final byte type)
+    {
+        final int start = out.writerIndex();
+        out.writeInt(0);
+        out.writeByte(type);
+        return start;
+    }
+
+    /** Sets the length field of the frame that starts at {@code start} to what was written since. */
+    public static void endFrame(final ByteBuf out, final int start)
+    {
+        out.setInt(start, out.writerIndex() - start - LENGTH_FIELD);
+    }
+
+    /** A client's HELLO. */
+    public static void encodeHello(final ByteBuf out, final int layoutVersion, final byte[] token)
+    {
+        final int start = beginFrame(out, HELLO);
+        out.writeInt(ProtocolVersion.MAGIC);
+        out.writeShort(ProtocolVersion.PROTOCOL);
+        out.writeShort(layoutVersion);
+        out.writeShort(token.length);
+        out.writeBytes(token);
+        endFrame(out, start);
+    }
+
+    /** The body of a HELLO, as a memory node reads it (after the type byte). */
+    public record Hello(int magic, int protocol, int layout, byte[] token)
+    {
+    }
+
+    public static Hello decodeHello(final ByteBuf in)
+    {
+        final int magic = in.readInt();
+        final int protocol = in.readUnsignedShort();
+        final int layout = in.readUnsignedShort();
+        final int tokenLength = in.readUnsignedShort();
+        final byte[] token = new byte[tokenLength];
+        in.readBytes(token);
+        return new Hello(magic, protocol, layout, token);
+    }
+
+    /** A memory node's HELLO_OK: who it is and its regions. */
+    public static void encodeHelloOk(final ByteBuf out, final String name, final int layoutVersion, final String shmFile,
+        final int rdmaPort, final List<RegionInfo> regions)
+    {
+        final int start = beginFrame(out, HELLO_OK);
+        writeString(out, name);
+        out.writeShort(layoutVersion);
+        writeString(out, shmFile);
+        out.writeInt(rdmaPort);
+        out.writeInt(regions.size());
+        for (final RegionInfo r : regions)
+        {
+            out.writeInt(r.id());
+            out.writeLong(r.key());
+            out.writeLong(r.length());
+            out.writeLong(r.rdmaAddress());
+            out.writeInt(r.rdmaKey());
+        }
+        endFrame(out, start);
+    }
+
+    /** Reads a HELLO_OK body (after the type byte) from the node the client reached at {@code endpoint}. */
+    public static MemoryNodeInfo decodeHelloOk(final ByteBuf in, final String endpoint)
+    {
+        final String name = readString(in);
+        final int layout = in.readUnsignedShort();
+        final String shm = readString(in);
+        final int rdmaPort = in.readInt();
+        final int count = in.readInt();
+        if (count < 0 || count > in.readableBytes() / 32)
+        {
+            throw new IndexOutOfBoundsException("region count " + count);
+        }
+        final List<RegionInfo> infos = new ArrayList<>(count);
+        for (int i = 0; i < count; i++)
+        {
+            infos.add(new RegionInfo(in.readInt(), in.readLong(), in.readLong(), in.readLong(), in.readInt()));
+        }
+        return new MemoryNodeInfo(name, endpoint, layout, infos, shm, rdmaPort);
+    }
+
+    /** Bytes of an RPC_REQ frame, length field included, for a request of {@code requestBytes}. */
+    public static int rpcRequestLength(final int requestBytes)
+    {
+        return LENGTH_FIELD + 1 + 8 + 4 + requestBytes;
+    }
+
+    public static void encodeRpcRequest(final ByteBuf out, final long requestId, final int method,
+        final ByteBuffer request)
+    {
+        final int start = beginFrame(out, RPC_REQ);
+        out.writeLong(requestId);
+        out.writeInt(method);
+        out.writeBytes(request.duplicate());
+        endFrame(out, start);
+    }
+
+    /** An RPC_RESP carrying {@code payload} (status OK) or {@code message}. */
+    public static void encodeRpcResponse(final ByteBuf out, final long requestId, final int status,
+        final ByteBuffer payload, final String message)
+    {
+        final int start = beginFrame(out, RPC_RESP);
+        out.writeLong(requestId);
+        out.writeByte(status);
+        if (payload != null)
+        {
+            out.writeBytes(payload.duplicate());
+        }
+        else
+        {
+            out.writeCharSequence(message == null ? "" : message, StandardCharsets.UTF_8);
+        }
+        endFrame(out, start);
+    }
+
+    /** Starts a BATCH_RESP; results follow, then {@link #endBatchResponse}. Returns the frame's start. */
+    public static int beginBatchResponse(final ByteBuf out, final long requestId)
+    {
+        final int start = beginFrame(out, BATCH_RESP);
+        out.writeLong(requestId);
+        out.writeShort(0);
+        return start;
+    }
+
+    /** Bytes of the BATCH_RESP that starts at {@code start}, as far as it is written. */
+    public static int batchResponseBytes(final ByteBuf out, final int start)
+    {
+        return out.writerIndex() - start - LENGTH_FIELD;
+    }
+
+    /** Ends a BATCH_RESP: {@code executed} verbs ran; {@code refused} (or null) stopped the next one. */
+    public static void endBatchResponse(final ByteBuf out, final int start, final int executed,
+        final RemoteAccessException.Reason refused, final String message)
+    {
+        out.setShort(start + LENGTH_FIELD + 1 + 8, executed);
+        if (refused == null)
+        {
+            out.writeByte(STATUS_OK);
+        }
+        else
+        {
+            out.writeByte(STATUS_REFUSED);
+            out.writeShort(executed);
+            out.writeByte(refused.ordinal());
+            writeString(out, message, MAX_REFUSAL_MESSAGE);
+        }
+        endFrame(out, start);
+    }
+
+    /**
+     * Reads the results of a BATCH_RESP body (after its request id) into the verbs of {@code part}
+     * of {@code batch}: READ data into the destination buffers, atomics' old values. Returns the
+     * refusal that stopped the batch, or null.
+     *
+     * @throws IndexOutOfBoundsException on a frame shorter than its results.
+     */
+    public static RemoteAccessException readBatchResults(final ByteBuf in, final VerbBatch batch, final int part)
+    {
+        final int executed = in.readUnsignedShort();
+        int k = 0;
+        int batchIndex = -1;
+        for (int i = 0, n = batch.size(); i < n && k <= executed; i++)
+        {
+            if (batch.partOf(i) != part)
+            {
+                continue;
+            }
+            if (k == executed)
+            {
+                batchIndex = i;
+                break;
+            }
+            switch (batch.op(i))
+            {
+                case Verb.READ:
+                {
+                    final int len = batch.length(i);
+                    if (len > in.readableBytes())
+                    {
+                        throw new IndexOutOfBoundsException("READ result overruns the frame");
+                    }
+                    copyOut(in, in.readerIndex(), batch.readBuffer(i), batch.bufferOffset(i), len);
+                    in.skipBytes(len);
+                    break;
+                }
+                case Verb.WRITE:
+                    break;
+                default:
+                    batch.setResult(i, in.readLong());
+                    break;
+            }
+            k++;
+        }
+        if (in.readByte() == STATUS_OK)
+        {
+            return null;
+        }
+        in.readUnsignedShort();
+        final int reason = in.readUnsignedByte();
+        final String message = readString(in);
+        return new RemoteAccessException(RemoteAccessException.Reason.fromCode(reason), batchIndex, message);
+    }
+
+    /** An ECHO_RESP carrying the rest of {@code in}. */
+    public static void encodeEchoResponse(final ByteBuf out, final ByteBuf in)
+    {
+        final int start = beginFrame(out, ECHO_RESP);
+        out.writeBytes(in);
+        endFrame(out, start);
+    }
+
     public static void writeString(final ByteBuf out, final String s)
     {
         writeString(out, s, 0xFFFF);
@@ -233,11 +471,9 @@ public final class TcpFrames
     /** A whole frame holding only a message (ERROR, HELLO_REFUSED). */
     public static ByteBuf messageFrame(final ByteBuf out, final byte type, final String message)
     {
-        final int at = out.writerIndex();
-        out.writeInt(0);
-        out.writeByte(type);
+        final int start = beginFrame(out, type);
         writeString(out, message);
-        out.setInt(at, out.writerIndex() - at - LENGTH_FIELD);
+        endFrame(out, start);
         return out;
     }
 }

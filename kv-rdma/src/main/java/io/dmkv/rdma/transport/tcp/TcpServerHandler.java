@@ -7,11 +7,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.Verb;
+import io.dmkv.rdma.VerbRules;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.MemoryRegion;
 import io.dmkv.rdma.server.VerbExecutor;
@@ -26,16 +26,25 @@ import io.netty.handler.codec.TooLongFrameException;
  * One connection of a memory node: the hello, then batches executed in order, RPCs handed to
  * workers, echoes. Anything malformed is answered with an ERROR frame and the connection is
  * closed; a refused verb (bad key, bounds, alignment) is answered and the connection stays.
+ *
+ * <p>Answers to the frames of one read burst go into one buffer, written and flushed once when
+ * the burst ends ({@link #channelReadComplete}): a client that pipelines gets its answers in one
+ * {@code write}, and the node allocates one buffer per burst rather than one per frame.
  */
 final class TcpServerHandler extends ChannelInboundHandlerAdapter
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpServerHandler.class);
     private static final int MAX_RPCS_IN_FLIGHT = 1024;
+    /** Answers held back past this many bytes are written (not yet flushed) so a burst's buffer stays bounded. */
+    private static final int BURST_BYTES = 256 << 10;
 
     private final TcpVerbsServer server;
     private final MemoryNodeService service;
     private final UnsafeBuffer flyweight = new UnsafeBuffer(0, 0);
     private final AtomicInteger rpcsInFlight = new AtomicInteger();
+    /** Answers of the current read burst, not yet written. */
+    private ByteBuf burst;
+    private boolean written;
     private boolean helloDone;
     private boolean failed;
 
@@ -83,7 +92,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
                     rpc(ctx, frame);
                     break;
                 case TcpFrames.ECHO:
-                    echo(ctx, frame);
+                    TcpFrames.encodeEchoResponse(out(ctx, frame.readableBytes() + 16), frame);
                     break;
                 default:
                     fail(ctx, "unknown frame type " + type);
@@ -98,6 +107,29 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         {
             frame.release();
         }
+    }
+
+    @Override
+    public void channelReadComplete(final ChannelHandlerContext ctx)
+    {
+        writeBurst(ctx);
+        if (written)
+        {
+            written = false;
+            ctx.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelInactive(final ChannelHandlerContext ctx)
+    {
+        if (burst != null)
+        {
+            burst.release();
+            burst = null;
+        }
+        ctx.fireChannelInactive();
     }
 
     @Override
@@ -122,6 +154,31 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         }
     }
 
+    /** The buffer for this burst's answers, with room for at least {@code bytes} more. */
+    private ByteBuf out(final ChannelHandlerContext ctx, final int bytes)
+    {
+        if (burst != null && burst.writerIndex() > BURST_BYTES)
+        {
+            writeBurst(ctx);
+        }
+        if (burst == null)
+        {
+            burst = ctx.alloc().directBuffer(Math.max(1024, bytes));
+        }
+        return burst;
+    }
+
+    private void writeBurst(final ChannelHandlerContext ctx)
+    {
+        if (burst != null)
+        {
+            final ByteBuf b = burst;
+            burst = null;
+            ctx.write(b, ctx.voidPromise());
+            written = true;
+        }
+    }
+
     private void hello(final ChannelHandlerContext ctx, final ByteBuf in)
     {
         if (helloDone)
@@ -129,13 +186,8 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             fail(ctx, "second HELLO on one connection");
             return;
         }
-        final int magic = in.readInt();
-        final int protocol = in.readUnsignedShort();
-        final int layout = in.readUnsignedShort();
-        final int tokenLength = in.readUnsignedShort();
-        final byte[] token = new byte[tokenLength];
-        in.readBytes(token);
-        final String refused = service.checkHello(magic, protocol, layout, token);
+        final TcpFrames.Hello hello = TcpFrames.decodeHello(in);
+        final String refused = service.checkHello(hello.magic(), hello.protocol(), hello.layout(), hello.token());
         if (refused != null)
         {
             failed = true;
@@ -145,37 +197,16 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             return;
         }
         helloDone = true;
-        final ByteBuf out = ctx.alloc().buffer();
-        out.writeInt(0);
-        out.writeByte(TcpFrames.HELLO_OK);
-        TcpFrames.writeString(out, service.name());
-        out.writeShort(service.layoutVersion());
-        TcpFrames.writeString(out, service.shmFile());
-        out.writeInt(service.rdmaPort());
-        final java.util.List<RegionInfo> infos = service.regionInfos();
-        out.writeInt(infos.size());
-        for (final RegionInfo r : infos)
-        {
-            out.writeInt(r.id());
-            out.writeLong(r.key());
-            out.writeLong(r.length());
-            out.writeLong(r.rdmaAddress());
-            out.writeInt(r.rdmaKey());
-        }
-        out.setInt(0, out.writerIndex() - TcpFrames.LENGTH_FIELD);
-        ctx.writeAndFlush(out, ctx.voidPromise());
+        TcpFrames.encodeHelloOk(out(ctx, 256), service.name(), service.layoutVersion(), service.shmFile(),
+            service.rdmaPort(), service.regionInfos());
     }
 
     private void batch(final ChannelHandlerContext ctx, final ByteBuf in)
     {
         final long requestId = in.readLong();
         final int count = in.readUnsignedShort();
-        final ByteBuf out = ctx.alloc().directBuffer(64);
-        out.writeInt(0);
-        out.writeByte(TcpFrames.BATCH_RESP);
-        out.writeLong(requestId);
-        final int executedAt = out.writerIndex();
-        out.writeShort(0);
+        final ByteBuf out = out(ctx, 64);
+        final int start = TcpFrames.beginBatchResponse(out, requestId);
         final int budget = server.maxFrame() - TcpFrames.BATCH_RESP_HEADER - TcpFrames.BATCH_RESP_TRAILER_MAX;
         int executed = 0;
         RemoteAccessException.Reason refused = null;
@@ -195,70 +226,62 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
                     length = in.readInt();
                 }
                 refused = VerbExecutor.check(region, op, offset, length);
-                if (refused == null && op == Verb.READ && (long)out.writerIndex() + length > budget)
+                if (refused == null && op == Verb.READ && (long)TcpFrames.batchResponseBytes(out, start) + length > budget)
                 {
                     refused = RemoteAccessException.Reason.BAD_LENGTH;
+                    message = "memory node " + service.name() + " refused READ of " + length
+                        + " bytes: the batch's response would exceed the frame limit of " + server.maxFrame();
+                    break;
                 }
                 if (refused != null)
                 {
-                    message = VerbExecutor.describe(refused, "memory node " + service.name(), regionId, key, op,
-                        offset, length);
-                    if (refused == RemoteAccessException.Reason.BAD_LENGTH && op == Verb.READ && length > 0)
-                    {
-                        message = "memory node " + service.name() + " refused READ of " + length
-                            + " bytes: the batch's response would exceed the frame limit of " + server.maxFrame();
-                    }
+                    message = VerbRules.describe(refused, "memory node " + service.name(), regionId, key, op, offset,
+                        length);
                     break;
                 }
-                switch (op)
-                {
-                    case Verb.READ:
-                        out.ensureWritable(length);
-                        wrap(out, out.writerIndex(), length);
-                        VerbExecutor.read(region, offset, flyweight, 0, length);
-                        out.writerIndex(out.writerIndex() + length);
-                        break;
-                    case Verb.WRITE:
-                        if (length > in.readableBytes())
-                        {
-                            throw new IndexOutOfBoundsException("WRITE of " + length + " bytes overruns the frame");
-                        }
-                        wrap(in, in.readerIndex(), length);
-                        VerbExecutor.write(region, offset, flyweight, 0, length);
-                        in.skipBytes(length);
-                        break;
-                    case Verb.CAS:
-                        out.writeLong(VerbExecutor.cas(region, offset, in.readLong(), in.readLong()));
-                        break;
-                    default:
-                        out.writeLong(VerbExecutor.faa(region, offset, in.readLong()));
-                        break;
-                }
+                execute(op, region, offset, length, in, out);
             }
         }
         catch (final IndexOutOfBoundsException e)
         {
-            out.release();
+            // Drop the half-written answer: the connection fails with an ERROR frame instead.
+            out.writerIndex(start);
             throw e;
         }
         finally
         {
             flyweight.wrap(0, 0);
         }
-        out.setShort(executedAt, executed);
-        if (refused == null)
+        TcpFrames.endBatchResponse(out, start, executed, refused, message);
+    }
+
+    private void execute(final byte op, final MemoryRegion region, final long offset, final int length,
+        final ByteBuf in, final ByteBuf out)
+    {
+        switch (op)
         {
-            out.writeByte(TcpFrames.STATUS_OK);
+            case Verb.READ:
+                out.ensureWritable(length);
+                wrap(out, out.writerIndex(), length);
+                VerbExecutor.read(region, offset, flyweight, 0, length);
+                out.writerIndex(out.writerIndex() + length);
+                break;
+            case Verb.WRITE:
+                if (length > in.readableBytes())
+                {
+                    throw new IndexOutOfBoundsException("WRITE of " + length + " bytes overruns the frame");
+                }
+                wrap(in, in.readerIndex(), length);
+                VerbExecutor.write(region, offset, flyweight, 0, length);
+                in.skipBytes(length);
+                break;
+            case Verb.CAS:
+                out.writeLong(VerbExecutor.cas(region, offset, in.readLong(), in.readLong()));
+                break;
+            default:
+                out.writeLong(VerbExecutor.faa(region, offset, in.readLong()));
+                break;
         }
-        else
-        {
-            out.writeByte(TcpFrames.STATUS_REFUSED);
-            out.writeShort(executed);
-            out.writeByte(refused.ordinal());
-            TcpFrames.writeString(out, message, TcpFrames.MAX_REFUSAL_MESSAGE);
-        }
-        out.setInt(0, out.writerIndex() - TcpFrames.LENGTH_FIELD);
-        ctx.writeAndFlush(out, ctx.voidPromise());
     }
 
     private void rpc(final ChannelHandlerContext ctx, final ByteBuf in)
@@ -269,8 +292,8 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         if (rpcsInFlight.incrementAndGet() > MAX_RPCS_IN_FLIGHT)
         {
             rpcsInFlight.decrementAndGet();
-            channel.writeAndFlush(rpcResponse(channel, requestId, RpcStatus.FAILED, null,
-                "memory node " + service.name() + ": too many RPCs in flight on one connection"), channel.voidPromise());
+            TcpFrames.encodeRpcResponse(out(ctx, 128), requestId, RpcStatus.FAILED, null,
+                "memory node " + service.name() + ": too many RPCs in flight on one connection");
             return;
         }
         final ByteBuffer request = ByteBuffer.allocate(in.readableBytes());
@@ -283,47 +306,18 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             {
                 return;
             }
-            final ByteBuf frame;
+            final ByteBuf frame = channel.alloc().buffer();
             if (error == null)
             {
-                frame = rpcResponse(channel, requestId, RpcStatus.OK, response, null);
+                TcpFrames.encodeRpcResponse(frame, requestId, RpcStatus.OK, response, null);
             }
             else
             {
                 final int status = error instanceof RpcException ? ((RpcException)error).status() : RpcStatus.FAILED;
-                frame = rpcResponse(channel, requestId, status, null, error.getMessage());
+                TcpFrames.encodeRpcResponse(frame, requestId, status, null, error.getMessage());
             }
             channel.writeAndFlush(frame, channel.voidPromise());
         });
-    }
-
-    private static ByteBuf rpcResponse(final Channel ch, final long requestId, final int status,
-        final ByteBuffer payload, final String message)
-    {
-        final ByteBuf out = ch.alloc().buffer();
-        out.writeInt(0);
-        out.writeByte(TcpFrames.RPC_RESP);
-        out.writeLong(requestId);
-        out.writeByte(status);
-        if (payload != null)
-        {
-            out.writeBytes(payload.duplicate());
-        }
-        else
-        {
-            out.writeCharSequence(message == null ? "" : message, java.nio.charset.StandardCharsets.UTF_8);
-        }
-        out.setInt(0, out.writerIndex() - TcpFrames.LENGTH_FIELD);
-        return out;
-    }
-
-    private void echo(final ChannelHandlerContext ctx, final ByteBuf in)
-    {
-        final ByteBuf out = ctx.alloc().directBuffer(TcpFrames.LENGTH_FIELD + 1 + in.readableBytes());
-        out.writeInt(1 + in.readableBytes());
-        out.writeByte(TcpFrames.ECHO_RESP);
-        out.writeBytes(in);
-        ctx.writeAndFlush(out, ctx.voidPromise());
     }
 
     private void wrap(final ByteBuf buf, final int index, final int length)
@@ -354,6 +348,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         server.protocolError();
         LOG.warn("{}: closing connection from {}: {}", service.name(), ctx.channel().remoteAddress(), why);
         ctx.channel().config().setAutoRead(false);
+        writeBurst(ctx);
         ctx.writeAndFlush(TcpFrames.messageFrame(ctx.alloc().buffer(), TcpFrames.ERROR, why))
             .addListener(ChannelFutureListener.CLOSE);
     }

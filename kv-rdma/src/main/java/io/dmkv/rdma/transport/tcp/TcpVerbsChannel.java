@@ -1,20 +1,17 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,41 +21,34 @@ import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.ProtocolException;
-import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
-import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
-import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
-import io.netty.bootstrap.Bootstrap;
+import io.dmkv.rdma.transport.InFlightParts;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.TooLongFrameException;
 
 /**
- * A client's tcp connection to one memory node. Batches are encoded on the caller's thread and
- * handed to the event loop, which queues them in wire order; the memory node answers in the same
- * order, so responses are matched to the head of the queue. A sweep on the event loop fails
- * requests past their deadline and closes a connection whose oldest request is long overdue.
+ * A client's tcp connection to one memory node. A batch part is checked and counted on the
+ * caller's thread and handed to the connection's {@link TcpWire}, which writes it from the
+ * caller's thread or through the event loop. The memory node answers in order, so answers are
+ * matched to the oldest part in flight, on the event loop, which completes the part there. A sweep
+ * on the event loop fails parts past their deadline and closes a connection whose oldest part is
+ * long overdue. Steady-state posting allocates nothing: parts are pooled.
  */
 public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implements VerbsChannel
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsChannel.class);
+    private static final int POOL = 256;
 
     private final String endpoint;
     private final ClientOptions options;
@@ -66,111 +56,52 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private final long timeoutNs;
     private final int maxFrame;
     private final VerbCounters counters = new VerbCounters();
-    private final ArrayDeque<PendingBatch> inFlight = new ArrayDeque<>();
-    private final Map<Long, PendingRpc> rpcs = new ConcurrentHashMap<>();
-    private final AtomicLong ids = new AtomicLong();
-    private final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
-    private volatile Channel channel;
+    private final ManyToManyConcurrentArrayQueue<TcpPart> pool = new ManyToManyConcurrentArrayQueue<>(POOL);
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drain;
+    private final ArrayList<TcpPart> done = new ArrayList<>();
+    private final Function<TcpPart, Throwable> timeoutError;
+    private final TcpRpcs rpcs;
+    final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
+    volatile Channel channel;
+    private volatile TcpWire wire;
     private volatile MemoryNodeInfo info;
     private volatile List<RemoteRegion> regions = List.of();
     private volatile boolean open = true;
     private volatile String closeReason;
     private ScheduledFuture<?> sweep;
 
-    private TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
+    TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
     {
         this.endpoint = endpoint;
         this.options = options;
         this.clock = options.clock();
         this.timeoutNs = options.requestTimeoutNs();
         this.maxFrame = maxFrame;
+        this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
+        this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
+            + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
 
-    static TcpVerbsChannel connect(final EventLoopGroup group, final String endpoint, final ClientOptions options,
-        final int maxFrame)
+    String endpoint()
     {
-        final String[] hp = TcpVerbsTransport.hostPort(endpoint);
-        final TcpVerbsChannel c = new TcpVerbsChannel(endpoint, options, maxFrame);
-        final long connectMs = options.connectTimeout().toMillis();
-        final Bootstrap b = new Bootstrap()
-            .group(group)
-            .channel(NioSocketChannel.class)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)Math.min(Integer.MAX_VALUE, connectMs))
-            .handler(new ChannelInitializer<SocketChannel>()
-            {
-                @Override
-                protected void initChannel(final SocketChannel ch)
-                {
-                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(maxFrame, 0,
-                        TcpFrames.LENGTH_FIELD, 0, TcpFrames.LENGTH_FIELD));
-                    ch.pipeline().addLast("verbs", c);
-                }
-            });
-        final long start = System.nanoTime();
-        final ChannelFuture cf;
-        try
-        {
-            cf = b.connect(hp[0], Integer.parseInt(hp[1]));
-        }
-        catch (final RejectedExecutionException e)
-        {
-            throw new ConnectionException("tcp transport is closed", e);
-        }
-        if (!cf.awaitUninterruptibly(connectMs + 100))
-        {
-            cf.cancel(false);
-            cf.channel().close();
-            throw new ConnectionException("cannot reach memory node at " + endpoint + " within " + connectMs + " ms");
-        }
-        if (!cf.isSuccess())
-        {
-            throw new ConnectionException("cannot reach memory node at " + endpoint + ": " + cf.cause().getMessage(),
-                cf.cause());
-        }
-        c.channel = cf.channel();
-        final ByteBuf frame = c.channel.alloc().buffer();
-        frame.writeInt(0);
-        frame.writeByte(TcpFrames.HELLO);
-        frame.writeInt(ProtocolVersion.MAGIC);
-        frame.writeShort(ProtocolVersion.PROTOCOL);
-        frame.writeShort(options.layoutVersion());
-        frame.writeShort(options.authToken().length);
-        frame.writeBytes(options.authToken());
-        frame.setInt(0, frame.writerIndex() - TcpFrames.LENGTH_FIELD);
-        c.channel.writeAndFlush(frame);
-        final long left = Math.max(1, TimeUnit.MILLISECONDS.toNanos(connectMs) - (System.nanoTime() - start));
-        try
-        {
-            c.hello.get(left, TimeUnit.NANOSECONDS);
-        }
-        catch (final ExecutionException e)
-        {
-            c.channel.close();
-            throw e.getCause() instanceof VerbsException ? (VerbsException)e.getCause()
-                : new ConnectionException("hello with memory node at " + endpoint + " failed: " + e.getCause(), e.getCause());
-        }
-        catch (final TimeoutException e)
-        {
-            c.channel.close();
-            throw new ConnectionException("memory node at " + endpoint + " did not answer the hello within "
-                + connectMs + " ms");
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            c.channel.close();
-            throw new ConnectionException("interrupted while connecting to " + endpoint, e);
-        }
-        final long periodNs = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(timeoutPeriod(c.timeoutNs),
+        return endpoint;
+    }
+
+    /** Called on connect, before the hello. */
+    void connected(final Channel ch)
+    {
+        channel = ch;
+        wire = new TcpWire(ch, drainTask);
+    }
+
+    /** Once the hello is done: direct writes may start, and the deadline sweep. */
+    void startSweep()
+    {
+        wire.start();
+        final long periodNs = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(timeoutNs / 4,
             TimeUnit.MILLISECONDS.toNanos(50)));
-        c.sweep = c.channel.eventLoop().scheduleAtFixedRate(c::sweep, periodNs, periodNs, TimeUnit.NANOSECONDS);
-        return c;
-    }
-
-    private static long timeoutPeriod(final long timeoutNs)
-    {
-        return timeoutNs / 4;
+        sweep = channel.eventLoop().scheduleAtFixedRate(this::sweep, periodNs, periodNs, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -188,7 +119,6 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void submit(final VerbBatch batch, final int part)
     {
-        final PendingBatch p = new PendingBatch(batch, part);
         if (!open)
         {
             batch.partCompleted(part, closed());
@@ -203,37 +133,45 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
                     + maxFrame + ": split it"));
             return;
         }
-        final ByteBuf frame = channel.alloc().directBuffer(TcpFrames.LENGTH_FIELD + body);
-        final int count = TcpFrames.encodeBatch(frame, batch.isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, p.id,
-            batch, part, body);
-        if (count > TcpFrames.MAX_VERBS_PER_FRAME)
+        if (TcpFrames.verbCount(batch, part) > TcpFrames.MAX_VERBS_PER_FRAME)
         {
-            frame.release();
             batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
                 "a batch part holds at most " + TcpFrames.MAX_VERBS_PER_FRAME + " verbs"));
             return;
         }
-        if (!batch.isEcho())
+        if (batch.isEcho())
         {
-            for (int i = 0, n = batch.size(); i < n; i++)
-            {
-                if (batch.partOf(i) == part)
-                {
-                    counters.verb(batch.op(i), batch.length(i));
-                }
-            }
+            counters.roundTrip();
         }
-        counters.roundTrip();
-        p.frame = frame;
-        p.deadline = clock.nanoTime() + timeoutNs;
+        else
+        {
+            counters.part(batch, part, Integer.MAX_VALUE);
+        }
+        TcpPart p = pool.poll();
+        if (p == null)
+        {
+            p = new TcpPart();
+        }
+        p.start(batch, part, clock.nanoTime() + timeoutNs, body);
+        final TcpWire w = wire;
         try
         {
-            channel.eventLoop().execute(p);
+            if (!w.tryDirect(p))
+            {
+                w.offer(p);
+                scheduleDrain();
+            }
+        }
+        catch (final IOException e)
+        {
+            LOG.debug("writing to {} failed", endpoint, e);
+            closeReason = "connection to " + info + " failed: " + e.getMessage();
+            close();
         }
         catch (final RejectedExecutionException e)
         {
-            frame.release();
-            batch.partCompleted(part, closed());
+            open = false;
+            failAll();
         }
     }
 
@@ -244,33 +182,13 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             return CompletableFuture.failedFuture(closed());
         }
-        final long id = ids.incrementAndGet();
         final int requestBytes = request.remaining();
         if (requestBytes > maxFrame - 64)
         {
             return CompletableFuture.failedFuture(new RpcException(RpcStatus.BAD_REQUEST,
                 "RPC request of " + requestBytes + " bytes exceeds the frame limit of " + maxFrame));
         }
-        final PendingRpc p = new PendingRpc(method, requestBytes, clock.nanoTime() + timeoutNs);
-        rpcs.put(id, p);
-        final ByteBuf frame = channel.alloc().buffer(TcpFrames.LENGTH_FIELD + 13 + requestBytes);
-        frame.writeInt(1 + 8 + 4 + requestBytes);
-        frame.writeByte(TcpFrames.RPC_REQ);
-        frame.writeLong(id);
-        frame.writeInt(method);
-        frame.writeBytes(request.duplicate());
-        channel.writeAndFlush(frame).addListener(f ->
-        {
-            if (!f.isSuccess())
-            {
-                final PendingRpc gone = rpcs.remove(id);
-                if (gone != null)
-                {
-                    gone.future.completeExceptionally(closed());
-                }
-            }
-        });
-        return p.future;
+        return rpcs.send(channel.alloc(), method, request, clock.nanoTime() + timeoutNs);
     }
 
     @Override
@@ -310,13 +228,13 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             switch (type)
             {
                 case TcpFrames.BATCH_RESP:
-                    batchResponse(frame, false);
+                    batchResponse(ctx, frame);
                     break;
                 case TcpFrames.ECHO_RESP:
-                    batchResponse(frame, true);
+                    echoResponse(ctx);
                     break;
                 case TcpFrames.RPC_RESP:
-                    rpcResponse(frame);
+                    rpcs.response(frame);
                     break;
                 case TcpFrames.HELLO_OK:
                     helloOk(frame);
@@ -374,25 +292,38 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         }
     }
 
+    private void drain()
+    {
+        drainScheduled.set(false);
+        if (!open)
+        {
+            // Parts offered while the connection went: fail them rather than write to a closed socket.
+            failAll();
+            return;
+        }
+        wire.drain();
+    }
+
+    private void scheduleDrain()
+    {
+        if (drainScheduled.compareAndSet(false, true))
+        {
+            channel.eventLoop().execute(drainTask);
+        }
+    }
+
+    /** Queues an RPC frame behind whatever is being written; may run on any thread. */
+    private void writeControl(final ByteBuf frame)
+    {
+        wire.offerControl(frame);
+        scheduleDrain();
+    }
+
     private void helloOk(final ByteBuf in)
     {
-        final String name = TcpFrames.readString(in);
-        final int layout = in.readUnsignedShort();
-        final String shm = TcpFrames.readString(in);
-        final int rdmaPort = in.readInt();
-        final int count = in.readInt();
-        if (count < 0 || count > in.readableBytes() / 32)
-        {
-            throw new IndexOutOfBoundsException("region count " + count);
-        }
-        final List<RegionInfo> infos = new ArrayList<>(count);
-        for (int i = 0; i < count; i++)
-        {
-            infos.add(new RegionInfo(in.readInt(), in.readLong(), in.readLong(), in.readLong(), in.readInt()));
-        }
-        final MemoryNodeInfo node = new MemoryNodeInfo(name, endpoint, layout, infos, shm, rdmaPort);
-        final List<RemoteRegion> list = new ArrayList<>(count);
-        for (final RegionInfo r : infos)
+        final MemoryNodeInfo node = TcpFrames.decodeHelloOk(in, endpoint);
+        final List<RemoteRegion> list = new ArrayList<>(node.regions().size());
+        for (final RegionInfo r : node.regions())
         {
             list.add(new RemoteRegion(this, r));
         }
@@ -401,146 +332,62 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         hello.complete(node);
     }
 
-    private void batchResponse(final ByteBuf in, final boolean echo)
+    private void echoResponse(final ChannelHandlerContext ctx)
     {
-        final PendingBatch p = inFlight.poll();
-        if (echo)
+        final TcpPart p = wire.poll();
+        if (p == null)
         {
-            if (p == null)
-            {
-                shutdown(channel.pipeline().firstContext(), "memory node at " + endpoint + " echoed an unknown request");
-                return;
-            }
-            complete(p, null);
+            shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
             return;
         }
+        complete(p, null);
+    }
+
+    private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
+    {
+        final TcpPart p = wire.poll();
         final long id = in.readLong();
         if (p == null || p.id != id)
         {
-            shutdown(channel.pipeline().firstContext(), "memory node at " + endpoint + " answered request " + id
-                + " out of order");
-            if (p != null)
+            shutdown(ctx, "memory node at " + endpoint + " answered request " + id + " out of order");
+            if (p != null && p.finish(closed()))
             {
-                complete(p, closed());
+                p.deliver();
             }
             return;
         }
-        final int executed = in.readUnsignedShort();
-        if (p.finished)
+        if (p.finished())
         {
+            // Timed out already: its batch may be in use again, so its results are dropped.
             return;
         }
-        final VerbBatch batch = p.batch;
-        int k = 0;
-        int batchIndex = -1;
-        for (int i = 0, n = batch.size(); i < n && k <= executed; i++)
-        {
-            if (batch.partOf(i) != p.part)
-            {
-                continue;
-            }
-            if (k == executed)
-            {
-                batchIndex = i;
-                break;
-            }
-            switch (batch.op(i))
-            {
-                case Verb.READ:
-                {
-                    final int len = batch.length(i);
-                    if (len > in.readableBytes())
-                    {
-                        throw new IndexOutOfBoundsException("READ result overruns the frame");
-                    }
-                    TcpFrames.copyOut(in, in.readerIndex(), batch.readBuffer(i), batch.bufferOffset(i), len);
-                    in.skipBytes(len);
-                    break;
-                }
-                case Verb.WRITE:
-                    break;
-                default:
-                    batch.setResult(i, in.readLong());
-                    break;
-            }
-            k++;
-        }
-        final byte status = in.readByte();
-        Throwable error = null;
-        if (status != TcpFrames.STATUS_OK)
-        {
-            in.readUnsignedShort();
-            final int reason = in.readUnsignedByte();
-            final String message = TcpFrames.readString(in);
-            error = new RemoteAccessException(RemoteAccessException.Reason.fromCode(reason), batchIndex, message);
-        }
-        complete(p, error);
+        complete(p, TcpFrames.readBatchResults(in, p.batch(), p.part()));
     }
 
-    private void rpcResponse(final ByteBuf in)
+    /** Completes a part that was answered and puts it back in the pool. */
+    private void complete(final TcpPart p, final Throwable error)
     {
-        final long id = in.readLong();
-        final int status = in.readUnsignedByte();
-        final PendingRpc p = rpcs.remove(id);
-        if (p == null)
+        if (p.finish(error))
         {
-            return;
+            p.deliver();
         }
-        if (status == RpcStatus.OK)
-        {
-            final ByteBuffer response = ByteBuffer.allocate(in.readableBytes());
-            in.readBytes(response);
-            response.flip();
-            counters.rpc(p.requestBytes, response.remaining());
-            p.future.complete(response);
-        }
-        else
-        {
-            counters.rpc(p.requestBytes, in.readableBytes());
-            p.future.completeExceptionally(new RpcException(status, in.toString(StandardCharsets.UTF_8)));
-        }
+        p.start(null, 0, 0, 0);
+        pool.offer(p);
     }
 
     private void sweep()
     {
         final long now = clock.nanoTime();
-        PendingBatch head = inFlight.peek();
-        if (head != null && head.finished && now - head.deadline > 2 * timeoutNs)
+        final long overdue = wire.overdueNs(now);
+        if (overdue > 2 * timeoutNs)
         {
             shutdown(channel.pipeline().firstContext(), info + " stopped answering: oldest request is "
-                + TimeUnit.NANOSECONDS.toMillis(now - head.deadline + timeoutNs) + " ms old");
+                + TimeUnit.NANOSECONDS.toMillis(overdue + timeoutNs) + " ms old");
             return;
         }
-        for (final PendingBatch p : inFlight)
-        {
-            if (now - p.deadline < 0)
-            {
-                break;
-            }
-            if (!p.finished)
-            {
-                complete(p, new VerbsTimeoutException("batch of " + p.batch.size() + " verbs to " + info
-                    + " timed out after " + options.requestTimeout().toMillis() + " ms"));
-            }
-        }
-        for (final Map.Entry<Long, PendingRpc> e : rpcs.entrySet())
-        {
-            final PendingRpc p = e.getValue();
-            if (now - p.deadline >= 0 && rpcs.remove(e.getKey(), p))
-            {
-                p.future.completeExceptionally(new VerbsTimeoutException("RPC " + p.method + " to " + info
-                    + " timed out after " + options.requestTimeout().toMillis() + " ms"));
-            }
-        }
-    }
-
-    private void complete(final PendingBatch p, final Throwable error)
-    {
-        if (!p.finished)
-        {
-            p.finished = true;
-            p.batch.partCompleted(p.part, error);
-        }
+        wire.expire(now, timeoutError, done);
+        InFlightParts.deliver(done);
+        rpcs.expire(now, "to " + info + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
 
     private void shutdown(final ChannelHandlerContext ctx, final String reason)
@@ -561,74 +408,24 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 
     private void failAll()
     {
-        PendingBatch p;
-        while ((p = inFlight.poll()) != null)
+        final TcpWire w = wire;
+        if (w != null)
         {
-            complete(p, closed());
+            // A list of its own: a post whose event loop is gone fails everything from its own thread.
+            final ArrayList<TcpPart> failed = new ArrayList<>();
+            w.failAll(closed(), failed);
+            InFlightParts.deliver(failed);
         }
-        for (final Long id : rpcs.keySet())
-        {
-            final PendingRpc r = rpcs.remove(id);
-            if (r != null)
-            {
-                r.future.completeExceptionally(closed());
-            }
-        }
+        rpcs.failAll();
         if (!hello.isDone())
         {
             hello.completeExceptionally(closed());
         }
     }
 
-    private ConnectionException closed()
+    ConnectionException closed()
     {
         final String reason = closeReason;
         return new ConnectionException(reason != null ? reason : "channel to memory node at " + endpoint + " is closed");
-    }
-
-    /** A batch part on its way: runs on the event loop to take its place in the wire order. */
-    private final class PendingBatch implements Runnable
-    {
-        final VerbBatch batch;
-        final int part;
-        final long id = ids.incrementAndGet();
-        ByteBuf frame;
-        long deadline;
-        boolean finished;
-
-        PendingBatch(final VerbBatch batch, final int part)
-        {
-            this.batch = batch;
-            this.part = part;
-        }
-
-        @Override
-        public void run()
-        {
-            if (!open)
-            {
-                frame.release();
-                complete(this, closed());
-                return;
-            }
-            inFlight.add(this);
-            channel.writeAndFlush(frame, channel.voidPromise());
-            frame = null;
-        }
-    }
-
-    private static final class PendingRpc
-    {
-        final CompletableFuture<ByteBuffer> future = new CompletableFuture<>();
-        final int method;
-        final int requestBytes;
-        final long deadline;
-
-        PendingRpc(final int method, final int requestBytes, final long deadline)
-        {
-            this.method = method;
-            this.requestBytes = requestBytes;
-            this.deadline = deadline;
-        }
     }
 }

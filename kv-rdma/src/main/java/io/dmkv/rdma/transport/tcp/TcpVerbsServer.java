@@ -1,5 +1,6 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -15,11 +16,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * Serves a memory node's verbs and RPCs over tcp (Netty). Each connection's frames are handled
@@ -45,14 +43,15 @@ public final class TcpVerbsServer implements AutoCloseable
     {
         this.service = service;
         this.maxFrame = maxFrame;
-        this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("dmkv-mn-accept-" + service.name(), true));
-        this.workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("dmkv-mn-io-" + service.name(), true));
+        this.boss = TcpIo.group(1, "dmkv-mn-accept-" + service.name());
+        this.workers = TcpIo.group(ioThreads, "dmkv-mn-io-" + service.name());
         final ServerBootstrap b = new ServerBootstrap()
             .group(boss, workers)
-            .channel(NioServerSocketChannel.class)
+            .channel(TcpIo.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.ALLOCATOR, TcpIo.ALLOCATOR)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
             .childHandler(new ChannelInitializer<SocketChannel>()
             {
@@ -79,19 +78,33 @@ public final class TcpVerbsServer implements AutoCloseable
         {
             this.listener = b.bind(host, port).syncUninterruptibly().channel();
         }
-        catch (final RuntimeException e)
+        catch (final Exception e)
         {
+            // Exception: Netty rethrows a checked exception of the bind (BindException on NIO, a
+            // NativeIoException on epoll) as it is.
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new ConnectionException("memory node " + service.name() + " cannot listen on " + host + ":" + port
-                + ": " + e.getMessage(), e);
+                + ": " + e.getMessage(), asBindException(e));
         }
+    }
+
+    /** An address in use as NIO reports it (a {@link BindException}), whichever transport found it. */
+    private static Throwable asBindException(final Exception e)
+    {
+        if (e instanceof BindException || !String.valueOf(e.getMessage()).contains("Address already in use"))
+        {
+            return e;
+        }
+        final BindException bind = new BindException(e.getMessage());
+        bind.initCause(e);
+        return bind;
     }
 
     /** Starts serving {@code service} on {@code host:port} (port 0: any free port). */
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port)
     {
-        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, TcpIo.defaultIoThreads());
     }
 
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,

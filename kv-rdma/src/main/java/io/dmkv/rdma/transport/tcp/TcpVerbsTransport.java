@@ -1,18 +1,30 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.VerbsChannel;
+import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTransport;
+import io.dmkv.rdma.transport.Endpoints;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 /**
  * The {@code tcp} transport: verbs framed over Netty to a memory-node daemon, pipelined, one
- * frame per batch part. One event loop group serves all channels of the transport.
+ * frame per batch part. One event loop group serves all channels of the transport; it runs on
+ * native epoll where that loads, NIO elsewhere ({@link TcpIo}).
  */
 public final class TcpVerbsTransport implements VerbsTransport
 {
@@ -29,7 +41,7 @@ public final class TcpVerbsTransport implements VerbsTransport
 
     public TcpVerbsTransport(final int ioThreads, final int maxFrame)
     {
-        this.group = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("dmkv-tcp-client", true));
+        this.group = TcpIo.group(ioThreads, "dmkv-tcp-client");
         this.maxFrame = maxFrame;
     }
 
@@ -39,6 +51,7 @@ public final class TcpVerbsTransport implements VerbsTransport
         return NAME;
     }
 
+    /** Connects to {@code endpoint} and says hello; returns once the memory node answered it. */
     @Override
     public VerbsChannel connect(final String endpoint, final ClientOptions options)
     {
@@ -46,7 +59,77 @@ public final class TcpVerbsTransport implements VerbsTransport
         {
             throw new ConnectionException("tcp transport is closed");
         }
-        return TcpVerbsChannel.connect(group, endpoint, options, maxFrame);
+        final String host = Endpoints.host(endpoint);
+        final int port = Endpoints.port(endpoint);
+        final TcpVerbsChannel c = new TcpVerbsChannel(endpoint, options, maxFrame);
+        final long connectMs = options.connectTimeout().toMillis();
+        final Bootstrap b = new Bootstrap()
+            .group(group)
+            .channel(TcpIo.socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.ALLOCATOR, TcpIo.ALLOCATOR)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)Math.min(Integer.MAX_VALUE, connectMs))
+            .handler(new ChannelInitializer<SocketChannel>()
+            {
+                @Override
+                protected void initChannel(final SocketChannel ch)
+                {
+                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(maxFrame, 0,
+                        TcpFrames.LENGTH_FIELD, 0, TcpFrames.LENGTH_FIELD));
+                    ch.pipeline().addLast("verbs", c);
+                }
+            });
+        final long start = System.nanoTime();
+        final ChannelFuture cf;
+        try
+        {
+            cf = b.connect(host, port);
+        }
+        catch (final RejectedExecutionException e)
+        {
+            throw new ConnectionException("tcp transport is closed", e);
+        }
+        if (!cf.awaitUninterruptibly(connectMs + 100))
+        {
+            cf.cancel(false);
+            cf.channel().close();
+            throw new ConnectionException("cannot reach memory node at " + endpoint + " within " + connectMs + " ms");
+        }
+        if (!cf.isSuccess())
+        {
+            throw new ConnectionException("cannot reach memory node at " + endpoint + ": " + cf.cause().getMessage(),
+                cf.cause());
+        }
+        final Channel channel = cf.channel();
+        c.connected(channel);
+        final ByteBuf hello = channel.alloc().buffer();
+        TcpFrames.encodeHello(hello, options.layoutVersion(), options.authToken());
+        channel.writeAndFlush(hello);
+        final long left = Math.max(1, TimeUnit.MILLISECONDS.toNanos(connectMs) - (System.nanoTime() - start));
+        try
+        {
+            c.hello.get(left, TimeUnit.NANOSECONDS);
+        }
+        catch (final ExecutionException e)
+        {
+            channel.close();
+            throw e.getCause() instanceof VerbsException ? (VerbsException)e.getCause()
+                : new ConnectionException("hello with memory node at " + endpoint + " failed: " + e.getCause(), e.getCause());
+        }
+        catch (final TimeoutException e)
+        {
+            channel.close();
+            throw new ConnectionException("memory node at " + endpoint + " did not answer the hello within "
+                + connectMs + " ms");
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            channel.close();
+            throw new ConnectionException("interrupted while connecting to " + endpoint, e);
+        }
+        c.startSweep();
+        return c;
     }
 
     @Override
@@ -54,34 +137,5 @@ public final class TcpVerbsTransport implements VerbsTransport
     {
         closed = true;
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    /** Splits {@code host:port}; IPv6 hosts in brackets. */
-    static String[] hostPort(final String endpoint)
-    {
-        final int colon = endpoint.lastIndexOf(':');
-        if (colon <= 0 || colon == endpoint.length() - 1)
-        {
-            throw new IllegalArgumentException("memory node endpoint must be HOST:PORT, got '" + endpoint + "'");
-        }
-        String host = endpoint.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]"))
-        {
-            host = host.substring(1, host.length() - 1);
-        }
-        final String port = endpoint.substring(colon + 1);
-        try
-        {
-            final int p = Integer.parseInt(port);
-            if (p < 1 || p > 65_535)
-            {
-                throw new NumberFormatException();
-            }
-        }
-        catch (final NumberFormatException e)
-        {
-            throw new IllegalArgumentException("bad port in memory node endpoint '" + endpoint + "'");
-        }
-        return new String[] {host, port};
     }
 }
