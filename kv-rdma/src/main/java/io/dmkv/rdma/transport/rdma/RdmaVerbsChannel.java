@@ -1,3 +1,6 @@
+// Just over 500 lines: posting (prebuilt work-request chains, credits, staging) and completing
+// (matching wr_ids, copying staged results, expiry) share one lock and one in-order list of
+// parts; split, each half would need the other's state behind that lock.
 package io.dmkv.rdma.transport.rdma;
 
 import static io.dmkv.rdma.transport.rdma.IbvSendWrDescriptor.IBV_SEND_SIGNALED;
