@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * column; the summary compares the end with the value at 30% of the run.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Runs a mixed workload (35% get, 30% put, 15% delete, 10% insert, 10% update; every write halves or"
+    description = {"Runs a mixed workload (35%% get, 30%% put, 15%% delete, 10%% insert, 10%% update; every write halves or"
         + " doubles the key's value size) on an embedded cluster for --minutes, printing per interval the throughput,"
         + " this client's heap, the memory-node bytes its blocks hold and the live object bytes; then reads every key"
         + " back. Exits 1 if an operation failed or a value was not a whole value of its key.",
