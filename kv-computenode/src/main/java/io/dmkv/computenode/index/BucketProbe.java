@@ -7,6 +7,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.hash.Crc32cDigest;
+import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.Bucket;
 import io.dmkv.core.layout.CombinedBucket;
 import io.dmkv.core.layout.KvObject;
@@ -248,6 +249,10 @@ public final class BucketProbe
                 {
                     return i;
                 }
+                // A whole object whose key does not hash to the slot that pointed at it was freed
+                // and reused after the bucket READ (a reader descheduled past a reclaim): the
+                // slot has moved on, so its answer is no answer.
+                raced |= !keyFitsSlot(candOffset[i], candValue[i]);
             }
             else
             {
@@ -255,6 +260,12 @@ public final class BucketProbe
             }
         }
         return raced ? RACED : NO_MATCH;
+    }
+
+    private boolean keyFitsSlot(final int offset, final long slot)
+    {
+        final long h = KeyHash.hash(objects, KvObject.keyOffset(offset), KvObject.keyLength(objects, offset));
+        return Slot.fingerprint(slot) == KeyHash.fingerprint(h) && Slot.hashSuffix(slot) == (int)(h & 0xFF);
     }
 
     /** After {@link #readObject}: true if the object read is whole and holds {@code key}. */
