@@ -3,13 +3,6 @@ package io.dmkv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -38,24 +31,14 @@ class ClientFencingTest
             Coordinator zk = Coordinator.open(CoordinatorSettings.of(cluster.coordinatorConnectString())))
         {
             observer.put("k", "before");
-            final List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx192m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
-                System.getProperty("java.class.path"), StoreChild.class.getName(), cluster.coordinatorConnectString(),
-                "tcp", "2"));
-            final Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            try
+            try (ChildJvm child = ChildJvm.start("192m", StoreChild.class, cluster.coordinatorConnectString(), "tcp",
+                "2"))
             {
-                final BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8));
-                final PrintStream out = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8);
-                final String ready = in.readLine();
-                assertTrue(ready != null && ready.startsWith("ready "), "child started: " + ready);
-                final int id = Integer.parseInt(ready.substring(6).trim());
-                out.println("put k from-child");
-                assertEquals("OK", in.readLine());
+                final int id = child.clientId;
+                assertEquals("OK", child.ask("put k from-child"));
                 assertEquals("from-child", observer.get("k"));
 
-                signal(child, "STOP");
+                signal(child.process, "STOP");
                 // Until the coordinator has expired the stopped client's session (its id: dead, reserved).
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (!zk.clientIds().dead().contains(id) && System.nanoTime() < deadline)
@@ -64,23 +47,17 @@ class ClientFencingTest
                 }
                 assertTrue(zk.clientIds().dead().contains(id), "the stopped client's session expired");
                 observer.put("k", "moved-on");
-                signal(child, "CONT");
+                signal(child.process, "CONT");
 
                 for (int i = 0; i < 3; i++)
                 {
-                    out.println("put k from-stale-child-" + i);
-                    final String answer = in.readLine();
+                    final String answer = child.ask("put k from-stale-child-" + i);
                     assertTrue(answer != null && answer.startsWith("ERR"), "a write after resuming is refused: " + answer);
-                    out.println("get k");
-                    final String read = in.readLine();
+                    final String read = child.ask("get k");
                     assertTrue(read != null && read.startsWith("ERR"), "a read after resuming is refused: " + read);
                     Thread.sleep(300);
                 }
                 assertEquals("moved-on", observer.get("k"), "nothing the stale client tried landed");
-            }
-            finally
-            {
-                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
     }

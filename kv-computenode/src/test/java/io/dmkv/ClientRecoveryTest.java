@@ -5,12 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Timeout;
@@ -38,35 +32,18 @@ class ClientRecoveryTest
             final KvConfig config = KvConfig.builder().memnodes(cluster.endpoints()).transport("tcp").replication(r)
                 .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(1 << 20).build();
             final int dead;
-            final List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx128m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
-                System.getProperty("java.class.path"), StoreChild.class.getName(),
-                StoreChild.STATIC + String.join(",", cluster.endpoints()), "tcp", Integer.toString(r)));
-            final Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            try
+            try (ChildJvm child = ChildJvm.start("128m", StoreChild.class,
+                StoreChild.STATIC + String.join(",", cluster.endpoints()), "tcp", Integer.toString(r)))
             {
-                final BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8));
-                final PrintStream out = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8);
-                final String ready = in.readLine();
-                assertTrue(ready != null && ready.startsWith("ready "), "child started: " + ready);
-                dead = Integer.parseInt(ready.substring(6).trim());
-                out.println("fill a 300 400");
-                assertEquals("OK", in.readLine());
-                out.println("put a7 changed");
-                assertEquals("OK", in.readLine());
+                dead = child.clientId;
+                assertEquals("OK", child.ask("fill a 300 400"));
+                assertEquals("OK", child.ask("put a7 changed"));
                 try (KvAdmin admin = KvAdmin.open(config))
                 {
-                    final int running = dead;
-                    final KvException alive = assertThrows(KvException.class, () -> admin.recover(running));
+                    final KvException alive = assertThrows(KvException.class, () -> admin.recover(dead));
                     assertTrue(alive.getMessage().contains("is alive"), alive.getMessage());
                 }
-                out.println("get a7");
-                assertEquals("OK changed", in.readLine(), "the running client was left alone");
-            }
-            finally
-            {
-                child.destroyForcibly().waitFor();
+                assertEquals("OK changed", child.ask("get a7"), "the running client was left alone");
             }
             try (KvAdmin admin = KvAdmin.open(config))
             {

@@ -4,13 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -40,27 +34,13 @@ class CoordinatedRecoveryTest
                 .transport("tcp").replication(2).build()))
         {
             observer.put("seen", "yes");
-            final List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx160m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
-                System.getProperty("java.class.path"), StoreChild.class.getName(), cluster.coordinatorConnectString(),
-                "tcp", "2"));
-            final Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             final int id;
-            try
+            try (ChildJvm child = ChildJvm.start("160m", StoreChild.class, cluster.coordinatorConnectString(), "tcp",
+                "2"))
             {
-                final BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8));
-                final PrintStream out = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8);
-                final String ready = in.readLine();
-                assertTrue(ready != null && ready.startsWith("ready "), "child started: " + ready);
-                id = Integer.parseInt(ready.substring(6).trim());
-                out.println("fill c 200 300");
-                assertEquals("OK", in.readLine());
+                id = child.clientId;
+                assertEquals("OK", child.ask("fill c 200 300"));
                 assertTrue(admin.blocks().ownedPerClient().containsKey(id), "the child holds blocks");
-            }
-            finally
-            {
-                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while ((admin.blocks().ownedPerClient().containsKey(id) || admin.deadClients().contains(id))

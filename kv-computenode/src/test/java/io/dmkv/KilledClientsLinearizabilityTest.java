@@ -3,9 +3,7 @@ package io.dmkv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,29 +48,28 @@ class KilledClientsLinearizabilityTest
             final List<Path> logs = new ArrayList<>();
             try (KvAdmin admin = KvAdmin.open(config))
             {
-                final Process[] p = new Process[CLIENTS];
-                final int[] ids = new int[CLIENTS];
+                final ChildJvm[] p = new ChildJvm[CLIENTS];
                 for (int c = 0; c < CLIENTS; c++)
                 {
-                    ids[c] = start(cluster, dir, logs, random, p, c);
+                    p[c] = start(cluster, dir, logs, random);
                 }
                 for (int k = 0; k < KILLS; k++)
                 {
                     Thread.sleep(300 + random.nextInt(900));
                     final int c = random.nextInt(CLIENTS);
-                    p[c].destroyForcibly().waitFor();
-                    admin.recover(ids[c]);
-                    ids[c] = start(cluster, dir, logs, random, p, c);
+                    p[c].close();
+                    admin.recover(p[c].clientId);
+                    p[c] = start(cluster, dir, logs, random);
                 }
                 Thread.sleep(500);
-                for (final Process q : p)
+                for (final ChildJvm q : p)
                 {
-                    q.getOutputStream().close();
+                    q.endInput();
                 }
-                for (final Process q : p)
+                for (final ChildJvm q : p)
                 {
-                    assertTrue(q.waitFor(60, TimeUnit.SECONDS), "a client stopped when asked");
-                    assertEquals(0, q.exitValue(), "a client that was not killed exits cleanly");
+                    assertTrue(q.process.waitFor(60, TimeUnit.SECONDS), "a client stopped when asked");
+                    assertEquals(0, q.process.exitValue(), "a client that was not killed exits cleanly");
                 }
                 final List<Op> history = new ArrayList<>();
                 for (int i = 0; i < logs.size(); i++)
@@ -98,20 +95,13 @@ class KilledClientsLinearizabilityTest
         }
     }
 
-    private static int start(final EmbeddedCluster cluster, final Path dir, final List<Path> logs,
-        final SplittableRandom random, final Process[] p, final int c) throws IOException
+    private static ChildJvm start(final EmbeddedCluster cluster, final Path dir, final List<Path> logs,
+        final SplittableRandom random) throws IOException
     {
         final Path log = dir.resolve("history-" + logs.size() + ".log");
         logs.add(log);
-        final List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx128m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
-            System.getProperty("java.class.path"), HistoryChild.class.getName(), String.join(",", cluster.endpoints()),
-            "2", Integer.toString(KEYS), Long.toString(random.nextLong()), log.toString());
-        p[c] = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        final String ready = new BufferedReader(new InputStreamReader(p[c].getInputStream(), StandardCharsets.UTF_8))
-            .readLine();
-        assertTrue(ready != null && ready.startsWith("ready "), "client started: " + ready);
-        return Integer.parseInt(ready.substring(6).trim());
+        return ChildJvm.start("128m", HistoryChild.class, String.join(",", cluster.endpoints()), "2",
+            Integer.toString(KEYS), Long.toString(random.nextLong()), log.toString());
     }
 
     /** Turns one client's log into operations; a call without its response was cut off by a kill. */
