@@ -3,6 +3,10 @@ package io.dmkv;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+
+import io.dmkv.computenode.proxy.PartitionMapUpdate;
+import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.core.cluster.PartitionMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -148,6 +152,83 @@ public final class KvAdmin implements AutoCloseable
     {
         final CoordinatedCluster c = connection.coordination();
         return c != null ? c.deadClientIds() : List.of();
+    }
+
+    /** One partition of a FlexKV cluster: its owner (a proxy's name, or "-": one-sided), a hand-over under way, a pin. */
+    public record Partition(int partition, String owner, String handoverFrom, String pin)
+    {
+    }
+
+    /** The cluster's index mode: fusee or flexkv (static clusters are fusee). */
+    public String mode()
+    {
+        final CoordinatedCluster c = connection.coordination();
+        return c == null ? PartitionMap.FUSEE : c.partitions().mode();
+    }
+
+    /** The partition map of a FlexKV cluster (empty for FUSEE), as last confirmed by the coordinator. */
+    public List<Partition> partitions()
+    {
+        final CoordinatedCluster c = connection.coordination();
+        if (c == null)
+        {
+            return List.of();
+        }
+        c.partitionMap().refresh();
+        final PartitionMap m = c.partitions();
+        final List<Partition> out = new java.util.ArrayList<>(m.partitions());
+        for (int p = 0; p < m.partitions(); p++)
+        {
+            out.add(new Partition(p, m.owner(p), m.from(p), m.pin(p)));
+        }
+        return out;
+    }
+
+    /** The live proxy-enabled compute nodes of a FlexKV cluster: member name to proxy endpoint. */
+    public Map<String, String> proxies()
+    {
+        final CoordinatedCluster c = connection.coordination();
+        final Map<String, String> out = new java.util.TreeMap<>();
+        if (c != null)
+        {
+            for (final MemberInfo m : c.coordinator().members().alive(MemberInfo.Kind.COMPUTE_NODE))
+            {
+                if (!m.endpoint().isEmpty())
+                {
+                    out.put(m.name(), m.endpoint());
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Pins partition {@code partition} to proxy {@code node}, to one-sided mode ({@code "none"}), or
+     * unpins it ({@code "auto"}); the partition manager moves it at its next step.
+     *
+     * @throws InvalidInputException for a FUSEE cluster, a partition out of range, or a node that
+     *                               is not a live proxy.
+     */
+    public void assignPartition(final int partition, final String node)
+    {
+        final CoordinatedCluster c = connection.coordination();
+        if (c == null || !c.partitions().isFlexKv())
+        {
+            throw new InvalidInputException("this cluster runs in " + mode() + " mode: only a flexkv cluster has"
+                + " partitions to assign (dmkv.mode=flexkv when it is created)");
+        }
+        final int n = c.partitions().partitions();
+        if (partition < 0 || partition >= n)
+        {
+            throw new InvalidInputException("partition " + partition + " is outside 0.." + (n - 1));
+        }
+        final String pin = "none".equals(node) ? PartitionMap.NONE : "auto".equals(node) ? "" : node;
+        if (!pin.isEmpty() && !PartitionMap.NONE.equals(pin) && !proxies().containsKey(pin))
+        {
+            throw new InvalidInputException("'" + node + "' is not a live proxy of this cluster; proxies: "
+                + proxies().keySet() + " (or 'none' for one-sided, 'auto' to unpin)");
+        }
+        PartitionMapUpdate.apply(c.coordinator().maps(), null, m -> m.withPin(partition, pin));
     }
 
     @Override

@@ -67,6 +67,13 @@ public final class KvConfig
     public static final String SESSION_TIMEOUT = "dmkv.coordinator.sessionTimeout";
     public static final String COORDINATOR_CONNECT_TIMEOUT = "dmkv.coordinator.connectionTimeout";
     public static final String MAP_LEASE = "dmkv.mapLease";
+    public static final String MODE = "dmkv.mode";
+    public static final String PARTITIONS = "dmkv.partitions";
+    public static final String PROXY_ENABLED = "dmkv.proxy.enabled";
+    public static final String PROXY_HOST = "dmkv.proxy.host";
+    public static final String PROXY_PORT = "dmkv.proxy.port";
+    public static final String PROXY_ADVERTISE_HOST = "dmkv.proxy.advertiseHost";
+    public static final String PROXY_HANDOVER_GRACE = "dmkv.proxy.handoverGrace";
 
     private static final List<KvProperty<?>> TABLE = new ArrayList<>();
 
@@ -157,6 +164,28 @@ public final class KvConfig
         KvProperty::parseDuration, KvProperty.positive(), "the cluster map is used only this long after the"
             + " coordinator last confirmed it (reads included); below the session timeout");
 
+    static final KvProperty<String> P_MODE = add(MODE, Group.FLEXKV, "", v -> v.trim().toLowerCase(Locale.ROOT),
+        v -> List.of("", "fusee", "flexkv").contains(v) ? null : "must be fusee or flexkv, got '" + v + "'",
+        "the cluster's index mode, fixed when it is created: fusee (one-sided, SNAPSHOT) or flexkv (partitions proxied"
+            + " by compute nodes; needs dmkv.coordinator); empty: the cluster's mode, fusee when creating");
+    static final KvProperty<Integer> P_PARTITIONS = add(PARTITIONS, Group.FLEXKV, 64, KvProperty::parseInt,
+        v -> v >= 1 && v <= (1 << Slot.SUFFIX_BITS) && Integer.bitCount(v) == 1 ? null
+            : "must be a power of two in 1..256, got " + v,
+        "FlexKV partitions P, a power of two; the index starts with P subtables (used when creating a flexkv cluster)");
+    static final KvProperty<Boolean> P_PROXY_ENABLED = add(PROXY_ENABLED, Group.FLEXKV, false,
+        KvProperty::parseBoolean, KvProperty.any(), "this compute node may proxy partitions of a flexkv cluster (off for"
+            + " short-lived clients, so they never cause migrations)");
+    static final KvProperty<String> P_PROXY_HOST = add(PROXY_HOST, Group.FLEXKV, "127.0.0.1", String::trim,
+        v -> v.isEmpty() ? "must name an interface to bind" : null, "the address the proxy port binds");
+    static final KvProperty<Integer> P_PROXY_PORT = add(PROXY_PORT, Group.FLEXKV, 0, KvProperty::parseInt,
+        KvProperty.range(0, 65_535), "the proxy port other compute nodes call (0: any free port)");
+    static final KvProperty<String> P_PROXY_ADVERTISE_HOST = add(PROXY_ADVERTISE_HOST, Group.FLEXKV, "", String::trim,
+        KvProperty.any(), "the host other compute nodes dial for this proxy; empty: dmkv.proxy.host");
+    static final KvProperty<Duration> P_PROXY_HANDOVER_GRACE = add(PROXY_HANDOVER_GRACE, Group.FLEXKV, Duration.ZERO,
+        KvProperty::parseDuration, v -> v.isNegative() ? "must not be negative" : null, "a proxy taking a partition"
+            + " from one-sided mode waits this long before loading it, so one-sided operations routed by the old map"
+            + " end first; 0: dmkv.mapLease + dmkv.timeout");
+
     private final Object[] values;
 
     private static <T> KvProperty<T> add(final String name, final Group group, final T defaultValue,
@@ -234,6 +263,11 @@ public final class KvConfig
         }
         belowTimeout(P_INSERT_LOCK_LEASE);
         belowTimeout(P_SNAPSHOT_HELP_DELAY);
+        if ("flexkv".equals(mode()) && !coordinated)
+        {
+            throw new KvConfigException(MODE + "=flexkv needs " + COORDINATOR + ": the partition map and the proxies'"
+                + " membership live in the coordinator (a static cluster is FUSEE mode only)");
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -465,6 +499,47 @@ public final class KvConfig
         return get(P_MAP_LEASE);
     }
 
+    /** The index mode asked for: fusee, flexkv, or empty (the cluster's). */
+    public String mode()
+    {
+        return get(P_MODE);
+    }
+
+    /** FlexKV partitions when creating a flexkv cluster. */
+    public int partitions()
+    {
+        return get(P_PARTITIONS);
+    }
+
+    public boolean proxyEnabled()
+    {
+        return get(P_PROXY_ENABLED);
+    }
+
+    public String proxyHost()
+    {
+        return get(P_PROXY_HOST);
+    }
+
+    public int proxyPort()
+    {
+        return get(P_PROXY_PORT);
+    }
+
+    /** What other compute nodes dial for this proxy. */
+    public String proxyAdvertiseHost()
+    {
+        final String a = get(P_PROXY_ADVERTISE_HOST);
+        return a.isEmpty() ? proxyHost() : a;
+    }
+
+    /** How long a proxy taking a partition from one-sided mode waits before loading it. */
+    public Duration proxyHandoverGrace()
+    {
+        final Duration d = get(P_PROXY_HANDOVER_GRACE);
+        return d.isZero() ? mapLease().plus(opTimeout()) : d;
+    }
+
     /** The configured client id, or 0 to take one from the memory nodes. */
     public int clientId()
     {
@@ -652,6 +727,27 @@ public final class KvConfig
         public Builder mapLease(final Duration v)
         {
             return set(P_MAP_LEASE, v);
+        }
+
+        /** The index mode: fusee or flexkv (fixed when the cluster is created). */
+        public Builder mode(final String v)
+        {
+            return set(P_MODE, v == null ? "" : v.trim().toLowerCase(Locale.ROOT));
+        }
+
+        public Builder partitions(final int v)
+        {
+            return set(P_PARTITIONS, v);
+        }
+
+        public Builder proxyEnabled(final boolean v)
+        {
+            return set(P_PROXY_ENABLED, v);
+        }
+
+        public Builder proxyHandoverGrace(final Duration v)
+        {
+            return set(P_PROXY_HANDOVER_GRACE, v);
         }
 
         public KvConfig build()

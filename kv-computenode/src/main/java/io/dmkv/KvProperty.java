@@ -34,7 +34,9 @@ public final class KvProperty<T>
         /** The client's index cache. */
         CACHE,
         /** The coordinator (ZooKeeper): membership, maps, leases. */
-        COORDINATION
+        COORDINATION,
+        /** FlexKV: the cluster's index mode, its partitions, and this compute node's proxy. */
+        FLEXKV
     }
 
     /** A check of one parsed value; returns null when it is fine, else what is wrong. */
@@ -137,6 +139,16 @@ public final class KvProperty<T>
         {
             throw new IllegalArgumentException("must be a whole number, got '" + v + "'");
         }
+    }
+
+    static Boolean parseBoolean(final String v)
+    {
+        final String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (t.equals("true") || t.equals("false"))
+        {
+            return Boolean.valueOf(t);
+        }
+        throw new IllegalArgumentException("must be true or false, got '" + v + "'");
     }
 
     static Double parseDouble(final String v)

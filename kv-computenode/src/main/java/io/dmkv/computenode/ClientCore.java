@@ -22,6 +22,7 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.OpRuntime;
+import io.dmkv.computenode.proxy.FlexKv;
 import io.dmkv.computenode.recovery.ClientAliveException;
 import io.dmkv.computenode.recovery.ClientRecovery;
 import io.dmkv.computenode.recovery.Heartbeat;
@@ -55,6 +56,8 @@ public final class ClientCore implements AutoCloseable
     private final int clientId;
     private final RecoveryAgent recoveryAgent;
     private final Heartbeat heartbeat;
+    /** FlexKV's router, proxy and partition manager (null in a FUSEE cluster). */
+    private FlexKv flexkv;
 
     private ClientCore(final KvConfig config)
     {
@@ -97,7 +100,14 @@ public final class ClientCore implements AutoCloseable
             final EmbeddedLogWriter logWriter = new EmbeddedLogWriter(view, s, clientId);
             fusee = new FuseeIndex(view, o, directory, cache, snapshot, logWriter,
                 splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
-            index = c != null ? new CoordinatedIndex(fusee, c::checkLease, () ->
+            KeyIndex routed = fusee;
+            if (c != null && c.partitions().isFlexKv())
+            {
+                final FlexKv f = FlexKv.start(config, c, view, v, directory, splitter, s, logWriter, fusee, clock);
+                flexkv = f;
+                routed = f.router();
+            }
+            index = c != null ? new CoordinatedIndex(routed, c::checkLease, () ->
             {
                 c.refreshMap();
                 final int rekeyed = v.refreshKeys();
@@ -109,7 +119,7 @@ public final class ClientCore implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
-            ClusterConnection.closeQuietly(a, o, s, h, conn);
+            ClusterConnection.closeQuietly(flexkv, a, o, s, h, conn);
             throw e;
         }
         connection = conn;
@@ -135,6 +145,12 @@ public final class ClientCore implements AutoCloseable
     public int clientId()
     {
         return clientId;
+    }
+
+    /** FlexKV's parts of this client, or null in a FUSEE cluster. */
+    public FlexKv flexkv()
+    {
+        return flexkv;
     }
 
     public ClusterView view()
@@ -192,7 +208,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        ClusterConnection.closeQuietly(recoveryAgent, runtime, slab, heartbeat);
+        ClusterConnection.closeQuietly(flexkv, recoveryAgent, runtime, slab, heartbeat);
         try
         {
             LogWalk.clearHeads(view, verbs, clientId);

@@ -63,7 +63,8 @@ public final class ClusterConnection implements AutoCloseable
             t = VerbsTransports.create(config.transport());
             v = VerbsClient.connect(t, endpoints, ClientOptions.builder().requestTimeout(config.requestTimeout())
                 .connectTimeout(config.connectTimeout()).build());
-            final ClusterView view = c != null ? c.join(v, settings) : ClusterBootstrap.join(v, settings);
+            final ClusterView view = c != null ? c.join(v, settings, config.mode(), config.partitions())
+                : ClusterBootstrap.join(v, settings);
             return new ClusterConnection(t, v, view, c, settings);
         }
         catch (final RuntimeException e)

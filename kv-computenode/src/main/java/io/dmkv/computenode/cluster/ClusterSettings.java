@@ -98,6 +98,23 @@ public record ClusterSettings(int replication, int blockSize, int bucketGroups, 
     }
 
     /**
+     * The layout of a FlexKV index of {@code partitions} partitions (docs/flexkv.md): it starts at
+     * depth p = log2(partitions), so each partition is a set of whole subtables, with the bucket
+     * groups divided so the initial index takes the bytes these settings would have given it.
+     */
+    public ClusterSettings forPartitions(final int partitions)
+    {
+        final int p = Integer.numberOfTrailingZeros(partitions);
+        if (Integer.bitCount(partitions) != 1 || p > Slot.SUFFIX_BITS)
+        {
+            throw new IllegalArgumentException("partitions must be a power of two in 1.." + (1 << Slot.SUFFIX_BITS)
+                + ", got " + partitions);
+        }
+        final long groups = Math.max(1L, ((long)bucketGroups << initialGlobalDepth) >> p);
+        return withIndex((int)Math.min(groups, Subtable.MAX_BUCKET_GROUPS), p, Math.max(p, maxGlobalDepth));
+    }
+
+    /**
      * The block size a cluster of {@code regionSize}-byte regions is formatted with: the one
      * configured, or with {@link #AUTO_BLOCK_SIZE} min(16 MiB, region / 64) rounded down to a power
      * of two and at least 4 KiB, so a small memory node still has blocks for several clients.

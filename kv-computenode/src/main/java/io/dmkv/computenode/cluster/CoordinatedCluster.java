@@ -25,6 +25,8 @@ import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.core.cluster.MapName;
 import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.core.cluster.ClusterModeException;
+import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.core.cluster.Membership;
 import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.rdma.VerbsClient;
@@ -45,6 +47,7 @@ public final class CoordinatedCluster implements AutoCloseable
     private ClusterMaps.FormatRole role;
     private List<String> nodeNames;
     private CachedMap regions;
+    private CachedMap partitionMap;
     private Membership.Registration registration;
     private LeaderElection election;
     private int clientId;
@@ -129,15 +132,31 @@ public final class CoordinatedCluster implements AutoCloseable
      */
     public ClusterView join(final VerbsClient client, final ClusterSettings settings)
     {
+        return join(client, settings, "", 0);
+    }
+
+    /**
+     * As {@link #join(VerbsClient, ClusterSettings)}, with the index mode asked for: a formatter
+     * creates the cluster in {@code mode} ({@code flexkv}: {@code partitions} partitions, the index
+     * formatted at their depth, docs/flexkv.md; empty or {@code fusee}: FUSEE); a joiner is refused
+     * if it asks for another mode than the cluster's.
+     */
+    public ClusterView join(final VerbsClient client, final ClusterSettings settings, final String mode,
+        final int partitions)
+    {
         final ClusterView view;
         if (role == ClusterMaps.FormatRole.FORMATTER)
         {
-            view = ClusterBootstrap.join(client, settings, ClusterMode.COORDINATED);
+            final boolean flexkv = PartitionMap.FLEXKV.equals(mode);
+            final PartitionMap pm = flexkv ? PartitionMap.flexkv(partitions) : PartitionMap.fusee();
+            view = ClusterBootstrap.join(client, flexkv ? settings.forPartitions(partitions) : settings,
+                ClusterMode.COORDINATED);
             final ClusterLayout layout = new ClusterLayout(nodeNames,
                 Map.of("clusterId", Long.toHexString(view.descriptor().clusterId())));
             coordinator.maps().publish(layout.encode(), Math.max(1, view.map().epoch()),
-                view.map().toBytes(), new byte[0]);
-            LOG.info("formatted coordinated cluster {} on memory nodes {}", coordinator.settings().cluster(), nodeNames);
+                view.map().toBytes(), pm.encode());
+            LOG.info("formatted coordinated {} cluster {} on memory nodes {}", pm.mode(),
+                coordinator.settings().cluster(), nodeNames);
         }
         else
         {
@@ -148,15 +167,59 @@ public final class CoordinatedCluster implements AutoCloseable
             view = ClusterBootstrap.view(client, joined.descriptor(), published);
         }
         regions = coordinator.watch(MapName.REGIONS);
+        partitionMap = coordinator.watch(MapName.PARTITIONS);
+        final String created = partitions().mode();
+        if (!mode.isEmpty() && !mode.equals(created))
+        {
+            throw new ClusterModeException("cluster " + coordinator.settings().cluster() + " was created in " + created
+                + " mode; this client asks for " + mode + " mode (dmkv.mode): the index mode is fixed when a cluster is"
+                + " created; leave dmkv.mode out to take the cluster's, or create a new cluster");
+        }
         return view;
+    }
+
+    /** The partition map as last confirmed (the index mode, and in a FlexKV cluster who proxies what). */
+    public PartitionMap partitions()
+    {
+        return PartitionMap.decode(partitionMap.lastSeen().payload());
+    }
+
+    /** The watched partition map (its lease, its listeners). */
+    public CachedMap partitionMap()
+    {
+        return partitionMap;
+    }
+
+    /** The coordinator this cluster lives in. */
+    public Coordinator coordinator()
+    {
+        return coordinator;
+    }
+
+    /** This compute node's member name (what the partition map calls it). */
+    public String memberName()
+    {
+        return owner + "-" + clientId;
+    }
+
+    /** Advertises this compute node's proxy port: it becomes a proxy candidate of a FlexKV cluster. */
+    public void advertiseProxy(final String endpoint)
+    {
+        registration.update(MemberInfo.computeNode(memberName(), endpoint));
+    }
+
+    /** The leader election this client takes part in (the leader manages the partition map). */
+    public LeaderElection election()
+    {
+        return election;
     }
 
     /** Claims a client id: {@code wanted} back (a restarted client), or the lowest free one when 0. */
     public int claimClientId(final int wanted)
     {
         clientId = wanted != 0 ? coordinator.clientIds().reclaim(wanted, owner) : coordinator.clientIds().claim(owner);
-        registration = coordinator.members().register(MemberInfo.computeNode(owner + "-" + clientId, ""));
-        election = coordinator.election(owner + "-" + clientId);
+        registration = coordinator.members().register(MemberInfo.computeNode(memberName(), ""));
+        election = coordinator.election(memberName());
         coordinator.onConnectionStateChange(state ->
         {
             if (state == ConnectionState.LOST)
@@ -228,6 +291,10 @@ public final class CoordinatedCluster implements AutoCloseable
             if (regions != null)
             {
                 regions.close();
+            }
+            if (partitionMap != null)
+            {
+                partitionMap.close();
             }
             if (election != null)
             {

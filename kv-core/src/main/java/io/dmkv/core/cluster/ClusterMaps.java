@@ -216,13 +216,13 @@ public final class ClusterMaps
             try
             {
                 results = curator.transaction().forOperations(
-                    curator.transactionOp().check().withVersion(leader.znodeVersion()).forPath(ZnodePaths.LEADER_EPOCH),
+                    curator.transactionOp().check().withVersion(leader.znodeVersion()).forPath(leader.epochPath()),
                     curator.transactionOp().setData().withVersion(expected.znodeVersion())
                         .forPath(ZnodePaths.map(expected.name()), VersionedMap.encode(newEpoch, payload)));
             }
             catch (final KeeperException.BadVersionException | KeeperException.NoNodeException e)
             {
-                final Stat now = curator.checkExists().forPath(ZnodePaths.LEADER_EPOCH);
+                final Stat now = curator.checkExists().forPath(leader.epochPath());
                 if (now == null || now.getVersion() != leader.znodeVersion())
                 {
                     throw new NotLeaderException(leader.participantId() + " is no longer the leader of cluster " + cluster

@@ -149,6 +149,16 @@ public final class Coordinator implements AutoCloseable
         return LeaderElection.start(curator, participantId);
     }
 
+    /**
+     * Joins the election of the FlexKV partition manager, among compute nodes only (memory nodes
+     * take part in the cluster's election, not in this one); its writes carry its own epoch.
+     */
+    public LeaderElection partitionManagerElection(final String participantId)
+    {
+        return LeaderElection.start(curator, participantId, ZnodePaths.PARTITION_MANAGER_LATCH,
+            ZnodePaths.PARTITION_MANAGER_EPOCH);
+    }
+
     /** Calls {@code listener} on Curator's event thread for every change of the connection state. */
     public void onConnectionStateChange(final Consumer<ConnectionState> listener)
     {

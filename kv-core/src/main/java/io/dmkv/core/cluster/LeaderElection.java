@@ -30,21 +30,29 @@ public final class LeaderElection implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(LeaderElection.class);
 
     /** What a leader's writes carry: who it is and the version of the epoch znode it set. */
-    public record Token(String participantId, long epoch, int znodeVersion)
+    public record Token(String participantId, long epoch, int znodeVersion, String epochPath)
     {
+        /** A token of the cluster's leader ({@link ZnodePaths#LEADER_EPOCH}). */
+        public Token(final String participantId, final long epoch, final int znodeVersion)
+        {
+            this(participantId, epoch, znodeVersion, ZnodePaths.LEADER_EPOCH);
+        }
     }
 
     private final CuratorFramework curator;
     private final String participantId;
     private final LeaderLatch latch;
+    private final String epochPath;
     private final ExecutorService events;
     private volatile Token token;
 
-    private LeaderElection(final CuratorFramework curator, final String participantId)
+    private LeaderElection(final CuratorFramework curator, final String participantId, final String latchPath,
+        final String epochPath)
     {
         this.curator = curator;
         this.participantId = participantId;
-        this.latch = new LeaderLatch(curator, ZnodePaths.LEADER_LATCH, participantId, LeaderLatch.CloseMode.NOTIFY_LEADER);
+        this.epochPath = epochPath;
+        this.latch = new LeaderLatch(curator, latchPath, participantId, LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.events = Executors.newSingleThreadExecutor(r ->
         {
             final Thread t = new Thread(r, "dmkv-leader-" + participantId);
@@ -55,7 +63,14 @@ public final class LeaderElection implements AutoCloseable
 
     static LeaderElection start(final CuratorFramework curator, final String participantId)
     {
-        final LeaderElection e = new LeaderElection(curator, participantId);
+        return start(curator, participantId, ZnodePaths.LEADER_LATCH, ZnodePaths.LEADER_EPOCH);
+    }
+
+    /** An election of its own (a role other than the cluster's leader), with its own epoch. */
+    static LeaderElection start(final CuratorFramework curator, final String participantId, final String latchPath,
+        final String epochPath)
+    {
+        final LeaderElection e = new LeaderElection(curator, participantId, latchPath, epochPath);
         e.latch.addListener(new LeaderLatchListener()
         {
             @Override
@@ -105,14 +120,14 @@ public final class LeaderElection implements AutoCloseable
             long epoch;
             try
             {
-                epoch = Long.parseLong(new String(curator.getData().storingStatIn(stat).forPath(ZnodePaths.LEADER_EPOCH),
+                epoch = Long.parseLong(new String(curator.getData().storingStatIn(stat).forPath(epochPath),
                     StandardCharsets.UTF_8));
             }
             catch (final KeeperException.NoNodeException e)
             {
                 try
                 {
-                    curator.create().creatingParentsIfNeeded().forPath(ZnodePaths.LEADER_EPOCH,
+                    curator.create().creatingParentsIfNeeded().forPath(epochPath,
                         "0".getBytes(StandardCharsets.UTF_8));
                 }
                 catch (final KeeperException.NodeExistsException ignored)
@@ -124,8 +139,8 @@ public final class LeaderElection implements AutoCloseable
             try
             {
                 final Stat set = curator.setData().withVersion(stat.getVersion())
-                    .forPath(ZnodePaths.LEADER_EPOCH, Long.toString(epoch + 1).getBytes(StandardCharsets.UTF_8));
-                return new Token(participantId, epoch + 1, set.getVersion());
+                    .forPath(epochPath, Long.toString(epoch + 1).getBytes(StandardCharsets.UTF_8));
+                return new Token(participantId, epoch + 1, set.getVersion(), epochPath);
             }
             catch (final KeeperException.BadVersionException e)
             {

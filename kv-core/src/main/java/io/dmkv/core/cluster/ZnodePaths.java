@@ -18,6 +18,9 @@ public final class ZnodePaths
     /** Under a member's (or client id's) znode: the ephemeral child that says it is alive. */
     public static final String LIVE = "live";
     public static final String CLIENTS = "/clients";
+    /** The FlexKV partition manager's election among compute nodes, and its epoch. */
+    public static final String PARTITION_MANAGER_LATCH = "/partition-manager/latch";
+    public static final String PARTITION_MANAGER_EPOCH = "/partition-manager/epoch";
     public static final String LEADER_LATCH = "/leader/latch";
     /** The leader epoch: raised by every new leader; leader-only writes check its version. */
     public static final String LEADER_EPOCH = "/leader/epoch";

@@ -8,11 +8,12 @@ import org.agrona.DirectBuffer;
  * does), and every decision is a function of that 64-bit hash:
  *
  * <pre>
- *   63          48 47                      32 31          16 15           0
- *   +-------------+--------------------------+--------------+--------------+
- *   | partition   |        (unused)          | fingerprint  | subtable     |
- *   | (FlexKV)    |                          | source       | suffix       |
- *   +-------------+--------------------------+--------------+--------------+
+ *   63                                      32 31          16 15    p p-1   0
+ *   +-----------------------------------------+--------------+------+-------+
+ *   |                (unused)                 | fingerprint  | subtable     |
+ *   |                                         | source       | suffix       |
+ *   +-----------------------------------------+--------------+------+-------+
+ *                                                             partition = low p bits
  *   bucket choices: the two 32-bit halves of fmix64(hash)
  * </pre>
  *
@@ -31,8 +32,10 @@ import org.agrona.DirectBuffer;
  *       above, for the price of five arithmetic instructions instead of a second pass over the
  *       key with another seed. They depend on neither the subtable bits nor the depth, so a key
  *       keeps its bucket positions when its subtable splits.</li>
- *   <li><b>Partition</b> (FlexKV proxying): the top bits, disjoint from all of the above, so the
- *       keys of one partition still spread over every subtable and bucket.</li>
+ *   <li><b>Partition</b> (FlexKV proxying): the low p bits, the subtable suffix at depth p. A
+ *       FlexKV index starts at global depth p, so a partition is a set of whole subtables, and a
+ *       split (which adds a suffix bit above) only refines it: a proxy owns its partition's part of
+ *       the memory-node index outright (docs/flexkv.md).</li>
  * </ul>
  * All methods are static and allocation-free.
  */
@@ -42,8 +45,8 @@ public final class KeyHash
     public static final int MAX_DEPTH = 16;
     /** First bit of the fingerprint source. */
     public static final int FINGERPRINT_SHIFT = 16;
-    /** Most partition bits {@link #partition(long, int)} takes from the top of the hash. */
-    public static final int MAX_PARTITION_BITS = 16;
+    /** Most partition bits {@link #partition(long, int)} takes: the hash bits a slot keeps for splits. */
+    public static final int MAX_PARTITION_BITS = 8;
     /** Most combined buckets per subtable the multiply-shift reduction serves without bias. */
     public static final int MAX_COMBINED_BUCKETS = 1 << 24;
 
@@ -101,14 +104,14 @@ public final class KeyHash
         return suffix(hash, globalDepth);
     }
 
-    /** FlexKV partition: the top {@code bits} bits of the hash (0 when {@code bits} is 0). */
+    /** FlexKV partition: the low {@code bits} bits of the hash, its subtable suffix at depth {@code bits}. */
     public static int partition(final long hash, final int bits)
     {
         if (bits < 0 || bits > MAX_PARTITION_BITS)
         {
             throw new IllegalArgumentException("partition bits " + bits + " is outside 0.." + MAX_PARTITION_BITS);
         }
-        return bits == 0 ? 0 : (int)(hash >>> (64 - bits));
+        return (int)(hash & ((1L << bits) - 1));
     }
 
     /**

@@ -18,10 +18,12 @@ public final class LayoutVersion
      * Bump on any change to an offset, a length or the meaning of a bit. Version 2: objects carry
      * their log entry right after the value, slots hold a length code rather than 256-byte units,
      * finer size classes (docs/layouts.md). Version 3: a DELETE's tombstone names the deleting
-     * client and a sequence instead of pointing at a log object ({@link Slot#tombstone}). There is
-     * no in-place upgrade between versions.
+     * client and a sequence instead of pointing at a log object ({@link Slot#tombstone}). Version 4:
+     * a FlexKV partition is the low hash bits (the subtable suffix), so a FlexKV index starts at
+     * global depth p and a proxied partition is a set of whole subtables; slots written by a proxy
+     * carry no SNAPSHOT history (docs/flexkv.md). There is no in-place upgrade between versions.
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     private LayoutVersion()
     {

@@ -75,7 +75,7 @@ class KeyHashTest
     }
 
     @Test
-    void subtableIsTheLowBitsAndPartitionTheTopBits()
+    void subtableAndPartitionAreTheLowBits()
     {
         final long hash = 0xABCD_0000_0000_1234L;
         assertEquals(0, KeyHash.subtableIndex(hash, 0));
@@ -83,12 +83,17 @@ class KeyHashTest
         assertEquals(0x1234, KeyHash.subtableIndex(hash, 16));
         assertEquals(0x34 & 0x3F, KeyHash.suffix(hash, 6));
         assertEquals(0, KeyHash.partition(hash, 0));
-        assertEquals(0xA, KeyHash.partition(hash, 4));
-        assertEquals(0xABCD, KeyHash.partition(hash, 16));
+        assertEquals(0x4, KeyHash.partition(hash, 4));
+        assertEquals(0x34, KeyHash.partition(hash, 8));
+        // A partition is a set of whole subtables: every deeper suffix refines the partition's bits.
+        for (int depth = 6; depth <= 8; depth++)
+        {
+            assertEquals(KeyHash.partition(hash, 6), KeyHash.suffix(hash, depth) & 0x3F);
+        }
         assertEquals("depth 17 is outside 0..16",
             assertThrows(IllegalArgumentException.class, () -> KeyHash.subtableIndex(hash, 17)).getMessage());
-        assertEquals("partition bits 17 is outside 0..16",
-            assertThrows(IllegalArgumentException.class, () -> KeyHash.partition(hash, 17)).getMessage());
+        assertEquals("partition bits 9 is outside 0..8",
+            assertThrows(IllegalArgumentException.class, () -> KeyHash.partition(hash, 9)).getMessage());
     }
 
     @Test

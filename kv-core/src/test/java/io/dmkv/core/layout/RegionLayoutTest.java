@@ -146,7 +146,7 @@ class RegionLayoutTest
         final String old =
             assertThrows(IllegalStateException.class, () -> RegionLayout.validateHeader(region, 2)).getMessage();
         assertTrue(old.startsWith("region 2 was formatted with layout version 2, but this build reads only layout"
-            + " version 3; memory of another layout version is not upgraded in place"), old);
+            + " version 4; memory of another layout version is not upgraded in place"), old);
     }
 
     @Test

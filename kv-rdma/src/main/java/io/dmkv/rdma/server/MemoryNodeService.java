@@ -42,11 +42,18 @@ public final class MemoryNodeService implements AutoCloseable
 
     public MemoryNodeService(final String name, final RegionTable regions, final int layoutVersion)
     {
+        this(name, regions, layoutVersion, 2);
+    }
+
+    /** @param rpcThreads workers that run the RPC handlers (they may block briefly). */
+    public MemoryNodeService(final String name, final RegionTable regions, final int layoutVersion,
+        final int rpcThreads)
+    {
         this.name = Objects.requireNonNull(name, "name");
         this.regions = Objects.requireNonNull(regions, "regions");
         this.layoutVersion = layoutVersion;
         final int id = IDS.incrementAndGet();
-        this.rpcWorkers = Executors.newFixedThreadPool(2, r ->
+        this.rpcWorkers = Executors.newFixedThreadPool(rpcThreads, r ->
         {
             final Thread t = new Thread(r, "dmkv-rpc-" + name + "-" + id);
             t.setDaemon(true);

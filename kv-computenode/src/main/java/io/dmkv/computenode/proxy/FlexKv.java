@@ -1,0 +1,97 @@
+package io.dmkv.computenode.proxy;
+
+import org.agrona.concurrent.NanoClock;
+
+import io.dmkv.KvConfig;
+import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.cluster.ClusterConnection;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.SubtableSplitter;
+import io.dmkv.computenode.log.EmbeddedLogWriter;
+import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * A compute node's FlexKV parts, assembled in one place: the partition router every key goes
+ * through, the local proxy index, the proxy port when {@code dmkv.proxy.enabled}, and the
+ * partition manager (active while this node leads the coordinator's election).
+ */
+public final class FlexKv implements AutoCloseable
+{
+    /** How many proxied operations a store runs at once. */
+    private static final int ROUTER_THREADS = 16;
+    private static final long MANAGER_PERIOD_MS = 500;
+
+    private final ProxyIndex index;
+    private final PartitionRouter router;
+    private final PartitionProxy proxy;
+    private final PartitionManager manager;
+
+    private FlexKv(final ProxyIndex index, final PartitionRouter router, final PartitionProxy proxy,
+        final PartitionManager manager)
+    {
+        this.index = index;
+        this.router = router;
+        this.proxy = proxy;
+        this.manager = manager;
+    }
+
+    public static FlexKv start(final KvConfig config, final CoordinatedCluster cluster, final ClusterView view,
+        final VerbsClient verbs, final IndexDirectory directory, final SubtableSplitter splitter,
+        final ObjectAllocator allocator, final EmbeddedLogWriter writer, final KeyIndex oneSided, final NanoClock clock)
+    {
+        final ProxyIndex index = new ProxyIndex(view, verbs, directory, splitter, allocator,
+            cluster.partitions().partitionBits());
+        final ProxyCalls calls = new ProxyCalls(ClientOptions.builder().requestTimeout(config.requestTimeout())
+            .connectTimeout(config.connectTimeout()).build());
+        PartitionRouter router = null;
+        PartitionProxy proxy = null;
+        try
+        {
+            router = new PartitionRouter(oneSided, cluster, new ProxiedOperation.Context(view, verbs, writer,
+                config.proxyEnabled() ? index : null, calls, clock, config.opTimeout().toNanos()), ROUTER_THREADS);
+            proxy = config.proxyEnabled() ? PartitionProxy.start(index, cluster, config.proxyHost(),
+                config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos()) : null;
+            final PartitionManager manager = new PartitionManager(cluster, index, new BalancedAssignment(),
+                MANAGER_PERIOD_MS);
+            return new FlexKv(index, router, proxy, manager);
+        }
+        catch (final RuntimeException e)
+        {
+            ClusterConnection.closeQuietly(proxy, router, calls);
+            throw e;
+        }
+    }
+
+    /** Where the store sends every key. */
+    public PartitionRouter router()
+    {
+        return router;
+    }
+
+    /** This node's proxy, or null when it is not proxy-enabled. */
+    public PartitionProxy proxy()
+    {
+        return proxy;
+    }
+
+    public ProxyIndex index()
+    {
+        return index;
+    }
+
+    public PartitionManager manager()
+    {
+        return manager;
+    }
+
+    /** Stops managing, then proxying (partitions released), then routing. */
+    @Override
+    public void close()
+    {
+        ClusterConnection.closeQuietly(manager, proxy, router);
+    }
+}

@@ -1,0 +1,225 @@
+package io.dmkv.computenode.proxy;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.NanoClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.core.cluster.CoordinationException;
+import io.dmkv.core.cluster.PartitionMap;
+import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.server.MemoryNodeService;
+import io.dmkv.rdma.server.RegionTable;
+import io.dmkv.rdma.transport.tcp.TcpVerbsServer;
+
+/**
+ * This compute node as a proxy of a FlexKV cluster: serves the proxy RPCs of the partitions it
+ * owns on its proxy port (a memory-node service with no regions, so the same hello and frames),
+ * and follows the partition map through the hand-over steps of docs/flexkv.md §6:
+ * <ul>
+ * <li>a partition it owns whose previous owner is done ({@code from} settled) is loaded and served;</li>
+ * <li>one taken from one-sided mode is loaded at once if no one-sided operation ever ran
+ * ({@link PartitionMap#isFresh()}), else after the hand-over grace, which outlasts any
+ * operation routed by the older map; then it marks the hand-over done;</li>
+ * <li>one it serves but no longer owns is released (the writes in flight finish first) and the
+ * hand-over is marked done, so the next owner may load it;</li>
+ * <li>one taken from another proxy waits until that proxy marked it done (or the leader did,
+ * after that proxy died).</li>
+ * </ul>
+ * The steps run on one thread, on every map change and every {@code period}.
+ */
+public final class PartitionProxy implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionProxy.class);
+    private static final int RPC_THREADS = 8;
+
+    private final ProxyIndex index;
+    private final CoordinatedCluster cluster;
+    private final String me;
+    private final MemoryNodeService service;
+    private final TcpVerbsServer server;
+    private final String endpoint;
+    private final ScheduledExecutorService driver;
+    private final NanoClock clock;
+    private final long graceNs;
+    private final Map<Integer, Long> oneSidedSince = new HashMap<>();
+
+    private PartitionProxy(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
+        final int port, final String advertiseHost, final NanoClock clock, final long graceNs, final long periodMs)
+    {
+        this.index = index;
+        this.cluster = cluster;
+        this.me = cluster.memberName();
+        this.clock = clock;
+        this.graceNs = graceNs;
+        this.service = new MemoryNodeService("proxy-" + me, RegionTable.empty(), ProtocolVersion.DEFAULT_LAYOUT, RPC_THREADS);
+        service.handle(ProxyRpc.SEARCH, request ->
+        {
+            final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.SEARCH, request);
+            return ProxyRpc.reply(index.search(r.key(), r.hash()));
+        });
+        service.handle(ProxyRpc.MUTATE, request ->
+        {
+            final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.MUTATE, request);
+            return ProxyRpc.reply(index.mutate(r.mode(), r.key(), r.hash(), r.slot(), r.address()));
+        });
+        service.handle(ProxyRpc.QUERY, request ->
+        {
+            final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.QUERY, request);
+            return ProxyRpc.reply(index.query(r.key(), r.hash(), r.address()));
+        });
+        TcpVerbsServer s = null;
+        try
+        {
+            s = TcpVerbsServer.start(service, host, port);
+        }
+        catch (final RuntimeException e)
+        {
+            service.close();
+            throw e;
+        }
+        this.server = s;
+        this.endpoint = advertiseHost + ":" + s.port();
+        this.driver = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "dmkv-proxy-" + me);
+            t.setDaemon(true);
+            return t;
+        });
+        cluster.advertiseProxy(endpoint);
+        cluster.partitionMap().onChange(m -> kick());
+        driver.scheduleWithFixedDelay(this::stepQuietly, 0, periodMs, TimeUnit.MILLISECONDS);
+        LOG.info("compute node {} proxies FlexKV partitions on {} (bound to {})", me, endpoint, host);
+    }
+
+    /**
+     * Starts the proxy port on {@code host:port} (0: any free port), advertises
+     * {@code advertiseHost:port} in the coordinator and starts following the partition map.
+     */
+    public static PartitionProxy start(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
+        final int port, final String advertiseHost, final NanoClock clock, final long graceNs)
+    {
+        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200);
+    }
+
+    public ProxyIndex index()
+    {
+        return index;
+    }
+
+    /** {@code host:port} other compute nodes dial. */
+    public String endpoint()
+    {
+        return endpoint;
+    }
+
+    /** Runs the hand-over steps now (on the proxy's thread). */
+    public void kick()
+    {
+        try
+        {
+            driver.execute(this::stepQuietly);
+        }
+        catch (final java.util.concurrent.RejectedExecutionException ignored)
+        {
+            // Closed.
+        }
+    }
+
+    private void stepQuietly()
+    {
+        try
+        {
+            step();
+        }
+        catch (final CoordinationException e)
+        {
+            LOG.debug("proxy {}: partition map step deferred: {}", me, e.getMessage());
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.warn("proxy {}: partition hand-over step failed (retried): {}", me, e.toString());
+        }
+    }
+
+    private void step()
+    {
+        cluster.partitionMap().refresh();
+        final PartitionMap m = cluster.partitions();
+        for (int p = 0; p < m.partitions(); p++)
+        {
+            final String owner = m.owner(p);
+            final boolean mine = me.equals(owner);
+            if (index.serves(p) && !mine)
+            {
+                index.release(p);
+            }
+            if (!mine)
+            {
+                oneSidedSince.remove(p);
+                if (me.equals(m.from(p)) && !index.serves(p))
+                {
+                    markDone(p, me);
+                }
+                continue;
+            }
+            if (index.serves(p))
+            {
+                continue;
+            }
+            final String from = m.from(p);
+            if (m.settled(p) || me.equals(from))
+            {
+                index.load(p);
+                markDone(p, from);
+            }
+            else if (PartitionMap.NONE.equals(from))
+            {
+                final long now = clock.nanoTime();
+                final long since = oneSidedSince.computeIfAbsent(p, k -> now);
+                if (m.isFresh() || now - since >= graceNs)
+                {
+                    index.load(p);
+                    markDone(p, from);
+                    oneSidedSince.remove(p);
+                }
+            }
+            // else: another proxy still serves p; it (or the leader, if it died) marks it done.
+        }
+    }
+
+    /** Marks partition p's hand-over from {@code from} done, unless the map moved on meanwhile. */
+    private void markDone(final int p, final String from)
+    {
+        PartitionMapUpdate.apply(cluster.coordinator().maps(), null,
+            m -> from != null && from.equals(m.from(p)) ? m.withSettled(p) : m);
+    }
+
+    /** Stops the proxy port and releases every partition (their writes in flight finish first). */
+    @Override
+    public void close()
+    {
+        driver.shutdownNow();
+        try
+        {
+            driver.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
+        for (final int p : index.served())
+        {
+            index.release(p);
+        }
+        server.close();
+        service.close();
+    }
+}

@@ -1,0 +1,221 @@
+package io.dmkv.computenode.proxy;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.OpCompletion;
+import io.dmkv.computenode.ops.Result;
+import io.dmkv.core.cluster.PartitionMap;
+import io.dmkv.core.cluster.VersionedMap;
+import io.dmkv.core.hash.KeyHash;
+
+/**
+ * FlexKV's routing behind the {@link KeyIndex} seam (docs/flexkv.md §3): per partition, by the
+ * partition map under its lease,
+ * <ul>
+ * <li>proxied by this compute node: its {@link ProxyIndex}, CPU atomics and write-through;</li>
+ * <li>proxied by another: one proxy RPC ({@link ProxyCalls});</li>
+ * <li>one-sided and settled: the FUSEE path, unchanged;</li>
+ * <li>in a hand-over: the operation waits for it.</li>
+ * </ul>
+ * Proxied operations run as blocking steps ({@link ProxiedOperation}) on this router's threads,
+ * so the caller's thread never waits on the network; the FUSEE path stays asynchronous.
+ */
+public final class PartitionRouter implements KeyIndex, AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionRouter.class);
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private final KeyIndex oneSided;
+    private final CoordinatedCluster cluster;
+    private final ProxiedOperation.Context context;
+    private final ExecutorService workers;
+    private final int bits;
+    private final LongAdder routedOneSided = new LongAdder();
+    private final LongAdder routedLocal = new LongAdder();
+    private final LongAdder routedRemote = new LongAdder();
+    private volatile long epoch = -1;
+    private volatile PartitionMap map;
+    private volatile boolean oneSidedAnnounced;
+
+    /**
+     * @param threads how many proxied operations run at once (each holds a thread while it waits).
+     */
+    public PartitionRouter(final KeyIndex oneSided, final CoordinatedCluster cluster,
+        final ProxiedOperation.Context context, final int threads)
+    {
+        this.oneSided = oneSided;
+        this.cluster = cluster;
+        this.context = context;
+        this.bits = cluster.partitions().partitionBits();
+        final int id = IDS.incrementAndGet();
+        final AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(threads, r ->
+        {
+            final Thread t = new Thread(r, "dmkv-proxied-" + id + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        context.router(this);
+    }
+
+    /** The partition map under its lease, decoded once per epoch. */
+    PartitionMap map()
+    {
+        final VersionedMap v = cluster.partitionMap().current();
+        if (v.epoch() != epoch)
+        {
+            map = PartitionMap.decode(v.payload());
+            epoch = v.epoch();
+        }
+        return map;
+    }
+
+    long epoch()
+    {
+        return epoch;
+    }
+
+    /** Re-reads the partition map now (after a REDIRECT or a lost proxy). Blocking. */
+    void refresh()
+    {
+        cluster.partitionMap().refresh();
+    }
+
+    String self()
+    {
+        return cluster.memberName();
+    }
+
+    @Override
+    public void search(final byte[] key, final long hash, final OpCompletion<byte[]> done)
+    {
+        final PartitionMap m;
+        try
+        {
+            m = map();
+        }
+        catch (final RuntimeException e)
+        {
+            done.complete(null, e);
+            return;
+        }
+        final int p = KeyHash.partition(hash, bits);
+        if (oneSidedNow(m, p))
+        {
+            routedOneSided.increment();
+            oneSided.search(key, hash, done);
+            return;
+        }
+        submit(() -> new ProxiedOperation(context).search(key, hash, p, done), done);
+    }
+
+    @Override
+    public void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value,
+        final OpCompletion<Result> done)
+    {
+        final PartitionMap m;
+        try
+        {
+            m = map();
+        }
+        catch (final RuntimeException e)
+        {
+            done.complete(null, e);
+            return;
+        }
+        final int p = KeyHash.partition(hash, bits);
+        if (oneSidedNow(m, p))
+        {
+            routedOneSided.increment();
+            oneSided.mutate(mode, key, hash, value, done);
+            return;
+        }
+        submit(() -> new ProxiedOperation(context).mutate(mode, key, hash, value, p, done), done);
+    }
+
+    /** True when partition p is one-sided and settled, and the cluster knows one-sided operations run. */
+    private boolean oneSidedNow(final PartitionMap m, final int p)
+    {
+        return PartitionMap.NONE.equals(m.owner(p)) && m.settled(p) && (!m.isFresh() || oneSidedAnnounced);
+    }
+
+    /**
+     * Before its first one-sided operation, a client ends the map's freshness (a versioned write),
+     * so a proxy taking a partition from one-sided mode waits out operations like it. Blocking.
+     */
+    void announceOneSided()
+    {
+        if (!oneSidedAnnounced)
+        {
+            PartitionMapUpdate.apply(cluster.coordinator().maps(), null, PartitionMap::withOneSidedUsed);
+            refresh();
+            oneSidedAnnounced = true;
+        }
+    }
+
+    KeyIndex oneSided()
+    {
+        return oneSided;
+    }
+
+    void countLocal()
+    {
+        routedLocal.increment();
+    }
+
+    void countRemote()
+    {
+        routedRemote.increment();
+    }
+
+    void countOneSided()
+    {
+        routedOneSided.increment();
+    }
+
+    /** How this router sent operations: one-sided, to this node's proxy, to another's. */
+    public record Routes(long oneSided, long local, long remote)
+    {
+    }
+
+    public Routes routes()
+    {
+        return new Routes(routedOneSided.sum(), routedLocal.sum(), routedRemote.sum());
+    }
+
+    private <T> void submit(final Runnable task, final OpCompletion<T> done)
+    {
+        try
+        {
+            workers.execute(task);
+        }
+        catch (final RejectedExecutionException e)
+        {
+            done.complete(null, new IllegalStateException("the store is closing"));
+        }
+    }
+
+    @Override
+    public void flush()
+    {
+        oneSided.flush();
+    }
+
+    @Override
+    public void close()
+    {
+        workers.shutdownNow();
+        context.calls().close();
+        LOG.debug("router closed: {}", routes());
+    }
+}

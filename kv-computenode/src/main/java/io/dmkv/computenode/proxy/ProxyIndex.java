@@ -1,0 +1,515 @@
+package io.dmkv.computenode.proxy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.agrona.collections.LongHashSet;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.SubtableSplitter;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.core.hash.Crc32cDigest;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.CombinedBucket;
+import io.dmkv.core.layout.IndexRoot;
+import io.dmkv.core.layout.KvObject;
+import io.dmkv.core.layout.LogEntry;
+import io.dmkv.core.layout.ObjectStatus;
+import io.dmkv.core.layout.Slot;
+import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * The local index of the partitions this compute node proxies (docs/flexkv.md §4-5): a copy of
+ * each of their subtables in CN memory, changed with CPU atomics (the subtable's monitor) and
+ * written through to every index replica before a change is acknowledged. No remote atomic is
+ * spent on a slot or an insert lock of a proxied partition; splits (which keep the one-sided
+ * root and entry locks) and the frees of replaced objects are counted apart.
+ *
+ * <p>A write: the writer has put its object (with its log entry, no commit) on every data
+ * replica; the proxy, holding the subtable, finds the key's slot, WRITEs the commit (the slot's
+ * old value and its CRC32C) into the writer's log entry on every data replica, then WRITEs the
+ * new slot value to every index replica, updates its copy, releases the replaced object (it is
+ * the only one that can: only the proxy changes proxied slots) and answers. A DELETE empties the
+ * slot and has no object, so no commit.
+ *
+ * <p>The methods block on the network and must run off completion threads (RPC workers, the
+ * router's proxy threads).
+ */
+public final class ProxyIndex
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyIndex.class);
+    /** Largest READ of a subtable image. */
+    private static final int CHUNK = 1 << 20;
+
+    private final ClusterView view;
+    private final VerbsClient verbs;
+    private final IndexDirectory directory;
+    private final SubtableSplitter splitter;
+    private final ObjectAllocator allocator;
+    private final int bucketGroups;
+    private final int length;
+    private final int partitionBits;
+    /** Subtables served, by global address. */
+    private final Map<Long, ProxiedSubtable> subtables = new ConcurrentHashMap<>();
+    /** Partitions served: true at index p while p is loaded and not released. */
+    private final boolean[] serving;
+    private final LongAdder searches = new LongAdder();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder objectReads = new LongAdder();
+    private final LongAdder splits = new LongAdder();
+    private final LongAdder settled = new LongAdder();
+
+    /**
+     * @param partitionBits log2 of the cluster's partitions (its index started at that depth).
+     */
+    public ProxyIndex(final ClusterView view, final VerbsClient verbs, final IndexDirectory directory,
+        final SubtableSplitter splitter, final ObjectAllocator allocator, final int partitionBits)
+    {
+        this.view = view;
+        this.verbs = verbs;
+        this.directory = directory;
+        this.splitter = splitter;
+        this.allocator = allocator;
+        this.bucketGroups = view.descriptor().bucketGroups();
+        this.length = Subtable.length(bucketGroups);
+        this.partitionBits = partitionBits;
+        this.serving = new boolean[1 << partitionBits];
+    }
+
+    /** The partition of a key hash. */
+    public int partitionOf(final long hash)
+    {
+        return KeyHash.partition(hash, partitionBits);
+    }
+
+    /** True while partition p is loaded and served here. */
+    public boolean serves(final int p)
+    {
+        synchronized (serving)
+        {
+            return serving[p];
+        }
+    }
+
+    /** The partitions served here. */
+    public List<Integer> served()
+    {
+        final List<Integer> out = new ArrayList<>();
+        synchronized (serving)
+        {
+            for (int p = 0; p < serving.length; p++)
+            {
+                if (serving[p])
+                {
+                    out.add(p);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Loads partition p with large READs of its subtables from every index replica, first settling
+     * any slot whose replicas disagree (a previous proxy died between its write-through WRITEs):
+     * the primary's value wins and is written to the others. Then serves it.
+     *
+     * @return slots whose replicas disagreed and were settled.
+     */
+    public int load(final int p)
+    {
+        int fixed = 0;
+        for (final long address : subtablesOf(p))
+        {
+            final UnsafeBuffer[] images = readReplicas(address);
+            fixed += settle(address, images);
+            subtables.put(address, new ProxiedSubtable(address, images[0], length));
+        }
+        synchronized (serving)
+        {
+            serving[p] = true;
+        }
+        settled.add(fixed);
+        LOG.info("proxy loaded partition {} ({} subtables{})", p, subtablesOf(p).size(),
+            fixed > 0 ? ", " + fixed + " slots settled" : "");
+        return fixed;
+    }
+
+    /**
+     * Settles partition p's replicas without serving it (the partition goes back to one-sided
+     * mode after a proxy died between its write-through WRITEs).
+     */
+    public int settleOnly(final int p)
+    {
+        int fixed = 0;
+        for (final long address : subtablesOf(p))
+        {
+            fixed += settle(address, readReplicas(address));
+        }
+        settled.add(fixed);
+        return fixed;
+    }
+
+    /**
+     * Stops serving partition p: waits for the writes in flight on its subtables (their monitors)
+     * and forgets the copies. Requests for p are refused with REDIRECT from now on.
+     */
+    public void release(final int p)
+    {
+        synchronized (serving)
+        {
+            serving[p] = false;
+        }
+        for (final ProxiedSubtable s : List.copyOf(subtables.values()))
+        {
+            if (partitionOfSuffix(s.suffix()) == p)
+            {
+                synchronized (s)
+                {
+                    s.retire();
+                    subtables.remove(s.address());
+                }
+            }
+        }
+        LOG.info("proxy released partition {}", p);
+    }
+
+    /** Looks {@code key} up: FOUND with its slot (the caller READs the object), NOT_FOUND, or REDIRECT. */
+    public ProxyRpc.Reply search(final byte[] key, final long hash)
+    {
+        searches.increment();
+        while (true)
+        {
+            final ProxiedSubtable s = subtableFor(hash);
+            if (s == null)
+            {
+                return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
+            }
+            synchronized (s)
+            {
+                if (s.retired())
+                {
+                    continue;
+                }
+                final int at = find(s, key, hash);
+                return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0) : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
+            }
+        }
+    }
+
+    /** FOUND if a slot of {@code key} points at {@code object} (the outcome of a write whose reply was lost). */
+    public ProxyRpc.Reply query(final byte[] key, final long hash, final long object)
+    {
+        final ProxyRpc.Reply r = search(key, hash);
+        if (r.status() == ProxyRpc.FOUND && Slot.address(r.slot()) != object)
+        {
+            return ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, r.slot());
+        }
+        return r;
+    }
+
+    /**
+     * Applies a write: {@code slot} is the new slot value (ignored for DELETE), {@code entry} the
+     * global address of the writer's log entry (0 for DELETE).
+     *
+     * @return APPLIED with the replaced value, EXISTS, NOT_FOUND, FULL or REDIRECT.
+     */
+    public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry)
+    {
+        while (true)
+        {
+            final ProxiedSubtable s = subtableFor(hash);
+            if (s == null)
+            {
+                return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
+            }
+            boolean split = false;
+            synchronized (s)
+            {
+                if (s.retired())
+                {
+                    continue;
+                }
+                int at = find(s, key, hash);
+                if (at >= 0 && mode == Mode.INSERT)
+                {
+                    return ProxyRpc.Reply.of(ProxyRpc.EXISTS, s.word(at));
+                }
+                if (at < 0 && (mode == Mode.UPDATE || mode == Mode.DELETE))
+                {
+                    return ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0);
+                }
+                if (at >= 0 && mode != Mode.DELETE && Slot.address(s.word(at)) == Slot.address(slot))
+                {
+                    // The same write again (its first reply was lost and the writer retried): applied once.
+                    return ProxyRpc.Reply.of(ProxyRpc.APPLIED, s.word(at));
+                }
+                if (at < 0)
+                {
+                    at = freeSlot(s, hash);
+                }
+                if (at >= 0)
+                {
+                    final long old = s.word(at);
+                    final long next = mode == Mode.DELETE ? Slot.EMPTY : slot;
+                    writeThrough(s.slotAddress(at), old, next, entry);
+                    s.set(at, next, key);
+                    if (!Slot.isFree(old))
+                    {
+                        allocator.release(Slot.address(old), Slot.sizeClass(old));
+                    }
+                    return ProxyRpc.Reply.of(ProxyRpc.APPLIED, old);
+                }
+                // Both buckets full: split the subtable (nobody else writes it), then look again.
+                if (!splitter.split(hash, directory.current().entryFor(hash)))
+                {
+                    return ProxyRpc.Reply.of(ProxyRpc.FULL, 0);
+                }
+                splits.increment();
+                s.retire();
+                subtables.remove(s.address());
+                split = true;
+            }
+            if (split)
+            {
+                reloadAfterSplit(partitionOf(hash));
+            }
+        }
+    }
+
+    /** Searches, writes through, object READs and splits this proxy did, and slots it settled. */
+    public record Stats(long searches, long writes, long objectReads, long splits, long settled)
+    {
+    }
+
+    public Stats stats()
+    {
+        return new Stats(searches.sum(), writes.sum(), objectReads.sum(), splits.sum(), settled.sum());
+    }
+
+    // ---- inside a subtable's monitor ----
+
+    /** The word index of the slot holding {@code key}, or -1; READs the objects of unknown candidates once. */
+    private int find(final ProxiedSubtable s, final byte[] key, final long hash)
+    {
+        final int fp = KeyHash.fingerprint(hash);
+        final int suffix = (int)(hash & 0xFF);
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
+        int[] unknown = null;
+        int unknownCount = 0;
+        for (int k = 0; k < 2; k++)
+        {
+            final int c = k == 0 ? c1 : c2;
+            for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
+            {
+                final int at = ProxiedSubtable.slotIndex(c, i);
+                final long w = s.word(at);
+                if (Slot.fingerprint(w) != fp || Slot.hashSuffix(w) != suffix || !Slot.isWellFormed(w))
+                {
+                    continue;
+                }
+                final byte[] known = s.key(at);
+                if (known == null)
+                {
+                    if (unknown == null)
+                    {
+                        unknown = new int[2 * CombinedBucket.SLOT_COUNT];
+                    }
+                    unknown[unknownCount++] = at;
+                }
+                else if (Arrays.equals(known, key))
+                {
+                    return at;
+                }
+            }
+        }
+        return unknownCount == 0 ? -1 : resolve(s, key, unknown, unknownCount);
+    }
+
+    /** READs the candidate objects whose keys the copy does not know yet, learns their keys, and matches. */
+    private int resolve(final ProxiedSubtable s, final byte[] key, final int[] at, final int n)
+    {
+        int total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            total += Slot.objectLength(s.word(at[i]));
+        }
+        final UnsafeBuffer objects = new UnsafeBuffer(new byte[total]);
+        final VerbBatch b = new VerbBatch();
+        final int[] offsets = new int[n];
+        int offset = 0;
+        for (int i = 0; i < n; i++)
+        {
+            offsets[i] = offset;
+            final long w = s.word(at[i]);
+            view.read(b, Slot.address(w), 0, objects, offset, Slot.objectLength(w));
+            offset += Slot.objectLength(w);
+        }
+        verbs.execute(b);
+        objectReads.add(n);
+        final Crc32cDigest digest = new Crc32cDigest();
+        int hit = -1;
+        for (int i = 0; i < n; i++)
+        {
+            final int length = Slot.objectLength(s.word(at[i]));
+            if (KvObject.validate(objects, offsets[i], length, digest) != ObjectStatus.OK)
+            {
+                LOG.warn("proxied slot {} points at an object that does not validate; skipped", Slot.toString(s.word(at[i])));
+                continue;
+            }
+            final byte[] k = KvObject.keyBytes(objects, offsets[i]);
+            s.learn(at[i], k);
+            if (hit < 0 && Arrays.equals(k, key))
+            {
+                hit = at[i];
+            }
+        }
+        return hit;
+    }
+
+    /** A free slot in the emptier of the key's two combined buckets, as RACE picks; -1 if both are full. */
+    private int freeSlot(final ProxiedSubtable s, final long hash)
+    {
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
+        final int free1 = s.freeSlots(c1);
+        final int free2 = s.freeSlots(c2);
+        if (free1 == 0 && free2 == 0)
+        {
+            return -1;
+        }
+        final boolean first = Integer.bitCount(free1) >= Integer.bitCount(free2);
+        final int c = first ? c1 : c2;
+        return ProxiedSubtable.slotIndex(c, Integer.numberOfTrailingZeros(first ? free1 : free2));
+    }
+
+    /** The commit into the writer's log entry on every data replica, then the slot on every index replica. */
+    private void writeThrough(final long slotAddress, final long old, final long next, final long entry)
+    {
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[LogEntry.LENGTH + Slot.LENGTH]);
+        if (entry != 0)
+        {
+            LogEntry.commit(scratch, 0, old, new Crc32cDigest());
+            final VerbBatch commit = new VerbBatch();
+            view.writeAll(commit, entry + LogEntry.COMMIT_OFFSET, scratch, LogEntry.COMMIT_OFFSET,
+                LogEntry.COMMIT_LENGTH);
+            verbs.execute(commit);
+        }
+        scratch.putLong(LogEntry.LENGTH, next);
+        final VerbBatch write = new VerbBatch();
+        view.writeAll(write, slotAddress, scratch, LogEntry.LENGTH, Slot.LENGTH);
+        verbs.execute(write);
+        writes.increment();
+    }
+
+    // ---- loading ----
+
+    private ProxiedSubtable subtableFor(final long hash)
+    {
+        if (!serves(partitionOf(hash)))
+        {
+            return null;
+        }
+        final long address = IndexRoot.entrySubtable(directory.current().entryFor(hash));
+        ProxiedSubtable s = subtables.get(address);
+        if (s == null)
+        {
+            // The directory moved on (a split elsewhere doubled it): read it again once.
+            s = subtables.get(IndexRoot.entrySubtable(directory.refresh().entryFor(hash)));
+        }
+        return s;
+    }
+
+    private void reloadAfterSplit(final int p)
+    {
+        directory.refresh();
+        for (final long address : subtablesOf(p))
+        {
+            subtables.computeIfAbsent(address, a -> new ProxiedSubtable(a, readReplicas(a)[0], length));
+        }
+    }
+
+    /** The distinct subtables of partition p, from a fresh directory. */
+    private List<Long> subtablesOf(final int p)
+    {
+        final IndexDirectory.Snapshot d = directory.refresh();
+        final long[] entries = d.entries();
+        final LongHashSet seen = new LongHashSet();
+        final List<Long> out = new ArrayList<>();
+        final int mask = (1 << partitionBits) - 1;
+        for (int i = 0; i < entries.length; i++)
+        {
+            final long address = IndexRoot.entrySubtable(entries[i]);
+            if ((i & mask) == p && address != 0 && seen.add(address))
+            {
+                out.add(address);
+            }
+        }
+        return out;
+    }
+
+    private int partitionOfSuffix(final int suffix)
+    {
+        return suffix & ((1 << partitionBits) - 1);
+    }
+
+    private UnsafeBuffer[] readReplicas(final long address)
+    {
+        final int r = view.replication();
+        final UnsafeBuffer[] images = new UnsafeBuffer[r];
+        final VerbBatch b = new VerbBatch();
+        for (int j = 0; j < r; j++)
+        {
+            images[j] = new UnsafeBuffer(new byte[length]);
+            for (int at = 0; at < length; at += CHUNK)
+            {
+                view.read(b, address + at, j, images[j], at, Math.min(CHUNK, length - at));
+            }
+        }
+        verbs.execute(b);
+        return images;
+    }
+
+    /** Writes the primary's value of every slot whose replicas disagree to the others; returns how many. */
+    private int settle(final long address, final UnsafeBuffer[] images)
+    {
+        int fixed = 0;
+        final VerbBatch b = new VerbBatch();
+        for (int c = 0; c < Subtable.combinedBuckets(bucketGroups); c++)
+        {
+            for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
+            {
+                final int offset = Subtable.slotOffset(c, i);
+                final long primary = images[0].getLong(offset);
+                boolean differs = false;
+                for (int j = 1; j < images.length; j++)
+                {
+                    if (images[j].getLong(offset) != primary)
+                    {
+                        view.write(b, address + offset, j, images[0], offset, Slot.LENGTH);
+                        differs = true;
+                    }
+                }
+                fixed += differs ? 1 : 0;
+            }
+        }
+        if (!b.isEmpty())
+        {
+            verbs.execute(b);
+            LOG.warn("settled {} slots of subtable {} whose replicas disagreed (a proxy died mid write-through):"
+                + " the primary's value now on every replica", fixed, Long.toHexString(address));
+        }
+        return fixed;
+    }
+}
