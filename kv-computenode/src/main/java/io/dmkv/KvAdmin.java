@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 
+import io.dmkv.computenode.proxy.FlexKv;
 import io.dmkv.computenode.proxy.PartitionMapUpdate;
 import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.PartitionMap;
@@ -62,6 +63,10 @@ public final class KvAdmin implements AutoCloseable
         this.directory = new IndexDirectory(connection.view(), connection.verbs());
         this.recovery = new ClientRecovery(connection.view(), connection.verbs(), directory,
             config.recoveryGrace().toMillis(), config.heartbeatPeriod());
+        if (connection.coordination() != null)
+        {
+            recovery.proxiedPartitions(FlexKv.proxiedBySuffix(connection.coordination()));
+        }
         this.settle = config.opTimeout();
     }
 

@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * A store in a process of its own, for tests that stop and resume a client (SIGSTOP/SIGCONT):
- * {@code StoreChild COORDINATOR TRANSPORT R} opens a coordinated store ({@code static:NODES} instead
- * of the coordinator: a static one with small blocks and subtables), prints {@code ready ID},
+ * {@code StoreChild COORDINATOR TRANSPORT R [proxy]} opens a coordinated store ({@code static:NODES} instead
+ * of the coordinator: a static one with small blocks and subtables; {@code proxy}: a FlexKV proxy), prints {@code ready ID},
  * then answers stdin lines {@code put K V}, {@code get K} and {@code fill PREFIX N LENGTH} (puts
  * keys PREFIX0.. with values PREFIXi-vvv..) with {@code OK [value]} or {@code ERR message}, until
  * stdin closes.
@@ -31,6 +31,10 @@ public final class StoreChild
                 .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(1 << 20)
             : KvConfig.builder().coordinator(args[0]).sessionTimeout(Duration.ofSeconds(1))
                 .mapLease(Duration.ofMillis(500));
+        if (args.length > 3 && args[3].equals("proxy"))
+        {
+            config.proxyEnabled(true).proxyHandoverGrace(Duration.ofMillis(300));
+        }
         try (KvStore kv = KvStore.open(config.transport(args[1]).replication(Integer.parseInt(args[2])).build()))
         {
             out.println("ready " + kv.clientId());

@@ -106,6 +106,7 @@ public final class ClientCore implements AutoCloseable
                 final FlexKv f = FlexKv.start(config, c, view, v, directory, splitter, s, logWriter, fusee, clock);
                 flexkv = f;
                 routed = f.router();
+                recovery.proxiedPartitions(FlexKv.proxiedBySuffix(c));
             }
             index = c != null ? new CoordinatedIndex(routed, c::checkLease, () ->
             {

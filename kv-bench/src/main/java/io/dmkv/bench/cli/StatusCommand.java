@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Prints the cluster as the coordinator sees it: memory nodes (alive or dead, regions, key"
-        + " generation), compute nodes, the leader and its epoch, the maps' epochs, the client ids and the"
-        + " blocks each client holds (over tcp)."
+        + " generation), compute nodes, the leader and its epoch, the maps' epochs, the client ids, the"
+        + " blocks each client holds (over tcp) and, for a flexkv cluster, the partition map."
         + " Exits 1 if the coordinator cannot be reached.")
 public final class StatusCommand implements Callable<Integer>
 {
@@ -81,10 +81,39 @@ public final class StatusCommand implements Callable<Integer>
             final KvAdmin.Blocks b = admin.blocks();
             out.printf("blocks: %d in all, %d free, %d handed over, %d owned; per client id %s%n", b.total(), b.free(),
                 b.handedOver(), b.owned(), b.ownedPerClient());
+            printPartitions(out, admin);
         }
         catch (final RuntimeException e)
         {
             out.printf("blocks: unavailable (%s)%n", e.getMessage());
+        }
+    }
+
+    /** The index mode and, for a FlexKV cluster, who proxies which partition. */
+    static void printPartitions(final PrintWriter out, final KvAdmin admin)
+    {
+        final List<KvAdmin.Partition> parts = admin.partitions();
+        out.printf("index mode: %s%n", admin.mode());
+        if (parts.isEmpty())
+        {
+            return;
+        }
+        out.printf("proxies: %s%n", admin.proxies().isEmpty() ? "none (every partition one-sided)" : admin.proxies());
+        final java.util.Map<String, List<Integer>> byOwner = new java.util.TreeMap<>();
+        for (final KvAdmin.Partition p : parts)
+        {
+            byOwner.computeIfAbsent(p.owner().equals("-") ? "one-sided" : p.owner(), k -> new java.util.ArrayList<>())
+                .add(p.partition());
+        }
+        out.printf("partitions (%d): %s%n", parts.size(), byOwner);
+        for (final KvAdmin.Partition p : parts)
+        {
+            if (!p.handoverFrom().isEmpty() || !p.pin().isEmpty())
+            {
+                out.printf("  partition %d: owner %s%s%s%n", p.partition(), p.owner(),
+                    p.handoverFrom().isEmpty() ? "" : ", handed over from " + p.handoverFrom(),
+                    p.pin().isEmpty() ? "" : ", pinned to " + p.pin());
+            }
         }
     }
 

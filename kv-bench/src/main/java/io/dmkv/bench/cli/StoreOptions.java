@@ -45,6 +45,11 @@ public final class StoreOptions
         description = "Replicas of every object; must match the cluster's (default: 1).")
     Integer replication;
 
+    @Option(names = "--mode", paramLabel = "MODE",
+        description = "fusee or flexkv: the index mode of a cluster this command creates (with --coordinator); a"
+            + " different mode than an existing cluster's is refused (default: the cluster's).")
+    String mode;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec spec;
 
@@ -67,6 +72,10 @@ public final class StoreOptions
             if (replication != null)
             {
                 b.replication(replication);
+            }
+            if (mode != null)
+            {
+                b.mode(mode);
             }
             return b.build();
         }

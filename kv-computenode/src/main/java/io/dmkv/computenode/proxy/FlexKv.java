@@ -11,6 +11,7 @@ import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.SubtableSplitter;
 import io.dmkv.computenode.log.EmbeddedLogWriter;
 import io.dmkv.computenode.ops.KeyIndex;
+import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbsClient;
 
@@ -64,6 +65,24 @@ public final class FlexKv implements AutoCloseable
             ClusterConnection.closeQuietly(proxy, router, calls);
             throw e;
         }
+    }
+
+    /**
+     * Whether the partition of a subtable (by its hash suffix) is proxied or being handed over,
+     * by the partition map as last seen: what client recovery must not CAS.
+     */
+    public static java.util.function.IntPredicate proxiedBySuffix(final CoordinatedCluster cluster)
+    {
+        return suffix ->
+        {
+            final PartitionMap m = cluster.partitions();
+            if (!m.isFlexKv())
+            {
+                return false;
+            }
+            final int p = suffix & (m.partitions() - 1);
+            return !PartitionMap.NONE.equals(m.owner(p)) || !m.settled(p);
+        };
     }
 
     /** Where the store sends every key. */

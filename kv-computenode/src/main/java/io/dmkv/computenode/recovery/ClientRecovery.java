@@ -68,6 +68,8 @@ public final class ClientRecovery
     private final long graceMs;
     private final Duration heartbeatPeriod;
     private final int r;
+    /** Says, by a subtable's hash suffix, whether its FlexKV partition is proxied (its slots are not CASed here). */
+    private volatile java.util.function.IntPredicate proxied = suffix -> false;
 
     /**
      * @param graceMs how long to wait after finding the live objects before freeing the others:
@@ -83,6 +85,17 @@ public final class ClientRecovery
         this.graceMs = graceMs;
         this.heartbeatPeriod = heartbeatPeriod;
         this.r = view.replication();
+    }
+
+    /**
+     * In a FlexKV cluster: {@code bySuffix} tells, from a subtable's hash suffix, whether its
+     * partition is proxied (or being handed over). Such slots are written only by their proxy
+     * (docs/flexkv.md §5), so the settle step leaves them alone: a proxied write is on every index
+     * replica before it is acknowledged, and the liveness pass still reads them.
+     */
+    public void proxiedPartitions(final java.util.function.IntPredicate bySuffix)
+    {
+        proxied = bySuffix;
     }
 
     /**
@@ -151,6 +164,10 @@ public final class ClientRecovery
     private void settleSubtable(final int clientId, final BlockTableScan table, final Long2LongHashMap owned,
         final long subtable, final UnsafeBuffer[] replicas, final int length, final int[] counts)
     {
+        if (proxied.test(Bucket.suffix(replicas[0].getLong(0))))
+        {
+            return;
+        }
         final long[] seen = new long[Math.max(1, r - 1)];
         for (int at = 0; at < length; at += Bucket.LENGTH)
         {
