@@ -21,6 +21,18 @@ public final class ThreadCounters
         return CURRENT.get();
     }
 
+    /**
+     * Makes {@code counters} the calling thread's until the next swap, and returns the ones it
+     * replaces: a thread that runs one operation for another (a proxied operation on a router
+     * thread, while its caller waits) counts into the caller's.
+     */
+    public static ThreadCounters swap(final ThreadCounters counters)
+    {
+        final ThreadCounters previous = CURRENT.get();
+        CURRENT.set(counters);
+        return previous;
+    }
+
     void count(final VerbBatch batch)
     {
         roundTrips++;
@@ -48,7 +60,8 @@ public final class ThreadCounters
         }
     }
 
-    void countRpc(final int requestBytes)
+    /** Counts one RPC of {@code requestBytes} (a round trip), for channels used without a {@link VerbsClient}. */
+    public void countRpc(final int requestBytes)
     {
         rpcs++;
         roundTrips++;

@@ -97,6 +97,11 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--zipf", paramLabel = "THETA", description = "Zipfian exponent; 0 for uniform (default: ${DEFAULT-VALUE}).")
     double zipf = 0.99;
 
+    @Option(names = "--mode", paramLabel = "MODE",
+        description = "fusee (one-sided, SNAPSHOT) or flexkv (this compute node proxies every partition:"
+            + " local atomics, write-through; docs/flexkv.md) (default: ${DEFAULT-VALUE}).")
+    String mode = "fusee";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -104,6 +109,11 @@ public final class DemoCommand implements Callable<Integer>
     public Integer call()
     {
         validate();
+        if (!mode.equals("fusee") && !mode.equals("flexkv"))
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--mode must be fusee or flexkv, got '" + mode
+                + "'");
+        }
         final int r = replication != null ? replication : Math.min(2, nodes);
         final int length = (int)valueSize;
         final long indexArea = indexAreaBytes(keys);
@@ -117,13 +127,14 @@ public final class DemoCommand implements Callable<Integer>
         final long memory = (wanted + regionBytes - 1) / regionBytes * regionBytes;
 
         final PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "dmkv demo: %d memory nodes (%s each, %s transport) and a coordinator in this JVM, r = %d,"
-            + " %,d keys with %s values, %d threads, %.0f%% reads, zipf %.2f%n", nodes, Sizes.format(memory), transport, r, keys,
-            Sizes.format(valueSize), threads, readRatio * 100, zipf);
+        out.printf(Locale.ROOT, "dmkv demo (%s mode): %d memory nodes (%s each, %s transport) and a coordinator in this"
+            + " JVM, r = %d, %,d keys with %s values, %d threads, %.0f%% reads, zipf %.2f%n", mode, nodes,
+            Sizes.format(memory), transport, r, keys, Sizes.format(valueSize), threads, readRatio * 100, zipf);
         out.flush();
         try (EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, regionBytes, transport);
             KvStore kv = KvStore.open(KvConfig.builder().coordinator(cluster.coordinatorConnectString())
-                .transport(cluster.transport()).replication(r).indexAreaBytes(indexArea).build()))
+                .transport(cluster.transport()).replication(r).indexAreaBytes(indexArea).mode(mode)
+                .proxyEnabled(mode.equals("flexkv")).build()))
         {
             final KeyLedger ledger = new KeyLedger(keys, threads);
             final RunResult load = WorkloadRunner.run("load", List.of("INSERT"), loadThreads, keys, null,

@@ -58,6 +58,10 @@ public final class FlexKv implements AutoCloseable
                 config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos()) : null;
             final PartitionManager manager = new PartitionManager(cluster, index, new BalancedAssignment(),
                 MANAGER_PERIOD_MS);
+            if (proxy != null)
+            {
+                proxy.awaitFirstAssignment(config.opTimeout().toNanos());
+            }
             return new FlexKv(index, router, proxy, manager);
         }
         catch (final RuntimeException e)

@@ -153,6 +153,8 @@ public final class PartitionProxy implements AutoCloseable
     {
         cluster.partitionMap().refresh();
         final PartitionMap m = cluster.partitions();
+        final Map<Integer, String> loaded = new HashMap<>();
+        final Map<Integer, String> released = new HashMap<>();
         for (int p = 0; p < m.partitions(); p++)
         {
             final String owner = m.owner(p);
@@ -166,7 +168,7 @@ public final class PartitionProxy implements AutoCloseable
                 oneSidedSince.remove(p);
                 if (me.equals(m.from(p)) && !index.serves(p))
                 {
-                    markDone(p, me);
+                    released.put(p, me);
                 }
                 continue;
             }
@@ -178,7 +180,7 @@ public final class PartitionProxy implements AutoCloseable
             if (m.settled(p) || me.equals(from))
             {
                 index.load(p);
-                markDone(p, from);
+                loaded.put(p, from);
             }
             else if (PartitionMap.NONE.equals(from))
             {
@@ -187,19 +189,56 @@ public final class PartitionProxy implements AutoCloseable
                 if (m.isFresh() || now - since >= graceNs)
                 {
                     index.load(p);
-                    markDone(p, from);
+                    loaded.put(p, from);
                     oneSidedSince.remove(p);
                 }
             }
             // else: another proxy still serves p; it (or the leader, if it died) marks it done.
         }
+        released.putAll(loaded);
+        if (!released.isEmpty())
+        {
+            markDone(released);
+        }
     }
 
-    /** Marks partition p's hand-over from {@code from} done, unless the map moved on meanwhile. */
-    private void markDone(final int p, final String from)
+    /** Marks the hand-overs of these partitions (from the owner named) done, unless the map moved on meanwhile. */
+    private void markDone(final Map<Integer, String> done)
     {
-        PartitionMapUpdate.apply(cluster.coordinator().maps(), null,
-            m -> from != null && from.equals(m.from(p)) ? m.withSettled(p) : m);
+        PartitionMapUpdate.apply(cluster.coordinator().maps(), null, m ->
+        {
+            PartitionMap next = m;
+            for (final Map.Entry<Integer, String> e : done.entrySet())
+            {
+                if (e.getValue().equals(next.from(e.getKey())))
+                {
+                    next = next.withSettled(e.getKey());
+                }
+            }
+            return next;
+        });
+    }
+
+    /**
+     * Waits until this proxy serves a share of a new cluster's partitions, so a store opened with
+     * the cluster does not route its first keys one-sided (which would end the map's freshness
+     * and make every later hand-over wait its grace). Returns early if the map is no longer fresh.
+     */
+    public void awaitFirstAssignment(final long timeoutNs)
+    {
+        final long deadline = clock.nanoTime() + timeoutNs;
+        while (clock.nanoTime() < deadline)
+        {
+            final PartitionMap m = cluster.partitions();
+            if (!m.isFresh() || !index.served().isEmpty())
+            {
+                return;
+            }
+            kick();
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            cluster.partitionMap().refresh();
+        }
+        LOG.warn("proxy {} was given no partition within {} ms of joining a new cluster", me, timeoutNs / 1_000_000);
     }
 
     /** Stops the proxy port and releases every partition (their writes in flight finish first). */

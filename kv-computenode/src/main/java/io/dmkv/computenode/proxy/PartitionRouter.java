@@ -17,6 +17,7 @@ import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.core.hash.KeyHash;
+import io.dmkv.rdma.ThreadCounters;
 
 /**
  * FlexKV's routing behind the {@link KeyIndex} seam (docs/flexkv.md §3): per partition, by the
@@ -28,7 +29,8 @@ import io.dmkv.core.hash.KeyHash;
  * <li>in a hand-over: the operation waits for it.</li>
  * </ul>
  * Proxied operations run as blocking steps ({@link ProxiedOperation}) on this router's threads,
- * so the caller's thread never waits on the network; the FUSEE path stays asynchronous.
+ * so the caller's thread never waits on the network; the FUSEE path stays asynchronous. Their
+ * verbs count in the caller's {@link ThreadCounters}, so per-operation figures include them.
  */
 public final class PartitionRouter implements KeyIndex, AutoCloseable
 {
@@ -116,7 +118,19 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             oneSided.search(key, hash, done);
             return;
         }
-        submit(() -> new ProxiedOperation(context).search(key, hash, p, done), done);
+        final ThreadCounters caller = ThreadCounters.current();
+        submit(() ->
+        {
+            final ThreadCounters own = ThreadCounters.swap(caller);
+            try
+            {
+                new ProxiedOperation(context).search(key, hash, p, done);
+            }
+            finally
+            {
+                ThreadCounters.swap(own);
+            }
+        }, done);
     }
 
     @Override
@@ -140,7 +154,19 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             oneSided.mutate(mode, key, hash, value, done);
             return;
         }
-        submit(() -> new ProxiedOperation(context).mutate(mode, key, hash, value, p, done), done);
+        final ThreadCounters caller = ThreadCounters.current();
+        submit(() ->
+        {
+            final ThreadCounters own = ThreadCounters.swap(caller);
+            try
+            {
+                new ProxiedOperation(context).mutate(mode, key, hash, value, p, done);
+            }
+            finally
+            {
+                ThreadCounters.swap(own);
+            }
+        }, done);
     }
 
     /** True when partition p is one-sided and settled, and the cluster knows one-sided operations run. */

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
+import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
@@ -71,6 +72,7 @@ final class ProxyCalls implements AutoCloseable
             }
         }
         rpcs.increment();
+        ThreadCounters.current().countRpc(request.remaining());
         try
         {
             return ProxyRpc.parseReply(c.rpc(method, request).get(options.requestTimeout().toNanos(),
