@@ -122,6 +122,32 @@ class FlexKvTest
     }
 
     @Test
+    void proxiesSplitTheirOwnSubtablesAndKeepEveryKey()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+            KvStore a = KvStore.open(flexkv(cluster, 2).bucketGroups(2).proxyEnabled(true).build());
+            KvStore b = KvStore.open(flexkv(cluster, 2).bucketGroups(2).proxyEnabled(true).build());
+            KvAdmin admin = KvAdmin.open(flexkv(cluster, 2).mode("").build()))
+        {
+            await("both proxies serve", () -> admin.proxies().size() == 2
+                && settledOver(admin, admin.proxies().keySet()));
+            // One bucket group per subtable (28 slots) at depth 3: a few hundred keys force splits.
+            final int keys = 1500;
+            for (int i = 0; i < keys; i++)
+            {
+                assertTrue((i % 2 == 0 ? a : b).insert("s" + i, "v" + i), "insert s" + i);
+            }
+            for (int i = 0; i < keys; i++)
+            {
+                assertEquals("v" + i, (i % 2 == 0 ? b : a).get("s" + i), "s" + i);
+            }
+            assertTrue(a.stats().index().splits() + b.stats().index().splits() > 8,
+                "the proxies split their subtables: " + a.stats().index() + " " + b.stats().index());
+            assertEquals(List.of(), admin.verify(false), "kv verify");
+        }
+    }
+
+    @Test
     void theModeIsFixedWhenTheClusterIsCreated()
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(1, 32L << 20, 8L << 20, "local"))
