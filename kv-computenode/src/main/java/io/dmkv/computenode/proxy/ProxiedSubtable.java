@@ -13,8 +13,12 @@ import io.dmkv.core.layout.Subtable;
  * every change is written through), and for each slot the key of the object it points at, once
  * the proxy has learnt it (from a write it served, or from one READ of the object).
  *
- * <p>Not thread-safe: the owner holds the subtable's monitor for every access (the "CPU lock"
- * of docs/flexkv.md §4), write-through included, so slot changes are serialised per subtable.
+ * <p>Locking (the "CPU lock" of docs/flexkv.md §4): an operation holds the subtable's structure
+ * lock shared and the stripes of the two bucket groups its key may live in (a combined bucket is
+ * a main bucket and the overflow bucket of its group, so a group is the unit), taken in stripe
+ * order; its write-through happens under them, so changes of one slot are serialised and a read
+ * never sees a value before it is on every index replica. A split takes the structure lock
+ * exclusively.
  */
 final class ProxiedSubtable
 {
@@ -23,8 +27,13 @@ final class ProxiedSubtable
     private final byte[][] keys;
     private final int localDepth;
     private final int suffix;
-    /** Set when a split replaced this subtable: a thread that waited for its monitor must look again. */
-    private boolean retired;
+    private static final int STRIPES = 64;
+
+    /** Set when a split replaced this subtable: a thread that waited for its locks must look again. */
+    private volatile boolean retired;
+    private final java.util.concurrent.locks.ReentrantReadWriteLock structure =
+        new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private final Object[] stripes = new Object[STRIPES];
 
     ProxiedSubtable(final long address, final UnsafeBuffer image, final int length)
     {
@@ -35,9 +44,31 @@ final class ProxiedSubtable
             words[i] = image.getLong(i * Slot.LENGTH);
         }
         this.keys = new byte[words.length][];
+        for (int i = 0; i < STRIPES; i++)
+        {
+            stripes[i] = new Object();
+        }
         final long header = words[0];
         this.localDepth = Bucket.localDepth(header);
         this.suffix = Bucket.suffix(header);
+    }
+
+    /** Shared for operations, exclusive for a split. */
+    java.util.concurrent.locks.ReentrantReadWriteLock structure()
+    {
+        return structure;
+    }
+
+    /** The stripe lock of combined bucket {@code c}'s bucket group. */
+    Object stripe(final int c)
+    {
+        return stripes[(c >>> 1) % STRIPES];
+    }
+
+    /** Stripe order of two combined buckets: the one to lock first. */
+    static int first(final int c1, final int c2)
+    {
+        return ((c1 >>> 1) % STRIPES) <= ((c2 >>> 1) % STRIPES) ? c1 : c2;
     }
 
     long address()

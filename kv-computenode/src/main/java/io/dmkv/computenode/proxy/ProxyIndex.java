@@ -31,15 +31,15 @@ import io.dmkv.rdma.VerbsClient;
 
 /**
  * The local index of the partitions this compute node proxies (docs/flexkv.md §4-5): a copy of
- * each of their subtables in CN memory, changed with CPU atomics (the subtable's monitor) and
+ * each of their subtables in CN memory, changed under CPU locks (the key's bucket-group stripes) and
  * written through to every index replica before a change is acknowledged. No remote atomic is
  * spent on a slot or an insert lock of a proxied partition; splits (which keep the one-sided
  * root and entry locks) and the frees of replaced objects are counted apart.
  *
  * <p>A write: the writer has put its object (with its log entry, no commit) on every data
- * replica; the proxy, holding the subtable, finds the key's slot, WRITEs the commit (the slot's
- * old value and its CRC32C) into the writer's log entry on every data replica, then WRITEs the
- * new slot value to every index replica, updates its copy, releases the replaced object (it is
+ * replica; the proxy, holding the key's stripes, finds the key's slot, WRITEs the commit (the
+ * slot's old value and its CRC32C) into the writer's log entry on every data replica and the new
+ * slot value to every index replica in one batch, updates its copy, releases the replaced object (it is
  * the only one that can: only the proxy changes proxied slots) and answers. A DELETE empties the
  * slot and has no object, so no commit.
  *
@@ -174,10 +174,15 @@ public final class ProxyIndex
         {
             if (partitionOfSuffix(s.suffix()) == p)
             {
-                synchronized (s)
+                s.structure().writeLock().lock();
+                try
                 {
                     s.retire();
                     subtables.remove(s.address());
+                }
+                finally
+                {
+                    s.structure().writeLock().unlock();
                 }
             }
         }
@@ -188,6 +193,10 @@ public final class ProxyIndex
     public ProxyRpc.Reply search(final byte[] key, final long hash)
     {
         searches.increment();
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
+        final int first = ProxiedSubtable.first(c1, c2);
+        final int second = first == c1 ? c2 : c1;
         while (true)
         {
             final ProxiedSubtable s = subtableFor(hash);
@@ -195,14 +204,26 @@ public final class ProxyIndex
             {
                 return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
             }
-            synchronized (s)
+            s.structure().readLock().lock();
+            try
             {
                 if (s.retired())
                 {
                     continue;
                 }
-                final int at = find(s, key, hash);
-                return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0) : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
+                synchronized (s.stripe(first))
+                {
+                    synchronized (s.stripe(second))
+                    {
+                        final int at = find(s, key, hash);
+                        return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0)
+                            : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
+                    }
+                }
+            }
+            finally
+            {
+                s.structure().readLock().unlock();
             }
         }
     }
@@ -226,6 +247,10 @@ public final class ProxyIndex
      */
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry)
     {
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
+        final int first = ProxiedSubtable.first(c1, c2);
+        final int second = first == c1 ? c2 : c1;
         while (true)
         {
             final ProxiedSubtable s = subtableFor(hash);
@@ -233,58 +258,98 @@ public final class ProxyIndex
             {
                 return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
             }
-            boolean split = false;
-            synchronized (s)
+            s.structure().readLock().lock();
+            try
             {
                 if (s.retired())
                 {
                     continue;
                 }
-                int at = find(s, key, hash);
-                if (at >= 0 && mode == Mode.INSERT)
+                synchronized (s.stripe(first))
                 {
-                    return ProxyRpc.Reply.of(ProxyRpc.EXISTS, s.word(at));
-                }
-                if (at < 0 && (mode == Mode.UPDATE || mode == Mode.DELETE))
-                {
-                    return ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0);
-                }
-                if (at >= 0 && mode != Mode.DELETE && Slot.address(s.word(at)) == Slot.address(slot))
-                {
-                    // The same write again (its first reply was lost and the writer retried): applied once.
-                    return ProxyRpc.Reply.of(ProxyRpc.APPLIED, s.word(at));
-                }
-                if (at < 0)
-                {
-                    at = freeSlot(s, hash);
-                }
-                if (at >= 0)
-                {
-                    final long old = s.word(at);
-                    final long next = mode == Mode.DELETE ? Slot.EMPTY : slot;
-                    writeThrough(s.slotAddress(at), old, next, entry);
-                    s.set(at, next, key);
-                    if (!Slot.isFree(old))
+                    synchronized (s.stripe(second))
                     {
-                        allocator.release(Slot.address(old), Slot.sizeClass(old));
+                        final ProxyRpc.Reply r = apply(s, mode, key, hash, slot, entry);
+                        if (r != null)
+                        {
+                            return r;
+                        }
                     }
-                    return ProxyRpc.Reply.of(ProxyRpc.APPLIED, old);
                 }
-                // Both buckets full: split the subtable (nobody else writes it), then look again.
-                if (!splitter.split(hash, directory.current().entryFor(hash)))
-                {
-                    return ProxyRpc.Reply.of(ProxyRpc.FULL, 0);
-                }
-                splits.increment();
-                s.retire();
-                subtables.remove(s.address());
-                split = true;
             }
-            if (split)
+            finally
             {
-                reloadAfterSplit(partitionOf(hash));
+                s.structure().readLock().unlock();
+            }
+            // Both buckets full: split the subtable (nobody else writes it), then look again.
+            if (!split(s, hash))
+            {
+                return ProxyRpc.Reply.of(ProxyRpc.FULL, 0);
             }
         }
+    }
+
+    /** One write under the key's stripes; null when both of its buckets are full. */
+    private ProxyRpc.Reply apply(final ProxiedSubtable s, final Mode mode, final byte[] key, final long hash,
+        final long slot, final long entry)
+    {
+        int at = find(s, key, hash);
+        if (at >= 0 && mode == Mode.INSERT)
+        {
+            return ProxyRpc.Reply.of(ProxyRpc.EXISTS, s.word(at));
+        }
+        if (at < 0 && (mode == Mode.UPDATE || mode == Mode.DELETE))
+        {
+            return ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0);
+        }
+        if (at >= 0 && mode != Mode.DELETE && Slot.address(s.word(at)) == Slot.address(slot))
+        {
+            // The same write again (its first reply was lost and the writer retried): applied once.
+            return ProxyRpc.Reply.of(ProxyRpc.APPLIED, s.word(at));
+        }
+        if (at < 0)
+        {
+            at = freeSlot(s, hash);
+        }
+        if (at < 0)
+        {
+            return null;
+        }
+        final long old = s.word(at);
+        final long next = mode == Mode.DELETE ? Slot.EMPTY : slot;
+        writeThrough(s.slotAddress(at), old, next, entry);
+        s.set(at, next, key);
+        if (!Slot.isFree(old))
+        {
+            allocator.release(Slot.address(old), Slot.sizeClass(old));
+        }
+        return ProxyRpc.Reply.of(ProxyRpc.APPLIED, old);
+    }
+
+    /** Splits {@code s} holding it exclusively (unless another writer did first); false if it cannot split. */
+    private boolean split(final ProxiedSubtable s, final long hash)
+    {
+        s.structure().writeLock().lock();
+        try
+        {
+            if (s.retired())
+            {
+                return true;
+            }
+            if (!splitter.split(hash, directory.current().entryFor(hash)))
+            {
+                return false;
+            }
+            splits.increment();
+            s.retire();
+            subtables.remove(s.address());
+        }
+        finally
+        {
+            s.structure().writeLock().unlock();
+        }
+        reloadAfterSplit(partitionOf(hash));
+        return true;
     }
 
     /** Searches, writes through, object READs and splits this proxy did, and slots it settled. */
@@ -297,7 +362,7 @@ public final class ProxyIndex
         return new Stats(searches.sum(), writes.sum(), objectReads.sum(), splits.sum(), settled.sum());
     }
 
-    // ---- inside a subtable's monitor ----
+    // ---- under the key's stripes ----
 
     /** The word index of the slot holding {@code key}, or -1; READs the objects of unknown candidates once. */
     private int find(final ProxiedSubtable s, final byte[] key, final long hash)
@@ -394,20 +459,22 @@ public final class ProxyIndex
         return ProxiedSubtable.slotIndex(c, Integer.numberOfTrailingZeros(first ? free1 : free2));
     }
 
-    /** The commit into the writer's log entry on every data replica, then the slot on every index replica. */
+    /**
+     * One round trip: the commit into the writer's log entry on every data replica and the slot
+     * on every index replica, in one batch. No decision rests on their order (docs/flexkv.md §5):
+     * a lost reply is resolved by asking the owner, a half-written slot by the settle rule.
+     */
     private void writeThrough(final long slotAddress, final long old, final long next, final long entry)
     {
         final UnsafeBuffer scratch = new UnsafeBuffer(new byte[LogEntry.LENGTH + Slot.LENGTH]);
+        final VerbBatch write = new VerbBatch();
         if (entry != 0)
         {
             LogEntry.commit(scratch, 0, old, new Crc32cDigest());
-            final VerbBatch commit = new VerbBatch();
-            view.writeAll(commit, entry + LogEntry.COMMIT_OFFSET, scratch, LogEntry.COMMIT_OFFSET,
+            view.writeAll(write, entry + LogEntry.COMMIT_OFFSET, scratch, LogEntry.COMMIT_OFFSET,
                 LogEntry.COMMIT_LENGTH);
-            verbs.execute(commit);
         }
         scratch.putLong(LogEntry.LENGTH, next);
-        final VerbBatch write = new VerbBatch();
         view.writeAll(write, slotAddress, scratch, LogEntry.LENGTH, Slot.LENGTH);
         verbs.execute(write);
         writes.increment();
