@@ -118,6 +118,44 @@ class FlexKvKillTest
     }
 
     @Test
+    void whenTheLastProxyIsKilledItsPartitionsGoBackToOneSidedMode() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp");
+            KvStore c = KvStore.open(parent(cluster).build());
+            KvAdmin admin = KvAdmin.open(parent(cluster).mode("").build()))
+        {
+            c.put("before", "one-sided");
+            final ChildJvm proxy = ChildJvm.start("192m", StoreChild.class, cluster.coordinatorConnectString(), "tcp",
+                "2", "proxy");
+            try
+            {
+                FlexKvTest.await("the child proxies every partition", () -> admin.proxies().size() == 1
+                    && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+                for (int k = 0; k < KEYS; k++)
+                {
+                    c.put("p-" + k, "proxied-" + k);
+                }
+                proxy.close();
+                FlexKvTest.await("every partition is one-sided again", () -> admin.proxies().isEmpty()
+                    && FlexKvTest.settledOver(admin, Set.of("-")));
+                assertEquals("one-sided", c.get("before"));
+                for (int k = 0; k < KEYS; k++)
+                {
+                    assertEquals("proxied-" + k, c.get("p-" + k), "p-" + k + " written through the dead proxy");
+                    c.put("p-" + k, "after-" + k);
+                    assertEquals("after-" + k, c.get("p-" + k));
+                }
+                FlexKvTest.await("the killed proxy's client id is recovered", () -> admin.deadClients().isEmpty());
+                assertEquals(List.of(), admin.verify(false), "kv verify");
+            }
+            finally
+            {
+                proxy.close();
+            }
+        }
+    }
+
+    @Test
     void aWriterKilledBetweenItsRpcsAndTheirRepliesLeavesTheClusterConsistent() throws Exception
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp");

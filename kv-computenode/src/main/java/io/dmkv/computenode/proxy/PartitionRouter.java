@@ -119,7 +119,7 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             return;
         }
         final ThreadCounters caller = ThreadCounters.current();
-        submit(() ->
+        final Runnable blocking = () -> submit(() ->
         {
             final ThreadCounters own = ThreadCounters.swap(caller);
             try
@@ -131,6 +131,51 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
                 ThreadCounters.swap(own);
             }
         }, done);
+        final String owner = m.owner(p);
+        if (context.local() != null && owner.equals(self()))
+        {
+            // This node's copy answers at once unless a lock is held or a key must be READ first.
+            final long slot = context.local().trySearch(key, hash);
+            if (slot != ProxyIndex.BUSY)
+            {
+                routedLocal.increment();
+                if (slot == ProxyIndex.ABSENT)
+                {
+                    done.complete(null, null);
+                }
+                else
+                {
+                    ProxiedRead.start(context.view(), context.verbs(), key, slot, done, caller, blocking);
+                }
+                return;
+            }
+        }
+        else if (!PartitionMap.NONE.equals(owner) && m.endpoint(owner) != null)
+        {
+            final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = context.calls().callAsync(
+                m.endpoint(owner), ProxyRpc.SEARCH, ProxyRpc.search(epoch, hash, key), caller);
+            if (reply != null)
+            {
+                routedRemote.increment();
+                reply.whenComplete((r, failure) ->
+                {
+                    if (failure == null && r.status() == ProxyRpc.NOT_FOUND)
+                    {
+                        done.complete(null, null);
+                    }
+                    else if (failure == null && r.status() == ProxyRpc.FOUND)
+                    {
+                        ProxiedRead.start(context.view(), context.verbs(), key, r.slot(), done, caller, blocking);
+                    }
+                    else
+                    {
+                        blocking.run();
+                    }
+                });
+                return;
+            }
+        }
+        blocking.run();
     }
 
     @Override

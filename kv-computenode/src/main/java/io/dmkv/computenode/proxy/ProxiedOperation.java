@@ -86,6 +86,21 @@ final class ProxiedOperation
         {
             return calls;
         }
+
+        ProxyIndex local()
+        {
+            return local;
+        }
+
+        ClusterView view()
+        {
+            return view;
+        }
+
+        VerbsClient verbs()
+        {
+            return verbs;
+        }
     }
 
     private final Context ctx;

@@ -33,7 +33,8 @@ final class ProxiedSubtable
     private volatile boolean retired;
     private final java.util.concurrent.locks.ReentrantReadWriteLock structure =
         new java.util.concurrent.locks.ReentrantReadWriteLock();
-    private final Object[] stripes = new Object[STRIPES];
+    private final java.util.concurrent.locks.ReentrantLock[] stripes =
+        new java.util.concurrent.locks.ReentrantLock[STRIPES];
 
     ProxiedSubtable(final long address, final UnsafeBuffer image, final int length)
     {
@@ -46,7 +47,7 @@ final class ProxiedSubtable
         this.keys = new byte[words.length][];
         for (int i = 0; i < STRIPES; i++)
         {
-            stripes[i] = new Object();
+            stripes[i] = new java.util.concurrent.locks.ReentrantLock();
         }
         final long header = words[0];
         this.localDepth = Bucket.localDepth(header);
@@ -60,7 +61,7 @@ final class ProxiedSubtable
     }
 
     /** The stripe lock of combined bucket {@code c}'s bucket group. */
-    Object stripe(final int c)
+    java.util.concurrent.locks.ReentrantLock stripe(final int c)
     {
         return stripes[(c >>> 1) % STRIPES];
     }

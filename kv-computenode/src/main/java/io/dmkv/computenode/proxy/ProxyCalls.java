@@ -97,6 +97,23 @@ final class ProxyCalls implements AutoCloseable
         }
     }
 
+    /**
+     * The call without waiting, when a connection to the proxy is open; null when there is none
+     * yet (connecting blocks: the caller takes its blocking path).
+     */
+    java.util.concurrent.CompletableFuture<ProxyRpc.Reply> callAsync(final String endpoint, final int method,
+        final ByteBuffer request, final ThreadCounters attributeTo)
+    {
+        final VerbsChannel c = channels.get(endpoint);
+        if (c == null || !c.isOpen())
+        {
+            return null;
+        }
+        rpcs.increment();
+        attributeTo.countRpc(request.remaining());
+        return c.rpc(method, request).thenApply(ProxyRpc::parseReply);
+    }
+
     /** RPCs sent to other proxies. */
     long rpcs()
     {

@@ -62,8 +62,8 @@ public final class ProxyIndex
     private final int partitionBits;
     /** Subtables served, by global address. */
     private final Map<Long, ProxiedSubtable> subtables = new ConcurrentHashMap<>();
-    /** Partitions served: true at index p while p is loaded and not released. */
-    private final boolean[] serving;
+    /** Partitions served: 1 at index p while p is loaded and not released. */
+    private final java.util.concurrent.atomic.AtomicIntegerArray serving;
     private final LongAdder searches = new LongAdder();
     private final LongAdder writes = new LongAdder();
     private final LongAdder objectReads = new LongAdder();
@@ -84,7 +84,7 @@ public final class ProxyIndex
         this.bucketGroups = view.descriptor().bucketGroups();
         this.length = Subtable.length(bucketGroups);
         this.partitionBits = partitionBits;
-        this.serving = new boolean[1 << partitionBits];
+        this.serving = new java.util.concurrent.atomic.AtomicIntegerArray(1 << partitionBits);
     }
 
     /** The partition of a key hash. */
@@ -96,24 +96,18 @@ public final class ProxyIndex
     /** True while partition p is loaded and served here. */
     public boolean serves(final int p)
     {
-        synchronized (serving)
-        {
-            return serving[p];
-        }
+        return serving.get(p) == 1;
     }
 
     /** The partitions served here. */
     public List<Integer> served()
     {
         final List<Integer> out = new ArrayList<>();
-        synchronized (serving)
+        for (int p = 0; p < serving.length(); p++)
         {
-            for (int p = 0; p < serving.length; p++)
+            if (serving.get(p) == 1)
             {
-                if (serving[p])
-                {
-                    out.add(p);
-                }
+                out.add(p);
             }
         }
         return out;
@@ -135,10 +129,7 @@ public final class ProxyIndex
             fixed += settle(address, images);
             subtables.put(address, new ProxiedSubtable(address, images[0], length));
         }
-        synchronized (serving)
-        {
-            serving[p] = true;
-        }
+        serving.set(p, 1);
         settled.add(fixed);
         LOG.info("proxy loaded partition {} ({} subtables{})", p, subtablesOf(p).size(),
             fixed > 0 ? ", " + fixed + " slots settled" : "");
@@ -166,10 +157,7 @@ public final class ProxyIndex
      */
     public void release(final int p)
     {
-        synchronized (serving)
-        {
-            serving[p] = false;
-        }
+        serving.set(p, 0);
         for (final ProxiedSubtable s : List.copyOf(subtables.values()))
         {
             if (partitionOfSuffix(s.suffix()) == p)
@@ -211,20 +199,86 @@ public final class ProxyIndex
                 {
                     continue;
                 }
-                synchronized (s.stripe(first))
+                s.stripe(first).lock();
+                s.stripe(second).lock();
+                try
                 {
-                    synchronized (s.stripe(second))
-                    {
-                        final int at = find(s, key, hash);
-                        return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0)
-                            : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
-                    }
+                    final int at = find(s, key, hash, true);
+                    return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0)
+                        : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
+                }
+                finally
+                {
+                    s.stripe(second).unlock();
+                    s.stripe(first).unlock();
                 }
             }
             finally
             {
                 s.structure().readLock().unlock();
             }
+        }
+    }
+
+    /** {@link #trySearch}: the key has no slot. */
+    public static final long ABSENT = 0L;
+    /** {@link #trySearch}: no answer without waiting (a lock is held, a key must be READ, the partition is not here). */
+    public static final long BUSY = -1L;
+
+    /**
+     * {@link #search} without waiting, for the caller's own thread: the key's slot, {@link #ABSENT},
+     * or {@link #BUSY} when answering would wait for a lock or the network.
+     */
+    public long trySearch(final byte[] key, final long hash)
+    {
+        if (!serves(partitionOf(hash)))
+        {
+            return BUSY;
+        }
+        final ProxiedSubtable s = subtables.get(IndexRoot.entrySubtable(directory.current().entryFor(hash)));
+        if (s == null || !s.structure().readLock().tryLock())
+        {
+            return BUSY;
+        }
+        try
+        {
+            if (s.retired())
+            {
+                return BUSY;
+            }
+            final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+            final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
+            final int first = ProxiedSubtable.first(c1, c2);
+            final int second = first == c1 ? c2 : c1;
+            if (!s.stripe(first).tryLock())
+            {
+                return BUSY;
+            }
+            try
+            {
+                if (!s.stripe(second).tryLock())
+                {
+                    return BUSY;
+                }
+                try
+                {
+                    final int at = find(s, key, hash, false);
+                    searches.increment();
+                    return at == UNKNOWN ? BUSY : at < 0 ? ABSENT : s.word(at);
+                }
+                finally
+                {
+                    s.stripe(second).unlock();
+                }
+            }
+            finally
+            {
+                s.stripe(first).unlock();
+            }
+        }
+        finally
+        {
+            s.structure().readLock().unlock();
         }
     }
 
@@ -265,16 +319,20 @@ public final class ProxyIndex
                 {
                     continue;
                 }
-                synchronized (s.stripe(first))
+                s.stripe(first).lock();
+                s.stripe(second).lock();
+                try
                 {
-                    synchronized (s.stripe(second))
+                    final ProxyRpc.Reply r = apply(s, mode, key, hash, slot, entry);
+                    if (r != null)
                     {
-                        final ProxyRpc.Reply r = apply(s, mode, key, hash, slot, entry);
-                        if (r != null)
-                        {
-                            return r;
-                        }
+                        return r;
                     }
+                }
+                finally
+                {
+                    s.stripe(second).unlock();
+                    s.stripe(first).unlock();
                 }
             }
             finally
@@ -293,7 +351,7 @@ public final class ProxyIndex
     private ProxyRpc.Reply apply(final ProxiedSubtable s, final Mode mode, final byte[] key, final long hash,
         final long slot, final long entry)
     {
-        int at = find(s, key, hash);
+        int at = find(s, key, hash, true);
         if (at >= 0 && mode == Mode.INSERT)
         {
             return ProxyRpc.Reply.of(ProxyRpc.EXISTS, s.word(at));
@@ -364,8 +422,14 @@ public final class ProxyIndex
 
     // ---- under the key's stripes ----
 
-    /** The word index of the slot holding {@code key}, or -1; READs the objects of unknown candidates once. */
-    private int find(final ProxiedSubtable s, final byte[] key, final long hash)
+    /** {@link #find} without READs met a candidate whose key the copy does not know. */
+    private static final int UNKNOWN = -2;
+
+    /**
+     * The word index of the slot holding {@code key}, or -1; READs the objects of unknown
+     * candidates once if {@code read}, else answers {@link #UNKNOWN} when it meets one.
+     */
+    private int find(final ProxiedSubtable s, final byte[] key, final long hash, final boolean read)
     {
         final int fp = KeyHash.fingerprint(hash);
         final int suffix = (int)(hash & 0xFF);
@@ -399,7 +463,7 @@ public final class ProxyIndex
                 }
             }
         }
-        return unknownCount == 0 ? -1 : resolve(s, key, unknown, unknownCount);
+        return unknownCount == 0 ? -1 : read ? resolve(s, key, unknown, unknownCount) : UNKNOWN;
     }
 
     /** READs the candidate objects whose keys the copy does not know yet, learns their keys, and matches. */
