@@ -200,18 +200,25 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             return;
         }
         final ThreadCounters caller = ThreadCounters.current();
-        submit(() ->
+        final ProxiedWrite.Fallback blocking = (record, slot, entry) -> submit(() ->
         {
             final ThreadCounters own = ThreadCounters.swap(caller);
             try
             {
-                new ProxiedOperation(context).mutate(mode, key, hash, value, p, done);
+                new ProxiedOperation(context).mutate(mode, key, hash, value, p, done, record, slot, entry);
             }
             finally
             {
                 ThreadCounters.swap(own);
             }
         }, done);
+        if (context.local() != null && m.owner(p).equals(self()) && context.local().serves(p))
+        {
+            routedLocal.increment();
+            ProxiedWrite.start(context, mode, key, hash, value, done, caller, blocking);
+            return;
+        }
+        blocking.resume(null, 0, 0);
     }
 
     /** True when partition p is one-sided and settled, and the cluster knows one-sided operations run. */

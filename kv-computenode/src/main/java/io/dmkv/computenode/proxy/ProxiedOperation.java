@@ -82,6 +82,21 @@ final class ProxiedOperation
             router = r;
         }
 
+        /** A log record for one write (pooled: every record stays known to the log writer's heartbeat). */
+        EmbeddedLogWriter.Record take()
+        {
+            final EmbeddedLogWriter.Record r = records.poll();
+            return r != null ? r : writer.newRecord();
+        }
+
+        void release(final EmbeddedLogWriter.Record r)
+        {
+            if (r != null)
+            {
+                records.offer(r);
+            }
+        }
+
         ProxyCalls calls()
         {
             return calls;
@@ -156,12 +171,23 @@ final class ProxiedOperation
     void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value, final int p,
         final OpCompletion<Result> done)
     {
-        EmbeddedLogWriter.Record record = null;
+        mutate(mode, key, hash, value, p, done, null, 0, 0);
+    }
+
+    /**
+     * As {@link #mutate(Mode, byte[], long, byte[], int, OpCompletion)}, with the object already
+     * written ({@code written}: its record, slot value and log entry; null to write it here).
+     */
+    void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value, final int p,
+        final OpCompletion<Result> done, final EmbeddedLogWriter.Record written, final long writtenSlot,
+        final long writtenEntry)
+    {
+        EmbeddedLogWriter.Record record = written;
         boolean unknown = false;
         try
         {
-            long slot = 0;
-            long entry = 0;
+            long slot = writtenSlot;
+            long entry = writtenEntry;
             while (true)
             {
                 final PartitionMap m = ctx.router.map();
@@ -381,16 +407,12 @@ final class ProxiedOperation
 
     private EmbeddedLogWriter.Record take()
     {
-        final EmbeddedLogWriter.Record r = ctx.records.poll();
-        return r != null ? r : ctx.writer.newRecord();
+        return ctx.take();
     }
 
     private void release(final EmbeddedLogWriter.Record r)
     {
-        if (r != null)
-        {
-            ctx.records.offer(r);
-        }
+        ctx.release(r);
     }
 
     private void allocate(final EmbeddedLogWriter.Record record, final int sc)

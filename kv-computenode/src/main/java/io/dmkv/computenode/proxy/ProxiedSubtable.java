@@ -1,5 +1,8 @@
 package io.dmkv.computenode.proxy;
 
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.StampedLock;
+
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.core.layout.Bucket;
@@ -18,7 +21,9 @@ import io.dmkv.core.layout.Subtable;
  * a main bucket and the overflow bucket of its group, so a group is the unit), taken in stripe
  * order; its write-through happens under them, so changes of one slot are serialised and a read
  * never sees a value before it is on every index replica. A split takes the structure lock
- * exclusively.
+ * exclusively. The locks belong to no thread (a {@link StampedLock} and semaphores), so an
+ * asynchronous write takes them on one thread and releases them on the thread that completes
+ * its write-through.
  */
 final class ProxiedSubtable
 {
@@ -31,10 +36,8 @@ final class ProxiedSubtable
 
     /** Set when a split replaced this subtable: a thread that waited for its locks must look again. */
     private volatile boolean retired;
-    private final java.util.concurrent.locks.ReentrantReadWriteLock structure =
-        new java.util.concurrent.locks.ReentrantReadWriteLock();
-    private final java.util.concurrent.locks.ReentrantLock[] stripes =
-        new java.util.concurrent.locks.ReentrantLock[STRIPES];
+    private final StampedLock structure = new StampedLock();
+    private final Semaphore[] stripes = new Semaphore[STRIPES];
 
     ProxiedSubtable(final long address, final UnsafeBuffer image, final int length)
     {
@@ -47,7 +50,7 @@ final class ProxiedSubtable
         this.keys = new byte[words.length][];
         for (int i = 0; i < STRIPES; i++)
         {
-            stripes[i] = new java.util.concurrent.locks.ReentrantLock();
+            stripes[i] = new Semaphore(1);
         }
         final long header = words[0];
         this.localDepth = Bucket.localDepth(header);
@@ -55,21 +58,55 @@ final class ProxiedSubtable
     }
 
     /** Shared for operations, exclusive for a split. */
-    java.util.concurrent.locks.ReentrantReadWriteLock structure()
+    StampedLock structure()
     {
         return structure;
     }
 
-    /** The stripe lock of combined bucket {@code c}'s bucket group. */
-    java.util.concurrent.locks.ReentrantLock stripe(final int c)
+    /** Takes the stripes of combined buckets {@code c1} and {@code c2} (once if they share one), waiting. */
+    void lockStripes(final int c1, final int c2)
     {
-        return stripes[(c >>> 1) % STRIPES];
+        final int a = Math.min(stripeOf(c1), stripeOf(c2));
+        final int b = Math.max(stripeOf(c1), stripeOf(c2));
+        stripes[a].acquireUninterruptibly();
+        if (b != a)
+        {
+            stripes[b].acquireUninterruptibly();
+        }
     }
 
-    /** Stripe order of two combined buckets: the one to lock first. */
-    static int first(final int c1, final int c2)
+    /** Takes both stripes without waiting; false (holding neither) if one is taken. */
+    boolean tryLockStripes(final int c1, final int c2)
     {
-        return ((c1 >>> 1) % STRIPES) <= ((c2 >>> 1) % STRIPES) ? c1 : c2;
+        final int a = Math.min(stripeOf(c1), stripeOf(c2));
+        final int b = Math.max(stripeOf(c1), stripeOf(c2));
+        if (!stripes[a].tryAcquire())
+        {
+            return false;
+        }
+        if (b != a && !stripes[b].tryAcquire())
+        {
+            stripes[a].release();
+            return false;
+        }
+        return true;
+    }
+
+    /** Releases what {@link #lockStripes} took (from any thread). */
+    void unlockStripes(final int c1, final int c2)
+    {
+        final int a = stripeOf(c1);
+        final int b = stripeOf(c2);
+        stripes[a].release();
+        if (b != a)
+        {
+            stripes[b].release();
+        }
+    }
+
+    private static int stripeOf(final int c)
+    {
+        return (c >>> 1) % STRIPES;
     }
 
     long address()

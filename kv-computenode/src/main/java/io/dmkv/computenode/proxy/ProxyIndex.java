@@ -17,6 +17,7 @@ import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.SubtableSplitter;
 import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.OpCompletion;
 import io.dmkv.core.hash.Crc32cDigest;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.CombinedBucket;
@@ -26,6 +27,7 @@ import io.dmkv.core.layout.LogEntry;
 import io.dmkv.core.layout.ObjectStatus;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
 
@@ -152,8 +154,8 @@ public final class ProxyIndex
     }
 
     /**
-     * Stops serving partition p: waits for the writes in flight on its subtables (their monitors)
-     * and forgets the copies. Requests for p are refused with REDIRECT from now on.
+     * Stops serving partition p: waits for the writes in flight on its subtables (their structure
+     * locks) and forgets the copies. Requests for p are refused with REDIRECT from now on.
      */
     public void release(final int p)
     {
@@ -162,7 +164,7 @@ public final class ProxyIndex
         {
             if (partitionOfSuffix(s.suffix()) == p)
             {
-                s.structure().writeLock().lock();
+                final long stamp = s.structure().writeLock();
                 try
                 {
                     s.retire();
@@ -170,7 +172,7 @@ public final class ProxyIndex
                 }
                 finally
                 {
-                    s.structure().writeLock().unlock();
+                    s.structure().unlockWrite(stamp);
                 }
             }
         }
@@ -183,8 +185,6 @@ public final class ProxyIndex
         searches.increment();
         final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
         final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
-        final int first = ProxiedSubtable.first(c1, c2);
-        final int second = first == c1 ? c2 : c1;
         while (true)
         {
             final ProxiedSubtable s = subtableFor(hash);
@@ -192,15 +192,14 @@ public final class ProxyIndex
             {
                 return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
             }
-            s.structure().readLock().lock();
+            final long stamp = s.structure().readLock();
             try
             {
                 if (s.retired())
                 {
                     continue;
                 }
-                s.stripe(first).lock();
-                s.stripe(second).lock();
+                s.lockStripes(c1, c2);
                 try
                 {
                     final int at = find(s, key, hash, true);
@@ -209,13 +208,12 @@ public final class ProxyIndex
                 }
                 finally
                 {
-                    s.stripe(second).unlock();
-                    s.stripe(first).unlock();
+                    s.unlockStripes(c1, c2);
                 }
             }
             finally
             {
-                s.structure().readLock().unlock();
+                s.structure().unlockRead(stamp);
             }
         }
     }
@@ -231,54 +229,34 @@ public final class ProxyIndex
      */
     public long trySearch(final byte[] key, final long hash)
     {
-        if (!serves(partitionOf(hash)))
+        final ProxiedSubtable s = servedSubtable(hash);
+        final long stamp = s == null ? 0 : s.structure().tryReadLock();
+        if (stamp == 0)
         {
             return BUSY;
         }
-        final ProxiedSubtable s = subtables.get(IndexRoot.entrySubtable(directory.current().entryFor(hash)));
-        if (s == null || !s.structure().readLock().tryLock())
-        {
-            return BUSY;
-        }
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
         try
         {
-            if (s.retired())
-            {
-                return BUSY;
-            }
-            final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
-            final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
-            final int first = ProxiedSubtable.first(c1, c2);
-            final int second = first == c1 ? c2 : c1;
-            if (!s.stripe(first).tryLock())
+            if (s.retired() || !s.tryLockStripes(c1, c2))
             {
                 return BUSY;
             }
             try
             {
-                if (!s.stripe(second).tryLock())
-                {
-                    return BUSY;
-                }
-                try
-                {
-                    final int at = find(s, key, hash, false);
-                    searches.increment();
-                    return at == UNKNOWN ? BUSY : at < 0 ? ABSENT : s.word(at);
-                }
-                finally
-                {
-                    s.stripe(second).unlock();
-                }
+                final int at = find(s, key, hash, false);
+                searches.increment();
+                return at == UNKNOWN ? BUSY : at < 0 ? ABSENT : s.word(at);
             }
             finally
             {
-                s.stripe(first).unlock();
+                s.unlockStripes(c1, c2);
             }
         }
         finally
         {
-            s.structure().readLock().unlock();
+            s.structure().unlockRead(stamp);
         }
     }
 
@@ -295,7 +273,7 @@ public final class ProxyIndex
 
     /**
      * Applies a write: {@code slot} is the new slot value (ignored for DELETE), {@code entry} the
-     * global address of the writer's log entry (0 for DELETE).
+     * global address of the writer's log entry (0 for DELETE). Blocks on locks and the network.
      *
      * @return APPLIED with the replaced value, EXISTS, NOT_FOUND, FULL or REDIRECT.
      */
@@ -303,8 +281,6 @@ public final class ProxyIndex
     {
         final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
         final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
-        final int first = ProxiedSubtable.first(c1, c2);
-        final int second = first == c1 ? c2 : c1;
         while (true)
         {
             final ProxiedSubtable s = subtableFor(hash);
@@ -312,32 +288,36 @@ public final class ProxyIndex
             {
                 return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
             }
-            s.structure().readLock().lock();
+            final long stamp = s.structure().readLock();
             try
             {
                 if (s.retired())
                 {
                     continue;
                 }
-                s.stripe(first).lock();
-                s.stripe(second).lock();
+                s.lockStripes(c1, c2);
                 try
                 {
-                    final ProxyRpc.Reply r = apply(s, mode, key, hash, slot, entry);
-                    if (r != null)
+                    final Decision d = decide(s, mode, key, hash, slot, true);
+                    if (d.reply != null)
                     {
-                        return r;
+                        return d.reply;
+                    }
+                    if (d.at >= 0)
+                    {
+                        final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
+                        verbs.execute(b);
+                        return applied(s, d, key);
                     }
                 }
                 finally
                 {
-                    s.stripe(second).unlock();
-                    s.stripe(first).unlock();
+                    s.unlockStripes(c1, c2);
                 }
             }
             finally
             {
-                s.structure().readLock().unlock();
+                s.structure().unlockRead(stamp);
             }
             // Both buckets full: split the subtable (nobody else writes it), then look again.
             if (!split(s, hash))
@@ -347,47 +327,123 @@ public final class ProxyIndex
         }
     }
 
-    /** One write under the key's stripes; null when both of its buckets are full. */
-    private ProxyRpc.Reply apply(final ProxiedSubtable s, final Mode mode, final byte[] key, final long hash,
-        final long slot, final long entry)
+    /**
+     * {@link #mutate} without waiting, for a thread that must not block (a verbs completion): it
+     * takes the locks only if they are free, posts the write-through and completes {@code done}
+     * from that batch's completion, releasing the locks there.
+     *
+     * @return false, having done nothing, when it would have to wait (a lock is held, a key must
+     *         be READ, a split is due, the partition is not served here): use {@link #mutate}.
+     */
+    public boolean tryMutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
+        final ThreadCounters attributeTo, final OpCompletion<ProxyRpc.Reply> done)
     {
-        int at = find(s, key, hash, true);
+        final ProxiedSubtable s = servedSubtable(hash);
+        final long stamp = s == null ? 0 : s.structure().tryReadLock();
+        if (stamp == 0)
+        {
+            return false;
+        }
+        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
+        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
+        if (s.retired() || !s.tryLockStripes(c1, c2))
+        {
+            s.structure().unlockRead(stamp);
+            return false;
+        }
+        final Decision d = decide(s, mode, key, hash, slot, false);
+        if (d.reply != null || d.at < 0)
+        {
+            s.unlockStripes(c1, c2);
+            s.structure().unlockRead(stamp);
+            if (d.reply == null)
+            {
+                return false;
+            }
+            done.complete(d.reply, null);
+            return true;
+        }
+        final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
+        try
+        {
+            verbs.post(b, (batch, failure) ->
+            {
+                ProxyRpc.Reply r = null;
+                try
+                {
+                    if (failure == null)
+                    {
+                        r = applied(s, d, key);
+                    }
+                }
+                finally
+                {
+                    s.unlockStripes(c1, c2);
+                    s.structure().unlockRead(stamp);
+                }
+                done.complete(r, failure);
+            }, attributeTo);
+        }
+        catch (final RuntimeException e)
+        {
+            s.unlockStripes(c1, c2);
+            s.structure().unlockRead(stamp);
+            done.complete(null, e);
+        }
+        return true;
+    }
+
+    /** What a write does to its subtable: a reply already decided, or the slot to change (at < 0: no room). */
+    private record Decision(ProxyRpc.Reply reply, int at, long old, long next)
+    {
+    }
+
+    /** Decides a write under the key's stripes; with {@code read} false, a key to learn gives up (at -1, no reply). */
+    private Decision decide(final ProxiedSubtable s, final Mode mode, final byte[] key, final long hash,
+        final long slot, final boolean read)
+    {
+        int at = find(s, key, hash, read);
+        if (at == UNKNOWN)
+        {
+            return new Decision(null, -1, 0, 0);
+        }
         if (at >= 0 && mode == Mode.INSERT)
         {
-            return ProxyRpc.Reply.of(ProxyRpc.EXISTS, s.word(at));
+            return new Decision(ProxyRpc.Reply.of(ProxyRpc.EXISTS, s.word(at)), -1, 0, 0);
         }
         if (at < 0 && (mode == Mode.UPDATE || mode == Mode.DELETE))
         {
-            return ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0);
+            return new Decision(ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0), -1, 0, 0);
         }
         if (at >= 0 && mode != Mode.DELETE && Slot.address(s.word(at)) == Slot.address(slot))
         {
             // The same write again (its first reply was lost and the writer retried): applied once.
-            return ProxyRpc.Reply.of(ProxyRpc.APPLIED, s.word(at));
+            return new Decision(ProxyRpc.Reply.of(ProxyRpc.APPLIED, s.word(at)), -1, 0, 0);
         }
         if (at < 0)
         {
             at = freeSlot(s, hash);
         }
-        if (at < 0)
+        return at < 0 ? new Decision(null, -1, 0, 0)
+            : new Decision(null, at, s.word(at), mode == Mode.DELETE ? Slot.EMPTY : slot);
+    }
+
+    /** After the write-through landed: the copy follows, the replaced object is released. */
+    private ProxyRpc.Reply applied(final ProxiedSubtable s, final Decision d, final byte[] key)
+    {
+        s.set(d.at, d.next, key);
+        writes.increment();
+        if (!Slot.isFree(d.old))
         {
-            return null;
+            allocator.release(Slot.address(d.old), Slot.sizeClass(d.old));
         }
-        final long old = s.word(at);
-        final long next = mode == Mode.DELETE ? Slot.EMPTY : slot;
-        writeThrough(s.slotAddress(at), old, next, entry);
-        s.set(at, next, key);
-        if (!Slot.isFree(old))
-        {
-            allocator.release(Slot.address(old), Slot.sizeClass(old));
-        }
-        return ProxyRpc.Reply.of(ProxyRpc.APPLIED, old);
+        return ProxyRpc.Reply.of(ProxyRpc.APPLIED, d.old);
     }
 
     /** Splits {@code s} holding it exclusively (unless another writer did first); false if it cannot split. */
     private boolean split(final ProxiedSubtable s, final long hash)
     {
-        s.structure().writeLock().lock();
+        final long stamp = s.structure().writeLock();
         try
         {
             if (s.retired())
@@ -404,10 +460,17 @@ public final class ProxyIndex
         }
         finally
         {
-            s.structure().writeLock().unlock();
+            s.structure().unlockWrite(stamp);
         }
         reloadAfterSplit(partitionOf(hash));
         return true;
+    }
+
+    /** The served subtable of {@code hash} by the cached directory, or null (not served, or a split is under way). */
+    private ProxiedSubtable servedSubtable(final long hash)
+    {
+        return serves(partitionOf(hash))
+            ? subtables.get(IndexRoot.entrySubtable(directory.current().entryFor(hash))) : null;
     }
 
     /** Searches, writes through, object READs and splits this proxy did, and slots it settled. */
@@ -524,11 +587,11 @@ public final class ProxyIndex
     }
 
     /**
-     * One round trip: the commit into the writer's log entry on every data replica and the slot
-     * on every index replica, in one batch. No decision rests on their order (docs/flexkv.md §5):
+     * The batch of one round trip: the commit into the writer's log entry on every data replica
+     * and the slot on every index replica. No decision rests on their order (docs/flexkv.md §5):
      * a lost reply is resolved by asking the owner, a half-written slot by the settle rule.
      */
-    private void writeThrough(final long slotAddress, final long old, final long next, final long entry)
+    private VerbBatch writeThrough(final long slotAddress, final long old, final long next, final long entry)
     {
         final UnsafeBuffer scratch = new UnsafeBuffer(new byte[LogEntry.LENGTH + Slot.LENGTH]);
         final VerbBatch write = new VerbBatch();
@@ -540,8 +603,7 @@ public final class ProxyIndex
         }
         scratch.putLong(LogEntry.LENGTH, next);
         view.writeAll(write, slotAddress, scratch, LogEntry.LENGTH, Slot.LENGTH);
-        verbs.execute(write);
-        writes.increment();
+        return write;
     }
 
     // ---- loading ----

@@ -1,0 +1,162 @@
+package io.dmkv.computenode.proxy;
+
+import io.dmkv.computenode.log.EmbeddedLogWriter;
+import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.OpCompletion;
+import io.dmkv.computenode.ops.Result;
+import io.dmkv.core.hash.KeyHash;
+import io.dmkv.core.layout.LogEntry;
+import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.core.layout.Slot;
+import io.dmkv.rdma.BatchListener;
+import io.dmkv.rdma.ThreadCounters;
+import io.dmkv.rdma.VerbBatch;
+
+/**
+ * A write to a partition this compute node proxies, without a thread: WRITE the object with its
+ * log entry to every data replica (one round trip), then, from that batch's completion, apply it
+ * to the local copy and post the write-through (one round trip) whose completion answers. Two
+ * round trips and no thread hand-off; when a step would wait (no object at hand, a lock held, a
+ * key to learn, a split due), the write continues on the router's blocking path
+ * ({@link ProxiedOperation}) with the object it already wrote.
+ */
+final class ProxiedWrite implements BatchListener
+{
+    /** Continues a write on the blocking path, with the object already written (null record: none). */
+    @FunctionalInterface
+    interface Fallback
+    {
+        void resume(EmbeddedLogWriter.Record record, long slot, long entry);
+    }
+
+    private final ProxiedOperation.Context ctx;
+    private final ProxyIndex local;
+    private final Mode mode;
+    private final byte[] key;
+    private final long hash;
+    private final OpCompletion<Result> done;
+    private final ThreadCounters caller;
+    private final Fallback fallback;
+    private EmbeddedLogWriter.Record record;
+    private long slot;
+    private long entry;
+
+    private ProxiedWrite(final ProxiedOperation.Context ctx, final Mode mode, final byte[] key, final long hash,
+        final OpCompletion<Result> done, final ThreadCounters caller, final Fallback fallback)
+    {
+        this.ctx = ctx;
+        this.local = ctx.local();
+        this.mode = mode;
+        this.key = key;
+        this.hash = hash;
+        this.done = done;
+        this.caller = caller;
+        this.fallback = fallback;
+    }
+
+    static void start(final ProxiedOperation.Context ctx, final Mode mode, final byte[] key, final long hash,
+        final byte[] value, final OpCompletion<Result> done, final ThreadCounters caller, final Fallback fallback)
+    {
+        final ProxiedWrite w = new ProxiedWrite(ctx, mode, key, hash, done, caller, fallback);
+        if (mode == Mode.DELETE)
+        {
+            w.apply();
+            return;
+        }
+        final EmbeddedLogWriter.Record r = ctx.take();
+        final int sc = SizeClasses.sizeClassFor(key.length, value.length);
+        try
+        {
+            if (!r.tryAllocate(sc))
+            {
+                ctx.release(r);
+                fallback.resume(null, 0, 0);
+                return;
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            ctx.release(r);
+            done.complete(null, e);
+            return;
+        }
+        w.record = r;
+        final VerbBatch b = new VerbBatch();
+        r.appendObject(b, key, value, mode == Mode.INSERT ? LogEntry.OP_INSERT : LogEntry.OP_UPDATE);
+        w.slot = Slot.pack(KeyHash.fingerprint(hash), Slot.lengthCode(sc, r.usedLength()), r.object(), hash & 0xFF);
+        w.entry = r.object() + r.usedLength() - LogEntry.LENGTH;
+        try
+        {
+            ctx.verbs().post(b, w, caller);
+        }
+        catch (final RuntimeException e)
+        {
+            r.abandon();
+            ctx.release(r);
+            done.complete(null, e);
+        }
+    }
+
+    /** The object landed on every data replica. */
+    @Override
+    public void batchCompleted(final VerbBatch batch, final Throwable failure)
+    {
+        if (failure != null)
+        {
+            record.abandon();
+            ctx.release(record);
+            done.complete(null, failure);
+            return;
+        }
+        apply();
+    }
+
+    private void apply()
+    {
+        if (!local.tryMutate(mode, key, hash, slot, entry, caller, this::answered))
+        {
+            fallback.resume(record, slot, entry);
+        }
+    }
+
+    private void answered(final ProxyRpc.Reply reply, final Throwable failure)
+    {
+        if (failure != null)
+        {
+            // The write-through failed part-way: a slot may point at the object, so it is kept.
+            keep();
+            done.complete(null, failure);
+            return;
+        }
+        switch (reply.status())
+        {
+            case ProxyRpc.APPLIED ->
+            {
+                keep();
+                done.complete(mode == Mode.DELETE ? Result.DELETED
+                    : Slot.isFree(reply.slot()) ? Result.INSERTED : Result.UPDATED, null);
+            }
+            case ProxyRpc.EXISTS -> abandon(Result.EXISTS);
+            default -> abandon(Result.NOT_FOUND);
+        }
+    }
+
+    private void keep()
+    {
+        if (record != null)
+        {
+            record.keep();
+            ctx.release(record);
+        }
+    }
+
+    private void abandon(final Result result)
+    {
+        if (record != null)
+        {
+            record.abandon();
+            ctx.release(record);
+        }
+        done.complete(result, null);
+    }
+}
