@@ -101,17 +101,12 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     @Override
     public void search(final byte[] key, final long hash, final OpCompletion<byte[]> done)
     {
-        final PartitionMap m;
-        try
+        final PartitionMap m = mapOrFail(done);
+        final int p = KeyHash.partition(hash, bits);
+        if (m == null)
         {
-            m = map();
-        }
-        catch (final RuntimeException e)
-        {
-            done.complete(null, e);
             return;
         }
-        final int p = KeyHash.partition(hash, bits);
         if (oneSidedNow(m, p))
         {
             routedOneSided.increment();
@@ -182,17 +177,12 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     public void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value,
         final OpCompletion<Result> done)
     {
-        final PartitionMap m;
-        try
+        final PartitionMap m = mapOrFail(done);
+        final int p = KeyHash.partition(hash, bits);
+        if (m == null)
         {
-            m = map();
-        }
-        catch (final RuntimeException e)
-        {
-            done.complete(null, e);
             return;
         }
-        final int p = KeyHash.partition(hash, bits);
         if (oneSidedNow(m, p))
         {
             routedOneSided.increment();
@@ -219,6 +209,20 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             return;
         }
         blocking.resume(null, 0, 0);
+    }
+
+    /** The partition map under its lease, or null after failing {@code done} with why not. */
+    private PartitionMap mapOrFail(final OpCompletion<?> done)
+    {
+        try
+        {
+            return map();
+        }
+        catch (final RuntimeException e)
+        {
+            done.complete(null, e);
+            return null;
+        }
     }
 
     /** True when partition p is one-sided and settled, and the cluster knows one-sided operations run. */

@@ -183,6 +183,20 @@ public final class ProxyIndex
     public ProxyRpc.Reply search(final byte[] key, final long hash)
     {
         searches.increment();
+        return locked(hash, s ->
+        {
+            final int at = find(s, key, hash, true);
+            return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0) : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
+        });
+    }
+
+    /**
+     * Runs {@code body} on the key's current subtable holding its locks (waiting for them):
+     * REDIRECT when the partition is not served here; when {@code body} answers null (no room),
+     * the subtable is split and {@code body} runs again, FULL if it cannot split.
+     */
+    private ProxyRpc.Reply locked(final long hash, final java.util.function.Function<ProxiedSubtable, ProxyRpc.Reply> body)
+    {
         final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
         final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
         while (true)
@@ -192,6 +206,7 @@ public final class ProxyIndex
             {
                 return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
             }
+            final ProxyRpc.Reply r;
             final long stamp = s.structure().readLock();
             try
             {
@@ -202,9 +217,7 @@ public final class ProxyIndex
                 s.lockStripes(c1, c2);
                 try
                 {
-                    final int at = find(s, key, hash, true);
-                    return at < 0 ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0)
-                        : ProxyRpc.Reply.of(ProxyRpc.FOUND, s.word(at));
+                    r = body.apply(s);
                 }
                 finally
                 {
@@ -214,6 +227,14 @@ public final class ProxyIndex
             finally
             {
                 s.structure().unlockRead(stamp);
+            }
+            if (r != null)
+            {
+                return r;
+            }
+            if (!split(s, hash))
+            {
+                return ProxyRpc.Reply.of(ProxyRpc.FULL, 0);
             }
         }
     }
@@ -279,52 +300,16 @@ public final class ProxyIndex
      */
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry)
     {
-        final int c1 = Subtable.combinedBucket1(hash, bucketGroups);
-        final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
-        while (true)
+        return locked(hash, s ->
         {
-            final ProxiedSubtable s = subtableFor(hash);
-            if (s == null)
+            final Decision d = decide(s, mode, key, hash, slot, true);
+            if (d.reply != null || d.at < 0)
             {
-                return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
+                return d.reply;
             }
-            final long stamp = s.structure().readLock();
-            try
-            {
-                if (s.retired())
-                {
-                    continue;
-                }
-                s.lockStripes(c1, c2);
-                try
-                {
-                    final Decision d = decide(s, mode, key, hash, slot, true);
-                    if (d.reply != null)
-                    {
-                        return d.reply;
-                    }
-                    if (d.at >= 0)
-                    {
-                        final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
-                        verbs.execute(b);
-                        return applied(s, d, key);
-                    }
-                }
-                finally
-                {
-                    s.unlockStripes(c1, c2);
-                }
-            }
-            finally
-            {
-                s.structure().unlockRead(stamp);
-            }
-            // Both buckets full: split the subtable (nobody else writes it), then look again.
-            if (!split(s, hash))
-            {
-                return ProxyRpc.Reply.of(ProxyRpc.FULL, 0);
-            }
-        }
+            verbs.execute(writeThrough(s.slotAddress(d.at), d.old, d.next, entry));
+            return applied(s, d, key);
+        });
     }
 
     /**
