@@ -190,25 +190,32 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             return;
         }
         final ThreadCounters caller = ThreadCounters.current();
-        final ProxiedWrite.Fallback blocking = (record, slot, entry) -> submit(() ->
+        final ProxiedWrite.Fallback blocking = (record, slot, entry, unknown) -> submit(() ->
         {
             final ThreadCounters own = ThreadCounters.swap(caller);
             try
             {
-                new ProxiedOperation(context).mutate(mode, key, hash, value, p, done, record, slot, entry);
+                new ProxiedOperation(context).mutate(mode, key, hash, value, p, done, record, slot, entry, unknown);
             }
             finally
             {
                 ThreadCounters.swap(own);
             }
         }, done);
-        if (context.local() != null && m.owner(p).equals(self()) && context.local().serves(p))
+        final String owner = m.owner(p);
+        if (context.local() != null && owner.equals(self()) && context.local().serves(p))
         {
             routedLocal.increment();
-            ProxiedWrite.start(context, mode, key, hash, value, done, caller, blocking);
+            ProxiedWrite.start(context, null, epoch, mode, key, hash, value, done, caller, blocking);
             return;
         }
-        blocking.resume(null, 0, 0);
+        if (!owner.equals(self()) && !PartitionMap.NONE.equals(owner) && m.settled(p) && m.endpoint(owner) != null)
+        {
+            routedRemote.increment();
+            ProxiedWrite.start(context, m.endpoint(owner), epoch, mode, key, hash, value, done, caller, blocking);
+            return;
+        }
+        blocking.resume(null, 0, 0, false);
     }
 
     /** The partition map under its lease, or null after failing {@code done} with why not. */

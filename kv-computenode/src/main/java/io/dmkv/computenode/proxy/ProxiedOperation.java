@@ -171,19 +171,20 @@ final class ProxiedOperation
     void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value, final int p,
         final OpCompletion<Result> done)
     {
-        mutate(mode, key, hash, value, p, done, null, 0, 0);
+        mutate(mode, key, hash, value, p, done, null, 0, 0, false);
     }
 
     /**
      * As {@link #mutate(Mode, byte[], long, byte[], int, OpCompletion)}, with the object already
-     * written ({@code written}: its record, slot value and log entry; null to write it here).
+     * written ({@code written}: its record, slot value and log entry; null to write it here), and
+     * {@code outcomeUnknown} when it was sent to a proxy that did not answer.
      */
     void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value, final int p,
         final OpCompletion<Result> done, final EmbeddedLogWriter.Record written, final long writtenSlot,
-        final long writtenEntry)
+        final long writtenEntry, final boolean outcomeUnknown)
     {
         EmbeddedLogWriter.Record record = written;
-        boolean unknown = false;
+        boolean unknown = outcomeUnknown && written != null;
         try
         {
             long slot = writtenSlot;

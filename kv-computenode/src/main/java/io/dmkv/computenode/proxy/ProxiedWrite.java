@@ -13,11 +13,12 @@ import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
 
 /**
- * A write to a partition this compute node proxies, without a thread: WRITE the object with its
- * log entry to every data replica (one round trip), then, from that batch's completion, apply it
- * to the local copy and post the write-through (one round trip) whose completion answers. Two
- * round trips and no thread hand-off; when a step would wait (no object at hand, a lock held, a
- * key to learn, a split due), the write continues on the router's blocking path
+ * A write to a proxied partition, without a thread: WRITE the object with its log entry to every
+ * data replica (one round trip), then, from that batch's completion, either apply it to this
+ * node's copy and post the write-through (one round trip) whose completion answers, or send the
+ * MUTATE to the owning proxy on an open connection, whose reply answers. No thread hand-off; when
+ * a step would wait (no object at hand, a lock held, a key to learn, a split due, no connection
+ * yet, a REDIRECT, a lost reply), the write continues on the router's blocking path
  * ({@link ProxiedOperation}) with the object it already wrote.
  */
 final class ProxiedWrite implements BatchListener
@@ -26,11 +27,14 @@ final class ProxiedWrite implements BatchListener
     @FunctionalInterface
     interface Fallback
     {
-        void resume(EmbeddedLogWriter.Record record, long slot, long entry);
+        void resume(EmbeddedLogWriter.Record record, long slot, long entry, boolean outcomeUnknown);
     }
 
     private final ProxiedOperation.Context ctx;
     private final ProxyIndex local;
+    /** The owning proxy's endpoint, or null when this node owns the partition. */
+    private final String remote;
+    private final long epoch;
     private final Mode mode;
     private final byte[] key;
     private final long hash;
@@ -41,11 +45,14 @@ final class ProxiedWrite implements BatchListener
     private long slot;
     private long entry;
 
-    private ProxiedWrite(final ProxiedOperation.Context ctx, final Mode mode, final byte[] key, final long hash,
-        final OpCompletion<Result> done, final ThreadCounters caller, final Fallback fallback)
+    private ProxiedWrite(final ProxiedOperation.Context ctx, final String remote, final long epoch, final Mode mode,
+        final byte[] key, final long hash, final OpCompletion<Result> done, final ThreadCounters caller,
+        final Fallback fallback)
     {
         this.ctx = ctx;
         this.local = ctx.local();
+        this.remote = remote;
+        this.epoch = epoch;
         this.mode = mode;
         this.key = key;
         this.hash = hash;
@@ -54,10 +61,15 @@ final class ProxiedWrite implements BatchListener
         this.fallback = fallback;
     }
 
-    static void start(final ProxiedOperation.Context ctx, final Mode mode, final byte[] key, final long hash,
-        final byte[] value, final OpCompletion<Result> done, final ThreadCounters caller, final Fallback fallback)
+    /**
+     * Starts a write whose partition this node owns ({@code remote} null) or the proxy at
+     * {@code remote} owns (by the map of {@code epoch}).
+     */
+    static void start(final ProxiedOperation.Context ctx, final String remote, final long epoch, final Mode mode,
+        final byte[] key, final long hash, final byte[] value, final OpCompletion<Result> done,
+        final ThreadCounters caller, final Fallback fallback)
     {
-        final ProxiedWrite w = new ProxiedWrite(ctx, mode, key, hash, done, caller, fallback);
+        final ProxiedWrite w = new ProxiedWrite(ctx, remote, epoch, mode, key, hash, done, caller, fallback);
         if (mode == Mode.DELETE)
         {
             w.apply();
@@ -70,7 +82,7 @@ final class ProxiedWrite implements BatchListener
             if (!r.tryAllocate(sc))
             {
                 ctx.release(r);
-                fallback.resume(null, 0, 0);
+                fallback.resume(null, 0, 0, false);
                 return;
             }
         }
@@ -113,10 +125,37 @@ final class ProxiedWrite implements BatchListener
 
     private void apply()
     {
-        if (!local.tryMutate(mode, key, hash, slot, entry, caller, this::answered))
+        if (remote == null)
         {
-            fallback.resume(record, slot, entry);
+            if (!local.tryMutate(mode, key, hash, slot, entry, caller, this::answered))
+            {
+                fallback.resume(record, slot, entry, false);
+            }
+            return;
         }
+        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = ctx.calls().callAsync(remote,
+            ProxyRpc.MUTATE, ProxyRpc.mutate(epoch, hash, mode, slot, entry, key), caller);
+        if (reply == null)
+        {
+            fallback.resume(record, slot, entry, false);
+            return;
+        }
+        reply.whenComplete((r, failure) ->
+        {
+            if (failure != null)
+            {
+                // Sent but not answered: whether it landed is for the blocking path to find out.
+                fallback.resume(record, slot, entry, true);
+            }
+            else if (r.status() == ProxyRpc.REDIRECT || r.status() == ProxyRpc.FULL)
+            {
+                fallback.resume(record, slot, entry, false);
+            }
+            else
+            {
+                answered(r, null);
+            }
+        });
     }
 
     private void answered(final ProxyRpc.Reply reply, final Throwable failure)
