@@ -124,16 +124,15 @@ public final class ProxyIndex
      */
     public int load(final int p)
     {
-        int fixed = 0;
-        for (final long address : subtablesOf(p))
+        final long before = settled.sum();
+        final List<Long> addresses = subtablesOf(p);
+        for (final long address : addresses)
         {
-            final UnsafeBuffer[] images = readReplicas(address);
-            fixed += settle(address, images);
-            subtables.put(address, new ProxiedSubtable(address, images[0], length));
+            subtables.put(address, readSubtable(address));
         }
         serving.set(p, 1);
-        settled.add(fixed);
-        LOG.info("proxy loaded partition {} ({} subtables{})", p, subtablesOf(p).size(),
+        final int fixed = (int)(settled.sum() - before);
+        LOG.info("proxy loaded partition {} ({} subtables{})", p, addresses.size(),
             fixed > 0 ? ", " + fixed + " slots settled" : "");
         return fixed;
     }
@@ -307,7 +306,15 @@ public final class ProxyIndex
             {
                 return d.reply;
             }
-            verbs.execute(writeThrough(s.slotAddress(d.at), d.old, d.next, entry));
+            try
+            {
+                verbs.execute(writeThrough(s.slotAddress(d.at), d.old, d.next, entry));
+            }
+            catch (final RuntimeException e)
+            {
+                invalidate(s);
+                throw e;
+            }
             return applied(s, d, key);
         });
     }
@@ -359,6 +366,10 @@ public final class ProxyIndex
                     if (failure == null)
                     {
                         r = applied(s, d, key);
+                    }
+                    else
+                    {
+                        invalidate(s);
                     }
                 }
                 finally
@@ -603,10 +614,25 @@ public final class ProxyIndex
         ProxiedSubtable s = subtables.get(address);
         if (s == null)
         {
-            // The directory moved on (a split elsewhere doubled it): read it again once.
-            s = subtables.get(IndexRoot.entrySubtable(directory.refresh().entryFor(hash)));
+            // The directory moved on (a split elsewhere doubled it), or the copy was dropped after
+            // a write-through failed: read the directory, then the subtable, again.
+            final long now = IndexRoot.entrySubtable(directory.refresh().entryFor(hash));
+            s = now == 0 ? null : subtables.computeIfAbsent(now, this::readSubtable);
         }
         return s;
+    }
+
+    /**
+     * Drops the copy of {@code s} after a write-through failed part-way (a memory node died): some
+     * replicas may hold the new value, so the next operation reads the subtable again and settles
+     * it rather than trust the copy.
+     */
+    private void invalidate(final ProxiedSubtable s)
+    {
+        s.retire();
+        subtables.remove(s.address(), s);
+        LOG.warn("a write-through to subtable {} failed; its copy is dropped and read again on next use",
+            Long.toHexString(s.address()));
     }
 
     private void reloadAfterSplit(final int p)
@@ -614,8 +640,16 @@ public final class ProxyIndex
         directory.refresh();
         for (final long address : subtablesOf(p))
         {
-            subtables.computeIfAbsent(address, a -> new ProxiedSubtable(a, readReplicas(a)[0], length));
+            subtables.computeIfAbsent(address, this::readSubtable);
         }
+    }
+
+    /** Reads the subtable at {@code address} from every index replica, settles what they disagree on, and copies it. */
+    private ProxiedSubtable readSubtable(final long address)
+    {
+        final UnsafeBuffer[] images = readReplicas(address);
+        settled.add(settle(address, images));
+        return new ProxiedSubtable(address, images[0], length);
     }
 
     /** The distinct subtables of partition p, from a fresh directory. */
