@@ -171,7 +171,7 @@ class FlexKvKillTest
             for (int round = 0; round < 2; round++)
             {
                 final ChildJvm filler = ChildJvm.start("192m", StoreChild.class, cluster.coordinatorConnectString(),
-                    "tcp", "2");
+                    "tcp", "2", "plain");
                 // The child's fill goes through the proxy in this JVM; the child dies in the middle of it.
                 final Thread fill = new Thread(() ->
                 {

@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * A store in a process of its own, for tests that stop and resume a client (SIGSTOP/SIGCONT):
- * {@code StoreChild COORDINATOR TRANSPORT R [proxy]} opens a coordinated store ({@code static:NODES} instead
- * of the coordinator: a static one with small blocks and subtables; {@code proxy}: a FlexKV proxy), prints {@code ready ID},
+ * {@code StoreChild COORDINATOR TRANSPORT R [proxy|plain]} opens a coordinated store ({@code static:NODES} instead
+ * of the coordinator: a static one with small blocks and subtables; {@code proxy|plain}: a FlexKV
+ * compute node, proxy-enabled or not, with a 3 s session), prints {@code ready ID},
  * then answers stdin lines {@code put K V}, {@code get K} and {@code fill PREFIX N LENGTH} (puts
  * keys PREFIX0.. with values PREFIXi-vvv..) with {@code OK [value]} or {@code ERR message}, until
  * stdin closes.
@@ -31,9 +32,12 @@ public final class StoreChild
                 .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(1 << 20)
             : KvConfig.builder().coordinator(args[0]).sessionTimeout(Duration.ofSeconds(1))
                 .mapLease(Duration.ofMillis(500));
-        if (args.length > 3 && args[3].equals("proxy"))
+        if (args.length > 3)
         {
-            config.proxyEnabled(true).proxyHandoverGrace(Duration.ofMillis(300));
+            // A FlexKV compute node ("proxy": proxy-enabled, "plain": not), with a session that a
+            // busy machine does not expire by mistake.
+            config.sessionTimeout(Duration.ofSeconds(3)).mapLease(Duration.ofSeconds(1))
+                .proxyEnabled(args[3].equals("proxy")).proxyHandoverGrace(Duration.ofMillis(300));
         }
         try (KvStore kv = KvStore.open(config.transport(args[1]).replication(Integer.parseInt(args[2])).build()))
         {
