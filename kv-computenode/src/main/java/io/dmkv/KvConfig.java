@@ -311,6 +311,26 @@ public final class KvConfig
         return b;
     }
 
+    /**
+     * This config as {@code dmkv.*} properties, which {@link #fromProperties} reads back into an
+     * equal config (for handing a config to another process).
+     */
+    @SuppressWarnings("unchecked")
+    public Properties toProperties()
+    {
+        final Properties p = new Properties();
+        for (final KvProperty<?> k : TABLE)
+        {
+            final Object v = values[k.index()];
+            if (v == null || v instanceof List<?> l && l.isEmpty())
+            {
+                continue;
+            }
+            p.setProperty(k.name(), v instanceof List<?> ? String.join(",", (List<String>)v) : String.valueOf(v));
+        }
+        return p;
+    }
+
     /** Reads a properties file; see {@link #properties()}. */
     public static KvConfig fromFile(final Path file)
     {

@@ -120,6 +120,12 @@ public final class BenchCommand implements Callable<Integer>
             + "(default: 2, or 1 with one node).")
     Integer replication;
 
+    @Option(names = "--mode", paramLabel = "MODE",
+        description = "fusee or flexkv: the index mode of the embedded cluster; with flexkv every client process is"
+            + " a proxy-enabled compute node and the partitions spread over them (docs/flexkv.md) (default:"
+            + " ${DEFAULT-VALUE}).")
+    String mode = "fusee";
+
     @Option(names = "--results", paramLabel = "DIR", description = "Results folder (default: results/<yyyyMMdd-HHmmss>).")
     Path results;
 
@@ -150,22 +156,30 @@ public final class BenchCommand implements Callable<Integer>
         final String clusterTransport = embedded && processes > 1 ? "tcp" : transport;
         final PrintWriter out = spec.commandLine().getOut();
         final Path folder = results != null ? results : BenchReport.newFolder(Path.of("results"));
+        final boolean flexkv = mode.equals("flexkv");
+        if (!flexkv && !mode.equals("fusee") || flexkv && !embedded)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--mode must be fusee or flexkv (flexkv with"
+                + " the embedded cluster only: it needs a coordinator), got '" + mode + "'");
+        }
         try (EmbeddedCluster cluster = embedded
-            ? EmbeddedCluster.start(nodes, sizing.memoryPerNode(), sizing.regionBytes(), clusterTransport, false) : null)
+            ? EmbeddedCluster.start(nodes, sizing.memoryPerNode(), sizing.regionBytes(), clusterTransport, flexkv)
+            : null)
         {
             final List<String> endpoints = embedded ? cluster.endpoints() : memnodes.stream().map(String::trim).toList();
             final KvConfig store;
             try
             {
-                store = KvConfig.builder().memnodes(endpoints).transport(clusterTransport).replication(r)
-                    .indexAreaBytes(sizing.indexAreaBytes()).build();
+                final KvConfig.Builder b = flexkv ? KvConfig.builder().coordinator(cluster.coordinatorConnectString())
+                    .mode("flexkv").proxyEnabled(true) : KvConfig.builder().memnodes(endpoints);
+                store = b.transport(clusterTransport).replication(r).indexAreaBytes(sizing.indexAreaBytes()).build();
             }
             catch (final KvConfigException e)
             {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
-            out.printf(Locale.ROOT, "dmkv bench: workload %s; %s; %s transport, r = %d; threads %s in %d process%s; "
-                + "%s per run%n", workload.summary(), embedded ? String.format(Locale.ROOT,
+            out.printf(Locale.ROOT, "dmkv bench (%s mode): workload %s; %s; %s transport, r = %d; threads %s in %d"
+                + " process%s; %s per run%n", mode, workload.summary(), embedded ? String.format(Locale.ROOT,
                     "embedded cluster of %d memory nodes (%s each)", nodes, Sizes.format(sizing.memoryPerNode()))
                     : "memory nodes " + String.join(",", endpoints), clusterTransport, r, threads, processes,
                 processes == 1 ? "" : "es", seconds(duration));

@@ -36,9 +36,7 @@ public record BenchSpec(int process, KvConfig store, Workload workload, int thre
     public void write(final Path file) throws IOException
     {
         final Properties p = new Properties();
-        p.setProperty(KvConfig.MEMNODES, String.join(",", store.memnodes()));
-        p.setProperty(KvConfig.TRANSPORT, store.transport());
-        p.setProperty(KvConfig.REPLICATION, Integer.toString(store.replication()));
+        p.putAll(store.toProperties());
         p.setProperty(P + "process", Integer.toString(process));
         p.setProperty(P + "threads", Integer.toString(threads));
         p.setProperty(P + "firstThread", Integer.toString(firstThread));

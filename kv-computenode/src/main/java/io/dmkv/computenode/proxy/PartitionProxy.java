@@ -1,6 +1,7 @@
 package io.dmkv.computenode.proxy;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -15,6 +16,7 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.core.cluster.CoordinationException;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.RegionTable;
 import io.dmkv.rdma.transport.tcp.TcpVerbsServer;
@@ -69,6 +71,33 @@ public final class PartitionProxy implements AutoCloseable
         {
             final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.MUTATE, request);
             return ProxyRpc.reply(index.mutate(r.mode(), r.key(), r.hash(), r.slot(), r.address()));
+        });
+        // First tries on the network thread, which answer from the copy or post the write-through
+        // without a worker; what would wait goes on to the blocking handlers above.
+        service.handleInline(ProxyRpc.SEARCH, request ->
+        {
+            final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.SEARCH, request);
+            final long slot = index.trySearch(r.key(), r.hash());
+            return slot == ProxyIndex.BUSY ? null : CompletableFuture.completedFuture(ProxyRpc.reply(
+                slot == ProxyIndex.ABSENT ? ProxyRpc.Reply.of(ProxyRpc.NOT_FOUND, 0)
+                    : ProxyRpc.Reply.of(ProxyRpc.FOUND, slot)));
+        });
+        service.handleInline(ProxyRpc.MUTATE, request ->
+        {
+            final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.MUTATE, request);
+            final CompletableFuture<ByteBuffer> answer = new CompletableFuture<>();
+            return index.tryMutate(r.mode(), r.key(), r.hash(), r.slot(), r.address(), ThreadCounters.current(),
+                (reply, failure) ->
+                {
+                    if (failure == null)
+                    {
+                        answer.complete(ProxyRpc.reply(reply));
+                    }
+                    else
+                    {
+                        answer.completeExceptionally(failure);
+                    }
+                }) ? answer : null;
         });
         service.handle(ProxyRpc.QUERY, request ->
         {

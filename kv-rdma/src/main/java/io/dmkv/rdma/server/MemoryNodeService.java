@@ -34,6 +34,7 @@ public final class MemoryNodeService implements AutoCloseable
     private final RegionTable regions;
     private final int layoutVersion;
     private final Map<Integer, RpcHandler> handlers = new ConcurrentHashMap<>();
+    private final Map<Integer, InlineRpcHandler> inline = new ConcurrentHashMap<>();
     private final ExecutorService rpcWorkers;
     private volatile Predicate<byte[]> authenticator = token -> true;
     private volatile long[] rdmaAddresses;
@@ -80,6 +81,24 @@ public final class MemoryNodeService implements AutoCloseable
     public MemoryNodeService handle(final int method, final RpcHandler handler)
     {
         handlers.put(method, Objects.requireNonNull(handler, "handler"));
+        return this;
+    }
+
+    /**
+     * An RPC method's first try, on the thread that received the request (a network thread): it
+     * must not block. It answers with a future (completed now or later, from any thread), or with
+     * null to pass the request on to the method's {@link RpcHandler} on a worker thread.
+     */
+    @FunctionalInterface
+    public interface InlineRpcHandler
+    {
+        CompletableFuture<ByteBuffer> tryHandle(ByteBuffer request);
+    }
+
+    /** Registers the inline first try of RPC {@code method} (its {@link #handle} handler takes what it passes on). */
+    public MemoryNodeService handleInline(final int method, final InlineRpcHandler handler)
+    {
+        inline.put(method, Objects.requireNonNull(handler, "handler"));
         return this;
     }
 
@@ -148,6 +167,28 @@ public final class MemoryNodeService implements AutoCloseable
      */
     public CompletableFuture<ByteBuffer> rpc(final int method, final ByteBuffer request)
     {
+        final InlineRpcHandler first = inline.get(method);
+        if (first != null)
+        {
+            try
+            {
+                final CompletableFuture<ByteBuffer> answered = first.tryHandle(request);
+                if (answered != null)
+                {
+                    return answered;
+                }
+            }
+            catch (final RpcException e)
+            {
+                return CompletableFuture.failedFuture(e);
+            }
+            catch (final RuntimeException e)
+            {
+                LOG.warn("RPC {} failed on memory node {}", method, name, e);
+                return CompletableFuture.failedFuture(new RpcException(RpcStatus.FAILED,
+                    "RPC " + method + " failed on memory node " + name + ": " + e));
+            }
+        }
         final RpcHandler h = handlers.get(method);
         if (h == null)
         {
