@@ -177,6 +177,21 @@ class KvStoreTest
     }
 
     @Test
+    void aConfigSurvivesTheTripThroughProperties()
+    {
+        final KvConfig flex = KvConfig.builder().coordinator("127.0.0.1:2181/x").mode("flexkv").partitions(16)
+            .proxyEnabled(true).opTimeout(Duration.ofMillis(2500)).cacheBypassMissRate(0.25).blockSize(1 << 16).build();
+        final KvConfig back = KvConfig.fromProperties(flex.toProperties());
+        assertEquals(flex.toString(), back.toString());
+        assertEquals("flexkv", back.mode());
+        assertEquals(16, back.partitions());
+        assertTrue(back.proxyEnabled());
+        assertEquals(Duration.ofMillis(2500), back.opTimeout());
+        final KvConfig fixed = KvConfig.builder().memnodes("h1:1", "h2:2").replication(2).build();
+        assertEquals(fixed.memnodes(), KvConfig.fromProperties(fixed.toProperties()).memnodes());
+    }
+
+    @Test
     void updateHeavyRunOnASmallNodeReusesMemory()
     {
         // 8 MiB of data regions; 20 000 updates of 1 KiB values would need ~30 MiB without reuse.
