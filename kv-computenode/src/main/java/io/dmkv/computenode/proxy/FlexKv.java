@@ -115,6 +115,6 @@ public final class FlexKv implements AutoCloseable
     @Override
     public void close()
     {
-        ClusterConnection.closeQuietly(manager, proxy, router);
+        ClusterConnection.closeQuietly(manager, proxy, router, index);
     }
 }

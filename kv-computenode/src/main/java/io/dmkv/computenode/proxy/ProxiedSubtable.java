@@ -92,6 +92,39 @@ final class ProxiedSubtable
         return true;
     }
 
+    /** Takes the stripe of bucket group {@code group}, waiting. */
+    void lockGroup(final int group)
+    {
+        stripes[group % STRIPES].acquireUninterruptibly();
+    }
+
+    void unlockGroup(final int group)
+    {
+        stripes[group % STRIPES].release();
+    }
+
+    /** The bucket group holding word {@code index}. */
+    static int groupOf(final int index)
+    {
+        return index * Slot.LENGTH / Subtable.BUCKET_GROUP_LENGTH;
+    }
+
+    /** Occupied slots whose key the copy does not know yet (word indices). */
+    int[] unknownKeys()
+    {
+        int n = 0;
+        final int[] out = new int[words.length];
+        for (int i = 0; i < words.length; i++)
+        {
+            if (keys[i] == null && Slot.fingerprint(words[i]) != 0 && Slot.isWellFormed(words[i])
+                && (i * Slot.LENGTH) % Bucket.LENGTH != 0)
+            {
+                out[n++] = i;
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
     /** Releases what {@link #lockStripes} took (from any thread). */
     void unlockStripes(final int c1, final int c2)
     {

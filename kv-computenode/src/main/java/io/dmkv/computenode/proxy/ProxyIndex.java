@@ -48,7 +48,7 @@ import io.dmkv.rdma.VerbsClient;
  * <p>The methods block on the network and must run off completion threads (RPC workers, the
  * router's proxy threads).
  */
-public final class ProxyIndex
+public final class ProxyIndex implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyIndex.class);
     /** Largest READ of a subtable image. */
@@ -71,6 +71,13 @@ public final class ProxyIndex
     private final LongAdder objectReads = new LongAdder();
     private final LongAdder splits = new LongAdder();
     private final LongAdder settled = new LongAdder();
+    /** Learns the keys of a newly loaded partition in the background. */
+    private final java.util.concurrent.ExecutorService warmer = java.util.concurrent.Executors.newSingleThreadExecutor(r ->
+    {
+        final Thread t = new Thread(r, "dmkv-proxy-warm");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * @param partitionBits log2 of the cluster's partitions (its index started at that depth).
@@ -131,6 +138,7 @@ public final class ProxyIndex
             subtables.put(address, readSubtable(address));
         }
         serving.set(p, 1);
+        warmer.execute(() -> warm(p));
         final int fixed = (int)(settled.sum() - before);
         LOG.info("proxy loaded partition {} ({} subtables{})", p, addresses.size(),
             fixed > 0 ? ", " + fixed + " slots settled" : "");
@@ -469,6 +477,13 @@ public final class ProxyIndex
             ? subtables.get(IndexRoot.entrySubtable(directory.current().entryFor(hash))) : null;
     }
 
+    /** Stops learning keys in the background. */
+    @Override
+    public void close()
+    {
+        warmer.shutdownNow();
+    }
+
     /** Searches, writes through, object READs and splits this proxy did, and slots it settled. */
     public record Stats(long searches, long writes, long objectReads, long splits, long settled)
     {
@@ -564,6 +579,91 @@ public final class ProxyIndex
             }
         }
         return hit;
+    }
+
+    /** Objects READ per batch while learning a loaded partition's keys. */
+    private static final int WARM_BATCH = 64;
+
+    /**
+     * Learns the keys of partition p's slots with batched READs of their objects, so lookups of
+     * keys this proxy has not written answer from the copy without a READ (and without leaving
+     * the caller's thread). Runs in the background; stops when p is released.
+     */
+    private void warm(final int p)
+    {
+        int learnt = 0;
+        for (final ProxiedSubtable s : List.copyOf(subtables.values()))
+        {
+            if (partitionOfSuffix(s.suffix()) != p)
+            {
+                continue;
+            }
+            final int[] unknown = s.unknownKeys();
+            for (int from = 0; from < unknown.length && serves(p) && !s.retired(); from += WARM_BATCH)
+            {
+                learnt += learnBatch(s, java.util.Arrays.copyOfRange(unknown, from,
+                    Math.min(unknown.length, from + WARM_BATCH)));
+            }
+        }
+        LOG.debug("proxy learnt {} keys of partition {}", learnt, p);
+    }
+
+    /** READs the objects of the slots at {@code at} and learns the keys of those still holding them. */
+    private int learnBatch(final ProxiedSubtable s, final int[] at)
+    {
+        final long[] seen = new long[at.length];
+        final int[] offsets = new int[at.length];
+        int total = 0;
+        for (int i = 0; i < at.length; i++)
+        {
+            seen[i] = s.word(at[i]);
+            offsets[i] = total;
+            total += Slot.objectLength(seen[i]);
+        }
+        final UnsafeBuffer objects = new UnsafeBuffer(new byte[total]);
+        final VerbBatch b = new VerbBatch();
+        for (int i = 0; i < at.length; i++)
+        {
+            view.read(b, Slot.address(seen[i]), 0, objects, offsets[i], Slot.objectLength(seen[i]));
+        }
+        verbs.execute(b);
+        objectReads.add(at.length);
+        final Crc32cDigest digest = new Crc32cDigest();
+        int learnt = 0;
+        final long stamp = s.structure().readLock();
+        try
+        {
+            for (int i = 0; i < at.length && !s.retired(); i++)
+            {
+                if (KvObject.validate(objects, offsets[i], Slot.objectLength(seen[i]), digest) != ObjectStatus.OK)
+                {
+                    continue;
+                }
+                final int group = ProxiedSubtable.groupOf(at[i]);
+                s.lockGroup(group);
+                try
+                {
+                    // Only if the slot did not change since its object was READ.
+                    final byte[] k = KvObject.keyBytes(objects, offsets[i]);
+                    final long h = KeyHash.hash(k);
+                    if (s.word(at[i]) == seen[i] && s.key(at[i]) == null
+                        && Slot.fingerprint(seen[i]) == KeyHash.fingerprint(h) && Slot.hashSuffix(seen[i]) == (int)(h & 0xFF))
+                    {
+                        s.learn(at[i], k);
+                        learnt++;
+                    }
+                }
+                finally
+                {
+                    s.unlockGroup(group);
+                }
+            }
+        }
+        finally
+        {
+            s.structure().unlockRead(stamp);
+        }
+        return learnt;
     }
 
     /** A free slot in the emptier of the key's two combined buckets, as RACE picks; -1 if both are full. */
