@@ -11,8 +11,9 @@ import io.dmkv.core.cluster.PartitionMap;
  * ({@code kv proxy assign}) goes to its pin (one-sided if the pinned node is not a live proxy).
  * With no proxy, every partition is one-sided.
  *
- * <p>Each node keeps its partitions up to ceil(P / nodes); the rest go, in partition order, to
- * the node holding fewest (the first by name on a tie), which from an empty map is plain
+ * <p>Each node's share is floor(P / nodes) or one more (the nodes holding most now get the extra
+ * ones); each keeps its partitions up to its share, and the rest go, in partition order, to the
+ * node furthest below its share (the first by name on a tie), which from an empty map is plain
  * round-robin.
  */
 public final class BalancedAssignment implements PartitionAssignment
@@ -24,7 +25,6 @@ public final class BalancedAssignment implements PartitionAssignment
         final String[] owner = new String[n];
         final Map<String, Integer> load = new LinkedHashMap<>();
         proxies.keySet().forEach(name -> load.put(name, 0));
-        final int cap = proxies.isEmpty() ? 0 : (n + proxies.size() - 1) / proxies.size();
         for (int p = 0; p < n; p++)
         {
             final String pin = current.pin(p);
@@ -34,10 +34,11 @@ public final class BalancedAssignment implements PartitionAssignment
                 load.computeIfPresent(owner[p], (k, v) -> v + 1);
             }
         }
+        final Map<String, Integer> share = shares(current, proxies, n);
         for (int p = 0; p < n; p++)
         {
             final String now = current.owner(p);
-            if (owner[p] == null && load.containsKey(now) && load.get(now) < cap)
+            if (owner[p] == null && load.containsKey(now) && load.get(now) < share.get(now))
             {
                 owner[p] = now;
                 load.merge(now, 1, Integer::sum);
@@ -49,12 +50,13 @@ public final class BalancedAssignment implements PartitionAssignment
             if (owner[p] == null)
             {
                 owner[p] = PartitionMap.NONE;
-                int fewest = Integer.MAX_VALUE;
+                int most = Integer.MIN_VALUE;
                 for (final Map.Entry<String, Integer> e : load.entrySet())
                 {
-                    if (e.getValue() < fewest)
+                    final int below = share.get(e.getKey()) - e.getValue();
+                    if (below > most)
                     {
-                        fewest = e.getValue();
+                        most = below;
                         owner[p] = e.getKey();
                     }
                 }
@@ -63,5 +65,29 @@ public final class BalancedAssignment implements PartitionAssignment
             next = next.withOwner(p, owner[p], proxies.get(owner[p]));
         }
         return next;
+    }
+
+    /** Each proxy's share: floor(P / nodes), one more for the P mod nodes that hold most now. */
+    private static Map<String, Integer> shares(final PartitionMap current, final Map<String, String> proxies,
+        final int n)
+    {
+        final Map<String, Integer> share = new LinkedHashMap<>();
+        if (proxies.isEmpty())
+        {
+            return share;
+        }
+        final Map<String, Integer> held = new LinkedHashMap<>();
+        proxies.keySet().forEach(name -> held.put(name, 0));
+        for (int p = 0; p < n; p++)
+        {
+            held.computeIfPresent(current.owner(p), (k, v) -> v + 1);
+        }
+        final java.util.List<String> byHeld = new java.util.ArrayList<>(held.keySet());
+        byHeld.sort((a, b) -> held.get(b) - held.get(a));
+        for (int i = 0; i < byHeld.size(); i++)
+        {
+            share.put(byHeld.get(i), n / proxies.size() + (i < n % proxies.size() ? 1 : 0));
+        }
+        return share;
     }
 }
