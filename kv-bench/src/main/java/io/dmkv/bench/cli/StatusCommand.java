@@ -66,7 +66,9 @@ public final class StatusCommand implements Callable<Integer>
             out.printf("client ids: live %s, dead and reserved %s%n", c.clientIds().live(), c.clientIds().dead());
             if (c.maps().mode().isPresent())
             {
-                printBlocks(out);
+                final int r = c.maps().read(MapName.REGIONS)
+                    .map(v -> io.dmkv.core.address.RegionMap.fromBytes(v.payload()).replicationFactor()).orElse(1);
+                printBlocks(out, r);
             }
         }
         out.flush();
@@ -74,9 +76,10 @@ public final class StatusCommand implements Callable<Integer>
     }
 
     /** Blocks per state and per client, from the memory nodes' allocation tables. */
-    private void printBlocks(final PrintWriter out)
+    private void printBlocks(final PrintWriter out, final int replication)
     {
-        try (KvAdmin admin = KvAdmin.open(KvConfig.builder().coordinator(coordinator).cluster(cluster).build()))
+        try (KvAdmin admin = KvAdmin.open(KvConfig.builder().coordinator(coordinator).cluster(cluster)
+            .replication(replication).build()))
         {
             final KvAdmin.Blocks b = admin.blocks();
             out.printf("blocks: %d in all, %d free, %d handed over, %d owned; per client id %s%n", b.total(), b.free(),

@@ -53,7 +53,8 @@ public final class FlexKv implements AutoCloseable
         try
         {
             router = new PartitionRouter(oneSided, cluster, new ProxiedOperation.Context(view, verbs, writer,
-                config.proxyEnabled() ? index : null, calls, clock, config.opTimeout().toNanos()), ROUTER_THREADS);
+                config.proxyEnabled() ? index : null, calls, clock, config.opTimeout().toNanos(),
+                config.proxyHandoverGrace().toNanos()), ROUTER_THREADS);
             proxy = config.proxyEnabled() ? PartitionProxy.start(index, cluster, config.proxyHost(),
                 config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos()) : null;
             final PartitionManager manager = new PartitionManager(cluster, index, new BalancedAssignment(),

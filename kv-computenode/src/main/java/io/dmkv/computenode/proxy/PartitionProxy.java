@@ -184,6 +184,7 @@ public final class PartitionProxy implements AutoCloseable
         final PartitionMap m = cluster.partitions();
         final Map<Integer, String> loaded = new HashMap<>();
         final Map<Integer, String> released = new HashMap<>();
+        final java.util.List<Integer> waiting = new java.util.ArrayList<>();
         for (int p = 0; p < m.partitions(); p++)
         {
             final String owner = m.owner(p);
@@ -214,6 +215,10 @@ public final class PartitionProxy implements AutoCloseable
             else if (PartitionMap.NONE.equals(from))
             {
                 final long now = clock.nanoTime();
+                if (!oneSidedSince.containsKey(p) && !m.isFresh())
+                {
+                    waiting.add(p);
+                }
                 final long since = oneSidedSince.computeIfAbsent(p, k -> now);
                 if (m.isFresh() || now - since >= graceNs)
                 {
@@ -223,6 +228,12 @@ public final class PartitionProxy implements AutoCloseable
                 }
             }
             // else: another proxy still serves p; it (or the leader, if it died) marks it done.
+        }
+        if (!waiting.isEmpty())
+        {
+            LOG.info("proxy {} takes partitions {} from one-sided mode: it waits {} ms for one-sided operations routed"
+                + " by the older map to end (dmkv.proxy.handoverGrace); operations on them wait meanwhile", me, waiting,
+                graceNs / 1_000_000);
         }
         released.putAll(loaded);
         if (!released.isEmpty())

@@ -59,15 +59,19 @@ final class ProxiedOperation
         private final ProxyCalls calls;
         private final NanoClock clock;
         private final long timeoutNs;
+        private final long handoverNs;
         private final ConcurrentLinkedQueue<EmbeddedLogWriter.Record> records = new ConcurrentLinkedQueue<>();
         private PartitionRouter router;
 
         /**
-         * @param local this node's proxy index when it may proxy partitions, else null.
+         * @param local      this node's proxy index when it may proxy partitions, else null.
+         * @param handoverNs how much longer than {@code timeoutNs} an operation may wait for a
+         *                   partition's hand-over (a proxy taking it from one-sided mode waits its grace).
          */
         Context(final ClusterView view, final VerbsClient verbs, final EmbeddedLogWriter writer, final ProxyIndex local,
-            final ProxyCalls calls, final NanoClock clock, final long timeoutNs)
+            final ProxyCalls calls, final NanoClock clock, final long timeoutNs, final long handoverNs)
         {
+            this.handoverNs = handoverNs;
             this.view = view;
             this.verbs = verbs;
             this.writer = writer;
@@ -125,7 +129,7 @@ final class ProxiedOperation
     ProxiedOperation(final Context ctx)
     {
         this.ctx = ctx;
-        this.deadline = ctx.clock.nanoTime() + ctx.timeoutNs;
+        this.deadline = ctx.clock.nanoTime() + ctx.timeoutNs + ctx.handoverNs;
     }
 
     void search(final byte[] key, final long hash, final int p, final OpCompletion<byte[]> done)
@@ -398,8 +402,8 @@ final class ProxiedOperation
         if (ctx.clock.nanoTime() + backoff > deadline)
         {
             throw new KvTimeoutException(what + " on partition " + p + " did not complete in "
-                + TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs) + " ms: its proxy is unreachable or the partition is"
-                + " being handed over (dmkv.timeout)");
+                + TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs + ctx.handoverNs) + " ms: its proxy is unreachable or"
+                + " the partition is being handed over (dmkv.timeout + dmkv.proxy.handoverGrace)");
         }
         LockSupport.parkNanos(backoff);
         backoff = Math.min(MAX_BACKOFF_NS, backoff * 2);
