@@ -1,13 +1,12 @@
+// Over 500 lines: every operation comes twice, blocking (RPC workers, router threads) and without
+// waiting (the caller's or a network thread), and both share the steps that decide it (find,
+// decide, applied, the write-through batch); apart, those steps would be shared across files.
 package io.dmkv.computenode.proxy;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
-import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +20,6 @@ import io.dmkv.computenode.ops.OpCompletion;
 import io.dmkv.core.hash.Crc32cDigest;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.CombinedBucket;
-import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.LogEntry;
 import io.dmkv.core.layout.ObjectStatus;
@@ -51,8 +49,6 @@ import io.dmkv.rdma.VerbsClient;
 public final class ProxyIndex implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyIndex.class);
-    /** Largest READ of a subtable image. */
-    private static final int CHUNK = 1 << 20;
 
     private final ClusterView view;
     private final VerbsClient verbs;
@@ -60,24 +56,11 @@ public final class ProxyIndex implements AutoCloseable
     private final SubtableSplitter splitter;
     private final ObjectAllocator allocator;
     private final int bucketGroups;
-    private final int length;
-    private final int partitionBits;
-    /** Subtables served, by global address. */
-    private final Map<Long, ProxiedSubtable> subtables = new ConcurrentHashMap<>();
-    /** Partitions served: 1 at index p while p is loaded and not released. */
-    private final java.util.concurrent.atomic.AtomicIntegerArray serving;
+    private final ProxiedPartitions partitions;
     private final LongAdder searches = new LongAdder();
     private final LongAdder writes = new LongAdder();
     private final LongAdder objectReads = new LongAdder();
     private final LongAdder splits = new LongAdder();
-    private final LongAdder settled = new LongAdder();
-    /** Learns the keys of a newly loaded partition in the background. */
-    private final java.util.concurrent.ExecutorService warmer = java.util.concurrent.Executors.newSingleThreadExecutor(r ->
-    {
-        final Thread t = new Thread(r, "dmkv-proxy-warm");
-        t.setDaemon(true);
-        return t;
-    });
 
     /**
      * @param partitionBits log2 of the cluster's partitions (its index started at that depth).
@@ -91,99 +74,43 @@ public final class ProxyIndex implements AutoCloseable
         this.splitter = splitter;
         this.allocator = allocator;
         this.bucketGroups = view.descriptor().bucketGroups();
-        this.length = Subtable.length(bucketGroups);
-        this.partitionBits = partitionBits;
-        this.serving = new java.util.concurrent.atomic.AtomicIntegerArray(1 << partitionBits);
+        this.partitions = new ProxiedPartitions(view, verbs, directory, partitionBits);
     }
 
     /** The partition of a key hash. */
     public int partitionOf(final long hash)
     {
-        return KeyHash.partition(hash, partitionBits);
+        return partitions.partitionOf(hash);
     }
 
     /** True while partition p is loaded and served here. */
     public boolean serves(final int p)
     {
-        return serving.get(p) == 1;
+        return partitions.serves(p);
     }
 
     /** The partitions served here. */
     public List<Integer> served()
     {
-        final List<Integer> out = new ArrayList<>();
-        for (int p = 0; p < serving.length(); p++)
-        {
-            if (serving.get(p) == 1)
-            {
-                out.add(p);
-            }
-        }
-        return out;
+        return partitions.served();
     }
 
-    /**
-     * Loads partition p with large READs of its subtables from every index replica, first settling
-     * any slot whose replicas disagree (a previous proxy died between its write-through WRITEs):
-     * the primary's value wins and is written to the others. Then serves it.
-     *
-     * @return slots whose replicas disagreed and were settled.
-     */
+    /** Loads partition p and serves it (see {@link ProxiedPartitions}); returns the slots it settled. */
     public int load(final int p)
     {
-        final long before = settled.sum();
-        final List<Long> addresses = subtablesOf(p);
-        for (final long address : addresses)
-        {
-            subtables.put(address, readSubtable(address));
-        }
-        serving.set(p, 1);
-        warmer.execute(() -> warm(p));
-        final int fixed = (int)(settled.sum() - before);
-        LOG.info("proxy loaded partition {} ({} subtables{})", p, addresses.size(),
-            fixed > 0 ? ", " + fixed + " slots settled" : "");
-        return fixed;
+        return partitions.load(p);
     }
 
-    /**
-     * Settles partition p's replicas without serving it (the partition goes back to one-sided
-     * mode after a proxy died between its write-through WRITEs).
-     */
+    /** Settles partition p's replicas without serving it (it goes back to one-sided mode). */
     public int settleOnly(final int p)
     {
-        int fixed = 0;
-        for (final long address : subtablesOf(p))
-        {
-            fixed += settle(address, readReplicas(address));
-        }
-        settled.add(fixed);
-        return fixed;
+        return partitions.settleOnly(p);
     }
 
-    /**
-     * Stops serving partition p: waits for the writes in flight on its subtables (their structure
-     * locks) and forgets the copies. Requests for p are refused with REDIRECT from now on.
-     */
+    /** Stops serving partition p once the writes in flight on it are done; REDIRECT from now on. */
     public void release(final int p)
     {
-        serving.set(p, 0);
-        for (final ProxiedSubtable s : List.copyOf(subtables.values()))
-        {
-            if (partitionOfSuffix(s.suffix()) == p)
-            {
-                final long stamp = s.structure().writeLock();
-                try
-                {
-                    s.retire();
-                    subtables.remove(s.address());
-                }
-                finally
-                {
-                    s.structure().unlockWrite(stamp);
-                }
-            }
-        }
-        LOG.info("proxy released partition {}", p);
+        partitions.release(p);
     }
 
     /** Looks {@code key} up: FOUND with its slot (the caller READs the object), NOT_FOUND, or REDIRECT. */
@@ -208,7 +135,7 @@ public final class ProxyIndex implements AutoCloseable
         final int c2 = Subtable.combinedBucket2(hash, bucketGroups);
         while (true)
         {
-            final ProxiedSubtable s = subtableFor(hash);
+            final ProxiedSubtable s = partitions.subtableFor(hash);
             if (s == null)
             {
                 return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
@@ -257,7 +184,7 @@ public final class ProxyIndex implements AutoCloseable
      */
     public long trySearch(final byte[] key, final long hash)
     {
-        final ProxiedSubtable s = servedSubtable(hash);
+        final ProxiedSubtable s = partitions.servedSubtable(hash);
         final long stamp = s == null ? 0 : s.structure().tryReadLock();
         if (stamp == 0)
         {
@@ -320,7 +247,7 @@ public final class ProxyIndex implements AutoCloseable
             }
             catch (final RuntimeException e)
             {
-                invalidate(s);
+                partitions.invalidate(s);
                 throw e;
             }
             return applied(s, d, key);
@@ -338,7 +265,7 @@ public final class ProxyIndex implements AutoCloseable
     public boolean tryMutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
         final ThreadCounters attributeTo, final OpCompletion<ProxyRpc.Reply> done)
     {
-        final ProxiedSubtable s = servedSubtable(hash);
+        final ProxiedSubtable s = partitions.servedSubtable(hash);
         final long stamp = s == null ? 0 : s.structure().tryReadLock();
         if (stamp == 0)
         {
@@ -377,7 +304,7 @@ public final class ProxyIndex implements AutoCloseable
                     }
                     else
                     {
-                        invalidate(s);
+                        partitions.invalidate(s);
                     }
                 }
                 finally
@@ -459,42 +386,15 @@ public final class ProxyIndex implements AutoCloseable
                 return false;
             }
             splits.increment();
-            s.retire();
-            subtables.remove(s.address());
+            partitions.retire(s);
         }
         finally
         {
             s.structure().unlockWrite(stamp);
         }
-        reloadAfterSplit(partitionOf(hash));
+        partitions.reloadAfterSplit(partitionOf(hash));
         return true;
     }
-
-    /** The served subtable of {@code hash} by the cached directory, or null (not served, or a split is under way). */
-    private ProxiedSubtable servedSubtable(final long hash)
-    {
-        return serves(partitionOf(hash))
-            ? subtables.get(IndexRoot.entrySubtable(directory.current().entryFor(hash))) : null;
-    }
-
-    /** Stops learning keys in the background. */
-    @Override
-    public void close()
-    {
-        warmer.shutdownNow();
-    }
-
-    /** Searches, writes through, object READs and splits this proxy did, and slots it settled. */
-    public record Stats(long searches, long writes, long objectReads, long splits, long settled)
-    {
-    }
-
-    public Stats stats()
-    {
-        return new Stats(searches.sum(), writes.sum(), objectReads.sum(), splits.sum(), settled.sum());
-    }
-
-    // ---- under the key's stripes ----
 
     /** {@link #find} without READs met a candidate whose key the copy does not know. */
     private static final int UNKNOWN = -2;
@@ -581,91 +481,6 @@ public final class ProxyIndex implements AutoCloseable
         return hit;
     }
 
-    /** Objects READ per batch while learning a loaded partition's keys. */
-    private static final int WARM_BATCH = 64;
-
-    /**
-     * Learns the keys of partition p's slots with batched READs of their objects, so lookups of
-     * keys this proxy has not written answer from the copy without a READ (and without leaving
-     * the caller's thread). Runs in the background; stops when p is released.
-     */
-    private void warm(final int p)
-    {
-        int learnt = 0;
-        for (final ProxiedSubtable s : List.copyOf(subtables.values()))
-        {
-            if (partitionOfSuffix(s.suffix()) != p)
-            {
-                continue;
-            }
-            final int[] unknown = s.unknownKeys();
-            for (int from = 0; from < unknown.length && serves(p) && !s.retired(); from += WARM_BATCH)
-            {
-                learnt += learnBatch(s, java.util.Arrays.copyOfRange(unknown, from,
-                    Math.min(unknown.length, from + WARM_BATCH)));
-            }
-        }
-        LOG.debug("proxy learnt {} keys of partition {}", learnt, p);
-    }
-
-    /** READs the objects of the slots at {@code at} and learns the keys of those still holding them. */
-    private int learnBatch(final ProxiedSubtable s, final int[] at)
-    {
-        final long[] seen = new long[at.length];
-        final int[] offsets = new int[at.length];
-        int total = 0;
-        for (int i = 0; i < at.length; i++)
-        {
-            seen[i] = s.word(at[i]);
-            offsets[i] = total;
-            total += Slot.objectLength(seen[i]);
-        }
-        final UnsafeBuffer objects = new UnsafeBuffer(new byte[total]);
-        final VerbBatch b = new VerbBatch();
-        for (int i = 0; i < at.length; i++)
-        {
-            view.read(b, Slot.address(seen[i]), 0, objects, offsets[i], Slot.objectLength(seen[i]));
-        }
-        verbs.execute(b);
-        objectReads.add(at.length);
-        final Crc32cDigest digest = new Crc32cDigest();
-        int learnt = 0;
-        final long stamp = s.structure().readLock();
-        try
-        {
-            for (int i = 0; i < at.length && !s.retired(); i++)
-            {
-                if (KvObject.validate(objects, offsets[i], Slot.objectLength(seen[i]), digest) != ObjectStatus.OK)
-                {
-                    continue;
-                }
-                final int group = ProxiedSubtable.groupOf(at[i]);
-                s.lockGroup(group);
-                try
-                {
-                    // Only if the slot did not change since its object was READ.
-                    final byte[] k = KvObject.keyBytes(objects, offsets[i]);
-                    final long h = KeyHash.hash(k);
-                    if (s.word(at[i]) == seen[i] && s.key(at[i]) == null
-                        && Slot.fingerprint(seen[i]) == KeyHash.fingerprint(h) && Slot.hashSuffix(seen[i]) == (int)(h & 0xFF))
-                    {
-                        s.learn(at[i], k);
-                        learnt++;
-                    }
-                }
-                finally
-                {
-                    s.unlockGroup(group);
-                }
-            }
-        }
-        finally
-        {
-            s.structure().unlockRead(stamp);
-        }
-        return learnt;
-    }
-
     /** A free slot in the emptier of the key's two combined buckets, as RACE picks; -1 if both are full. */
     private int freeSlot(final ProxiedSubtable s, final long hash)
     {
@@ -704,124 +519,21 @@ public final class ProxyIndex implements AutoCloseable
 
     // ---- loading ----
 
-    private ProxiedSubtable subtableFor(final long hash)
+    /** Stops learning keys in the background. */
+    @Override
+    public void close()
     {
-        if (!serves(partitionOf(hash)))
-        {
-            return null;
-        }
-        final long address = IndexRoot.entrySubtable(directory.current().entryFor(hash));
-        ProxiedSubtable s = subtables.get(address);
-        if (s == null)
-        {
-            // The directory moved on (a split elsewhere doubled it), or the copy was dropped after
-            // a write-through failed: read the directory, then the subtable, again.
-            final long now = IndexRoot.entrySubtable(directory.refresh().entryFor(hash));
-            s = now == 0 ? null : subtables.computeIfAbsent(now, this::readSubtable);
-        }
-        return s;
+        partitions.close();
     }
 
-    /**
-     * Drops the copy of {@code s} after a write-through failed part-way (a memory node died): some
-     * replicas may hold the new value, so the next operation reads the subtable again and settles
-     * it rather than trust the copy.
-     */
-    private void invalidate(final ProxiedSubtable s)
+    /** Searches, writes through, object READs and splits this proxy did, and slots it settled. */
+    public record Stats(long searches, long writes, long objectReads, long splits, long settled)
     {
-        s.retire();
-        subtables.remove(s.address(), s);
-        LOG.warn("a write-through to subtable {} failed; its copy is dropped and read again on next use",
-            Long.toHexString(s.address()));
     }
 
-    private void reloadAfterSplit(final int p)
+    public Stats stats()
     {
-        directory.refresh();
-        for (final long address : subtablesOf(p))
-        {
-            subtables.computeIfAbsent(address, this::readSubtable);
-        }
-    }
-
-    /** Reads the subtable at {@code address} from every index replica, settles what they disagree on, and copies it. */
-    private ProxiedSubtable readSubtable(final long address)
-    {
-        final UnsafeBuffer[] images = readReplicas(address);
-        settled.add(settle(address, images));
-        return new ProxiedSubtable(address, images[0], length);
-    }
-
-    /** The distinct subtables of partition p, from a fresh directory. */
-    private List<Long> subtablesOf(final int p)
-    {
-        final IndexDirectory.Snapshot d = directory.refresh();
-        final long[] entries = d.entries();
-        final LongHashSet seen = new LongHashSet();
-        final List<Long> out = new ArrayList<>();
-        final int mask = (1 << partitionBits) - 1;
-        for (int i = 0; i < entries.length; i++)
-        {
-            final long address = IndexRoot.entrySubtable(entries[i]);
-            if ((i & mask) == p && address != 0 && seen.add(address))
-            {
-                out.add(address);
-            }
-        }
-        return out;
-    }
-
-    private int partitionOfSuffix(final int suffix)
-    {
-        return suffix & ((1 << partitionBits) - 1);
-    }
-
-    private UnsafeBuffer[] readReplicas(final long address)
-    {
-        final int r = view.replication();
-        final UnsafeBuffer[] images = new UnsafeBuffer[r];
-        final VerbBatch b = new VerbBatch();
-        for (int j = 0; j < r; j++)
-        {
-            images[j] = new UnsafeBuffer(new byte[length]);
-            for (int at = 0; at < length; at += CHUNK)
-            {
-                view.read(b, address + at, j, images[j], at, Math.min(CHUNK, length - at));
-            }
-        }
-        verbs.execute(b);
-        return images;
-    }
-
-    /** Writes the primary's value of every slot whose replicas disagree to the others; returns how many. */
-    private int settle(final long address, final UnsafeBuffer[] images)
-    {
-        int fixed = 0;
-        final VerbBatch b = new VerbBatch();
-        for (int c = 0; c < Subtable.combinedBuckets(bucketGroups); c++)
-        {
-            for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
-            {
-                final int offset = Subtable.slotOffset(c, i);
-                final long primary = images[0].getLong(offset);
-                boolean differs = false;
-                for (int j = 1; j < images.length; j++)
-                {
-                    if (images[j].getLong(offset) != primary)
-                    {
-                        view.write(b, address + offset, j, images[0], offset, Slot.LENGTH);
-                        differs = true;
-                    }
-                }
-                fixed += differs ? 1 : 0;
-            }
-        }
-        if (!b.isEmpty())
-        {
-            verbs.execute(b);
-            LOG.warn("settled {} slots of subtable {} whose replicas disagreed (a proxy died mid write-through):"
-                + " the primary's value now on every replica", fixed, Long.toHexString(address));
-        }
-        return fixed;
+        return new Stats(searches.sum(), writes.sum(), objectReads.sum() + partitions.objectReads(), splits.sum(),
+            partitions.settled());
     }
 }
