@@ -2,15 +2,11 @@ package io.dmkv.computenode.proxy;
 
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.CoordinatedCluster;
-import io.dmkv.core.cluster.CoordinationException;
 import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.PartitionMap;
@@ -30,7 +26,7 @@ public final class PartitionManager implements AutoCloseable
     private final CoordinatedCluster cluster;
     private final ProxyIndex index;
     private final PartitionAssignment policy;
-    private final ScheduledExecutorService timer;
+    private final PeriodicStep timer;
     private final LeaderElection election;
 
     public PartitionManager(final CoordinatedCluster cluster, final ProxyIndex index, final PartitionAssignment policy,
@@ -40,42 +36,13 @@ public final class PartitionManager implements AutoCloseable
         this.cluster = cluster;
         this.index = index;
         this.policy = policy;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r ->
-        {
-            final Thread t = new Thread(r, "dmkv-partition-manager");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(this::stepQuietly, 0, periodMs, TimeUnit.MILLISECONDS);
+        this.timer = new PeriodicStep("partition-manager", periodMs, this::step);
     }
 
     /** Runs one step now (tests, and after a pin). */
     public void kick()
     {
-        try
-        {
-            timer.execute(this::stepQuietly);
-        }
-        catch (final java.util.concurrent.RejectedExecutionException ignored)
-        {
-            // Closed.
-        }
-    }
-
-    private void stepQuietly()
-    {
-        try
-        {
-            step();
-        }
-        catch (final CoordinationException e)
-        {
-            LOG.debug("partition manager step deferred: {}", e.getMessage());
-        }
-        catch (final RuntimeException e)
-        {
-            LOG.warn("partition manager step failed (retried): {}", e.toString());
-        }
+        timer.kick();
     }
 
     private void step()
@@ -120,7 +87,7 @@ public final class PartitionManager implements AutoCloseable
     @Override
     public void close()
     {
-        timer.shutdownNow();
+        timer.close();
         election.close();
     }
 }

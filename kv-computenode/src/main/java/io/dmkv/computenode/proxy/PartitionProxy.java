@@ -4,16 +4,12 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.CoordinatedCluster;
-import io.dmkv.core.cluster.CoordinationException;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.ThreadCounters;
@@ -48,7 +44,7 @@ public final class PartitionProxy implements AutoCloseable
     private final MemoryNodeService service;
     private final TcpVerbsServer server;
     private final String endpoint;
-    private final ScheduledExecutorService driver;
+    private final PeriodicStep driver;
     private final NanoClock clock;
     private final long graceNs;
     private final Map<Integer, Long> oneSidedSince = new HashMap<>();
@@ -116,15 +112,9 @@ public final class PartitionProxy implements AutoCloseable
         }
         this.server = s;
         this.endpoint = advertiseHost + ":" + s.port();
-        this.driver = Executors.newSingleThreadScheduledExecutor(r ->
-        {
-            final Thread t = new Thread(r, "dmkv-proxy-" + me);
-            t.setDaemon(true);
-            return t;
-        });
         cluster.advertiseProxy(endpoint);
+        this.driver = new PeriodicStep("proxy-" + me, periodMs, this::step);
         cluster.partitionMap().onChange(m -> kick());
-        driver.scheduleWithFixedDelay(this::stepQuietly, 0, periodMs, TimeUnit.MILLISECONDS);
         LOG.info("compute node {} proxies FlexKV partitions on {} (bound to {})", me, endpoint, host);
     }
 
@@ -152,30 +142,7 @@ public final class PartitionProxy implements AutoCloseable
     /** Runs the hand-over steps now (on the proxy's thread). */
     public void kick()
     {
-        try
-        {
-            driver.execute(this::stepQuietly);
-        }
-        catch (final java.util.concurrent.RejectedExecutionException ignored)
-        {
-            // Closed.
-        }
-    }
-
-    private void stepQuietly()
-    {
-        try
-        {
-            step();
-        }
-        catch (final CoordinationException e)
-        {
-            LOG.debug("proxy {}: partition map step deferred: {}", me, e.getMessage());
-        }
-        catch (final RuntimeException e)
-        {
-            LOG.warn("proxy {}: partition hand-over step failed (retried): {}", me, e.toString());
-        }
+        driver.kick();
     }
 
     private void step()
@@ -285,15 +252,7 @@ public final class PartitionProxy implements AutoCloseable
     @Override
     public void close()
     {
-        driver.shutdownNow();
-        try
-        {
-            driver.awaitTermination(5, TimeUnit.SECONDS);
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-        }
+        driver.close();
         for (final int p : index.served())
         {
             index.release(p);

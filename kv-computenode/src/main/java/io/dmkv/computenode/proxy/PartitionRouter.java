@@ -103,29 +103,17 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     {
         final PartitionMap m = mapOrFail(done);
         final int p = KeyHash.partition(hash, bits);
-        if (m == null)
+        if (m == null || oneSidedNow(m, p) && routedOneSided())
         {
-            return;
-        }
-        if (oneSidedNow(m, p))
-        {
-            routedOneSided.increment();
-            oneSided.search(key, hash, done);
+            if (m != null)
+            {
+                oneSided.search(key, hash, done);
+            }
             return;
         }
         final ThreadCounters caller = ThreadCounters.current();
-        final Runnable blocking = () -> submit(() ->
-        {
-            final ThreadCounters own = ThreadCounters.swap(caller);
-            try
-            {
-                new ProxiedOperation(context).search(key, hash, p, done);
-            }
-            finally
-            {
-                ThreadCounters.swap(own);
-            }
-        }, done);
+        final Runnable blocking = () -> submitAs(caller, () -> new ProxiedOperation(context).search(key, hash, p, done),
+            done);
         final String owner = m.owner(p);
         if (context.local() != null && owner.equals(self()))
         {
@@ -179,29 +167,18 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     {
         final PartitionMap m = mapOrFail(done);
         final int p = KeyHash.partition(hash, bits);
-        if (m == null)
+        if (m == null || oneSidedNow(m, p) && routedOneSided())
         {
-            return;
-        }
-        if (oneSidedNow(m, p))
-        {
-            routedOneSided.increment();
-            oneSided.mutate(mode, key, hash, value, done);
+            if (m != null)
+            {
+                oneSided.mutate(mode, key, hash, value, done);
+            }
             return;
         }
         final ThreadCounters caller = ThreadCounters.current();
-        final ProxiedWrite.Fallback blocking = (record, slot, entry, unknown) -> submit(() ->
-        {
-            final ThreadCounters own = ThreadCounters.swap(caller);
-            try
-            {
-                new ProxiedOperation(context).mutate(mode, key, hash, value, p, done, record, slot, entry, unknown);
-            }
-            finally
-            {
-                ThreadCounters.swap(own);
-            }
-        }, done);
+        final ProxiedWrite.Fallback blocking = (record, slot, entry, unknown) -> submitAs(caller,
+            () -> new ProxiedOperation(context).mutate(mode, key, hash, value, p, done, record, slot, entry, unknown),
+            done);
         final String owner = m.owner(p);
         if (context.local() != null && owner.equals(self()) && context.local().serves(p))
         {
@@ -280,6 +257,30 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     public Routes routes()
     {
         return new Routes(routedOneSided.sum(), routedLocal.sum(), routedRemote.sum());
+    }
+
+    /** Counts an operation routed one-sided; true, for use in a condition. */
+    private boolean routedOneSided()
+    {
+        routedOneSided.increment();
+        return true;
+    }
+
+    /** Runs {@code task} on a router thread, counting its verbs in {@code caller}'s thread counters. */
+    private <T> void submitAs(final ThreadCounters caller, final Runnable task, final OpCompletion<T> done)
+    {
+        submit(() ->
+        {
+            final ThreadCounters own = ThreadCounters.swap(caller);
+            try
+            {
+                task.run();
+            }
+            finally
+            {
+                ThreadCounters.swap(own);
+            }
+        }, done);
     }
 
     private <T> void submit(final Runnable task, final OpCompletion<T> done)
