@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +19,7 @@ import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcHandler;
 import io.dmkv.rdma.RpcStatus;
+import io.dmkv.rdma.security.ClusterSecret;
 
 /**
  * What a memory node serves, whatever the transport: its regions, its RPC methods and its hello
@@ -36,7 +36,7 @@ public final class MemoryNodeService implements AutoCloseable
     private final Map<Integer, RpcHandler> handlers = new ConcurrentHashMap<>();
     private final Map<Integer, InlineRpcHandler> inline = new ConcurrentHashMap<>();
     private final ExecutorService rpcWorkers;
-    private volatile Predicate<byte[]> authenticator = token -> true;
+    private volatile ClusterSecret secret;
     private volatile long[] rdmaAddresses;
     private volatile int[] rdmaKeys;
     private volatile int rdmaPort;
@@ -102,11 +102,20 @@ public final class MemoryNodeService implements AutoCloseable
         return this;
     }
 
-    /** Sets the check a hello's authentication token must pass (default: accept all). */
-    public MemoryNodeService authenticator(final Predicate<byte[]> check)
+    /**
+     * Requires every peer to prove it holds {@code clusterSecret} in the hello before it learns
+     * anything (null: no authentication; anyone who reaches the node may use its memory).
+     */
+    public MemoryNodeService secret(final ClusterSecret clusterSecret)
     {
-        authenticator = Objects.requireNonNull(check, "check");
+        secret = clusterSecret;
         return this;
+    }
+
+    /** The cluster secret hellos must prove, or null. */
+    public ClusterSecret secret()
+    {
+        return secret;
     }
 
     /** Records how an rdma server registered the regions, for the hello. */
@@ -132,8 +141,11 @@ public final class MemoryNodeService implements AutoCloseable
         return regions.shmFile() == null ? "" : regions.shmFile().toAbsolutePath().toString();
     }
 
-    /** Returns null when a hello may proceed, else why it is refused. */
-    public String checkHello(final int magic, final int protocol, final int layout, final byte[] token)
+    /**
+     * Returns null when a hello's versions allow it to proceed, else why it is refused. The answer
+     * goes to a peer that may not be authenticated yet, so it names no more than the versions.
+     */
+    public String checkHello(final int magic, final int protocol, final int layout)
     {
         if (magic != ProtocolVersion.MAGIC)
         {
@@ -141,22 +153,18 @@ public final class MemoryNodeService implements AutoCloseable
         }
         if (protocol != ProtocolVersion.PROTOCOL)
         {
-            return "protocol version mismatch: memory node " + name + " speaks " + ProtocolVersion.PROTOCOL
-                + ", client speaks " + protocol;
+            return "protocol version mismatch: the memory node speaks " + ProtocolVersion.PROTOCOL
+                + ", the client speaks " + protocol;
         }
         if (layout != layoutVersion)
         {
-            return "layout version mismatch: memory node " + name + " has layout " + layoutVersion
-                + ", client expects " + layout;
+            return "layout version mismatch: the memory node has layout " + layoutVersion + ", the client expects "
+                + layout;
         }
         if (regions.isRevoked())
         {
-            return "memory node " + name + " is fenced: it lost touch with the coordinator and refuses clients"
-                + " until it is back in the cluster";
-        }
-        if (!authenticator.test(token))
-        {
-            return "authentication refused by memory node " + name;
+            return "the memory node is fenced: it lost touch with the coordinator and refuses clients until it is"
+                + " back in the cluster";
         }
         return null;
     }

@@ -54,14 +54,52 @@ class TcpFrameValidationTest
     }
 
     @Test
-    void frameBeforeHelloIsAnErrorAndClosesTheConnection() throws IOException
+    void frameBeforeHelloIsRefusedAndClosesTheConnection() throws IOException
     {
         try (Socket s = socket())
         {
             send(s, batchFrame(1, new byte[0], 0));
-            assertErrorThenClosed(s, "expected HELLO");
+            final Frame f = readFrame(s);
+            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
+            assertTrue(f.text().contains("where a hello frame was due"), f.text());
+            assertClosed(s);
         }
-        assertServing(1);
+        assertEquals(1, server.refusedHellos());
+        assertServing(0);
+    }
+
+    @Test
+    void oversizedHelloFieldIsRefused() throws IOException
+    {
+        try (Socket s = socket())
+        {
+            final byte[] nonce = new byte[200];
+            final ByteBuffer b = ByteBuffer.allocate(4 + 1 + 10 + nonce.length);
+            b.putInt(11 + nonce.length).put(TcpFrames.HELLO).putInt(ProtocolVersion.MAGIC)
+                .putShort((short)ProtocolVersion.PROTOCOL).putShort((short)1).putShort((short)nonce.length).put(nonce);
+            send(s, b.array());
+            final Frame f = readFrame(s);
+            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
+            assertTrue(f.text().contains("a hello field of 200 bytes"), f.text());
+            assertClosed(s);
+        }
+        assertServing(0);
+    }
+
+    @Test
+    void helloLongerThanAHelloMayBeIsRefusedUnread() throws IOException
+    {
+        try (Socket s = socket())
+        {
+            final ByteBuffer b = ByteBuffer.allocate(9);
+            b.putInt(60_000).put(TcpFrames.HELLO).putInt(ProtocolVersion.MAGIC);
+            send(s, b.array());
+            final Frame f = readFrame(s);
+            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
+            assertTrue(f.text().contains("a frame of 60000 bytes"), f.text());
+            assertClosed(s);
+        }
+        assertServing(0);
     }
 
     @Test
@@ -358,10 +396,12 @@ class TcpFrameValidationTest
 
     private record Frame(byte type, ByteBuffer body)
     {
+        /** The message of an ERROR, or of a HELLO_REFUSED (after its magic). */
         String text()
         {
-            final int n = body.getShort(1) & 0xFFFF;
-            return new String(body.array(), 3, n, StandardCharsets.UTF_8);
+            final int at = type == TcpFrames.HELLO_REFUSED ? 5 : 1;
+            final int n = body.getShort(at) & 0xFFFF;
+            return new String(body.array(), at + 2, n, StandardCharsets.UTF_8);
         }
     }
 }
