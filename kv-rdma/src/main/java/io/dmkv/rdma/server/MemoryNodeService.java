@@ -1,5 +1,8 @@
 package io.dmkv.rdma.server;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +40,8 @@ public final class MemoryNodeService implements AutoCloseable
     private final Map<Integer, InlineRpcHandler> inline = new ConcurrentHashMap<>();
     private final ExecutorService rpcWorkers;
     private volatile ClusterSecret secret;
+    /** Hosts with an authenticated control connection open, and how many each has. */
+    private final Map<InetAddress, AtomicInteger> authenticatedHosts = new ConcurrentHashMap<>();
     private volatile long[] rdmaAddresses;
     private volatile int[] rdmaKeys;
     private volatile int rdmaPort;
@@ -116,6 +121,33 @@ public final class MemoryNodeService implements AutoCloseable
     public ClusterSecret secret()
     {
         return secret;
+    }
+
+    /**
+     * Notes that a peer at {@code peer} passed the hello's authentication on a connection that
+     * stays open until the returned action runs. The rdma listener admits queue pairs only from
+     * such hosts ({@link #admitsQueuePairFrom}).
+     */
+    public Runnable authenticated(final SocketAddress peer)
+    {
+        final InetAddress host = peer instanceof InetSocketAddress i ? i.getAddress() : null;
+        if (host == null)
+        {
+            return () -> { };
+        }
+        authenticatedHosts.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
+        return () -> authenticatedHosts.computeIfPresent(host, (h, n) -> n.decrementAndGet() == 0 ? null : n);
+    }
+
+    /**
+     * Whether a queue pair from {@code peer} may connect: always without a secret; with one, only
+     * while that host holds an authenticated control connection (rdma_cm itself authenticates
+     * nobody; docs/security.md).
+     */
+    public boolean admitsQueuePairFrom(final SocketAddress peer)
+    {
+        return secret == null
+            || peer instanceof InetSocketAddress i && i.getAddress() != null && authenticatedHosts.containsKey(i.getAddress());
     }
 
     /** Records how an rdma server registered the regions, for the hello. */

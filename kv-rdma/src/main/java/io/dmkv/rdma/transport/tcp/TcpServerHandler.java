@@ -56,6 +56,8 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     private boolean failed;
     /** Between a HELLO and its proof, on a node with a secret. */
     private Handshake.Responder responder;
+    /** Ends this connection's count as an authenticated host (null: not authenticated). */
+    private Runnable leave;
 
     TcpServerHandler(final TcpVerbsServer server)
     {
@@ -137,6 +139,11 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
+        if (leave != null)
+        {
+            leave.run();
+            leave = null;
+        }
         if (burst != null)
         {
             burst.release();
@@ -254,6 +261,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
                 refuse(ctx, "authentication failed: the client's cluster secret differs from the memory node's");
                 return;
             }
+            leave = service.authenticated(ctx.channel().remoteAddress());
             accept(ctx, responder.prove());
             return;
         }
