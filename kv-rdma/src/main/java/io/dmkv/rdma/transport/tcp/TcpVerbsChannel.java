@@ -300,7 +300,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         else if (isTls(cause))
         {
             refused(ctx, "TLS with memory node at " + endpoint + " failed: " + rootMessage(cause)
-                + " (check dmkv.tls.* against the node's --tls-* files, and that both sides use TLS)");
+                + " (check dmkv.tls.ca, dmkv.tls.cert and dmkv.tls.key against the node's --tls-* files, and that both sides use TLS)");
         }
         else if (cause instanceof TooLongFrameException)
         {
