@@ -1,0 +1,73 @@
+package io.dmkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.SelfSignedTls;
+import io.dmkv.rdma.security.TlsConfig;
+
+/**
+ * A coordinated cluster with a secret and TLS (docs/security.md): a store configured with both
+ * works; one without the secret gets nothing from the coordinator or the memory nodes.
+ */
+@Timeout(120)
+class SecuredStoreTest
+{
+    @Test
+    void aStoreWithTheSecretAndMutualTlsWorksAndOneWithoutTheSecretIsRefused(@TempDir final Path dir) throws Exception
+    {
+        final Path secretFile = dir.resolve("secret");
+        Files.writeString(secretFile, "a secret for this test only, 32B\n");
+        Files.setPosixFilePermissions(secretFile, PosixFilePermissions.fromString("rw-------"));
+        final Path wrongFile = dir.resolve("wrong");
+        Files.writeString(wrongFile, "another secret, also 32 bytes...\n");
+        final TlsConfig tls = SelfSignedTls.create(dir.resolve("tls"));
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp", true,
+            ClusterSecret.fromFile(secretFile), tls))
+        {
+            final KvConfig.Builder base = KvConfig.builder().coordinator(cluster.coordinatorConnectString())
+                .replication(2).blockSize(64 * 1024).bucketGroups(16).initialDepth(1).indexAreaBytes(2 << 20)
+                .connectTimeout(java.time.Duration.ofSeconds(3));
+            try (KvStore kv = KvStore.open(base.secretFile(secretFile.toString())
+                .tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build()))
+            {
+                kv.put("k", "v");
+                assertEquals("v", kv.get("k"));
+            }
+            final KvException noSecret = assertThrows(KvException.class,
+                () -> KvStore.open(base.secretFile("").tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build()).close());
+            assertTrue(noSecret.getMessage().contains("NoAuth") || noSecret.getMessage().contains("secret"),
+                noSecret.getMessage());
+            final KvException wrongSecret = assertThrows(KvException.class,
+                () -> KvStore.open(base.secretFile(wrongFile.toString()).tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build())
+                    .close());
+            assertTrue(wrongSecret.getMessage().contains("NoAuth") || wrongSecret.getMessage().contains("secret"),
+                wrongSecret.getMessage());
+        }
+    }
+
+    @Test
+    void aSecretFileThatCannotBeUsedIsReportedByItsProperty(@TempDir final Path dir) throws Exception
+    {
+        final Path shortFile = dir.resolve("short");
+        Files.writeString(shortFile, "too short\n");
+        final KvConfigException e = assertThrows(KvConfigException.class,
+            () -> KvConfig.builder().memnodes("127.0.0.1:1").secretFile(shortFile.toString()).build());
+        assertTrue(e.getMessage().startsWith(KvConfig.SECRET_FILE) && e.getMessage().contains("at least 16"),
+            e.getMessage());
+        final KvConfigException half = assertThrows(KvConfigException.class,
+            () -> KvConfig.builder().memnodes("127.0.0.1:1").tls(shortFile.toString(), null, null).build());
+        assertTrue(half.getMessage().contains("go together"), half.getMessage());
+    }
+}
