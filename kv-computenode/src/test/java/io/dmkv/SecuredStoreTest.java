@@ -47,13 +47,12 @@ class SecuredStoreTest
             }
             final KvException noSecret = assertThrows(KvException.class,
                 () -> KvStore.open(base.secretFile("").tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build()).close());
-            assertTrue(noSecret.getMessage().contains("NoAuth") || noSecret.getMessage().contains("secret"),
-                noSecret.getMessage());
+            assertTrue(noSecret.getMessage().contains("the coordinator refused access")
+                && noSecret.getMessage().contains("dmkv.secretFile"), noSecret.getMessage());
             final KvException wrongSecret = assertThrows(KvException.class,
                 () -> KvStore.open(base.secretFile(wrongFile.toString()).tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build())
                     .close());
-            assertTrue(wrongSecret.getMessage().contains("NoAuth") || wrongSecret.getMessage().contains("secret"),
-                wrongSecret.getMessage());
+            assertTrue(wrongSecret.getMessage().contains("the coordinator refused access"), wrongSecret.getMessage());
         }
     }
 
