@@ -66,7 +66,7 @@ public class VerbsBenchmark
      * {@code tls} (mutual TLS) or {@code secret+tls}. docs/benchmarks.md, "TLS and the authenticated hello".
      */
     @Param({"none"})
-    public String security;
+    public String security = VerbsWorkload.NONE;
 
     private VerbsWorkload workload;
     private VerbsWorkload.Lane lane;

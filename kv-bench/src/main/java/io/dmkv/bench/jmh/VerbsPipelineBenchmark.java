@@ -71,7 +71,7 @@ public class VerbsPipelineBenchmark
      * {@code tls} (mutual TLS) or {@code secret+tls}. docs/benchmarks.md, "TLS and the authenticated hello".
      */
     @Param({"none"})
-    public String security;
+    public String security = VerbsWorkload.NONE;
 
     private VerbsWorkload workload;
     private boolean future;
