@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,13 +27,11 @@ class SecuredStoreTest
     void aStoreWithTheSecretAndMutualTlsWorksAndOneWithoutTheSecretIsRefused(@TempDir final Path dir) throws Exception
     {
         final Path secretFile = dir.resolve("secret");
-        Files.writeString(secretFile, "a secret for this test only, 32B\n");
-        Files.setPosixFilePermissions(secretFile, PosixFilePermissions.fromString("rw-------"));
+        final ClusterSecret secret = ClusterSecret.generate(secretFile);
         final Path wrongFile = dir.resolve("wrong");
-        Files.writeString(wrongFile, "another secret, also 32 bytes...\n");
+        ClusterSecret.generate(wrongFile);
         final TlsConfig tls = SelfSignedTls.create(dir.resolve("tls"));
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp", true,
-            ClusterSecret.fromFile(secretFile), tls))
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp", true, secret, tls))
         {
             final KvConfig.Builder base = KvConfig.builder().coordinator(cluster.coordinatorConnectString())
                 .replication(2).blockSize(64 * 1024).bucketGroups(16).initialDepth(1).indexAreaBytes(2 << 20)

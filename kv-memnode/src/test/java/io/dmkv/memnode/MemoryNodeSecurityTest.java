@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -35,8 +34,7 @@ class MemoryNodeSecurityTest
     void aDaemonWithASecretAndTlsServesClientsWithBothAndRefusesOthers(@TempDir final Path dir) throws Exception
     {
         final Path secretFile = dir.resolve("secret");
-        Files.writeString(secretFile, "a secret for this test only, 32B\n");
-        Files.setPosixFilePermissions(secretFile, PosixFilePermissions.fromString("rw-------"));
+        final ClusterSecret secret = ClusterSecret.generate(secretFile);
         final TlsConfig tls = SelfSignedTls.create(dir.resolve("tls"));
         final Process p = MemoryNodeMainTest.start("--host", "127.0.0.1", "--port", "0", "--memory", "1M",
             "--secret-file", secretFile.toString(), "--tls-cert", tls.cert().toString(), "--tls-key",
@@ -44,7 +42,6 @@ class MemoryNodeSecurityTest
         try
         {
             final String endpoint = MemoryNodeMainTest.awaitReady(p);
-            final ClusterSecret secret = ClusterSecret.fromFile(secretFile);
             try (TcpVerbsTransport tcp = new TcpVerbsTransport();
                 VerbsClient c = VerbsClient.connect(tcp, List.of(endpoint),
                     ClientOptions.builder().secret(secret).tls(tls).build()))

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +20,6 @@ import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,60 +35,54 @@ class ProtectedCoordinatorTest
     private static final ClusterSecret SECRET = ClusterSecret.of("the cluster's own secret, 32 bytes".getBytes());
     private static final ClusterSecret WRONG = ClusterSecret.of("somebody else's secret, 32 bytes!".getBytes());
 
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception
-    {
-        for (int i = open.size() - 1; i >= 0; i--)
-        {
-            open.get(i).close();
-        }
-    }
-
     @Test
     void everyZnodeOfTheClusterIsClosedToPeersWithoutTheSecret() throws Exception
     {
         final String connect = EmbeddedZooKeeper.shared().freshConnectString();
-        final Coordinator member = keep(Coordinator.open(CoordinatorTest.settings(connect).withSecret(SECRET)));
-        assertEquals(ClusterMaps.FormatRole.FORMATTER, member.maps().claimFormat("mn0"));
-        final byte[] regions = "the region map".getBytes(StandardCharsets.UTF_8);
-        member.maps().publish("layout".getBytes(), 1, regions, new byte[0]);
-        member.members().register(MemberInfo.memoryNode("mn0", "127.0.0.1:7410", List.of(0), 0));
-
-        for (final CuratorFramework peer : List.of(raw(connect, null), raw(connect, WRONG)))
+        final CoordinatorSettings settings = CoordinatorTest.settings(connect).withSecret(SECRET);
+        try (Coordinator member = Coordinator.open(settings); CuratorFramework anonymous = raw(connect, null);
+            CuratorFramework wrong = raw(connect, WRONG); Coordinator other = Coordinator.open(settings))
         {
-            assertThrows(KeeperException.NoAuthException.class, () -> peer.getData().forPath("/maps/regions"));
-            assertThrows(KeeperException.NoAuthException.class,
-                () -> peer.setData().forPath("/maps/regions", "forged".getBytes()));
-            assertThrows(KeeperException.NoAuthException.class, () -> peer.getChildren().forPath("/members/memory"));
-            assertThrows(KeeperException.NoAuthException.class, () -> peer.create().forPath("/maps/forged"));
-            assertThrows(KeeperException.NoAuthException.class, () -> peer.delete().forPath("/mode"));
-        }
+            assertEquals(ClusterMaps.FormatRole.FORMATTER, member.maps().claimFormat("mn0"));
+            final byte[] regions = "the region map".getBytes(StandardCharsets.UTF_8);
+            member.maps().publish("layout".getBytes(), 1, regions, new byte[0]);
+            member.members().register(MemberInfo.memoryNode("mn0", "127.0.0.1:7410", List.of(0), 0));
 
-        final Coordinator other = keep(Coordinator.open(CoordinatorTest.settings(connect).withSecret(SECRET)));
-        assertArrayEquals(regions, other.maps().read(MapName.REGIONS).orElseThrow().payload());
-        assertEquals(List.of("mn0"), other.members().list(MemberInfo.Kind.MEMORY_NODE).stream()
-            .map(MemberInfo::name).toList());
-        assertOnlyTheClusterUserIn(member.curator(), "/");
+            for (final CuratorFramework peer : List.of(anonymous, wrong))
+            {
+                assertThrows(KeeperException.NoAuthException.class, () -> peer.getData().forPath("/maps/regions"));
+                assertThrows(KeeperException.NoAuthException.class,
+                    () -> peer.setData().forPath("/maps/regions", "forged".getBytes()));
+                assertThrows(KeeperException.NoAuthException.class,
+                    () -> peer.getChildren().forPath("/members/memory"));
+                assertThrows(KeeperException.NoAuthException.class, () -> peer.create().forPath("/maps/forged"));
+                assertThrows(KeeperException.NoAuthException.class, () -> peer.delete().forPath("/mode"));
+            }
+
+            assertArrayEquals(regions, other.maps().read(MapName.REGIONS).orElseThrow().payload());
+            assertEquals(List.of("mn0"), other.members().list(MemberInfo.Kind.MEMORY_NODE).stream()
+                .map(MemberInfo::name).toList());
+            assertOnlyTheClusterUserIn(member.curator(), "/");
+        }
     }
 
     @Test
     void aCoordinatorThatRequiresAuthenticationClosesSessionsWithout() throws Exception
     {
-        final EmbeddedZooKeeper zk = keep(EmbeddedZooKeeper.start("127.0.0.1", 0, null, Duration.ofMillis(100), true));
-        final Coordinator member = keep(Coordinator.open(CoordinatorTest.settings(zk.connectString()).withSecret(SECRET)));
-        member.members().register(MemberInfo.memoryNode("mn0", "127.0.0.1:7410", List.of(0), 0));
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start("127.0.0.1", 0, null, Duration.ofMillis(100), true);
+            Coordinator member = Coordinator.open(CoordinatorTest.settings(zk.connectString()).withSecret(SECRET));
+            ZooKeeper anonymous = connected(zk.connectString());
+            ZooKeeper authenticated = connected(zk.connectString()))
+        {
+            member.members().register(MemberInfo.memoryNode("mn0", "127.0.0.1:7410", List.of(0), 0));
+            assertThrows(KeeperException.class, () -> anonymous.getChildren("/", false),
+                "a session that did not authenticate is closed at its first request");
 
-        final ZooKeeper anonymous = connected(zk.connectString());
-        assertThrows(KeeperException.class, () -> anonymous.getChildren("/", false),
-            "a session that did not authenticate is closed at its first request");
-
-        final ZooKeeper authenticated = connected(zk.connectString());
-        authenticated.addAuthInfo(ZnodeAcls.SCHEME, new ZnodeAcls(WRONG).authorization());
-        assertNotNull(authenticated.exists("/dmkv", false), "authenticated, it may look at the shared root");
-        assertThrows(KeeperException.NoAuthException.class,
-            () -> authenticated.getChildren("/dmkv/default/members/memory", false), "but not into the cluster");
+            authenticated.addAuthInfo(ZnodeAcls.SCHEME, new ZnodeAcls(WRONG).authorization());
+            assertNotNull(authenticated.exists("/dmkv", false), "authenticated, it may look at the shared root");
+            assertThrows(KeeperException.NoAuthException.class,
+                () -> authenticated.getChildren("/dmkv/default/members/memory", false), "but not into the cluster");
+        }
     }
 
     private void assertOnlyTheClusterUserIn(final CuratorFramework c, final String path) throws Exception
@@ -106,7 +98,7 @@ class ProtectedCoordinatorTest
     }
 
     /** A Curator client in the cluster's namespace, authenticated with {@code secret} (null: not at all). */
-    private CuratorFramework raw(final String connect, final ClusterSecret secret)
+    private static CuratorFramework raw(final String connect, final ClusterSecret secret)
     {
         final CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder().connectString(connect)
             .namespace(ZnodePaths.namespace(CoordinatorSettings.DEFAULT_CLUSTER)).retryPolicy(new RetryOneTime(50))
@@ -115,12 +107,12 @@ class ProtectedCoordinatorTest
         {
             b.authorization(ZnodeAcls.SCHEME, new ZnodeAcls(secret).authorization());
         }
-        final CuratorFramework c = keep(b.build());
+        final CuratorFramework c = b.build();
         c.start();
         return c;
     }
 
-    private ZooKeeper connected(final String connect) throws Exception
+    private static ZooKeeper connected(final String connect) throws Exception
     {
         final CountDownLatch up = new CountDownLatch(1);
         final ZooKeeper z = new ZooKeeper(connect, 2000, e ->
@@ -130,14 +122,11 @@ class ProtectedCoordinatorTest
                 up.countDown();
             }
         });
-        open.add(z::close);
-        assertTrue(up.await(20, TimeUnit.SECONDS), "connected");
+        if (!up.await(20, TimeUnit.SECONDS))
+        {
+            z.close();
+            throw new AssertionError("no connection to " + connect + " in 20 s");
+        }
         return z;
-    }
-
-    private <T extends AutoCloseable> T keep(final T resource)
-    {
-        open.add(resource);
-        return resource;
     }
 }

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Set;
@@ -95,6 +97,29 @@ public final class ClusterSecret
         {
             // not a POSIX file system: nothing to check
         }
+    }
+
+    /**
+     * Writes a new random secret (32 bytes, base64, a newline) to {@code file}, readable and
+     * writable by its owner only, and returns it.
+     *
+     * @throws IllegalArgumentException naming the file when it exists or cannot be written.
+     */
+    public static ClusterSecret generate(final Path file)
+    {
+        final byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        final String text = Base64.getEncoder().encodeToString(random) + "\n";
+        try
+        {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, text, StandardCharsets.US_ASCII);
+        }
+        catch (final IOException | UnsupportedOperationException e)
+        {
+            throw new IllegalArgumentException("cannot write a new cluster secret to " + file + ": " + e, e);
+        }
+        return fromFile(file);
     }
 
     /** HMAC-SHA256 under the secret of {@code label} followed by {@code parts}. */

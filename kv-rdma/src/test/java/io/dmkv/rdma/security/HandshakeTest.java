@@ -1,6 +1,7 @@
 package io.dmkv.rdma.security;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,6 +87,19 @@ class HandshakeTest
             () -> ClusterSecret.fromFile(file));
         assertTrue(e.getMessage().contains("at least " + ClusterSecret.MIN_BYTES), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ClusterSecret.fromFile(dir.resolve("missing")));
+    }
+
+    @Test
+    void aGeneratedSecretFileIsTheOwnersOnlyAndNeverOverwritten(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("generated");
+        final ClusterSecret generated = ClusterSecret.generate(file);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(file)));
+        final Handshake.Initiator i = new Handshake.Initiator(generated);
+        final Handshake.Responder r = new Handshake.Responder(ClusterSecret.fromFile(file), i.nonce());
+        assertTrue(r.verify(i.prove(r.nonce())), "the file holds the secret generate returned");
+        assertThrows(IllegalArgumentException.class, () -> ClusterSecret.generate(file));
     }
 
     @Test

@@ -191,37 +191,35 @@ class AuthenticatedHelloTest
     @Test
     void aClientThatReachedAWebServerSaysItIsNotAMemoryNode() throws Exception
     {
-        try (ServerSocket web = new ServerSocket(0, 4, InetAddress.getLoopbackAddress()))
-        {
-            final Thread t = answerEveryConnection(web, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", false);
-            final String endpoint = "127.0.0.1:" + web.getLocalPort();
-            try (TcpVerbsTransport tcp = new TcpVerbsTransport())
-            {
-                final HandshakeException e = assertThrows(HandshakeException.class,
-                    () -> tcp.connect(endpoint, ClientOptions.defaults()).close());
-                assertTrue(e.getMessage().startsWith("not a dmkv memory node at " + endpoint), e.getMessage());
-                assertTrue(e.getMessage().contains("\"HTTP/1.1 400 Bad Request"), e.getMessage());
-                assertFalse(e.getMessage().contains("oversized"), e.getMessage());
-            }
-            t.interrupt();
-        }
+        final String message = notAMemoryNode("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", false);
+        assertTrue(message.contains("\"HTTP/1.1 400 Bad Request"), message);
+        assertFalse(message.contains("oversized"), message);
     }
 
     @Test
     void aClientThatReachedAServiceWithABannerSaysItIsNotAMemoryNode() throws Exception
     {
-        try (ServerSocket ssh = new ServerSocket(0, 4, InetAddress.getLoopbackAddress()))
+        final String message = notAMemoryNode("SSH-2.0-OpenSSH_9.2p1\r\n", true);
+        assertTrue(message.contains("SSH-2.0"), message);
+    }
+
+    /**
+     * Connects to a loopback service that writes {@code text} (at once, or after reading the
+     * hello) and returns the message of the client's {@link HandshakeException}, checked to
+     * start with "not a dmkv memory node at HOST:PORT".
+     */
+    private static String notAMemoryNode(final String text, final boolean first) throws IOException
+    {
+        try (ServerSocket other = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+            TcpVerbsTransport tcp = new TcpVerbsTransport())
         {
-            final Thread t = answerEveryConnection(ssh, "SSH-2.0-OpenSSH_9.2p1\r\n", true);
-            final String endpoint = "127.0.0.1:" + ssh.getLocalPort();
-            try (TcpVerbsTransport tcp = new TcpVerbsTransport())
-            {
-                final HandshakeException e = assertThrows(HandshakeException.class,
-                    () -> tcp.connect(endpoint, ClientOptions.defaults()).close());
-                assertTrue(e.getMessage().startsWith("not a dmkv memory node at " + endpoint), e.getMessage());
-                assertTrue(e.getMessage().contains("SSH-2.0"), e.getMessage());
-            }
+            final Thread t = answerEveryConnection(other, text, first);
+            final String endpoint = "127.0.0.1:" + other.getLocalPort();
+            final HandshakeException e = assertThrows(HandshakeException.class,
+                () -> tcp.connect(endpoint, ClientOptions.defaults()).close());
+            assertTrue(e.getMessage().startsWith("not a dmkv memory node at " + endpoint), e.getMessage());
             t.interrupt();
+            return e.getMessage();
         }
     }
 
@@ -326,17 +324,7 @@ class AuthenticatedHelloTest
 
     private static void assertServes(final TcpVerbsServer node, final ClientOptions options)
     {
-        try (TcpVerbsTransport tcp = new TcpVerbsTransport();
-            VerbsClient c = VerbsClient.connect(tcp, List.of(node.endpoint()), options))
-        {
-            final VerbBatch b = new VerbBatch();
-            b.faa(c.channel(0).region(0), 0, 1);
-            c.execute(b);
-            final VerbBatch again = new VerbBatch();
-            final int at = again.faa(c.channel(0).region(0), 0, 1);
-            c.execute(again);
-            assertEquals(b.result(0) + 1, again.result(at));
-        }
+        Serving.assertServes(node.endpoint(), options, 0);
     }
 
     private static io.dmkv.rdma.VerbsChannel connect(final TcpVerbsServer node, final ClientOptions options)

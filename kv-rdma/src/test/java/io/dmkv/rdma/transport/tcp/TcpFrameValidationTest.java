@@ -59,10 +59,7 @@ class TcpFrameValidationTest
         try (Socket s = socket())
         {
             send(s, batchFrame(1, new byte[0], 0));
-            final Frame f = readFrame(s);
-            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
-            assertTrue(f.text().contains("where a hello frame was due"), f.text());
-            assertClosed(s);
+            assertRefusedThenClosed(s, "where a hello frame was due");
         }
         assertEquals(1, server.refusedHellos());
         assertServing(0);
@@ -78,10 +75,7 @@ class TcpFrameValidationTest
             b.putInt(11 + nonce.length).put(TcpFrames.HELLO).putInt(ProtocolVersion.MAGIC)
                 .putShort((short)ProtocolVersion.PROTOCOL).putShort((short)1).putShort((short)nonce.length).put(nonce);
             send(s, b.array());
-            final Frame f = readFrame(s);
-            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
-            assertTrue(f.text().contains("a hello field of 200 bytes"), f.text());
-            assertClosed(s);
+            assertRefusedThenClosed(s, "a hello field of 200 bytes");
         }
         assertServing(0);
     }
@@ -94,10 +88,7 @@ class TcpFrameValidationTest
             final ByteBuffer b = ByteBuffer.allocate(9);
             b.putInt(60_000).put(TcpFrames.HELLO).putInt(ProtocolVersion.MAGIC);
             send(s, b.array());
-            final Frame f = readFrame(s);
-            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
-            assertTrue(f.text().contains("a frame of 60000 bytes"), f.text());
-            assertClosed(s);
+            assertRefusedThenClosed(s, "a frame of 60000 bytes");
         }
         assertServing(0);
     }
@@ -110,10 +101,7 @@ class TcpFrameValidationTest
             final ByteBuffer b = ByteBuffer.allocate(4 + 1 + 10);
             b.putInt(11).put(TcpFrames.HELLO).putInt(0x12345678).putShort((short)1).putShort((short)1).putShort((short)0);
             send(s, b.array());
-            final Frame f = readFrame(s);
-            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
-            assertTrue(f.text().contains("not a dmkv client"), f.text());
-            assertClosed(s);
+            assertRefusedThenClosed(s, "not a dmkv client");
         }
         assertServing(0);
     }
@@ -306,17 +294,7 @@ class TcpFrameValidationTest
 
     private void assertServing(final long minProtocolErrors)
     {
-        try (TcpVerbsTransport t = new TcpVerbsTransport();
-            VerbsClient c = VerbsClient.connect(t, List.of(server.endpoint()), ClientOptions.defaults()))
-        {
-            final VerbBatch b = new VerbBatch();
-            b.faa(c.channel(0).region(0), 8192, 1);
-            c.execute(b);
-            final VerbBatch again = new VerbBatch();
-            final int at = again.faa(c.channel(0).region(0), 8192, 1);
-            c.execute(again);
-            assertEquals(b.result(0) + 1, again.result(at));
-        }
+        Serving.assertServes(server.endpoint(), ClientOptions.defaults(), 8192);
         assertTrue(server.protocolErrors() >= minProtocolErrors);
     }
 
@@ -367,6 +345,14 @@ class TcpFrameValidationTest
         assertEquals(0, b.getShort(9), "no verb executed");
         assertEquals(TcpFrames.STATUS_REFUSED, b.get(11));
         assertEquals(reason.ordinal(), b.get(14));
+    }
+
+    private static void assertRefusedThenClosed(final Socket s, final String why) throws IOException
+    {
+        final Frame f = readFrame(s);
+        assertEquals(TcpFrames.HELLO_REFUSED, f.type);
+        assertTrue(f.text().contains(why), f.text());
+        assertClosed(s);
     }
 
     private static void assertErrorThenClosed(final Socket s, final String why) throws IOException
