@@ -317,6 +317,11 @@ public final class KvConfig
             throw new KvConfigException(TLS_CERT + " is set but " + TLS_CA + " is not: TLS needs the CA certificate the"
                 + " memory nodes' certificates are checked with");
         }
+        if (proxyEnabled() && !get(P_TLS_CA).isEmpty() && get(P_TLS_CERT).isEmpty())
+        {
+            throw new KvConfigException(PROXY_ENABLED + " with TLS (" + TLS_CA + ") needs " + TLS_CERT + " and " + TLS_KEY
+                + ": the proxy port serves TLS with them");
+        }
     }
 
     @SuppressWarnings("unchecked")

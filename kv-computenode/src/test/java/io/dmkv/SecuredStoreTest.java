@@ -12,9 +12,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.security.ClusterSecret;
 import io.dmkv.rdma.security.SelfSignedTls;
 import io.dmkv.rdma.security.TlsConfig;
+import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 
 /**
  * A coordinated cluster with a secret and TLS (docs/security.md): a store configured with both
@@ -35,7 +38,7 @@ class SecuredStoreTest
         {
             final KvConfig.Builder base = KvConfig.builder().coordinator(cluster.coordinatorConnectString())
                 .replication(2).blockSize(64 * 1024).bucketGroups(16).initialDepth(1).indexAreaBytes(2 << 20)
-                .connectTimeout(java.time.Duration.ofSeconds(3));
+                .connectTimeout(java.time.Duration.ofSeconds(15));
             try (KvStore kv = KvStore.open(base.secretFile(secretFile.toString())
                 .tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build()))
             {
@@ -50,6 +53,45 @@ class SecuredStoreTest
                 () -> KvStore.open(base.secretFile(wrongFile.toString()).tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString()).build())
                     .close());
             assertTrue(wrongSecret.getMessage().contains("the coordinator refused access"), wrongSecret.getMessage());
+        }
+    }
+
+    @Test
+    void flexKvProxyPortsRequireTheSecretAndServeTls(@TempDir final Path dir) throws Exception
+    {
+        final Path secretFile = dir.resolve("secret");
+        final ClusterSecret secret = ClusterSecret.generate(secretFile);
+        final TlsConfig tls = SelfSignedTls.create(dir.resolve("tls"));
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp", true, secret, tls))
+        {
+            final KvConfig.Builder base = FlexKvTest.flexkv(cluster, 2).connectTimeout(java.time.Duration.ofSeconds(15))
+                .secretFile(secretFile.toString())
+                .tls(tls.cert().toString(), tls.key().toString(), tls.ca().toString());
+            try (KvStore a = KvStore.open(base.proxyEnabled(true).build());
+                KvStore b = KvStore.open(base.proxyEnabled(true).build());
+                KvStore plain = KvStore.open(base.proxyEnabled(false).mode("").build());
+                KvAdmin admin = KvAdmin.open(base.proxyEnabled(false).mode("").build()))
+            {
+                FlexKvTest.await("both proxies own partitions", () -> admin.proxies().size() == 2
+                    && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+                for (int i = 0; i < 32; i++)
+                {
+                    plain.put("key-" + i, "value-" + i);
+                }
+                for (int i = 0; i < 32; i++)
+                {
+                    assertEquals("value-" + i, a.get("key-" + i), "through the proxies, over TLS, authenticated");
+                }
+                for (final String endpoint : admin.proxies().values())
+                {
+                    try (TcpVerbsTransport tcp = new TcpVerbsTransport())
+                    {
+                        final HandshakeException e = assertThrows(HandshakeException.class, () -> tcp.connect(endpoint,
+                            ClientOptions.builder().tls(tls).connectTimeout(java.time.Duration.ofSeconds(15)).build()));
+                        assertTrue(e.getMessage().contains("authentication required"), e.getMessage());
+                    }
+                }
+            }
         }
     }
 

@@ -44,7 +44,8 @@ class MemoryNodeSecurityTest
             final String endpoint = MemoryNodeMainTest.awaitReady(p);
             try (TcpVerbsTransport tcp = new TcpVerbsTransport();
                 VerbsClient c = VerbsClient.connect(tcp, List.of(endpoint),
-                    ClientOptions.builder().secret(secret).tls(tls).build()))
+                    ClientOptions.builder().secret(secret).tls(tls)
+                    .connectTimeout(java.time.Duration.ofSeconds(20)).build()))
             {
                 final VerbBatch b = new VerbBatch();
                 final int at = b.faa(c.channel(0).region(0), 8, 3);
@@ -54,7 +55,8 @@ class MemoryNodeSecurityTest
             try (TcpVerbsTransport tcp = new TcpVerbsTransport())
             {
                 final HandshakeException noSecret = assertThrows(HandshakeException.class,
-                    () -> tcp.connect(endpoint, ClientOptions.builder().tls(tls).build()));
+                    () -> tcp.connect(endpoint, ClientOptions.builder().tls(tls)
+                        .connectTimeout(java.time.Duration.ofSeconds(20)).build()));
                 assertTrue(noSecret.getMessage().contains("authentication required"), noSecret.getMessage());
                 assertThrows(RuntimeException.class, () -> tcp.connect(endpoint, ClientOptions.builder().secret(secret)
                     .connectTimeout(java.time.Duration.ofSeconds(3)).build()), "a plain client gets no answer");

@@ -1,6 +1,5 @@
 package io.dmkv.computenode.cluster;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import org.agrona.concurrent.NanoClock;
@@ -12,8 +11,6 @@ import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.VerbsTransports;
-import io.dmkv.rdma.security.ClusterSecret;
-import io.dmkv.rdma.security.TlsConfig;
 
 /**
  * A connection to a cluster from a {@link KvConfig}: the coordinator (when configured), the
@@ -49,18 +46,14 @@ public final class ClusterConnection implements AutoCloseable
         VerbsTransport t = null;
         VerbsClient v = null;
         CoordinatedCluster c = null;
-        final ClusterSecret secret = config.secretFile().isEmpty() ? null
-            : ClusterSecret.fromFile(Path.of(config.secretFile()));
-        final TlsConfig tls = config.tlsCa().isEmpty() ? null : new TlsConfig(
-            config.tlsCert().isEmpty() ? null : Path.of(config.tlsCert()),
-            config.tlsKey().isEmpty() ? null : Path.of(config.tlsKey()), Path.of(config.tlsCa()));
+        final ClientSecurity security = ClientSecurity.of(config);
         try
         {
             List<String> endpoints = config.memnodes();
             if (config.coordinated())
             {
                 c = CoordinatedCluster.connect(config.coordinator(), config.cluster(), config.sessionTimeout(),
-                    config.coordinatorConnectTimeout(), config.mapLease(), config.maxClients(), clock, secret);
+                    config.coordinatorConnectTimeout(), config.mapLease(), config.maxClients(), clock, security.secret());
                 endpoints = c.memoryNodes(settings.formatTimeout());
             }
             else
@@ -69,8 +62,8 @@ public final class ClusterConnection implements AutoCloseable
                     + " proxying); set {} to run coordinated", endpoints, KvConfig.COORDINATOR);
             }
             t = VerbsTransports.create(config.transport());
-            v = VerbsClient.connect(t, endpoints, ClientOptions.builder().requestTimeout(config.requestTimeout())
-                .connectTimeout(config.connectTimeout()).secret(secret).tls(tls).build());
+            v = VerbsClient.connect(t, endpoints, security.apply(ClientOptions.builder().requestTimeout(config.requestTimeout())
+                .connectTimeout(config.connectTimeout())).build());
             final ClusterView view = c != null ? c.join(v, settings, config.mode(), config.partitions())
                 : ClusterBootstrap.join(v, settings);
             return new ClusterConnection(t, v, view, c, settings);

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.security.RefusalLog;
+import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -121,6 +122,14 @@ public final class TcpVerbsServer implements AutoCloseable
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port)
     {
         return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, TcpIo.defaultIoThreads());
+    }
+
+    /** With the default frame limit and threads, and TLS with {@code tls}'s server side (null: plain tcp). */
+    public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
+        final TlsConfig tls)
+    {
+        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, TcpIo.defaultIoThreads(),
+            tls == null ? null : tls.serverContext());
     }
 
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,

@@ -52,6 +52,9 @@ class AuthenticatedHelloTest
     private static final ClusterSecret SECRET = ClusterSecret.of("the cluster's own secret, 32 bytes".getBytes());
     private static final ClusterSecret WRONG = ClusterSecret.of("somebody else's secret, 32 bytes!".getBytes());
 
+    /** A first TLS handshake on a loaded 2-core machine can take seconds. */
+    private static final java.time.Duration SLOW_BOX = java.time.Duration.ofSeconds(20);
+
     private MemoryNodeService service;
     private TcpVerbsServer server;
 
@@ -107,7 +110,7 @@ class AuthenticatedHelloTest
         try (TcpVerbsServer tlsServer = TcpVerbsServer.start(service, "127.0.0.1", 0, 1 << 20, 1,
             tls.serverContext()))
         {
-            assertServes(tlsServer, ClientOptions.builder().secret(SECRET).tls(tls).build());
+            assertServes(tlsServer, ClientOptions.builder().secret(SECRET).tls(tls).connectTimeout(SLOW_BOX).build());
             final VerbsException plain = assertThrows(VerbsException.class,
                 () -> connect(tlsServer, ClientOptions.builder().secret(SECRET).connectTimeout(java.time.Duration
                     .ofSeconds(2)).build()).close(), "a plain client cannot talk to a TLS node");
