@@ -204,7 +204,16 @@ public final class MemoryNode implements AutoCloseable
         this.localEndpoint = local;
     }
 
-    private static boolean isLoopback(final String host)
+    /** Says in the log, at WARN, that anyone who reaches the node's port can use its memory. */
+    void warnUnauthenticated()
+    {
+        LOG.warn("memory node {} is UNAUTHENTICATED: anyone who reaches {}:{} can read and write all of its memory."
+            + " Give it a cluster secret (--secret-file; docs/security.md){}", name(), tcp.host(), tcp.port(),
+            isLoopback(tcp.host()) ? "" : "; it listens beyond loopback");
+    }
+
+    /** Whether {@code host} names a loopback address (an unknown name does not). */
+    static boolean isLoopback(final String host)
     {
         try
         {
@@ -231,11 +240,9 @@ public final class MemoryNode implements AutoCloseable
     public static MemoryNode start(final Config config)
     {
         final MemoryNode node = new MemoryNode(config);
-        if (node.tcp != null && config.secret() == null)
+        if (node.tcp != null && config.secret() == null && !isLoopback(node.tcp.host()))
         {
-            LOG.warn("memory node {} is UNAUTHENTICATED: anyone who reaches {}:{} can read and write all of its memory."
-                + " Give it a cluster secret (--secret-file; docs/security.md){}", node.name(), node.tcp.host(),
-                node.tcp.port(), isLoopback(node.tcp.host()) ? "" : "; it listens beyond loopback");
+            node.warnUnauthenticated();
         }
         LOG.info("memory node {} serving {} in {} regions{}{}{}", node.name(), Sizes.format(node.service.regions().totalBytes()),
             node.service.regions().count(),

@@ -188,6 +188,11 @@ public final class MemoryNodeMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
+        if (secret == null && MemoryNode.isLoopback(bind))
+        {
+            // Beyond loopback the node has said so already.
+            node.warnUnauthenticated();
+        }
         final String advertised = advertised(advertiseHost, bind, node.tcpPort());
         final MemoryNodeMembership membership;
         try

@@ -66,6 +66,8 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
     /** The client's side of the handshake; null without a cluster secret. */
     private final Handshake.Initiator initiator;
+    /** On the event loop: the node has challenged once (a second challenge is refused). */
+    private boolean challenged;
     volatile Channel channel;
     private volatile TcpWire wire;
     private volatile MemoryNodeInfo info;
@@ -343,11 +345,13 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     /** A node with a secret challenges the HELLO: answer with the proof, or fail without a secret. */
     private void challenge(final ChannelHandlerContext ctx, final ByteBuf in)
     {
-        if (hello.isDone())
+        if (hello.isDone() || challenged)
         {
-            shutdown(ctx, "memory node at " + endpoint + " sent a challenge after the hello");
+            // One proof per connection: a peer asking again wants proofs for other challenges.
+            refused(ctx, "memory node at " + endpoint + " sent a second challenge");
             return;
         }
+        challenged = true;
         if (initiator == null)
         {
             refused(ctx, "memory node at " + endpoint + " requires the cluster secret: configure dmkv.secretFile");

@@ -216,13 +216,30 @@ class AuthenticatedHelloTest
         try (ServerSocket other = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
             TcpVerbsTransport tcp = new TcpVerbsTransport())
         {
-            final Thread t = answerEveryConnection(other, text, first);
+            final Thread t = answerEveryConnection(other, text.getBytes(StandardCharsets.US_ASCII), first);
             final String endpoint = "127.0.0.1:" + other.getLocalPort();
             final HandshakeException e = assertThrows(HandshakeException.class,
                 () -> tcp.connect(endpoint, ClientOptions.defaults()).close());
             assertTrue(e.getMessage().startsWith("not a dmkv memory node at " + endpoint), e.getMessage());
             t.interrupt();
             return e.getMessage();
+        }
+    }
+
+    @Test
+    void aNodeThatChallengesTwiceGetsOneProofAndARefusal() throws Exception
+    {
+        final byte[] challenge = frame(TcpFrames.HELLO_CHALLENGE, ByteBuffer.allocate(4 + 2 + Handshake.NONCE_BYTES)
+            .putInt(ProtocolVersion.MAGIC).putShort((short)Handshake.NONCE_BYTES).put(Handshake.nonce()).array());
+        final byte[] twice = ByteBuffer.allocate(2 * challenge.length).put(challenge).put(challenge).array();
+        try (ServerSocket fake = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+            TcpVerbsTransport tcp = new TcpVerbsTransport())
+        {
+            final Thread t = answerEveryConnection(fake, twice, false);
+            final HandshakeException e = assertThrows(HandshakeException.class,
+                () -> tcp.connect("127.0.0.1:" + fake.getLocalPort(), ClientOptions.builder().secret(SECRET).build()));
+            assertTrue(e.getMessage().contains("sent a second challenge"), e.getMessage());
+            t.interrupt();
         }
     }
 
@@ -343,8 +360,8 @@ class AuthenticatedHelloTest
         }
     }
 
-    /** Accepts connections and writes {@code text} to each: at once ({@code first}) or after reading. */
-    private static Thread answerEveryConnection(final ServerSocket listener, final String text, final boolean first)
+    /** Accepts connections and writes {@code answer} to each: at once ({@code first}) or after reading. */
+    private static Thread answerEveryConnection(final ServerSocket listener, final byte[] answer, final boolean first)
     {
         final Thread t = new Thread(() ->
         {
@@ -356,7 +373,7 @@ class AuthenticatedHelloTest
                     {
                         s.getInputStream().read(new byte[64]);
                     }
-                    s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().write(answer);
                     s.getOutputStream().flush();
                     s.setSoTimeout(5_000);
                     s.getInputStream().read(new byte[64]);
