@@ -25,6 +25,7 @@ import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.security.ClusterSecret;
 
 /**
  * Everything a {@link KvStore} needs, with defaults. Build it in code ({@link #builder()}) or
@@ -74,6 +75,10 @@ public final class KvConfig
     public static final String PROXY_PORT = "dmkv.proxy.port";
     public static final String PROXY_ADVERTISE_HOST = "dmkv.proxy.advertiseHost";
     public static final String PROXY_HANDOVER_GRACE = "dmkv.proxy.handoverGrace";
+    public static final String SECRET_FILE = "dmkv.secretFile";
+    public static final String TLS_CERT = "dmkv.tls.cert";
+    public static final String TLS_KEY = "dmkv.tls.key";
+    public static final String TLS_CA = "dmkv.tls.ca";
 
     private static final List<KvProperty<?>> TABLE = new ArrayList<>();
 
@@ -186,6 +191,18 @@ public final class KvConfig
             + " from one-sided mode waits this long before loading it, so one-sided operations routed by the old map"
             + " end first; 0: dmkv.mapLease + dmkv.timeout");
 
+    static final KvProperty<String> P_SECRET_FILE = add(SECRET_FILE, Group.SECURITY, "", String::trim,
+        KvConfig::checkSecretFile, "file holding the cluster secret (at least 16 bytes): the client proves it to every"
+            + " memory node, requires them to prove it back, and authenticates to the coordinator with it; empty: none"
+            + " (such a client reaches only nodes without a secret)");
+    static final KvProperty<String> P_TLS_CERT = add(TLS_CERT, Group.SECURITY, "", String::trim, KvConfig::checkFile,
+        "PEM certificate this client presents over TLS (nodes started with --tls-ca require one); with " + TLS_KEY);
+    static final KvProperty<String> P_TLS_KEY = add(TLS_KEY, Group.SECURITY, "", String::trim, KvConfig::checkFile,
+        "PEM PKCS#8 private key of " + TLS_CERT);
+    static final KvProperty<String> P_TLS_CA = add(TLS_CA, Group.SECURITY, "", String::trim, KvConfig::checkFile,
+        "PEM certificate of the CA that signed the memory nodes' certificates: set, the client talks TLS (tcp, and"
+            + " the control channel of local and rdma) and checks each node's certificate and host name");
+
     private final Object[] values;
 
     private static <T> KvProperty<T> add(final String name, final Group group, final T defaultValue,
@@ -195,6 +212,29 @@ public final class KvConfig
             KvProperty.notNull(check), meaning);
         TABLE.add(p);
         return p;
+    }
+
+    private static String checkFile(final String path)
+    {
+        return path.isEmpty() || Files.isReadable(Path.of(path)) ? null
+            : "names " + path + ", which does not exist or cannot be read";
+    }
+
+    private static String checkSecretFile(final String path)
+    {
+        if (path.isEmpty())
+        {
+            return null;
+        }
+        try
+        {
+            ClusterSecret.fromFile(Path.of(path));
+            return null;
+        }
+        catch (final IllegalArgumentException e)
+        {
+            return "is unusable: " + e.getMessage();
+        }
     }
 
     private static String checkMemnodes(final List<String> nodes)
@@ -267,6 +307,20 @@ public final class KvConfig
         {
             throw new KvConfigException(MODE + "=flexkv needs " + COORDINATOR + ": the partition map and the proxies'"
                 + " membership live in the coordinator (a static cluster is FUSEE mode only)");
+        }
+        if (get(P_TLS_CERT).isEmpty() != get(P_TLS_KEY).isEmpty())
+        {
+            throw new KvConfigException(TLS_CERT + " and " + TLS_KEY + " go together: give both or neither");
+        }
+        if (!get(P_TLS_CERT).isEmpty() && get(P_TLS_CA).isEmpty())
+        {
+            throw new KvConfigException(TLS_CERT + " is set but " + TLS_CA + " is not: TLS needs the CA certificate the"
+                + " memory nodes' certificates are checked with");
+        }
+        if (proxyEnabled() && !get(P_TLS_CA).isEmpty() && get(P_TLS_CERT).isEmpty())
+        {
+            throw new KvConfigException(PROXY_ENABLED + " with TLS (" + TLS_CA + ") needs " + TLS_CERT + " and " + TLS_KEY
+                + ": the proxy port serves TLS with them");
         }
     }
 
@@ -560,6 +614,30 @@ public final class KvConfig
         return d.isZero() ? mapLease().plus(opTimeout()) : d;
     }
 
+    /** The file holding the cluster secret, or empty for none. */
+    public String secretFile()
+    {
+        return get(P_SECRET_FILE);
+    }
+
+    /** The client's TLS certificate file, or empty. */
+    public String tlsCert()
+    {
+        return get(P_TLS_CERT);
+    }
+
+    /** The key of {@link #tlsCert()}, or empty. */
+    public String tlsKey()
+    {
+        return get(P_TLS_KEY);
+    }
+
+    /** The CA certificate file memory nodes are checked with; empty: no TLS. */
+    public String tlsCa()
+    {
+        return get(P_TLS_CA);
+    }
+
     /** The configured client id, or 0 to take one from the memory nodes. */
     public int clientId()
     {
@@ -768,6 +846,23 @@ public final class KvConfig
         public Builder proxyHandoverGrace(final Duration v)
         {
             return set(P_PROXY_HANDOVER_GRACE, v);
+        }
+
+        /** The file holding the cluster secret (null or empty: none). */
+        public Builder secretFile(final String path)
+        {
+            return set(P_SECRET_FILE, path == null ? "" : path.trim());
+        }
+
+        /**
+         * TLS to the memory nodes: {@code ca} checks their certificates; {@code cert} and {@code key}
+         * (both or neither) are this client's own. Null or empty leaves a field unset.
+         */
+        public Builder tls(final String cert, final String key, final String ca)
+        {
+            set(P_TLS_CERT, cert == null ? "" : cert.trim());
+            set(P_TLS_KEY, key == null ? "" : key.trim());
+            return set(P_TLS_CA, ca == null ? "" : ca.trim());
         }
 
         public KvConfig build()

@@ -36,7 +36,9 @@ public final class KvProperty<T>
         /** The coordinator (ZooKeeper): membership, maps, leases. */
         COORDINATION,
         /** FlexKV: the cluster's index mode, its partitions, and this compute node's proxy. */
-        FLEXKV
+        FLEXKV,
+        /** Authentication (the cluster secret) and TLS (docs/security.md). */
+        SECURITY
     }
 
     /** A check of one parsed value; returns null when it is fine, else what is wrong. */

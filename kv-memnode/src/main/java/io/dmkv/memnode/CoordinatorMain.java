@@ -20,11 +20,17 @@ import picocli.CommandLine.Option;
         "Runs a standalone ZooKeeper server as the coordinator of a dmkv cluster: memory nodes",
         "(memnode --coordinator) and clients (dmkv.coordinator) register and keep the cluster maps there.",
         "One server is a single point of failure: production points dmkv at a ZooKeeper ensemble instead."},
-    footer = {"", "Example: coordinator --port 2181 --data-dir /var/lib/dmkv-zk"})
+    footer = {"", "Example: coordinator --port 2181 --data-dir /var/lib/dmkv-zk --host 0.0.0.0 --require-auth"})
 public final class CoordinatorMain implements Callable<Integer>
 {
-    @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
-    String host = "0.0.0.0";
+    @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}, this"
+        + " host only; give 0.0.0.0 or an interface's address for members on other hosts).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--require-auth",
+        description = "Close every session that does not authenticate first: only members with the cluster secret"
+            + " (--secret-file, dmkv.secretFile) may connect at all. Their znodes carry ACLs either way.")
+    boolean requireAuth;
 
     @Option(names = "--port", paramLabel = "P", description = "Client port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port = 2181;
@@ -67,7 +73,7 @@ public final class CoordinatorMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--tick: " + e.getMessage());
         }
-        final EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(host, port, dataDir, t);
+        final EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(host, port, dataDir, t, requireAuth);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             zk.close();

@@ -8,6 +8,8 @@ import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.EmbeddedZooKeeper;
 import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.VerbsTransports;
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.transport.local.LocalVerbsTransport;
 import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 
@@ -55,6 +57,17 @@ public final class EmbeddedCluster implements AutoCloseable
     public static EmbeddedCluster start(final int count, final long memoryPerNode, final long regionBytes,
         final String transport, final boolean coordinated)
     {
+        return start(count, memoryPerNode, regionBytes, transport, coordinated, null, null);
+    }
+
+    /**
+     * As {@link #start(int, long, long, String, boolean)}, with every node requiring
+     * {@code secret} in the hello and its znodes readable only with it, and serving TLS with
+     * {@code tls} (either may be null; docs/security.md).
+     */
+    public static EmbeddedCluster start(final int count, final long memoryPerNode, final long regionBytes,
+        final String transport, final boolean coordinated, final ClusterSecret secret, final TlsConfig tls)
+    {
         if (count < 1 || count > 64)
         {
             throw new IllegalArgumentException("an embedded cluster has 1..64 memory nodes, got " + count);
@@ -69,14 +82,14 @@ public final class EmbeddedCluster implements AutoCloseable
         final List<String> endpoints = new ArrayList<>();
         final List<MemoryNodeMembership> memberships = new ArrayList<>();
         final CoordinatorSettings settings = coordinated
-            ? CoordinatorSettings.of(EmbeddedZooKeeper.shared().freshConnectString()) : null;
+            ? CoordinatorSettings.of(EmbeddedZooKeeper.shared().freshConnectString()).withSecret(secret) : null;
         try
         {
             for (int i = 0; i < count; i++)
             {
                 final String name = prefix + i;
-                final MemoryNode n = MemoryNode.start(local ? MemoryNode.Config.inProcess(name, memoryPerNode, regionBytes)
-                    : MemoryNode.Config.loopback(name, memoryPerNode, regionBytes));
+                final MemoryNode n = MemoryNode.start((local ? MemoryNode.Config.inProcess(name, memoryPerNode, regionBytes)
+                    : MemoryNode.Config.loopback(name, memoryPerNode, regionBytes)).withSecurity(secret, tls));
                 nodes.add(n);
                 endpoints.add(local ? n.localEndpoint() : n.tcpEndpoint());
                 if (settings != null)

@@ -10,6 +10,8 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.core.config.Sizes;
 import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.MemoryRegion;
 import io.dmkv.rdma.server.RegionTable;
@@ -51,9 +53,13 @@ public final class MemoryNode implements AutoCloseable
      * @param registerLocal whether to make the node reachable in this JVM as {@code mem:NAME}.
      * @param rdmaHost     IP of the RDMA interface to serve one-sided verbs on (null: no rdma listener).
      * @param rdmaPort     port of the rdma listener (0: any free port).
+     * @param secret       the cluster secret every peer must prove in the hello (null: none, the node
+     *                     serves anyone who reaches it).
+     * @param tls          TLS for the tcp server (null: plain tcp).
      */
     public record Config(String name, String host, int port, long memoryBytes, long regionBytes, Path shmFile,
-        int ioThreads, int maxFrame, boolean registerLocal, String rdmaHost, int rdmaPort)
+        int ioThreads, int maxFrame, boolean registerLocal, String rdmaHost, int rdmaPort, ClusterSecret secret,
+        TlsConfig tls)
     {
         public static final long DEFAULT_REGION_BYTES = MemoryRegion.MAX_LENGTH;
         /** Regions a node gets at least, memory permitting, when its region size is not given. */
@@ -106,6 +112,22 @@ public final class MemoryNode implements AutoCloseable
             }
         }
 
+        /** A node without a secret and without TLS. */
+        public Config(final String name, final String host, final int port, final long memoryBytes,
+            final long regionBytes, final Path shmFile, final int ioThreads, final int maxFrame,
+            final boolean registerLocal, final String rdmaHost, final int rdmaPort)
+        {
+            this(name, host, port, memoryBytes, regionBytes, shmFile, ioThreads, maxFrame, registerLocal, rdmaHost,
+                rdmaPort, null, null);
+        }
+
+        /** This config with {@code clusterSecret} and {@code tlsConfig} (either may be null). */
+        public Config withSecurity(final ClusterSecret clusterSecret, final TlsConfig tlsConfig)
+        {
+            return new Config(name, host, port, memoryBytes, regionBytes, shmFile, ioThreads, maxFrame, registerLocal,
+                rdmaHost, rdmaPort, clusterSecret, tlsConfig);
+        }
+
         /** An in-JVM node of {@code memoryBytes} reached by {@code mem:NAME} only. */
         public static Config inProcess(final String name, final long memoryBytes, final long regionBytes)
         {
@@ -130,7 +152,7 @@ public final class MemoryNode implements AutoCloseable
             ? RegionTable.allocate(config.memoryBytes(), config.regionBytes(), new ZeroingProgress(name,
                 config.memoryBytes()))
             : RegionTable.mapFile(config.shmFile(), config.memoryBytes(), config.regionBytes());
-        this.service = new MemoryNodeService(name, table, ProtocolVersion.DEFAULT_LAYOUT);
+        this.service = new MemoryNodeService(name, table, ProtocolVersion.DEFAULT_LAYOUT).secret(config.secret());
         service.handle(MemoryNodeRpc.SCRATCH, request -> ByteBuffer.allocate(16)
             .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
             .putInt(MemoryNodeRpc.SCRATCH_BYTES).flip());
@@ -149,7 +171,8 @@ public final class MemoryNode implements AutoCloseable
             }
             if (config.port() >= 0)
             {
-                server = TcpVerbsServer.start(service, config.host(), config.port(), config.maxFrame(), config.ioThreads());
+                server = TcpVerbsServer.start(service, config.host(), config.port(), config.maxFrame(), config.ioThreads(),
+                    config.tls() == null ? null : config.tls().serverContext());
             }
             if (config.registerLocal())
             {
@@ -181,6 +204,27 @@ public final class MemoryNode implements AutoCloseable
         this.localEndpoint = local;
     }
 
+    /** Says in the log, at WARN, that anyone who reaches the node's port can use its memory. */
+    void warnUnauthenticated()
+    {
+        LOG.warn("memory node {} is UNAUTHENTICATED: anyone who reaches {}:{} can read and write all of its memory."
+            + " Give it a cluster secret (--secret-file; docs/security.md){}", name(), tcp.host(), tcp.port(),
+            isLoopback(tcp.host()) ? "" : "; it listens beyond loopback");
+    }
+
+    /** Whether {@code host} names a loopback address (an unknown name does not). */
+    static boolean isLoopback(final String host)
+    {
+        try
+        {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        }
+        catch (final java.net.UnknownHostException e)
+        {
+            return false;
+        }
+    }
+
     private static boolean causedBy(final Throwable t, final Class<? extends Throwable> type)
     {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause())
@@ -196,9 +240,14 @@ public final class MemoryNode implements AutoCloseable
     public static MemoryNode start(final Config config)
     {
         final MemoryNode node = new MemoryNode(config);
+        if (node.tcp != null && config.secret() == null && !isLoopback(node.tcp.host()))
+        {
+            node.warnUnauthenticated();
+        }
         LOG.info("memory node {} serving {} in {} regions{}{}{}", node.name(), Sizes.format(node.service.regions().totalBytes()),
             node.service.regions().count(),
-            (node.tcp != null ? " on tcp " + node.tcp.host() + ":" + node.tcp.port() : "")
+            (node.tcp != null ? " on tcp " + node.tcp.host() + ":" + node.tcp.port()
+                + (config.tls() != null ? " with TLS" : "") + (config.secret() != null ? ", authenticated" : "") : "")
                 + (node.rdma != null ? " and rdma " + node.rdma.endpoint() : ""),
             node.localEndpoint != null ? " in-JVM as " + node.localEndpoint : "",
             config.shmFile() != null ? ", shared file " + config.shmFile() : "");

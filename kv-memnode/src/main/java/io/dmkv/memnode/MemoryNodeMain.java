@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.config.Durations;
 import io.dmkv.core.config.Sizes;
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.transport.tcp.TcpFrames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,13 +29,33 @@ import picocli.CommandLine.Option;
         "(READ, WRITE, CAS, FAA) and RPCs over tcp until SIGTERM/SIGINT.",
         "Memory nodes are volatile: what they hold is lost when they stop."},
     footer = {"", "Example: memnode --port 7410 --memory 4G --shm-file /dev/shm/dmkv-mn0",
-        "         memnode --port 7410 --memory 4G --coordinator zk1:2181 --advertise-host 10.0.0.5"})
+        "         memnode --port 7410 --memory 4G --secret-file /etc/dmkv/secret --host 0.0.0.0 \\",
+        "                 --coordinator zk1:2181 --advertise-host 10.0.0.5",
+        "Without --secret-file the node is unauthenticated and listens on 127.0.0.1 unless --host says otherwise",
+        "(docs/security.md)."})
 public final class MemoryNodeMain implements Callable<Integer>
 {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryNodeMain.class);
 
-    @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
-    String host = "0.0.0.0";
+    @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: 0.0.0.0 with"
+        + " --secret-file, else 127.0.0.1: a node without a secret is reachable from this host only unless told).")
+    String host;
+
+    @Option(names = "--secret-file", paramLabel = "FILE",
+        description = "The cluster secret (at least 16 bytes; make one with: head -c 32 /dev/urandom | base64): every"
+            + " client must prove it holds it before it learns a region key, and with --coordinator the node's"
+            + " znodes are readable only with it. Keep the file readable by its owner only.")
+    Path secretFile;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate chain of this node (with --tls-key).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "PKCS#8 private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM",
+        description = "CA certificate: clients must present a certificate it signed (mutual TLS).")
+    Path tlsCa;
 
     @Option(names = "--port", paramLabel = "P", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port = 7410;
@@ -147,13 +169,16 @@ public final class MemoryNodeMain implements Callable<Integer>
         {
             LOG.warn("{}; starting anyway (--force)", problem);
         }
-        final String label = name != null ? name : "mn@" + host + ":" + port;
+        final ClusterSecret secret = secret(secretFile);
+        final TlsConfig tls = tls(tlsCert, tlsKey, tlsCa);
+        final String bind = host != null ? host : secret != null ? "0.0.0.0" : "127.0.0.1";
+        final String label = name != null ? name : "mn@" + bind + ":" + port;
         final MemoryNode node;
         try
         {
-            node = MemoryNode.start(new MemoryNode.Config(label, host, port, memory,
+            node = MemoryNode.start(new MemoryNode.Config(label, bind, port, memory,
                 regionSize != null ? regionSize : MemoryNode.Config.defaultRegionBytes(memory), shmFile, ioThreads,
-                (int)maxFrame, false, rdmaHost, rdmaPort));
+                (int)maxFrame, false, rdmaHost, rdmaPort, secret, tls));
         }
         catch (final io.dmkv.rdma.TransportUnavailableException e)
         {
@@ -163,12 +188,18 @@ public final class MemoryNodeMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-        final String advertised = advertised(advertiseHost, host, node.tcpPort());
+        if (secret == null && MemoryNode.isLoopback(bind))
+        {
+            // Beyond loopback the node has said so already.
+            node.warnUnauthenticated();
+        }
+        final String advertised = advertised(advertiseHost, bind, node.tcpPort());
         final MemoryNodeMembership membership;
         try
         {
             membership = coordinator == null ? null
-                : MemoryNodeMembership.join(node, advertised, settings(coordinator, cluster, sessionTimeout));
+                : MemoryNodeMembership.join(node, advertised, settings(coordinator, cluster, sessionTimeout)
+                    .withSecret(secret));
         }
         catch (final RuntimeException e)
         {
@@ -189,10 +220,43 @@ public final class MemoryNodeMain implements Callable<Integer>
             + Sizes.format(node.service().regions().totalBytes()) + " in " + node.service().regions().count()
             + " regions" + (shmFile != null ? " (shared file " + shmFile + ")" : "")
             + (membership != null ? ", registered with coordinator " + coordinator + " as " + advertised
-                : ", static cluster (no coordinator)"));
+                : ", static cluster (no coordinator)")
+            + (secret != null ? ", authenticated" : ", UNAUTHENTICATED (no --secret-file)")
+            + (tls != null ? ", TLS" : ""));
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    private ClusterSecret secret(final Path file)
+    {
+        try
+        {
+            return file == null ? null : ClusterSecret.fromFile(file);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--secret-file: " + e.getMessage());
+        }
+    }
+
+    private TlsConfig tls(final Path cert, final Path key, final Path ca)
+    {
+        if (cert == null && key == null && ca == null)
+        {
+            return null;
+        }
+        try
+        {
+            final TlsConfig t = new TlsConfig(cert, key, ca);
+            t.serverContext();
+            return t;
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--tls-cert/--tls-key/--tls-ca: "
+                + e.getMessage());
+        }
     }
 
     /**

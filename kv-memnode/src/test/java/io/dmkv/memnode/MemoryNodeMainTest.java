@@ -47,7 +47,7 @@ class MemoryNodeMainTest
         assertEquals(0, r.exit);
         for (final String option : List.of("--host", "--port", "--memory", "--region-size", "--shm-file", "--name",
             "--io-threads", "--max-frame", "--rdma-host", "--rdma-port", "--coordinator", "--advertise-host", "--cluster",
-            "--session-timeout", "--force"))
+            "--session-timeout", "--force", "--secret-file", "--tls-cert", "--tls-key", "--tls-ca"))
         {
             assertTrue(r.out.contains(option), "help lacks " + option);
         }

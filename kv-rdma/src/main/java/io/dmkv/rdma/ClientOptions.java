@@ -6,21 +6,25 @@ import java.util.Objects;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.TlsConfig;
+
 /**
  * How a client talks to memory nodes. Immutable; build with {@link #builder()}.
  *
  * @param requestTimeout  how long a batch or RPC may take before it fails with {@link VerbsTimeoutException}.
  * @param connectTimeout  how long connecting plus the hello may take.
  * @param layoutVersion   layout version to agree on in the hello.
- * @param authToken       bytes sent in the hello for authentication (empty: none).
+ * @param secret          the cluster secret to prove in the hello, and to require the node to
+ *                        prove (null: none; such a client reaches only nodes without one).
+ * @param tls             TLS for tcp connections (null: plain tcp).
  * @param clock           source of time for timeouts (tests inject a manual clock).
  */
 public record ClientOptions(Duration requestTimeout, Duration connectTimeout, int layoutVersion,
-    byte[] authToken, NanoClock clock)
+    ClusterSecret secret, TlsConfig tls, NanoClock clock)
 {
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    public static final int MAX_AUTH_TOKEN = 1024;
 
     public ClientOptions
     {
@@ -34,11 +38,6 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
         if (connectTimeout.isNegative() || connectTimeout.isZero())
         {
             throw new IllegalArgumentException("connectTimeout must be positive: " + connectTimeout);
-        }
-        authToken = authToken == null ? new byte[0] : authToken.clone();
-        if (authToken.length > MAX_AUTH_TOKEN)
-        {
-            throw new IllegalArgumentException("authToken longer than " + MAX_AUTH_TOKEN + " bytes");
         }
     }
 
@@ -63,7 +62,8 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int layoutVersion = ProtocolVersion.DEFAULT_LAYOUT;
-        private byte[] authToken = new byte[0];
+        private ClusterSecret secret;
+        private TlsConfig tls;
         private NanoClock clock = SystemNanoClock.INSTANCE;
 
         public Builder requestTimeout(final Duration d)
@@ -84,9 +84,15 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
             return this;
         }
 
-        public Builder authToken(final byte[] token)
+        public Builder secret(final ClusterSecret s)
         {
-            authToken = token;
+            secret = s;
+            return this;
+        }
+
+        public Builder tls(final TlsConfig t)
+        {
+            tls = t;
             return this;
         }
 
@@ -98,7 +104,7 @@ public record ClientOptions(Duration requestTimeout, Duration connectTimeout, in
 
         public ClientOptions build()
         {
-            return new ClientOptions(requestTimeout, connectTimeout, layoutVersion, authToken, clock);
+            return new ClientOptions(requestTimeout, connectTimeout, layoutVersion, secret, tls, clock);
         }
     }
 }

@@ -9,7 +9,8 @@ public final class ProtocolVersion
 {
     /** Magic at the start of every hello: "DMKV". */
     public static final int MAGIC = 0x444D4B56;
-    public static final int PROTOCOL = 1;
+    /** 2: the hello authenticates (nonces and proofs) and the node's answers start with the magic. */
+    public static final int PROTOCOL = 2;
     /** Default layout version when the layers above do not set one. */
     public static final int DEFAULT_LAYOUT = 1;
 

@@ -135,6 +135,9 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: random).")
     Long seed;
 
+    @CommandLine.Mixin
+    SecurityOptions security;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -172,7 +175,8 @@ public final class BenchCommand implements Callable<Integer>
             {
                 final KvConfig.Builder b = flexkv ? KvConfig.builder().coordinator(cluster.coordinatorConnectString())
                     .mode("flexkv").proxyEnabled(true) : KvConfig.builder().memnodes(endpoints);
-                store = b.transport(clusterTransport).replication(r).indexAreaBytes(sizing.indexAreaBytes()).build();
+                store = security.apply(b.transport(clusterTransport).replication(r).indexAreaBytes(sizing.indexAreaBytes()))
+                    .build();
             }
             catch (final KvConfigException e)
             {

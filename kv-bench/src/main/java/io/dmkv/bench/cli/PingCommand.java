@@ -47,6 +47,9 @@ public final class PingCommand implements Callable<Integer>
         description = "Connect and per-verb timeout (default: 5s).")
     Duration timeout = Duration.ofSeconds(5);
 
+    @CommandLine.Mixin
+    SecurityOptions security;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -58,7 +61,16 @@ public final class PingCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(spec.commandLine(), "--count must be in 1..1000000");
         }
         final PrintWriter out = spec.commandLine().getOut();
-        final ClientOptions options = ClientOptions.builder().connectTimeout(timeout).requestTimeout(timeout).build();
+        final ClientOptions options;
+        try
+        {
+            options = ClientOptions.builder().connectTimeout(timeout).requestTimeout(timeout)
+                .secret(security.secret()).tls(security.tls()).build();
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         int failed = 0;
         try (VerbsTransport t = VerbsTransports.create(transport))
         {

@@ -38,6 +38,9 @@ public final class StatusCommand implements Callable<Integer>
         description = "How long to try to reach the coordinator (default: 3s).")
     Duration timeout = Duration.ofSeconds(3);
 
+    @CommandLine.Mixin
+    SecurityOptions security;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -47,7 +50,7 @@ public final class StatusCommand implements Callable<Integer>
         final PrintWriter out = spec.commandLine().getOut();
         final CoordinatorSettings d = CoordinatorSettings.of(coordinator).withCluster(cluster);
         final CoordinatorSettings s = new CoordinatorSettings(d.connectString(), d.cluster(), d.sessionTimeout(),
-            timeout, d.mapLease(), d.maxClients(), d.clock());
+            timeout, d.mapLease(), d.maxClients(), d.clock(), security.secret());
         try (Coordinator c = Coordinator.open(s))
         {
             out.printf("cluster %s on coordinator %s: %s%n", cluster, coordinator,
@@ -78,7 +81,7 @@ public final class StatusCommand implements Callable<Integer>
     /** Blocks per state and per client, from the memory nodes' allocation tables. */
     private void printBlocks(final PrintWriter out, final int replication)
     {
-        try (KvAdmin admin = KvAdmin.open(KvConfig.builder().coordinator(coordinator).cluster(cluster)
+        try (KvAdmin admin = KvAdmin.open(security.apply(KvConfig.builder().coordinator(coordinator).cluster(cluster))
             .replication(replication).build()))
         {
             final KvAdmin.Blocks b = admin.blocks();

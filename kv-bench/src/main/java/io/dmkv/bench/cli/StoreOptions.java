@@ -50,6 +50,9 @@ public final class StoreOptions
             + " different mode than an existing cluster's is refused (default: the cluster's).")
     String mode;
 
+    @CommandLine.Mixin
+    SecurityOptions security;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec spec;
 
@@ -77,7 +80,7 @@ public final class StoreOptions
             {
                 b.mode(mode);
             }
-            return b.build();
+            return security.apply(b).build();
         }
         catch (final KvConfigException e)
         {

@@ -61,13 +61,20 @@ public class VerbsBenchmark
     @Param({"1"})
     public int nodes;
 
+    /**
+     * {@code none}; on tcp also {@code secret} (the authenticated hello: nothing changes after it),
+     * {@code tls} (mutual TLS) or {@code secret+tls}. docs/benchmarks.md, "TLS and the authenticated hello".
+     */
+    @Param({"none"})
+    public String security = VerbsWorkload.NONE;
+
     private VerbsWorkload workload;
     private VerbsWorkload.Lane lane;
 
     @Setup(Level.Trial)
     public void start()
     {
-        workload = VerbsWorkload.start(transport, nodes, op, bytes, batch, work, 1);
+        workload = VerbsWorkload.start(transport, nodes, op, bytes, batch, work, 1, security);
         lane = workload.lane(0);
     }
 

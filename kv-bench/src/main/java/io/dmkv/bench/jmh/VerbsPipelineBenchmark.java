@@ -66,6 +66,13 @@ public class VerbsPipelineBenchmark
     @Param({"1"})
     public int nodes;
 
+    /**
+     * {@code none}; on tcp also {@code secret} (the authenticated hello: nothing changes after it),
+     * {@code tls} (mutual TLS) or {@code secret+tls}. docs/benchmarks.md, "TLS and the authenticated hello".
+     */
+    @Param({"none"})
+    public String security = VerbsWorkload.NONE;
+
     private VerbsWorkload workload;
     private boolean future;
     private int next;
@@ -78,7 +85,7 @@ public class VerbsPipelineBenchmark
             throw new IllegalArgumentException("api must be '" + LISTENER + "' or '" + FUTURE + "', got '" + api + "'");
         }
         future = FUTURE.equals(api);
-        workload = VerbsWorkload.start(transport, nodes, op, bytes, batch, work, depth);
+        workload = VerbsWorkload.start(transport, nodes, op, bytes, batch, work, depth, security);
         next = 0;
         for (int k = 0; k < depth; k++)
         {

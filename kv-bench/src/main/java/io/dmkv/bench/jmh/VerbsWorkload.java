@@ -1,11 +1,18 @@
 package io.dmkv.bench.jmh;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
@@ -21,6 +28,9 @@ import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.SelfSignedTls;
+import io.dmkv.rdma.security.TlsConfig;
 
 /**
  * What the verbs benchmarks run against: an embedded cluster on one transport, one client, and
@@ -39,6 +49,11 @@ final class VerbsWorkload implements AutoCloseable
 {
     static final String VERBS = "verbs";
     static final String ECHO = "echo";
+    /** {@code security} values: plain, the cluster secret's hello, TLS, both (docs/security.md). */
+    static final String NONE = "none";
+    static final String SECRET = "secret";
+    static final String TLS = "tls";
+    static final String SECRET_TLS = "secret+tls";
     /**
      * The benchmark areas start past region 0's header page (region header, cluster descriptor,
      * scratch). The benchmarks never format a region for a cluster, so the rest is free.
@@ -54,6 +69,8 @@ final class VerbsWorkload implements AutoCloseable
     private static final long MIN_MEMORY = 64 << 10;
 
     private final EmbeddedCluster cluster;
+    /** Throwaway TLS files, deleted on close (null without TLS). */
+    private Path tlsDir;
     private final VerbsTransport transport;
     private final VerbsClient client;
     private final RemoteRegion[] regions;
@@ -91,11 +108,20 @@ final class VerbsWorkload implements AutoCloseable
      * connects a client and prepares {@code laneCount} lanes of {@code batch} verbs of kind
      * {@code op} ({@code bytes} each for READ and WRITE; {@code bytes} also spaces the verbs).
      *
-     * @param work {@value #VERBS} to run the verbs, {@value #ECHO} for the raw echo baseline.
+     * @param work     {@value #VERBS} to run the verbs, {@value #ECHO} for the raw echo baseline.
+     * @param security {@value #NONE}, {@value #SECRET} (nodes and client hold a cluster secret),
+     *                 {@value #TLS} (tcp with TLS, mutual) or {@value #SECRET_TLS}; all but the
+     *                 first need tcp.
      */
     static VerbsWorkload start(final String transport, final int nodes, final VerbOp op, final int bytes,
-        final int batch, final String work, final int laneCount)
+        final int batch, final String work, final int laneCount, final String security)
     {
+        if (!List.of(NONE, SECRET, TLS, SECRET_TLS).contains(security) || !NONE.equals(security)
+            && !"tcp".equals(transport))
+        {
+            throw new IllegalArgumentException("security must be " + NONE + ", or on tcp " + SECRET + ", " + TLS + " or "
+                + SECRET_TLS + "; got '" + security + "' on " + transport);
+        }
         if (op == null)
         {
             throw new IllegalArgumentException("op must be one of READ, WRITE, CAS, FAA");
@@ -118,14 +144,19 @@ final class VerbsWorkload implements AutoCloseable
         }
         final long used = AREA_BASE + laneCount * areaBytes(batch, bytes);
         final long memory = Math.max(MIN_MEMORY, (used + MIN_MEMORY - 1) / MIN_MEMORY * MIN_MEMORY);
-        final EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, memory, transport, false);
+        final ClusterSecret secret = security.startsWith(SECRET)
+            ? ClusterSecret.of("a throwaway secret of the verbs benchmarks".getBytes(StandardCharsets.US_ASCII)) : null;
+        final Path tlsDir = security.endsWith(TLS) ? tempDir() : null;
+        final TlsConfig tls = tlsDir == null ? null : SelfSignedTls.create(tlsDir);
+        final EmbeddedCluster cluster = EmbeddedCluster.start(nodes, memory, memory, transport, false, secret, tls);
         VerbsTransport t = null;
         VerbsClient client = null;
         try
         {
             t = cluster.newTransport();
-            client = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults());
+            client = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.builder().secret(secret).tls(tls).build());
             final VerbsWorkload w = new VerbsWorkload(cluster, t, client, op, bytes, batch, ECHO.equals(work), laneCount);
+            w.tlsDir = tlsDir;
             w.initialiseAreas();
             w.setupVerbs = w.verbsExecuted();
             return w;
@@ -133,7 +164,36 @@ final class VerbsWorkload implements AutoCloseable
         catch (final RuntimeException e)
         {
             closeAll(client, t, cluster);
+            deleteTree(tlsDir);
             throw e;
+        }
+    }
+
+    private static Path tempDir()
+    {
+        try
+        {
+            return Files.createTempDirectory("dmkv-bench-tls-");
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(final Path dir)
+    {
+        if (dir == null)
+        {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir))
+        {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        catch (final IOException e)
+        {
+            // a temporary directory: the system cleans it up eventually
         }
     }
 
@@ -303,6 +363,7 @@ final class VerbsWorkload implements AutoCloseable
     {
         drain();
         closeAll(client, transport, cluster);
+        deleteTree(tlsDir);
     }
 
     private void fill(final Lane lane)

@@ -29,19 +29,24 @@ class VerbsBenchmarkTest
             {
                 for (final int batch : new int[] {1, 8, 32})
                 {
-                    cases.add(Arguments.of(transport, op, batch, 1));
+                    cases.add(Arguments.of(transport, op, batch, 1, VerbsWorkload.NONE));
                 }
-                cases.add(Arguments.of(transport, op, 8, 2));
+                cases.add(Arguments.of(transport, op, 8, 2, VerbsWorkload.NONE));
             }
+        }
+        for (final String security : new String[] {VerbsWorkload.SECRET, VerbsWorkload.TLS, VerbsWorkload.SECRET_TLS})
+        {
+            cases.add(Arguments.of("tcp", VerbOp.READ, 8, 1, security));
         }
         return cases.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1} batch={2} nodes={3}")
+    @ParameterizedTest(name = "{0} {1} batch={2} nodes={3} security={4}")
     @MethodSource("cases")
-    void roundTripRunsEveryVerbOfItsBatch(final String transport, final VerbOp op, final int batch, final int nodes)
+    void roundTripRunsEveryVerbOfItsBatch(final String transport, final VerbOp op, final int batch, final int nodes,
+        final String security)
     {
-        final VerbsBenchmark bench = started(transport, op, batch, nodes, VerbsWorkload.VERBS);
+        final VerbsBenchmark bench = started(transport, op, batch, nodes, VerbsWorkload.VERBS, security);
         try
         {
             final VerbsWorkload w = bench.workload();
@@ -90,11 +95,12 @@ class VerbsBenchmarkTest
         }
     }
 
-    @ParameterizedTest(name = "{0} {1} batch={2} nodes={3}")
+    @ParameterizedTest(name = "{0} {1} batch={2} nodes={3} security={4}")
     @MethodSource("cases")
-    void echoRoundTripRunsNoVerb(final String transport, final VerbOp op, final int batch, final int nodes)
+    void echoRoundTripRunsNoVerb(final String transport, final VerbOp op, final int batch, final int nodes,
+        final String security)
     {
-        final VerbsBenchmark bench = started(transport, op, batch, nodes, VerbsWorkload.ECHO);
+        final VerbsBenchmark bench = started(transport, op, batch, nodes, VerbsWorkload.ECHO, security);
         try
         {
             final VerbsWorkload w = bench.workload();
@@ -132,7 +138,7 @@ class VerbsBenchmarkTest
     }
 
     private static VerbsBenchmark started(final String transport, final VerbOp op, final int batch, final int nodes,
-        final String mode)
+        final String mode, final String security)
     {
         final VerbsBenchmark bench = new VerbsBenchmark();
         bench.transport = transport;
@@ -141,6 +147,7 @@ class VerbsBenchmarkTest
         bench.batch = batch;
         bench.work = mode;
         bench.nodes = nodes;
+        bench.security = security;
         bench.start();
         return bench;
     }

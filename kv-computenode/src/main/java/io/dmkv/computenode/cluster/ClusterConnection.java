@@ -46,13 +46,14 @@ public final class ClusterConnection implements AutoCloseable
         VerbsTransport t = null;
         VerbsClient v = null;
         CoordinatedCluster c = null;
+        final ClientSecurity security = ClientSecurity.of(config);
         try
         {
             List<String> endpoints = config.memnodes();
             if (config.coordinated())
             {
                 c = CoordinatedCluster.connect(config.coordinator(), config.cluster(), config.sessionTimeout(),
-                    config.coordinatorConnectTimeout(), config.mapLease(), config.maxClients(), clock);
+                    config.coordinatorConnectTimeout(), config.mapLease(), config.maxClients(), clock, security.secret());
                 endpoints = c.memoryNodes(settings.formatTimeout());
             }
             else
@@ -61,8 +62,8 @@ public final class ClusterConnection implements AutoCloseable
                     + " proxying); set {} to run coordinated", endpoints, KvConfig.COORDINATOR);
             }
             t = VerbsTransports.create(config.transport());
-            v = VerbsClient.connect(t, endpoints, ClientOptions.builder().requestTimeout(config.requestTimeout())
-                .connectTimeout(config.connectTimeout()).build());
+            v = VerbsClient.connect(t, endpoints, security.apply(ClientOptions.builder().requestTimeout(config.requestTimeout())
+                .connectTimeout(config.connectTimeout())).build());
             final ClusterView view = c != null ? c.join(v, settings, config.mode(), config.partitions())
                 : ClusterBootstrap.join(v, settings);
             return new ClusterConnection(t, v, view, c, settings);

@@ -30,6 +30,7 @@ import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.core.cluster.Membership;
 import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.security.ClusterSecret;
 
 /**
  * A client's membership in a coordinated cluster (docs/coordination.md): connects to the
@@ -67,8 +68,16 @@ public final class CoordinatedCluster implements AutoCloseable
     public static CoordinatedCluster connect(final String connect, final String cluster, final Duration sessionTimeout,
         final Duration connectionTimeout, final Duration mapLease, final int maxClients, final NanoClock clock)
     {
+        return connect(connect, cluster, sessionTimeout, connectionTimeout, mapLease, maxClients, clock, null);
+    }
+
+    /** As above, authenticated with {@code secret} (null: none). */
+    public static CoordinatedCluster connect(final String connect, final String cluster, final Duration sessionTimeout,
+        final Duration connectionTimeout, final Duration mapLease, final int maxClients, final NanoClock clock,
+        final ClusterSecret secret)
+    {
         final CoordinatorSettings settings = new CoordinatorSettings(connect, cluster, sessionTimeout,
-            connectionTimeout, mapLease, maxClients, clock);
+            connectionTimeout, mapLease, maxClients, clock, secret);
         final Coordinator c = Coordinator.open(settings);
         return new CoordinatedCluster(c, "cn-" + UUID.randomUUID().toString().substring(0, 8));
     }

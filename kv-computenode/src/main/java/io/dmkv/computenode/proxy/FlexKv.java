@@ -4,6 +4,7 @@ import org.agrona.concurrent.NanoClock;
 
 import io.dmkv.KvConfig;
 import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.cluster.ClientSecurity;
 import io.dmkv.computenode.cluster.ClusterConnection;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
@@ -46,8 +47,9 @@ public final class FlexKv implements AutoCloseable
     {
         final ProxyIndex index = new ProxyIndex(view, verbs, directory, splitter, allocator,
             cluster.partitions().partitionBits());
-        final ProxyCalls calls = new ProxyCalls(ClientOptions.builder().requestTimeout(config.requestTimeout())
-            .connectTimeout(config.connectTimeout()).build());
+        final ClientSecurity security = ClientSecurity.of(config);
+        final ProxyCalls calls = new ProxyCalls(security.apply(ClientOptions.builder()
+            .requestTimeout(config.requestTimeout()).connectTimeout(config.connectTimeout())).build());
         PartitionRouter router = null;
         PartitionProxy proxy = null;
         try
@@ -56,7 +58,7 @@ public final class FlexKv implements AutoCloseable
                 config.proxyEnabled() ? index : null, calls, clock, config.opTimeout().toNanos(),
                 config.proxyHandoverGrace().toNanos()), ROUTER_THREADS);
             proxy = config.proxyEnabled() ? PartitionProxy.start(index, cluster, config.proxyHost(),
-                config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos()) : null;
+                config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos(), security) : null;
             final PartitionManager manager = new PartitionManager(cluster, index, new BalancedAssignment(),
                 MANAGER_PERIOD_MS);
             if (proxy != null)

@@ -9,6 +9,7 @@ import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.dmkv.computenode.cluster.ClientSecurity;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ProtocolVersion;
@@ -50,14 +51,16 @@ public final class PartitionProxy implements AutoCloseable
     private final Map<Integer, Long> oneSidedSince = new HashMap<>();
 
     private PartitionProxy(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
-        final int port, final String advertiseHost, final NanoClock clock, final long graceNs, final long periodMs)
+        final int port, final String advertiseHost, final NanoClock clock, final long graceNs, final long periodMs,
+        final ClientSecurity security)
     {
         this.index = index;
         this.cluster = cluster;
         this.me = cluster.memberName();
         this.clock = clock;
         this.graceNs = graceNs;
-        this.service = new MemoryNodeService("proxy-" + me, RegionTable.empty(), ProtocolVersion.DEFAULT_LAYOUT, RPC_THREADS);
+        this.service = new MemoryNodeService("proxy-" + me, RegionTable.empty(), ProtocolVersion.DEFAULT_LAYOUT, RPC_THREADS)
+            .secret(security.secret());
         service.handle(ProxyRpc.SEARCH, request ->
         {
             final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.SEARCH, request);
@@ -103,7 +106,7 @@ public final class PartitionProxy implements AutoCloseable
         TcpVerbsServer s = null;
         try
         {
-            s = TcpVerbsServer.start(service, host, port);
+            s = TcpVerbsServer.start(service, host, port, security.tls());
         }
         catch (final RuntimeException e)
         {
@@ -120,12 +123,15 @@ public final class PartitionProxy implements AutoCloseable
 
     /**
      * Starts the proxy port on {@code host:port} (0: any free port), advertises
-     * {@code advertiseHost:port} in the coordinator and starts following the partition map.
+     * {@code advertiseHost:port} in the coordinator and starts following the partition map. With
+     * a cluster secret in {@code security} every caller passes the same hello as at a memory node,
+     * and with TLS the port serves it with the compute node's certificate.
      */
     public static PartitionProxy start(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
-        final int port, final String advertiseHost, final NanoClock clock, final long graceNs)
+        final int port, final String advertiseHost, final NanoClock clock, final long graceNs,
+        final ClientSecurity security)
     {
-        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200);
+        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200, security);
     }
 
     public ProxyIndex index()

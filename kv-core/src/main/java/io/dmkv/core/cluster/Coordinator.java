@@ -46,25 +46,42 @@ public final class Coordinator implements AutoCloseable
     public static Coordinator open(final CoordinatorSettings settings)
     {
         ensureChroot(settings);
-        final CuratorFramework curator = newClient(settings.connectString(), settings)
+        final CuratorFramework curator = newClient(settings.connectString(), settings, true)
             .namespace(ZnodePaths.namespace(settings.cluster())).build();
         curator.start();
         awaitConnected(curator, settings);
-        LOG.info("connected to coordinator {} (cluster {}, session timeout {} ms, negotiated {} ms)",
-            settings.connectString(), settings.cluster(), settings.sessionTimeout().toMillis(),
+        LOG.info("connected to coordinator {} (cluster {}, {}, session timeout {} ms, negotiated {} ms)",
+            settings.connectString(), settings.cluster(), settings.secret() != null
+                ? "znodes readable with the cluster secret only" : "UNAUTHENTICATED: anyone who reaches it may rewrite"
+                    + " the cluster's maps", settings.sessionTimeout().toMillis(),
             ZkCalls.call("reading the session timeout",
                 () -> curator.getZookeeperClient().getZooKeeper().getSessionTimeout()));
         return new Coordinator(settings, curator);
     }
 
-    private static CuratorFrameworkFactory.Builder newClient(final String connect, final CoordinatorSettings s)
+    /**
+     * A client of {@code connect}; with a secret it authenticates, and with {@code acls} the
+     * znodes it creates carry the cluster's ACLs (not the chroot: other clusters share it).
+     */
+    private static CuratorFrameworkFactory.Builder newClient(final String connect, final CoordinatorSettings s,
+        final boolean acls)
     {
         final int connectMs = (int)s.connectionTimeout().toMillis();
-        return CuratorFrameworkFactory.builder()
+        final CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
             .connectString(connect)
             .sessionTimeoutMs((int)s.sessionTimeout().toMillis())
             .connectionTimeoutMs(connectMs)
             .retryPolicy(new ExponentialBackoffRetry(50, 8, Math.max(100, connectMs / 2)));
+        if (s.secret() != null)
+        {
+            final ZnodeAcls znodeAcls = new ZnodeAcls(s.secret());
+            b.authorization(ZnodeAcls.SCHEME, znodeAcls.authorization());
+            if (acls)
+            {
+                b.aclProvider(znodeAcls);
+            }
+        }
+        return b;
     }
 
     private static void awaitConnected(final CuratorFramework curator, final CoordinatorSettings s)
@@ -87,7 +104,7 @@ public final class Coordinator implements AutoCloseable
         {
             return;
         }
-        try (CuratorFramework root = newClient(s.connectString().substring(0, slash), s).build())
+        try (CuratorFramework root = newClient(s.connectString().substring(0, slash), s, false).build())
         {
             root.start();
             awaitConnected(root, s);

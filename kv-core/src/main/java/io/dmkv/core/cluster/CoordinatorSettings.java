@@ -8,6 +8,7 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
 import io.dmkv.core.config.Durations;
+import io.dmkv.rdma.security.ClusterSecret;
 
 /**
  * How to reach the coordinator and how long things may take. Defaults suit a disaggregated
@@ -24,9 +25,13 @@ import io.dmkv.core.config.Durations;
  *                          have moved on without it.
  * @param maxClients        client ids are claimed in 1..maxClients (u16 in block tables and log heads).
  * @param clock             the clock leases are measured with (tests inject a manual one).
+ * @param secret            the cluster secret (null: none): with one, the session authenticates
+ *                          (ZooKeeper's digest scheme, with a credential derived from the secret)
+ *                          and every znode of the cluster is readable and writable only with it
+ *                          ({@link ZnodeAcls}).
  */
 public record CoordinatorSettings(String connectString, String cluster, Duration sessionTimeout,
-    Duration connectionTimeout, Duration mapLease, int maxClients, NanoClock clock)
+    Duration connectionTimeout, Duration mapLease, int maxClients, NanoClock clock, ClusterSecret secret)
 {
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(4);
     public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
@@ -42,6 +47,13 @@ public record CoordinatorSettings(String connectString, String cluster, Duration
     public static final String CONNECTION_TIMEOUT = "dmkv.coordinator.connectionTimeout";
     public static final String MAP_LEASE = "dmkv.mapLease";
     public static final String MAX_CLIENTS = "dmkv.maxClients";
+
+    /** Settings without a cluster secret. */
+    public CoordinatorSettings(final String connectString, final String cluster, final Duration sessionTimeout,
+        final Duration connectionTimeout, final Duration mapLease, final int maxClients, final NanoClock clock)
+    {
+        this(connectString, cluster, sessionTimeout, connectionTimeout, mapLease, maxClients, clock, null);
+    }
 
     public CoordinatorSettings
     {
@@ -95,22 +107,33 @@ public record CoordinatorSettings(String connectString, String cluster, Duration
 
     public CoordinatorSettings withCluster(final String name)
     {
-        return new CoordinatorSettings(connectString, name, sessionTimeout, connectionTimeout, mapLease, maxClients, clock);
+        return new CoordinatorSettings(connectString, name, sessionTimeout, connectionTimeout, mapLease, maxClients, clock,
+            secret);
     }
 
     public CoordinatorSettings withSessionTimeout(final Duration timeout, final Duration lease)
     {
-        return new CoordinatorSettings(connectString, cluster, timeout, connectionTimeout, lease, maxClients, clock);
+        return new CoordinatorSettings(connectString, cluster, timeout, connectionTimeout, lease, maxClients, clock,
+            secret);
     }
 
     public CoordinatorSettings withMaxClients(final int max)
     {
-        return new CoordinatorSettings(connectString, cluster, sessionTimeout, connectionTimeout, mapLease, max, clock);
+        return new CoordinatorSettings(connectString, cluster, sessionTimeout, connectionTimeout, mapLease, max, clock,
+            secret);
     }
 
     public CoordinatorSettings withClock(final NanoClock c)
     {
-        return new CoordinatorSettings(connectString, cluster, sessionTimeout, connectionTimeout, mapLease, maxClients, c);
+        return new CoordinatorSettings(connectString, cluster, sessionTimeout, connectionTimeout, mapLease, maxClients, c,
+            secret);
+    }
+
+    /** These settings with {@code clusterSecret} (null: none). */
+    public CoordinatorSettings withSecret(final ClusterSecret clusterSecret)
+    {
+        return new CoordinatorSettings(connectString, cluster, sessionTimeout, connectionTimeout, mapLease, maxClients,
+            clock, clusterSecret);
     }
 
     private static void requirePositive(final String name, final Duration d)

@@ -34,6 +34,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable
     public static final Duration DEFAULT_TICK = Duration.ofMillis(250);
     /** ZooKeeper's switch for fsync of its transaction log, read when a server's log is created. */
     private static final String FORCE_SYNC = "zookeeper.forceSync";
+    /** ZooKeeper's switches that close sessions which did not authenticate, read when a server is made. */
+    private static final String ENFORCE_AUTH = "zookeeper.enforce.auth.enabled";
+    private static final String ENFORCE_AUTH_SCHEMES = "zookeeper.enforce.auth.schemes";
 
     private static EmbeddedZooKeeper shared;
 
@@ -71,6 +74,17 @@ public final class EmbeddedZooKeeper implements AutoCloseable
      */
     public static EmbeddedZooKeeper start(final String host, final int port, final Path dataDir, final Duration tick)
     {
+        return start(host, port, dataDir, tick, false);
+    }
+
+    /**
+     * Starts a server; with {@code requireAuth} it closes every session that does not
+     * authenticate with ZooKeeper's digest scheme before its first request (members with the
+     * cluster secret do: {@link ZnodeAcls}), so a peer without it cannot even list znodes.
+     */
+    public static EmbeddedZooKeeper start(final String host, final int port, final Path dataDir, final Duration tick,
+        final boolean requireAuth)
+    {
         final boolean temporary = dataDir == null;
         final Path dir;
         try
@@ -91,7 +105,24 @@ public final class EmbeddedZooKeeper implements AutoCloseable
                 // waits on the disk (tens of ms each on a busy host). A kept data directory keeps it.
                 System.setProperty(FORCE_SYNC, "no");
             }
-            final ZooKeeperServer server = new ZooKeeperServer(dir.toFile(), dir.toFile(), (int)tick.toMillis());
+            if (requireAuth)
+            {
+                System.setProperty(ENFORCE_AUTH, "true");
+                System.setProperty(ENFORCE_AUTH_SCHEMES, ZnodeAcls.SCHEME);
+            }
+            final ZooKeeperServer server;
+            try
+            {
+                server = new ZooKeeperServer(dir.toFile(), dir.toFile(), (int)tick.toMillis());
+            }
+            finally
+            {
+                if (requireAuth)
+                {
+                    System.clearProperty(ENFORCE_AUTH);
+                    System.clearProperty(ENFORCE_AUTH_SCHEMES);
+                }
+            }
             if (temporary)
             {
                 System.clearProperty(FORCE_SYNC);
@@ -99,8 +130,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable
             factory = ServerCnxnFactory.createFactory(new InetSocketAddress(host, port), 1000);
             factory.startup(server);
             final EmbeddedZooKeeper zk = new EmbeddedZooKeeper(server, factory, dir, temporary, host);
-            LOG.info("coordinator (ZooKeeper {}) serving on {}, data in {}, tick {} ms", org.apache.zookeeper.Version
-                .getFullVersion(), zk.connectString(), dir, tick.toMillis());
+            LOG.info("coordinator (ZooKeeper {}) serving on {}, data in {}, tick {} ms{}", org.apache.zookeeper.Version
+                .getFullVersion(), zk.connectString(), dir, tick.toMillis(), requireAuth
+                    ? ", sessions must authenticate" : "");
             return zk;
         }
         catch (final IOException | InterruptedException | RuntimeException | Error e)

@@ -35,6 +35,12 @@ final class ZkCalls
         {
             throw new CoordinationException(what + ": the coordinator is unreachable (" + e.getMessage() + ")", e);
         }
+        catch (final KeeperException.NoAuthException | KeeperException.AuthFailedException e)
+        {
+            throw new CoordinationException(what + ": the coordinator refused access (" + e.getMessage() + "): the"
+                + " cluster's znodes need its secret; give this member the cluster's secret file (dmkv.secretFile,"
+                + " --secret-file)", e);
+        }
         catch (final Exception e)
         {
             throw new CoordinationException(what + ": " + e, e);

@@ -1,5 +1,8 @@
 package io.dmkv.rdma.server;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +22,7 @@ import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcHandler;
 import io.dmkv.rdma.RpcStatus;
+import io.dmkv.rdma.security.ClusterSecret;
 
 /**
  * What a memory node serves, whatever the transport: its regions, its RPC methods and its hello
@@ -36,7 +39,9 @@ public final class MemoryNodeService implements AutoCloseable
     private final Map<Integer, RpcHandler> handlers = new ConcurrentHashMap<>();
     private final Map<Integer, InlineRpcHandler> inline = new ConcurrentHashMap<>();
     private final ExecutorService rpcWorkers;
-    private volatile Predicate<byte[]> authenticator = token -> true;
+    private volatile ClusterSecret secret;
+    /** Hosts with an authenticated control connection open, and how many each has. */
+    private final Map<InetAddress, AtomicInteger> authenticatedHosts = new ConcurrentHashMap<>();
     private volatile long[] rdmaAddresses;
     private volatile int[] rdmaKeys;
     private volatile int rdmaPort;
@@ -102,11 +107,47 @@ public final class MemoryNodeService implements AutoCloseable
         return this;
     }
 
-    /** Sets the check a hello's authentication token must pass (default: accept all). */
-    public MemoryNodeService authenticator(final Predicate<byte[]> check)
+    /**
+     * Requires every peer to prove it holds {@code clusterSecret} in the hello before it learns
+     * anything (null: no authentication; anyone who reaches the node may use its memory).
+     */
+    public MemoryNodeService secret(final ClusterSecret clusterSecret)
     {
-        authenticator = Objects.requireNonNull(check, "check");
+        secret = clusterSecret;
         return this;
+    }
+
+    /** The cluster secret hellos must prove, or null. */
+    public ClusterSecret secret()
+    {
+        return secret;
+    }
+
+    /**
+     * Notes that a peer at {@code peer} passed the hello's authentication on a connection that
+     * stays open until the returned action runs. The rdma listener admits queue pairs only from
+     * such hosts ({@link #admitsQueuePairFrom}).
+     */
+    public Runnable authenticated(final SocketAddress peer)
+    {
+        final InetAddress host = peer instanceof InetSocketAddress i ? i.getAddress() : null;
+        if (host == null)
+        {
+            return () -> { };
+        }
+        authenticatedHosts.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
+        return () -> authenticatedHosts.computeIfPresent(host, (h, n) -> n.decrementAndGet() == 0 ? null : n);
+    }
+
+    /**
+     * Whether a queue pair from {@code peer} may connect: always without a secret; with one, only
+     * while that host holds an authenticated control connection (rdma_cm itself authenticates
+     * nobody; docs/security.md).
+     */
+    public boolean admitsQueuePairFrom(final SocketAddress peer)
+    {
+        return secret == null
+            || peer instanceof InetSocketAddress i && i.getAddress() != null && authenticatedHosts.containsKey(i.getAddress());
     }
 
     /** Records how an rdma server registered the regions, for the hello. */
@@ -132,8 +173,11 @@ public final class MemoryNodeService implements AutoCloseable
         return regions.shmFile() == null ? "" : regions.shmFile().toAbsolutePath().toString();
     }
 
-    /** Returns null when a hello may proceed, else why it is refused. */
-    public String checkHello(final int magic, final int protocol, final int layout, final byte[] token)
+    /**
+     * Returns null when a hello's versions allow it to proceed, else why it is refused. The answer
+     * goes to a peer that may not be authenticated yet, so it names no more than the versions.
+     */
+    public String checkHello(final int magic, final int protocol, final int layout)
     {
         if (magic != ProtocolVersion.MAGIC)
         {
@@ -141,22 +185,18 @@ public final class MemoryNodeService implements AutoCloseable
         }
         if (protocol != ProtocolVersion.PROTOCOL)
         {
-            return "protocol version mismatch: memory node " + name + " speaks " + ProtocolVersion.PROTOCOL
-                + ", client speaks " + protocol;
+            return "protocol version mismatch: the memory node speaks " + ProtocolVersion.PROTOCOL
+                + ", the client speaks " + protocol;
         }
         if (layout != layoutVersion)
         {
-            return "layout version mismatch: memory node " + name + " has layout " + layoutVersion
-                + ", client expects " + layout;
+            return "layout version mismatch: the memory node has layout " + layoutVersion + ", the client expects "
+                + layout;
         }
         if (regions.isRevoked())
         {
-            return "memory node " + name + " is fenced: it lost touch with the coordinator and refuses clients"
-                + " until it is back in the cluster";
-        }
-        if (!authenticator.test(token))
-        {
-            return "authentication refused by memory node " + name;
+            return "the memory node is fenced: it lost touch with the coordinator and refuses clients until it is"
+                + " back in the cluster";
         }
         return null;
     }

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -122,6 +123,7 @@ public final class RegionTable implements AutoCloseable
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))
         {
+            ownerOnly(file);
             ch.truncate(0);
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {0}), fileLength - 1);
             final MappedByteBuffer header = ch.map(FileChannel.MapMode.READ_WRITE, 0, dataStart);
@@ -144,6 +146,22 @@ public final class RegionTable implements AutoCloseable
             throw new UncheckedIOException("cannot create shared memory file " + file + ": " + e.getMessage(), e);
         }
         return new RegionTable(list, file, List.of(), h);
+    }
+
+    /**
+     * Whoever maps the file works on the memory with no key to check (docs/security.md): only the
+     * node's own user may open it. A file system without POSIX permissions keeps its own rules.
+     */
+    private static void ownerOnly(final Path file) throws IOException
+    {
+        try
+        {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+        catch (final UnsupportedOperationException e)
+        {
+            // not a POSIX file system
+        }
     }
 
     /**

@@ -30,6 +30,7 @@ import com.ibm.disni.verbs.IbvPd;
 import com.ibm.disni.verbs.SVCRegMr;
 
 import io.dmkv.rdma.TransportUnavailableException;
+import io.dmkv.rdma.security.RefusalLog;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.MemoryRegion;
 
@@ -66,6 +67,7 @@ public final class RdmaVerbsServer implements AutoCloseable
     private final Set<RdmaVerbsEndpoint> connections = ConcurrentHashMap.newKeySet();
     private final List<IbvMr> registrations = new ArrayList<>();
     private final LongAdder accepted = new LongAdder();
+    private final RefusalLog refusals = new RefusalLog(LOG, 60, TimeUnit.SECONDS);
     private final Thread acceptor;
     private final ExecutorService reaper;
     private RdmaPassiveEndpointGroup<RdmaVerbsEndpoint> group;
@@ -269,8 +271,16 @@ public final class RdmaVerbsServer implements AutoCloseable
         {
             try
             {
-                listener.accept();
+                final RdmaVerbsEndpoint endpoint = listener.accept();
                 accepted.increment();
+                final SocketAddress peer = endpoint.getDstAddr();
+                if (!service.admitsQueuePairFrom(peer))
+                {
+                    // rdma_cm authenticates nobody: a queue pair is for hosts that passed the hello.
+                    refusals.refused(peer, "memory node " + service.name() + " refused an rdma queue pair: its host"
+                        + " has no authenticated control connection open");
+                    reap(endpoint);
+                }
             }
             catch (final IOException | RuntimeException e)
             {

@@ -15,6 +15,7 @@ import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.security.Handshake;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -22,10 +23,12 @@ import io.netty.buffer.ByteBuf;
  * length counting the bytes after itself; integers are big-endian.
  *
  * <pre>
- * HELLO          magic:u32 protocol:u16 layout:u16 tokenLen:u16 token
- * HELLO_OK       nameLen:u16 name layout:u16 shmLen:u16 shm rdmaPort:u32 regions:u32
- *                  { id:u32 key:u64 length:u64 rdmaAddress:u64 rdmaKey:u32 }*
- * HELLO_REFUSED  msgLen:u16 msg                       (then the server closes)
+ * HELLO          magic:u32 protocol:u16 layout:u16 nonceLen:u16 nonce   (nonce: empty without a secret)
+ * HELLO_CHALLENGE magic:u32 nonceLen:u16 nonce        (a node with a secret, to a HELLO)
+ * HELLO_PROOF    proofLen:u16 proof                   (the client's answer to the challenge)
+ * HELLO_OK       magic:u32 proofLen:u16 proof nameLen:u16 name layout:u16 shmLen:u16 shm rdmaPort:u32
+ *                  regions:u32 { id:u32 key:u64 length:u64 rdmaAddress:u64 rdmaKey:u32 }*
+ * HELLO_REFUSED  magic:u32 msgLen:u16 msg             (then the server closes)
  * BATCH          requestId:u64 count:u16 { op:u8 region:u32 key:u64 offset:u64 operands }*
  *                  READ: length:u32   WRITE: length:u32 bytes   CAS: expected:u64 desired:u64   FAA: delta:u64
  * BATCH_RESP     requestId:u64 executed:u16 { READ: bytes | CAS, FAA: old:u64 | WRITE: nothing }*
@@ -35,7 +38,10 @@ import io.netty.buffer.ByteBuf;
  * ERROR          msgLen:u16 msg                       (fatal; the sender closes)
  * ECHO           body echoed back as ECHO_RESP without any verb work (the benchmarks' baseline)
  * </pre>
- * A memory node executes a batch's verbs in order and stops at the first refused one.
+ * A memory node executes a batch's verbs in order and stops at the first refused one. The hello
+ * frames (nonces and proofs: {@link io.dmkv.rdma.security.Handshake}) are bounded by
+ * {@link #MAX_HELLO_FRAME}; the node's answers start with the magic, so a client that reached
+ * something else says so ({@link HelloGuard}).
  *
  * <p>This class is the one place that writes and reads these bytes, on both ends: the client's
  * channel and the memory node's handler only call it.
@@ -52,8 +58,12 @@ public final class TcpFrames
     public static final byte ERROR = 8;
     public static final byte ECHO = 9;
     public static final byte ECHO_RESP = 10;
+    public static final byte HELLO_CHALLENGE = 11;
+    public static final byte HELLO_PROOF = 12;
 
     public static final int LENGTH_FIELD = 4;
+    /** Longest frame a client may send before its hello is accepted (HELLO, HELLO_PROOF). */
+    public static final int MAX_HELLO_FRAME = 256;
     /** Default bound of one frame: 16 MiB of payload plus headers. */
     public static final int DEFAULT_MAX_FRAME = (16 << 20) + (64 << 10);
     public static final int MAX_VERBS_PER_FRAME = 65_535;
@@ -243,39 +253,75 @@ public final class TcpFrames
         out.setInt(start, out.writerIndex() - start - LENGTH_FIELD);
     }
 
-    /** A client's HELLO. */
-    public static void encodeHello(final ByteBuf out, final int layoutVersion, final byte[] token)
+    /** A client's HELLO; {@code nonce} is empty when the client has no secret. */
+    public static void encodeHello(final ByteBuf out, final int layoutVersion, final byte[] nonce)
     {
         final int start = beginFrame(out, HELLO);
         out.writeInt(ProtocolVersion.MAGIC);
         out.writeShort(ProtocolVersion.PROTOCOL);
         out.writeShort(layoutVersion);
-        out.writeShort(token.length);
-        out.writeBytes(token);
+        writeField(out, nonce);
         endFrame(out, start);
     }
 
     /** The body of a HELLO, as a memory node reads it (after the type byte). */
-    public record Hello(int magic, int protocol, int layout, byte[] token)
+    public record Hello(int magic, int protocol, int layout, byte[] nonce)
     {
     }
 
+    /**
+     * Reads a HELLO body.
+     *
+     * @throws IllegalArgumentException when the nonce is longer than {@link Handshake#MAX_FIELD}.
+     */
     public static Hello decodeHello(final ByteBuf in)
     {
         final int magic = in.readInt();
         final int protocol = in.readUnsignedShort();
         final int layout = in.readUnsignedShort();
-        final int tokenLength = in.readUnsignedShort();
-        final byte[] token = new byte[tokenLength];
-        in.readBytes(token);
-        return new Hello(magic, protocol, layout, token);
+        return new Hello(magic, protocol, layout, readField(in));
     }
 
-    /** A memory node's HELLO_OK: who it is and its regions. */
-    public static void encodeHelloOk(final ByteBuf out, final String name, final int layoutVersion, final String shmFile,
-        final int rdmaPort, final List<RegionInfo> regions)
+    /** A node's HELLO_CHALLENGE (its nonce) or a client's HELLO_PROOF. */
+    public static ByteBuf encodeHelloField(final ByteBuf out, final byte type, final byte[] field)
+    {
+        final int start = beginFrame(out, type);
+        if (type != HELLO_PROOF)
+        {
+            out.writeInt(ProtocolVersion.MAGIC);
+        }
+        writeField(out, field);
+        endFrame(out, start);
+        return out;
+    }
+
+    /** Reads the field of a HELLO_PROOF, or of a HELLO_CHALLENGE after its magic. */
+    public static byte[] readField(final ByteBuf in)
+    {
+        final int n = in.readUnsignedShort();
+        if (n > Handshake.MAX_FIELD)
+        {
+            throw new IllegalArgumentException("a hello field of " + n + " bytes (at most " + Handshake.MAX_FIELD
+                + ")");
+        }
+        final byte[] b = new byte[n];
+        in.readBytes(b);
+        return b;
+    }
+
+    private static void writeField(final ByteBuf out, final byte[] field)
+    {
+        out.writeShort(field.length);
+        out.writeBytes(field);
+    }
+
+    /** A memory node's HELLO_OK: its proof (empty without a secret), who it is and its regions. */
+    public static void encodeHelloOk(final ByteBuf out, final byte[] proof, final String name, final int layoutVersion,
+        final String shmFile, final int rdmaPort, final List<RegionInfo> regions)
     {
         final int start = beginFrame(out, HELLO_OK);
+        out.writeInt(ProtocolVersion.MAGIC);
+        writeField(out, proof);
         writeString(out, name);
         out.writeShort(layoutVersion);
         writeString(out, shmFile);
@@ -292,7 +338,10 @@ public final class TcpFrames
         endFrame(out, start);
     }
 
-    /** Reads a HELLO_OK body (after the type byte) from the node the client reached at {@code endpoint}. */
+    /**
+     * Reads a HELLO_OK body after its magic and proof (the caller checked the proof first) from the
+     * node the client reached at {@code endpoint}.
+     */
     public static MemoryNodeInfo decodeHelloOk(final ByteBuf in, final String endpoint)
     {
         final String name = readString(in);
@@ -468,10 +517,14 @@ public final class TcpFrames
         return s;
     }
 
-    /** A whole frame holding only a message (ERROR, HELLO_REFUSED). */
+    /** A whole frame holding only a message (ERROR, HELLO_REFUSED, which starts with the magic). */
     public static ByteBuf messageFrame(final ByteBuf out, final byte type, final String message)
     {
         final int start = beginFrame(out, type);
+        if (type == HELLO_REFUSED)
+        {
+            out.writeInt(ProtocolVersion.MAGIC);
+        }
         writeString(out, message);
         endFrame(out, start);
         return out;

@@ -12,6 +12,8 @@ import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbRules;
+import io.dmkv.rdma.security.ClusterSecret;
+import io.dmkv.rdma.security.Handshake;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.MemoryRegion;
 import io.dmkv.rdma.server.VerbExecutor;
@@ -26,6 +28,11 @@ import io.netty.handler.codec.TooLongFrameException;
  * One connection of a memory node: the hello, then batches executed in order, RPCs handed to
  * workers, echoes. Anything malformed is answered with an ERROR frame and the connection is
  * closed; a refused verb (bad key, bounds, alignment) is answered and the connection stays.
+ *
+ * <p>The hello: versions checked, then, when the node has a cluster secret, the
+ * {@link Handshake} (challenge, the client's proof, the node's proof in HELLO_OK). Until it is
+ * done the node sends nothing but the challenge or one HELLO_REFUSED, and {@link HelloGuard}
+ * bounds what the peer may send; regions and their keys go out only in HELLO_OK.
  *
  * <p>Answers to the frames of one read burst go into one buffer, written and flushed once when
  * the burst ends ({@link #channelReadComplete}): a client that pipelines gets its answers in one
@@ -47,6 +54,10 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     private boolean written;
     private boolean helloDone;
     private boolean failed;
+    /** Between a HELLO and its proof, on a node with a secret. */
+    private Handshake.Responder responder;
+    /** Ends this connection's count as an authenticated host (null: not authenticated). */
+    private Runnable leave;
 
     TcpServerHandler(final TcpVerbsServer server)
     {
@@ -75,16 +86,13 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
                 return;
             }
             final byte type = frame.readByte();
-            if (!helloDone && type != TcpFrames.HELLO)
+            if (!helloDone)
             {
-                fail(ctx, "expected HELLO, got frame type " + type);
+                hello(ctx, type, frame);
                 return;
             }
             switch (type)
             {
-                case TcpFrames.HELLO:
-                    hello(ctx, frame);
-                    break;
                 case TcpFrames.BATCH:
                     batch(ctx, frame);
                     break;
@@ -101,7 +109,14 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         }
         catch (final IndexOutOfBoundsException e)
         {
-            fail(ctx, "truncated frame: " + e.getMessage());
+            if (helloDone)
+            {
+                fail(ctx, "truncated frame: " + e.getMessage());
+            }
+            else
+            {
+                refuse(ctx, "truncated hello frame");
+            }
         }
         finally
         {
@@ -124,6 +139,11 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
+        if (leave != null)
+        {
+            leave.run();
+            leave = null;
+        }
         if (burst != null)
         {
             burst.release();
@@ -143,7 +163,11 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
-        if (cause instanceof TooLongFrameException)
+        if (cause instanceof HelloGuard.NotDmkvPeerException)
+        {
+            refuse(ctx, "not a dmkv client: " + cause.getMessage());
+        }
+        else if (cause instanceof TooLongFrameException)
         {
             fail(ctx, "oversized frame: " + cause.getMessage());
         }
@@ -179,26 +203,97 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         }
     }
 
-    private void hello(final ChannelHandlerContext ctx, final ByteBuf in)
+    /** A frame before the hello is done: HELLO, then HELLO_PROOF when the node has a secret. */
+    private void hello(final ChannelHandlerContext ctx, final byte type, final ByteBuf in)
     {
-        if (helloDone)
+        if (type == TcpFrames.HELLO && responder == null)
         {
-            fail(ctx, "second HELLO on one connection");
+            final TcpFrames.Hello hello;
+            try
+            {
+                hello = TcpFrames.decodeHello(in);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                refuse(ctx, e.getMessage());
+                return;
+            }
+            final String refused = service.checkHello(hello.magic(), hello.protocol(), hello.layout());
+            if (refused != null)
+            {
+                refuse(ctx, refused);
+                return;
+            }
+            final ClusterSecret secret = service.secret();
+            if (secret == null)
+            {
+                accept(ctx, new byte[0]);
+                return;
+            }
+            try
+            {
+                responder = new Handshake.Responder(secret, hello.nonce());
+            }
+            catch (final IllegalArgumentException e)
+            {
+                refuse(ctx, "authentication required: the memory node has a cluster secret and the client did not"
+                    + " offer one (set dmkv.secretFile): " + e.getMessage());
+                return;
+            }
+            ctx.writeAndFlush(TcpFrames.encodeHelloField(ctx.alloc().buffer(), TcpFrames.HELLO_CHALLENGE,
+                responder.nonce()));
             return;
         }
-        final TcpFrames.Hello hello = TcpFrames.decodeHello(in);
-        final String refused = service.checkHello(hello.magic(), hello.protocol(), hello.layout(), hello.token());
-        if (refused != null)
+        if (type == TcpFrames.HELLO_PROOF && responder != null)
         {
-            failed = true;
-            LOG.warn("{}: refused hello from {}: {}", service.name(), ctx.channel().remoteAddress(), refused);
-            ctx.writeAndFlush(TcpFrames.messageFrame(ctx.alloc().buffer(), TcpFrames.HELLO_REFUSED, refused))
-                .addListener(ChannelFutureListener.CLOSE);
+            final byte[] proof;
+            try
+            {
+                proof = TcpFrames.readField(in);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                refuse(ctx, e.getMessage());
+                return;
+            }
+            if (!responder.verify(proof))
+            {
+                refuse(ctx, "authentication failed: the client's cluster secret differs from the memory node's");
+                return;
+            }
+            leave = service.authenticated(ctx.channel().remoteAddress());
+            accept(ctx, responder.prove());
             return;
         }
+        refuse(ctx, "expected " + (responder == null ? "HELLO" : "HELLO_PROOF") + ", got frame type " + type);
+    }
+
+    /** The hello is done: the guard steps aside and HELLO_OK tells the regions and their keys. */
+    private void accept(final ChannelHandlerContext ctx, final byte[] proof)
+    {
         helloDone = true;
-        TcpFrames.encodeHelloOk(out(ctx, 256), service.name(), service.layoutVersion(), service.shmFile(),
+        responder = null;
+        if (ctx.pipeline().get(HelloGuard.NAME) != null)
+        {
+            ctx.pipeline().remove(HelloGuard.NAME);
+        }
+        TcpFrames.encodeHelloOk(out(ctx, 256), proof, service.name(), service.layoutVersion(), service.shmFile(),
             service.rdmaPort(), service.regionInfos());
+    }
+
+    /** One HELLO_REFUSED, then the connection closes; logged at most once per host per period. */
+    private void refuse(final ChannelHandlerContext ctx, final String why)
+    {
+        if (failed)
+        {
+            return;
+        }
+        failed = true;
+        responder = null;
+        server.helloRefused(ctx.channel().remoteAddress(), why);
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(TcpFrames.messageFrame(ctx.alloc().buffer(), TcpFrames.HELLO_REFUSED, why))
+            .addListener(ChannelFutureListener.CLOSE);
     }
 
     private void batch(final ChannelHandlerContext ctx, final ByteBuf in)
@@ -237,6 +332,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
                 {
                     message = VerbRules.describe(refused, "memory node " + service.name(), regionId, key, op, offset,
                         length);
+                    server.verbRefused(ctx.channel().remoteAddress(), message);
                     break;
                 }
                 execute(op, region, offset, length, in, out);
@@ -345,8 +441,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             return;
         }
         failed = true;
-        server.protocolError();
-        LOG.warn("{}: closing connection from {}: {}", service.name(), ctx.channel().remoteAddress(), why);
+        server.protocolError(ctx.channel().remoteAddress(), why);
         ctx.channel().config().setAutoRead(false);
         writeBurst(ctx);
         ctx.writeAndFlush(TcpFrames.messageFrame(ctx.alloc().buffer(), TcpFrames.ERROR, why))

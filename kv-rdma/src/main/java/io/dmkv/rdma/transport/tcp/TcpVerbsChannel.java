@@ -30,6 +30,7 @@ import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTimeoutException;
+import io.dmkv.rdma.security.Handshake;
 import io.dmkv.rdma.transport.InFlightParts;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -63,6 +64,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private final Function<TcpPart, Throwable> timeoutError;
     private final TcpRpcs rpcs;
     final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
+    /** The client's side of the handshake; null without a cluster secret. */
+    private final Handshake.Initiator initiator;
+    /** On the event loop: the node has challenged once (a second challenge is refused). */
+    private boolean challenged;
     volatile Channel channel;
     private volatile TcpWire wire;
     private volatile MemoryNodeInfo info;
@@ -79,6 +84,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         this.timeoutNs = options.requestTimeoutNs();
         this.maxFrame = maxFrame;
         this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
+        this.initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
         this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
             + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
@@ -86,6 +92,12 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     String endpoint()
     {
         return endpoint;
+    }
+
+    /** The nonce the HELLO carries: empty without a cluster secret. */
+    byte[] helloNonce()
+    {
+        return initiator == null ? new byte[0] : initiator.nonce();
     }
 
     /** Called on connect, before the hello. */
@@ -237,12 +249,14 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
                     rpcs.response(frame);
                     break;
                 case TcpFrames.HELLO_OK:
-                    helloOk(frame);
+                    helloOk(ctx, frame);
+                    break;
+                case TcpFrames.HELLO_CHALLENGE:
+                    challenge(ctx, frame);
                     break;
                 case TcpFrames.HELLO_REFUSED:
-                    hello.completeExceptionally(new HandshakeException("memory node at " + endpoint + " refused the hello: "
-                        + TcpFrames.readString(frame)));
-                    ctx.close();
+                    frame.skipBytes(4);
+                    refused(ctx, "memory node at " + endpoint + " refused the hello: " + TcpFrames.readString(frame));
                     break;
                 case TcpFrames.ERROR:
                     shutdown(ctx, "memory node at " + endpoint + " closed the connection: " + TcpFrames.readString(frame));
@@ -281,7 +295,16 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
-        if (cause instanceof TooLongFrameException)
+        if (cause instanceof HelloGuard.NotDmkvPeerException)
+        {
+            refused(ctx, "not a dmkv memory node at " + endpoint + ": " + cause.getMessage());
+        }
+        else if (isTls(cause))
+        {
+            refused(ctx, "TLS with memory node at " + endpoint + " failed: " + rootMessage(cause)
+                + " (check dmkv.tls.ca, dmkv.tls.cert and dmkv.tls.key against the node's --tls-* files, and that both sides use TLS)");
+        }
+        else if (cause instanceof TooLongFrameException)
         {
             shutdown(ctx, "memory node at " + endpoint + " sent an oversized frame: " + cause.getMessage());
         }
@@ -319,8 +342,49 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         scheduleDrain();
     }
 
-    private void helloOk(final ByteBuf in)
+    /** A node with a secret challenges the HELLO: answer with the proof, or fail without a secret. */
+    private void challenge(final ChannelHandlerContext ctx, final ByteBuf in)
     {
+        if (hello.isDone() || challenged)
+        {
+            // One proof per connection: a peer asking again wants proofs for other challenges.
+            refused(ctx, "memory node at " + endpoint + " sent a second challenge");
+            return;
+        }
+        challenged = true;
+        if (initiator == null)
+        {
+            refused(ctx, "memory node at " + endpoint + " requires the cluster secret: configure dmkv.secretFile");
+            return;
+        }
+        in.skipBytes(4);
+        final byte[] proof;
+        try
+        {
+            proof = initiator.prove(TcpFrames.readField(in));
+        }
+        catch (final IllegalArgumentException e)
+        {
+            refused(ctx, "memory node at " + endpoint + " sent a bad challenge: " + e.getMessage());
+            return;
+        }
+        ctx.writeAndFlush(TcpFrames.encodeHelloField(ctx.alloc().buffer(), TcpFrames.HELLO_PROOF, proof));
+    }
+
+    /** HELLO_OK: with a secret, the node's proof is checked before anything it sent is used. */
+    private void helloOk(final ChannelHandlerContext ctx, final ByteBuf in)
+    {
+        in.skipBytes(4);
+        final byte[] proof = TcpFrames.readField(in);
+        if (initiator != null && !initiator.verify(proof))
+        {
+            refused(ctx, proof.length == 0
+                ? "memory node at " + endpoint + " runs without a cluster secret, and this client requires one (it"
+                    + " has dmkv.secretFile): start the node with --secret-file"
+                : "memory node at " + endpoint + " failed to prove the cluster secret: its secret differs from"
+                    + " dmkv.secretFile");
+            return;
+        }
         final MemoryNodeInfo node = TcpFrames.decodeHelloOk(in, endpoint);
         final List<RemoteRegion> list = new ArrayList<>(node.regions().size());
         for (final RegionInfo r : node.regions())
@@ -330,6 +394,39 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         regions = List.copyOf(list);
         info = node;
         hello.complete(node);
+    }
+
+    /** The hello failed for a reason the user must fix: a {@link HandshakeException}, and close. */
+    private void refused(final ChannelHandlerContext ctx, final String why)
+    {
+        if (closeReason == null)
+        {
+            closeReason = why;
+        }
+        hello.completeExceptionally(new HandshakeException(why));
+        shutdown(ctx, why);
+    }
+
+    private static boolean isTls(final Throwable cause)
+    {
+        for (Throwable c = cause; c != null; c = c.getCause() == c ? null : c.getCause())
+        {
+            if (c instanceof javax.net.ssl.SSLException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(final Throwable cause)
+    {
+        Throwable c = cause;
+        while (c.getCause() != null && c.getCause() != c)
+        {
+            c = c.getCause();
+        }
+        return c.getMessage() != null ? c.getMessage() : c.toString();
     }
 
     private void echoResponse(final ChannelHandlerContext ctx)

@@ -2,6 +2,7 @@ package io.dmkv.rdma.transport.tcp;
 
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -9,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.rdma.ConnectionException;
+import io.dmkv.rdma.security.RefusalLog;
+import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -18,6 +21,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.ssl.SslContext;
 
 /**
  * Serves a memory node's verbs and RPCs over tcp (Netty). Each connection's frames are handled
@@ -29,6 +33,8 @@ public final class TcpVerbsServer implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsServer.class);
     /** How long a new connection may take to say hello before it is closed. */
     static final long HELLO_TIMEOUT_MS = 10_000;
+    /** A refusal (hello, verb, bad frame) is logged at most once per peer host in this many seconds. */
+    static final long REFUSAL_LOG_PERIOD_S = 60;
 
     private final MemoryNodeService service;
     private final EventLoopGroup boss;
@@ -37,12 +43,18 @@ public final class TcpVerbsServer implements AutoCloseable
     private final int maxFrame;
     private final LongAdder connections = new LongAdder();
     private final LongAdder protocolErrors = new LongAdder();
+    private final RefusalLog helloRefusals;
+    private final RefusalLog verbRefusals;
+    private final RefusalLog errors;
 
     private TcpVerbsServer(final MemoryNodeService service, final String host, final int port, final int maxFrame,
-        final int ioThreads)
+        final int ioThreads, final SslContext tls)
     {
         this.service = service;
         this.maxFrame = maxFrame;
+        this.helloRefusals = new RefusalLog(LOG, REFUSAL_LOG_PERIOD_S, TimeUnit.SECONDS);
+        this.verbRefusals = new RefusalLog(LOG, REFUSAL_LOG_PERIOD_S, TimeUnit.SECONDS);
+        this.errors = new RefusalLog(LOG, REFUSAL_LOG_PERIOD_S, TimeUnit.SECONDS);
         this.boss = TcpIo.group(1, "dmkv-mn-accept-" + service.name());
         this.workers = TcpIo.group(ioThreads, "dmkv-mn-io-" + service.name());
         final ServerBootstrap b = new ServerBootstrap()
@@ -59,6 +71,11 @@ public final class TcpVerbsServer implements AutoCloseable
                 protected void initChannel(final SocketChannel ch)
                 {
                     connections.increment();
+                    if (tls != null)
+                    {
+                        ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                    }
+                    ch.pipeline().addLast(HelloGuard.NAME, HelloGuard.server());
                     ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(maxFrame, 0,
                         TcpFrames.LENGTH_FIELD, 0, TcpFrames.LENGTH_FIELD));
                     ch.pipeline().addLast("verbs", new TcpServerHandler(TcpVerbsServer.this));
@@ -107,8 +124,23 @@ public final class TcpVerbsServer implements AutoCloseable
         return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, TcpIo.defaultIoThreads());
     }
 
+    /** With the default frame limit and threads, and TLS with {@code tls}'s server side (null: plain tcp). */
+    public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
+        final TlsConfig tls)
+    {
+        return start(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, TcpIo.defaultIoThreads(),
+            tls == null ? null : tls.serverContext());
+    }
+
     public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
         final int maxFrame, final int ioThreads)
+    {
+        return start(service, host, port, maxFrame, ioThreads, null);
+    }
+
+    /** As above, with TLS on every connection when {@code tls} is not null. */
+    public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
+        final int maxFrame, final int ioThreads, final SslContext tls)
     {
         if (maxFrame < 1024)
         {
@@ -118,7 +150,7 @@ public final class TcpVerbsServer implements AutoCloseable
         {
             throw new IllegalArgumentException("io threads must be at least 1: " + ioThreads);
         }
-        return new TcpVerbsServer(service, host, port, maxFrame, ioThreads);
+        return new TcpVerbsServer(service, host, port, maxFrame, ioThreads, tls);
     }
 
     public MemoryNodeService service()
@@ -149,9 +181,32 @@ public final class TcpVerbsServer implements AutoCloseable
         return maxFrame;
     }
 
-    void protocolError()
+    void protocolError(final SocketAddress peer, final String why)
     {
         protocolErrors.increment();
+        errors.refused(peer, service.name() + ": closed a connection: " + why);
+    }
+
+    void helloRefused(final SocketAddress peer, final String why)
+    {
+        helloRefusals.refused(peer, service.name() + ": refused a hello (" + why + ")");
+    }
+
+    void verbRefused(final SocketAddress peer, final String why)
+    {
+        verbRefusals.refused(peer, why);
+    }
+
+    /** Hellos refused: bad versions, failed authentication, not a dmkv client. */
+    public long refusedHellos()
+    {
+        return helloRefusals.count();
+    }
+
+    /** Verbs refused (unknown region or key, bounds, alignment). */
+    public long refusedVerbs()
+    {
+        return verbRefusals.count();
     }
 
     public long connectionsAccepted()

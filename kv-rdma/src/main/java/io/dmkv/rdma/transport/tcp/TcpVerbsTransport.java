@@ -1,5 +1,7 @@
 package io.dmkv.rdma.transport.tcp;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +12,7 @@ import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTransport;
+import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.transport.Endpoints;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -20,6 +23,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.ssl.SslContext;
 
 /**
  * The {@code tcp} transport: verbs framed over Netty to a memory-node daemon, pipelined, one
@@ -32,6 +36,8 @@ public final class TcpVerbsTransport implements VerbsTransport
 
     private final EventLoopGroup group;
     private final int maxFrame;
+    /** One TLS context per TLS configuration: building one reads and parses the files. */
+    private final Map<TlsConfig, SslContext> tlsContexts = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public TcpVerbsTransport()
@@ -62,6 +68,8 @@ public final class TcpVerbsTransport implements VerbsTransport
         final String host = Endpoints.host(endpoint);
         final int port = Endpoints.port(endpoint);
         final TcpVerbsChannel c = new TcpVerbsChannel(endpoint, options, maxFrame);
+        final SslContext tls = options.tls() == null ? null
+            : tlsContexts.computeIfAbsent(options.tls(), TlsConfig::clientContext);
         final long connectMs = options.connectTimeout().toMillis();
         final Bootstrap b = new Bootstrap()
             .group(group)
@@ -74,6 +82,11 @@ public final class TcpVerbsTransport implements VerbsTransport
                 @Override
                 protected void initChannel(final SocketChannel ch)
                 {
+                    if (tls != null)
+                    {
+                        ch.pipeline().addLast("tls", TlsConfig.clientHandler(tls, ch.alloc(), host, port));
+                    }
+                    ch.pipeline().addLast(HelloGuard.NAME, HelloGuard.client(maxFrame));
                     ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(maxFrame, 0,
                         TcpFrames.LENGTH_FIELD, 0, TcpFrames.LENGTH_FIELD));
                     ch.pipeline().addLast("verbs", c);
@@ -103,7 +116,7 @@ public final class TcpVerbsTransport implements VerbsTransport
         final Channel channel = cf.channel();
         c.connected(channel);
         final ByteBuf hello = channel.alloc().buffer();
-        TcpFrames.encodeHello(hello, options.layoutVersion(), options.authToken());
+        TcpFrames.encodeHello(hello, options.layoutVersion(), c.helloNonce());
         channel.writeAndFlush(hello);
         final long left = Math.max(1, TimeUnit.MILLISECONDS.toNanos(connectMs) - (System.nanoTime() - start));
         try
@@ -120,7 +133,8 @@ public final class TcpVerbsTransport implements VerbsTransport
         {
             channel.close();
             throw new ConnectionException("memory node at " + endpoint + " did not answer the hello within "
-                + connectMs + " ms");
+                + connectMs + " ms: is it a dmkv memory node" + (options.tls() == null ? " (one that requires TLS?)"
+                : " serving TLS?"));
         }
         catch (final InterruptedException e)
         {

@@ -58,7 +58,8 @@ final class TcpWire
     /** Used only while the outbox is full, and then by every post until it is empty again (order). */
     private final ConcurrentLinkedQueue<TcpPart> overflow = new ConcurrentLinkedQueue<>();
     private final ArrayList<ByteBuf> control = new ArrayList<>();
-    private final FileDescriptor fd;
+    /** Set by {@link #start} (after the hello, when the guard has left the pipeline); guarded by the lock. */
+    private FileDescriptor fd;
     private final Runnable retry;
     /** Guarded by the lock: the rest of a direct write the socket did not take, to write first. */
     private ByteBuf rest;
@@ -74,18 +75,18 @@ final class TcpWire
     {
         this.channel = channel;
         this.retry = retry;
-        final boolean plain = PLAIN_PIPELINE.equals(List.copyOf(channel.pipeline().toMap().keySet()));
-        this.fd = plain && channel instanceof UnixChannel ? ((UnixChannel)channel).fd() : null;
     }
 
     /** Allows direct writes from now on (after the hello), where the connection is capable of them. */
     void start()
     {
-        if (fd != null)
+        final boolean plain = PLAIN_PIPELINE.equals(List.copyOf(channel.pipeline().toMap().keySet()));
+        if (plain && channel instanceof UnixChannel)
         {
             lock.lock();
             try
             {
+                fd = ((UnixChannel)channel).fd();
                 directBuffer = channel.alloc().directBuffer(4096);
                 direct = true;
             }

@@ -141,7 +141,7 @@ class TcpClientFailureTest
                 in.readFully(hello);
                 final DataOutputStream out = new DataOutputStream(s.getOutputStream());
                 final ByteBuffer b = ByteBuffer.allocate(256);
-                b.putInt(0).put(TcpFrames.HELLO_OK).putShort((short)6).put("silent".getBytes())
+                b.putInt(0).put(TcpFrames.HELLO_OK).putInt(ProtocolVersion.MAGIC).putShort((short)0).putShort((short)6).put("silent".getBytes())
                     .putShort((short)ProtocolVersion.DEFAULT_LAYOUT).putShort((short)0).putInt(0).putInt(1)
                     .putInt(0).putLong(1).putLong(1 << 20).putLong(0).putInt(0);
                 b.putInt(0, b.position() - 4);

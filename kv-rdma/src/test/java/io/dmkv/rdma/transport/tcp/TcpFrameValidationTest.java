@@ -54,14 +54,43 @@ class TcpFrameValidationTest
     }
 
     @Test
-    void frameBeforeHelloIsAnErrorAndClosesTheConnection() throws IOException
+    void frameBeforeHelloIsRefusedAndClosesTheConnection() throws IOException
     {
         try (Socket s = socket())
         {
             send(s, batchFrame(1, new byte[0], 0));
-            assertErrorThenClosed(s, "expected HELLO");
+            assertRefusedThenClosed(s, "where a hello frame was due");
         }
-        assertServing(1);
+        assertEquals(1, server.refusedHellos());
+        assertServing(0);
+    }
+
+    @Test
+    void oversizedHelloFieldIsRefused() throws IOException
+    {
+        try (Socket s = socket())
+        {
+            final byte[] nonce = new byte[200];
+            final ByteBuffer b = ByteBuffer.allocate(4 + 1 + 10 + nonce.length);
+            b.putInt(11 + nonce.length).put(TcpFrames.HELLO).putInt(ProtocolVersion.MAGIC)
+                .putShort((short)ProtocolVersion.PROTOCOL).putShort((short)1).putShort((short)nonce.length).put(nonce);
+            send(s, b.array());
+            assertRefusedThenClosed(s, "a hello field of 200 bytes");
+        }
+        assertServing(0);
+    }
+
+    @Test
+    void helloLongerThanAHelloMayBeIsRefusedUnread() throws IOException
+    {
+        try (Socket s = socket())
+        {
+            final ByteBuffer b = ByteBuffer.allocate(9);
+            b.putInt(60_000).put(TcpFrames.HELLO).putInt(ProtocolVersion.MAGIC);
+            send(s, b.array());
+            assertRefusedThenClosed(s, "a frame of 60000 bytes");
+        }
+        assertServing(0);
     }
 
     @Test
@@ -72,10 +101,7 @@ class TcpFrameValidationTest
             final ByteBuffer b = ByteBuffer.allocate(4 + 1 + 10);
             b.putInt(11).put(TcpFrames.HELLO).putInt(0x12345678).putShort((short)1).putShort((short)1).putShort((short)0);
             send(s, b.array());
-            final Frame f = readFrame(s);
-            assertEquals(TcpFrames.HELLO_REFUSED, f.type);
-            assertTrue(f.text().contains("not a dmkv client"), f.text());
-            assertClosed(s);
+            assertRefusedThenClosed(s, "not a dmkv client");
         }
         assertServing(0);
     }
@@ -268,17 +294,7 @@ class TcpFrameValidationTest
 
     private void assertServing(final long minProtocolErrors)
     {
-        try (TcpVerbsTransport t = new TcpVerbsTransport();
-            VerbsClient c = VerbsClient.connect(t, List.of(server.endpoint()), ClientOptions.defaults()))
-        {
-            final VerbBatch b = new VerbBatch();
-            b.faa(c.channel(0).region(0), 8192, 1);
-            c.execute(b);
-            final VerbBatch again = new VerbBatch();
-            final int at = again.faa(c.channel(0).region(0), 8192, 1);
-            c.execute(again);
-            assertEquals(b.result(0) + 1, again.result(at));
-        }
+        Serving.assertServes(server.endpoint(), ClientOptions.defaults(), 8192);
         assertTrue(server.protocolErrors() >= minProtocolErrors);
     }
 
@@ -331,6 +347,14 @@ class TcpFrameValidationTest
         assertEquals(reason.ordinal(), b.get(14));
     }
 
+    private static void assertRefusedThenClosed(final Socket s, final String why) throws IOException
+    {
+        final Frame f = readFrame(s);
+        assertEquals(TcpFrames.HELLO_REFUSED, f.type);
+        assertTrue(f.text().contains(why), f.text());
+        assertClosed(s);
+    }
+
     private static void assertErrorThenClosed(final Socket s, final String why) throws IOException
     {
         final Frame f = readFrame(s);
@@ -358,10 +382,12 @@ class TcpFrameValidationTest
 
     private record Frame(byte type, ByteBuffer body)
     {
+        /** The message of an ERROR, or of a HELLO_REFUSED (after its magic). */
         String text()
         {
-            final int n = body.getShort(1) & 0xFFFF;
-            return new String(body.array(), 3, n, StandardCharsets.UTF_8);
+            final int at = type == TcpFrames.HELLO_REFUSED ? 5 : 1;
+            final int n = body.getShort(at) & 0xFFFF;
+            return new String(body.array(), at + 2, n, StandardCharsets.UTF_8);
         }
     }
 }
