@@ -34,7 +34,7 @@ class FlexKvHandoverLinearizabilityTest
     private static final int KEYS = 96;
     private static final int WRITERS = 4;
     private static final int READERS = 3;
-    private static final int MOVES = 12;
+    private static final int MOVES = 20;
 
     @Test
     void readsStayInTheirWindowAndNoAcknowledgedWriteIsLostAcrossHandOvers() throws Exception
