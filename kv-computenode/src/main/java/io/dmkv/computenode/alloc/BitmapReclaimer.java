@@ -202,7 +202,7 @@ final class BitmapReclaimer
                     LOG.warn("client {}: {} has bits 0x{} set for objects never handed out; cleared", clientId, b,
                         Long.toHexString(bits & ~handedOut));
                 }
-                for (int j = 0; j < view.replication(); j++)
+                for (int j = 0; j < view.replicaCount(b.region); j++)
                 {
                     clear.next().faa(view.replica(b.region, j), b.blockOffset + BlockHeader.BITMAP_OFFSET
                         + w * BlockHeader.BITMAP_WORD_LENGTH, -bits);

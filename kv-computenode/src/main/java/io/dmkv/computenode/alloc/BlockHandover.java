@@ -115,7 +115,7 @@ final class BlockHandover
                 continue;
             }
             scratch.putInt(k * Long.BYTES, mark);
-            for (int j = 0; j < view.replication(); j++)
+            for (int j = 0; j < view.replicaCount(b.region); j++)
             {
                 runner.next().write(view.replica(b.region, j), b.blockOffset + BlockHeader.HIGH_WATER_MARK_OFFSET,
                     scratch, k * Long.BYTES, Integer.BYTES);
@@ -125,7 +125,7 @@ final class BlockHandover
                 final long freed = h[w] & BitmapReclaimer.belowMark(w, mark);
                 if (freed != 0)
                 {
-                    for (int j = 0; j < view.replication(); j++)
+                    for (int j = 0; j < view.replicaCount(b.region); j++)
                     {
                         runner.next().faa(view.replica(b.region, j), b.blockOffset + BlockHeader.BITMAP_OFFSET
                             + w * BlockHeader.BITMAP_WORD_LENGTH, freed);
@@ -145,7 +145,7 @@ final class BlockHandover
             }
             final OwnedBlock b = owned[k];
             entries.putLong(k * Long.BYTES, desired[k]);
-            for (int j = 1; j < view.replication(); j++)
+            for (int j = 1; j < view.replicaCount(b.region); j++)
             {
                 runner.next().write(view.replica(b.region, j), source.entryOffset(b.region, b.blockIndex), entries,
                     k * Long.BYTES, BlockAllocationTable.ENTRY_LENGTH);

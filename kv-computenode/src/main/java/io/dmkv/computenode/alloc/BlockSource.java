@@ -200,7 +200,7 @@ final class BlockSource
         BlockHeader.format(header, 0, blockSize, clientId, sizeClass, BlockAllocationTable.generation(entry));
         final UnsafeBuffer entryBytes = entryBytes(entry);
         final VerbBatch b = new VerbBatch();
-        for (int j = 0; j < view.replication(); j++)
+        for (int j = 0; j < view.replicaCount(g); j++)
         {
             b.write(view.replica(g, j), blockOffset, header, 0, headerLength);
             if (j > 0)
@@ -227,7 +227,7 @@ final class BlockSource
         final UnsafeBuffer entryBytes = entryBytes(entry);
         final UnsafeBuffer seen = new UnsafeBuffer(new byte[headerLength]);
         final VerbBatch b = new VerbBatch();
-        for (int j = 0; j < view.replication(); j++)
+        for (int j = 0; j < view.replicaCount(g); j++)
         {
             b.write(view.replica(g, j), blockOffset + BlockHeader.OWNER_OFFSET, ownership, BlockHeader.OWNER_OFFSET,
                 OWNERSHIP_FIELDS);
@@ -277,7 +277,7 @@ final class BlockSource
                     freed.addInt(i);
                 }
             }
-            for (int j = 0; j < view.replication(); j++)
+            for (int j = 0; j < view.replicaCount(g); j++)
             {
                 clear.next().faa(view.replica(g, j), blockOffset + BlockHeader.BITMAP_OFFSET
                     + w * BlockHeader.BITMAP_WORD_LENGTH, -bits);

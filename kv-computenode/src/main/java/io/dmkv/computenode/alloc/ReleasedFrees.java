@@ -138,7 +138,7 @@ final class ReleasedFrees
             final int g = (int)(key >>> 32);
             final int wordOffset = (int)key;
             final long delta = sums.get(key);
-            for (int j = 0; j < view.replication(); j++)
+            for (int j = 0; j < view.replicaCount(g); j++)
             {
                 b.faa(view.replica(g, j), wordOffset, delta);
             }

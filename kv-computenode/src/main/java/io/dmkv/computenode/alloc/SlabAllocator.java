@@ -231,7 +231,7 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
         final int word = RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex)
             + BlockHeader.wordOffsetFor(i);
         final long delta = BlockHeader.freeDelta(i);
-        for (int j = 0; j < view.replication(); j++)
+        for (int j = 0; j < view.replicaCount(g); j++)
         {
             batch.faa(view.replica(g, j), word, delta);
         }

@@ -260,23 +260,7 @@ public final class ClusterBootstrap
     public static ClusterView view(final VerbsClient client, final ClusterDescriptor.Values descriptor,
         final RegionMap map)
     {
-        final int r = descriptor.replication();
-        final RemoteRegion[][] replicas = new RemoteRegion[descriptor.regions()][r];
-        for (int node = 0; node < client.nodeCount(); node++)
-        {
-            final int[] held = map.regionsOn(node);
-            for (int phys = 0; phys < held.length; phys++)
-            {
-                final int g = held[phys];
-                for (int j = 0; j < r; j++)
-                {
-                    if (map.replica(g, j) == node)
-                    {
-                        replicas[g][j] = client.channel(node).region(phys);
-                    }
-                }
-            }
-        }
+        final RemoteRegion[][] replicas = resolve(client, map);
         final ClusterView.RegionShape[] shapes = new ClusterView.RegionShape[descriptor.regions()];
         final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
         final VerbBatch b = new VerbBatch();
@@ -295,6 +279,42 @@ public final class ClusterBootstrap
         }
         return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
             client.channels().stream().map(c -> c.node().endpoint()).toList());
+    }
+
+    /** Has {@code view} route by {@code map} (a newer region map from the coordinator) from now on. */
+    public static void reroute(final VerbsClient client, final ClusterView view, final RegionMap map)
+    {
+        view.reroute(map, resolve(client, map));
+    }
+
+    /**
+     * Each region's live replicas under {@code map}, primary first: replica j of region g on node n
+     * is n's physical region whose index is g's position in {@code map.regionsOn(n)} (a node that
+     * fails leaves every list, so the survivors' positions do not move).
+     */
+    private static RemoteRegion[][] resolve(final VerbsClient client, final RegionMap map)
+    {
+        final RemoteRegion[][] replicas = new RemoteRegion[map.regionCount()][];
+        for (int g = 0; g < map.regionCount(); g++)
+        {
+            replicas[g] = new RemoteRegion[map.replicaCount(g)];
+        }
+        for (int node = 0; node < client.nodeCount(); node++)
+        {
+            final int[] held = map.regionsOn(node);
+            for (int phys = 0; phys < held.length; phys++)
+            {
+                final int g = held[phys];
+                for (int j = 0; j < replicas[g].length; j++)
+                {
+                    if (map.replica(g, j) == node)
+                    {
+                        replicas[g][j] = client.channel(node).region(phys);
+                    }
+                }
+            }
+        }
+        return replicas;
     }
 
     /**

@@ -12,10 +12,14 @@ import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
 
 /**
- * A client's map of the cluster, immutable: which memory node holds each replica of each global
- * region, where each region's block table and blocks start, and the layout every client agreed
- * on. {@link ClusterBootstrap} builds it (joining or formatting a cluster); a coordinator can
- * build a new one when the region map changes.
+ * A client's map of the cluster: which memory node holds each replica of each global region,
+ * where each region's block table and blocks start, and the layout every client agreed on.
+ * {@link ClusterBootstrap} builds it (joining or formatting a cluster). Everything is fixed but
+ * the routing: when the coordinator publishes a new region map (a memory node failed over,
+ * docs/recovery.md), {@link #reroute} swaps the map and the replica table in one volatile write,
+ * and every later verb helper routes by it. A region may then have fewer replicas than the
+ * replication factor: loops over a region's replicas run to {@link #replicaCount}, never to
+ * {@link #replication}.
  *
  * <p>Global region g's replica j lives on node {@code map.replica(g, j)}, in the physical region
  * whose index is g's position in {@code map.regionsOn(node)}. The view resolves that once. The
@@ -25,14 +29,18 @@ import io.dmkv.rdma.VerbBatch;
 public final class ClusterView
 {
     private final ClusterDescriptor.Values descriptor;
-    private final RegionMap map;
-    private final RemoteRegion[][] replicas;
+    private volatile Routing routing;
     private final int[] blockCounts;
     private final int[] batOffsets;
     private final int[] firstBlockOffsets;
     private final int clientLogHeadsOffset;
     private final RemoteRegion descriptorRegion;
     private final List<String> endpoints;
+
+    /** A region map and the replicas it resolves to, swapped as one. */
+    record Routing(RegionMap map, RemoteRegion[][] replicas)
+    {
+    }
 
     /** Where one global region's blocks are, read from its header. */
     public record RegionShape(int blockCount, int batOffset, int firstBlockOffset)
@@ -44,8 +52,7 @@ public final class ClusterView
         final List<String> endpoints)
     {
         this.descriptor = descriptor;
-        this.map = map;
-        this.replicas = replicas;
+        this.routing = new Routing(map, replicas);
         this.blockCounts = new int[shapes.length];
         this.batOffsets = new int[shapes.length];
         this.firstBlockOffsets = new int[shapes.length];
@@ -65,9 +72,46 @@ public final class ClusterView
         return descriptor;
     }
 
+    /** The region map the view routes by now. */
     public RegionMap map()
     {
-        return map;
+        return routing.map();
+    }
+
+    /**
+     * Routes by {@code map} from now on ({@code replicas} resolved by {@link ClusterBootstrap}).
+     * An operation already running may have posted some verbs by the old routing; memory nodes
+     * re-key every region whose replica list changed, so such verbs are refused, never misrouted.
+     */
+    void reroute(final RegionMap map, final RemoteRegion[][] replicas)
+    {
+        if (map.epoch() > routing.map().epoch())
+        {
+            routing = new Routing(map, replicas);
+        }
+    }
+
+    /** Live replicas of global region {@code g} under the current map (the replication factor until a node failed). */
+    public int replicaCount(final int g)
+    {
+        return routing.replicas()[g].length;
+    }
+
+    /** Live replicas of the region holding {@code globalAddress}. */
+    public int replicasOf(final long globalAddress)
+    {
+        return replicaCount(GlobalAddress.regionId(globalAddress));
+    }
+
+    /** The fewest live replicas any region has under the current map. */
+    public int fewestReplicas()
+    {
+        int fewest = Integer.MAX_VALUE;
+        for (final RemoteRegion[] r : routing.replicas())
+        {
+            fewest = Math.min(fewest, r.length);
+        }
+        return fewest;
     }
 
     public int replication()
@@ -83,13 +127,13 @@ public final class ClusterView
     /** Replica {@code j} (0 = primary) of global region {@code g}. */
     public RemoteRegion replica(final int g, final int j)
     {
-        return replicas[g][j];
+        return routing.replicas()[g][j];
     }
 
     /** Replica {@code j} of the region holding {@code globalAddress}. */
     public RemoteRegion replicaOf(final long globalAddress, final int j)
     {
-        return replicas[GlobalAddress.regionId(globalAddress)][j];
+        return routing.replicas()[GlobalAddress.regionId(globalAddress)][j];
     }
 
     /** Adds a READ of replica {@code j} at {@code globalAddress} to {@code b}; returns its index. */
@@ -110,9 +154,10 @@ public final class ClusterView
     public void writeAll(final VerbBatch b, final long globalAddress, final DirectBuffer src, final int srcOffset,
         final int length)
     {
-        for (int j = 0, r = replication(); j < r; j++)
+        final RemoteRegion[] live = routing.replicas()[GlobalAddress.regionId(globalAddress)];
+        for (final RemoteRegion replica : live)
         {
-            write(b, globalAddress, j, src, srcOffset, length);
+            b.write(replica, GlobalAddress.offset(globalAddress), src, srcOffset, length);
         }
     }
 
@@ -152,13 +197,13 @@ public final class ClusterView
     /** Node index of replica {@code j} of global region {@code g}. */
     public int nodeOf(final int g, final int j)
     {
-        return map.replica(g, j);
+        return routing.map().replica(g, j);
     }
 
     /** The physical region id on its node of replica {@code j} of global region {@code g}. */
     public int physicalRegion(final int g, final int j)
     {
-        return replicas[g][j].id();
+        return routing.replicas()[g][j].id();
     }
 
     /** The region holding the cluster descriptor (node 0's first region). */

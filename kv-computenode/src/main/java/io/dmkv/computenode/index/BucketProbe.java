@@ -117,7 +117,7 @@ public final class BucketProbe
     {
         final int length = Slot.objectLength(slotValue);
         ensureObjects(length);
-        view.read(b, Slot.address(slotValue), objectReplica(), objects, 0, length);
+        view.read(b, Slot.address(slotValue), objectReplica(Slot.address(slotValue)), objects, 0, length);
     }
 
     /** True if every bucket read says its subtable covers the key. */
@@ -227,7 +227,7 @@ public final class BucketProbe
         {
             final int length = Slot.objectLength(candValue[i]);
             candOffset[i] = offset;
-            view.read(b, Slot.address(candValue[i]), objectReplica(), objects, offset, length);
+            view.read(b, Slot.address(candValue[i]), objectReplica(Slot.address(candValue[i])), objects, offset, length);
             offset += length;
         }
     }
@@ -310,9 +310,9 @@ public final class BucketProbe
     }
 
     /** The replica the next object READ goes to: each in turn, so object READs spread over the replicas. */
-    private int objectReplica()
+    private int objectReplica(final long object)
     {
-        final int r = view.replication();
+        final int r = view.replicasOf(object);
         nextReplica = nextReplica + 1 >= r ? 0 : nextReplica + 1;
         return nextReplica;
     }

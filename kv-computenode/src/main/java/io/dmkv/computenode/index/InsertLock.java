@@ -106,7 +106,7 @@ public final class InsertLock
         locked = Bucket.insertLocked(plain, clientId, SEQUENCES.incrementAndGet());
         renewedAt = now;
         final int at = view.cas(b, address, 0, stealFrom != 0 ? stealFrom : plain, locked);
-        if (stealFrom != 0 && view.replication() > 1)
+        if (stealFrom != 0 && view.replicasOf(address) > 1)
         {
             view.read(b, subtable + Subtable.combinedBucketOffset(subtableC1), 1, backups, 0, CombinedBucket.LENGTH);
             view.read(b, subtable + Subtable.combinedBucketOffset(subtableC2), 1, backups, CombinedBucket.LENGTH,
@@ -167,7 +167,7 @@ public final class InsertLock
      */
     public long pendingInsert(final BucketProbe probe, final int from)
     {
-        if (view.replication() == 1)
+        if (view.replicasOf(subtable) == 1)
         {
             return 0;
         }

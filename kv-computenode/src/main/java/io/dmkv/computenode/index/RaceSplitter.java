@@ -45,7 +45,6 @@ public final class RaceSplitter implements SubtableSplitter
     private final SnapshotReplicator snapshot;
     private final NanoClock clock;
     private final long waitLimitNs;
-    private final int r;
     private final int groups;
     private final int maxGlobalDepth;
     private final long indexAreaEnd;
@@ -63,7 +62,6 @@ public final class RaceSplitter implements SubtableSplitter
         this.snapshot = snapshot;
         this.clock = clock;
         this.waitLimitNs = waitLimitNs;
-        this.r = view.replication();
         this.groups = view.descriptor().bucketGroups();
         this.maxGlobalDepth = view.descriptor().maxGlobalDepth();
         this.indexAreaEnd = RegionLayout.INDEX_AREA_OFFSET + (long)view.descriptor().indexAreaLength();
@@ -85,6 +83,11 @@ public final class RaceSplitter implements SubtableSplitter
     private RemoteRegion root(final int j)
     {
         return view.replica(RegionLayout.ROOT_REGION_ID, j);
+    }
+
+    private int rootReplicas()
+    {
+        return view.replicaCount(RegionLayout.ROOT_REGION_ID);
     }
 
     @Override
@@ -143,7 +146,7 @@ public final class RaceSplitter implements SubtableSplitter
         finally
         {
             final long unlocked = IndexRoot.rootWord(IndexRoot.globalDepth(held), false, IndexRoot.version(held) + 1);
-            for (int j = 1; j < r; j++)
+            for (int j = 1; j < rootReplicas(); j++)
             {
                 b.reset().write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, longBuffer(unlocked), 0, 8);
                 client.execute(b);
@@ -187,13 +190,13 @@ public final class RaceSplitter implements SubtableSplitter
             upper.putLong(8 * i, dir.entries()[i]);
         }
         final VerbBatch b = new VerbBatch();
-        for (int j = r - 1; j >= 0; j--)
+        for (int j = rootReplicas() - 1; j >= 0; j--)
         {
             b.reset().write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.entryOffset(n), upper, 0, 8 * n);
             client.execute(b);
         }
         final long deeper = IndexRoot.rootWord(g + 1, true, IndexRoot.version(held));
-        for (int j = 1; j < r; j++)
+        for (int j = 1; j < rootReplicas(); j++)
         {
             b.reset().write(root(j), RegionLayout.ROOT_OFFSET + IndexRoot.ROOT_WORD_OFFSET, longBuffer(deeper), 0, 8);
             client.execute(b);
@@ -272,7 +275,7 @@ public final class RaceSplitter implements SubtableSplitter
                     sib.putLong(at + Bucket.slotOffset(i), movesToSibling(slot, d, s) ? slot : Slot.EMPTY);
                 }
             }
-            for (int j = 0; j < r; j++)
+            for (int j = 0; j < view.replicasOf(sibling); j++)
             {
                 b.reset().write(view.replicaOf(sibling, j), GlobalAddress.offset(sibling), sib, 0, length);
                 client.execute(b);
@@ -298,7 +301,7 @@ public final class RaceSplitter implements SubtableSplitter
         // Point the directory at both halves (backups first).
         final long stay = IndexRoot.entry(subtable, d + 1, false);
         final long move = IndexRoot.entry(sibling, d + 1, false);
-        for (int j = r - 1; j >= 0; j--)
+        for (int j = rootReplicas() - 1; j >= 0; j--)
         {
             b.reset();
             for (int i = s; i < (1 << g); i += 1 << d)
@@ -333,7 +336,7 @@ public final class RaceSplitter implements SubtableSplitter
         if (backups)
         {
             final UnsafeBuffer word = longBuffer(plainHeader);
-            for (int j = r - 1; j >= 1; j--)
+            for (int j = view.replicasOf(subtable) - 1; j >= 1; j--)
             {
                 for (int from = 0; from < buckets; from += CHUNK)
                 {
@@ -413,7 +416,7 @@ public final class RaceSplitter implements SubtableSplitter
         final long[] expected = new long[count];
         final int[] left = new int[count];
         final VerbBatch b = new VerbBatch();
-        for (int j = r - 1; j >= 0; j--)
+        for (int j = view.replicasOf(subtable) - 1; j >= 0; j--)
         {
             final boolean primary = j == 0;
             int pending = count;

@@ -37,7 +37,6 @@ public final class EmbeddedLogWriter
     private final ClusterView view;
     private final ObjectAllocator allocator;
     private final int clientId;
-    private final int r;
     private final AtomicIntegerArray logHeadWritten = new AtomicIntegerArray(SizeClasses.COUNT);
     /** Numbers allocations, so the oldest object still in flight per class can be found. */
     private final AtomicLong allocations = new AtomicLong();
@@ -51,7 +50,6 @@ public final class EmbeddedLogWriter
         this.view = view;
         this.allocator = allocator;
         this.clientId = clientId;
-        this.r = view.replication();
     }
 
     public ObjectAllocator allocator()
@@ -126,7 +124,7 @@ public final class EmbeddedLogWriter
             {
                 head.putLong(0, object);
                 final long at = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, sizeClass);
-                for (int j = 0; j < r; j++)
+                for (int j = 0; j < view.replicaCount(RegionLayout.ROOT_REGION_ID); j++)
                 {
                     b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), at, head, 0, 8);
                 }

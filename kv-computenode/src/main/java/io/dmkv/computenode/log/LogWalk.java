@@ -97,7 +97,7 @@ public final class LogWalk
         final UnsafeBuffer zeros = new UnsafeBuffer(new byte[ClientLogHeads.RECORD_LENGTH]);
         final VerbBatch b = new VerbBatch();
         final long at = (long)view.clientLogHeadsOffset() + ClientLogHeads.recordOffset(clientId);
-        for (int j = 0; j < view.replication(); j++)
+        for (int j = 0; j < view.replicaCount(RegionLayout.ROOT_REGION_ID); j++)
         {
             b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), at, zeros, 0, ClientLogHeads.RECORD_LENGTH);
         }

@@ -57,7 +57,6 @@ final class MutateOperation extends Operation
     private final VerbBatch batch = new VerbBatch();
     private final UnsafeBuffer word = new UnsafeBuffer(new byte[8]);
     private final int bucketGroups;
-    private final int r;
     private final Runnable attempt = this::attempt;
     private final Runnable afterFirst = this::afterFirst;
     private final Runnable afterCandidates = this::afterCandidates;
@@ -117,7 +116,6 @@ final class MutateOperation extends Operation
         this.log = writer.newRecord();
         this.round = snapshot.newRound();
         this.bucketGroups = view.descriptor().bucketGroups();
-        this.r = view.replication();
     }
 
     EmbeddedLogWriter.Record log()
@@ -375,7 +373,7 @@ final class MutateOperation extends Operation
             releaseThen(awaitWinner);
             return;
         }
-        if (r == 1 && lock.needsRenewal(nanoTime()))
+        if (view.replicasOf(target) == 1 && lock.needsRenewal(nanoTime()))
         {
             // With no backups nothing else shows a taker-over our insert: renew before the primary CAS.
             lock.renew(this, nanoTime(), afterRenewBeforeCommit);

@@ -67,7 +67,6 @@ public final class ClientRecovery
     private final IndexScan scan;
     private final long graceMs;
     private final Duration heartbeatPeriod;
-    private final int r;
     /** Says, by a subtable's hash suffix, whether its FlexKV partition is proxied (its slots are not CASed here). */
     private volatile java.util.function.IntPredicate proxied = suffix -> false;
 
@@ -84,7 +83,6 @@ public final class ClientRecovery
         this.scan = new IndexScan(view, client, directory);
         this.graceMs = graceMs;
         this.heartbeatPeriod = heartbeatPeriod;
-        this.r = view.replication();
     }
 
     /**
@@ -168,6 +166,7 @@ public final class ClientRecovery
         {
             return;
         }
+        final int r = replicas.length;
         final long[] seen = new long[Math.max(1, r - 1)];
         for (int at = 0; at < length; at += Bucket.LENGTH)
         {
@@ -205,6 +204,7 @@ public final class ClientRecovery
     private boolean settle(final int clientId, final BlockTableScan table, final Long2LongHashMap owned,
         final long slot, final long primary, final long[] seen)
     {
+        final int r = view.replicasOf(slot);
         final long winner = SnapshotReplicator.helpWinner(seen, r - 1, primary);
         for (int j = 1; j < r; j++)
         {
@@ -300,10 +300,7 @@ public final class ClientRecovery
                 final UnsafeBuffer markBytes = new UnsafeBuffer(new byte[4]);
                 markBytes.putInt(0, mark);
                 final VerbBatch w = new VerbBatch();
-                for (int j = 0; j < r; j++)
-                {
-                    view.write(w, blockAt + BlockHeader.HIGH_WATER_MARK_OFFSET, j, markBytes, 0, 4);
-                }
+                view.writeAll(w, blockAt + BlockHeader.HIGH_WATER_MARK_OFFSET, markBytes, 0, 4);
                 client.execute(w);
             }
         }
@@ -319,7 +316,7 @@ public final class ClientRecovery
         final UnsafeBuffer entry = new UnsafeBuffer(new byte[BlockAllocationTable.ENTRY_LENGTH]);
         entry.putLong(0, desired);
         final VerbBatch w = new VerbBatch();
-        for (int j = 1; j < r; j++)
+        for (int j = 1; j < view.replicasOf(entryAt); j++)
         {
             view.write(w, entryAt, j, entry, 0, BlockAllocationTable.ENTRY_LENGTH);
         }
@@ -335,7 +332,7 @@ public final class ClientRecovery
     {
         int setOnPrimary = 0;
         final UnsafeBuffer words = new UnsafeBuffer(new byte[Math.max(8, mask.length * 8)]);
-        for (int j = 0; j < r; j++)
+        for (int j = 0; j < view.replicasOf(bitmap); j++)
         {
             final VerbBatch b = new VerbBatch();
             view.read(b, bitmap, j, words, 0, mask.length * 8);
@@ -384,9 +381,10 @@ public final class ClientRecovery
         final int i = BlockHeader.objectIndex(count, SizeClasses.objectSize(sizeClass),
             GlobalAddress.offset(address) - blockOffset);
         final VerbBatch b = new VerbBatch();
-        for (int j = 0; j < r; j++)
+        final long word = GlobalAddress.pack(g, blockOffset + BlockHeader.wordOffsetFor(i));
+        for (int j = 0; j < view.replicasOf(word); j++)
         {
-            view.faa(b, GlobalAddress.pack(g, blockOffset + BlockHeader.wordOffsetFor(i)), j, BlockHeader.freeDelta(i));
+            view.faa(b, word, j, BlockHeader.freeDelta(i));
         }
         client.execute(b);
     }

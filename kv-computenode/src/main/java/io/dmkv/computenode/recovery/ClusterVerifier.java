@@ -40,14 +40,12 @@ public final class ClusterVerifier
     private final ClusterView view;
     private final VerbsClient client;
     private final IndexScan scan;
-    private final int r;
 
     public ClusterVerifier(final ClusterView view, final VerbsClient client, final IndexDirectory directory)
     {
         this.view = view;
         this.client = client;
         this.scan = new IndexScan(view, client, directory);
-        this.r = view.replication();
     }
 
     /**
@@ -115,7 +113,7 @@ public final class ClusterVerifier
                     final int off = at + Bucket.slotOffset(i);
                     final long p = replicas[0].getLong(off);
                     final String slot = GlobalAddress.toString(subtable + off);
-                    for (int j = 1; j < r; j++)
+                    for (int j = 1; j < replicas.length; j++)
                     {
                         if (replicas[j].getLong(off) != p)
                         {
@@ -167,7 +165,7 @@ public final class ClusterVerifier
     {
         final int length = Slot.objectLength(slot);
         final long address = Slot.address(slot);
-        for (int j = 0; j < r; j++)
+        for (int j = 0; j < view.replicasOf(address); j++)
         {
             final VerbBatch b = new VerbBatch();
             view.read(b, address, j, object, 0, length);

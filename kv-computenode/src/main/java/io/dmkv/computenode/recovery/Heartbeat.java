@@ -63,7 +63,7 @@ public final class Heartbeat implements AutoCloseable
                     {
                         headWords.putLong(c * 8, oldest[c]);
                         final long head = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, c);
-                        for (int j = 0; j < view.replication(); j++)
+                        for (int j = 0; j < view.replicaCount(RegionLayout.ROOT_REGION_ID); j++)
                         {
                             b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), head, headWords, c * 8, 8);
                         }

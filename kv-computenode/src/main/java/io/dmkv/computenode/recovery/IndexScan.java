@@ -28,7 +28,9 @@ public final class IndexScan
     {
         /**
          * One subtable: {@code replicas[j]} holds replica j's bytes (only replica 0 if the pass reads
-         * the primary only), {@code length} bytes each, starting at global address {@code subtable}.
+         * the primary only; one per live replica of the subtable's region, which may be fewer than
+         * r after a memory node failed), {@code length} bytes each, starting at global address
+         * {@code subtable}.
          */
         void subtable(long subtable, UnsafeBuffer[] replicas, int length);
     }
@@ -71,8 +73,9 @@ public final class IndexScan
             {
                 continue;
             }
+            final int live = Math.min(replicas, view.replicasOf(subtable));
             final VerbBatch b = new VerbBatch();
-            for (int j = 0; j < replicas; j++)
+            for (int j = 0; j < live; j++)
             {
                 for (int at = 0; at < length; at += CHUNK)
                 {
@@ -84,7 +87,7 @@ public final class IndexScan
             {
                 frozen = Bucket.isFrozen(buffers[0].getLong(at));
             }
-            visitor.subtable(subtable, buffers, length);
+            visitor.subtable(subtable, live == replicas ? buffers : Arrays.copyOf(buffers, live), length);
         }
         final IndexDirectory.Snapshot after = directory.refresh();
         return !frozen && before.rootWord() == after.rootWord() && Arrays.equals(before.entries(), after.entries());

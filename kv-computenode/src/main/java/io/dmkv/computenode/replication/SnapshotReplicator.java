@@ -13,6 +13,7 @@ import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.ops.OpDriver;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.Bucket;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbBatch;
 
 /**
@@ -39,7 +40,6 @@ public final class SnapshotReplicator
     private static final long MAX_POLL_NS = 1_000_000;
 
     private final ClusterView view;
-    private final int r;
     private final NanoClock clock;
     private final long helpAfterNs;
     private final long giveUpAfterNs;
@@ -53,7 +53,6 @@ public final class SnapshotReplicator
         final long giveUpAfterNs)
     {
         this.view = view;
-        this.r = view.replication();
         this.clock = clock;
         this.helpAfterNs = helpAfterNs;
         this.giveUpAfterNs = giveUpAfterNs;
@@ -66,7 +65,7 @@ public final class SnapshotReplicator
 
     public int replication()
     {
-        return r;
+        return view.replication();
     }
 
     /**
@@ -108,11 +107,14 @@ public final class SnapshotReplicator
         return new Round();
     }
 
-    /** Appends the backup CASes (r−1 of them) to {@code b}; returns the index of the first, or -1 for r = 1. */
+    /**
+     * Appends the backup CASes (one per live backup of the slot's region) to {@code b}; returns the
+     * index of the first, or -1 when the region has no backup (r = 1, or all backups failed).
+     */
     public int propose(final VerbBatch b, final long slotAddress, final long vOld, final long vNew)
     {
         int first = -1;
-        for (int j = 1; j < r; j++)
+        for (int j = 1, r = view.replicasOf(slotAddress); j < r; j++)
         {
             final int i = view.cas(b, slotAddress, j, vOld, vNew);
             if (first < 0)
@@ -148,6 +150,8 @@ public final class SnapshotReplicator
         private final Runnable afterPrimaryRead = this::afterPrimaryRead;
 
         private OpDriver driver;
+        /** Live replicas of the slot's region, taken when a step starts: a new map applies to the next step. */
+        private int r;
         private Runnable then;
         private Runnable fixed;
         private long slot;
@@ -184,6 +188,7 @@ public final class SnapshotReplicator
         {
             driver = d;
             slot = slotAddress;
+            r = view.replicasOf(slotAddress);
             then = next;
         }
 
@@ -199,6 +204,13 @@ public final class SnapshotReplicator
             vOld = old;
             vNew = proposed;
             won = false;
+            if (first >= 0 && first + r - 1 > b.size())
+            {
+                // The region's replica list changed between the proposal and now.
+                d.fail(new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, first,
+                    "the replicas of slot " + GlobalAddress.toString(slotAddress) + " changed during its SNAPSHOT round"));
+                return;
+            }
             if (r == 1)
             {
                 stats.primaryOnly.increment();
