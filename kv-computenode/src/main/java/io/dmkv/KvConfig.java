@@ -79,6 +79,7 @@ public final class KvConfig
     public static final String TLS_CERT = "dmkv.tls.cert";
     public static final String TLS_KEY = "dmkv.tls.key";
     public static final String TLS_CA = "dmkv.tls.ca";
+    public static final String MIN_LIVE_REPLICAS = "dmkv.minLiveReplicas";
 
     private static final List<KvProperty<?>> TABLE = new ArrayList<>();
 
@@ -120,6 +121,10 @@ public final class KvConfig
     static final KvProperty<Duration> P_RECOVERY_CHECK_PERIOD = add(RECOVERY_CHECK_PERIOD, Group.OPERATIONS,
         Duration.ofSeconds(1), KvProperty::parseDuration, KvProperty.positive(), "coordinated mode: how often the"
             + " live client with the lowest id looks for clients whose session expired, to recover them");
+    static final KvProperty<Integer> P_MIN_LIVE_REPLICAS = add(MIN_LIVE_REPLICAS, Group.OPERATIONS, 1,
+        KvProperty::parseInt, KvProperty.range(1, 5), "coordinated mode: writes go on while every region keeps at"
+            + " least this many live replicas after memory nodes failed over, and fail with a message otherwise"
+            + " (reads go on while one lives); 1 keeps writing on the last replica, r refuses writes on any loss");
     static final KvProperty<Integer> P_CACHE_ENTRIES = add(CACHE_ENTRIES, Group.CACHE, 1 << 16, KvProperty::parseInt,
         KvProperty.range(0, 1 << 26), "entries of the index cache (slot address and value per key hash); 0 turns it"
             + " off");
@@ -489,6 +494,12 @@ public final class KvConfig
         return get(P_HEARTBEAT_PERIOD);
     }
 
+    /** Fewest live replicas every region must keep for writes to go on (coordinated mode). */
+    public int minLiveReplicas()
+    {
+        return get(P_MIN_LIVE_REPLICAS);
+    }
+
     public Duration recoveryCheckPeriod()
     {
         return get(P_RECOVERY_CHECK_PERIOD);
@@ -749,6 +760,11 @@ public final class KvConfig
         public Builder heartbeatPeriod(final Duration v)
         {
             return set(P_HEARTBEAT_PERIOD, v);
+        }
+
+        public Builder minLiveReplicas(final int v)
+        {
+            return set(P_MIN_LIVE_REPLICAS, v);
         }
 
         public Builder recoveryCheckPeriod(final Duration v)

@@ -20,6 +20,7 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.computenode.ops.Mode;
+import io.dmkv.computenode.ops.OpRuntime;
 import io.dmkv.computenode.ops.OpCompletion;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.cluster.MapLeaseExpiredException;
@@ -184,10 +185,11 @@ class CoordinatedStoreTest
             {
                 final VerbsClient v = VerbsClient.connect(t, member.memoryNodes(Duration.ofSeconds(10)),
                     ClientOptions.defaults());
-                try
+                try (OpRuntime runtime = new OpRuntime(v, clock))
                 {
                     member.join(v, ClusterSettings.defaults(2));
-                    final KeyIndex routed = new CoordinatedIndex(new CountingIndex(), member::checkLease, () -> { }, Runnable::run);
+                    final KeyIndex routed = new CoordinatedIndex(new CountingIndex(), new LeaseOnly(member), runtime,
+                        TimeUnit.SECONDS.toNanos(1));
                     final AtomicReference<Throwable> seen = new AtomicReference<>();
                     routed.search(new byte[] {1}, 1, (value, failure) -> seen.set(failure));
                     assertEquals(null, seen.get(), "routed while the lease holds");
@@ -221,6 +223,38 @@ class CoordinatedStoreTest
                     v.close();
                 }
             }
+        }
+    }
+
+    /** Routing that only checks the lease. */
+    private record LeaseOnly(CoordinatedCluster member) implements CoordinatedIndex.Routing
+    {
+        @Override
+        public void checkLease()
+        {
+            member.checkLease();
+        }
+
+        @Override
+        public void checkWritable()
+        {
+        }
+
+        @Override
+        public void refresh()
+        {
+        }
+
+        @Override
+        public long mapEpoch()
+        {
+            return 0;
+        }
+
+        @Override
+        public String lostRegions()
+        {
+            return null;
         }
     }
 

@@ -14,6 +14,7 @@ import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterConnection;
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.cluster.CoordinatedRouting;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.log.EmbeddedLogWriter;
@@ -27,7 +28,10 @@ import io.dmkv.computenode.recovery.ClientAliveException;
 import io.dmkv.computenode.recovery.ClientRecovery;
 import io.dmkv.computenode.recovery.Heartbeat;
 import io.dmkv.computenode.log.LogWalk;
+import io.dmkv.computenode.recovery.FailoverAgent;
+import io.dmkv.computenode.recovery.MemoryNodeFailover;
 import io.dmkv.computenode.recovery.RecoveryAgent;
+import io.dmkv.computenode.replication.SnapshotSettleRule;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
 import io.dmkv.rdma.VerbCounters;
@@ -55,6 +59,7 @@ public final class ClientCore implements AutoCloseable
     private final KeyIndex index;
     private final int clientId;
     private final RecoveryAgent recoveryAgent;
+    private final FailoverAgent failoverAgent;
     private final Heartbeat heartbeat;
     /** FlexKV's router, proxy and partition manager (null in a FUSEE cluster). */
     private FlexKv flexkv;
@@ -66,6 +71,7 @@ public final class ClientCore implements AutoCloseable
         SlabAllocator s = null;
         OpRuntime o = null;
         RecoveryAgent a = null;
+        FailoverAgent f = null;
         Heartbeat h = null;
         try
         {
@@ -103,32 +109,45 @@ public final class ClientCore implements AutoCloseable
             KeyIndex routed = fusee;
             if (c != null && c.partitions().isFlexKv())
             {
-                final FlexKv f = FlexKv.start(config, c, view, v, directory, splitter, s, logWriter, fusee, clock);
-                flexkv = f;
-                routed = f.router();
+                final FlexKv fx = FlexKv.start(config, c, view, v, directory, splitter, s, logWriter, fusee, clock);
+                flexkv = fx;
+                routed = fx.router();
                 recovery.proxiedPartitions(FlexKv.proxiedBySuffix(c));
             }
-            index = c != null ? new CoordinatedIndex(routed, c::checkLease, () ->
-            {
-                c.refreshMap();
-                final int rekeyed = v.refreshKeys();
-                LOG.info("memory nodes refused a key: re-read the cluster map and learnt {} new region keys", rekeyed);
-            }, o::offload) : fusee;
+            index = c != null ? coordinatedIndex(config, c, v, o, routed) : fusee;
             h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod(), logWriter::oldestInFlight);
             a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
                 : null;
+            f = c != null ? new FailoverAgent(c, new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE),
+                config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
         }
         catch (final RuntimeException e)
         {
-            ClusterConnection.closeQuietly(flexkv, a, o, s, h, conn);
+            ClusterConnection.closeQuietly(flexkv, f, a, o, s, h, conn);
             throw e;
         }
         connection = conn;
         recoveryAgent = a;
+        failoverAgent = f;
         heartbeat = h;
         runtime = o;
         verbs = conn.verbs();
         slab = s;
+    }
+
+    /**
+     * The coordinated client's index: it follows the region map (a fail-over reroutes the view and
+     * wakes the operations waiting for it) and waits for a fail-over up to the operation timeout
+     * plus the time the cluster takes to declare a node dead (session timeout and map lease).
+     */
+    private KeyIndex coordinatedIndex(final KvConfig config, final CoordinatedCluster c, final VerbsClient v,
+        final OpRuntime o, final KeyIndex routed)
+    {
+        final CoordinatedRouting routing = new CoordinatedRouting(c, view, v, config.minLiveReplicas());
+        final CoordinatedIndex coordinated = new CoordinatedIndex(routed, routing, o,
+            config.opTimeout().plus(config.sessionTimeout()).plus(config.mapLease()).toNanos());
+        routing.follow(coordinated::mapChanged);
+        return coordinated;
     }
 
     /** Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client. */
@@ -209,7 +228,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        ClusterConnection.closeQuietly(flexkv, recoveryAgent, runtime, slab, heartbeat);
+        ClusterConnection.closeQuietly(flexkv, failoverAgent, recoveryAgent, runtime, slab, heartbeat);
         try
         {
             LogWalk.clearHeads(view, verbs, clientId);

@@ -19,7 +19,9 @@ import io.dmkv.rdma.server.RegionTable;
  * whose replica list changed (a replica dropped or added, a primary moved), so a writer routed
  * by the old map (a stalled client, a deposed primary's client) has its verbs refused here.
  * Regions that keep their replica list keep their keys. The replica of global region {@code g}
- * on a node is the node's physical region {@code g} (docs/layouts.md).
+ * on a node is the node's physical region whose index is g's position among the regions the
+ * map places on the node (as clients resolve it, {@code ClusterBootstrap}); a failed node
+ * leaving the lists moves no survivor's positions.
  */
 final class RegionRekeyer implements AutoCloseable
 {
@@ -111,14 +113,16 @@ final class RegionRekeyer implements AutoCloseable
             return;
         }
         int count = 0;
-        final int limit = Math.min(next.regionCount(), table.count());
-        for (int g = 0; g < limit; g++)
+        final int[] held = previous.regionsOn(self);
+        final int[] holds = next.regionsOn(self);
+        for (int g = 0; g < next.regionCount(); g++)
         {
-            final boolean mine = g < previous.regionCount() && previous.hasReplicaOn(g, self)
-                || next.hasReplicaOn(g, self);
-            if (mine && (g >= previous.regionCount() || !Arrays.equals(previous.replicas(g), next.replicas(g))))
+            final int before = g < previous.regionCount() ? Arrays.binarySearch(held, g) : -1;
+            final int phys = before >= 0 ? before : Arrays.binarySearch(holds, g);
+            if (phys >= 0 && phys < table.count()
+                && (g >= previous.regionCount() || !Arrays.equals(previous.replicas(g), next.replicas(g))))
             {
-                table.rekey(g);
+                table.rekey(phys);
                 count++;
             }
         }

@@ -68,7 +68,8 @@ public final class VerbsClient implements AutoCloseable
 
     /**
      * Connects to every endpoint (in order: node index i is endpoints[i]). Fails as a whole, and
-     * closes what it opened, if any node cannot be reached.
+     * closes what it opened, if any node cannot be reached. A null endpoint stands for a node the
+     * cluster lost: it gets a {@link FailedNodeChannel}.
      */
     public static VerbsClient connect(final VerbsTransport transport, final List<String> endpoints,
         final ClientOptions options)
@@ -82,9 +83,11 @@ public final class VerbsClient implements AutoCloseable
         final List<VerbsChannel> opened = new ArrayList<>();
         try
         {
-            for (final String endpoint : endpoints)
+            for (int n = 0; n < endpoints.size(); n++)
             {
-                opened.add(connectRetryingRefusals(transport, endpoint, options));
+                // A null endpoint is a node that failed (a degraded cluster): it keeps its index.
+                opened.add(endpoints.get(n) == null ? new FailedNodeChannel("#" + n)
+                    : connectRetryingRefusals(transport, endpoints.get(n), options));
             }
         }
         catch (final RuntimeException e)
@@ -257,11 +260,22 @@ public final class VerbsClient implements AutoCloseable
      */
     public int refreshKeys()
     {
+        return refreshKeys(node -> true);
+    }
+
+    /** As {@link #refreshKeys()}, for the nodes {@code include} accepts only (a failed node is left out). */
+    public int refreshKeys(final java.util.function.IntPredicate include)
+    {
         refuseBlockingInCompletion("refreshKeys");
         checkOpen();
         int changed = 0;
-        for (final VerbsChannel c : channels)
+        for (int n = 0; n < channels.size(); n++)
         {
+            if (!include.test(n))
+            {
+                continue;
+            }
+            final VerbsChannel c = channels.get(n);
             final VerbsChannel fresh = transport.connect(c.node().endpoint(), options);
             try
             {

@@ -16,6 +16,7 @@ import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.ClusterDescriptor;
 import io.dmkv.core.layout.LayoutVersion;
 import io.dmkv.core.layout.RegionLayout;
+import io.dmkv.rdma.FailedNodeChannel;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
@@ -58,11 +59,7 @@ public final class ClusterBootstrap
         final int nodes = client.nodeCount();
         ClusterDescriptor.length(nodes);
         RegionMap.validateReplication(settings.replication(), nodes);
-        final long[] hashes = new long[nodes];
-        for (int n = 0; n < nodes; n++)
-        {
-            hashes[n] = KeyHash.hash(client.channel(n).node().name().getBytes(StandardCharsets.UTF_8));
-        }
+        final long[] hashes = nodeHashes(client);
         final RemoteRegion home = client.channel(0).region(0);
         // The whole descriptor area, not just this client's share: a client given fewer nodes
         // than the cluster has must still read every node hash to say what differs.
@@ -114,6 +111,43 @@ public final class ClusterBootstrap
         }
     }
 
+    /**
+     * Joins a coordinated cluster by the descriptor and region map its formatter published to the
+     * coordinator, so a client can join while memory node 0 (where the descriptor also lives) is
+     * down: nodes that failed are {@link FailedNodeChannel}s in {@code client} and are not checked.
+     */
+    public static ClusterView joinPublished(final VerbsClient client, final ClusterSettings settings,
+        final ClusterDescriptor.Values descriptor, final RegionMap map)
+    {
+        LayoutVersion.requireLittleEndianHost();
+        check(descriptor, settings, nodeHashes(client), client);
+        return view(client, descriptor, map);
+    }
+
+    /** The descriptor as bytes, for the coordinator's layout map. */
+    public static byte[] encodeDescriptor(final ClusterDescriptor.Values v)
+    {
+        final UnsafeBuffer d = new UnsafeBuffer(new byte[ClusterDescriptor.length(v.nodeHashes().length)]);
+        ClusterDescriptor.write(d, 0, v);
+        return d.byteArray();
+    }
+
+    /** Reads {@link #encodeDescriptor}. */
+    public static ClusterDescriptor.Values decodeDescriptor(final byte[] bytes)
+    {
+        return ClusterDescriptor.read(new UnsafeBuffer(bytes), 0);
+    }
+
+    private static long[] nodeHashes(final VerbsClient client)
+    {
+        final long[] hashes = new long[client.nodeCount()];
+        for (int n = 0; n < hashes.length; n++)
+        {
+            hashes[n] = KeyHash.hash(client.channel(n).node().name().getBytes(StandardCharsets.UTF_8));
+        }
+        return hashes;
+    }
+
     private static void check(final ClusterDescriptor.Values v, final ClusterSettings settings, final long[] hashes,
         final VerbsClient client)
     {
@@ -130,7 +164,7 @@ public final class ClusterBootstrap
         }
         for (int n = 0; n < hashes.length; n++)
         {
-            if (v.nodeHashes()[n] != hashes[n])
+            if (v.nodeHashes()[n] != hashes[n] && !(client.channel(n) instanceof FailedNodeChannel))
             {
                 throw new IllegalStateException("memory node " + n + " (" + client.channel(n).node() + ") is not the"
                     + " cluster's node " + n + ": list the memory nodes in the same order as every other client");
@@ -267,8 +301,12 @@ public final class ClusterBootstrap
         int logHeads = 0;
         for (int g = 0; g < descriptor.regions(); g++)
         {
-            b.reset().read(replicas[g][0], 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
-            client.execute(b);
+            if (!readHeader(client, replicas[g], b, header))
+            {
+                // Every replica is on a failed node: the region is lost and holds no usable block.
+                shapes[g] = new ClusterView.RegionShape(0, 0, 0);
+                continue;
+            }
             RegionLayout.validateHeader(header, g);
             shapes[g] = new ClusterView.RegionShape(RegionLayout.blockCount(header), RegionLayout.batOffset(header),
                 RegionLayout.firstBlockOffset(header));
@@ -281,10 +319,33 @@ public final class ClusterBootstrap
             client.channels().stream().map(c -> c.node().endpoint()).toList());
     }
 
+    /** A copy of {@code view} that routes by {@code map}; {@code view} itself is unchanged. */
+    public static ClusterView rerouted(final VerbsClient client, final ClusterView view, final RegionMap map)
+    {
+        return view.withRouting(map, resolve(client, map));
+    }
+
     /** Has {@code view} route by {@code map} (a newer region map from the coordinator) from now on. */
     public static void reroute(final VerbsClient client, final ClusterView view, final RegionMap map)
     {
         view.reroute(map, resolve(client, map));
+    }
+
+    /** Reads a region's header from its first replica that answers; false if none does. */
+    private static boolean readHeader(final VerbsClient client, final RemoteRegion[] replicas, final VerbBatch b,
+        final UnsafeBuffer header)
+    {
+        for (final RemoteRegion replica : replicas)
+        {
+            if (replica.channel() instanceof FailedNodeChannel)
+            {
+                continue;
+            }
+            b.reset().read(replica, 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
+            client.execute(b);
+            return true;
+        }
+        return false;
     }
 
     /**

@@ -67,6 +67,24 @@ public final class ClusterView
         this.endpoints = List.copyOf(endpoints);
     }
 
+    private ClusterView(final ClusterView other, final Routing routing)
+    {
+        this.descriptor = other.descriptor;
+        this.routing = routing;
+        this.blockCounts = other.blockCounts;
+        this.batOffsets = other.batOffsets;
+        this.firstBlockOffsets = other.firstBlockOffsets;
+        this.clientLogHeadsOffset = other.clientLogHeadsOffset;
+        this.descriptorRegion = other.descriptorRegion;
+        this.endpoints = other.endpoints;
+    }
+
+    /** A copy of this view that routes by another map (the repair works under the map it is about to publish). */
+    ClusterView withRouting(final RegionMap map, final RemoteRegion[][] replicas)
+    {
+        return new ClusterView(this, new Routing(map, replicas));
+    }
+
     public ClusterDescriptor.Values descriptor()
     {
         return descriptor;

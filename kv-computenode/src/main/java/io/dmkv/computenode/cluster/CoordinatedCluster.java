@@ -3,6 +3,7 @@ package io.dmkv.computenode.cluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,8 @@ import io.dmkv.rdma.security.ClusterSecret;
 public final class CoordinatedCluster implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCluster.class);
+    /** The layout map's field holding the cluster descriptor (hex), published by the formatter. */
+    static final String DESCRIPTOR = "descriptor";
 
     private final Coordinator coordinator;
     private final String owner;
@@ -120,19 +123,41 @@ public final class CoordinatedCluster implements AutoCloseable
                 () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
             nodeNames = ClusterLayout.decode(layout.payload()).memoryNodes();
         }
+        final RegionMap published = role == ClusterMaps.FormatRole.FORMATTER ? null
+            : RegionMap.fromBytes(readRegionMap().payload());
         final List<String> endpoints = new ArrayList<>(nodeNames.size());
-        for (final String name : nodeNames)
+        for (int n = 0; n < nodeNames.size(); n++)
         {
+            final String name = nodeNames.get(n);
             final String endpoint = alive.get(name);
-            if (endpoint == null)
+            if (endpoint == null && (published == null || holdsLiveRegion(published, n)))
             {
                 throw new CoordinationException("memory node " + name + " of cluster "
                     + coordinator.settings().cluster() + " is not alive in the coordinator (its session expired or it"
-                    + " never registered)");
+                    + " never registered)" + (published == null ? "" : " and the cluster has not failed it over yet:"
+                    + " retry once its session has expired and the fail-over has run (seconds)"));
+            }
+            if (endpoint == null)
+            {
+                LOG.warn("memory node {} of cluster {} has failed and was failed over: joining without it", name,
+                    coordinator.settings().cluster());
             }
             endpoints.add(endpoint);
         }
         return endpoints;
+    }
+
+    /** True if some region names node {@code n} and another replica besides: the fail-over has not removed it yet. */
+    private static boolean holdsLiveRegion(final RegionMap map, final int n)
+    {
+        for (final int g : map.regionsOn(n))
+        {
+            if (map.replicaCount(g) > 1)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -161,7 +186,8 @@ public final class CoordinatedCluster implements AutoCloseable
             view = ClusterBootstrap.join(client, flexkv ? settings.forPartitions(partitions) : settings,
                 ClusterMode.COORDINATED);
             final ClusterLayout layout = new ClusterLayout(nodeNames,
-                Map.of("clusterId", Long.toHexString(view.descriptor().clusterId())));
+                Map.of("clusterId", Long.toHexString(view.descriptor().clusterId()), DESCRIPTOR,
+                    HexFormat.of().formatHex(ClusterBootstrap.encodeDescriptor(view.descriptor()))));
             coordinator.maps().publish(layout.encode(), Math.max(1, view.map().epoch()),
                 view.map().toBytes(), pm.encode());
             LOG.info("formatted coordinated {} cluster {} on memory nodes {}", pm.mode(),
@@ -169,11 +195,17 @@ public final class CoordinatedCluster implements AutoCloseable
         }
         else
         {
-            final ClusterView joined = ClusterBootstrap.join(client, settings, ClusterMode.COORDINATED);
-            final RegionMap published = RegionMap.fromBytes(coordinator.maps().read(MapName.REGIONS).orElseThrow(
-                () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no region map"))
+            final RegionMap published = RegionMap.fromBytes(readRegionMap().payload());
+            final ClusterLayout layout = ClusterLayout.decode(coordinator.maps().read(MapName.LAYOUT).orElseThrow(
+                () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"))
                 .payload());
-            view = ClusterBootstrap.view(client, joined.descriptor(), published);
+            final String descriptor = layout.properties().get(DESCRIPTOR);
+            // The descriptor from the coordinator, so memory node 0 may be down; clusters formatted
+            // before it was published there are joined through node 0.
+            view = descriptor != null ? ClusterBootstrap.joinPublished(client, settings,
+                ClusterBootstrap.decodeDescriptor(HexFormat.of().parseHex(descriptor)), published)
+                : ClusterBootstrap.view(client, ClusterBootstrap.join(client, settings, ClusterMode.COORDINATED)
+                    .descriptor(), published);
         }
         regions = coordinator.watch(MapName.REGIONS);
         partitionMap = coordinator.watch(MapName.PARTITIONS);
@@ -289,6 +321,59 @@ public final class CoordinatedCluster implements AutoCloseable
     public long regionsEpoch()
     {
         return regions.lastSeen().epoch();
+    }
+
+    /** The region map as the coordinator holds it now (read, not cached): what a repair replaces. */
+    public VersionedMap readRegionMap()
+    {
+        return coordinator.maps().read(MapName.REGIONS).orElseThrow(
+            () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no region map"));
+    }
+
+    /**
+     * Publishes {@code next} in place of {@code expected}; of two repairers that read the same
+     * map, one succeeds and the other gets {@code StaleMapException}.
+     */
+    public VersionedMap publishRegionMap(final VersionedMap expected, final RegionMap next)
+    {
+        return coordinator.maps().write(expected, next.epoch(), next.toBytes());
+    }
+
+    /** Calls {@code listener} with every newer region map the coordinator publishes. */
+    public void onRegionMap(final java.util.function.Consumer<RegionMap> listener)
+    {
+        regions.onChange(m -> listener.accept(RegionMap.fromBytes(m.payload())));
+    }
+
+    /** Map indexes of the cluster's memory nodes whose coordinator session is not alive now. */
+    public java.util.Set<Integer> deadMemoryNodes()
+    {
+        final java.util.Set<String> alive = new java.util.HashSet<>();
+        for (final MemberInfo m : coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE))
+        {
+            alive.add(m.name());
+        }
+        final java.util.Set<Integer> dead = new java.util.TreeSet<>();
+        for (int n = 0; n < nodeNames.size(); n++)
+        {
+            if (!alive.contains(nodeNames.get(n)))
+            {
+                dead.add(n);
+            }
+        }
+        return dead;
+    }
+
+    /** The name of memory node {@code n} of the layout. */
+    public String memoryNodeName(final int n)
+    {
+        return nodeNames.get(n);
+    }
+
+    /** The map lease: a repair waits one more lease after a death, so no client still routes by its map. */
+    public Duration mapLease()
+    {
+        return coordinator.settings().mapLease();
     }
 
     /** Releases the client id (this client's log holds nothing left to recover), deregisters and disconnects. */

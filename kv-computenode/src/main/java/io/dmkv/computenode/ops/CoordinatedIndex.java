@@ -1,37 +1,77 @@
 package io.dmkv.computenode.ops;
 
-import java.util.concurrent.Executor;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 
+import io.dmkv.KvOutcomeUnknownException;
+import io.dmkv.ReplicasLostException;
 import io.dmkv.rdma.RemoteAccessException;
+import io.dmkv.rdma.VerbsException;
 
 /**
  * The {@link KeyIndex} of a coordinated client, in front of the protocol's index:
  * <ul>
  * <li>it routes a key only while the cluster map is under its lease: every operation, reads
- * included, first asks {@code lease}, which throws when the coordinator has not confirmed the
- * map recently enough (or the client's session was lost);</li>
+ * included, first checks the lease, which fails when the coordinator has not confirmed the map
+ * recently enough (or the client's session was lost); a mutation also checks that enough replicas
+ * live ({@code dmkv.minLiveReplicas});</li>
  * <li>an operation refused by a memory node for a key it no longer honours (the node re-keyed the
- * region: the cluster's map changed, docs/coordination.md) is retried once after {@code refresh}
- * re-read the map and learnt the new keys. The refresh is blocking (a hello per node), so it runs
- * on {@code refresher}, never on the completion thread that saw the refusal.</li>
+ * region: the cluster's map changed, docs/coordination.md) is retried after a refresh re-read the
+ * map and learnt the new keys;</li>
+ * <li>an operation that failed because a memory node did not answer (it died) waits, holding no
+ * thread, until the cluster publishes a newer map (the fail-over, docs/recovery.md) or
+ * {@code failoverWaitNs} passes, and is then retried by the new map; one that touched a region
+ * whose every replica failed raises {@link ReplicasLostException} at once.</li>
  * </ul>
- * Each operation carries a small record of its arguments for the retry: the one allocation this
- * layer adds per operation.
+ * A mutation that failed that way may have left a proposal that the fail-over or a later writer
+ * promotes. Its retry is then told apart: a put that succeeds on retry succeeded; a conditional
+ * mutation whose retry finds its own precondition false (an INSERT finding the key, an UPDATE or
+ * DELETE not finding it) may be seeing its own first attempt, so it raises
+ * {@link KvOutcomeUnknownException} rather than a false "failed"; so does a mutation whose
+ * retries ran out. The refresh is blocking (a hello per node), so it runs on the runtime's
+ * maintenance thread, never on the completion thread that saw the failure.
  */
 public final class CoordinatedIndex implements KeyIndex
 {
-    private final KeyIndex delegate;
-    private final Runnable lease;
-    private final Runnable refresh;
-    private final Executor refresher;
+    private static final int MAX_ATTEMPTS = 4;
 
-    public CoordinatedIndex(final KeyIndex delegate, final Runnable lease, final Runnable refresh,
-        final Executor refresher)
+    /** What the index asks of the cluster it routes in. */
+    public interface Routing
+    {
+        /** Throws unless the map is under its lease (and the client's session lives). */
+        void checkLease();
+
+        /** Throws unless enough replicas live for a write. */
+        void checkWritable();
+
+        /** Re-reads the map and learns the live nodes' current region keys (blocking). */
+        void refresh();
+
+        /** The epoch of the region map the client routes by now. */
+        long mapEpoch();
+
+        /** A message naming the regions that lost every replica, or null if none did. */
+        String lostRegions();
+    }
+
+    private final KeyIndex delegate;
+    private final Routing routing;
+    private final OpRuntime runtime;
+    private final long failoverWaitNs;
+    private final Queue<Call<?>> waiting = new ConcurrentLinkedQueue<>();
+
+    /**
+     * @param failoverWaitNs how long an operation that lost a memory node waits for the fail-over's
+     *                       new map before it fails.
+     */
+    public CoordinatedIndex(final KeyIndex delegate, final Routing routing, final OpRuntime runtime,
+        final long failoverWaitNs)
     {
         this.delegate = delegate;
-        this.lease = lease;
-        this.refresh = refresh;
-        this.refresher = refresher;
+        this.routing = routing;
+        this.runtime = runtime;
+        this.failoverWaitNs = failoverWaitNs;
     }
 
     @Override
@@ -53,6 +93,15 @@ public final class CoordinatedIndex implements KeyIndex
         delegate.flush();
     }
 
+    /** The cluster published a newer map: operations waiting for a fail-over retry now. */
+    public void mapChanged()
+    {
+        for (Call<?> c = waiting.poll(); c != null; c = waiting.poll())
+        {
+            c.retry();
+        }
+    }
+
     /** True for a refusal that a map refresh and new keys can cure. */
     static boolean refusedKey(final Throwable failure)
     {
@@ -60,7 +109,13 @@ public final class CoordinatedIndex implements KeyIndex
             && ((RemoteAccessException)failure).reason() == RemoteAccessException.Reason.UNKNOWN_REGION;
     }
 
-    /** One operation and its one retry. */
+    /** True for a failure a memory node's death explains (no answer, a broken connection). */
+    static boolean nodeFailure(final Throwable failure)
+    {
+        return failure instanceof VerbsException && !(failure instanceof RemoteAccessException);
+    }
+
+    /** One operation and its retries. */
     private final class Call<T> implements OpCompletion<T>
     {
         private final Mode mode;
@@ -68,7 +123,11 @@ public final class CoordinatedIndex implements KeyIndex
         private final long hash;
         private final byte[] value;
         private final OpCompletion<T> done;
-        private boolean retried;
+        private int attempts;
+        private long routedBy;
+        private boolean maybeApplied;
+        private boolean released;
+        private Throwable lastFailure;
 
         Call(final Mode mode, final byte[] key, final long hash, final byte[] value, final OpCompletion<T> done)
         {
@@ -82,13 +141,19 @@ public final class CoordinatedIndex implements KeyIndex
         @SuppressWarnings("unchecked")
         void start()
         {
+            attempts++;
+            routedBy = routing.mapEpoch();
             try
             {
-                lease.run();
+                routing.checkLease();
+                if (mode != null)
+                {
+                    routing.checkWritable();
+                }
             }
             catch (final RuntimeException e)
             {
-                done.complete(null, e);
+                finish(null, e);
                 return;
             }
             if (mode == null)
@@ -104,24 +169,61 @@ public final class CoordinatedIndex implements KeyIndex
         @Override
         public void complete(final T result, final Throwable failure)
         {
-            if (failure == null || retried || !refusedKey(failure))
+            final Throwable f = unwrap(failure);
+            if (f == null || attempts >= MAX_ATTEMPTS || !(refusedKey(f) || nodeFailure(f)))
             {
-                done.complete(result, failure);
+                finish(result, f);
                 return;
             }
-            retried = true;
+            maybeApplied |= mode != null;
+            lastFailure = f;
+            final String lost = nodeFailure(f) ? routing.lostRegions() : null;
+            if (lost != null)
+            {
+                finish(null, new ReplicasLostException(lost));
+                return;
+            }
+            if (refusedKey(f))
+            {
+                retry();
+                return;
+            }
+            synchronized (this)
+            {
+                released = false;
+            }
+            waiting.add(this);
+            runtime.schedule(this::waitedOut, failoverWaitNs);
+            if (routing.mapEpoch() > routedBy)
+            {
+                retry();
+            }
+        }
+
+        /** Re-reads the map and keys, then runs the operation again (once per wake-up). */
+        void retry()
+        {
+            synchronized (this)
+            {
+                if (released)
+                {
+                    return;
+                }
+                released = true;
+            }
+            waiting.remove(this);
             try
             {
-                refresher.execute(() ->
+                runtime.offload(() ->
                 {
                     try
                     {
-                        refresh.run();
+                        routing.refresh();
                     }
                     catch (final RuntimeException e)
                     {
-                        failure.addSuppressed(e);
-                        done.complete(null, failure);
+                        lastFailure.addSuppressed(e);
+                        finish(null, lastFailure);
                         return;
                     }
                     start();
@@ -129,8 +231,61 @@ public final class CoordinatedIndex implements KeyIndex
             }
             catch (final RuntimeException e)
             {
-                done.complete(null, failure);
+                finish(null, lastFailure);
             }
         }
+
+        private void waitedOut()
+        {
+            synchronized (this)
+            {
+                if (released)
+                {
+                    return;
+                }
+                released = true;
+            }
+            waiting.remove(this);
+            finish(null, new VerbsException("no memory-node fail-over was published within "
+                + TimeUnit.NANOSECONDS.toMillis(failoverWaitNs) + " ms of a failure: " + lastFailure.getMessage(),
+                lastFailure));
+        }
+
+        private void finish(final T result, final Throwable failure)
+        {
+            if (!maybeApplied)
+            {
+                done.complete(result, failure);
+                return;
+            }
+            if (failure != null)
+            {
+                done.complete(null, unknown("failed after an earlier attempt that may have taken effect", failure));
+                return;
+            }
+            if (result == Result.EXISTS || result == Result.NOT_FOUND)
+            {
+                done.complete(null, unknown("found " + result + " on retry, which may be its own first attempt",
+                    lastFailure));
+                return;
+            }
+            done.complete(result, null);
+        }
+
+        private KvOutcomeUnknownException unknown(final String what, final Throwable cause)
+        {
+            return new KvOutcomeUnknownException(mode + " of a key " + what + " (a memory node failed or the cluster"
+                + " map changed under it): read the key to learn whether it took effect", cause);
+        }
+    }
+
+    private static Throwable unwrap(final Throwable t)
+    {
+        Throwable e = t;
+        while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null)
+        {
+            e = e.getCause();
+        }
+        return e;
     }
 }

@@ -255,16 +255,27 @@ public final class RegionMap
      */
     public RegionMap withoutNode(final int node)
     {
+        return withoutNode(node, false);
+    }
+
+    /**
+     * As {@link #withoutNode(int)}; with {@code keepLastReplica}, a region whose only replica is on
+     * {@code node} keeps it (the region is lost, and the map still says where it was) instead of
+     * failing.
+     */
+    public RegionMap withoutNode(final int node, final boolean keepLastReplica)
+    {
         checkNode(node);
         final int r = replicationFactor;
         final int[] next = new int[entries.length];
         for (int g = 0; g < regionCount; g++)
         {
             int k = 0;
+            final boolean last = keepLastReplica && entries[g * r] == node && (r == 1 || entries[g * r + 1] < 0);
             for (int j = 0; j < r; j++)
             {
                 final int e = entries[g * r + j];
-                if (e >= 0 && e != node)
+                if (e >= 0 && (e != node || last))
                 {
                     next[g * r + k++] = e;
                 }

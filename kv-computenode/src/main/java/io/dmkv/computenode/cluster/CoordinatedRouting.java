@@ -1,0 +1,114 @@
+package io.dmkv.computenode.cluster;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.KvConfig;
+import io.dmkv.ReplicasLostException;
+import io.dmkv.computenode.ops.CoordinatedIndex;
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * How a coordinated client follows the cluster's region map: every newer map the coordinator
+ * publishes (a memory node failed over) reroutes the client's {@link ClusterView} and wakes the
+ * operations that wait for it; a refresh learns the live nodes' new region keys; writes are
+ * refused while a region has fewer live replicas than {@code dmkv.minLiveReplicas}; regions whose
+ * every replica is on a dead node are named to a client that touches one.
+ */
+public final class CoordinatedRouting implements CoordinatedIndex.Routing
+{
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatedRouting.class);
+
+    private final CoordinatedCluster cluster;
+    private final ClusterView view;
+    private final VerbsClient client;
+    private final int minLiveReplicas;
+    private volatile String lost;
+
+    public CoordinatedRouting(final CoordinatedCluster cluster, final ClusterView view, final VerbsClient client,
+        final int minLiveReplicas)
+    {
+        this.cluster = cluster;
+        this.view = view;
+        this.client = client;
+        this.minLiveReplicas = minLiveReplicas;
+        this.lost = describeLost(view.map(), cluster.deadMemoryNodes());
+    }
+
+    /** Follows the region map from now on; {@code changed} runs after each reroute. */
+    public void follow(final Runnable changed)
+    {
+        cluster.onRegionMap(m ->
+        {
+            ClusterBootstrap.reroute(client, view, m);
+            lost = describeLost(m, cluster.deadMemoryNodes());
+            LOG.info("client {} routes by region map epoch {}{}", cluster.clientId(), m.epoch(),
+                lost == null ? "" : "; " + lost);
+            changed.run();
+        });
+    }
+
+    @Override
+    public void checkLease()
+    {
+        cluster.checkLease();
+    }
+
+    @Override
+    public void checkWritable()
+    {
+        final int fewest = view.fewestReplicas();
+        if (fewest < minLiveReplicas)
+        {
+            throw new ReplicasLostException("writes are refused: a region has " + fewest + " live replica(s) of "
+                + view.replication() + " (memory nodes failed), fewer than " + KvConfig.MIN_LIVE_REPLICAS + " = "
+                + minLiveReplicas + "; reads go on");
+        }
+    }
+
+    @Override
+    public void refresh()
+    {
+        cluster.refreshMap();
+        final Set<Integer> dead = cluster.deadMemoryNodes();
+        final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
+        LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", view.map().epoch(), rekeyed);
+    }
+
+    @Override
+    public long mapEpoch()
+    {
+        return view.map().epoch();
+    }
+
+    @Override
+    public String lostRegions()
+    {
+        return lost;
+    }
+
+    /** Null, or a message naming the regions whose every replica is on a dead node. */
+    static String describeLost(final RegionMap map, final Set<Integer> dead)
+    {
+        final List<Integer> regions = new ArrayList<>();
+        for (int g = 0; g < map.regionCount(); g++)
+        {
+            boolean all = true;
+            for (final int n : map.replicas(g))
+            {
+                all &= dead.contains(n);
+            }
+            if (all)
+            {
+                regions.add(g);
+            }
+        }
+        return regions.isEmpty() ? null : "regions " + regions + " lost every replica (memory nodes " + dead
+            + " are dead): their keys and values are gone";
+    }
+}

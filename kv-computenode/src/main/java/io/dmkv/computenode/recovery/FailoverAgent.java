@@ -1,0 +1,135 @@
+package io.dmkv.computenode.recovery;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.NanoClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.StaleMapException;
+import io.dmkv.core.cluster.VersionedMap;
+
+/**
+ * Coordinated mode: fails over memory nodes whose coordinator session expired. Every period the
+ * live client with the lowest id (as {@link RecoveryAgent}: one per cluster, no extra election;
+ * the memory nodes that also stand for leader hold no verbs client to repair with) lists the
+ * layout's memory nodes that are not alive. A node dead for {@code settle} (one map lease, so no
+ * client still routes by a map it confirmed while the node lived) and still named by a region
+ * that has another replica is repaired ({@link MemoryNodeFailover}) and the map without it is
+ * published. The publication is a compare-and-set on the map's znode version: of two repairers
+ * that read one map, one publishes and the other re-reads. Memory nodes then re-key the regions
+ * whose replica list changed, which fences every client still routing by the old map.
+ */
+public final class FailoverAgent implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverAgent.class);
+
+    /** What a fail-over published, for tests and status. */
+    public record Published(MemoryNodeFailover.Report report, long epoch)
+    {
+    }
+
+    private final CoordinatedCluster cluster;
+    private final MemoryNodeFailover failover;
+    private final NanoClock clock;
+    private final long settleNs;
+    private final Map<Integer, Long> seenDead = new HashMap<>();
+    private final ScheduledExecutorService timer;
+    private volatile Published last;
+
+    public FailoverAgent(final CoordinatedCluster cluster, final MemoryNodeFailover failover, final Duration period,
+        final Duration settle, final NanoClock clock)
+    {
+        this.cluster = cluster;
+        this.failover = failover;
+        this.clock = clock;
+        this.settleNs = settle.toNanos();
+        this.timer = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "dmkv-failover-" + cluster.clientId());
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::check, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** One check: fails over every memory node dead for long enough, if this client is the one that repairs. */
+    public synchronized void check()
+    {
+        try
+        {
+            final List<Integer> live = cluster.liveClientIds();
+            if (live.isEmpty() || live.get(0) != cluster.clientId())
+            {
+                return;
+            }
+            final long now = clock.nanoTime();
+            final Set<Integer> dead = cluster.deadMemoryNodes();
+            seenDead.keySet().retainAll(dead);
+            VersionedMap current = cluster.readRegionMap();
+            RegionMap map = RegionMap.fromBytes(current.payload());
+            for (final int n : dead)
+            {
+                final long since = seenDead.computeIfAbsent(n, k -> now);
+                if (now - since < settleNs || !removable(map, n))
+                {
+                    continue;
+                }
+                LOG.info("client {} fails over memory node {} ({}), whose coordinator session expired",
+                    cluster.clientId(), n, cluster.memoryNodeName(n));
+                final MemoryNodeFailover.Report report = failover.repair(map, n, dead);
+                current = cluster.publishRegionMap(current, report.next());
+                map = report.next();
+                last = new Published(report, current.epoch());
+                if (!report.lostRegions().isEmpty())
+                {
+                    LOG.error("regions {} lost every replica (memory nodes {} are dead): their data is gone; clients"
+                        + " touching them get RegionLostException", report.lostRegions(), dead);
+                }
+            }
+        }
+        catch (final StaleMapException e)
+        {
+            LOG.info("the region map changed during a fail-over (another repairer published first); checked again"
+                + " next period");
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.warn("failing over memory nodes failed (tried again in a period): {}", e.toString());
+        }
+    }
+
+    /** The last fail-over this agent published, or null. */
+    public Published last()
+    {
+        return last;
+    }
+
+    /** True if some region lists {@code node} and has another replica to promote or keep. */
+    static boolean removable(final RegionMap map, final int node)
+    {
+        for (final int g : map.regionsOn(node))
+        {
+            if (map.replicaCount(g) > 1)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void close()
+    {
+        timer.shutdownNow();
+    }
+}
