@@ -76,7 +76,8 @@ public final class FailoverAgent implements AutoCloseable
             final Set<Integer> dead = cluster.deadMemoryNodes();
             seenDead.keySet().retainAll(dead);
             VersionedMap current = cluster.readRegionMap();
-            RegionMap map = RegionMap.fromBytes(current.payload());
+            // The payload's own epoch may lag the map's (the first map is published at epoch 1).
+            RegionMap map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
             for (final int n : dead)
             {
                 final long since = seenDead.computeIfAbsent(n, k -> now);

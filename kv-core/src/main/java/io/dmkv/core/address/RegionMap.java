@@ -293,6 +293,13 @@ public final class RegionMap
         return new RegionMap(epoch + 1, memoryNodeCount, r, regionCount, next);
     }
 
+    /** The same placement at another epoch (the epoch of the coordinator's map that carries it). */
+    public RegionMap withEpoch(final long newEpoch)
+    {
+        validateEpoch(newEpoch);
+        return new RegionMap(newEpoch, memoryNodeCount, replicationFactor, regionCount, entries);
+    }
+
     /** Bytes {@link #encode} writes. */
     public int encodedLength()
     {
