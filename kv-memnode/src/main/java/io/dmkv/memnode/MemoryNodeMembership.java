@@ -36,9 +36,13 @@ public final class MemoryNodeMembership implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryNodeMembership.class);
 
+    private static final java.security.SecureRandom INCARNATIONS = new java.security.SecureRandom();
+
     private final MemoryNode node;
     private final String endpoint;
     private final Coordinator coordinator;
+    /** Drawn when this process joins: a node that restarts has lost its memory and comes back as another. */
+    private final long incarnation = INCARNATIONS.nextLong() | 1;
     private final Membership.Registration registration;
     private final LeaderElection election;
     private final RegionRekeyer rekeyer;
@@ -50,8 +54,8 @@ public final class MemoryNodeMembership implements AutoCloseable
         this.endpoint = endpoint;
         this.coordinator = coordinator;
         this.registration = coordinator.members().register(info());
-        // Memory nodes stand for leader too, so a cluster with no compute node running still has
-        // someone to act for it (the repair after a memory node's death).
+        // Memory nodes stand for leader too, so a cluster with no compute node running still has one
+        // (the fail-over itself is run by a client: it needs the index, docs/recovery.md).
         this.election = coordinator.election("mn-" + node.name());
         coordinator.onConnectionStateChange(this::stateChanged);
         this.rekeyer = new RegionRekeyer(coordinator, node.name(), node.service().regions(), this::republish);
@@ -89,7 +93,7 @@ public final class MemoryNodeMembership implements AutoCloseable
             ids.add(r.id());
             generation = Math.max(generation, r.keyGeneration());
         }
-        return MemberInfo.memoryNode(node.name(), endpoint, ids, generation);
+        return MemberInfo.memoryNode(node.name(), endpoint, ids, generation, incarnation);
     }
 
     private void republish()
@@ -149,6 +153,12 @@ public final class MemoryNodeMembership implements AutoCloseable
     public Coordinator coordinator()
     {
         return coordinator;
+    }
+
+    /** This process's incarnation (the number it registered with). */
+    public long incarnation()
+    {
+        return incarnation;
     }
 
     public String endpoint()

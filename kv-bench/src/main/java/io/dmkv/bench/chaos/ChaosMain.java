@@ -15,9 +15,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code chaos clients}: kills client processes mid-workload and checks that recovery loses and leaks nothing. */
-@Command(name = "chaos", mixinStandardHelpOptions = true, subcommands = ChaosMain.Clients.class,
-    description = "Failure injection against a cluster of memory nodes started in this process.")
+/**
+ * {@code chaos clients}: kills client processes mid-workload and checks that recovery loses and
+ * leaks nothing; {@code chaos memnodes}: kills memory-node processes and checks that fail-over
+ * loses nothing.
+ */
+@Command(name = "chaos", mixinStandardHelpOptions = true,
+    subcommands = {ChaosMain.Clients.class, ChaosMain.Memnodes.class},
+    description = "Failure injection: kills clients (chaos clients) or memory nodes (chaos memnodes).")
 public final class ChaosMain implements Runnable
 {
     @CommandLine.Spec
@@ -31,7 +36,7 @@ public final class ChaosMain implements Runnable
     @Override
     public void run()
     {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: clients");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: clients or memnodes");
     }
 
     /** The client-kill run. */
@@ -133,6 +138,89 @@ public final class ChaosMain implements Runnable
                 .toString(), "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path")));
             return cmd;
+        }
+    }
+
+
+    /** The memory-node kill run. */
+    @Command(name = "memnodes", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Starts a ZooKeeper server (scripts/coordinator) and NODES memory-node daemons (scripts/memnode"
+            + " --coordinator), each in a process of its own, and WRITERS writer processes (coordinated, r ="
+            + " REPLICATION) whose values name their writer and sequence; SIGKILLs a random memory node KILLS times,"
+            + " PHASE apart, waiting each time for the fail-over to be published; then checks that every acknowledged"
+            + " write reads back and that kv verify is clean. Prints acknowledged writes per second over the run, and"
+            + " per kill the time to the fail-over, the writers' pause and the rate before, during and after; exits"
+            + " 1 if a write was lost or verify found a problem. At most REPLICATION - 1 kills lose nothing.",
+            "Example: scripts/chaos memnodes --nodes 4 --replication 3 --kills 2 --writers 2"})
+    public static final class Memnodes implements Callable<Integer>
+    {
+        @Option(names = "--nodes", paramLabel = "N", defaultValue = "4", description = "Memory nodes (default 4).")
+        int nodes;
+        @Option(names = "--replication", paramLabel = "R", defaultValue = "3", description = "Replicas (default 3).")
+        int replication;
+        @Option(names = "--kills", paramLabel = "K", defaultValue = "2",
+            description = "Memory nodes to kill, at most R - 1 (default 2).")
+        int kills;
+        @Option(names = "--writers", paramLabel = "W", defaultValue = "2",
+            description = "Writer processes (default 2).")
+        int writers;
+        @Option(names = "--memory", paramLabel = "BYTES", defaultValue = "64M",
+            converter = io.dmkv.bench.cli.KvCli.SizeConverter.class, description = "Per memory node (default 64M).")
+        long memory;
+        @Option(names = "--keys", paramLabel = "K", defaultValue = "600", description = "Keys in all (default 600).")
+        int keys;
+        @Option(names = "--phase", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Seconds of writing before the first kill, between a fail-over and the next kill, and after"
+                + " the last (default 10).")
+        long phaseSeconds;
+        @Option(names = "--session-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Coordinator session timeout of memory nodes and clients; generous on a loaded machine,"
+                + " where a shorter one expires live members (default 10).")
+        long sessionSeconds;
+        @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: random, printed).")
+        Long seed;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (nodes < 2 || replication < 2 || replication > nodes || kills < 1 || kills >= replication
+                || writers < 1 || keys < writers || phaseSeconds < 1 || sessionSeconds < 2)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need 2 <= replication <= nodes,"
+                    + " 1 <= kills < replication, writers >= 1, keys >= writers, phase >= 1, session timeout >= 2");
+            }
+            final long s = seed != null ? seed : System.nanoTime();
+            final Path dir = Files.createTempDirectory("dmkv-chaos-");
+            final java.io.PrintWriter out = spec.commandLine().getOut();
+            out.println("work files: " + dir + " (removed at the end)");
+            try
+            {
+                final MemnodeChaosRun.Result r = new MemnodeChaosRun(new MemnodeChaosRun.Settings(nodes, replication,
+                    memory, writers, kills, keys, Duration.ofSeconds(phaseSeconds), Duration.ofSeconds(sessionSeconds),
+                    s, dir), line ->
+                    {
+                        out.println(line);
+                        out.flush();
+                    }).run();
+                out.println("acknowledged writes per second (second of the run: writes):");
+                r.perSecond().forEach((second, n) -> out.println("  " + second + " " + n));
+                r.kills().forEach(k -> out.println(k));
+                out.println(r);
+                r.lost().forEach(l -> out.println("LOST " + l));
+                r.verifyProblems().forEach(p -> out.println("VERIFY " + p));
+                out.flush();
+                return r.ok() ? 0 : 1;
+            }
+            finally
+            {
+                try (Stream<Path> files = Files.walk(dir))
+                {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         }
     }
 

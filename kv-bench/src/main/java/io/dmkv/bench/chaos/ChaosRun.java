@@ -144,18 +144,10 @@ public final class ChaosRun
                 }
             }
             final Map<String, List<String>> allowed = expected(logs);
-            final List<String> lost = new ArrayList<>();
+            final List<String> lost;
             try (KvStore kv = KvStore.open(config))
             {
-                for (final Map.Entry<String, List<String>> e : allowed.entrySet())
-                {
-                    final String value = kv.get(e.getKey());
-                    if (!e.getValue().contains(value == null ? "-" : value))
-                    {
-                        lost.add(e.getKey() + ": read " + abbreviate(value) + ", expected one of "
-                            + e.getValue().stream().map(ChaosRun::abbreviate).toList());
-                    }
-                }
+                lost = unexpected(kv, allowed);
             }
             final List<String> problems = admin.verify(true);
             final int leaked = admin.blocks().owned();
@@ -213,7 +205,7 @@ public final class ChaosRun
                         allowed.computeIfAbsent(w[1], k -> new ArrayList<>(List.of("-"))).add(w[3]);
                         begun = w;
                     }
-                    else if (w[0].equals("A") && w.length == 3 && begun != null && begun[1].equals(w[1])
+                    else if (w[0].equals("A") && w.length >= 3 && begun != null && begun[1].equals(w[1])
                         && begun[2].equals(w[2]))
                     {
                         allowed.put(w[1], new ArrayList<>(List.of(begun[3])));
@@ -223,6 +215,22 @@ public final class ChaosRun
             }
         }
         return allowed;
+    }
+
+    /** The keys whose value in {@code kv} is none of those {@link #expected} allows, each with what was read. */
+    static List<String> unexpected(final KvStore kv, final Map<String, List<String>> allowed)
+    {
+        final List<String> lost = new ArrayList<>();
+        for (final Map.Entry<String, List<String>> e : allowed.entrySet())
+        {
+            final String value = kv.get(e.getKey());
+            if (!e.getValue().contains(value == null ? "-" : value))
+            {
+                lost.add(e.getKey() + ": read " + abbreviate(value) + ", expected one of "
+                    + e.getValue().stream().map(ChaosRun::abbreviate).toList());
+            }
+        }
+        return lost;
     }
 
     private static long percentile(final long[] sorted, final int p)

@@ -20,10 +20,16 @@ public final class MemnodeChild
     /** {@code MemnodeChild MEMNODE-OPTIONS}: see {@code memnode --help}. */
     public static void main(final String[] args)
     {
-        final Thread watch = new Thread(() -> waitForEnd(System.in), "dmkv-memnode-parent-watch");
+        exitWhenInputEnds();
+        MemoryNodeMain.main(args);
+    }
+
+    /** Stops this JVM (as SIGTERM would) once stdin ends: the parent closed the pipe, or died. */
+    public static void exitWhenInputEnds()
+    {
+        final Thread watch = new Thread(() -> waitForEnd(System.in), "dmkv-parent-watch");
         watch.setDaemon(true);
         watch.start();
-        MemoryNodeMain.main(args);
     }
 
     private static void waitForEnd(final InputStream in)

@@ -22,7 +22,7 @@ import io.dmkv.bench.runner.JvmCommand;
  * benchmarks whose memory nodes must not share the client's JVM. {@link #close} closes each
  * daemon's stdin, which stops it as SIGTERM would; one that does not stop in time is killed.
  */
-final class MemnodeDaemons implements AutoCloseable
+public final class MemnodeDaemons implements AutoCloseable
 {
     /** The line a daemon prints on stdout once it serves: {@code ... ready on HOST:PORT with ...}. */
     private static final Pattern READY = Pattern.compile("ready on (\\S+) with");
@@ -46,6 +46,16 @@ final class MemnodeDaemons implements AutoCloseable
     static MemnodeDaemons start(final int count, final long memory, final long regionBytes, final Duration timeout)
         throws IOException
     {
+        return start(count, memory, regionBytes, timeout, "bench-mn", List.of());
+    }
+
+    /**
+     * As {@link #start(int, long, long, Duration)}, naming daemon i {@code prefix + i} and giving
+     * each the further memnode options {@code extra} (a coordinator, a session timeout, ...).
+     */
+    public static MemnodeDaemons start(final int count, final long memory, final long regionBytes,
+        final Duration timeout, final String prefix, final List<String> extra) throws IOException
+    {
         final MemnodeDaemons all = new MemnodeDaemons();
         try
         {
@@ -55,10 +65,11 @@ final class MemnodeDaemons implements AutoCloseable
                 final List<String> cmd = new ArrayList<>(JvmCommand.forChild(HEAP));
                 cmd.addAll(List.of(MemnodeChild.class.getName(), "--host", "127.0.0.1", "--port", "0",
                     "--memory", Long.toString(memory), "--region-size", Long.toString(regionBytes),
-                    "--io-threads", "1", "--name", "bench-mn" + i));
+                    "--io-threads", "1", "--name", prefix + i));
+                cmd.addAll(extra);
                 final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 all.processes.add(p);
-                ready.add(readEndpoint(p, "bench-mn" + i));
+                ready.add(readReadyLine(p, prefix + i, READY));
             }
             final long deadline = System.nanoTime() + timeout.toNanos();
             for (int i = 0; i < count; i++)
@@ -90,8 +101,11 @@ final class MemnodeDaemons implements AutoCloseable
         }
     }
 
-    /** Follows a daemon's stdout: the endpoint of its ready line, then any further lines to our stderr. */
-    private static CompletableFuture<String> readEndpoint(final Process p, final String name)
+    /**
+     * Follows a daemon's stdout: group 1 of {@code ready} in its ready line (its endpoint), then
+     * any further lines to our stderr.
+     */
+    public static CompletableFuture<String> readReadyLine(final Process p, final String name, final Pattern ready)
     {
         final CompletableFuture<String> endpoint = new CompletableFuture<>();
         final Thread reader = new Thread(() ->
@@ -101,7 +115,7 @@ final class MemnodeDaemons implements AutoCloseable
                 String line;
                 while ((line = r.readLine()) != null)
                 {
-                    final Matcher m = READY.matcher(line);
+                    final Matcher m = ready.matcher(line);
                     if (!endpoint.isDone() && m.find())
                     {
                         endpoint.complete(m.group(1));
@@ -116,7 +130,7 @@ final class MemnodeDaemons implements AutoCloseable
             {
                 // the daemon is gone; the check below says so if it never became ready
             }
-            endpoint.completeExceptionally(new IllegalStateException("memory-node daemon " + name
+            endpoint.completeExceptionally(new IllegalStateException("daemon " + name
                 + " ended before it was ready (its messages are above)"));
         }, "dmkv-" + name + "-stdout");
         reader.setDaemon(true);
@@ -125,9 +139,21 @@ final class MemnodeDaemons implements AutoCloseable
     }
 
     /** The daemons' endpoints, {@code 127.0.0.1:PORT}, in start order. */
-    List<String> endpoints()
+    public List<String> endpoints()
     {
         return List.copyOf(endpoints);
+    }
+
+    /** SIGKILLs daemon {@code i} and waits until it is gone. */
+    public void kill(final int i) throws InterruptedException
+    {
+        processes.get(i).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Daemon {@code i}'s process (to stop and continue it). */
+    public Process process(final int i)
+    {
+        return processes.get(i);
     }
 
     /** True while every daemon runs. */
@@ -145,6 +171,12 @@ final class MemnodeDaemons implements AutoCloseable
     /** Stops every daemon (closing its stdin), killing any that is still there after 10 s. */
     @Override
     public void close()
+    {
+        stop(processes);
+    }
+
+    /** Closes each process's stdin (the daemons stop), killing any still there after 10 s. */
+    public static void stop(final List<Process> processes)
     {
         for (final Process p : processes)
         {

@@ -78,6 +78,7 @@ public final class ClusterBootstrap
                     ClusterMode.fromCode(ClusterDescriptor.mode(d, 0)), mode);
                 final ClusterDescriptor.Values v = ClusterDescriptor.read(d, 0);
                 check(v, settings, hashes, client);
+                requireFormatted(client);
                 return view(client, v);
             }
             if (state == ClusterDescriptor.STATE_EMPTY)
@@ -121,7 +122,40 @@ public final class ClusterBootstrap
     {
         LayoutVersion.requireLittleEndianHost();
         check(descriptor, settings, nodeHashes(client), client);
+        requireFormatted(client);
         return view(client, descriptor, map);
+    }
+
+    /**
+     * Refuses a cluster with a blank memory node: one that restarted (memory nodes are volatile)
+     * answers at the old address with no cluster in its memory, and must not be taken for the
+     * node it was. Nodes that failed over ({@link FailedNodeChannel}) are not asked.
+     */
+    private static void requireFormatted(final VerbsClient client)
+    {
+        final UnsafeBuffer[] headers = new UnsafeBuffer[client.nodeCount()];
+        final VerbBatch b = new VerbBatch();
+        for (int n = 0; n < client.nodeCount(); n++)
+        {
+            if (!(client.channel(n) instanceof FailedNodeChannel))
+            {
+                headers[n] = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
+                b.read(client.channel(n).region(0), 0, headers[n], 0, RegionLayout.HEADER_FIELDS_LENGTH);
+            }
+        }
+        client.execute(b);
+        for (int n = 0; n < client.nodeCount(); n++)
+        {
+            if (headers[n] != null && !RegionLayout.isFormatted(headers[n]))
+            {
+                throw new IllegalStateException("memory node " + client.channel(n).node().name() + " ("
+                    + client.channel(n).node().endpoint() + ") lost its data: it answers, but its memory holds no"
+                    + " cluster (it restarted, and memory nodes are volatile). It is not taken for the node it was:"
+                    + " with a coordinator, the cluster fails it over; in static mode, what it held is gone"
+                    + " unless other replicas hold it, which a static cluster cannot use (restart every memory node"
+                    + " to start a new cluster, or run coordinated)");
+            }
+        }
     }
 
     /** The descriptor as bytes, for the coordinator's layout map. */
@@ -196,9 +230,12 @@ public final class ClusterBootstrap
                 probe.reset().cas(client.channel(0).region(0), ClusterDescriptor.OFFSET + ClusterDescriptor.STATE_OFFSET,
                     claim, ClusterDescriptor.STATE_EMPTY);
                 client.execute(probe);
-                throw new IllegalStateException(client.channel(n).node() + " already belongs to a cluster whose first"
-                    + " node is not " + client.channel(0).node() + ": give every memory node of the cluster, in the"
-                    + " same order as every other client");
+                throw new IllegalStateException(client.channel(n).node() + " already belongs to a cluster, but the"
+                    + " first node given, " + client.channel(0).node() + ", holds none: either memory node "
+                    + client.channel(0).node().name() + " lost its data (it restarted: memory nodes are volatile, so"
+                    + " the cluster is gone; restart every memory node to start a new one), or it is not the"
+                    + " cluster's first node (give every memory node of the cluster, in the same order as every"
+                    + " other client)");
             }
         }
         final int[] usable = new int[nodes];

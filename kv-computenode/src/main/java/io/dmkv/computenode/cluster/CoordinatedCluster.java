@@ -3,6 +3,11 @@ package io.dmkv.computenode.cluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,11 +50,14 @@ public final class CoordinatedCluster implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCluster.class);
     /** The layout map's field holding the cluster descriptor (hex), published by the formatter. */
     static final String DESCRIPTOR = "descriptor";
+    /** The layout map's field with each memory node's incarnation when the cluster was formatted (hex, node order). */
+    static final String INCARNATIONS = "incarnations";
 
     private final Coordinator coordinator;
     private final String owner;
     private ClusterMaps.FormatRole role;
     private List<String> nodeNames;
+    private List<Long> incarnations;
     private CachedMap regions;
     private CachedMap partitionMap;
     private Membership.Registration registration;
@@ -100,10 +108,10 @@ public final class CoordinatedCluster implements AutoCloseable
                 + coordinator.settings().connectString() + " has been being formatted by another client for "
                 + formatTimeout + "; if it crashed, its claim goes with its session: retry");
         }
-        final Map<String, String> alive = new LinkedHashMap<>();
+        final Map<String, MemberInfo> alive = new LinkedHashMap<>();
         for (final MemberInfo m : coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE))
         {
-            alive.put(m.name(), m.endpoint());
+            alive.put(m.name(), m);
         }
         if (role == ClusterMaps.FormatRole.FORMATTER)
         {
@@ -116,12 +124,15 @@ public final class CoordinatedCluster implements AutoCloseable
                     + "): start memory nodes with --coordinator");
             }
             nodeNames = names;
+            incarnations = names.stream().map(n -> alive.get(n).incarnation()).toList();
         }
         else
         {
             final VersionedMap layout = coordinator.maps().read(MapName.LAYOUT).orElseThrow(
                 () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
-            nodeNames = ClusterLayout.decode(layout.payload()).memoryNodes();
+            final ClusterLayout l = ClusterLayout.decode(layout.payload());
+            nodeNames = l.memoryNodes();
+            incarnations = decodeIncarnations(l, nodeNames.size());
         }
         final RegionMap published = role == ClusterMaps.FormatRole.FORMATTER ? null
             : RegionMap.fromBytes(readRegionMap().payload());
@@ -129,7 +140,14 @@ public final class CoordinatedCluster implements AutoCloseable
         for (int n = 0; n < nodeNames.size(); n++)
         {
             final String name = nodeNames.get(n);
-            final String endpoint = alive.get(name);
+            final MemberInfo member = alive.get(name);
+            final String endpoint = member != null && sameIncarnation(n, member) ? member.endpoint() : null;
+            if (member != null && endpoint == null)
+            {
+                LOG.warn("memory node {} is alive but restarted (incarnation {}, the cluster knows {}): it lost the"
+                    + " cluster's data and is not taken for the node it was", name, Long.toHexString(member.incarnation()),
+                    Long.toHexString(incarnations.get(n)));
+            }
             if (endpoint == null && (published == null || holdsLiveRegion(published, n)))
             {
                 throw new CoordinationException("memory node " + name + " of cluster "
@@ -187,7 +205,8 @@ public final class CoordinatedCluster implements AutoCloseable
                 ClusterMode.COORDINATED);
             final ClusterLayout layout = new ClusterLayout(nodeNames,
                 Map.of("clusterId", Long.toHexString(view.descriptor().clusterId()), DESCRIPTOR,
-                    HexFormat.of().formatHex(ClusterBootstrap.encodeDescriptor(view.descriptor()))));
+                    HexFormat.of().formatHex(ClusterBootstrap.encodeDescriptor(view.descriptor())), INCARNATIONS,
+                    incarnations.stream().map(Long::toHexString).collect(Collectors.joining(","))));
             coordinator.maps().publish(layout.encode(), Math.max(1, view.map().epoch()),
                 view.map().toBytes(), pm.encode());
             LOG.info("formatted coordinated {} cluster {} on memory nodes {}", pm.mode(),
@@ -340,28 +359,48 @@ public final class CoordinatedCluster implements AutoCloseable
     }
 
     /** Calls {@code listener} with every newer region map the coordinator publishes. */
-    public void onRegionMap(final java.util.function.Consumer<RegionMap> listener)
+    public void onRegionMap(final Consumer<RegionMap> listener)
     {
         regions.onChange(m -> listener.accept(RegionMap.fromBytes(m.payload())));
     }
 
     /** Map indexes of the cluster's memory nodes whose coordinator session is not alive now. */
-    public java.util.Set<Integer> deadMemoryNodes()
+    public Set<Integer> deadMemoryNodes()
     {
-        final java.util.Set<String> alive = new java.util.HashSet<>();
+        final Map<String, MemberInfo> alive = new HashMap<>();
         for (final MemberInfo m : coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE))
         {
-            alive.add(m.name());
+            alive.put(m.name(), m);
         }
-        final java.util.Set<Integer> dead = new java.util.TreeSet<>();
+        final Set<Integer> dead = new TreeSet<>();
         for (int n = 0; n < nodeNames.size(); n++)
         {
-            if (!alive.contains(nodeNames.get(n)))
+            final MemberInfo m = alive.get(nodeNames.get(n));
+            if (m == null || !sameIncarnation(n, m))
             {
                 dead.add(n);
             }
         }
         return dead;
+    }
+
+    /** True unless {@code m} is a later process than the one that held node {@code n} when the cluster was formatted. */
+    private boolean sameIncarnation(final int n, final MemberInfo m)
+    {
+        final long known = incarnations.get(n);
+        return known == 0 || m.incarnation() == known;
+    }
+
+    private static List<Long> decodeIncarnations(final ClusterLayout layout, final int nodes)
+    {
+        final String field = layout.properties().get(INCARNATIONS);
+        final List<Long> out = new ArrayList<>(nodes);
+        final String[] parts = field == null ? new String[0] : field.split(",");
+        for (int n = 0; n < nodes; n++)
+        {
+            out.add(n < parts.length ? Long.parseUnsignedLong(parts[n], 16) : 0L);
+        }
+        return out;
     }
 
     /** The name of memory node {@code n} of the layout. */

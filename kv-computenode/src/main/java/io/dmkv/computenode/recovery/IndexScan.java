@@ -1,12 +1,14 @@
 package io.dmkv.computenode.recovery;
 
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 
 import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.Bucket;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.Subtable;
@@ -40,13 +42,22 @@ public final class IndexScan
     private final ClusterView view;
     private final VerbsClient client;
     private final IndexDirectory directory;
+    private final IntPredicate regions;
     private final int length;
 
     public IndexScan(final ClusterView view, final VerbsClient client, final IndexDirectory directory)
     {
+        this(view, client, directory, g -> true);
+    }
+
+    /** A scan of the subtables in the regions {@code regions} accepts only (a fail-over skips lost regions). */
+    public IndexScan(final ClusterView view, final VerbsClient client, final IndexDirectory directory,
+        final IntPredicate regions)
+    {
         this.view = view;
         this.client = client;
         this.directory = directory;
+        this.regions = regions;
         this.length = Subtable.length(view.descriptor().bucketGroups());
     }
 
@@ -69,7 +80,7 @@ public final class IndexScan
         for (final long entry : before.entries())
         {
             final long subtable = IndexRoot.entrySubtable(entry);
-            if (subtable == 0 || !seen.add(subtable))
+            if (subtable == 0 || !seen.add(subtable) || !regions.test(GlobalAddress.regionId(subtable)))
             {
                 continue;
             }

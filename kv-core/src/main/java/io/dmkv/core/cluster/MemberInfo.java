@@ -16,10 +16,13 @@ import java.util.stream.Stream;
  *                      never {@code 0.0.0.0}; {@code mem:NAME} for an in-JVM node).
  * @param regions       the physical regions it serves (memory nodes; empty for compute nodes).
  * @param keyGeneration how often its region keys were re-keyed (memory nodes; 0 at start).
+ * @param incarnation   a random number a memory-node process draws when it starts (0: unknown, or a
+ *                      compute node): a node that restarts under the same name has lost its
+ *                      memory, and the cluster tells it apart by this number.
  * @param alive         whether its ephemeral {@code live} znode exists (filled in on reads).
  */
 public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> regions, long keyGeneration,
-    boolean alive)
+    long incarnation, boolean alive)
 {
     /** The two kinds of members. */
     public enum Kind
@@ -59,17 +62,23 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
     public static MemberInfo memoryNode(final String name, final String endpoint, final List<Integer> regions,
         final long keyGeneration)
     {
-        return new MemberInfo(Kind.MEMORY_NODE, name, endpoint, regions, keyGeneration, true);
+        return memoryNode(name, endpoint, regions, keyGeneration, 0);
+    }
+
+    public static MemberInfo memoryNode(final String name, final String endpoint, final List<Integer> regions,
+        final long keyGeneration, final long incarnation)
+    {
+        return new MemberInfo(Kind.MEMORY_NODE, name, endpoint, regions, keyGeneration, incarnation, true);
     }
 
     public static MemberInfo computeNode(final String name, final String endpoint)
     {
-        return new MemberInfo(Kind.COMPUTE_NODE, name, endpoint, List.of(), 0, true);
+        return new MemberInfo(Kind.COMPUTE_NODE, name, endpoint, List.of(), 0, 0, true);
     }
 
     MemberInfo withAlive(final boolean isAlive)
     {
-        return new MemberInfo(kind, name, endpoint, regions, keyGeneration, isAlive);
+        return new MemberInfo(kind, name, endpoint, regions, keyGeneration, incarnation, isAlive);
     }
 
     byte[] encode()
@@ -78,6 +87,10 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
         f.put("endpoint", endpoint);
         f.put("regions", regions.stream().map(String::valueOf).collect(Collectors.joining(",")));
         f.put("keyGeneration", Long.toString(keyGeneration));
+        if (incarnation != 0)
+        {
+            f.put("incarnation", Long.toHexString(incarnation));
+        }
         return KeyValueText.encode(f);
     }
 
@@ -90,7 +103,8 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
             final List<Integer> regions = r.isEmpty() ? List.of()
                 : Stream.of(r.split(",")).map(Integer::valueOf).collect(Collectors.toList());
             return new MemberInfo(kind, name, f.getOrDefault("endpoint", "?"), regions,
-                Long.parseLong(f.getOrDefault("keyGeneration", "0")), alive);
+                Long.parseLong(f.getOrDefault("keyGeneration", "0")),
+                Long.parseUnsignedLong(f.getOrDefault("incarnation", "0"), 16), alive);
         }
         catch (final NumberFormatException e)
         {

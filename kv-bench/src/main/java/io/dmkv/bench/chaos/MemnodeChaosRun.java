@@ -1,0 +1,335 @@
+package io.dmkv.bench.chaos;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+import io.dmkv.KvAdmin;
+import io.dmkv.KvConfig;
+import io.dmkv.KvStore;
+import io.dmkv.bench.jmh.MemnodeDaemons;
+import io.dmkv.bench.runner.JvmCommand;
+import io.dmkv.core.cluster.Coordinator;
+import io.dmkv.core.cluster.CoordinatorSettings;
+import io.dmkv.core.cluster.MapName;
+
+/**
+ * Memory-node chaos (docs/reliability.md): a ZooKeeper server and memory-node daemons in
+ * processes of their own, writer processes ({@link ChaosWriter}, coordinated) running a mixed
+ * workload; this runner SIGKILLs a memory node, waits for the fail-over to be published, lets the
+ * writers run on, kills the next, and so on. Then it stops the writers and checks that every
+ * acknowledged write reads back (or a later one cut off by a kill), that {@code kv verify} is
+ * clean, and reports acknowledged writes per second before, during and after each fail-over and
+ * the pause the writers saw (the longest gap between two acknowledged writes of one writer
+ * across the kill).
+ */
+public final class MemnodeChaosRun
+{
+    private static final Pattern COORDINATOR_READY = Pattern.compile("coordinator ready on (\\S+) ");
+
+    /** What to run. */
+    public record Settings(int nodes, int replication, long memory, int writers, int kills, int keys, Duration phase,
+        Duration sessionTimeout, long seed, Path workDir)
+    {
+    }
+
+    /** One kill and what the writers saw of it. */
+    public record Kill(int node, long killedAtMs, long publishedAtMs, long pauseMs, double opsBefore, double opsDuring,
+        double opsAfter)
+    {
+        @Override
+        public String toString()
+        {
+            return "memory node " + node + " killed: fail-over published after " + (publishedAtMs - killedAtMs)
+                + " ms, writers paused " + pauseMs + " ms, acknowledged writes/s before " + Math.round(opsBefore)
+                + ", during " + Math.round(opsDuring) + ", after " + Math.round(opsAfter);
+        }
+    }
+
+    /** What came out. */
+    public record Result(List<Kill> kills, int acknowledged, int keysChecked, List<String> lost,
+        List<String> verifyProblems, int writerFailures, Map<Long, Integer> perSecond)
+    {
+        public boolean ok()
+        {
+            return lost.isEmpty() && verifyProblems.isEmpty() && writerFailures == 0;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "memory nodes killed " + kills.size() + ", acknowledged writes " + acknowledged + ", keys verified "
+                + keysChecked + ", lost " + lost.size() + ", verify problems " + verifyProblems.size()
+                + ", writers that failed " + writerFailures;
+        }
+    }
+
+    private final Settings s;
+    private final Consumer<String> progress;
+    private final SplittableRandom random;
+
+    public MemnodeChaosRun(final Settings settings, final Consumer<String> progress)
+    {
+        this.s = settings;
+        this.progress = progress;
+        this.random = new SplittableRandom(settings.seed());
+    }
+
+    public Result run() throws IOException, InterruptedException
+    {
+        progress.accept("seed " + s.seed() + ", " + s.nodes() + " memory nodes, r = " + s.replication() + ", "
+            + s.writers() + " writer processes, " + s.kills() + " memory-node kills, " + s.phase().toSeconds()
+            + " s between events, session timeout " + s.sessionTimeout().toSeconds() + " s");
+        final Process zk = new ProcessBuilder(command(CoordinatorChild.class, "--host", "127.0.0.1", "--port", "0",
+            "--tick", tick())).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try
+        {
+            final String connect = awaitReady(MemnodeDaemons.readReadyLine(zk, "coordinator", COORDINATOR_READY));
+            try (MemnodeDaemons nodes = MemnodeDaemons.start(s.nodes(), s.memory(), Math.min(s.memory(), 16L << 20),
+                Duration.ofSeconds(60), "chaos-mn", List.of("--coordinator", connect, "--session-timeout",
+                    s.sessionTimeout().toMillis() + "ms")))
+            {
+                return run(connect, nodes);
+            }
+        }
+        finally
+        {
+            MemnodeDaemons.stop(List.of(zk));
+        }
+    }
+
+    private Result run(final String connect, final MemnodeDaemons nodes) throws IOException, InterruptedException
+    {
+        final KvConfig config = KvConfig.builder().coordinator(connect).transport("tcp").replication(s.replication())
+            .sessionTimeout(s.sessionTimeout()).mapLease(s.sessionTimeout().dividedBy(3))
+            .recoveryCheckPeriod(Duration.ofMillis(250)).build();
+        final List<Path> logs = new ArrayList<>();
+        final List<Process> writers = new ArrayList<>();
+        final List<Long> killTimes = new ArrayList<>();
+        final List<Long> publishTimes = new ArrayList<>();
+        final List<Integer> killed = new ArrayList<>();
+        int writerFailures = 0;
+        // The observer formats the cluster and, with the lowest client id, runs the fail-overs.
+        try (KvStore observer = KvStore.open(config);
+            Coordinator watch = Coordinator.open(CoordinatorSettings.of(connect)))
+        {
+            for (int w = 0; w < s.writers(); w++)
+            {
+                writers.add(startWriter(connect, w, logs));
+            }
+            final List<Integer> alive = new ArrayList<>();
+            for (int n = 0; n < s.nodes(); n++)
+            {
+                alive.add(n);
+            }
+            for (int k = 0; k < s.kills(); k++)
+            {
+                Thread.sleep(s.phase().toMillis());
+                final int node = alive.remove(random.nextInt(alive.size()));
+                final long epoch = regionEpoch(watch);
+                nodes.kill(node);
+                killed.add(node);
+                killTimes.add(System.currentTimeMillis());
+                progress.accept("SIGKILL memory node " + node + " (" + nodes.endpoints().get(node) + ")");
+                final long deadline = System.nanoTime() + s.sessionTimeout().multipliedBy(3).plusSeconds(60).toNanos();
+                while (regionEpoch(watch) <= epoch)
+                {
+                    if (System.nanoTime() > deadline)
+                    {
+                        throw new IllegalStateException("no fail-over of memory node " + node + " was published");
+                    }
+                    Thread.sleep(20);
+                }
+                publishTimes.add(System.currentTimeMillis());
+                progress.accept("fail-over of memory node " + node + " published after "
+                    + (publishTimes.get(k) - killTimes.get(k)) + " ms");
+            }
+            Thread.sleep(s.phase().toMillis());
+            final long stoppedAt = System.currentTimeMillis();
+            for (final Process w : writers)
+            {
+                w.getOutputStream().close();
+            }
+            for (final Process w : writers)
+            {
+                if (!w.waitFor(120, TimeUnit.SECONDS) || w.exitValue() != 0)
+                {
+                    writerFailures++;
+                    progress.accept("a writer did not stop cleanly");
+                    w.destroyForcibly().waitFor();
+                }
+            }
+            final Map<String, List<String>> allowed = ChaosRun.expected(logs);
+            final List<String> lost = ChaosRun.unexpected(observer, allowed);
+            final List<String> problems;
+            try (KvAdmin admin = KvAdmin.open(config))
+            {
+                problems = admin.verify(true);
+            }
+            final List<long[]> acks = acknowledgements(logs);
+            final Map<Long, Integer> perSecond = perSecond(acks);
+            final List<Kill> kills = new ArrayList<>();
+            for (int k = 0; k < killed.size(); k++)
+            {
+                final long from = k == 0 ? 0 : publishTimes.get(k - 1);
+                final long to = k + 1 < killed.size() ? killTimes.get(k + 1) : stoppedAt;
+                kills.add(new Kill(killed.get(k), killTimes.get(k), publishTimes.get(k), pause(acks, killTimes.get(k)),
+                    rate(acks, Math.max(from, first(acks)), killTimes.get(k)),
+                    rate(acks, killTimes.get(k), publishTimes.get(k)), rate(acks, publishTimes.get(k), to)));
+            }
+            return new Result(kills, acks.size(), allowed.size(), lost, problems, writerFailures, perSecond);
+        }
+        finally
+        {
+            for (final Process w : writers)
+            {
+                w.destroyForcibly();
+            }
+        }
+    }
+
+    private String tick()
+    {
+        // ZooKeeper grants sessions of 2..20 ticks.
+        return Math.max(100, s.sessionTimeout().toMillis() / 10) + "ms";
+    }
+
+    private static List<String> command(final Class<?> main, final String... args)
+    {
+        final List<String> cmd = new ArrayList<>(JvmCommand.forChild("128m"));
+        cmd.add(main.getName());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private static String awaitReady(final java.util.concurrent.CompletableFuture<String> ready)
+        throws InterruptedException
+    {
+        try
+        {
+            return ready.get(60, TimeUnit.SECONDS);
+        }
+        catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e)
+        {
+            throw new IllegalStateException("the coordinator did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private Process startWriter(final String connect, final int slot, final List<Path> logs) throws IOException
+    {
+        final Path log = s.workDir().resolve("writer-" + slot + ".log");
+        logs.add(log);
+        final Process p = new ProcessBuilder(command(ChaosWriter.class, "tcp", ChaosWriter.COORDINATOR + connect,
+            Integer.toString(s.replication()), Integer.toString(slot), Integer.toString(s.writers()),
+            Integer.toString(s.keys()), Long.toString(random.nextLong()), log.toString()))
+            .redirectError(s.workDir().resolve("writer-" + slot + ".err").toFile()).start();
+        final BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        final String ready = in.readLine();
+        if (ready == null || !ready.startsWith("ready "))
+        {
+            p.destroyForcibly();
+            throw new IOException("writer " + slot + " did not start (" + ready + "); see "
+                + s.workDir().resolve("writer-" + slot + ".err"));
+        }
+        return p;
+    }
+
+    private static long regionEpoch(final Coordinator c)
+    {
+        return c.maps().read(MapName.REGIONS).orElseThrow().epoch();
+    }
+
+    /** Every acknowledgement as {writer, wall-clock ms}, in each writer's order. */
+    static List<long[]> acknowledgements(final List<Path> logs) throws IOException
+    {
+        final List<long[]> acks = new ArrayList<>();
+        for (int w = 0; w < logs.size(); w++)
+        {
+            for (final String line : Files.readAllLines(logs.get(w), StandardCharsets.UTF_8))
+            {
+                final String[] f = line.split(" ", 5);
+                if (f[0].equals("A") && f.length >= 4)
+                {
+                    acks.add(new long[] {w, Long.parseLong(f[3])});
+                }
+            }
+        }
+        return acks;
+    }
+
+    /** Acknowledged writes per second of the run (seconds since the first). */
+    static Map<Long, Integer> perSecond(final List<long[]> acks)
+    {
+        final long start = first(acks);
+        final Map<Long, Integer> out = new TreeMap<>();
+        for (final long[] a : acks)
+        {
+            out.merge((a[1] - start) / 1000, 1, Integer::sum);
+        }
+        return out;
+    }
+
+    private static long first(final List<long[]> acks)
+    {
+        long t = Long.MAX_VALUE;
+        for (final long[] a : acks)
+        {
+            t = Math.min(t, a[1]);
+        }
+        return acks.isEmpty() ? 0 : t;
+    }
+
+    /** Acknowledged writes per second in [from, to). */
+    static double rate(final List<long[]> acks, final long from, final long to)
+    {
+        if (to <= from)
+        {
+            return 0;
+        }
+        int n = 0;
+        for (final long[] a : acks)
+        {
+            n += a[1] >= from && a[1] < to ? 1 : 0;
+        }
+        return n * 1000.0 / (to - from);
+    }
+
+    /** The longest gap, over writers, between the last acknowledgement before {@code at} and the first after. */
+    static long pause(final List<long[]> acks, final long at)
+    {
+        long worst = 0;
+        final Map<Long, long[]> around = new TreeMap<>();
+        for (final long[] a : acks)
+        {
+            final long[] w = around.computeIfAbsent(a[0], k -> new long[] {Long.MIN_VALUE, Long.MAX_VALUE});
+            if (a[1] <= at)
+            {
+                w[0] = Math.max(w[0], a[1]);
+            }
+            else
+            {
+                w[1] = Math.min(w[1], a[1]);
+            }
+        }
+        for (final long[] w : around.values())
+        {
+            if (w[0] != Long.MIN_VALUE && w[1] != Long.MAX_VALUE)
+            {
+                worst = Math.max(worst, w[1] - w[0]);
+            }
+        }
+        return worst;
+    }
+}

@@ -1,0 +1,54 @@
+package io.dmkv.bench.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import picocli.CommandLine;
+
+/**
+ * A bounded slice of {@code scripts/chaos memnodes}: ZooKeeper in a process of its own, four
+ * memory-node daemons (r = 3) and two writer processes; two memory nodes are SIGKILLed one after
+ * the other mid-workload. Each fail-over must be published, the writers must go on (writes are
+ * acknowledged after each fail-over), every acknowledged write must read back and the cluster
+ * must verify clean. Session timeouts are generous (8 s): on a loaded machine a short one
+ * expires live members. The waits are for outcomes (the published map), bounded.
+ */
+@Timeout(400)
+class ChaosMemnodesTest
+{
+    @Test
+    void twoKilledMemoryNodesOfFourLoseNothingAndWritersCarryOn() throws Exception
+    {
+        final StringWriter out = new StringWriter();
+        final CommandLine cli = new CommandLine(new ChaosMain());
+        cli.setOut(new PrintWriter(out, true));
+        final int status = cli.execute("memnodes", "--nodes", "4", "--replication", "3", "--kills", "2", "--writers",
+            "2", "--memory", "48M", "--keys", "200", "--phase", "3", "--session-timeout", "8");
+        System.out.println(out);
+        assertEquals(0, status, out.toString());
+        assertTrue(out.toString().contains("memory nodes killed 2"), out.toString());
+        assertTrue(out.toString().contains("lost 0, verify problems 0, writers that failed 0"), out.toString());
+        final Matcher after = Pattern.compile("after (\\d+)\\n").matcher(out.toString());
+        int kills = 0;
+        while (after.find())
+        {
+            kills++;
+            assertTrue(Integer.parseInt(after.group(1)) > 0, "writes acknowledged after each fail-over: " + out);
+        }
+        assertEquals(2, kills, out.toString());
+        final Matcher m = Pattern.compile("work files: (\\S+)").matcher(out.toString());
+        assertTrue(m.find(), out.toString());
+        assertFalse(Files.exists(Path.of(m.group(1))), "work directory removed");
+    }
+}
