@@ -14,13 +14,11 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 import io.dmkv.KvAdmin;
 import io.dmkv.KvConfig;
 import io.dmkv.KvStore;
 import io.dmkv.bench.jmh.MemnodeDaemons;
-import io.dmkv.bench.runner.JvmCommand;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.MapName;
@@ -37,8 +35,6 @@ import io.dmkv.core.cluster.MapName;
  */
 public final class MemnodeChaosRun
 {
-    private static final Pattern COORDINATOR_READY = Pattern.compile("coordinator ready on (\\S+) ");
-
     /** What to run. */
     public record Settings(int nodes, int replication, long memory, int writers, int kills, int keys, Duration phase,
         Duration sessionTimeout, long seed, Path workDir)
@@ -92,21 +88,9 @@ public final class MemnodeChaosRun
         progress.accept("seed " + s.seed() + ", " + s.nodes() + " memory nodes, r = " + s.replication() + ", "
             + s.writers() + " writer processes, " + s.kills() + " memory-node kills, " + s.phase().toSeconds()
             + " s between events, session timeout " + s.sessionTimeout().toSeconds() + " s");
-        final Process zk = new ProcessBuilder(command(CoordinatorChild.class, "--host", "127.0.0.1", "--port", "0",
-            "--tick", tick())).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try
+        try (MemnodeCluster cluster = MemnodeCluster.start(s.nodes(), s.memory(), s.sessionTimeout()))
         {
-            final String connect = awaitReady(MemnodeDaemons.readReadyLine(zk, "coordinator", COORDINATOR_READY));
-            try (MemnodeDaemons nodes = MemnodeDaemons.start(s.nodes(), s.memory(), Math.min(s.memory(), 16L << 20),
-                Duration.ofSeconds(60), "chaos-mn", List.of("--coordinator", connect, "--session-timeout",
-                    s.sessionTimeout().toMillis() + "ms")))
-            {
-                return run(connect, nodes);
-            }
-        }
-        finally
-        {
-            MemnodeDaemons.stop(List.of(zk));
+            return run(cluster.connectString(), cluster.nodes());
         }
     }
 
@@ -200,38 +184,12 @@ public final class MemnodeChaosRun
         }
     }
 
-    private String tick()
-    {
-        // ZooKeeper grants sessions of 2..20 ticks.
-        return Math.max(100, s.sessionTimeout().toMillis() / 10) + "ms";
-    }
-
-    private static List<String> command(final Class<?> main, final String... args)
-    {
-        final List<String> cmd = new ArrayList<>(JvmCommand.forChild("128m"));
-        cmd.add(main.getName());
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    private static String awaitReady(final java.util.concurrent.CompletableFuture<String> ready)
-        throws InterruptedException
-    {
-        try
-        {
-            return ready.get(60, TimeUnit.SECONDS);
-        }
-        catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e)
-        {
-            throw new IllegalStateException("the coordinator did not start: " + e.getMessage(), e);
-        }
-    }
 
     private Process startWriter(final String connect, final int slot, final List<Path> logs) throws IOException
     {
         final Path log = s.workDir().resolve("writer-" + slot + ".log");
         logs.add(log);
-        final Process p = new ProcessBuilder(command(ChaosWriter.class, "tcp", ChaosWriter.COORDINATOR + connect,
+        final Process p = new ProcessBuilder(MemnodeCluster.command(ChaosWriter.class, "tcp", ChaosWriter.COORDINATOR + connect,
             Integer.toString(s.replication()), Integer.toString(slot), Integer.toString(s.writers()),
             Integer.toString(s.keys()), Long.toString(random.nextLong()), log.toString()))
             .redirectError(s.workDir().resolve("writer-" + slot + ".err").toFile()).start();

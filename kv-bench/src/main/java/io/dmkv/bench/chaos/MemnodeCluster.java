@@ -1,0 +1,101 @@
+package io.dmkv.bench.chaos;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+import io.dmkv.bench.jmh.MemnodeDaemons;
+import io.dmkv.bench.runner.JvmCommand;
+
+/**
+ * A coordinated cluster of processes for failure injection: a ZooKeeper server
+ * ({@link CoordinatorChild}) and memory-node daemons registered with it, each in a JVM of its
+ * own with an explicit heap, on loopback ports they pick. Closing it stops them all.
+ */
+public final class MemnodeCluster implements AutoCloseable
+{
+    private static final Pattern COORDINATOR_READY = Pattern.compile("coordinator ready on (\\S+) ");
+
+    private final Process coordinator;
+    private final String connectString;
+    private final MemnodeDaemons nodes;
+
+    private MemnodeCluster(final Process coordinator, final String connectString, final MemnodeDaemons nodes)
+    {
+        this.coordinator = coordinator;
+        this.connectString = connectString;
+        this.nodes = nodes;
+    }
+
+    /**
+     * Starts the coordinator and {@code count} memory nodes of {@code memory} bytes whose
+     * coordinator sessions time out after {@code sessionTimeout}.
+     */
+    public static MemnodeCluster start(final int count, final long memory, final Duration sessionTimeout)
+        throws IOException, InterruptedException
+    {
+        // ZooKeeper grants sessions of 2..20 ticks.
+        final String tick = Math.max(100, sessionTimeout.toMillis() / 10) + "ms";
+        final Process zk = new ProcessBuilder(command(CoordinatorChild.class, "--host", "127.0.0.1", "--port", "0",
+            "--tick", tick)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try
+        {
+            final String connect = awaitReady(MemnodeDaemons.readReadyLine(zk, "coordinator", COORDINATOR_READY));
+            final MemnodeDaemons nodes = MemnodeDaemons.start(count, memory, Math.min(memory, 16L << 20),
+                Duration.ofSeconds(60), "chaos-mn", List.of("--coordinator", connect, "--session-timeout",
+                    sessionTimeout.toMillis() + "ms"));
+            return new MemnodeCluster(zk, connect, nodes);
+        }
+        catch (final IOException | RuntimeException | InterruptedException e)
+        {
+            MemnodeDaemons.stop(List.of(zk));
+            throw e;
+        }
+    }
+
+    /** The coordinator's connect string ({@code 127.0.0.1:PORT}). */
+    public String connectString()
+    {
+        return connectString;
+    }
+
+    /** The memory-node daemons, node i started i-th. */
+    public MemnodeDaemons nodes()
+    {
+        return nodes;
+    }
+
+    /** A child JVM's command line for {@code main} with {@code args} (128 MiB heap). */
+    static List<String> command(final Class<?> main, final String... args)
+    {
+        final List<String> cmd = new ArrayList<>(JvmCommand.forChild("128m"));
+        cmd.add(main.getName());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private static String awaitReady(final CompletableFuture<String> ready) throws InterruptedException
+    {
+        try
+        {
+            return ready.get(60, TimeUnit.SECONDS);
+        }
+        catch (final ExecutionException | TimeoutException e)
+        {
+            throw new IllegalStateException("the coordinator did not start: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        nodes.close();
+        MemnodeDaemons.stop(List.of(coordinator));
+    }
+}
