@@ -2,15 +2,21 @@ package io.dmkv.bench.cli;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.ClusterLayout;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.MapName;
 import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.KvAdmin;
 import io.dmkv.KvConfig;
 import picocli.CommandLine;
@@ -22,8 +28,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Prints the cluster as the coordinator sees it: memory nodes (alive or dead, regions, key"
-        + " generation), compute nodes, the leader and its epoch, the maps' epochs, the client ids, the"
-        + " blocks each client holds (over tcp) and, for a flexkv cluster, the partition map."
+        + " generation), compute nodes, the leader and its epoch, the maps' epochs, the regions with fewer live"
+        + " replicas than r and those that lost every replica (LOST), the client ids, the blocks each client"
+        + " holds (over tcp) and, for a flexkv cluster, the partition map."
         + " Exits 1 if the coordinator cannot be reached.")
 public final class StatusCommand implements Callable<Integer>
 {
@@ -66,6 +73,7 @@ public final class StatusCommand implements Callable<Integer>
                     .append(c.maps().read(m).map(v -> Long.toString(v.epoch())).orElse("-"));
             }
             out.println(maps);
+            printRegions(out, c);
             out.printf("client ids: live %s, dead and reserved %s%n", c.clientIds().live(), c.clientIds().dead());
             if (c.maps().mode().isPresent())
             {
@@ -120,6 +128,49 @@ public final class StatusCommand implements Callable<Integer>
                     p.handoverFrom().isEmpty() ? "" : ", handed over from " + p.handoverFrom(),
                     p.pin().isEmpty() ? "" : ", pinned to " + p.pin());
             }
+        }
+    }
+
+    /**
+     * The region map's health: regions with fewer live replicas than r (memory nodes failed and
+     * not replaced), and regions that lost every replica (their data is gone).
+     */
+    private static void printRegions(final PrintWriter out, final Coordinator c)
+    {
+        final Optional<VersionedMap> layoutMap = c.maps().read(MapName.LAYOUT);
+        final Optional<VersionedMap> regionMap = c.maps().read(MapName.REGIONS);
+        if (layoutMap.isEmpty() || regionMap.isEmpty())
+        {
+            return;
+        }
+        final ClusterLayout layout = ClusterLayout.decode(layoutMap.get().payload());
+        final RegionMap map = RegionMap.fromBytes(regionMap.get().payload());
+        final Set<Integer> dead = ClusterLayout.deadNodes(layout.memoryNodes(), layout.incarnations(),
+            c.members().alive(MemberInfo.Kind.MEMORY_NODE));
+        final List<Integer> lost = new ArrayList<>();
+        int degraded = 0;
+        int fewest = map.replicationFactor();
+        for (int g = 0; g < map.regionCount(); g++)
+        {
+            int live = 0;
+            for (final int n : map.replicas(g))
+            {
+                live += dead.contains(n) ? 0 : 1;
+            }
+            fewest = Math.min(fewest, live);
+            degraded += live < map.replicationFactor() ? 1 : 0;
+            if (live == 0)
+            {
+                lost.add(g);
+            }
+        }
+        out.printf("regions: %d, r = %d, %d with fewer live replicas than r (fewest %d); dead memory nodes %s%n",
+            map.regionCount(), map.replicationFactor(), degraded, fewest,
+            dead.stream().map(n -> layout.memoryNodes().get(n)).toList());
+        if (!lost.isEmpty())
+        {
+            out.printf("LOST regions %s: every replica was on a dead memory node; their keys and values are gone%n",
+                lost);
         }
     }
 

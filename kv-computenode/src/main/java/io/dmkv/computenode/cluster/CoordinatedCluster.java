@@ -3,11 +3,8 @@ package io.dmkv.computenode.cluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +47,6 @@ public final class CoordinatedCluster implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCluster.class);
     /** The layout map's field holding the cluster descriptor (hex), published by the formatter. */
     static final String DESCRIPTOR = "descriptor";
-    /** The layout map's field with each memory node's incarnation when the cluster was formatted (hex, node order). */
-    static final String INCARNATIONS = "incarnations";
 
     private final Coordinator coordinator;
     private final String owner;
@@ -132,16 +127,17 @@ public final class CoordinatedCluster implements AutoCloseable
                 () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
             final ClusterLayout l = ClusterLayout.decode(layout.payload());
             nodeNames = l.memoryNodes();
-            incarnations = decodeIncarnations(l, nodeNames.size());
+            incarnations = l.incarnations();
         }
         final RegionMap published = role == ClusterMaps.FormatRole.FORMATTER ? null
             : RegionMap.fromBytes(readRegionMap().payload());
+        final Set<Integer> dead = ClusterLayout.deadNodes(nodeNames, incarnations, List.copyOf(alive.values()));
         final List<String> endpoints = new ArrayList<>(nodeNames.size());
         for (int n = 0; n < nodeNames.size(); n++)
         {
             final String name = nodeNames.get(n);
             final MemberInfo member = alive.get(name);
-            final String endpoint = member != null && sameIncarnation(n, member) ? member.endpoint() : null;
+            final String endpoint = dead.contains(n) ? null : member.endpoint();
             if (member != null && endpoint == null)
             {
                 LOG.warn("memory node {} is alive but restarted (incarnation {}, the cluster knows {}): it lost the"
@@ -205,8 +201,8 @@ public final class CoordinatedCluster implements AutoCloseable
                 ClusterMode.COORDINATED);
             final ClusterLayout layout = new ClusterLayout(nodeNames,
                 Map.of("clusterId", Long.toHexString(view.descriptor().clusterId()), DESCRIPTOR,
-                    HexFormat.of().formatHex(ClusterBootstrap.encodeDescriptor(view.descriptor())), INCARNATIONS,
-                    incarnations.stream().map(Long::toHexString).collect(Collectors.joining(","))));
+                    HexFormat.of().formatHex(ClusterBootstrap.encodeDescriptor(view.descriptor())),
+                    ClusterLayout.INCARNATIONS, ClusterLayout.incarnationsField(incarnations)));
             coordinator.maps().publish(layout.encode(), Math.max(1, view.map().epoch()),
                 view.map().toBytes(), pm.encode());
             LOG.info("formatted coordinated {} cluster {} on memory nodes {}", pm.mode(),
@@ -367,40 +363,7 @@ public final class CoordinatedCluster implements AutoCloseable
     /** Map indexes of the cluster's memory nodes whose coordinator session is not alive now. */
     public Set<Integer> deadMemoryNodes()
     {
-        final Map<String, MemberInfo> alive = new HashMap<>();
-        for (final MemberInfo m : coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE))
-        {
-            alive.put(m.name(), m);
-        }
-        final Set<Integer> dead = new TreeSet<>();
-        for (int n = 0; n < nodeNames.size(); n++)
-        {
-            final MemberInfo m = alive.get(nodeNames.get(n));
-            if (m == null || !sameIncarnation(n, m))
-            {
-                dead.add(n);
-            }
-        }
-        return dead;
-    }
-
-    /** True unless {@code m} is a later process than the one that held node {@code n} when the cluster was formatted. */
-    private boolean sameIncarnation(final int n, final MemberInfo m)
-    {
-        final long known = incarnations.get(n);
-        return known == 0 || m.incarnation() == known;
-    }
-
-    private static List<Long> decodeIncarnations(final ClusterLayout layout, final int nodes)
-    {
-        final String field = layout.properties().get(INCARNATIONS);
-        final List<Long> out = new ArrayList<>(nodes);
-        final String[] parts = field == null ? new String[0] : field.split(",");
-        for (int n = 0; n < nodes; n++)
-        {
-            out.add(n < parts.length ? Long.parseUnsignedLong(parts[n], 16) : 0L);
-        }
-        return out;
+        return ClusterLayout.deadNodes(nodeNames, incarnations, coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE));
     }
 
     /** The name of memory node {@code n} of the layout. */

@@ -1,8 +1,13 @@
 package io.dmkv.core.cluster;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * The payload of the layout map ({@link MapName#LAYOUT}), as {@code key=value} lines: {@code nodes}
@@ -14,6 +19,8 @@ public record ClusterLayout(List<String> memoryNodes, Map<String, String> proper
 {
     /** The field naming the memory nodes, comma-separated, in cluster order. */
     public static final String NODES = "nodes";
+    /** The field with each memory node's incarnation when the cluster was formatted (hex, node order). */
+    public static final String INCARNATIONS = "incarnations";
 
     public ClusterLayout
     {
@@ -33,6 +40,51 @@ public record ClusterLayout(List<String> memoryNodes, Map<String, String> proper
     public int indexOf(final String name)
     {
         return memoryNodes.indexOf(name);
+    }
+
+    /** Each node's incarnation as recorded when the cluster was formatted (0: not recorded). */
+    public List<Long> incarnations()
+    {
+        final String field = properties.get(INCARNATIONS);
+        final String[] parts = field == null ? new String[0] : field.split(",");
+        final List<Long> out = new ArrayList<>(memoryNodes.size());
+        for (int n = 0; n < memoryNodes.size(); n++)
+        {
+            out.add(n < parts.length ? Long.parseUnsignedLong(parts[n], 16) : 0L);
+        }
+        return out;
+    }
+
+    /** The value of {@link #INCARNATIONS} for these incarnations. */
+    public static String incarnationsField(final List<Long> incarnations)
+    {
+        return incarnations.stream().map(Long::toHexString).collect(Collectors.joining(","));
+    }
+
+    /**
+     * Indexes of the nodes named {@code names} (with the recorded {@code incarnations}) that are
+     * dead: not among {@code alive}, or alive as another incarnation (a process that restarted
+     * under the name: its memory is blank, and it is not the node the cluster knew).
+     */
+    public static Set<Integer> deadNodes(final List<String> names, final List<Long> incarnations,
+        final List<MemberInfo> alive)
+    {
+        final Map<String, MemberInfo> byName = new HashMap<>();
+        for (final MemberInfo m : alive)
+        {
+            byName.put(m.name(), m);
+        }
+        final Set<Integer> dead = new TreeSet<>();
+        for (int n = 0; n < names.size(); n++)
+        {
+            final MemberInfo m = byName.get(names.get(n));
+            final long known = incarnations.get(n);
+            if (m == null || known != 0 && m.incarnation() != known)
+            {
+                dead.add(n);
+            }
+        }
+        return dead;
     }
 
     public byte[] encode()
