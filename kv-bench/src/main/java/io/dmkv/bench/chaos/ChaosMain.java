@@ -179,6 +179,9 @@ public final class ChaosMain implements Runnable
         long sessionSeconds;
         @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: random, printed).")
         Long seed;
+        @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "Also draw acknowledged writes per second, kills and fail-overs into this PNG.")
+        Path plot;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -208,6 +211,11 @@ public final class ChaosMain implements Runnable
                 out.println("acknowledged writes per second (second of the run: writes):");
                 r.perSecond().forEach((second, n) -> out.println("  " + second + " " + n));
                 r.kills().forEach(k -> out.println(k));
+                if (plot != null)
+                {
+                    MemnodeChaosRun.plot(r, plot);
+                    out.println("plot: " + plot);
+                }
                 out.println(r);
                 r.lost().forEach(l -> out.println("LOST " + l));
                 r.verifyProblems().forEach(p -> out.println("VERIFY " + p));

@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 
 import io.dmkv.KvAdmin;
 import io.dmkv.KvConfig;
+import io.dmkv.KvException;
 import io.dmkv.KvStore;
 
 /**
@@ -223,7 +224,16 @@ public final class ChaosRun
         final List<String> lost = new ArrayList<>();
         for (final Map.Entry<String, List<String>> e : allowed.entrySet())
         {
-            final String value = kv.get(e.getKey());
+            final String value;
+            try
+            {
+                value = kv.get(e.getKey());
+            }
+            catch (final KvException failure)
+            {
+                lost.add(e.getKey() + ": the read failed: " + failure);
+                continue;
+            }
             if (!e.getValue().contains(value == null ? "-" : value))
             {
                 lost.add(e.getKey() + ": read " + abbreviate(value) + ", expected one of "

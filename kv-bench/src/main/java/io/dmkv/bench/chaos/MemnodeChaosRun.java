@@ -54,9 +54,15 @@ public final class MemnodeChaosRun
         }
     }
 
+    /** Draws the run's acknowledged writes per second, kills and fail-overs into a PNG. */
+    public static void plot(final Result r, final Path file) throws IOException
+    {
+        MemnodeChaosPlot.draw(r, r.firstAckMs(), file);
+    }
+
     /** What came out. */
     public record Result(List<Kill> kills, int acknowledged, int keysChecked, List<String> lost,
-        List<String> verifyProblems, int writerFailures, Map<Long, Integer> perSecond)
+        List<String> verifyProblems, int writerFailures, Map<Long, Integer> perSecond, long firstAckMs)
     {
         public boolean ok()
         {
@@ -173,7 +179,8 @@ public final class MemnodeChaosRun
                     rate(acks, Math.max(from, first(acks)), killTimes.get(k)),
                     rate(acks, killTimes.get(k), publishTimes.get(k)), rate(acks, publishTimes.get(k), to)));
             }
-            return new Result(kills, acks.size(), allowed.size(), lost, problems, writerFailures, perSecond);
+            return new Result(kills, acks.size(), allowed.size(), lost, problems, writerFailures, perSecond,
+                first(acks));
         }
         finally
         {

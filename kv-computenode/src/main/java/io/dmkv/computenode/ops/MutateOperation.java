@@ -83,6 +83,8 @@ final class MutateOperation extends Operation
     private int logOp;
     private OpCompletion<Result> done;
     private boolean failing;
+    /** A backup CAS of this operation was posted: its object may become the slot's value (a helper, a fail-over). */
+    private boolean proposed;
     private boolean forceLock;
     private boolean bothBuckets;
     private long entry;
@@ -134,6 +136,7 @@ final class MutateOperation extends Operation
         logOp = m == Mode.DELETE ? LogEntry.OP_DELETE : m == Mode.INSERT ? LogEntry.OP_INSERT : LogEntry.OP_UPDATE;
         done = completion;
         failing = false;
+        proposed = false;
         forceLock = false;
         bothBuckets = false;
         tombstone = m == Mode.DELETE ? log.tombstone(h) : 0;
@@ -348,6 +351,7 @@ final class MutateOperation extends Operation
     {
         batch.reset();
         first = snapshot.propose(batch, target, vOld, vNew);
+        proposed |= first >= 0;
         if (mode != Mode.DELETE)
         {
             log.appendCommit(batch, vOld);
@@ -549,7 +553,11 @@ final class MutateOperation extends Operation
         {
             return;
         }
-        log.abandon();
+        if (!proposed)
+        {
+            // A proposal that may be promoted keeps its object: reusing it would corrupt the slot.
+            log.abandon();
+        }
         if (!failing && lock.held())
         {
             // Never leave an insert lock behind on a failed operation: others would wait its lease out.
