@@ -182,6 +182,8 @@ public final class ChaosMain implements Runnable
         @Option(names = "--plot", paramLabel = "FILE.png",
             description = "Also draw acknowledged writes per second, kills and fail-overs into this PNG.")
         Path plot;
+        @Option(names = "--keep-work", description = "Keep the work files (writer logs and errors) for a look.")
+        boolean keepWork;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -198,7 +200,7 @@ public final class ChaosMain implements Runnable
             final long s = seed != null ? seed : System.nanoTime();
             final Path dir = Files.createTempDirectory("dmkv-chaos-");
             final java.io.PrintWriter out = spec.commandLine().getOut();
-            out.println("work files: " + dir + " (removed at the end)");
+            out.println("work files: " + dir + (keepWork ? " (kept)" : " (removed at the end)"));
             try
             {
                 final MemnodeChaosRun.Result r = new MemnodeChaosRun(new MemnodeChaosRun.Settings(nodes, replication,
@@ -224,9 +226,12 @@ public final class ChaosMain implements Runnable
             }
             finally
             {
-                try (Stream<Path> files = Files.walk(dir))
+                if (!keepWork)
                 {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    try (Stream<Path> files = Files.walk(dir))
+                    {
+                        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    }
                 }
             }
         }

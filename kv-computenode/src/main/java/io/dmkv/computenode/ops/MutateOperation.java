@@ -553,9 +553,14 @@ final class MutateOperation extends Operation
         {
             return;
         }
-        if (!proposed)
+        if (proposed)
         {
-            // A proposal that may be promoted keeps its object: reusing it would corrupt the slot.
+            // A proposal a helper or a fail-over may promote: its object is never reused (at
+            // worst a leak of one object).
+            log.keep();
+        }
+        else
+        {
             log.abandon();
         }
         if (!failing && lock.held())

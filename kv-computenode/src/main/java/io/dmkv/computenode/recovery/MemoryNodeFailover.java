@@ -17,7 +17,6 @@ import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.hash.Crc32cDigest;
 import io.dmkv.core.layout.BlockAllocationTable;
-import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.Bucket;
 import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.LogEntry;
@@ -37,10 +36,11 @@ import io.dmkv.rdma.VerbsClient;
  * <li>the block allocation table of each such region is made the same on every live replica:
  * the primary's table was the truth and the backups its mirrors, so an entry that differs takes
  * the newest state any survivor saw (highest generation; at one generation, the owner's
- * hand-over or release after the claim);</li>
- * <li>the free bitmaps of its blocks are made the same on every live replica, as the new primary
- * holds them.</li>
+ * hand-over or release after the claim).</li>
  * </ol>
+ * Free bitmaps are left as they are: frees and reuses are FAAs (additions, which commute), so
+ * every live replica ends with the same words once the live clients' FAAs have landed; a CAS
+ * that copied one replica's word to another would lose an FAA landing in between.
  * A region whose every replica is on dead nodes is lost: the map keeps naming its last replica,
  * and the report lists it. Idempotent: a second run finds nothing to change.
  */
@@ -52,15 +52,14 @@ public final class MemoryNodeFailover
 
     /** What one repair did. */
     public record Report(int node, RegionMap next, int regionsPromoted, int slotsSettled, int tableEntriesRepaired,
-        int bitmapWordsRepaired, List<Integer> lostRegions, long nanos)
+        List<Integer> lostRegions, long nanos)
     {
         @Override
         public String toString()
         {
             return "fail-over of memory node " + node + ": map epoch " + next.epoch() + ", " + regionsPromoted
                 + " regions with a new primary, " + slotsSettled + " slots settled, " + tableEntriesRepaired
-                + " block table entries and " + bitmapWordsRepaired + " free-bitmap words repaired, lost regions "
-                + lostRegions + ", in "
+                + " block table entries repaired, lost regions " + lostRegions + ", in "
                 + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms";
         }
     }
@@ -111,7 +110,6 @@ public final class MemoryNodeFailover
         final ClusterView after = ClusterBootstrap.rerouted(client, view, next);
         int slots = 0;
         int entries = 0;
-        int words = 0;
         if (promotedCount > 0)
         {
             if (lost.contains(RegionLayout.ROOT_REGION_ID))
@@ -122,14 +120,10 @@ public final class MemoryNodeFailover
             slots = settleSlots(after, promoted);
             for (int g = 0; g < promoted.length; g++)
             {
-                if (promoted[g] && after.replicaCount(g) > 1)
-                {
-                    entries += repairTable(after, g);
-                    words += repairBitmaps(after, g);
-                }
+                entries += promoted[g] && after.replicaCount(g) > 1 ? repairTable(after, g) : 0;
             }
         }
-        final Report report = new Report(dead, next, promotedCount, slots, entries, words, List.copyOf(lost),
+        final Report report = new Report(dead, next, promotedCount, slots, entries, List.copyOf(lost),
             System.nanoTime() - start);
         LOG.info("{}", report);
         return report;
@@ -279,61 +273,6 @@ public final class MemoryNodeFailover
         if (!fix.isEmpty())
         {
             client.execute(fix);
-        }
-        return repaired;
-    }
-
-    /**
-     * Makes the free bitmaps of region {@code g}'s blocks the same on every live replica, as the new
-     * primary holds them: owners read their bitmaps there and clear what they reuse with an FAA on
-     * every replica, so a bit set on a backup alone would be cleared where it is not set (a borrow
-     * into the neighbouring bits). Only a client that died in the middle of a free's batch leaves
-     * replicas apart.
-     *
-     * @return words changed on some replica.
-     */
-    private int repairBitmaps(final ClusterView after, final int g)
-    {
-        final int n = after.replicaCount(g);
-        final int blockSize = after.descriptor().blockSize();
-        final UnsafeBuffer header = new UnsafeBuffer(new byte[BlockHeader.HEADER_LENGTH]);
-        int repaired = 0;
-        for (int i = 0; i < after.blockCount(g); i++)
-        {
-            final long block = GlobalAddress.pack(g, RegionLayout.blockOffset(after.firstBlockOffset(g), blockSize, i));
-            final VerbBatch h = new VerbBatch();
-            after.read(h, block, 0, header, 0, BlockHeader.HEADER_LENGTH);
-            client.execute(h);
-            if (!BlockHeader.hasMagic(header, 0))
-            {
-                continue;
-            }
-            final int length = BlockHeader.bitmapWords(BlockHeader.objectCount(header, 0)) * BlockHeader.BITMAP_WORD_LENGTH;
-            final UnsafeBuffer[] copies = new UnsafeBuffer[n];
-            final VerbBatch b = new VerbBatch();
-            for (int j = 0; j < n; j++)
-            {
-                copies[j] = new UnsafeBuffer(new byte[length]);
-                after.read(b, block + BlockHeader.BITMAP_OFFSET, j, copies[j], 0, length);
-            }
-            client.execute(b);
-            final VerbBatch fix = new VerbBatch();
-            for (int w = 0; w < length; w += BlockHeader.BITMAP_WORD_LENGTH)
-            {
-                final long primary = copies[0].getLong(w);
-                for (int j = 1; j < n; j++)
-                {
-                    if (copies[j].getLong(w) != primary)
-                    {
-                        after.cas(fix, block + BlockHeader.BITMAP_OFFSET + w, j, copies[j].getLong(w), primary);
-                        repaired++;
-                    }
-                }
-            }
-            if (!fix.isEmpty())
-            {
-                client.execute(fix);
-            }
         }
         return repaired;
     }
