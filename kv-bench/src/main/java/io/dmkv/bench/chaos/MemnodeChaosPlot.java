@@ -28,10 +28,10 @@ final class MemnodeChaosPlot
         {
             System.setProperty("java.awt.headless", "true");
         }
-        final XYChart chart = new XYChartBuilder().width(900).height(500)
+        final XYChart chart = new XYChartBuilder().width(900).height(560)
             .title("dmkv: acknowledged writes per second while memory nodes are killed")
             .xAxisTitle("seconds since the first acknowledged write").yAxisTitle("acknowledged writes/s").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         chart.getStyler().setMarkerSize(0);
         chart.getStyler().setYAxisMin(0.0);

@@ -239,9 +239,17 @@ public final class MemnodeChaosRun
     {
         final long start = first(acks);
         final Map<Long, Integer> out = new TreeMap<>();
+        long last = -1;
         for (final long[] a : acks)
         {
-            out.merge((a[1] - start) / 1000, 1, Integer::sum);
+            final long second = (a[1] - start) / 1000;
+            out.merge(second, 1, Integer::sum);
+            last = Math.max(last, second);
+        }
+        // Seconds without an acknowledged write (a fail-over under way) count, as 0.
+        for (long second = 0; second <= last; second++)
+        {
+            out.putIfAbsent(second, 0);
         }
         return out;
     }
