@@ -376,7 +376,7 @@ final class ProxiedOperation
         final int length = Slot.objectLength(slot);
         final UnsafeBuffer object = new UnsafeBuffer(new byte[length]);
         final VerbBatch b = new VerbBatch();
-        ctx.view.read(b, Slot.address(slot), (int)(Thread.currentThread().getId() % ctx.view.replication()), object, 0,
+        ctx.view.read(b, Slot.address(slot), (int)(Thread.currentThread().getId() % ctx.view.replicasOf(Slot.address(slot))), object, 0,
             length);
         ctx.verbs.execute(b);
         if (KvObject.validate(object, 0, length, new Crc32cDigest()) != ObjectStatus.OK

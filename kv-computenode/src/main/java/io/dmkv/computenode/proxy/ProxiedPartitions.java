@@ -328,7 +328,7 @@ final class ProxiedPartitions implements AutoCloseable
 
     private UnsafeBuffer[] readReplicas(final long address)
     {
-        final int r = view.replication();
+        final int r = view.replicasOf(address);
         final UnsafeBuffer[] images = new UnsafeBuffer[r];
         final VerbBatch b = new VerbBatch();
         for (int j = 0; j < r; j++)

@@ -43,7 +43,7 @@ final class ProxiedRead implements BatchListener
     {
         final ProxiedRead r = new ProxiedRead(key, slot, done, retry);
         final VerbBatch b = new VerbBatch();
-        view.read(b, Slot.address(slot), (int)((slot >>> 8) % view.replication()), r.object, 0, r.length);
+        view.read(b, Slot.address(slot), (int)((slot >>> 8) % view.replicasOf(Slot.address(slot))), r.object, 0, r.length);
         try
         {
             verbs.post(b, r, attributeTo);
