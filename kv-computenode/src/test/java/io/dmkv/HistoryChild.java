@@ -6,12 +6,15 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * A client process recording a history for the linearizability checker:
- * {@code HistoryChild NODES R KEYS SEED LOG} opens a static store (small blocks and subtables),
+ * {@code HistoryChild NODES R KEYS SEED LOG} opens a static store (small blocks and subtables), or
+ * with NODES {@code coordinator=HOST:PORT} a coordinated one that goes on after a failed call (its
+ * memory nodes are killed: the call is logged {@code X seq exception} and stays without a response),
  * prints {@code ready ID}, then runs random gets, puts, inserts, updates and deletes on the keys
  * {@code h0..h(KEYS-1)}, every value unique, until its standard input ends or it is killed (10
  * minutes at most). Before each call it appends {@code I seq kind key value nanoTime} to its log,
@@ -20,6 +23,8 @@ import java.util.SplittableRandom;
  */
 public final class HistoryChild
 {
+    /** NODES of a coordinated child: this prefix and the coordinator's connect string. */
+    static final String COORDINATOR = "coordinator=";
     private static volatile boolean stop;
 
     private HistoryChild()
@@ -31,9 +36,12 @@ public final class HistoryChild
         final int keys = Integer.parseInt(args[2]);
         final SplittableRandom random = new SplittableRandom(Long.parseLong(args[3]));
         final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (KvStore kv = KvStore.open(KvConfig.builder().memnodes(List.of(args[0].split(","))).transport("tcp")
-            .replication(Integer.parseInt(args[1])).blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8)
-            .indexAreaBytes(1 << 20).build());
+        final boolean coordinated = args[0].startsWith(COORDINATOR);
+        final KvConfig.Builder config = KvConfig.builder().transport("tcp").replication(Integer.parseInt(args[1]))
+            .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).maxDepth(8).indexAreaBytes(1 << 20);
+        try (KvStore kv = KvStore.open((coordinated ? config.coordinator(args[0].substring(COORDINATOR.length()))
+            .sessionTimeout(Duration.ofSeconds(10)).mapLease(Duration.ofSeconds(3))
+            : config.memnodes(List.of(args[0].split(",")))).build());
             BufferedWriter log = Files.newBufferedWriter(Path.of(args[4]), StandardCharsets.UTF_8))
         {
             out.println("ready " + kv.clientId());
@@ -61,18 +69,31 @@ public final class HistoryChild
                 final int kind = random.nextInt(5);
                 final String value = "c" + kv.clientId() + "-" + ProcessHandle.current().pid() + "-" + seq;
                 line(log, "I " + seq + " " + kind + " " + key + " " + value + " " + System.nanoTime());
-                final String result = switch (kind)
+                final String result;
+                try
                 {
-                    case 0 -> String.valueOf(kv.get(key));
-                    case 1 ->
+                    result = switch (kind)
                     {
-                        kv.put(key, value);
-                        yield "ok";
+                        case 0 -> String.valueOf(kv.get(key));
+                        case 1 ->
+                        {
+                            kv.put(key, value);
+                            yield "ok";
+                        }
+                        case 2 -> String.valueOf(kv.insert(key, value));
+                        case 3 -> String.valueOf(kv.update(key, value));
+                        default -> String.valueOf(kv.delete(key));
+                    };
+                }
+                catch (final KvException e)
+                {
+                    if (!coordinated)
+                    {
+                        throw e;
                     }
-                    case 2 -> String.valueOf(kv.insert(key, value));
-                    case 3 -> String.valueOf(kv.update(key, value));
-                    default -> String.valueOf(kv.delete(key));
-                };
+                    line(log, "X " + seq + " " + e.getClass().getSimpleName());
+                    continue;
+                }
                 line(log, "R " + seq + " " + result + " " + System.nanoTime());
             }
         }

@@ -105,7 +105,7 @@ class KilledClientsLinearizabilityTest
     }
 
     /** Turns one client's log into operations; a call without its response was cut off by a kill. */
-    private static void read(final Path log, final int process, final List<Op> out) throws IOException
+    static void read(final Path log, final int process, final List<Op> out) throws IOException
     {
         final Map<String, String[]> open = new HashMap<>();
         for (final String line : Files.readAllLines(log, StandardCharsets.UTF_8))
