@@ -1,5 +1,6 @@
 package io.dmkv.memnode;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,7 +37,7 @@ public final class MemoryNodeMembership implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryNodeMembership.class);
 
-    private static final java.security.SecureRandom INCARNATIONS = new java.security.SecureRandom();
+    private static final SecureRandom INCARNATIONS = new SecureRandom();
 
     private final MemoryNode node;
     private final String endpoint;

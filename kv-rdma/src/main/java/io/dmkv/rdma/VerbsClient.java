@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntPredicate;
 
 /**
  * A compute node's connections to a set of memory nodes over one transport. Posts batches that
@@ -264,7 +265,7 @@ public final class VerbsClient implements AutoCloseable
     }
 
     /** As {@link #refreshKeys()}, for the nodes {@code include} accepts only (a failed node is left out). */
-    public int refreshKeys(final java.util.function.IntPredicate include)
+    public int refreshKeys(final IntPredicate include)
     {
         refuseBlockingInCompletion("refreshKeys");
         checkOpen();

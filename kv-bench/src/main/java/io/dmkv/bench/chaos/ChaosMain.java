@@ -1,5 +1,6 @@
 package io.dmkv.bench.chaos;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -199,7 +200,7 @@ public final class ChaosMain implements Runnable
             }
             final long s = seed != null ? seed : System.nanoTime();
             final Path dir = Files.createTempDirectory("dmkv-chaos-");
-            final java.io.PrintWriter out = spec.commandLine().getOut();
+            final PrintWriter out = spec.commandLine().getOut();
             out.println("work files: " + dir + (keepWork ? " (kept)" : " (removed at the end)"));
             try
             {

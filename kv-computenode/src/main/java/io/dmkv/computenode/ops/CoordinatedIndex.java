@@ -1,6 +1,7 @@
 package io.dmkv.computenode.ops;
 
 import java.util.Queue;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -282,7 +283,7 @@ public final class CoordinatedIndex implements KeyIndex
     private static Throwable unwrap(final Throwable t)
     {
         Throwable e = t;
-        while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null)
+        while (e instanceof CompletionException && e.getCause() != null)
         {
             e = e.getCause();
         }
