@@ -109,6 +109,23 @@ class RegionMapTest
     }
 
     @Test
+    void aRegionLosingItsLastReplicaKeepsItWhenAskedAndEpochsCanBeSet()
+    {
+        final RegionMap twice = RegionMap.place(0, 4, 2, 2).withoutNode(0);
+        final RegionMap lost = twice.withoutNode(1, true);
+        assertEquals(2, lost.epoch());
+        for (int g = 0; g < lost.regionCount(); g++)
+        {
+            assertEquals(1, lost.replicaCount(g));
+            assertEquals(1, lost.primary(g), "the lost region still names where it was");
+        }
+        final RegionMap at = lost.withEpoch(9);
+        assertEquals(9, at.epoch());
+        assertEquals(lost.replicas(3)[0], at.replicas(3)[0]);
+        assertEquals(RegionMap.fromBytes(at.toBytes()), at);
+    }
+
+    @Test
     void replicationFactorIsValidatedWithActionableMessages()
     {
         assertEquals("replication factor 0 is outside 1..5",
