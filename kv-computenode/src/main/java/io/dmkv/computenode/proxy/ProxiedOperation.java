@@ -8,6 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.dmkv.KvOutcomeUnknownException;
 import io.dmkv.KvTimeoutException;
 import io.dmkv.MemoryFullException;
 import io.dmkv.computenode.cluster.ClusterView;
@@ -206,8 +207,8 @@ final class ProxiedOperation
                     else if (record != null)
                     {
                         // A proxy that died may have applied it: the one-sided path cannot tell.
-                        throw new KvTimeoutException("the proxy of partition " + p + " was lost while it applied this"
-                            + " write and the partition went back to one-sided mode: its outcome is unknown");
+                        throw new KvOutcomeUnknownException("the proxy of partition " + p + " was lost while it applied"
+                            + " this write and the partition went back to one-sided mode: its outcome is unknown", null);
                     }
                     ctx.router.announceOneSided();
                     ctx.router.oneSided().mutate(mode, key, hash, value, done);
@@ -304,7 +305,9 @@ final class ProxiedOperation
                 record.keep();
                 release(record);
             }
-            done.complete(null, e);
+            done.complete(null, unknown && !(e instanceof KvOutcomeUnknownException)
+                ? new KvOutcomeUnknownException("this write reached a proxy that did not answer, and whether it landed"
+                    + " could not be learnt in time: " + e.getMessage(), e) : e);
         }
     }
 

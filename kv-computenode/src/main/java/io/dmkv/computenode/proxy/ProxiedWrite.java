@@ -1,5 +1,6 @@
 package io.dmkv.computenode.proxy;
 
+import io.dmkv.KvOutcomeUnknownException;
 import io.dmkv.computenode.log.EmbeddedLogWriter;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.OpCompletion;
@@ -162,9 +163,18 @@ final class ProxiedWrite implements BatchListener
     {
         if (failure != null)
         {
-            // The write-through failed part-way: a slot may point at the object, so it is kept.
-            keep();
-            done.complete(null, failure);
+            // The write-through failed part-way (a memory node died): some replicas may hold the
+            // slot. The blocking path waits for the partition's copy to be read again and asks it
+            // whether the object landed; a DELETE has no object to ask about.
+            if (record != null)
+            {
+                fallback.resume(record, slot, entry, true);
+            }
+            else
+            {
+                done.complete(null, new KvOutcomeUnknownException("the write-through of a DELETE failed part-way: it"
+                    + " may or may not have happened: " + failure.getMessage(), failure));
+            }
             return;
         }
         switch (reply.status())
