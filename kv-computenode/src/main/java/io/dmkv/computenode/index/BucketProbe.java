@@ -43,6 +43,8 @@ public final class BucketProbe
     private final Crc32cDigest digest = new Crc32cDigest();
     private UnsafeBuffer objects = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
     private int candidates;
+    /** See {@link #racedSlot}. */
+    private long racedSlot;
     private int nextReplica;
     private long subtable;
     private int c1;
@@ -238,7 +240,7 @@ public final class BucketProbe
      */
     public int match(final byte[] key)
     {
-        boolean raced = false;
+        racedSlot = 0;
         for (int i = 0; i < candidates; i++)
         {
             final int length = Slot.objectLength(candValue[i]);
@@ -252,14 +254,27 @@ public final class BucketProbe
                 // A whole object whose key does not hash to the slot that pointed at it was freed
                 // and reused after the bucket READ (a reader descheduled past a reclaim): the
                 // slot has moved on, so its answer is no answer.
-                raced |= !keyFitsSlot(candOffset[i], candValue[i]);
+                if (racedSlot == 0 && !keyFitsSlot(candOffset[i], candValue[i]))
+                {
+                    racedSlot = candValue[i];
+                }
             }
-            else
+            else if (racedSlot == 0)
             {
-                raced = true;
+                racedSlot = candValue[i];
             }
         }
-        return raced ? RACED : NO_MATCH;
+        return racedSlot != 0 ? RACED : NO_MATCH;
+    }
+
+    /**
+     * After {@link #match} answered {@link #RACED}: the value of the first slot whose object was
+     * not whole or held a key the slot cannot point to. The same value again on the next attempt
+     * means damaged memory, not a race (a race moves the slot on).
+     */
+    public long racedSlot()
+    {
+        return racedSlot;
     }
 
     private boolean keyFitsSlot(final int offset, final long slot)
