@@ -6,6 +6,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.Crc32cDigest;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.Bucket;
@@ -203,7 +204,9 @@ public final class BucketProbe
                 final int i = Integer.numberOfTrailingZeros(mask);
                 mask &= mask - 1;
                 final long value = CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
-                if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value))
+                // A slot naming a region the cluster does not have is damaged memory: skipped.
+                if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value)
+                    && GlobalAddress.regionId(Slot.address(value)) < view.regions())
                 {
                     candSlot[n] = subtable + Subtable.slotOffset(c, i);
                     candValue[n] = value;

@@ -41,7 +41,7 @@ import io.dmkv.rdma.fuzz.FuzzRotation;
 @ExtendWith(FuzzRotation.class)
 class TcpClientFuzzTest
 {
-    private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration TIMEOUT = Duration.ofSeconds(1);
     private static TcpVerbsTransport transport;
     private static ServerSocket listener;
     private static ExecutorService node;
