@@ -62,11 +62,11 @@ public final class StatsCommand implements Callable<Integer>
         {
             final StringBuilder by = new StringBuilder();
             n.ownedPerClient().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> by
-                .append(by.length() == 0 ? "" : ", ").append("client ").append(e.getKey()).append(' ')
-                .append(e.getValue()).append(" (").append(Sizes.format((long)e.getValue() * n.blockSize())).append(')'));
+                .append("; client ").append(e.getKey()).append(" holds ").append(e.getValue()).append(" (")
+                .append(Sizes.format((long)e.getValue() * n.blockSize())).append(')'));
             out.printf("  %-22s %d region replicas, %d blocks of %s: %d free (%s), %d handed over, %d owned; held %s%s%n",
                 n.endpoint(), n.replicas(), n.total(), Sizes.format(n.blockSize()), n.free(), Sizes.format(n.freeBytes()),
-                n.handedOver(), n.owned(), Sizes.format(n.heldBytes()), by.length() == 0 ? "" : "; by " + by);
+                n.handedOver(), n.owned(), Sizes.format(n.heldBytes()), by);
         }
         out.println(clients.isEmpty() ? "clients: none given (--clients URL of a store's Prometheus endpoint)"
             : "clients:");

@@ -46,7 +46,7 @@ class StatsCommandTest
             {
                 final long owned = number(after, Pattern.quote(node) + " .*?(\\d+) owned;");
                 assertTrue(owned > 0, "both nodes hold the client's blocks (r = 2): " + after);
-                assertTrue(after.matches("(?s).*" + Pattern.quote(node) + " .*by client " + id + " " + owned
+                assertTrue(after.matches("(?s).*" + Pattern.quote(node) + " .*; client " + id + " holds " + owned
                     + " \\(.*"), after);
             }
         }
