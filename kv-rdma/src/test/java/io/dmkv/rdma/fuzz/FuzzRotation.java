@@ -25,6 +25,7 @@ public final class FuzzRotation implements ExecutionCondition
         "LayoutFuzzTest",
         "MemoryNodeRpcFuzzTest",
         "CorruptObjectFuzzTest",
+        "ProxyRpcFuzzTest",
         "FieldRecordCodecFuzzTest");
 
     @Override
