@@ -1,6 +1,7 @@
 package io.dmkv.rdma.transport.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +18,8 @@ import io.netty.buffer.Unpooled;
 
 /**
  * The body of a HELLO as a memory node decodes and checks it: a truncated body is an
- * {@link IndexOutOfBoundsException} (the handler's "truncated frame"), anything else is accepted
+ * {@link IndexOutOfBoundsException} (the handler's "truncated frame"), a nonce longer than a
+ * hello field may be an {@link IllegalArgumentException} saying so, anything else is accepted
  * only with the right magic, protocol and layout, and refused with a message otherwise.
  */
 @ExtendWith(FuzzRotation.class)
@@ -50,7 +52,12 @@ class HelloFuzzTest
         {
             return;
         }
-        final String refused = service.checkHello(hello.magic(), hello.protocol(), hello.layout(), hello.token());
+        catch (final IllegalArgumentException tooLong)
+        {
+            assertTrue(tooLong.getMessage().startsWith("a hello field of "), tooLong.getMessage());
+            return;
+        }
+        final String refused = service.checkHello(hello.magic(), hello.protocol(), hello.layout());
         final boolean right = hello.magic() == ProtocolVersion.MAGIC && hello.protocol() == ProtocolVersion.PROTOCOL
             && hello.layout() == ProtocolVersion.DEFAULT_LAYOUT;
         assertEquals(right, refused == null, "accepted or refused wrongly: " + refused);
