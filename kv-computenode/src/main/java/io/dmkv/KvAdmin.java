@@ -1,6 +1,7 @@
 package io.dmkv;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
@@ -10,10 +11,12 @@ import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.PartitionMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import org.agrona.concurrent.SystemNanoClock;
 
 import io.dmkv.computenode.cluster.ClusterConnection;
+import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.recovery.BlockTableScan;
@@ -49,6 +52,39 @@ public final class KvAdmin implements AutoCloseable
         public int owned()
         {
             return ownedPerClient.values().stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
+    /**
+     * One memory node's share of the cluster's memory: the blocks of every region replica it
+     * holds (primary or backup), in the states its region's primary table gives them.
+     *
+     * @param endpoint       the node as the cluster names it.
+     * @param replicas       region replicas on the node.
+     * @param blockSize      bytes of one block.
+     * @param total          blocks.
+     * @param free           blocks free.
+     * @param handedOver     blocks handed over (live objects, for a later client to adopt).
+     * @param ownedPerClient blocks owned, per client id.
+     */
+    public record Node(String endpoint, int replicas, int blockSize, int total, int free, int handedOver,
+        Map<Integer, Integer> ownedPerClient)
+    {
+        /** Blocks owned by any client. */
+        public int owned()
+        {
+            return ownedPerClient.values().stream().mapToInt(Integer::intValue).sum();
+        }
+
+        public long freeBytes()
+        {
+            return (long)free * blockSize;
+        }
+
+        /** Bytes in blocks owned or handed over. */
+        public long heldBytes()
+        {
+            return (long)(owned() + handedOver) * blockSize;
         }
     }
 
@@ -150,6 +186,48 @@ public final class KvAdmin implements AutoCloseable
         final BlockTableScan t = BlockTableScan.read(connection.view(), connection.verbs());
         return new Blocks(t.blocks().size(), t.count(BlockAllocationTable.FREE),
             t.count(BlockAllocationTable.HANDED_OVER), Map.copyOf(t.ownedPerClient()));
+    }
+
+    /** Every memory node's blocks, free and held by which client, in the cluster's node order. */
+    public List<Node> nodes()
+    {
+        final ClusterView view = connection.view();
+        final BlockTableScan t = BlockTableScan.read(view, connection.verbs());
+        final List<String> endpoints = view.endpoints();
+        final int[] replicas = new int[endpoints.size()];
+        final int[] free = new int[endpoints.size()];
+        final int[] handedOver = new int[endpoints.size()];
+        final List<Map<Integer, Integer>> owned = new ArrayList<>();
+        endpoints.forEach(e -> owned.add(new TreeMap<>()));
+        for (int g = 0; g < view.regions(); g++)
+        {
+            for (int j = 0; j < view.replication(); j++)
+            {
+                replicas[view.nodeOf(g, j)]++;
+            }
+        }
+        for (final BlockTableScan.Block b : t.blocks())
+        {
+            final int state = BlockAllocationTable.state(b.entry());
+            for (int j = 0; j < view.replication(); j++)
+            {
+                final int n = view.nodeOf(b.region(), j);
+                free[n] += state == BlockAllocationTable.FREE ? 1 : 0;
+                handedOver[n] += state == BlockAllocationTable.HANDED_OVER ? 1 : 0;
+                if (state == BlockAllocationTable.OWNED)
+                {
+                    owned.get(n).merge(BlockAllocationTable.owner(b.entry()), 1, Integer::sum);
+                }
+            }
+        }
+        final List<Node> out = new ArrayList<>();
+        for (int n = 0; n < endpoints.size(); n++)
+        {
+            final int total = free[n] + handedOver[n] + owned.get(n).values().stream().mapToInt(Integer::intValue).sum();
+            out.add(new Node(endpoints.get(n), replicas[n], view.descriptor().blockSize(), total, free[n],
+                handedOver[n], Map.copyOf(owned.get(n))));
+        }
+        return out;
     }
 
     /** Ids of clients the coordinator holds for recovery (empty in static mode, which cannot tell). */

@@ -80,6 +80,8 @@ public final class KvConfig
     public static final String TLS_KEY = "dmkv.tls.key";
     public static final String TLS_CA = "dmkv.tls.ca";
     public static final String MIN_LIVE_REPLICAS = "dmkv.minLiveReplicas";
+    public static final String METRICS = "dmkv.metrics";
+    public static final String METRICS_PORT = "dmkv.metricsPort";
 
     private static final List<KvProperty<?>> TABLE = new ArrayList<>();
 
@@ -195,6 +197,12 @@ public final class KvConfig
         KvProperty::parseDuration, v -> v.isNegative() ? "must not be negative" : null, "a proxy taking a partition"
             + " from one-sided mode waits this long before loading it, so one-sided operations routed by the old map"
             + " end first; 0: dmkv.mapLease + dmkv.timeout");
+    static final KvProperty<String> P_METRICS = add(METRICS, Group.OPERATIONS, "jmx", v -> v.trim().toLowerCase(Locale.ROOT),
+        v -> List.of("jmx", "prometheus", "none").contains(v) ? null : "must be jmx, prometheus or none, got '" + v + "'",
+        "where the store's meters go (docs/reliability.md): jmx, prometheus (an endpoint on loopback) or none");
+    static final KvProperty<Integer> P_METRICS_PORT = add(METRICS_PORT, Group.OPERATIONS, 0, KvProperty::parseInt,
+        KvProperty.range(0, 65_535), "the loopback port of the Prometheus endpoint (dmkv.metrics=prometheus); 0: any"
+            + " free port, logged");
 
     static final KvProperty<String> P_SECRET_FILE = add(SECRET_FILE, Group.SECURITY, "", String::trim,
         KvConfig::checkSecretFile, "file holding the cluster secret (at least 16 bytes): the client proves it to every"
@@ -578,6 +586,18 @@ public final class KvConfig
         return get(P_COORDINATOR_CONNECT_TIMEOUT);
     }
 
+    /** Where the store's meters go: jmx, prometheus or none. */
+    public String metrics()
+    {
+        return get(P_METRICS);
+    }
+
+    /** The Prometheus endpoint's loopback port (0: any free one). */
+    public int metricsPort()
+    {
+        return get(P_METRICS_PORT);
+    }
+
     /** How long a cluster map may be used after the coordinator last confirmed it. */
     public Duration mapLease()
     {
@@ -715,6 +735,17 @@ public final class KvConfig
         public Builder replication(final int v)
         {
             return set(P_REPLICATION, v);
+        }
+
+        /** jmx, prometheus or none ({@value KvConfig#METRICS}). */
+        public Builder metrics(final String v)
+        {
+            return set(P_METRICS, v == null ? "" : v.trim().toLowerCase(Locale.ROOT));
+        }
+
+        public Builder metricsPort(final int v)
+        {
+            return set(P_METRICS_PORT, v);
         }
 
         public Builder opTimeout(final Duration v)

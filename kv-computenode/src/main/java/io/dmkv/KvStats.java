@@ -11,7 +11,7 @@ import java.util.List;
  * @param index      index splits, retries, cache use.
  * @param allocator  blocks and objects of two-level memory management.
  * @param verbs      verbs, bytes and round trips this client posted.
- * @param operations operations in flight now and at most.
+ * @param operations operations finished, in flight now and at most, and failed by cause.
  * @param nodes      verbs, bytes and round trips (frames) this client sent to each memory node, in
  *                   the order the memory nodes are configured: how the load spreads.
  */
@@ -86,8 +86,49 @@ public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs
      * @param completed   operations finished (successfully or not).
      * @param inFlight    operations started and not yet finished, now.
      * @param peakInFlight the most operations in flight at once so far.
+     * @param errors      operations that failed, by cause.
      */
-    public record Operations(long completed, long inFlight, long peakInFlight)
+    public record Operations(long completed, long inFlight, long peakInFlight, Errors errors)
     {
+    }
+
+    /**
+     * Failed operations by the exception the caller got.
+     *
+     * @param timeouts     {@link KvTimeoutException}.
+     * @param unreachable  {@link NodeUnreachableException}.
+     * @param memoryFull   {@link MemoryFullException}.
+     * @param invalidInput {@link InvalidInputException}.
+     * @param config       {@link KvConfigException}.
+     * @param closed       {@link StoreClosedException}.
+     * @param other        any other exception (a damaged object, a refused verb, ...).
+     */
+    public record Errors(long timeouts, long unreachable, long memoryFull, long invalidInput, long config,
+        long closed, long other)
+    {
+        /** Causes by name, in the order of the components. */
+        public static final List<String> CAUSES = List.of("timeout", "unreachable", "memory-full", "invalid-input",
+            "config", "closed", "other");
+
+        /** The count of cause {@code i} of {@link #CAUSES}. */
+        public long count(final int i)
+        {
+            return switch (i)
+            {
+                case 0 -> timeouts;
+                case 1 -> unreachable;
+                case 2 -> memoryFull;
+                case 3 -> invalidInput;
+                case 4 -> config;
+                case 5 -> closed;
+                default -> other;
+            };
+        }
+
+        /** All failed operations. */
+        public long total()
+        {
+            return timeouts + unreachable + memoryFull + invalidInput + config + closed + other;
+        }
     }
 }

@@ -62,6 +62,7 @@ public final class KvStore implements AutoCloseable
     private final KvConfig config;
     private final ClientCore core;
     private final OperationGate gate;
+    private final StoreMeters meters;
     private volatile boolean closed;
 
     private KvStore(final KvConfig config)
@@ -78,8 +79,18 @@ public final class KvStore implements AutoCloseable
                 ? t2 : new KvConfigException(e.getMessage(), e);
         }
         this.gate = new OperationGate(core.index(), config);
-        LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}", core.clientId(), core.view().endpoints().size(),
-            config.transport(), core.view().replication());
+        try
+        {
+            this.meters = new StoreMeters(this, config);
+        }
+        catch (final RuntimeException e)
+        {
+            gate.close();
+            core.close();
+            throw new KvConfigException(e.getMessage(), e);
+        }
+        LOG.info("dmkv store open: client {} on {} memory nodes ({}), r = {}, metrics: {}", core.clientId(),
+            core.view().endpoints().size(), config.transport(), core.view().replication(), meters.endpoint());
     }
 
     /**
@@ -122,7 +133,7 @@ public final class KvStore implements AutoCloseable
         }
         if (closed)
         {
-            throw new StoreClosedException("the store is closed");
+            throw gate.counter().failed(new StoreClosedException("the store is closed"));
         }
         try
         {
@@ -131,7 +142,7 @@ public final class KvStore implements AutoCloseable
         catch (final RuntimeException e)
         {
             // Not through call(): a boxed length would be the one allocation of this path.
-            throw translate(e, "the operation");
+            throw gate.counter().failed(translate(e, "the operation"));
         }
     }
 
@@ -269,6 +280,15 @@ public final class KvStore implements AutoCloseable
         return core.stats(gate.counter().snapshot());
     }
 
+    /**
+     * Where this store's meters can be read ({@code dmkv.metrics}): the Prometheus endpoint's URL
+     * ({@code http://127.0.0.1:PORT/metrics}), "JMX domain metrics", or "none".
+     */
+    public String metricsEndpoint()
+    {
+        return meters.endpoint();
+    }
+
     /** This client's id (owner of its blocks and log heads). */
     public int clientId()
     {
@@ -297,6 +317,7 @@ public final class KvStore implements AutoCloseable
             LOG.warn("closing with operations still in flight after {}", config.opTimeout());
         }
         gate.close();
+        meters.close();
         core.close();
     }
 
@@ -304,7 +325,7 @@ public final class KvStore implements AutoCloseable
     {
         if (closed)
         {
-            throw new StoreClosedException("the store is closed");
+            throw gate.counter().failed(new StoreClosedException("the store is closed"));
         }
         try
         {
@@ -312,7 +333,7 @@ public final class KvStore implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
-            throw translate(e, "the operation");
+            throw gate.counter().failed(translate(e, "the operation"));
         }
     }
 
@@ -328,7 +349,7 @@ public final class KvStore implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
-            return CompletableFuture.failedFuture(translate(e, "the operation"));
+            return CompletableFuture.failedFuture(gate.counter().failed(translate(e, "the operation")));
         }
     }
 

@@ -228,7 +228,7 @@ final class OperationGate implements AutoCloseable
             }
             catch (final RuntimeException e)
             {
-                future.completeExceptionally(e);
+                future.completeExceptionally(counter.failed(e));
                 return false;
             }
         }
@@ -255,7 +255,7 @@ final class OperationGate implements AutoCloseable
             }
             else
             {
-                future.completeExceptionally(KvStore.translate(failure, "the operation"));
+                future.completeExceptionally(counter.failed(KvStore.translate(failure, "the operation")));
             }
         }
     }

@@ -48,7 +48,11 @@ class DocumentedPropertiesTest
         YcsbMain.EMBEDDED_MEMORY, "the YCSB binding's embedded cluster",
         YcsbMain.WORKLOADS_DIR, "where scripts/ycsb finds workload files",
         JvmCommand.FLAGS_PROPERTY, "the pom's JVM flag list",
-        "dmkv.properties", "a file name in examples");
+        "dmkv.properties", "a file name in examples",
+        "dmkv.fuzz.seconds", "the build's fuzzing (pom property)",
+        "dmkv.fuzz.target", "the build's fuzzing (system property of the fuzz run)",
+        "dmkv.fuzz.skip", "the build's fuzzing (pom property)",
+        "dmkv.fuzz.agent", "the build's fuzzing (pom property)");
 
     @Test
     void everyDocumentedDmkvPropertyIsAcceptedByKvConfig() throws IOException

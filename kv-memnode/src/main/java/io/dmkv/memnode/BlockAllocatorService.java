@@ -318,32 +318,12 @@ final class BlockAllocatorService
             return null;
         }
 
-        /** What the region's blocks are doing, for a refusal: free, handed over, owned and by how many clients. */
-        synchronized String usage()
+        /** What the region's blocks are doing, for a refusal: free, handed over, owned and by which clients. */
+        String usage()
         {
-            int free = 0;
-            int handedOver = 0;
-            int owned = 0;
-            final java.util.BitSet owners = new java.util.BitSet();
-            for (int block = 0; block < blockCount; block++)
-            {
-                final long e = table.getLongVolatile(entryOffset(block));
-                switch (BlockAllocationTable.state(e))
-                {
-                    case BlockAllocationTable.FREE -> free++;
-                    case BlockAllocationTable.HANDED_OVER -> handedOver++;
-                    case BlockAllocationTable.OWNED ->
-                    {
-                        owned++;
-                        owners.set(BlockAllocationTable.owner(e));
-                    }
-                    default ->
-                    {
-                    }
-                }
-            }
-            return owned + " owned by " + owners.cardinality() + " clients " + owners + ", " + handedOver
-                + " handed over with live objects, " + free + " free";
+            final BlockUsage u = BlockUsage.ofRegion(table, 0);
+            return u.owned() + " owned by " + u.ownedPerClient().size() + " clients " + u.ownedPerClient().keySet()
+                + ", " + u.handedOver() + " handed over with live objects, " + u.free() + " free";
         }
 
         /** FREE with no stray owner or class bits: anything else was not written by this protocol. */

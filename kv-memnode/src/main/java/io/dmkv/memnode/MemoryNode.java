@@ -270,6 +270,12 @@ public final class MemoryNode implements AutoCloseable
         return tcp == null ? null : tcp.endpoint();
     }
 
+    /** The tcp server, or null when there is none. */
+    TcpVerbsServer tcp()
+    {
+        return tcp;
+    }
+
     /** The tcp port actually bound, or -1. */
     public int tcpPort()
     {

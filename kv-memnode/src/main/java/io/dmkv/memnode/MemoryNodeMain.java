@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.config.Durations;
 import io.dmkv.core.config.Sizes;
+import io.dmkv.core.metrics.MetricsExport;
 import io.dmkv.rdma.security.ClusterSecret;
 import io.dmkv.rdma.security.TlsConfig;
 import io.dmkv.rdma.transport.tcp.TcpFrames;
@@ -114,6 +115,15 @@ public final class MemoryNodeMain implements Callable<Integer>
             + " memory limit): the node zeroes all of its memory when it starts.")
     boolean force;
 
+    @Option(names = "--metrics", paramLabel = "KIND", converter = MetricsKindConverter.class,
+        description = "Where the node's meters go: jmx, prometheus (an endpoint on 127.0.0.1, see --metrics-port)"
+            + " or none (default: jmx).")
+    MetricsExport.Kind metrics = MetricsExport.Kind.JMX;
+
+    @Option(names = "--metrics-port", paramLabel = "P",
+        description = "Loopback port of the Prometheus endpoint; 0 picks a free one, printed (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final HostMemory hostMemory;
 
@@ -206,12 +216,26 @@ public final class MemoryNodeMain implements Callable<Integer>
             node.close();
             throw new CommandLine.ParameterException(new CommandLine(this), "--coordinator: " + e.getMessage());
         }
+        final MetricsExport export;
+        try
+        {
+            export = MetricsExport.open(metrics, metricsPort);
+        }
+        catch (final RuntimeException e)
+        {
+            node.close();
+            throw new CommandLine.ParameterException(new CommandLine(this), "--metrics-port: " + e.getMessage());
+        }
+        final NodeMeters meters = new NodeMeters(node, export);
+        System.out.println("memory node " + node.name() + " metrics: " + export.endpoint());
         final Thread hook = new Thread(() ->
         {
             if (membership != null)
             {
                 membership.close();
             }
+            meters.close();
+            export.close();
             node.close();
             stopped.countDown();
         }, "dmkv-memnode-shutdown");
@@ -256,6 +280,16 @@ public final class MemoryNodeMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--tls-cert/--tls-key/--tls-ca: "
                 + e.getMessage());
+        }
+    }
+
+    /** Parses --metrics. */
+    static final class MetricsKindConverter implements CommandLine.ITypeConverter<MetricsExport.Kind>
+    {
+        @Override
+        public MetricsExport.Kind convert(final String value)
+        {
+            return MetricsExport.Kind.parse(value);
         }
     }
 

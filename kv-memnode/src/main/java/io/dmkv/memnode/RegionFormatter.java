@@ -51,6 +51,12 @@ final class RegionFormatter
             throw new RpcException(RpcStatus.BAD_REQUEST, "memory node " + service.name() + " has no region "
                 + f.physicalRegion());
         }
+        if (f.root() != (f.globalRegion() == RegionLayout.ROOT_REGION_ID))
+        {
+            throw new RpcException(RpcStatus.BAD_REQUEST, "cannot format region " + f.physicalRegion() + " of "
+                + service.name() + ": global region " + f.globalRegion() + (f.root() ? " is not" : " is")
+                + " the root region (global region " + RegionLayout.ROOT_REGION_ID + ")");
+        }
         final MemoryRegion region = service.regions().regions().get(f.physicalRegion());
         final AtomicBuffer b = region.buffer();
         synchronized (region)
@@ -85,7 +91,7 @@ final class RegionFormatter
                     }
                 }
             }
-            catch (final IllegalArgumentException e)
+            catch (final IllegalArgumentException | IllegalStateException e)
             {
                 throw new RpcException(RpcStatus.BAD_REQUEST, "cannot format region " + f.physicalRegion() + " of "
                     + service.name() + ": " + e.getMessage());

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -47,7 +51,8 @@ class MemoryNodeMainTest
         assertEquals(0, r.exit);
         for (final String option : List.of("--host", "--port", "--memory", "--region-size", "--shm-file", "--name",
             "--io-threads", "--max-frame", "--rdma-host", "--rdma-port", "--coordinator", "--advertise-host", "--cluster",
-            "--session-timeout", "--force", "--secret-file", "--tls-cert", "--tls-key", "--tls-ca"))
+            "--session-timeout", "--force", "--secret-file", "--tls-cert", "--tls-key", "--tls-ca", "--metrics",
+            "--metrics-port"))
         {
             assertTrue(r.out.contains(option), "help lacks " + option);
         }
@@ -183,6 +188,37 @@ class MemoryNodeMainTest
             p.destroyForcibly();
             Files.deleteIfExists(log.toPath());
         }
+    }
+
+    @Test
+    void prometheusMetricsAreServedOnLoopback() throws Exception
+    {
+        final Process p = start("--host", "127.0.0.1", "--port", "0", "--memory", "16M", "--metrics", "prometheus",
+            "--metrics-port", "0");
+        try
+        {
+            final String url = awaitLine(p, Pattern.compile("metrics: (http://127\\.0\\.0\\.1:\\d+/metrics)"));
+            final String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+            assertEquals(16 << 20, sample(text, "dmkv_memnode_bytes", "total"), text);
+            assertEquals(0, sample(text, "dmkv_memnode_blocks", "owned"), text);
+        }
+        finally
+        {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+            p.destroyForcibly();
+        }
+        final Result bad = runToEnd("--port", "0", "--memory", "1M", "--metrics", "graphite");
+        assertEquals(2, bad.exit, bad.err);
+        assertTrue(bad.err.contains("metrics export 'graphite' is not jmx, prometheus or none"), bad.err);
+    }
+
+    private static double sample(final String text, final String name, final String state)
+    {
+        final Matcher m = Pattern.compile("(?m)^" + name + "\\{[^}]*state=\"" + state + "\"[^}]*} (\\S+)$").matcher(text);
+        assertTrue(m.find(), "no " + name + " " + state);
+        return Double.parseDouble(m.group(1));
     }
 
     static String awaitReady(final Process p) throws IOException

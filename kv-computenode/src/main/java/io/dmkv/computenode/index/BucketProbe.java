@@ -6,6 +6,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.Crc32cDigest;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.core.layout.Bucket;
@@ -43,6 +44,8 @@ public final class BucketProbe
     private final Crc32cDigest digest = new Crc32cDigest();
     private UnsafeBuffer objects = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
     private int candidates;
+    /** See {@link #racedSlot}. */
+    private long racedSlot;
     private int nextReplica;
     private long subtable;
     private int c1;
@@ -201,7 +204,9 @@ public final class BucketProbe
                 final int i = Integer.numberOfTrailingZeros(mask);
                 mask &= mask - 1;
                 final long value = CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
-                if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value))
+                // A slot naming a region the cluster does not have is damaged memory: skipped.
+                if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value)
+                    && GlobalAddress.regionId(Slot.address(value)) < view.regions())
                 {
                     candSlot[n] = subtable + Subtable.slotOffset(c, i);
                     candValue[n] = value;
@@ -238,7 +243,7 @@ public final class BucketProbe
      */
     public int match(final byte[] key)
     {
-        boolean raced = false;
+        racedSlot = 0;
         for (int i = 0; i < candidates; i++)
         {
             final int length = Slot.objectLength(candValue[i]);
@@ -252,14 +257,27 @@ public final class BucketProbe
                 // A whole object whose key does not hash to the slot that pointed at it was freed
                 // and reused after the bucket READ (a reader descheduled past a reclaim): the
                 // slot has moved on, so its answer is no answer.
-                raced |= !keyFitsSlot(candOffset[i], candValue[i]);
+                if (racedSlot == 0 && !keyFitsSlot(candOffset[i], candValue[i]))
+                {
+                    racedSlot = candValue[i];
+                }
             }
-            else
+            else if (racedSlot == 0)
             {
-                raced = true;
+                racedSlot = candValue[i];
             }
         }
-        return raced ? RACED : NO_MATCH;
+        return racedSlot != 0 ? RACED : NO_MATCH;
+    }
+
+    /**
+     * After {@link #match} answered {@link #RACED}: the value of the first slot whose object was
+     * not whole or held a key the slot cannot point to. The same value again on the next attempt
+     * means damaged memory, not a race (a race moves the slot on).
+     */
+    public long racedSlot()
+    {
+        return racedSlot;
     }
 
     private boolean keyFitsSlot(final int offset, final long slot)

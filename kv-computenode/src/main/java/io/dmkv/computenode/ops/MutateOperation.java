@@ -268,7 +268,10 @@ final class MutateOperation extends Operation
         final int hit = probe.match(key);
         if (hit == BucketProbe.RACED)
         {
-            releaseThen(() -> startOver("mutate", false));
+            if (!damaged(probe.racedSlot(), "mutate"))
+            {
+                releaseThen(() -> startOver("mutate", false));
+            }
             return;
         }
         found = hit >= 0;

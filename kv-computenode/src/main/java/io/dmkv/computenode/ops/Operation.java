@@ -2,7 +2,10 @@ package io.dmkv.computenode.ops;
 
 import java.util.concurrent.TimeUnit;
 
+import io.dmkv.KvException;
 import io.dmkv.KvTimeoutException;
+import io.dmkv.core.address.GlobalAddress;
+import io.dmkv.core.layout.Slot;
 import io.dmkv.rdma.BatchListener;
 import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
@@ -20,6 +23,8 @@ abstract class Operation implements OpDriver, BatchListener
 {
     private static final long FIRST_BACKOFF_NS = 1_000;
     private static final long MAX_BACKOFF_NS = 1_000_000;
+    /** Attempts in a row that found one slot value pointing at a damaged object before the operation fails. */
+    static final int DAMAGED_READS = 4;
 
     final OpRuntime runtime;
     private final long timeoutNs;
@@ -28,6 +33,8 @@ abstract class Operation implements OpDriver, BatchListener
     private long deadline;
     private long backoffNs;
     int retries;
+    private long damagedSlot;
+    private int damagedReads;
 
     Operation(final OpRuntime runtime, final long timeoutNs)
     {
@@ -41,6 +48,8 @@ abstract class Operation implements OpDriver, BatchListener
         deadline = runtime.clock().nanoTime() + timeoutNs;
         backoffNs = FIRST_BACKOFF_NS;
         retries = 0;
+        damagedSlot = 0;
+        damagedReads = 0;
         next = null;
         counters = ThreadCounters.current();
     }
@@ -128,6 +137,31 @@ abstract class Operation implements OpDriver, BatchListener
                 + " ms (contention or an unavailable memory node)"));
             return false;
         }
+        return true;
+    }
+
+    /**
+     * After a candidate object was not whole, or held a key its slot cannot point to: true (and
+     * the operation failed with a {@link KvException} naming the object) once the same slot
+     * value ({@code slotValue}) did so on {@link #DAMAGED_READS} attempts in a row. Objects are
+     * whole before a slot points at them, and a race moves the slot on, so this is damaged
+     * memory; retrying until the deadline would only spin.
+     */
+    final boolean damaged(final long slotValue, final String what)
+    {
+        if (slotValue != damagedSlot)
+        {
+            damagedSlot = slotValue;
+            damagedReads = 1;
+            return false;
+        }
+        if (++damagedReads < DAMAGED_READS)
+        {
+            return false;
+        }
+        fail(new KvException(what + " found the object at " + GlobalAddress.toString(Slot.address(slotValue))
+            + " damaged on " + DAMAGED_READS + " reads in a row (a bad checksum or header, or a key its slot cannot"
+            + " point to): the memory node's memory is corrupt"));
         return true;
     }
 

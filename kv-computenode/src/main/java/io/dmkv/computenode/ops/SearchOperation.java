@@ -150,7 +150,7 @@ final class SearchOperation extends Operation
             finish(null);
             return;
         }
-        if (retry("search"))
+        if (!damaged(probe.racedSlot(), "search") && retry("search"))
         {
             attempt();
         }

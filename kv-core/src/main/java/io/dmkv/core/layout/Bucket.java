@@ -153,10 +153,14 @@ public final class Bucket
         return (int)(header >>> 32);
     }
 
-    /** True if a key with hash {@code hash} belongs to the subtable whose header this is. */
+    /**
+     * True if a key with hash {@code hash} belongs to the subtable whose header this is. A header
+     * with a local depth above {@link #MAX_LOCAL_DEPTH} (damaged memory) covers nothing.
+     */
     public static boolean covers(final long header, final long hash)
     {
-        return KeyHash.suffix(hash, localDepth(header)) == suffix(header);
+        final int depth = localDepth(header);
+        return depth <= MAX_LOCAL_DEPTH && KeyHash.suffix(hash, depth) == suffix(header);
     }
 
     /** The header word of the bucket at {@code bucketOffset}. */

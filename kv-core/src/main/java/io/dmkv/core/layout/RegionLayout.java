@@ -209,6 +209,9 @@ public final class RegionLayout
     public static int formatRoot(final MutableDirectBuffer region, final int regionSize, final int blockSize,
         final int indexAreaLength, final int maxGlobalDepth, final int maxClients)
     {
+        // Every size is checked before the first byte is written (a bad request must not touch memory).
+        blockCount(regionSize, blockSize, indexAreaLength);
+        ClientLogHeads.validateMaxClients(maxClients);
         final int rootArea = rootAreaLength(maxGlobalDepth, maxClients);
         if (indexAreaLength < rootArea)
         {

@@ -478,9 +478,11 @@ public final class TcpFrames
             return null;
         }
         in.readUnsignedShort();
-        final int reason = in.readUnsignedByte();
+        final RemoteAccessException.Reason reason = RemoteAccessException.Reason.fromCode(in.readUnsignedByte());
         final String message = readString(in);
-        return new RemoteAccessException(RemoteAccessException.Reason.fromCode(reason), batchIndex, message);
+        return new RemoteAccessException(reason, batchIndex, message.isBlank()
+            ? "the memory node refused verb " + batchIndex + " of the batch (" + reason + ") without saying why"
+            : message);
     }
 
     /** An ECHO_RESP carrying the rest of {@code in}. */

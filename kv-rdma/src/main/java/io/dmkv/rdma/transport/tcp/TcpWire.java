@@ -69,6 +69,8 @@ final class TcpWire
     private final AtomicBoolean drainWanted = new AtomicBoolean();
     /** Guarded by the lock. */
     private long nextRequestId;
+    /** Guarded by the lock: {@link #failAll} ran, so nothing allocated later would be freed. */
+    private boolean failed;
 
     /** @param retry runs {@link #drain} again on the event loop (when a posting thread held the lock). */
     TcpWire(final Channel channel, final Runnable retry)
@@ -86,6 +88,11 @@ final class TcpWire
             lock.lock();
             try
             {
+                if (failed || !channel.isActive())
+                {
+                    // The node closed right after its hello: failAll ran (or will find nothing to free).
+                    return;
+                }
                 fd = ((UnixChannel)channel).fd();
                 directBuffer = channel.alloc().directBuffer(4096);
                 direct = true;
@@ -309,6 +316,7 @@ final class TcpWire
         lock.lock();
         try
         {
+            failed = true;
             moveSent();
             inFlight.failAll(error, done);
             TcpPart p;
