@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.computenode.cluster.PeriodicStep;
 import io.dmkv.core.cluster.LeaderElection;
 import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.PartitionMap;

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.ClientSecurity;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.computenode.cluster.PeriodicStep;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.ThreadCounters;

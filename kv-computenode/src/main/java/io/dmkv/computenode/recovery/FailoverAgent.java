@@ -1,19 +1,15 @@
 package io.dmkv.computenode.recovery;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.computenode.cluster.PeriodicStep;
 import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.cluster.StaleMapException;
 import io.dmkv.core.cluster.VersionedMap;
@@ -40,10 +36,8 @@ public final class FailoverAgent implements AutoCloseable
 
     private final CoordinatedCluster cluster;
     private final MemoryNodeFailover failover;
-    private final NanoClock clock;
-    private final long settleNs;
-    private final Map<Integer, Long> seenDead = new HashMap<>();
-    private final ScheduledExecutorService timer;
+    private final DeadMembers deaths;
+    private final PeriodicStep timer;
     private volatile Published last;
 
     public FailoverAgent(final CoordinatedCluster cluster, final MemoryNodeFailover failover, final Duration period,
@@ -51,15 +45,9 @@ public final class FailoverAgent implements AutoCloseable
     {
         this.cluster = cluster;
         this.failover = failover;
-        this.clock = clock;
-        this.settleNs = settle.toNanos();
-        this.timer = Executors.newSingleThreadScheduledExecutor(r ->
-        {
-            final Thread t = new Thread(r, "dmkv-failover-" + cluster.clientId());
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(this::check, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        this.deaths = new DeadMembers(clock, settle.toNanos());
+        this.timer = new PeriodicStep("failover-" + cluster.clientId(), period.toMillis(), period.toMillis(),
+            this::check);
     }
 
     /** One check: fails over every memory node dead for long enough, if this client is the one that repairs. */
@@ -67,21 +55,18 @@ public final class FailoverAgent implements AutoCloseable
     {
         try
         {
-            final List<Integer> live = cluster.liveClientIds();
-            if (live.isEmpty() || live.get(0) != cluster.clientId())
+            if (!DeadMembers.actsFor(cluster))
             {
                 return;
             }
-            final long now = clock.nanoTime();
             final Set<Integer> dead = cluster.deadMemoryNodes();
-            seenDead.keySet().retainAll(dead);
+            final List<Integer> settled = deaths.deadLongEnough(dead);
             VersionedMap current = cluster.readRegionMap();
             // The payload's own epoch may lag the map's (the first map is published at epoch 1).
             RegionMap map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
-            for (final int n : dead)
+            for (final int n : settled)
             {
-                final long since = seenDead.computeIfAbsent(n, k -> now);
-                if (now - since < settleNs || !removable(map, n))
+                if (!removable(map, n))
                 {
                     continue;
                 }
@@ -131,6 +116,6 @@ public final class FailoverAgent implements AutoCloseable
     @Override
     public void close()
     {
-        timer.shutdownNow();
+        timer.close();
     }
 }

@@ -1,18 +1,13 @@
 package io.dmkv.computenode.recovery;
 
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.CoordinatedCluster;
+import io.dmkv.computenode.cluster.PeriodicStep;
 
 /**
  * Coordinated mode: recovers clients whose coordinator session expired. Every period, the live
@@ -30,25 +25,17 @@ public final class RecoveryAgent implements AutoCloseable
 
     private final CoordinatedCluster cluster;
     private final ClientRecovery recovery;
-    private final ScheduledExecutorService timer;
-    private final NanoClock clock;
-    private final long settleNs;
-    private final Map<Integer, Long> seenDead = new HashMap<>();
+    private final DeadMembers deaths;
+    private final PeriodicStep timer;
 
     public RecoveryAgent(final CoordinatedCluster cluster, final ClientRecovery recovery, final Duration period,
         final Duration settle, final NanoClock clock)
     {
         this.cluster = cluster;
         this.recovery = recovery;
-        this.clock = clock;
-        this.settleNs = settle.toNanos();
-        this.timer = Executors.newSingleThreadScheduledExecutor(r ->
-        {
-            final Thread t = new Thread(r, "dmkv-recovery-" + cluster.clientId());
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(this::check, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        this.deaths = new DeadMembers(clock, settle.toNanos());
+        this.timer = new PeriodicStep("recovery-" + cluster.clientId(), period.toMillis(), period.toMillis(),
+            this::check);
     }
 
     /** One check: recovers every client dead for long enough, if this client is the one that recovers. */
@@ -56,25 +43,16 @@ public final class RecoveryAgent implements AutoCloseable
     {
         try
         {
-            final List<Integer> live = cluster.liveClientIds();
-            if (live.isEmpty() || live.get(0) != cluster.clientId())
+            if (!DeadMembers.actsFor(cluster))
             {
                 return;
             }
-            final long now = clock.nanoTime();
-            final List<Integer> dead = cluster.deadClientIds();
-            seenDead.keySet().retainAll(dead);
-            for (final int id : dead)
+            for (final int id : deaths.deadLongEnough(cluster.deadClientIds()))
             {
-                final long since = seenDead.computeIfAbsent(id, k -> now);
-                if (now - since < settleNs)
-                {
-                    continue;
-                }
                 LOG.info("client {} recovers client {}, whose coordinator session expired", cluster.clientId(), id);
                 recovery.recover(id);
                 cluster.releaseClientId(id);
-                seenDead.remove(id);
+                deaths.forget(id);
             }
         }
         catch (final RuntimeException e)
@@ -86,6 +64,6 @@ public final class RecoveryAgent implements AutoCloseable
     @Override
     public void close()
     {
-        timer.shutdownNow();
+        timer.close();
     }
 }

@@ -1,4 +1,4 @@
-package io.dmkv.computenode.proxy;
+package io.dmkv.computenode.cluster;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -12,10 +12,11 @@ import io.dmkv.core.cluster.CoordinationException;
 
 /**
  * A step run on a thread of its own every period and whenever {@link #kick()}ed (a map changed):
- * the partition manager's and a proxy's hand-over steps. A step that fails because the
- * coordinator is out of reach is tried again at the next period; any other failure is logged.
+ * the partition manager's and a proxy's hand-over steps, the recovery and fail-over agents'
+ * checks. A step that fails because the coordinator is out of reach is tried again at the next
+ * period; any other failure is logged.
  */
-final class PeriodicStep implements AutoCloseable
+public final class PeriodicStep implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(PeriodicStep.class);
 
@@ -23,7 +24,14 @@ final class PeriodicStep implements AutoCloseable
     private final Runnable step;
     private final ScheduledExecutorService thread;
 
-    PeriodicStep(final String name, final long periodMs, final Runnable step)
+    /** Runs {@code step} now and then every {@code periodMs}. */
+    public PeriodicStep(final String name, final long periodMs, final Runnable step)
+    {
+        this(name, 0, periodMs, step);
+    }
+
+    /** Runs {@code step} after {@code firstMs} and then every {@code periodMs}. */
+    public PeriodicStep(final String name, final long firstMs, final long periodMs, final Runnable step)
     {
         this.name = name;
         this.step = step;
@@ -33,11 +41,11 @@ final class PeriodicStep implements AutoCloseable
             t.setDaemon(true);
             return t;
         });
-        thread.scheduleWithFixedDelay(this::runQuietly, 0, periodMs, TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(this::runQuietly, firstMs, periodMs, TimeUnit.MILLISECONDS);
     }
 
     /** Runs the step now, on its thread. */
-    void kick()
+    public void kick()
     {
         try
         {
