@@ -1,3 +1,5 @@
+// Over 500 lines: the one fixture every verbs benchmark shares (cluster per transport and
+// security setting, lanes, patterns and their checks); split per benchmark it would be copied.
 package io.dmkv.bench.jmh;
 
 import java.io.IOException;

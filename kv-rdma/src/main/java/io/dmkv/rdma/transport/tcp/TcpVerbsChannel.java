@@ -1,3 +1,6 @@
+// Over 500 lines: one connection's life in one place (the hello with its challenge-response and
+// TLS, posting, matching answers in order, deadlines, closing); its frame format and wire writes
+// live apart (TcpFrames, TcpWire).
 package io.dmkv.rdma.transport.tcp;
 
 import java.io.IOException;
