@@ -75,6 +75,12 @@ public final class PartitionManager implements AutoCloseable
         return election.isLeader();
     }
 
+    /** True while this node is the partition manager. */
+    public boolean isLeader()
+    {
+        return election.isLeader();
+    }
+
     /** Partitions whose owner this manager changed (hand-overs it started), by any rule. */
     public long moves()
     {

@@ -34,7 +34,8 @@ import io.dmkv.computenode.ops.ValueSink;
  * (the map node, entry, boxed hash and array headers). A fill that would pass the budget demotes
  * the coldest level-1 partition colder than its own (dropping its values), or is not made. At
  * each period the partitions are ranked by this node's hotness: level 1 is the hottest prefix
- * that fits, the rest are demoted. The index copies are not evicted: a proxy whose copies alone
+ * that fits, counting a level-2 partition at the bytes it held when it was last demoted (so a
+ * partition is not promoted each period only to be demoted again), and the rest are demoted. The index copies are not evicted: a proxy whose copies alone
  * pass the budget caches no values (and logs so at each period).
  */
 public final class TwoLevelMemory
@@ -65,6 +66,8 @@ public final class TwoLevelMemory
         volatile double hotness;
         long generation;
         long bytes;
+        /** Bytes it held when last demoted: what it would take again in level 1. */
+        volatile long demand;
     }
 
     private record Entry(byte[] key, long slot, byte[] value)
@@ -252,6 +255,10 @@ public final class TwoLevelMemory
     private void demote(final int q)
     {
         parts[q].levelOne = false;
+        synchronized (parts[q])
+        {
+            parts[q].demand = Math.max(parts[q].demand, parts[q].bytes);
+        }
         drop(q);
         demotions.increment();
     }
@@ -284,7 +291,7 @@ public final class TwoLevelMemory
             final long bytes;
             synchronized (parts[p])
             {
-                bytes = parts[p].bytes;
+                bytes = parts[p].levelOne ? parts[p].bytes : parts[p].demand;
             }
             if (used + bytes <= budget)
             {
