@@ -122,14 +122,15 @@ public final class TwoLevelMemory
         if (e != null && e.slot == slot && Arrays.equals(e.key, key))
         {
             hits.increment();
-            deliver(e.value, done);
+            // The caller owns what it gets: the kept value is never handed out itself.
+            deliver(done instanceof ValueSink ? e.value : e.value.clone(), done);
             return;
         }
         readObject.accept((value, failure) ->
         {
             if (failure == null && value != null)
             {
-                fill(p, hash, key, slot, generation, value);
+                fill(p, hash, key, slot, generation, value.clone());
             }
             deliver(value, failure, done);
         });
@@ -158,7 +159,7 @@ public final class TwoLevelMemory
         final byte[] value)
     {
         final Level l = parts[p];
-        final Entry e = new Entry(key, slot, value);
+        final Entry e = new Entry(key.clone(), slot, value);
         for (int attempt = 0; attempt < 2; attempt++)
         {
             final long delta;
