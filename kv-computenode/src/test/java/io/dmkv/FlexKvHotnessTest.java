@@ -133,6 +133,8 @@ class FlexKvHotnessTest
                 }
             }
             assertEquals(List.of(), List.copyOf(failures), "stale or failed reads");
+            assertTrue(stores.stream().mapToLong(s -> s.flexkv().memory().stats().hits()).sum() > 0,
+                "level 1 answered reads during the run, across the hand-overs");
             for (int k = 0; k < keys.size(); k++)
             {
                 assertEquals(Long.toString(acked.get(k)), a.get(keys.get(k)), keys.get(k) + " ends at its last write");

@@ -100,6 +100,91 @@ class FlexKvTwoLevelMemoryTest
         }
     }
 
+    @Test
+    void concurrentWritesThroughTheProxyAndAnotherClientNeverLeaveAStaleValueInLevelOne() throws Exception
+    {
+        final int hotKeys = 8;
+        final int coldKeys = 400;
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 12L << 20, "local");
+            KvStore proxy = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
+                .proxyPeriod(Duration.ofHours(1)).proxyMemoryBudget(BUDGET).build());
+            KvStore other = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+        {
+            FlexKvTest.await("the proxy serves every partition", () -> proxy.flexkv().index().served().size() == P);
+            final String pad = "y".repeat(1500);
+            for (int k = 0; k < hotKeys + coldKeys; k++)
+            {
+                assertTrue(other.insert("c" + k, "0|" + pad));
+            }
+            final java.util.concurrent.atomic.AtomicLongArray acked = new java.util.concurrent.atomic.AtomicLongArray(hotKeys);
+            final java.util.concurrent.atomic.AtomicLongArray started = new java.util.concurrent.atomic.AtomicLongArray(hotKeys);
+            final java.util.Queue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            final long deadline = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            final List<Thread> threads = new ArrayList<>();
+            // Two writers (keys 0..3 through the proxy, 4..7 through the other client), three readers
+            // through the proxy that also read cold keys so partitions are promoted and demoted.
+            for (int w = 0; w < 2; w++)
+            {
+                final KvStore via = w == 0 ? proxy : other;
+                final int first = w * hotKeys / 2;
+                threads.add(new Thread(() ->
+                {
+                    for (int n = 0; n < 20_000 && System.nanoTime() < deadline; n++)
+                    {
+                        final int k = first + n % (hotKeys / 2);
+                        final long v = started.incrementAndGet(k);
+                        via.put("c" + k, v + "|" + pad);
+                        acked.set(k, v);
+                    }
+                }));
+            }
+            for (int r = 0; r < 3; r++)
+            {
+                threads.add(new Thread(() ->
+                {
+                    final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+                    for (int n = 0; n < 60_000 && System.nanoTime() < deadline; n++)
+                    {
+                        if (n % 4 == 3)
+                        {
+                            proxy.get("c" + (hotKeys + random.nextInt(coldKeys)));
+                            continue;
+                        }
+                        final int k = random.nextInt(hotKeys);
+                        final long floor = acked.get(k);
+                        final String got = proxy.get("c" + k);
+                        final long ceiling = started.get(k);
+                        final long v = Long.parseLong(got.substring(0, got.indexOf('|')));
+                        if (v < floor || v > ceiling || !got.endsWith(pad))
+                        {
+                            failures.add("c" + k + " read " + v + ", acknowledged " + floor + ", started " + ceiling);
+                        }
+                    }
+                }));
+            }
+            threads.forEach(Thread::start);
+            final TwoLevelMemory memory = proxy.flexkv().memory();
+            while (threads.stream().anyMatch(Thread::isAlive))
+            {
+                Thread.sleep(100);
+                proxy.flexkv().hotness().tick();
+                assertTrue(memory.accounted() <= BUDGET, "accounted " + memory.stats());
+            }
+            for (final Thread t : threads)
+            {
+                t.join();
+            }
+            assertEquals(List.of(), List.copyOf(failures), "stale reads");
+            final TwoLevelMemory.Stats s = memory.stats();
+            assertTrue(s.hits() > 1000 && s.fills() > 10, "level 1 answered reads under the writes: " + s);
+            for (int k = 0; k < hotKeys; k++)
+            {
+                assertEquals(acked.get(k) + "|" + pad, proxy.get("c" + k), "c" + k + " ends at its last write");
+            }
+            assertTrue(memory.peak() <= BUDGET, "peak " + memory.peak());
+        }
+    }
+
     private static int firstIn(final int[] partition, final int p)
     {
         for (int i = 0; i < partition.length; i++)

@@ -26,7 +26,8 @@ import io.dmkv.computenode.ops.ValueSink;
  * decides drops the key's value and bumps the partition's generation, under the key's stripe
  * locks and before the write is acknowledged ({@link #invalidate}); a read fills the value only
  * if the generation it read before looking the slot up is unchanged ({@link #read}), and a hit
- * needs the slot the copy holds now. A partition loaded or released starts empty.
+ * also needs the slot the copy holds now: two guards, the generation covering an object address
+ * reused for the same key with the same slot word. A partition loaded or released starts empty.
  *
  * <p><b>Accounting.</b> Accounted bytes = the index copies of the partitions served (8 per slot
  * word, 8 per key reference, each learnt key's length plus {@value #ARRAY_HEADER}) as measured
