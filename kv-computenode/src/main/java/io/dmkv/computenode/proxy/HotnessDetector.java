@@ -66,14 +66,15 @@ public final class HotnessDetector implements AutoCloseable
             rounded.add(r);
             any |= r != 0;
         }
+        // The listeners first: this node's own memory does not wait on the coordinator.
+        final double[] copy = smoothed.clone();
+        listeners.forEach(l -> l.accept(copy));
         final List<Long> next = any ? rounded : List.of();
         if (!next.equals(published))
         {
             publish.accept(next);
             published = next;
         }
-        final double[] copy = smoothed.clone();
-        listeners.forEach(l -> l.accept(copy));
     }
 
     /** The smoothed operations per second by partition, as of the last period. */
