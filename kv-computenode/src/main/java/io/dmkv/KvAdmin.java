@@ -286,6 +286,31 @@ public final class KvAdmin implements AutoCloseable
     }
 
     /**
+     * Each partition's hotness in operations per second, summed over the live compute nodes as
+     * they last published it (one period's smoothing behind; empty for FUSEE, zeros when idle).
+     */
+    public long[] partitionHotness()
+    {
+        final CoordinatedCluster c = connection.coordination();
+        if (c == null)
+        {
+            return new long[0];
+        }
+        final long[] out = new long[c.partitions().partitions()];
+        for (final MemberInfo m : c.coordinator().members().alive(MemberInfo.Kind.COMPUTE_NODE))
+        {
+            if (m.hotness().size() == out.length)
+            {
+                for (int p = 0; p < out.length; p++)
+                {
+                    out[p] += m.hotness().get(p);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * Pins partition {@code partition} to proxy {@code node}, to one-sided mode ({@code "none"}), or
      * unpins it ({@code "auto"}); the partition manager moves it at its next step.
      *

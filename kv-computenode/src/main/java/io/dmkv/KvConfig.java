@@ -75,6 +75,11 @@ public final class KvConfig
     public static final String PROXY_PORT = "dmkv.proxy.port";
     public static final String PROXY_ADVERTISE_HOST = "dmkv.proxy.advertiseHost";
     public static final String PROXY_HANDOVER_GRACE = "dmkv.proxy.handoverGrace";
+    public static final String PROXY_PERIOD = "dmkv.proxy.period";
+    public static final String PROXY_EWMA = "dmkv.proxy.ewma";
+    public static final String PROXY_IMBALANCE_THRESHOLD = "dmkv.proxy.imbalanceThreshold";
+    public static final String PROXY_HYSTERESIS = "dmkv.proxy.hysteresis";
+    public static final String PROXY_MEMORY_BUDGET = "dmkv.proxy.memoryBudget";
     public static final String SECRET_FILE = "dmkv.secretFile";
     public static final String TLS_CERT = "dmkv.tls.cert";
     public static final String TLS_KEY = "dmkv.tls.key";
@@ -197,6 +202,23 @@ public final class KvConfig
         KvProperty::parseDuration, v -> v.isNegative() ? "must not be negative" : null, "a proxy taking a partition"
             + " from one-sided mode waits this long before loading it, so one-sided operations routed by the old map"
             + " end first; 0: dmkv.mapLease + dmkv.timeout");
+    static final KvProperty<Duration> P_PROXY_PERIOD = add(PROXY_PERIOD, Group.FLEXKV, Duration.ofSeconds(1),
+        KvProperty::parseDuration, KvProperty.positive(), "the hotness period: each compute node smooths its"
+            + " per-partition operation counts once a period and publishes them; the partition manager decides a"
+            + " rebalance at most once a period");
+    static final KvProperty<Double> P_PROXY_EWMA = add(PROXY_EWMA, Group.FLEXKV, 0.5, KvProperty::parseDouble,
+        v -> v > 0 && v <= 1 ? null : "must be in (0, 1], got " + v,
+        "weight of the last period in a partition's hotness (EWMA; 1: the last period alone)");
+    static final KvProperty<Double> P_PROXY_IMBALANCE_THRESHOLD = add(PROXY_IMBALANCE_THRESHOLD, Group.FLEXKV, 1.25,
+        KvProperty::parseDouble, v -> v >= 1 ? null : "must be at least 1, got " + v,
+        "the partition manager rebalances by hotness when the busiest proxy's load passes this multiple of the mean");
+    static final KvProperty<Double> P_PROXY_HYSTERESIS = add(PROXY_HYSTERESIS, Group.FLEXKV, 0.1,
+        KvProperty::parseDouble, v -> v >= 0 ? null : "must not be negative, got " + v,
+        "a rebalance is made only if it lowers max/mean load by more than this, and at most once every 2 periods");
+    static final KvProperty<Long> P_PROXY_MEMORY_BUDGET = add(PROXY_MEMORY_BUDGET, Group.FLEXKV, 64L << 20,
+        KvProperty::parseSize, v -> v >= 0 ? null : "must not be negative, got " + v,
+        "bytes a proxy keeps for its partitions' index copies and the values of its hottest ones (level 1); 0: no"
+            + " values");
     static final KvProperty<String> P_METRICS = add(METRICS, Group.OPERATIONS, "jmx", v -> v.trim().toLowerCase(Locale.ROOT),
         v -> List.of("jmx", "prometheus", "none").contains(v) ? null : "must be jmx, prometheus or none, got '" + v + "'",
         "where the store's meters go (docs/reliability.md): jmx, prometheus (an endpoint on loopback) or none");
@@ -645,6 +667,36 @@ public final class KvConfig
         return d.isZero() ? mapLease().plus(opTimeout()) : d;
     }
 
+    /** The hotness period (docs/flexkv.md §7). */
+    public Duration proxyPeriod()
+    {
+        return get(P_PROXY_PERIOD);
+    }
+
+    /** Weight of the last period in a partition's smoothed hotness. */
+    public double proxyEwma()
+    {
+        return get(P_PROXY_EWMA);
+    }
+
+    /** Max proxy load over mean proxy load above which the manager rebalances. */
+    public double proxyImbalanceThreshold()
+    {
+        return get(P_PROXY_IMBALANCE_THRESHOLD);
+    }
+
+    /** How much a rebalance must lower max/mean load to be made. */
+    public double proxyHysteresis()
+    {
+        return get(P_PROXY_HYSTERESIS);
+    }
+
+    /** Bytes a proxy keeps for index copies and level-1 values. */
+    public long proxyMemoryBudget()
+    {
+        return get(P_PROXY_MEMORY_BUDGET);
+    }
+
     /** The file holding the cluster secret, or empty for none. */
     public String secretFile()
     {
@@ -893,6 +945,16 @@ public final class KvConfig
         public Builder proxyHandoverGrace(final Duration v)
         {
             return set(P_PROXY_HANDOVER_GRACE, v);
+        }
+
+        public Builder proxyPeriod(final Duration v)
+        {
+            return set(P_PROXY_PERIOD, v);
+        }
+
+        public Builder proxyMemoryBudget(final long bytes)
+        {
+            return set(P_PROXY_MEMORY_BUDGET, bytes);
         }
 
         /** The file holding the cluster secret (null or empty: none). */

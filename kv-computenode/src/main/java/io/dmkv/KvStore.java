@@ -321,6 +321,12 @@ public final class KvStore implements AutoCloseable
         core.close();
     }
 
+    /** This store's FlexKV parts (null in a FUSEE cluster): tests drive hotness periods through it. */
+    io.dmkv.computenode.proxy.FlexKv flexkv()
+    {
+        return core.flexkv();
+    }
+
     private <T> T call(final Supplier<T> op)
     {
         if (closed)

@@ -180,8 +180,22 @@ class KvStoreTest
     void aConfigSurvivesTheTripThroughProperties()
     {
         final KvConfig flex = KvConfig.builder().coordinator("127.0.0.1:2181/x").mode("flexkv").partitions(16)
-            .proxyEnabled(true).opTimeout(Duration.ofMillis(2500)).cacheBypassMissRate(0.25).blockSize(1 << 16).build();
+            .proxyEnabled(true).opTimeout(Duration.ofMillis(2500)).cacheBypassMissRate(0.25).blockSize(1 << 16)
+            .proxyPeriod(Duration.ofMillis(750)).proxyMemoryBudget(5 << 20).build();
         final KvConfig back = KvConfig.fromProperties(flex.toProperties());
+        assertEquals(Duration.ofMillis(750), back.proxyPeriod());
+        assertEquals(5 << 20, back.proxyMemoryBudget());
+        final java.util.Properties hot = flex.toProperties();
+        hot.setProperty(KvConfig.PROXY_EWMA, "0.3");
+        hot.setProperty(KvConfig.PROXY_IMBALANCE_THRESHOLD, "1.5");
+        hot.setProperty(KvConfig.PROXY_HYSTERESIS, "0.2");
+        final KvConfig tuned = KvConfig.fromProperties(KvConfig.fromProperties(hot).toProperties());
+        assertEquals(0.3, tuned.proxyEwma());
+        assertEquals(1.5, tuned.proxyImbalanceThreshold());
+        assertEquals(0.2, tuned.proxyHysteresis());
+        hot.setProperty(KvConfig.PROXY_EWMA, "0");
+        assertTrue(assertThrows(KvConfigException.class, () -> KvConfig.fromProperties(hot)).getMessage()
+            .startsWith(KvConfig.PROXY_EWMA));
         assertEquals(flex.toString(), back.toString());
         assertEquals("flexkv", back.mode());
         assertEquals(16, back.partitions());

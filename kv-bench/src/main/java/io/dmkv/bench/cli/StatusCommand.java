@@ -120,6 +120,7 @@ public final class StatusCommand implements Callable<Integer>
                 .add(p.partition());
         }
         out.printf("partitions (%d): %s%n", parts.size(), byOwner);
+        printHotness(out, parts, admin.partitionHotness());
         for (final KvAdmin.Partition p : parts)
         {
             if (!p.handoverFrom().isEmpty() || !p.pin().isEmpty())
@@ -129,6 +130,30 @@ public final class StatusCommand implements Callable<Integer>
                     p.pin().isEmpty() ? "" : ", pinned to " + p.pin());
             }
         }
+    }
+
+    /** Per-partition hotness (ops/s, hottest first) and each proxy's load, the sum over what it proxies. */
+    private static void printHotness(final PrintWriter out, final List<KvAdmin.Partition> parts, final long[] hotness)
+    {
+        if (hotness.length != parts.size() || java.util.Arrays.stream(hotness).allMatch(h -> h == 0))
+        {
+            out.printf("hotness: none published (idle, or no compute node has ended a period yet)%n");
+            return;
+        }
+        final java.util.Map<String, Long> load = new java.util.TreeMap<>();
+        final List<Integer> order = new ArrayList<>();
+        for (final KvAdmin.Partition p : parts)
+        {
+            load.merge(p.owner().equals("-") ? "one-sided" : p.owner(), hotness[p.partition()], Long::sum);
+            order.add(p.partition());
+        }
+        order.sort((a, b) -> Long.compare(hotness[b], hotness[a]));
+        final StringBuilder top = new StringBuilder();
+        for (final int p : order.subList(0, Math.min(8, order.size())))
+        {
+            top.append(top.length() == 0 ? "" : ", ").append(p).append('=').append(hotness[p]);
+        }
+        out.printf("hotness (ops/s, hottest 8): %s; load per proxy: %s%n", top, load);
     }
 
     /**

@@ -56,6 +56,8 @@ public final class CoordinatedCluster implements AutoCloseable
     private CachedMap regions;
     private CachedMap partitionMap;
     private Membership.Registration registration;
+    private String proxyEndpoint = "";
+    private java.util.List<Long> hotness = java.util.List.of();
     private LeaderElection election;
     private int clientId;
     private volatile boolean sessionLost;
@@ -259,9 +261,20 @@ public final class CoordinatedCluster implements AutoCloseable
     }
 
     /** Advertises this compute node's proxy port: it becomes a proxy candidate of a FlexKV cluster. */
-    public void advertiseProxy(final String endpoint)
+    public synchronized void advertiseProxy(final String endpoint)
     {
-        registration.update(MemberInfo.computeNode(memberName(), endpoint));
+        proxyEndpoint = endpoint;
+        registration.update(MemberInfo.computeNode(memberName(), endpoint, hotness));
+    }
+
+    /**
+     * Publishes this compute node's smoothed per-partition hotness in its member record, where the
+     * partition manager reads it with the members it lists anyway (docs/flexkv.md §7).
+     */
+    public synchronized void publishHotness(final java.util.List<Long> perPartition)
+    {
+        hotness = java.util.List.copyOf(perPartition);
+        registration.update(MemberInfo.computeNode(memberName(), proxyEndpoint, hotness));
     }
 
     /** The leader election this client takes part in (the leader manages the partition map). */

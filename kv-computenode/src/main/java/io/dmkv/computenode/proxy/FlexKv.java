@@ -31,14 +31,21 @@ public final class FlexKv implements AutoCloseable
     private final PartitionRouter router;
     private final PartitionProxy proxy;
     private final PartitionManager manager;
+    private final HotnessDetector hotness;
+    private final TwoLevelMemory memory;
+    private final RankAwareAssignment policy;
 
     private FlexKv(final ProxyIndex index, final PartitionRouter router, final PartitionProxy proxy,
-        final PartitionManager manager)
+        final PartitionManager manager, final HotnessDetector hotness, final TwoLevelMemory memory,
+        final RankAwareAssignment policy)
     {
         this.index = index;
         this.router = router;
         this.proxy = proxy;
         this.manager = manager;
+        this.hotness = hotness;
+        this.memory = memory;
+        this.policy = policy;
     }
 
     public static FlexKv start(final KvConfig config, final CoordinatedCluster cluster, final ClusterView view,
@@ -52,24 +59,37 @@ public final class FlexKv implements AutoCloseable
             .requestTimeout(config.requestTimeout()).connectTimeout(config.connectTimeout())).build());
         PartitionRouter router = null;
         PartitionProxy proxy = null;
+        HotnessDetector hotness = null;
         try
         {
             router = new PartitionRouter(oneSided, cluster, new ProxiedOperation.Context(view, verbs, writer,
                 config.proxyEnabled() ? index : null, calls, clock, config.opTimeout().toNanos(),
                 config.proxyHandoverGrace().toNanos()), ROUTER_THREADS);
+            final TwoLevelMemory memory = new TwoLevelMemory(cluster.partitions().partitions(),
+                config.proxyEnabled() ? config.proxyMemoryBudget() : 0, index::indexBytes, index::serves);
+            index.memory(memory);
+            if (config.proxyEnabled())
+            {
+                router.levels(memory);
+            }
+            hotness = new HotnessDetector(router.hotness(), config.proxyEwma(), config.proxyPeriod().toMillis(), clock,
+                cluster::publishHotness);
+            hotness.onPeriod(memory::period);
             proxy = config.proxyEnabled() ? PartitionProxy.start(index, cluster, config.proxyHost(),
                 config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos(), security) : null;
-            final PartitionManager manager = new PartitionManager(cluster, index, new BalancedAssignment(),
-                MANAGER_PERIOD_MS);
+            final RankAwareAssignment policy = new RankAwareAssignment(config.proxyImbalanceThreshold(),
+                config.proxyHysteresis());
+            final PartitionManager manager = new PartitionManager(cluster, index, policy, MANAGER_PERIOD_MS,
+                config.proxyPeriod().toNanos(), clock);
             if (proxy != null)
             {
                 proxy.awaitFirstAssignment(config.opTimeout().toNanos());
             }
-            return new FlexKv(index, router, proxy, manager);
+            return new FlexKv(index, router, proxy, manager, hotness, memory, policy);
         }
         catch (final RuntimeException e)
         {
-            ClusterConnection.closeQuietly(proxy, router, calls);
+            ClusterConnection.closeQuietly(hotness, proxy, router, calls);
             throw e;
         }
     }
@@ -114,10 +134,28 @@ public final class FlexKv implements AutoCloseable
         return manager;
     }
 
-    /** Stops managing, then proxying (partitions released), then routing. */
+    /** This node's per-partition hotness, smoothed and published once a period. */
+    public HotnessDetector hotness()
+    {
+        return hotness;
+    }
+
+    /** This node's two-level proxy memory (no values unless it is proxy-enabled). */
+    public TwoLevelMemory memory()
+    {
+        return memory;
+    }
+
+    /** The manager's assignment policy (when this node leads, the one deciding). */
+    public RankAwareAssignment policy()
+    {
+        return policy;
+    }
+
+    /** Stops managing and measuring, then proxying (partitions released), then routing. */
     @Override
     public void close()
     {
-        ClusterConnection.closeQuietly(manager, proxy, router, index);
+        ClusterConnection.closeQuietly(manager, hotness, proxy, router, index);
     }
 }

@@ -2,6 +2,9 @@ package io.dmkv.computenode.proxy;
 
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.agrona.concurrent.NanoClock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,14 +32,27 @@ public final class PartitionManager implements AutoCloseable
     private final PartitionAssignment policy;
     private final PeriodicStep timer;
     private final LeaderElection election;
+    private final NanoClock clock;
+    private final long hotnessPeriodNs;
+    private final LongAdder moves = new LongAdder();
+    private long periodStart;
+    private long periods;
+    private boolean periodDue;
 
+    /**
+     * @param periodMs        how often it looks at the members and the map.
+     * @param hotnessPeriodNs how often a period of hotness ends (the policy may rebalance by hotness then).
+     */
     public PartitionManager(final CoordinatedCluster cluster, final ProxyIndex index, final PartitionAssignment policy,
-        final long periodMs)
+        final long periodMs, final long hotnessPeriodNs, final NanoClock clock)
     {
         this.election = cluster.coordinator().partitionManagerElection(cluster.memberName());
         this.cluster = cluster;
         this.index = index;
         this.policy = policy;
+        this.clock = clock;
+        this.hotnessPeriodNs = hotnessPeriodNs;
+        this.periodStart = clock.nanoTime();
         this.timer = new PeriodicStep("partition-manager", periodMs, this::step);
     }
 
@@ -46,25 +62,74 @@ public final class PartitionManager implements AutoCloseable
         timer.kick();
     }
 
-    private void step()
+    /**
+     * Ends a hotness period now and runs a step on the caller's thread (tests drive periods with
+     * it): the policy may rebalance by the hotness the compute nodes last published.
+     *
+     * @return true if this node leads and took the step.
+     */
+    public synchronized boolean endPeriod()
+    {
+        periodDue = true;
+        step();
+        return election.isLeader();
+    }
+
+    /** True while this node is the partition manager. */
+    public boolean isLeader()
+    {
+        return election.isLeader();
+    }
+
+    /** Partitions whose owner this manager changed (hand-overs it started), by any rule. */
+    public long moves()
+    {
+        return moves.sum();
+    }
+
+    private synchronized void step()
     {
         if (!election.isLeader())
         {
             return;
         }
+        final long now = clock.nanoTime();
+        if (now - periodStart >= hotnessPeriodNs)
+        {
+            periodDue = true;
+        }
+        final boolean periodEnded = periodDue;
+        if (periodEnded)
+        {
+            periodDue = false;
+            periodStart = now;
+            periods++;
+        }
+        final long period = periods;
         final LeaderElection.Token token = election.token();
         final Map<String, String> proxies = new TreeMap<>();
+        final PartitionMap known = cluster.partitions();
+        final double[] hotness = new double[known.partitions()];
         for (final MemberInfo m : cluster.coordinator().members().alive(MemberInfo.Kind.COMPUTE_NODE))
         {
             if (!m.endpoint().isEmpty())
             {
                 proxies.put(m.name(), m.endpoint());
             }
+            if (m.hotness().size() == hotness.length)
+            {
+                for (int p = 0; p < hotness.length; p++)
+                {
+                    hotness[p] += m.hotness().get(p);
+                }
+            }
         }
         final PartitionMap before = cluster.partitions();
+        final PartitionMap[] read = new PartitionMap[1];
         final PartitionMap after = PartitionMapUpdate.apply(cluster.coordinator().maps(), token, current ->
         {
-            PartitionMap next = policy.assign(current, proxies);
+            read[0] = current;
+            PartitionMap next = policy.assign(current, proxies, hotness, period, periodEnded);
             for (int p = 0; p < next.partitions(); p++)
             {
                 final String from = next.from(p);
@@ -79,6 +144,13 @@ public final class PartitionManager implements AutoCloseable
             }
             return next.withoutUnusedEndpoints();
         });
+        for (int p = 0; p < after.partitions(); p++)
+        {
+            if (!after.owner(p).equals(read[0].owner(p)))
+            {
+                moves.increment();
+            }
+        }
         if (!after.equals(before))
         {
             LOG.info("partition map: {} proxies {}", proxies.size(), after);

@@ -48,6 +48,8 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     private volatile long epoch = -1;
     private volatile PartitionMap map;
     private volatile boolean oneSidedAnnounced;
+    private final HotnessCounters hotness;
+    private volatile TwoLevelMemory memory;
 
     /**
      * @param threads how many proxied operations run at once (each holds a thread while it waits).
@@ -59,6 +61,7 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
         this.cluster = cluster;
         this.context = context;
         this.bits = cluster.partitions().partitionBits();
+        this.hotness = new HotnessCounters(1 << bits);
         final int id = IDS.incrementAndGet();
         final AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r ->
@@ -103,6 +106,7 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     {
         final PartitionMap m = mapOrFail(done);
         final int p = KeyHash.partition(hash, bits);
+        hotness.count(p);
         if (m == null || oneSidedNow(m, p) && routedOneSided())
         {
             if (m != null)
@@ -118,6 +122,8 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
         if (context.local() != null && owner.equals(self()))
         {
             // This node's copy answers at once unless a lock is held or a key must be READ first.
+            final TwoLevelMemory levels = memory;
+            final long generation = levels == null ? 0 : levels.generation(p);
             final long slot = context.local().trySearch(key, hash);
             if (slot != ProxyIndex.BUSY)
             {
@@ -125,6 +131,11 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
                 if (slot == ProxyIndex.ABSENT)
                 {
                     done.complete(null, null);
+                }
+                else if (levels != null)
+                {
+                    levels.read(p, hash, key, slot, generation, done,
+                        d -> ProxiedRead.start(context.view(), context.verbs(), key, slot, d, caller, blocking));
                 }
                 else
                 {
@@ -167,6 +178,7 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
     {
         final PartitionMap m = mapOrFail(done);
         final int p = KeyHash.partition(hash, bits);
+        hotness.count(p);
         if (m == null || oneSidedNow(m, p) && routedOneSided())
         {
             if (m != null)
@@ -227,6 +239,18 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
             refresh();
             oneSidedAnnounced = true;
         }
+    }
+
+    /** This node's per-partition operation counters (hotness). */
+    HotnessCounters hotness()
+    {
+        return hotness;
+    }
+
+    /** Local reads of level-1 partitions answer from {@code m} (null: every read READs its object). */
+    void levels(final TwoLevelMemory m)
+    {
+        memory = m;
     }
 
     KeyIndex oneSided()

@@ -162,6 +162,17 @@ final class ProxiedPartitions implements AutoCloseable
         LOG.info("proxy released partition {}", p);
     }
 
+    /** Accounted bytes of the copies of the subtables served (see {@link TwoLevelMemory}). */
+    long indexBytes()
+    {
+        long n = 0;
+        for (final ProxiedSubtable s : subtables.values())
+        {
+            n += s.accountedBytes();
+        }
+        return n;
+    }
+
     /** The served subtable of {@code hash} by the cached directory, or null (not served, or a split is under way). */
     ProxiedSubtable servedSubtable(final long hash)
     {

@@ -190,6 +190,20 @@ final class ProxiedSubtable
         keys[index] = Slot.isFree(slot) ? null : key;
     }
 
+    /** Bytes of this copy: 8 per word, 8 per key reference, and each learnt key with its array header. */
+    long accountedBytes()
+    {
+        long n = 16L * words.length;
+        for (final byte[] k : keys)
+        {
+            if (k != null)
+            {
+                n += k.length + TwoLevelMemory.ARRAY_HEADER;
+            }
+        }
+        return n;
+    }
+
     /** Records the key learnt for slot {@code index} from a READ of its object. */
     void learn(final int index, final byte[] key)
     {

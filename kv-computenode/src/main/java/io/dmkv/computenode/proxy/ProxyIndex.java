@@ -61,6 +61,7 @@ public final class ProxyIndex implements AutoCloseable
     private final LongAdder writes = new LongAdder();
     private final LongAdder objectReads = new LongAdder();
     private final LongAdder splits = new LongAdder();
+    private volatile TwoLevelMemory memory;
 
     /**
      * @param partitionBits log2 of the cluster's partitions (its index started at that depth).
@@ -75,6 +76,7 @@ public final class ProxyIndex implements AutoCloseable
         this.allocator = allocator;
         this.bucketGroups = view.descriptor().bucketGroups();
         this.partitions = new ProxiedPartitions(view, verbs, directory, partitionBits);
+        this.memory = new TwoLevelMemory(1 << partitionBits, 0, () -> 0, p -> false);
     }
 
     /** The partition of a key hash. */
@@ -98,6 +100,7 @@ public final class ProxyIndex implements AutoCloseable
     /** Loads partition p and serves it (see {@link ProxiedPartitions}); returns the slots it settled. */
     public int load(final int p)
     {
+        levels().drop(p);
         return partitions.load(p);
     }
 
@@ -111,6 +114,24 @@ public final class ProxyIndex implements AutoCloseable
     public void release(final int p)
     {
         partitions.release(p);
+        levels().drop(p);
+    }
+
+    /** Keeps level 1 of the two-level memory coherent with the writes this proxy decides. */
+    void memory(final TwoLevelMemory m)
+    {
+        memory = m;
+    }
+
+    private TwoLevelMemory levels()
+    {
+        return memory;
+    }
+
+    /** Accounted bytes of the index copies of the partitions served (see {@link TwoLevelMemory}). */
+    long indexBytes()
+    {
+        return partitions.indexBytes();
     }
 
     /** Looks {@code key} up: FOUND with its slot (the caller READs the object), NOT_FOUND, or REDIRECT. */
@@ -354,6 +375,10 @@ public final class ProxyIndex implements AutoCloseable
         if (at < 0)
         {
             at = freeSlot(s, hash);
+        }
+        if (at >= 0)
+        {
+            levels().invalidate(partitionOf(hash), hash);
         }
         return at < 0 ? new Decision(null, -1, 0, 0)
             : new Decision(null, at, s.word(at), mode == Mode.DELETE ? Slot.EMPTY : slot);

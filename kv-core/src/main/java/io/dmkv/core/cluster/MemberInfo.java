@@ -20,9 +20,11 @@ import java.util.stream.Stream;
  *                      compute node): a node that restarts under the same name has lost its
  *                      memory, and the cluster tells it apart by this number.
  * @param alive         whether its ephemeral {@code live} znode exists (filled in on reads).
+ * @param hotness       a compute node of a FlexKV cluster: its smoothed operations per second on
+ *                      each partition, by partition (docs/flexkv.md §7; empty: none published).
  */
 public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> regions, long keyGeneration,
-    long incarnation, boolean alive)
+    long incarnation, boolean alive, List<Long> hotness)
 {
     /** The two kinds of members. */
     public enum Kind
@@ -57,6 +59,7 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
                 + ", which no client can reach: advertise the host's address (--advertise-host)");
         }
         regions = List.copyOf(regions);
+        hotness = List.copyOf(hotness);
     }
 
     public static MemberInfo memoryNode(final String name, final String endpoint, final List<Integer> regions,
@@ -68,17 +71,23 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
     public static MemberInfo memoryNode(final String name, final String endpoint, final List<Integer> regions,
         final long keyGeneration, final long incarnation)
     {
-        return new MemberInfo(Kind.MEMORY_NODE, name, endpoint, regions, keyGeneration, incarnation, true);
+        return new MemberInfo(Kind.MEMORY_NODE, name, endpoint, regions, keyGeneration, incarnation, true, List.of());
     }
 
     public static MemberInfo computeNode(final String name, final String endpoint)
     {
-        return new MemberInfo(Kind.COMPUTE_NODE, name, endpoint, List.of(), 0, 0, true);
+        return computeNode(name, endpoint, List.of());
+    }
+
+    /** A compute node publishing its per-partition hotness along with its proxy endpoint. */
+    public static MemberInfo computeNode(final String name, final String endpoint, final List<Long> hotness)
+    {
+        return new MemberInfo(Kind.COMPUTE_NODE, name, endpoint, List.of(), 0, 0, true, hotness);
     }
 
     MemberInfo withAlive(final boolean isAlive)
     {
-        return new MemberInfo(kind, name, endpoint, regions, keyGeneration, incarnation, isAlive);
+        return new MemberInfo(kind, name, endpoint, regions, keyGeneration, incarnation, isAlive, hotness);
     }
 
     byte[] encode()
@@ -91,6 +100,10 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
         {
             f.put("incarnation", Long.toHexString(incarnation));
         }
+        if (!hotness.isEmpty())
+        {
+            f.put("hotness", hotness.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
         return KeyValueText.encode(f);
     }
 
@@ -102,9 +115,12 @@ public record MemberInfo(Kind kind, String name, String endpoint, List<Integer> 
             final String r = f.getOrDefault("regions", "");
             final List<Integer> regions = r.isEmpty() ? List.of()
                 : Stream.of(r.split(",")).map(Integer::valueOf).collect(Collectors.toList());
+            final String h = f.getOrDefault("hotness", "");
+            final List<Long> hotness = h.isEmpty() ? List.of()
+                : Stream.of(h.split(",")).map(Long::valueOf).collect(Collectors.toList());
             return new MemberInfo(kind, name, f.getOrDefault("endpoint", "?"), regions,
                 Long.parseLong(f.getOrDefault("keyGeneration", "0")),
-                Long.parseUnsignedLong(f.getOrDefault("incarnation", "0"), 16), alive);
+                Long.parseUnsignedLong(f.getOrDefault("incarnation", "0"), 16), alive, hotness);
         }
         catch (final NumberFormatException e)
         {
