@@ -134,7 +134,7 @@ final class ProxiedWrite implements BatchListener
             }
             return;
         }
-        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = ctx.calls().callAsync(remote,
+        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = ctx.callAsync(remote,
             ProxyRpc.MUTATE, ProxyRpc.mutate(epoch, hash, mode, slot, entry, key), caller);
         if (reply == null)
         {
