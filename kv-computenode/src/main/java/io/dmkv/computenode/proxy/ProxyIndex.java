@@ -283,14 +283,30 @@ public final class ProxyIndex implements AutoCloseable
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
         final int writer)
     {
-        final ProxyRpc.Reply reply = mutateLocked(mode, key, hash, slot, entry);
-        final java.util.concurrent.CompletableFuture<Void> fenced = reply.status() == ProxyRpc.APPLIED
-            ? fence.written(hash, writer) : null;
+        final ProxyRpc.Reply reply;
+        try
+        {
+            reply = mutateLocked(mode, key, hash, slot, entry);
+        }
+        catch (final RuntimeException e)
+        {
+            // A write-through that failed part-way may have landed: cachers drop the key all the same.
+            awaitFence(fence.written(hash, writer));
+            throw e;
+        }
+        if (reply.status() == ProxyRpc.APPLIED)
+        {
+            awaitFence(fence.written(hash, writer));
+        }
+        return reply;
+    }
+
+    private static void awaitFence(final java.util.concurrent.CompletableFuture<Void> fenced)
+    {
         if (fenced != null)
         {
             fenced.join();
         }
-        return reply;
     }
 
     private ProxyRpc.Reply mutateLocked(final Mode mode, final byte[] key, final long hash, final long slot,
@@ -336,15 +352,16 @@ public final class ProxyIndex implements AutoCloseable
     {
         final OpCompletion<ProxyRpc.Reply> done = (reply, failure) ->
         {
-            final java.util.concurrent.CompletableFuture<Void> fenced = failure == null
-                && reply.status() == ProxyRpc.APPLIED ? fence.written(hash, writer) : null;
+            // A write-through that failed part-way may have landed: cachers drop the key all the same.
+            final java.util.concurrent.CompletableFuture<Void> fenced = failure != null
+                || reply.status() == ProxyRpc.APPLIED ? fence.written(hash, writer) : null;
             if (fenced == null)
             {
                 answer.complete(reply, failure);
             }
             else
             {
-                fenced.whenComplete((v, e) -> answer.complete(reply, null));
+                fenced.whenComplete((v, e) -> answer.complete(reply, failure));
             }
         };
         final ProxiedSubtable s = partitions.servedSubtable(hash);
