@@ -146,7 +146,7 @@ final class ProxiedWrite implements BatchListener
             if (failure != null)
             {
                 // Sent but not answered: whether it landed is for the blocking path to find out.
-                fallback.resume(record, slot, entry, true);
+                fallback.resume(record, slot, entry, !io.dmkv.computenode.proxy.cache.ProxyClient.notSent(failure));
             }
             else if (r.status() == ProxyRpc.REDIRECT || r.status() == ProxyRpc.FULL)
             {

@@ -56,6 +56,23 @@ public final class ProxyClient
         this.parkMs = parkMs;
     }
 
+    /** A request that never left (its connection went while it queued): a write's outcome is known, not applied. */
+    public static final class NotSent extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        NotSent(final String message)
+        {
+            super(message);
+        }
+    }
+
+    /** True when {@code failure} (possibly wrapped by a dependent future) is {@link NotSent}. */
+    public static boolean notSent(final Throwable failure)
+    {
+        return failure instanceof NotSent || failure != null && failure.getCause() instanceof NotSent;
+    }
+
     static long newNonce()
     {
         return ThreadLocalRandom.current().nextLong() | 1;

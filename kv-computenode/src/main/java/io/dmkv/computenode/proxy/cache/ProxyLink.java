@@ -192,9 +192,22 @@ final class ProxyLink
         synchronized (this)
         {
             inFlight--;
-            next = c == null ? null : takeFrame();
+            next = takeFrame();
         }
-        if (next != null)
+        if (next != null && c == null)
+        {
+            // The connection is gone: the requests that queued behind this frame take their blocking path.
+            final Throwable gone = new ProxyClient.NotSent("the connection to proxy " + endpoint + " is gone");
+            for (final Pending p : next)
+            {
+                p.reply().completeExceptionally(gone);
+            }
+            synchronized (this)
+            {
+                inFlight--;
+            }
+        }
+        else if (next != null)
         {
             send(c, next);
         }
@@ -253,7 +266,7 @@ final class ProxyLink
                 }
                 return false;
             });
-            stuck = !held.isEmpty() && now - held.get(0).since() > 2 * leaseGuessNs;
+            stuck = !held.isEmpty() && now - held.get(0).since() > 5 * leaseGuessNs;
         }
         ready.forEach(Runnable::run);
         if (stuck)
