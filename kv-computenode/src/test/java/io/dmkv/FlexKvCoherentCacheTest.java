@@ -9,10 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,127 +32,23 @@ class FlexKvCoherentCacheTest
     private static final int KEYS = 48;
     private static final int HOT = 8;
 
-    /** Per-key windows and what broke them. */
-    private static final class Checker
+    /** The checker of these tests: 3 writers spaced by 2 ms, and readers mostly of the hot keys. */
+    private static KeyWindows check(final KvStore[] stores, final int readersPerStore)
     {
-        final AtomicLongArray acked = new AtomicLongArray(KEYS);
-        final AtomicLongArray started = new AtomicLongArray(KEYS);
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicLong reads = new AtomicLong();
-        final AtomicLong writes = new AtomicLong();
-        final ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
-        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-        final List<Thread> threads = new ArrayList<>();
-
-        /** {@code writers} threads; writer w owns keys w, w + writers, ... and writes through store (k + round). */
-        void writers(final KvStore[] stores, final int writers)
+        final KeyWindows check = new KeyWindows("coh-", KEYS);
+        check.writers(stores, 3, 2);
+        for (final KvStore s : stores)
         {
-            for (int w = 0; w < writers; w++)
-            {
-                final int writer = w;
-                threads.add(new Thread(() ->
-                {
-                    long seq = 0;
-                    int round = 0;
-                    while (!stop.get() && seq < 200_000)
-                    {
-                        for (int k = writer; k < KEYS && !stop.get(); k += writers)
-                        {
-                            started.set(k, ++seq);
-                            try
-                            {
-                                stores[(k + round) % stores.length].put(key(k), Long.toString(seq));
-                                acked.set(k, seq);
-                                writes.incrementAndGet();
-                            }
-                            catch (final KvTimeoutException e)
-                            {
-                                // Outcome unknown: the window's upper bound already allows it.
-                            }
-                            catch (final RuntimeException e)
-                            {
-                                errors.add(e);
-                                return;
-                            }
-                        }
-                        round++;
-                        pause();
-                    }
-                }, "writer-" + w));
-            }
+            check.readers(readersPerStore, rnd -> s, rnd -> rnd.nextInt(4) > 0 ? rnd.nextInt(HOT) : rnd.nextInt(KEYS));
         }
+        return check;
+    }
 
-        /** Readers on each store, mostly of the hot keys. */
-        void readers(final KvStore[] stores, final int perStore)
-        {
-            for (final KvStore s : stores)
-            {
-                for (int r = 0; r < perStore; r++)
-                {
-                    threads.add(new Thread(() ->
-                    {
-                        final ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                        while (!stop.get())
-                        {
-                            final int k = rnd.nextInt(4) > 0 ? rnd.nextInt(HOT) : rnd.nextInt(KEYS);
-                            final long low = acked.get(k);
-                            final String v;
-                            try
-                            {
-                                v = s.get(key(k));
-                            }
-                            catch (final KvTimeoutException e)
-                            {
-                                continue;
-                            }
-                            catch (final RuntimeException e)
-                            {
-                                errors.add(e);
-                                return;
-                            }
-                            final long high = started.get(k);
-                            final long got = v == null ? -1 : Long.parseLong(v);
-                            if (got < low || got > high)
-                            {
-                                violations.add("key " + k + ": read " + v + " outside [" + low + ", " + high + "]");
-                            }
-                            reads.incrementAndGet();
-                        }
-                    }, "reader"));
-                }
-            }
-        }
-
-        void start()
-        {
-            threads.forEach(Thread::start);
-        }
-
-        void stopAndCheck() throws InterruptedException
-        {
-            stop.set(true);
-            for (final Thread t : threads)
-            {
-                t.join(60_000);
-            }
-            assertTrue(errors.isEmpty(), "operations failed: " + errors);
-            assertTrue(violations.isEmpty(), violations.size() + " stale or impossible reads, e.g. "
-                + violations.stream().limit(5).toList());
-            assertTrue(reads.get() > 500 && writes.get() > 100, reads + " reads, " + writes + " writes");
-        }
-
-        /** Writes are spaced a little, so hot values stay cached between them. */
-        private static void pause()
-        {
-            try
-            {
-                Thread.sleep(2);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
+    private static void stopAndCheck(final KeyWindows check) throws InterruptedException
+    {
+        check.stopAndCheck();
+        assertTrue(check.reads.get() > 500 && check.writes.get() > 100, check.reads + " reads, " + check.writes
+            + " writes");
     }
 
     private static String key(final int k)
@@ -199,9 +91,7 @@ class FlexKvCoherentCacheTest
                 && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
             final KvStore[] stores = {a, b, c, d};
             load(c);
-            final Checker check = new Checker();
-            check.writers(stores, 3);
-            check.readers(stores, 2);
+            final KeyWindows check = check(stores, 2);
             check.start();
             FlexKvTest.await("reads from the caches", () -> hits(stores) > 200 || !check.errors.isEmpty());
             final List<String> names = List.copyOf(admin.proxies().keySet());
@@ -224,13 +114,8 @@ class FlexKvCoherentCacheTest
             final long hitsBefore = hits(stores);
             FlexKvTest.await("reads from the caches after the moves", () -> hits(stores) > hitsBefore + 200
                 || !check.errors.isEmpty());
-            check.stopAndCheck();
-            for (int k = 0; k < KEYS; k++)
-            {
-                final long got = Long.parseLong(d.get(key(k)));
-                assertTrue(got >= check.acked.get(k), "key " + k + " holds " + got + ", last acknowledged "
-                    + check.acked.get(k));
-            }
+            stopAndCheck(check);
+            check.assertFinalValues(d);
             assertEquals(List.of(), admin.verify(false), "kv verify");
         }
     }
@@ -311,9 +196,7 @@ class FlexKvCoherentCacheTest
                     .filter(n -> !n.endsWith("-" + proxy.clientId)).findFirst().orElseThrow();
                 final KvStore[] stores = {a, c, d};
                 load(c);
-                final Checker check = new Checker();
-                check.writers(stores, 3);
-                check.readers(stores, 2);
+                final KeyWindows check = check(stores, 2);
                 check.start();
                 FlexKvTest.await("reads from the caches before the kill", () -> hits(c, d) > 200
                     || !check.errors.isEmpty());
@@ -323,7 +206,7 @@ class FlexKvCoherentCacheTest
                 final long writes = check.writes.get();
                 FlexKvTest.await("writes after the move", () -> check.writes.get() > writes + 200
                     || !check.errors.isEmpty());
-                check.stopAndCheck();
+                stopAndCheck(check);
                 assertEquals(List.of(), admin.verify(false), "kv verify");
             }
             finally
