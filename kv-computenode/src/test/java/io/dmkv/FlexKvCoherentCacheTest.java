@@ -79,16 +79,13 @@ class FlexKvCoherentCacheTest
     void noReadIsStaleAcrossComputeNodesWhilePartitionsMove() throws Exception
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
-            KvStore a = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
-                .proxyHandoverGrace(Duration.ofMillis(200)).build());
-            KvStore b = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
-                .proxyHandoverGrace(Duration.ofMillis(200)).build());
+            KvStore a = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
+            KvStore b = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
             KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
             KvStore d = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
             KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
         {
-            FlexKvTest.await("the proxies serve every partition", () -> admin.proxies().size() == 2
-                && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+            FlexKvTest.awaitTwoProxies(admin);
             final KvStore[] stores = {a, b, c, d};
             load(c);
             final KeyWindows check = check(stores, 2);
@@ -190,8 +187,7 @@ class FlexKvCoherentCacheTest
                 "2", "proxy");
             try
             {
-                FlexKvTest.await("two proxies serve every partition", () -> admin.proxies().size() == 2
-                    && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+                FlexKvTest.awaitTwoProxies(admin);
                 final String survivor = admin.proxies().keySet().stream()
                     .filter(n -> !n.endsWith("-" + proxy.clientId)).findFirst().orElseThrow();
                 final KvStore[] stores = {a, c, d};

@@ -35,15 +35,12 @@ class FlexKvHandoverLinearizabilityTest
     void readsStayInTheirWindowAndNoAcknowledgedWriteIsLostAcrossHandOvers() throws Exception
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
-            KvStore a = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
-                .proxyHandoverGrace(Duration.ofMillis(200)).build());
-            KvStore b = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
-                .proxyHandoverGrace(Duration.ofMillis(200)).build());
+            KvStore a = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
+            KvStore b = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
             KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
             KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
         {
-            FlexKvTest.await("the proxies serve every partition", () -> admin.proxies().size() == 2
-                && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+            FlexKvTest.awaitTwoProxies(admin);
             final KvStore[] stores = {a, b, c};
             final KeyWindows check = new KeyWindows("lin-", KEYS);
             for (int k = 0; k < KEYS; k++)
