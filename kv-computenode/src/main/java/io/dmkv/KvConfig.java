@@ -365,6 +365,12 @@ public final class KvConfig
             throw new KvConfigException(PROXY_CACHE_LEASE_MARGIN + " (" + proxyCacheLeaseMargin() + ") must be below "
                 + PROXY_CACHE_LEASE + " (" + proxyCacheLease() + "): a cacher ends its lease that much early");
         }
+        if (proxyCacheLease().compareTo(get(P_SESSION_TIMEOUT)) >= 0)
+        {
+            throw new KvConfigException(PROXY_CACHE_LEASE + " (" + proxyCacheLease() + ") must be below "
+                + SESSION_TIMEOUT + " (" + get(P_SESSION_TIMEOUT) + "): a dead proxy's partitions go one-sided a"
+                + " session timeout after it died, when every lease it granted must have ended");
+        }
         if ("flexkv".equals(mode()) && !coordinated)
         {
             throw new KvConfigException(MODE + "=flexkv needs " + COORDINATOR + ": the partition map and the proxies'"

@@ -49,6 +49,8 @@ public final class CoherenceDirectory
     private final LongAdder invalidations = new LongAdder();
     private final LongAdder waits = new LongAdder();
     private final LongAdder expiredWaits = new LongAdder();
+    /** When {@link #expire()} last swept the entries (it does so once a lease: each sweep visits them all). */
+    private long swept;
 
     /** A key's sharers (bit i: caller i), when its newest lease ends, and what earlier writes of it wait for. */
     private static final class Entry
@@ -378,8 +380,8 @@ public final class CoherenceDirectory
 
     /**
      * Ends what the clock ended: waits for acknowledgements whose leases are over (the cacher
-     * stopped serving those values by its own clock), polls parked past their time, and entries
-     * with neither a live lease nor a pending write.
+     * stopped serving those values by its own clock), polls parked past their time, and (once a
+     * lease) entries with neither a live lease nor a pending write. Called from one thread.
      */
     public void expire()
     {
@@ -420,11 +422,15 @@ public final class CoherenceDirectory
         {
             polls.get(i).complete(answers.get(i));
         }
-        for (final Long h : entries.keySet())
+        if (now - swept >= leaseNs)
         {
-            // Decided under the entry's lock, so a lease granted meanwhile keeps it.
-            entries.computeIfPresent(h, (k, e) -> e.expiry - now <= 0 && (e.pending == null || e.pending.isDone())
-                ? null : e);
+            swept = now;
+            for (final Long h : entries.keySet())
+            {
+                // Decided under the entry's lock, so a lease granted meanwhile keeps it.
+                entries.computeIfPresent(h, (k, e) -> e.expiry - now <= 0 && (e.pending == null || e.pending.isDone())
+                    ? null : e);
+            }
         }
         for (final Caller c : callers)
         {

@@ -57,6 +57,8 @@ class CoherenceDirectoryTest
         d.expire();
         assertTrue(write.isDone(), "the lease ended");
         assertEquals(1, d.stats().expiredWaits());
+        assertEquals(1, d.entries(), "entries are swept once a lease");
+        now.addAndGet(LEASE);
         d.expire();
         assertEquals(0, d.entries(), "an entry without a live lease or a pending write is dropped");
     }
