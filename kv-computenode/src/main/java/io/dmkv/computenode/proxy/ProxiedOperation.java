@@ -27,7 +27,6 @@ import io.dmkv.core.layout.SizeClasses;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.computenode.proxy.cache.ProxyClient;
 import io.dmkv.rdma.HandshakeException;
-import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsException;
@@ -119,26 +118,6 @@ final class ProxiedOperation
         ProxyClient client()
         {
             return client;
-        }
-
-        /**
-         * A SEARCH or MUTATE to the proxy at {@code endpoint} without waiting: in the next batch
-         * frame with a client, else as an RPC of its own; null when no connection is open.
-         */
-        java.util.concurrent.CompletableFuture<ProxyRpc.Reply> callAsync(final String endpoint, final int method,
-            final java.nio.ByteBuffer body, final ThreadCounters attributeTo)
-        {
-            if (client == null)
-            {
-                return calls.callAsync(endpoint, method, body, attributeTo);
-            }
-            final int bytes = body.remaining();
-            final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> r = client.call(endpoint, method, body);
-            if (r != null)
-            {
-                attributeTo.countRpc(bytes);
-            }
-            return r;
         }
 
         ProxyIndex local()

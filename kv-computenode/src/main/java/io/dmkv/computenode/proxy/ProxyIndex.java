@@ -279,7 +279,7 @@ public final class ProxyIndex implements AutoCloseable
         return mutate(mode, key, hash, slot, entry, NO_WRITER);
     }
 
-    /** {@link #mutate(Mode, byte[], long, byte[], long)} by the compute node {@code writer} (see {@link WriteFence}). */
+    /** {@link #mutate(Mode, byte[], long, long, long)} by the compute node {@code writer} ({@link WriteFence}). */
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
         final int writer)
     {
