@@ -19,7 +19,7 @@ import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.memnode.EmbeddedCluster;
 
 /**
- * FlexKV's coherent caches (docs/flexkv.md §9) with a checker: many threads on several compute
+ * FlexKV's coherent caches (docs/flexkv.md §11) with a checker: many threads on several compute
  * nodes read hot keys (mostly from their caches) while others write them. Each key has one writer
  * at a time, writing increasing numbers; every read must return a value at least as new as the
  * last write acknowledged before the read started (and no newer than the last one started before

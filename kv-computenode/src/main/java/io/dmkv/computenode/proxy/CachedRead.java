@@ -9,7 +9,7 @@ import io.dmkv.rdma.ThreadCounters;
 
 /**
  * A read of a partition another compute node proxies, through this node's coherent cache
- * (docs/flexkv.md §9): a value cached under a live lease from the partition's owner answers with
+ * (docs/flexkv.md §11): a value cached under a live lease from the partition's owner answers with
  * no round trip; otherwise a leased SEARCH leaves in the next batch frame to the owner, the
  * object is READ as in {@link ProxiedRead}, and its value is cached unless an invalidation of it
  * arrived meanwhile. No thread hand-off; what would wait goes to {@code blocking}.

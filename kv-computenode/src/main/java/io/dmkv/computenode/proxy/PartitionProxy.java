@@ -249,7 +249,7 @@ public final class PartitionProxy implements AutoCloseable
     /**
      * True once a lease ({@code dmkv.proxy.cacheLease}) passed since this proxy first saw it owns
      * partition p, taken from a proxy: a previous owner that died (or was cut off) granted no
-     * lease after that, so none is left when this proxy writes (docs/flexkv.md §9). A partition
+     * lease after that, so none is left when this proxy writes (docs/flexkv.md §11). A partition
      * from one-sided mode needs no wait: its last proxy revoked its leases, or died a session
      * timeout (longer than a lease) before.
      */

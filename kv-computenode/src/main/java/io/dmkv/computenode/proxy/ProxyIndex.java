@@ -69,7 +69,7 @@ public final class ProxyIndex implements AutoCloseable
 
     /**
      * What an applied write waits for before it is answered: the coherent caches that hold the
-     * key (docs/flexkv.md §9). Called after the write-through landed and the copy changed, outside
+     * key (docs/flexkv.md §11). Called after the write-through landed and the copy changed, outside
      * the key's locks; null: answer at once.
      */
     @FunctionalInterface

@@ -10,7 +10,7 @@ import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
 
 /**
- * The BATCH RPC (docs/flexkv.md §9): several SEARCH and MUTATE requests of one compute node to
+ * The BATCH RPC (docs/flexkv.md §11): several SEARCH and MUTATE requests of one compute node to
  * one proxy in one frame, answered by one frame that also carries the invalidations the proxy
  * has for that compute node. With no request and {@link #POLL}, the frame waits at the proxy
  * until it has invalidations for the caller, or {@code park} ms passed.

@@ -18,7 +18,7 @@ import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.server.MemoryNodeService;
 
 /**
- * A proxy's side of the BATCH RPC (docs/flexkv.md §9): each request of a frame is first tried on
+ * A proxy's side of the BATCH RPC (docs/flexkv.md §11): each request of a frame is first tried on
  * the network thread that received it (the copy answers a SEARCH, a MUTATE posts its
  * write-through), and what would wait runs on this handler's workers; the response leaves when
  * every request is answered, carrying the invalidations queued for the caller by then. A leased

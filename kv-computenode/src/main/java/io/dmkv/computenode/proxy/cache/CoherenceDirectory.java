@@ -14,7 +14,7 @@ import org.agrona.concurrent.NanoClock;
 import io.dmkv.core.hash.KeyHash;
 
 /**
- * A proxy's record of which compute nodes cache which keys of its partitions (docs/flexkv.md §9).
+ * A proxy's record of which compute nodes cache which keys of its partitions (docs/flexkv.md §11).
  * The proxy orders every write of its partitions, so it is where coherence is decided:
  * <ul>
  * <li>a compute node asking for a lease ({@link #grant}) is recorded as a sharer of the key hash

@@ -19,7 +19,7 @@ import io.dmkv.computenode.proxy.ProxyRpc;
 import io.dmkv.rdma.VerbsChannel;
 
 /**
- * A compute node's side of RPC-aggregated caching (docs/flexkv.md §9): its requests to each
+ * A compute node's side of RPC-aggregated caching (docs/flexkv.md §11): its requests to each
  * proxy leave in batch frames ({@link ProxyLink}), and the values it reads from other proxies'
  * partitions are cached under their leases ({@link ValueCache}), kept coherent by the
  * invalidations those proxies send back.

@@ -12,7 +12,7 @@ import org.agrona.concurrent.NanoClock;
 import io.dmkv.rdma.VerbsChannel;
 
 /**
- * This compute node's requests to one proxy (docs/flexkv.md §9): they leave in batch frames,
+ * This compute node's requests to one proxy (docs/flexkv.md §11): they leave in batch frames,
  * with at most {@code framesInFlight} frames in flight; requests made while those are out leave
  * together in the next frame (natural batching: a lone request leaves at once). Every response
  * carries the proxy's invalidations for this node, which are applied to the cache before the

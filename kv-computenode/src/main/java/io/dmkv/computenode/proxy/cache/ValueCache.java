@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.agrona.concurrent.NanoClock;
 
 /**
- * Values this compute node caches from partitions other compute nodes proxy (docs/flexkv.md §9),
+ * Values this compute node caches from partitions other compute nodes proxy (docs/flexkv.md §11),
  * each under a lease from the key's proxy, within a byte budget. Striped by key hash; each stripe
  * is an LRU list with its share of the budget and a counter of the invalidations it applied, so a
  * value looked up before an invalidation of its stripe arrived is never installed after it
