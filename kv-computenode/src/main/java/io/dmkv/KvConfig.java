@@ -80,6 +80,11 @@ public final class KvConfig
     public static final String PROXY_IMBALANCE_THRESHOLD = "dmkv.proxy.imbalanceThreshold";
     public static final String PROXY_HYSTERESIS = "dmkv.proxy.hysteresis";
     public static final String PROXY_MEMORY_BUDGET = "dmkv.proxy.memoryBudget";
+    public static final String PROXY_CACHE_BYTES = "dmkv.proxy.cacheBytes";
+    public static final String PROXY_CACHE_LEASE = "dmkv.proxy.cacheLease";
+    public static final String PROXY_CACHE_LEASE_MARGIN = "dmkv.proxy.cacheLeaseMargin";
+    public static final String PROXY_DIRECTORY_ENTRIES = "dmkv.proxy.directoryEntries";
+    public static final String PROXY_FRAMES_IN_FLIGHT = "dmkv.proxy.framesInFlight";
     public static final String SECRET_FILE = "dmkv.secretFile";
     public static final String TLS_CERT = "dmkv.tls.cert";
     public static final String TLS_KEY = "dmkv.tls.key";
@@ -219,6 +224,23 @@ public final class KvConfig
         KvProperty::parseSize, v -> v >= 0 ? null : "must not be negative, got " + v,
         "bytes a proxy keeps for its partitions' index copies and the values of its hottest ones (level 1); 0: no"
             + " values");
+    static final KvProperty<Long> P_PROXY_CACHE_BYTES = add(PROXY_CACHE_BYTES, Group.FLEXKV, 32L << 20,
+        KvProperty::parseSize, v -> v < 0 ? "must not be negative" : null, "bytes of values this compute node caches"
+            + " from partitions other compute nodes proxy, kept coherent by their proxies (0: no cache)");
+    static final KvProperty<Duration> P_PROXY_CACHE_LEASE = add(PROXY_CACHE_LEASE, Group.FLEXKV,
+        Duration.ofMillis(200), KvProperty::parseDuration, KvProperty.positive(), "how long a proxy lets a compute"
+            + " node serve a cached value without hearing from it; a write waits at most this for a silent cacher,"
+            + " and a proxy waits this long after it is given a partition before it serves it");
+    static final KvProperty<Duration> P_PROXY_CACHE_LEASE_MARGIN = add(PROXY_CACHE_LEASE_MARGIN, Group.FLEXKV,
+        Duration.ofMillis(20), KvProperty::parseDuration, v -> v.isNegative() ? "must not be negative" : null,
+        "a cacher ends each lease this much early, measured on its own clock from when it sent the request: the"
+            + " clock drift a lease tolerates (below dmkv.proxy.cacheLease)");
+    static final KvProperty<Integer> P_PROXY_DIRECTORY_ENTRIES = add(PROXY_DIRECTORY_ENTRIES, Group.FLEXKV, 262_144,
+        KvProperty::parseInt, KvProperty.range(0, 1 << 26), "keys a proxy tracks as cached by other compute nodes;"
+            + " past it, reads are answered without a lease");
+    static final KvProperty<Integer> P_PROXY_FRAMES_IN_FLIGHT = add(PROXY_FRAMES_IN_FLIGHT, Group.FLEXKV, 1,
+        KvProperty::parseInt, KvProperty.range(1, 64), "batch frames of requests in flight to one proxy; requests"
+            + " made meanwhile leave together in the next frame");
     static final KvProperty<String> P_METRICS = add(METRICS, Group.OPERATIONS, "jmx", v -> v.trim().toLowerCase(Locale.ROOT),
         v -> List.of("jmx", "prometheus", "none").contains(v) ? null : "must be jmx, prometheus or none, got '" + v + "'",
         "where the store's meters go (docs/reliability.md): jmx, prometheus (an endpoint on loopback) or none");
@@ -338,6 +360,17 @@ public final class KvConfig
         }
         belowTimeout(P_INSERT_LOCK_LEASE);
         belowTimeout(P_SNAPSHOT_HELP_DELAY);
+        if (proxyCacheLeaseMargin().compareTo(proxyCacheLease()) >= 0)
+        {
+            throw new KvConfigException(PROXY_CACHE_LEASE_MARGIN + " (" + proxyCacheLeaseMargin() + ") must be below "
+                + PROXY_CACHE_LEASE + " (" + proxyCacheLease() + "): a cacher ends its lease that much early");
+        }
+        if (proxyCacheLease().compareTo(get(P_SESSION_TIMEOUT)) >= 0)
+        {
+            throw new KvConfigException(PROXY_CACHE_LEASE + " (" + proxyCacheLease() + ") must be below "
+                + SESSION_TIMEOUT + " (" + get(P_SESSION_TIMEOUT) + "): a dead proxy's partitions go one-sided a"
+                + " session timeout after it died, when every lease it granted must have ended");
+        }
         if ("flexkv".equals(mode()) && !coordinated)
         {
             throw new KvConfigException(MODE + "=flexkv needs " + COORDINATOR + ": the partition map and the proxies'"
@@ -697,6 +730,36 @@ public final class KvConfig
         return get(P_PROXY_MEMORY_BUDGET);
     }
 
+    /** Bytes of values cached from other proxies' partitions (0: none). */
+    public long proxyCacheBytes()
+    {
+        return get(P_PROXY_CACHE_BYTES);
+    }
+
+    /** The cache lease a proxy grants. */
+    public Duration proxyCacheLease()
+    {
+        return get(P_PROXY_CACHE_LEASE);
+    }
+
+    /** How much earlier than the proxy a cacher ends a lease. */
+    public Duration proxyCacheLeaseMargin()
+    {
+        return get(P_PROXY_CACHE_LEASE_MARGIN);
+    }
+
+    /** Keys a proxy's coherence directory tracks at most. */
+    public int proxyDirectoryEntries()
+    {
+        return get(P_PROXY_DIRECTORY_ENTRIES);
+    }
+
+    /** Batch frames in flight to one proxy. */
+    public int proxyFramesInFlight()
+    {
+        return get(P_PROXY_FRAMES_IN_FLIGHT);
+    }
+
     /** The file holding the cluster secret, or empty for none. */
     public String secretFile()
     {
@@ -955,6 +1018,16 @@ public final class KvConfig
         public Builder proxyMemoryBudget(final long bytes)
         {
             return set(P_PROXY_MEMORY_BUDGET, bytes);
+        }
+
+        public Builder proxyCacheBytes(final long v)
+        {
+            return set(P_PROXY_CACHE_BYTES, v);
+        }
+
+        public Builder proxyCacheLease(final Duration v)
+        {
+            return set(P_PROXY_CACHE_LEASE, v);
         }
 
         /** The file holding the cluster secret (null or empty: none). */

@@ -46,8 +46,7 @@ class FlexKvKillTest
                 "2", "proxy");
             try
             {
-                FlexKvTest.await("two proxies serve every partition", () -> admin.proxies().size() == 2
-                    && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+                FlexKvTest.awaitTwoProxies(admin);
                 final String survivor = admin.proxies().keySet().stream()
                     .filter(n -> !n.endsWith("-" + proxy.clientId)).findFirst().orElseThrow();
                 final KvStore[] stores = {a, c};

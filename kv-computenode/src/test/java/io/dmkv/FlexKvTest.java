@@ -34,6 +34,19 @@ class FlexKvTest
             .mode("flexkv").partitions(8);
     }
 
+    /** A proxy-enabled compute node of {@link #flexkv} (r = 2) whose hand-overs from one-sided mode wait {@code grace}. */
+    static KvStore proxy(final EmbeddedCluster cluster, final Duration grace)
+    {
+        return KvStore.open(flexkv(cluster, 2).proxyEnabled(true).proxyHandoverGrace(grace).build());
+    }
+
+    /** Waits until the partition map names two proxies and every partition is settled on them. */
+    static void awaitTwoProxies(final KvAdmin admin)
+    {
+        await("two proxies serve every partition", () -> admin.proxies().size() == 2
+            && settledOver(admin, admin.proxies().keySet()));
+    }
+
     static void await(final String what, final BooleanSupplier condition)
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

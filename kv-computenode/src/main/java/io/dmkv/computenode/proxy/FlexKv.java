@@ -15,6 +15,8 @@ import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbsClient;
+import io.dmkv.computenode.proxy.cache.CoherenceDirectory;
+import io.dmkv.computenode.proxy.cache.ProxyClient;
 
 /**
  * A compute node's FlexKV parts, assembled in one place: the partition router every key goes
@@ -23,6 +25,7 @@ import io.dmkv.rdma.VerbsClient;
  */
 public final class FlexKv implements AutoCloseable
 {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FlexKv.class);
     /** How many proxied operations a store runs at once. */
     private static final int ROUTER_THREADS = 16;
     private static final long MANAGER_PERIOD_MS = 500;
@@ -34,11 +37,13 @@ public final class FlexKv implements AutoCloseable
     private final HotnessDetector hotness;
     private final TwoLevelMemory memory;
     private final RankAwareAssignment policy;
+    private final ProxyClient client;
 
     private FlexKv(final ProxyIndex index, final PartitionRouter router, final PartitionProxy proxy,
         final PartitionManager manager, final HotnessDetector hotness, final TwoLevelMemory memory,
-        final RankAwareAssignment policy)
+        final RankAwareAssignment policy, final ProxyClient client)
     {
+        this.client = client;
         this.index = index;
         this.router = router;
         this.proxy = proxy;
@@ -62,9 +67,15 @@ public final class FlexKv implements AutoCloseable
         HotnessDetector hotness = null;
         try
         {
-            router = new PartitionRouter(oneSided, cluster, new ProxiedOperation.Context(view, verbs, writer,
+            final ProxiedOperation.Context context = new ProxiedOperation.Context(view, verbs, writer,
                 config.proxyEnabled() ? index : null, calls, clock, config.opTimeout().toNanos(),
-                config.proxyHandoverGrace().toNanos()), ROUTER_THREADS);
+                config.proxyHandoverGrace().toNanos());
+            final long leaseNs = config.proxyCacheLease().toNanos();
+            // A poll waits at most a lease at the proxy, and well inside the request timeout.
+            final int parkMs = (int)Math.max(1, Math.min(leaseNs / 1_000_000L, config.requestTimeout().toMillis() / 2));
+            context.client(new ProxyClient(cluster.memberName(), calls::open, clock, config.proxyCacheBytes(),
+                config.proxyCacheLeaseMargin().toNanos(), config.proxyFramesInFlight(), parkMs));
+            router = new PartitionRouter(oneSided, cluster, context, ROUTER_THREADS);
             final TwoLevelMemory memory = new TwoLevelMemory(cluster.partitions().partitions(),
                 config.proxyEnabled() ? config.proxyMemoryBudget() : 0, index::indexBytes, index::serves);
             index.memory(memory);
@@ -76,7 +87,9 @@ public final class FlexKv implements AutoCloseable
                 cluster::publishHotness);
             hotness.onPeriod(memory::period);
             proxy = config.proxyEnabled() ? PartitionProxy.start(index, cluster, config.proxyHost(),
-                config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos(), security) : null;
+                config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos(), security,
+                new CoherenceDirectory(clock, leaseNs, config.proxyDirectoryEntries(),
+                    cluster.partitions().partitionBits())) : null;
             final RankAwareAssignment policy = new RankAwareAssignment(config.proxyImbalanceThreshold(),
                 config.proxyHysteresis());
             final PartitionManager manager = new PartitionManager(cluster, index, policy, MANAGER_PERIOD_MS,
@@ -85,7 +98,7 @@ public final class FlexKv implements AutoCloseable
             {
                 proxy.awaitFirstAssignment(config.opTimeout().toNanos());
             }
-            return new FlexKv(index, router, proxy, manager, hotness, memory, policy);
+            return new FlexKv(index, router, proxy, manager, hotness, memory, policy, context.client());
         }
         catch (final RuntimeException e)
         {
@@ -152,10 +165,18 @@ public final class FlexKv implements AutoCloseable
         return policy;
     }
 
+    /** Requests batched to other proxies and values cached from them. */
+    public ProxyClient client()
+    {
+        return client;
+    }
+
     /** Stops managing and measuring, then proxying (partitions released), then routing. */
     @Override
     public void close()
     {
+        LOG.info("FlexKV compute node: batched calls {}, cache {}{}", client.stats(), client.cacheStats(),
+            proxy == null ? "" : ", directory " + proxy.directory().stats());
         ClusterConnection.closeQuietly(manager, hotness, proxy, router, index);
     }
 }

@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.computenode.cluster.ClientSecurity;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.cluster.PeriodicStep;
+import io.dmkv.computenode.proxy.cache.BatchHandler;
+import io.dmkv.computenode.proxy.cache.CoherenceDirectory;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.ThreadCounters;
@@ -50,10 +52,15 @@ public final class PartitionProxy implements AutoCloseable
     private final NanoClock clock;
     private final long graceNs;
     private final Map<Integer, Long> oneSidedSince = new HashMap<>();
+    private final CoherenceDirectory directory;
+    private final BatchHandler batches;
+    private final PeriodicStep leases;
+    /** When this proxy first saw that it owns a partition whose previous owner was a proxy. */
+    private final Map<Integer, Long> takenSince = new HashMap<>();
 
     private PartitionProxy(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
         final int port, final String advertiseHost, final NanoClock clock, final long graceNs, final long periodMs,
-        final ClientSecurity security)
+        final ClientSecurity security, final CoherenceDirectory directory)
     {
         this.index = index;
         this.cluster = cluster;
@@ -104,6 +111,12 @@ public final class PartitionProxy implements AutoCloseable
             final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.QUERY, request);
             return ProxyRpc.reply(index.query(r.key(), r.hash(), r.address()));
         });
+        this.directory = directory;
+        index.fence(directory::written);
+        this.batches = new BatchHandler(index, directory, me);
+        batches.register(service);
+        this.leases = new PeriodicStep("proxy-leases-" + me, Math.max(1, directory.leaseNs() / 10_000_000L),
+            directory::expire);
         TcpVerbsServer s = null;
         try
         {
@@ -111,6 +124,8 @@ public final class PartitionProxy implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
+            leases.close();
+            batches.close();
             service.close();
             throw e;
         }
@@ -126,13 +141,20 @@ public final class PartitionProxy implements AutoCloseable
      * Starts the proxy port on {@code host:port} (0: any free port), advertises
      * {@code advertiseHost:port} in the coordinator and starts following the partition map. With
      * a cluster secret in {@code security} every caller passes the same hello as at a memory node,
-     * and with TLS the port serves it with the compute node's certificate.
+     * and with TLS the port serves it with the compute node's certificate. {@code directory} keeps
+     * the values other compute nodes cache from its partitions coherent.
      */
     public static PartitionProxy start(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
         final int port, final String advertiseHost, final NanoClock clock, final long graceNs,
-        final ClientSecurity security)
+        final ClientSecurity security, final CoherenceDirectory directory)
     {
-        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200, security);
+        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200, security, directory);
+    }
+
+    /** The coherence directory of the values cached from this proxy's partitions. */
+    public CoherenceDirectory directory()
+    {
+        return directory;
     }
 
     public ProxyIndex index()
@@ -159,6 +181,7 @@ public final class PartitionProxy implements AutoCloseable
         final Map<Integer, String> loaded = new HashMap<>();
         final Map<Integer, String> released = new HashMap<>();
         final java.util.List<Integer> waiting = new java.util.ArrayList<>();
+        final java.util.List<CompletableFuture<Void>> revoked = new java.util.ArrayList<>();
         for (int p = 0; p < m.partitions(); p++)
         {
             final String owner = m.owner(p);
@@ -166,10 +189,13 @@ public final class PartitionProxy implements AutoCloseable
             if (index.serves(p) && !mine)
             {
                 index.release(p);
+                // The next owner must not write while a value this proxy leased may still be served.
+                revoked.add(directory.revoke(p));
             }
             if (!mine)
             {
                 oneSidedSince.remove(p);
+                takenSince.remove(p);
                 if (me.equals(m.from(p)) && !index.serves(p))
                 {
                     released.put(p, me);
@@ -183,8 +209,11 @@ public final class PartitionProxy implements AutoCloseable
             final String from = m.from(p);
             if (m.settled(p) || me.equals(from))
             {
-                index.load(p);
-                loaded.put(p, from);
+                if (leasesOver(p))
+                {
+                    index.load(p);
+                    loaded.put(p, from);
+                }
             }
             else if (PartitionMap.NONE.equals(from))
             {
@@ -209,11 +238,31 @@ public final class PartitionProxy implements AutoCloseable
                 + " by the older map to end (dmkv.proxy.handoverGrace); operations on them wait meanwhile", me, waiting,
                 graceNs / 1_000_000);
         }
+        CompletableFuture.allOf(revoked.toArray(new CompletableFuture[0])).join();
         released.putAll(loaded);
         if (!released.isEmpty())
         {
             markDone(released);
         }
+    }
+
+    /**
+     * True once a lease ({@code dmkv.proxy.cacheLease}) passed since this proxy first saw it owns
+     * partition p, taken from a proxy: a previous owner that died (or was cut off) granted no
+     * lease after that, so none is left when this proxy writes (docs/flexkv.md §11). A partition
+     * from one-sided mode needs no wait: its last proxy revoked its leases, or died a session
+     * timeout (longer than a lease) before.
+     */
+    private boolean leasesOver(final int p)
+    {
+        final long now = clock.nanoTime();
+        final long since = takenSince.computeIfAbsent(p, k -> now);
+        if (now - since < directory.leaseNs())
+        {
+            return false;
+        }
+        takenSince.remove(p);
+        return true;
     }
 
     /** Marks the hand-overs of these partitions (from the owner named) done, unless the map moved on meanwhile. */
@@ -265,6 +314,8 @@ public final class PartitionProxy implements AutoCloseable
             index.release(p);
         }
         server.close();
+        leases.close();
+        batches.close();
         service.close();
     }
 }

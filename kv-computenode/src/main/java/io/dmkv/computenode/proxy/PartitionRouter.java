@@ -146,6 +146,12 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
         }
         else if (!PartitionMap.NONE.equals(owner) && m.endpoint(owner) != null)
         {
+            if (context.client() != null
+                && CachedRead.start(context, m.endpoint(owner), owner, epoch, key, hash, done, caller, blocking))
+            {
+                routedRemote.increment();
+                return;
+            }
             final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = context.calls().callAsync(
                 m.endpoint(owner), ProxyRpc.SEARCH, ProxyRpc.search(epoch, hash, key), caller);
             if (reply != null)

@@ -25,6 +25,7 @@ import io.dmkv.core.layout.LogEntry;
 import io.dmkv.core.layout.ObjectStatus;
 import io.dmkv.core.layout.SizeClasses;
 import io.dmkv.core.layout.Slot;
+import io.dmkv.computenode.proxy.cache.ProxyClient;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
@@ -63,6 +64,7 @@ final class ProxiedOperation
         private final long handoverNs;
         private final ConcurrentLinkedQueue<EmbeddedLogWriter.Record> records = new ConcurrentLinkedQueue<>();
         private PartitionRouter router;
+        private ProxyClient client;
 
         /**
          * @param local      this node's proxy index when it may proxy partitions, else null.
@@ -105,6 +107,17 @@ final class ProxiedOperation
         ProxyCalls calls()
         {
             return calls;
+        }
+
+        /** Sets the batching (and caching) client of requests to other proxies; null: one RPC per request. */
+        void client(final ProxyClient c)
+        {
+            client = c;
+        }
+
+        ProxyClient client()
+        {
+            return client;
         }
 
         ProxyIndex local()

@@ -134,8 +134,8 @@ final class ProxiedWrite implements BatchListener
             }
             return;
         }
-        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = ctx.calls().callAsync(remote,
-            ProxyRpc.MUTATE, ProxyRpc.mutate(epoch, hash, mode, slot, entry, key), caller);
+        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = callAsync(
+            ProxyRpc.mutate(epoch, hash, mode, slot, entry, key));
         if (reply == null)
         {
             fallback.resume(record, slot, entry, false);
@@ -146,7 +146,7 @@ final class ProxiedWrite implements BatchListener
             if (failure != null)
             {
                 // Sent but not answered: whether it landed is for the blocking path to find out.
-                fallback.resume(record, slot, entry, true);
+                fallback.resume(record, slot, entry, !io.dmkv.computenode.proxy.cache.ProxyClient.notSent(failure));
             }
             else if (r.status() == ProxyRpc.REDIRECT || r.status() == ProxyRpc.FULL)
             {
@@ -157,6 +157,26 @@ final class ProxiedWrite implements BatchListener
                 answered(r, null);
             }
         });
+    }
+
+    /**
+     * The MUTATE to the owning proxy without waiting: in the next batch frame to it, or as an RPC
+     * of its own without a batching client; null when no connection is open.
+     */
+    private java.util.concurrent.CompletableFuture<ProxyRpc.Reply> callAsync(final java.nio.ByteBuffer body)
+    {
+        if (ctx.client() == null)
+        {
+            return ctx.calls().callAsync(remote, ProxyRpc.MUTATE, body, caller);
+        }
+        final int bytes = body.remaining();
+        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> r = ctx.client().call(remote, ProxyRpc.MUTATE,
+            body);
+        if (r != null)
+        {
+            caller.countRpc(bytes);
+        }
+        return r;
     }
 
     private void answered(final ProxyRpc.Reply reply, final Throwable failure)

@@ -114,6 +114,13 @@ final class ProxyCalls implements AutoCloseable
         return c.rpc(method, request).thenApply(ProxyRpc::parseReply);
     }
 
+    /** The open connection to the proxy at {@code endpoint}, or null (connecting blocks: see {@link #call}). */
+    VerbsChannel open(final String endpoint)
+    {
+        final VerbsChannel c = channels.get(endpoint);
+        return c != null && c.isOpen() ? c : null;
+    }
+
     /** RPCs sent to other proxies. */
     long rpcs()
     {

@@ -62,6 +62,27 @@ public final class ProxyIndex implements AutoCloseable
     private final LongAdder objectReads = new LongAdder();
     private final LongAdder splits = new LongAdder();
     private volatile TwoLevelMemory memory;
+    private volatile WriteFence fence = (hash, writer) -> null;
+
+    /** A write by no compute node in particular (this node's own, or an RPC without a caller's identity). */
+    public static final int NO_WRITER = -1;
+
+    /**
+     * What an applied write waits for before it is answered: the coherent caches that hold the
+     * key (docs/flexkv.md §11). Called after the write-through landed and the copy changed, outside
+     * the key's locks; null: answer at once.
+     */
+    @FunctionalInterface
+    public interface WriteFence
+    {
+        java.util.concurrent.CompletableFuture<Void> written(long hash, int writer);
+    }
+
+    /** Sets what applied writes wait for. */
+    public void fence(final WriteFence f)
+    {
+        fence = f;
+    }
 
     /**
      * @param partitionBits log2 of the cluster's partitions (its index started at that depth).
@@ -255,6 +276,42 @@ public final class ProxyIndex implements AutoCloseable
      */
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry)
     {
+        return mutate(mode, key, hash, slot, entry, NO_WRITER);
+    }
+
+    /** {@link #mutate(Mode, byte[], long, long, long)} by the compute node {@code writer} ({@link WriteFence}). */
+    public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
+        final int writer)
+    {
+        final ProxyRpc.Reply reply;
+        try
+        {
+            reply = mutateLocked(mode, key, hash, slot, entry);
+        }
+        catch (final RuntimeException e)
+        {
+            // A write-through that failed part-way may have landed: cachers drop the key all the same.
+            awaitFence(fence.written(hash, writer));
+            throw e;
+        }
+        if (reply.status() == ProxyRpc.APPLIED)
+        {
+            awaitFence(fence.written(hash, writer));
+        }
+        return reply;
+    }
+
+    private static void awaitFence(final java.util.concurrent.CompletableFuture<Void> fenced)
+    {
+        if (fenced != null)
+        {
+            fenced.join();
+        }
+    }
+
+    private ProxyRpc.Reply mutateLocked(final Mode mode, final byte[] key, final long hash, final long slot,
+        final long entry)
+    {
         return locked(hash, s ->
         {
             final Decision d = decide(s, mode, key, hash, slot, true);
@@ -286,6 +343,27 @@ public final class ProxyIndex implements AutoCloseable
     public boolean tryMutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
         final ThreadCounters attributeTo, final OpCompletion<ProxyRpc.Reply> done)
     {
+        return tryMutate(mode, key, hash, slot, entry, NO_WRITER, attributeTo, done);
+    }
+
+    /** {@link #tryMutate} by the compute node {@code writer}: an applied write answers once its fence lets it. */
+    public boolean tryMutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
+        final int writer, final ThreadCounters attributeTo, final OpCompletion<ProxyRpc.Reply> answer)
+    {
+        final OpCompletion<ProxyRpc.Reply> done = (reply, failure) ->
+        {
+            // A write-through that failed part-way may have landed: cachers drop the key all the same.
+            final java.util.concurrent.CompletableFuture<Void> fenced = failure != null
+                || reply.status() == ProxyRpc.APPLIED ? fence.written(hash, writer) : null;
+            if (fenced == null)
+            {
+                answer.complete(reply, failure);
+            }
+            else
+            {
+                fenced.whenComplete((v, e) -> answer.complete(reply, failure));
+            }
+        };
         final ProxiedSubtable s = partitions.servedSubtable(hash);
         final long stamp = s == null ? 0 : s.structure().tryReadLock();
         if (stamp == 0)

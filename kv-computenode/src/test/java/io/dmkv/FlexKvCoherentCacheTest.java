@@ -1,0 +1,214 @@
+package io.dmkv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.computenode.proxy.cache.ProxyClient;
+import io.dmkv.computenode.proxy.cache.ValueCache;
+import io.dmkv.core.cluster.PartitionMap;
+import io.dmkv.memnode.EmbeddedCluster;
+
+/**
+ * FlexKV's coherent caches (docs/flexkv.md §11) with a checker: many threads on several compute
+ * nodes read hot keys (mostly from their caches) while others write them. Each key has one writer
+ * at a time, writing increasing numbers; every read must return a value at least as new as the
+ * last write acknowledged before the read started (and no newer than the last one started before
+ * it ended) — across partitions moving between proxies and one-sided mode, and across a proxy
+ * killed with SIGKILL.
+ */
+@Timeout(240)
+class FlexKvCoherentCacheTest
+{
+    private static final int KEYS = 48;
+    private static final int HOT = 8;
+
+    /** The checker of these tests: 3 writers spaced by 2 ms, and readers mostly of the hot keys. */
+    private static KeyWindows check(final KvStore[] stores, final int readersPerStore)
+    {
+        final KeyWindows check = new KeyWindows("coh-", KEYS);
+        check.writers(stores, 3, 2);
+        for (final KvStore s : stores)
+        {
+            check.readers(readersPerStore, rnd -> s, rnd -> rnd.nextInt(4) > 0 ? rnd.nextInt(HOT) : rnd.nextInt(KEYS));
+        }
+        return check;
+    }
+
+    private static void stopAndCheck(final KeyWindows check) throws InterruptedException
+    {
+        check.stopAndCheck();
+        assertTrue(check.reads.get() > 500 && check.writes.get() > 100, check.reads + " reads, " + check.writes
+            + " writes");
+    }
+
+    private static String key(final int k)
+    {
+        return "coh-" + k;
+    }
+
+    private static void load(final KvStore store)
+    {
+        for (int k = 0; k < KEYS; k++)
+        {
+            store.put(key(k), "0");
+        }
+    }
+
+    private static long hits(final KvStore... stores)
+    {
+        long n = 0;
+        for (final KvStore s : stores)
+        {
+            final ValueCache.Stats c = s.flexkv().client().cacheStats();
+            n += c == null ? 0 : c.hits();
+        }
+        return n;
+    }
+
+    @Test
+    void noReadIsStaleAcrossComputeNodesWhilePartitionsMove() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+            KvStore a = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
+            KvStore b = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
+            KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
+            KvStore d = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
+            KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+        {
+            FlexKvTest.awaitTwoProxies(admin);
+            final KvStore[] stores = {a, b, c, d};
+            load(c);
+            final KeyWindows check = check(stores, 2);
+            check.start();
+            FlexKvTest.await("reads from the caches", () -> hits(stores) > 200 || !check.errors.isEmpty());
+            final List<String> names = List.copyOf(admin.proxies().keySet());
+            final String[] targets = {names.get(1), "none", names.get(0), "auto"};
+            final Set<String> owners = new HashSet<>(names);
+            owners.add(PartitionMap.NONE);
+            for (int move = 0; move < 8 && check.errors.isEmpty(); move++)
+            {
+                final String target = targets[move % targets.length];
+                for (int p = 0; p < 8; p++)
+                {
+                    if ((p + move) % 2 == 0)
+                    {
+                        admin.assignPartition(p, target);
+                    }
+                }
+                FlexKvTest.await("hand-over " + move + " to " + target + " done", () -> FlexKvTest.settledOver(admin,
+                    owners));
+            }
+            final long hitsBefore = hits(stores);
+            FlexKvTest.await("reads from the caches after the moves", () -> hits(stores) > hitsBefore + 200
+                || !check.errors.isEmpty());
+            stopAndCheck(check);
+            check.assertFinalValues(d);
+            assertEquals(List.of(), admin.verify(false), "kv verify");
+        }
+    }
+
+    @Test
+    void concurrentRequestsToOneProxyLeaveInSharedFrames() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+            KvStore a = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true).build());
+            KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").proxyCacheBytes(0).build());
+            KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+        {
+            FlexKvTest.await("the proxy serves every partition", () -> admin.proxies().size() == 1
+                && FlexKvTest.settledOver(admin, admin.proxies().keySet()));
+            load(c);
+            final List<Thread> threads = new ArrayList<>();
+            final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            for (int t = 0; t < 8; t++)
+            {
+                final int id = t;
+                threads.add(new Thread(() ->
+                {
+                    try
+                    {
+                        for (int i = 0; i < 400; i++)
+                        {
+                            final int k = (id * 7 + i) % KEYS;
+                            if (i % 4 == 0)
+                            {
+                                c.put(key(k), "v" + i);
+                            }
+                            else
+                            {
+                                c.get(key(k));
+                            }
+                        }
+                    }
+                    catch (final RuntimeException e)
+                    {
+                        errors.add(e);
+                    }
+                }));
+            }
+            final ProxyClient.Stats before = c.flexkv().client().stats();
+            threads.forEach(Thread::start);
+            for (final Thread t : threads)
+            {
+                t.join(60_000);
+            }
+            assertTrue(errors.isEmpty(), "operations failed: " + errors);
+            final ProxyClient.Stats after = c.flexkv().client().stats();
+            final long frames = after.frames() - before.frames();
+            final long requests = after.requests() - before.requests();
+            assertTrue(requests >= 8 * 400 * 9 / 10, "the requests went in batch frames: " + after);
+            assertTrue(requests > frames, "8 threads' requests shared frames: " + requests + " in " + frames
+                + " frames");
+            assertEquals(null, c.flexkv().client().cacheStats(), "no cache with dmkv.proxy.cacheBytes=0");
+        }
+    }
+
+    @Test
+    void noReadIsStaleWhenAProxyIsKilled() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp");
+            KvStore a = KvStore.open(FlexKvTest.flexkv(cluster, 2).opTimeout(Duration.ofSeconds(6))
+                .proxyHandoverGrace(Duration.ofMillis(300)).proxyEnabled(true).build());
+            KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).opTimeout(Duration.ofSeconds(6)).mode("").build());
+            KvStore d = KvStore.open(FlexKvTest.flexkv(cluster, 2).opTimeout(Duration.ofSeconds(6)).mode("").build());
+            KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+        {
+            final ChildJvm proxy = ChildJvm.start("192m", StoreChild.class, cluster.coordinatorConnectString(), "tcp",
+                "2", "proxy");
+            try
+            {
+                FlexKvTest.awaitTwoProxies(admin);
+                final String survivor = admin.proxies().keySet().stream()
+                    .filter(n -> !n.endsWith("-" + proxy.clientId)).findFirst().orElseThrow();
+                final KvStore[] stores = {a, c, d};
+                load(c);
+                final KeyWindows check = check(stores, 2);
+                check.start();
+                FlexKvTest.await("reads from the caches before the kill", () -> hits(c, d) > 200
+                    || !check.errors.isEmpty());
+                proxy.close();
+                FlexKvTest.await("the survivor serves every partition", () -> FlexKvTest.settledOver(admin,
+                    Set.of(survivor)));
+                final long writes = check.writes.get();
+                FlexKvTest.await("writes after the move", () -> check.writes.get() > writes + 200
+                    || !check.errors.isEmpty());
+                stopAndCheck(check);
+                assertEquals(List.of(), admin.verify(false), "kv verify");
+            }
+            finally
+            {
+                proxy.close();
+            }
+        }
+    }
+}
