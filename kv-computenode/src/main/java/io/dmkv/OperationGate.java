@@ -17,6 +17,7 @@ import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.ops.ValueCopy;
 import io.dmkv.computenode.ops.Waiter;
 import io.dmkv.core.hash.KeyHash;
+import io.dmkv.rdma.CallerWaits;
 import io.dmkv.rdma.CompletionTrampoline;
 
 /**
@@ -73,7 +74,15 @@ final class OperationGate implements AutoCloseable
         final Waiter<byte[]> w = searchWaiters.get();
         try
         {
-            index.search(key, KeyHash.hash(key), w);
+            CallerWaits.begin();
+            try
+            {
+                index.search(key, KeyHash.hash(key), w);
+            }
+            finally
+            {
+                CallerWaits.end();
+            }
             return w.await(2 * timeoutNs);
         }
         finally
@@ -91,7 +100,15 @@ final class OperationGate implements AutoCloseable
         final ValueCopy copy = copies.get().start(destination);
         try
         {
-            index.search(key, KeyHash.hash(key), copy);
+            CallerWaits.begin();
+            try
+            {
+                index.search(key, KeyHash.hash(key), copy);
+            }
+            finally
+            {
+                CallerWaits.end();
+            }
             return copy.await(2 * timeoutNs);
         }
         finally
@@ -108,7 +125,15 @@ final class OperationGate implements AutoCloseable
         final Waiter<Result> w = mutateWaiters.get();
         try
         {
-            index.mutate(mode, key, KeyHash.hash(key), value, w);
+            CallerWaits.begin();
+            try
+            {
+                index.mutate(mode, key, KeyHash.hash(key), value, w);
+            }
+            finally
+            {
+                CallerWaits.end();
+            }
             return w.await(2 * timeoutNs);
         }
         finally

@@ -7,11 +7,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
@@ -22,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
+import io.dmkv.rdma.InlineLane;
 import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.ProtocolException;
 import io.dmkv.rdma.RegionInfo;
@@ -32,6 +36,7 @@ import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
+import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
 import io.dmkv.rdma.security.Handshake;
 import io.dmkv.rdma.transport.InFlightParts;
@@ -53,6 +58,11 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsChannel.class);
     private static final int POOL = 256;
+    /**
+     * Lanes per channel at most (threads beyond post through the event loop); 0 turns inline
+     * round trips off. Each is a connection the memory node serves.
+     */
+    static final int MAX_LANES = Integer.getInteger("dmkv.tcp.lanes", 64);
 
     private final String endpoint;
     private final ClientOptions options;
@@ -77,7 +87,15 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private volatile List<RemoteRegion> regions = List.of();
     private volatile boolean open = true;
     private volatile String closeReason;
-    private ScheduledFuture<?> sweep;
+    private volatile ScheduledFuture<?> sweep;
+    /** This channel's lanes, one per thread that made inline round trips ({@link TcpLane}). */
+    private final Set<TcpLane> lanes = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<TcpLane> threadLane = new ThreadLocal<>();
+    private final boolean lanesAllowed;
+    private volatile long noLanesUntil;
+    /** Parts handed to the event-loop path, and (written by the event loop only) parts the node answered. */
+    private final AtomicLong sent = new AtomicLong();
+    private volatile long answered;
 
     TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
     {
@@ -88,6 +106,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         this.maxFrame = maxFrame;
         this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
         this.initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
+        this.lanesAllowed = options.tls() == null && MAX_LANES > 0;
         this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
             + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
@@ -134,40 +153,19 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void submit(final VerbBatch batch, final int part)
     {
-        if (!open)
+        final Throwable refused = admit(batch, part);
+        if (refused != null)
         {
-            batch.partCompleted(part, closed());
+            batch.partCompleted(part, refused);
             return;
-        }
-        final int body = TcpFrames.requestLength(batch, part);
-        final long response = TcpFrames.responseLength(batch, part);
-        if (body > maxFrame - TcpFrames.LENGTH_FIELD || response > maxFrame - TcpFrames.BATCH_RESP_TRAILER_MAX)
-        {
-            batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
-                "batch to " + info + " needs a frame of " + Math.max(body, response) + " bytes; the limit is "
-                    + maxFrame + ": split it"));
-            return;
-        }
-        if (TcpFrames.verbCount(batch, part) > TcpFrames.MAX_VERBS_PER_FRAME)
-        {
-            batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
-                "a batch part holds at most " + TcpFrames.MAX_VERBS_PER_FRAME + " verbs"));
-            return;
-        }
-        if (batch.isEcho())
-        {
-            counters.roundTrip();
-        }
-        else
-        {
-            counters.part(batch, part, Integer.MAX_VALUE);
         }
         TcpPart p = pool.poll();
         if (p == null)
         {
             p = new TcpPart();
         }
-        p.start(batch, part, clock.nanoTime() + timeoutNs, body);
+        p.start(batch, part, clock.nanoTime() + timeoutNs, TcpFrames.requestLength(batch, part));
+        sent.incrementAndGet();
         final TcpWire w = wire;
         try
         {
@@ -188,6 +186,125 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             open = false;
             failAll();
         }
+    }
+
+    /**
+     * Checks that part {@code part} fits a frame and counts it: null, or why it cannot be sent
+     * (the connection is closed, the part is too large).
+     */
+    Throwable admit(final VerbBatch batch, final int part)
+    {
+        if (!open)
+        {
+            return closed();
+        }
+        final int body = TcpFrames.requestLength(batch, part);
+        final long response = TcpFrames.responseLength(batch, part);
+        if (body > maxFrame - TcpFrames.LENGTH_FIELD || response > maxFrame - TcpFrames.BATCH_RESP_TRAILER_MAX)
+        {
+            return new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
+                "batch to " + info + " needs a frame of " + Math.max(body, response) + " bytes; the limit is "
+                    + maxFrame + ": split it");
+        }
+        if (TcpFrames.verbCount(batch, part) > TcpFrames.MAX_VERBS_PER_FRAME)
+        {
+            return new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
+                "a batch part holds at most " + TcpFrames.MAX_VERBS_PER_FRAME + " verbs");
+        }
+        if (batch.isEcho())
+        {
+            counters.roundTrip();
+        }
+        else
+        {
+            counters.part(batch, part, Integer.MAX_VALUE);
+        }
+        return null;
+    }
+
+    /**
+     * The calling thread's own lane to this node (opened on its first call), or null: with TLS,
+     * before the hello, once the channel closed, with {@link #MAX_LANES} lanes open, or for a
+     * second after a lane failed to open.
+     */
+    @Override
+    public InlineLane inlineLane()
+    {
+        // What this connection carries completes in the order posted: a part the node has not
+        // answered yet could be overtaken by one on a lane, so while any is out the lane waits.
+        if (sent.get() != answered)
+        {
+            return null;
+        }
+        final TcpLane lane = threadLane.get();
+        if (lane != null)
+        {
+            if (lane.usable())
+            {
+                return lane;
+            }
+            threadLane.remove();
+        }
+        if (!lanesAllowed || !open || sweep == null || lanes.size() >= MAX_LANES
+            || clock.nanoTime() - noLanesUntil < 0)
+        {
+            return null;
+        }
+        return openLane();
+    }
+
+    private InlineLane openLane()
+    {
+        final TcpLane lane;
+        try
+        {
+            lane = TcpLane.open(this, endpoint, options);
+        }
+        catch (final VerbsException e)
+        {
+            LOG.debug("no lane to {}: {}", endpoint, e.getMessage());
+            noLanesUntil = clock.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            return null;
+        }
+        threadLane.set(lane);
+        return lane;
+    }
+
+    /** Lanes open now (one per thread that made inline round trips). */
+    int laneCount()
+    {
+        return lanes.size();
+    }
+
+    void laneOpened(final TcpLane l)
+    {
+        lanes.add(l);
+        if (!open)
+        {
+            l.close();
+        }
+    }
+
+    void laneClosed(final TcpLane l)
+    {
+        lanes.remove(l);
+    }
+
+    /** The deadline of a round trip that starts now, by the channel's clock. */
+    long deadline()
+    {
+        return clock.nanoTime() + timeoutNs;
+    }
+
+    VerbsTimeoutException timeoutError()
+    {
+        return new VerbsTimeoutException("batch to " + info + " timed out after " + options.requestTimeout().toMillis()
+            + " ms");
+    }
+
+    int maxFrame()
+    {
+        return maxFrame;
     }
 
     @Override
@@ -231,6 +348,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             ch.close();
         }
+        lanes.forEach(TcpLane::close);
     }
 
     @Override
@@ -291,6 +409,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             sweep.cancel(false);
         }
+        lanes.forEach(TcpLane::close);
         failAll();
         ctx.fireChannelInactive();
     }
@@ -435,6 +554,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private void echoResponse(final ChannelHandlerContext ctx)
     {
         final TcpPart p = wire.poll();
+        answered++;
         if (p == null)
         {
             shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
@@ -446,6 +566,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
     {
         final TcpPart p = wire.poll();
+        answered++;
         final long id = in.readLong();
         if (p == null || p.id != id)
         {
@@ -486,6 +607,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             return;
         }
         wire.expire(now, timeoutError, done);
+        for (final TcpLane l : lanes)
+        {
+            l.expireIfOverdue(now);
+        }
         InFlightParts.deliver(done);
         rpcs.expire(now, "to " + info + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
