@@ -72,21 +72,15 @@ final class OperationGate implements AutoCloseable
         refuseInCompletion();
         admit();
         final Waiter<byte[]> w = searchWaiters.get();
+        CallerWaits.begin();
         try
         {
-            CallerWaits.begin();
-            try
-            {
-                index.search(key, KeyHash.hash(key), w);
-            }
-            finally
-            {
-                CallerWaits.end();
-            }
+            index.search(key, KeyHash.hash(key), w);
             return w.await(2 * timeoutNs);
         }
         finally
         {
+            CallerWaits.end();
             finished();
         }
     }
@@ -98,21 +92,15 @@ final class OperationGate implements AutoCloseable
         refuseInCompletion();
         admit();
         final ValueCopy copy = copies.get().start(destination);
+        CallerWaits.begin();
         try
         {
-            CallerWaits.begin();
-            try
-            {
-                index.search(key, KeyHash.hash(key), copy);
-            }
-            finally
-            {
-                CallerWaits.end();
-            }
+            index.search(key, KeyHash.hash(key), copy);
             return copy.await(2 * timeoutNs);
         }
         finally
         {
+            CallerWaits.end();
             finished();
         }
     }
@@ -123,21 +111,15 @@ final class OperationGate implements AutoCloseable
         refuseInCompletion();
         admit();
         final Waiter<Result> w = mutateWaiters.get();
+        CallerWaits.begin();
         try
         {
-            CallerWaits.begin();
-            try
-            {
-                index.mutate(mode, key, KeyHash.hash(key), value, w);
-            }
-            finally
-            {
-                CallerWaits.end();
-            }
+            index.mutate(mode, key, KeyHash.hash(key), value, w);
             return w.await(2 * timeoutNs);
         }
         finally
         {
+            CallerWaits.end();
             finished();
         }
     }
