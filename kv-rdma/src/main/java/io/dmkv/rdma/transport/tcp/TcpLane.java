@@ -204,9 +204,13 @@ final class TcpLane implements InlineLane
         }
     }
 
-    boolean isOpen()
+    /** Closes the lane if the thread it belongs to has ended. */
+    void closeIfOrphaned()
     {
-        return open;
+        if (!thread.isAlive())
+        {
+            close();
+        }
     }
 
     void close()

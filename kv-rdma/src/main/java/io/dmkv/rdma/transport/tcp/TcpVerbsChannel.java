@@ -245,10 +245,18 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             }
             threadLane.remove();
         }
-        if (!lanesAllowed || !open || sweep == null || lanes.size() >= MAX_LANES
-            || clock.nanoTime() - noLanesUntil < 0)
+        if (!lanesAllowed || !open || sweep == null || clock.nanoTime() - noLanesUntil < 0)
         {
             return null;
+        }
+        if (lanes.size() >= MAX_LANES)
+        {
+            // Threads that ended keep no lane: their connections go before this thread is refused one.
+            lanes.forEach(TcpLane::closeIfOrphaned);
+            if (lanes.size() >= MAX_LANES)
+            {
+                return null;
+            }
         }
         return openLane();
     }
