@@ -21,7 +21,7 @@ import io.netty.buffer.Unpooled;
 /**
  * One thread's own blocking connection to a memory node: the thread writes its frame and reads
  * the answer itself, as a plain socket ping-pong does, with no event loop between it and the
- * socket and no wake-up to hand the answer over. Opened by {@link TcpVerbsChannel} on a thread's
+ * socket and no wake-up to hand the answer over. Opened by {@link TcpLanes} on a thread's
  * first inline round trip, with the channel's hello (the challenge and proof too); never with
  * TLS. The node serves it like any connection. Strictly one frame out, one answer in, so the
  * answer needs no matching. The channel's sweep closes a lane whose round trip is past its
@@ -31,6 +31,7 @@ import io.netty.buffer.Unpooled;
 final class TcpLane implements InlineLane
 {
     private final TcpVerbsChannel owner;
+    private final TcpLanes registry;
     private final SocketChannel socket;
     private final Thread thread = Thread.currentThread();
     // Heap buffers: the sweep may close a lane while its thread reads, and the GC frees them.
@@ -42,9 +43,10 @@ final class TcpLane implements InlineLane
     private volatile boolean expired;
     private volatile boolean open = true;
 
-    private TcpLane(final TcpVerbsChannel owner, final SocketChannel socket)
+    private TcpLane(final TcpVerbsChannel owner, final TcpLanes registry, final SocketChannel socket)
     {
         this.owner = owner;
+        this.registry = registry;
         this.socket = socket;
     }
 
@@ -53,7 +55,8 @@ final class TcpLane implements InlineLane
      *
      * @throws VerbsException if the node cannot be reached or refuses the hello.
      */
-    static TcpLane open(final TcpVerbsChannel owner, final String endpoint, final ClientOptions options)
+    static TcpLane open(final TcpVerbsChannel owner, final TcpLanes registry, final String endpoint,
+        final ClientOptions options)
     {
         final SocketChannel socket;
         try
@@ -64,13 +67,13 @@ final class TcpLane implements InlineLane
         {
             throw new ConnectionException("cannot open a socket to " + endpoint + ": " + e.getMessage(), e);
         }
-        final TcpLane lane = new TcpLane(owner, socket);
+        final TcpLane lane = new TcpLane(owner, registry, socket);
         try
         {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             socket.socket().connect(new InetSocketAddress(Endpoints.host(endpoint), Endpoints.port(endpoint)),
                 (int)Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
-            owner.laneOpened(lane);
+            registry.opened(lane);
             // The sweep bounds the hello as it bounds a round trip.
             lane.deadlineNs = owner.deadline();
             lane.hello(endpoint, options);
@@ -224,7 +227,7 @@ final class TcpLane implements InlineLane
         {
             // Closing: nothing left to do with it.
         }
-        owner.laneClosed(this);
+        registry.closed(this);
     }
 
     private Throwable failed(final IOException e)

@@ -1,15 +1,13 @@
 // Over 500 lines: one connection's life in one place (the hello with its challenge-response and
-// TLS, posting, matching answers in order, deadlines, closing); its frame format and wire writes
-// live apart (TcpFrames, TcpWire).
+// TLS, posting, matching answers in order, deadlines, closing, and when a caller may take a lane
+// instead); its frame format, wire writes and lanes live apart (TcpFrames, TcpWire, TcpLanes).
 package io.dmkv.rdma.transport.tcp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +34,6 @@ import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
-import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
 import io.dmkv.rdma.security.Handshake;
 import io.dmkv.rdma.transport.InFlightParts;
@@ -58,11 +55,6 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsChannel.class);
     private static final int POOL = 256;
-    /**
-     * Lanes per channel at most (threads beyond post through the event loop); 0 turns inline
-     * round trips off. Each is a connection the memory node serves.
-     */
-    static final int MAX_LANES = Integer.getInteger("dmkv.tcp.lanes", 64);
 
     private final String endpoint;
     private final ClientOptions options;
@@ -88,11 +80,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private volatile boolean open = true;
     private volatile String closeReason;
     private volatile ScheduledFuture<?> sweep;
-    /** This channel's lanes, one per thread that made inline round trips ({@link TcpLane}). */
-    private final Set<TcpLane> lanes = ConcurrentHashMap.newKeySet();
-    private final ThreadLocal<TcpLane> threadLane = new ThreadLocal<>();
-    private final boolean lanesAllowed;
-    private volatile long noLanesUntil;
+    private final TcpLanes lanes;
     /** Parts handed to the event-loop path, and (written by the event loop only) parts the node answered. */
     private final AtomicLong sent = new AtomicLong();
     private volatile long answered;
@@ -106,7 +94,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         this.maxFrame = maxFrame;
         this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
         this.initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
-        this.lanesAllowed = options.tls() == null && MAX_LANES > 0;
+        this.lanes = new TcpLanes(this, endpoint, options);
         this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
             + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
@@ -223,79 +211,31 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     }
 
     /**
-     * The calling thread's own lane to this node (opened on its first call), or null: with TLS,
-     * before the hello, once the channel closed, with {@link #MAX_LANES} lanes open, or for a
-     * second after a lane failed to open.
+     * The calling thread's own lane to this node ({@link TcpLanes}), or null: with TLS, before
+     * the hello, once the channel closed, while a part posted through the event loop is out, at
+     * the lane limit, or for a second after a lane failed to open.
      */
     @Override
     public InlineLane inlineLane()
     {
         // What this connection carries completes in the order posted: a part the node has not
         // answered yet could be overtaken by one on a lane, so while any is out the lane waits.
-        if (sent.get() != answered)
+        if (sent.get() != answered || !open || sweep == null)
         {
             return null;
         }
-        final TcpLane lane = threadLane.get();
-        if (lane != null)
-        {
-            if (lane.usable())
-            {
-                return lane;
-            }
-            threadLane.remove();
-        }
-        if (!lanesAllowed || !open || sweep == null || clock.nanoTime() - noLanesUntil < 0)
-        {
-            return null;
-        }
-        if (lanes.size() >= MAX_LANES)
-        {
-            // Threads that ended keep no lane: their connections go before this thread is refused one.
-            lanes.forEach(TcpLane::closeIfOrphaned);
-            if (lanes.size() >= MAX_LANES)
-            {
-                return null;
-            }
-        }
-        return openLane();
-    }
-
-    private InlineLane openLane()
-    {
-        final TcpLane lane;
-        try
-        {
-            lane = TcpLane.open(this, endpoint, options);
-        }
-        catch (final VerbsException e)
-        {
-            LOG.debug("no lane to {}: {}", endpoint, e.getMessage());
-            noLanesUntil = clock.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            return null;
-        }
-        threadLane.set(lane);
-        return lane;
+        return lanes.forThread();
     }
 
     /** Lanes open now (one per thread that made inline round trips). */
     int laneCount()
     {
-        return lanes.size();
+        return lanes.count();
     }
 
-    void laneOpened(final TcpLane l)
+    boolean isClosed()
     {
-        lanes.add(l);
-        if (!open)
-        {
-            l.close();
-        }
-    }
-
-    void laneClosed(final TcpLane l)
-    {
-        lanes.remove(l);
+        return !open;
     }
 
     /** The deadline of a round trip that starts now, by the channel's clock. */
@@ -356,7 +296,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             ch.close();
         }
-        lanes.forEach(TcpLane::close);
+        lanes.closeAll();
     }
 
     @Override
@@ -417,7 +357,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             sweep.cancel(false);
         }
-        lanes.forEach(TcpLane::close);
+        lanes.closeAll();
         failAll();
         ctx.fireChannelInactive();
     }
@@ -615,10 +555,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             return;
         }
         wire.expire(now, timeoutError, done);
-        for (final TcpLane l : lanes)
-        {
-            l.expireIfOverdue(now);
-        }
+        lanes.expire(now);
         InFlightParts.deliver(done);
         rpcs.expire(now, "to " + info + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }

@@ -85,10 +85,8 @@ class TcpClientFailureTest
     @Test
     void silentNodeTimesOutBatchesAndRpcsByTheInjectedClock() throws Exception
     {
-        startSilentNode();
         final CachedNanoClock clock = new CachedNanoClock();
-        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).clock(clock).build();
-        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options))
+        try (VerbsClient client = silentNodeClient(clock))
         {
             final VerbBatch b = new VerbBatch();
             b.faa(client.channel(0).region(0), 0, 1);
@@ -107,19 +105,17 @@ class TcpClientFailureTest
     @Test
     void silentNodeTimesOutABlockingRoundTripOnItsLaneByTheInjectedClock() throws Exception
     {
-        startSilentNode();
         final CachedNanoClock clock = new CachedNanoClock();
-        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).clock(clock).build();
-        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options))
+        try (VerbsClient client = silentNodeClient(clock))
         {
-            final VerbBatch b = new VerbBatch();
-            b.faa(client.channel(0).region(0), 0, 1);
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final Thread caller = new Thread(() ->
             {
+                final VerbBatch faa = new VerbBatch();
+                faa.faa(client.channel(0).region(0), 0, 1);
                 try
                 {
-                    client.execute(b);
+                    client.execute(faa);
                 }
                 catch (final RuntimeException e)
                 {
@@ -168,6 +164,14 @@ class TcpClientFailureTest
         {
             service.close();
         }
+    }
+
+    /** A client of a silent node (started here) whose requests time out after 30 s by {@code clock}. */
+    private VerbsClient silentNodeClient(final CachedNanoClock clock) throws IOException
+    {
+        startSilentNode();
+        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).clock(clock).build();
+        return VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options);
     }
 
     /** Accepts connections (the channel's, lanes) and answers each as {@link #silent} does. */
