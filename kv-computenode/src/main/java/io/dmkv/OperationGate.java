@@ -17,6 +17,7 @@ import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.ops.ValueCopy;
 import io.dmkv.computenode.ops.Waiter;
 import io.dmkv.core.hash.KeyHash;
+import io.dmkv.rdma.CallerWaits;
 import io.dmkv.rdma.CompletionTrampoline;
 
 /**
@@ -71,6 +72,7 @@ final class OperationGate implements AutoCloseable
         refuseInCompletion();
         admit();
         final Waiter<byte[]> w = searchWaiters.get();
+        CallerWaits.begin();
         try
         {
             index.search(key, KeyHash.hash(key), w);
@@ -78,6 +80,7 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
+            CallerWaits.end();
             finished();
         }
     }
@@ -89,6 +92,7 @@ final class OperationGate implements AutoCloseable
         refuseInCompletion();
         admit();
         final ValueCopy copy = copies.get().start(destination);
+        CallerWaits.begin();
         try
         {
             index.search(key, KeyHash.hash(key), copy);
@@ -96,6 +100,7 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
+            CallerWaits.end();
             finished();
         }
     }
@@ -106,6 +111,7 @@ final class OperationGate implements AutoCloseable
         refuseInCompletion();
         admit();
         final Waiter<Result> w = mutateWaiters.get();
+        CallerWaits.begin();
         try
         {
             index.mutate(mode, key, KeyHash.hash(key), value, w);
@@ -113,6 +119,7 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
+            CallerWaits.end();
             finished();
         }
     }

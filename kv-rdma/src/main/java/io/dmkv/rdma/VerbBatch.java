@@ -51,6 +51,8 @@ public final class VerbBatch
     private int[] partOf = new int[INITIAL_CAPACITY];
 
     private final VerbsChannel[] partChannels = new VerbsChannel[MAX_PARTS];
+    private final InlineLane[] inlineLanes = new InlineLane[MAX_PARTS];
+    private final Throwable[] inlineErrors = new Throwable[MAX_PARTS];
     private int partCount;
     private final AtomicInteger pendingParts = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -284,11 +286,47 @@ public final class VerbBatch
         DONE.setRelease(this, false);
         POSTED.setRelease(this, true);
         pendingParts.lazySet(partCount);
+        if (CallerWaits.active() && postInline())
+        {
+            return;
+        }
         // A local channel may complete synchronously inside submit: the count above is set first.
         for (int p = 0, n = partCount; p < n; p++)
         {
             partChannels[p].submit(this, p);
         }
+    }
+
+    /**
+     * Does the round trip on this thread if every part's channel offers it a lane: writes every
+     * part, then reads every answer (so the nodes work in parallel), then completes the parts.
+     * False, having done nothing, if a channel has no lane.
+     */
+    private boolean postInline()
+    {
+        final int n = partCount;
+        for (int p = 0; p < n; p++)
+        {
+            if ((inlineLanes[p] = partChannels[p].inlineLane()) == null)
+            {
+                Arrays.fill(inlineLanes, 0, p, null);
+                return false;
+            }
+        }
+        for (int p = 0; p < n; p++)
+        {
+            inlineErrors[p] = inlineLanes[p].send(this, p);
+        }
+        for (int p = 0; p < n; p++)
+        {
+            final InlineLane lane = inlineLanes[p];
+            final Throwable sent = inlineErrors[p];
+            inlineLanes[p] = null;
+            inlineErrors[p] = null;
+            // The last part runs the listener, which may post this batch again: nothing is read after it.
+            partCompleted(p, sent != null ? sent : lane.receive(this, p));
+        }
+        return true;
     }
 
     /** For transports: part {@code part} finished, with {@code error} or null. */

@@ -37,6 +37,16 @@ public interface VerbsChannel extends AutoCloseable
     void submit(VerbBatch batch, int part);
 
     /**
+     * A connection on which the calling thread can do a part's round trip itself, or null (the
+     * default: this channel has none, or none for this thread now). Asked only for a thread inside
+     * {@link CallerWaits}; a lane belongs to the thread that got it.
+     */
+    default InlineLane inlineLane()
+    {
+        return null;
+    }
+
+    /**
      * Sends a two-sided request to the memory node's handler for {@code method}. The future may
      * complete on a network thread: callers chain with *Async stages or use {@link VerbsClient}.
      */

@@ -166,6 +166,7 @@ public final class VerbsClient implements AutoCloseable
         batch.waiter = Thread.currentThread();
         countPosted(batch);
         final long start = System.nanoTime();
+        CallerWaits.begin();
         try
         {
             batch.post(blockingListener);
@@ -174,6 +175,10 @@ public final class VerbsClient implements AutoCloseable
         {
             batch.waiter = null;
             throw e;
+        }
+        finally
+        {
+            CallerWaits.end();
         }
         if (!batch.isDone())
         {

@@ -16,6 +16,7 @@ import io.dmkv.core.layout.ObjectStatus;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsChannel;
 
 /**
  * RACE bucket probing for one operation: reads a key's two combined buckets from the primary
@@ -120,7 +121,7 @@ public final class BucketProbe
     {
         final int length = Slot.objectLength(slotValue);
         ensureObjects(length);
-        view.read(b, Slot.address(slotValue), objectReplica(Slot.address(slotValue)), objects, 0, length);
+        view.read(b, Slot.address(slotValue), replicaBesideBuckets(Slot.address(slotValue)), objects, 0, length);
     }
 
     /** True if every bucket read says its subtable covers the key. */
@@ -325,6 +326,26 @@ public final class BucketProbe
     public byte[] candidateValueBytes(final int i)
     {
         return KvObject.valueBytes(objects, candOffset[i]);
+    }
+
+    /**
+     * The replica of {@code object} on the node the bucket READ of the same batch goes to (the
+     * index primary), if it has one there, else the next in turn: on tcp each node a batch touches
+     * costs a frame, a write and a wake-up on both ends, so a speculative get that stays on one
+     * node costs one of each instead of two.
+     */
+    private int replicaBesideBuckets(final long object)
+    {
+        final VerbsChannel bucketNode = view.replicaOf(subtable, 0).channel();
+        final int r = view.replicasOf(object);
+        for (int j = 0; j < r; j++)
+        {
+            if (view.replicaOf(object, j).channel() == bucketNode)
+            {
+                return j;
+            }
+        }
+        return objectReplica(object);
     }
 
     /** The replica the next object READ goes to: each in turn, so object READs spread over the replicas. */

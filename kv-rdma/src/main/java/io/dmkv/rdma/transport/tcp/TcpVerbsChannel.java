@@ -1,6 +1,6 @@
 // Over 500 lines: one connection's life in one place (the hello with its challenge-response and
-// TLS, posting, matching answers in order, deadlines, closing); its frame format and wire writes
-// live apart (TcpFrames, TcpWire).
+// TLS, posting, matching answers in order, deadlines, closing, and when a caller may take a lane
+// instead); its frame format, wire writes and lanes live apart (TcpFrames, TcpWire, TcpLanes).
 package io.dmkv.rdma.transport.tcp;
 
 import java.io.IOException;
@@ -12,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
+import io.dmkv.rdma.InlineLane;
 import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.ProtocolException;
 import io.dmkv.rdma.RegionInfo;
@@ -77,7 +79,11 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private volatile List<RemoteRegion> regions = List.of();
     private volatile boolean open = true;
     private volatile String closeReason;
-    private ScheduledFuture<?> sweep;
+    private volatile ScheduledFuture<?> sweep;
+    private final TcpLanes lanes;
+    /** Parts handed to the event-loop path, and (written by the event loop only) parts the node answered. */
+    private final AtomicLong sent = new AtomicLong();
+    private volatile long answered;
 
     TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
     {
@@ -88,6 +94,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         this.maxFrame = maxFrame;
         this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
         this.initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
+        this.lanes = new TcpLanes(this, endpoint, options);
         this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
             + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }
@@ -134,40 +141,19 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void submit(final VerbBatch batch, final int part)
     {
-        if (!open)
+        final Throwable refused = admit(batch, part);
+        if (refused != null)
         {
-            batch.partCompleted(part, closed());
+            batch.partCompleted(part, refused);
             return;
-        }
-        final int body = TcpFrames.requestLength(batch, part);
-        final long response = TcpFrames.responseLength(batch, part);
-        if (body > maxFrame - TcpFrames.LENGTH_FIELD || response > maxFrame - TcpFrames.BATCH_RESP_TRAILER_MAX)
-        {
-            batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
-                "batch to " + info + " needs a frame of " + Math.max(body, response) + " bytes; the limit is "
-                    + maxFrame + ": split it"));
-            return;
-        }
-        if (TcpFrames.verbCount(batch, part) > TcpFrames.MAX_VERBS_PER_FRAME)
-        {
-            batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
-                "a batch part holds at most " + TcpFrames.MAX_VERBS_PER_FRAME + " verbs"));
-            return;
-        }
-        if (batch.isEcho())
-        {
-            counters.roundTrip();
-        }
-        else
-        {
-            counters.part(batch, part, Integer.MAX_VALUE);
         }
         TcpPart p = pool.poll();
         if (p == null)
         {
             p = new TcpPart();
         }
-        p.start(batch, part, clock.nanoTime() + timeoutNs, body);
+        p.start(batch, part, clock.nanoTime() + timeoutNs, TcpFrames.requestLength(batch, part));
+        sent.incrementAndGet();
         final TcpWire w = wire;
         try
         {
@@ -188,6 +174,85 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             open = false;
             failAll();
         }
+    }
+
+    /**
+     * Checks that part {@code part} fits a frame and counts it: null, or why it cannot be sent
+     * (the connection is closed, the part is too large).
+     */
+    Throwable admit(final VerbBatch batch, final int part)
+    {
+        if (!open)
+        {
+            return closed();
+        }
+        final int body = TcpFrames.requestLength(batch, part);
+        final long response = TcpFrames.responseLength(batch, part);
+        if (body > maxFrame - TcpFrames.LENGTH_FIELD || response > maxFrame - TcpFrames.BATCH_RESP_TRAILER_MAX)
+        {
+            return new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
+                "batch to " + info + " needs a frame of " + Math.max(body, response) + " bytes; the limit is "
+                    + maxFrame + ": split it");
+        }
+        if (TcpFrames.verbCount(batch, part) > TcpFrames.MAX_VERBS_PER_FRAME)
+        {
+            return new RemoteAccessException(RemoteAccessException.Reason.BAD_LENGTH, -1,
+                "a batch part holds at most " + TcpFrames.MAX_VERBS_PER_FRAME + " verbs");
+        }
+        if (batch.isEcho())
+        {
+            counters.roundTrip();
+        }
+        else
+        {
+            counters.part(batch, part, Integer.MAX_VALUE);
+        }
+        return null;
+    }
+
+    /**
+     * The calling thread's own lane to this node ({@link TcpLanes}), or null: with TLS, before
+     * the hello, once the channel closed, while a part posted through the event loop is out, at
+     * the lane limit, or for a second after a lane failed to open.
+     */
+    @Override
+    public InlineLane inlineLane()
+    {
+        // What this connection carries completes in the order posted: a part the node has not
+        // answered yet could be overtaken by one on a lane, so while any is out the lane waits.
+        if (sent.get() != answered || !open || sweep == null)
+        {
+            return null;
+        }
+        return lanes.forThread();
+    }
+
+    /** Lanes open now (one per thread that made inline round trips). */
+    int laneCount()
+    {
+        return lanes.count();
+    }
+
+    boolean isClosed()
+    {
+        return !open;
+    }
+
+    /** The deadline of a round trip that starts now, by the channel's clock. */
+    long deadline()
+    {
+        return clock.nanoTime() + timeoutNs;
+    }
+
+    VerbsTimeoutException timeoutError()
+    {
+        return new VerbsTimeoutException("batch to " + info + " timed out after " + options.requestTimeout().toMillis()
+            + " ms");
+    }
+
+    int maxFrame()
+    {
+        return maxFrame;
     }
 
     @Override
@@ -231,6 +296,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             ch.close();
         }
+        lanes.closeAll();
     }
 
     @Override
@@ -291,6 +357,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             sweep.cancel(false);
         }
+        lanes.closeAll();
         failAll();
         ctx.fireChannelInactive();
     }
@@ -435,6 +502,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private void echoResponse(final ChannelHandlerContext ctx)
     {
         final TcpPart p = wire.poll();
+        answered++;
         if (p == null)
         {
             shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
@@ -446,6 +514,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
     {
         final TcpPart p = wire.poll();
+        answered++;
         final long id = in.readLong();
         if (p == null || p.id != id)
         {
@@ -486,6 +555,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             return;
         }
         wire.expire(now, timeoutError, done);
+        lanes.expire(now);
         InFlightParts.deliver(done);
         rpcs.expire(now, "to " + info + " timed out after " + options.requestTimeout().toMillis() + " ms");
     }

@@ -76,7 +76,8 @@ class AuthenticatedHelloTest
     @Test
     void theRightSecretWorksOverPlainTcp()
     {
-        assertServes(server, ClientOptions.builder().secret(SECRET).build());
+        assertEquals(1, assertServes(server, ClientOptions.builder().secret(SECRET).build()),
+            "a blocking caller's lane passes the same challenge and proof");
         assertEquals(0, server.refusedHellos());
     }
 
@@ -110,7 +111,8 @@ class AuthenticatedHelloTest
         try (TcpVerbsServer tlsServer = TcpVerbsServer.start(service, "127.0.0.1", 0, 1 << 20, 1,
             tls.serverContext()))
         {
-            assertServes(tlsServer, ClientOptions.builder().secret(SECRET).tls(tls).connectTimeout(SLOW_BOX).build());
+            assertEquals(0, assertServes(tlsServer, ClientOptions.builder().secret(SECRET).tls(tls).connectTimeout(SLOW_BOX)
+                .build()), "no lanes with TLS");
             final VerbsException plain = assertThrows(VerbsException.class,
                 () -> connect(tlsServer, ClientOptions.builder().secret(SECRET).connectTimeout(java.time.Duration
                     .ofSeconds(2)).build()).close(), "a plain client cannot talk to a TLS node");
@@ -342,9 +344,10 @@ class AuthenticatedHelloTest
         }
     }
 
-    private static void assertServes(final TcpVerbsServer node, final ClientOptions options)
+    /** As {@link Serving#assertServes}; returns the lanes the client opened. */
+    private static int assertServes(final TcpVerbsServer node, final ClientOptions options)
     {
-        Serving.assertServes(node.endpoint(), options, 0);
+        return Serving.assertServes(node.endpoint(), options, 0);
     }
 
     private static io.dmkv.rdma.VerbsChannel connect(final TcpVerbsServer node, final ClientOptions options)

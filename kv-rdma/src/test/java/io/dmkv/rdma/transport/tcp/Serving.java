@@ -15,8 +15,11 @@ final class Serving
     {
     }
 
-    /** A new client connects with {@code options} and two FAAs at {@code offset} of region 0 see each other. */
-    static void assertServes(final String endpoint, final ClientOptions options, final long offset)
+    /**
+     * A new client connects with {@code options} and two FAAs at {@code offset} of region 0 see
+     * each other; returns the lanes its blocking calls opened (1, or 0 where lanes are off: TLS).
+     */
+    static int assertServes(final String endpoint, final ClientOptions options, final long offset)
     {
         try (TcpVerbsTransport tcp = new TcpVerbsTransport();
             VerbsClient c = VerbsClient.connect(tcp, List.of(endpoint), options))
@@ -28,6 +31,7 @@ final class Serving
             final int at = again.faa(c.channel(0).region(0), offset, 1);
             c.execute(again);
             assertEquals(b.result(0) + 1, again.result(at));
+            return ((TcpVerbsChannel)c.channel(0)).laneCount();
         }
     }
 }

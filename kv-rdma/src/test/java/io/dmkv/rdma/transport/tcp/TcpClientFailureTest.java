@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.agrona.concurrent.CachedNanoClock;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +38,7 @@ class TcpClientFailureTest
 {
     private final TcpVerbsTransport transport = new TcpVerbsTransport();
     private ServerSocket fake;
+    private final AtomicInteger accepted = new AtomicInteger();
 
     @AfterEach
     void stop() throws IOException
@@ -82,10 +85,8 @@ class TcpClientFailureTest
     @Test
     void silentNodeTimesOutBatchesAndRpcsByTheInjectedClock() throws Exception
     {
-        startSilentNode();
         final CachedNanoClock clock = new CachedNanoClock();
-        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).clock(clock).build();
-        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options))
+        try (VerbsClient client = silentNodeClient(clock))
         {
             final VerbBatch b = new VerbBatch();
             b.faa(client.channel(0).region(0), 0, 1);
@@ -98,6 +99,43 @@ class TcpClientFailureTest
             assertTrue(e.getCause() instanceof VerbsTimeoutException, e.getCause().toString());
             final ExecutionException r = assertThrows(ExecutionException.class, () -> rpc.get(20, TimeUnit.SECONDS));
             assertTrue(r.getCause() instanceof VerbsTimeoutException, r.getCause().toString());
+        }
+    }
+
+    @Test
+    void silentNodeTimesOutABlockingRoundTripOnItsLaneByTheInjectedClock() throws Exception
+    {
+        final CachedNanoClock clock = new CachedNanoClock();
+        try (VerbsClient client = silentNodeClient(clock))
+        {
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final Thread caller = new Thread(() ->
+            {
+                final VerbBatch faa = new VerbBatch();
+                faa.faa(client.channel(0).region(0), 0, 1);
+                try
+                {
+                    client.execute(faa);
+                }
+                catch (final RuntimeException e)
+                {
+                    failure.set(e);
+                }
+            }, "blocking-caller");
+            caller.start();
+            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (((TcpVerbsChannel)client.channel(0)).laneCount() == 0 && System.nanoTime() < until)
+            {
+                Thread.sleep(10);
+            }
+            assertEquals(1, ((TcpVerbsChannel)client.channel(0)).laneCount(), "the blocking call opened a lane");
+            Thread.sleep(200);
+            assertTrue(caller.isAlive(), "nothing times out before the clock moves");
+            clock.advance(TimeUnit.SECONDS.toNanos(31));
+            caller.join(TimeUnit.SECONDS.toMillis(20));
+            assertTrue(failure.get() instanceof VerbsTimeoutException, String.valueOf(failure.get()));
+            assertEquals(2, accepted.get(), "the channel's connection and the caller's lane");
+            assertEquals(0, ((TcpVerbsChannel)client.channel(0)).laneCount(), "the timed-out lane is closed");
         }
     }
 
@@ -128,38 +166,66 @@ class TcpClientFailureTest
         }
     }
 
-    /** Answers the hello with one region, then reads and never answers. */
+    /** A client of a silent node (started here) whose requests time out after 30 s by {@code clock}. */
+    private VerbsClient silentNodeClient(final CachedNanoClock clock) throws IOException
+    {
+        startSilentNode();
+        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).clock(clock).build();
+        return VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options);
+    }
+
+    /** Accepts connections (the channel's, lanes) and answers each as {@link #silent} does. */
     private void startSilentNode() throws IOException
     {
-        fake = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-        final Thread t = new Thread(() ->
+        fake = new ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress());
+        final Thread acceptor = new Thread(() ->
         {
-            try (Socket s = fake.accept())
+            try
             {
-                final DataInputStream in = new DataInputStream(s.getInputStream());
-                final byte[] hello = new byte[in.readInt()];
-                in.readFully(hello);
-                final DataOutputStream out = new DataOutputStream(s.getOutputStream());
-                final ByteBuffer b = ByteBuffer.allocate(256);
-                b.putInt(0).put(TcpFrames.HELLO_OK).putInt(ProtocolVersion.MAGIC).putShort((short)0).putShort((short)6).put("silent".getBytes())
-                    .putShort((short)ProtocolVersion.DEFAULT_LAYOUT).putShort((short)0).putInt(0).putInt(1)
-                    .putInt(0).putLong(1).putLong(1 << 20).putLong(0).putInt(0);
-                b.putInt(0, b.position() - 4);
-                out.write(b.array(), 0, b.position());
-                out.flush();
-                final byte[] sink = new byte[4096];
-                while (s.getInputStream().read(sink) >= 0)
+                while (true)
                 {
-                    // swallow everything, answer nothing
+                    final Socket s = fake.accept();
+                    accepted.incrementAndGet();
+                    final Thread t = new Thread(() -> silent(s), "silent-node");
+                    t.setDaemon(true);
+                    t.start();
                 }
             }
             catch (final IOException ignored)
             {
-                // the test closed the socket
+                // the test closed the server socket
             }
-        }, "silent-node");
-        t.setDaemon(true);
-        t.start();
+        }, "silent-node-acceptor");
+        acceptor.setDaemon(true);
+        acceptor.start();
         assertEquals(false, fake.isClosed());
+    }
+
+    /** Answers the hello with one region, then reads and never answers. */
+    private static void silent(final Socket socket)
+    {
+        try (Socket s = socket)
+        {
+            final DataInputStream in = new DataInputStream(s.getInputStream());
+            final byte[] hello = new byte[in.readInt()];
+            in.readFully(hello);
+            final DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            final ByteBuffer b = ByteBuffer.allocate(256);
+            b.putInt(0).put(TcpFrames.HELLO_OK).putInt(ProtocolVersion.MAGIC).putShort((short)0).putShort((short)6).put("silent".getBytes())
+                .putShort((short)ProtocolVersion.DEFAULT_LAYOUT).putShort((short)0).putInt(0).putInt(1)
+                .putInt(0).putLong(1).putLong(1 << 20).putLong(0).putInt(0);
+            b.putInt(0, b.position() - 4);
+            out.write(b.array(), 0, b.position());
+            out.flush();
+            final byte[] sink = new byte[4096];
+            while (s.getInputStream().read(sink) >= 0)
+            {
+                // swallow everything, answer nothing
+            }
+        }
+        catch (final IOException ignored)
+        {
+            // the client closed the connection
+        }
     }
 }

@@ -1,0 +1,36 @@
+package io.dmkv.rdma;
+
+/**
+ * Marks the current thread, for the length of a blocking call, as one that waits for what it
+ * posts: its posts may then do their round trips on the thread itself ({@link InlineLane})
+ * instead of handing them to a network thread and parking until one hands the answer back. A
+ * post from any other thread never blocks. Calls nest; each {@link #begin} needs its
+ * {@link #end}, in a {@code finally}.
+ */
+public final class CallerWaits
+{
+    private static final ThreadLocal<CallerWaits> CURRENT = ThreadLocal.withInitial(CallerWaits::new);
+
+    private int depth;
+
+    private CallerWaits()
+    {
+    }
+
+    /** From now on, until {@link #end}, this thread waits for what it posts. */
+    public static void begin()
+    {
+        CURRENT.get().depth++;
+    }
+
+    public static void end()
+    {
+        CURRENT.get().depth--;
+    }
+
+    /** True inside {@link #begin}/{@link #end} on this thread. */
+    public static boolean active()
+    {
+        return CURRENT.get().depth > 0;
+    }
+}

@@ -1,0 +1,282 @@
+package io.dmkv.rdma.transport.tcp;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.ConnectionException;
+import io.dmkv.rdma.HandshakeException;
+import io.dmkv.rdma.InlineLane;
+import io.dmkv.rdma.ProtocolException;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsException;
+import io.dmkv.rdma.VerbsTimeoutException;
+import io.dmkv.rdma.security.Handshake;
+import io.dmkv.rdma.transport.Endpoints;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+/**
+ * One thread's own blocking connection to a memory node: the thread writes its frame and reads
+ * the answer itself, as a plain socket ping-pong does, with no event loop between it and the
+ * socket and no wake-up to hand the answer over. Opened by {@link TcpLanes} on a thread's
+ * first inline round trip, with the channel's hello (the challenge and proof too); never with
+ * TLS. The node serves it like any connection. Strictly one frame out, one answer in, so the
+ * answer needs no matching. The channel's sweep closes a lane whose round trip is past its
+ * deadline ({@link #expire}), which ends the blocked read. Buffers are the lane's own and grow to
+ * the largest frame seen: a round trip allocates nothing.
+ */
+final class TcpLane implements InlineLane
+{
+    private final TcpVerbsChannel owner;
+    private final TcpLanes registry;
+    private final SocketChannel socket;
+    private final Thread thread = Thread.currentThread();
+    // Heap buffers: the sweep may close a lane while its thread reads, and the GC frees them.
+    private final ByteBuf out = Unpooled.buffer(1024);
+    private ByteBuf in = Unpooled.buffer(4096);
+    private long nextId;
+    /** The deadline of the round trip under way, by the channel's clock; 0 when idle. */
+    private volatile long deadlineNs;
+    private volatile boolean expired;
+    private volatile boolean open = true;
+
+    private TcpLane(final TcpVerbsChannel owner, final TcpLanes registry, final SocketChannel socket)
+    {
+        this.owner = owner;
+        this.registry = registry;
+        this.socket = socket;
+    }
+
+    /**
+     * Connects to {@code endpoint} and says hello as {@code options} say.
+     *
+     * @throws VerbsException if the node cannot be reached or refuses the hello.
+     */
+    static TcpLane open(final TcpVerbsChannel owner, final TcpLanes registry, final String endpoint,
+        final ClientOptions options)
+    {
+        final SocketChannel socket;
+        try
+        {
+            socket = SocketChannel.open();
+        }
+        catch (final IOException e)
+        {
+            throw new ConnectionException("cannot open a socket to " + endpoint + ": " + e.getMessage(), e);
+        }
+        final TcpLane lane = new TcpLane(owner, registry, socket);
+        try
+        {
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            socket.socket().connect(new InetSocketAddress(Endpoints.host(endpoint), Endpoints.port(endpoint)),
+                (int)Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+            registry.opened(lane);
+            // The sweep bounds the hello as it bounds a round trip.
+            lane.deadlineNs = owner.deadline();
+            lane.hello(endpoint, options);
+            lane.deadlineNs = 0;
+            return lane;
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            lane.close();
+            if (lane.expired)
+            {
+                throw new ConnectionException("memory node at " + endpoint + " did not answer a lane's hello in time");
+            }
+            throw e instanceof VerbsException ? (VerbsException)e
+                : new ConnectionException("lane to memory node at " + endpoint + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void hello(final String endpoint, final ClientOptions options) throws IOException
+    {
+        final Handshake.Initiator initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
+        out.clear();
+        TcpFrames.encodeHello(out, options.layoutVersion(), initiator == null ? new byte[0] : initiator.nonce());
+        writeOut();
+        readFrame();
+        byte type = in.readByte();
+        if (type == TcpFrames.HELLO_CHALLENGE)
+        {
+            if (initiator == null)
+            {
+                throw new HandshakeException("memory node at " + endpoint + " requires the cluster secret");
+            }
+            in.skipBytes(4);
+            out.clear();
+            TcpFrames.encodeHelloField(out, TcpFrames.HELLO_PROOF, initiator.prove(TcpFrames.readField(in)));
+            writeOut();
+            readFrame();
+            type = in.readByte();
+        }
+        if (type == TcpFrames.HELLO_REFUSED)
+        {
+            in.skipBytes(4);
+            throw new HandshakeException("memory node at " + endpoint + " refused the hello: " + TcpFrames.readString(in));
+        }
+        if (type != TcpFrames.HELLO_OK)
+        {
+            throw new ProtocolException("memory node at " + endpoint + " answered the hello with frame type " + type);
+        }
+        in.skipBytes(4);
+        if (initiator != null && !initiator.verify(TcpFrames.readField(in)))
+        {
+            throw new HandshakeException("memory node at " + endpoint + " failed to prove the cluster secret");
+        }
+    }
+
+    /** True while the lane can carry a round trip for the current thread. */
+    boolean usable()
+    {
+        return open && Thread.currentThread() == thread;
+    }
+
+    @Override
+    public Throwable send(final VerbBatch batch, final int part)
+    {
+        final Throwable refused = owner.admit(batch, part);
+        if (refused != null)
+        {
+            return refused;
+        }
+        deadlineNs = owner.deadline();
+        out.clear();
+        TcpFrames.encodeBatch(out, batch.isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, ++nextId, batch, part);
+        try
+        {
+            writeOut();
+            return null;
+        }
+        catch (final IOException e)
+        {
+            return failed(e);
+        }
+    }
+
+    @Override
+    public Throwable receive(final VerbBatch batch, final int part)
+    {
+        try
+        {
+            readFrame();
+            deadlineNs = 0;
+            final byte type = in.readByte();
+            if (type == TcpFrames.ECHO_RESP)
+            {
+                return null;
+            }
+            if (type != TcpFrames.BATCH_RESP)
+            {
+                final String why = type == TcpFrames.ERROR ? "closed the connection: " + TcpFrames.readString(in)
+                    : "sent frame type " + type + " for a batch";
+                close();
+                return new ProtocolException("memory node " + owner.node() + " " + why);
+            }
+            final long id = in.readLong();
+            if (id != nextId)
+            {
+                close();
+                return new ProtocolException("memory node " + owner.node() + " answered request " + id + " for "
+                    + nextId);
+            }
+            return TcpFrames.readBatchResults(in, batch, part);
+        }
+        catch (final IOException e)
+        {
+            return failed(e);
+        }
+        catch (final IndexOutOfBoundsException e)
+        {
+            close();
+            return new ProtocolException("memory node " + owner.node() + " sent a truncated frame: " + e.getMessage());
+        }
+    }
+
+    /** Called by the channel's sweep: fails the round trip under way if it is past its deadline at {@code now}. */
+    void expireIfOverdue(final long now)
+    {
+        final long d = deadlineNs;
+        if (d != 0 && now - d > 0)
+        {
+            expired = true;
+            close();
+        }
+    }
+
+    /** Closes the lane if the thread it belongs to has ended. */
+    void closeIfOrphaned()
+    {
+        if (!thread.isAlive())
+        {
+            close();
+        }
+    }
+
+    void close()
+    {
+        open = false;
+        try
+        {
+            socket.close();
+        }
+        catch (final IOException ignored)
+        {
+            // Closing: nothing left to do with it.
+        }
+        registry.closed(this);
+    }
+
+    private Throwable failed(final IOException e)
+    {
+        deadlineNs = 0;
+        close();
+        if (expired)
+        {
+            return owner.timeoutError();
+        }
+        return new ConnectionException("connection to " + owner.node() + " failed: " + e.getMessage(), e);
+    }
+
+    private void writeOut() throws IOException
+    {
+        while (out.isReadable())
+        {
+            out.readBytes(socket, out.readableBytes());
+        }
+    }
+
+    /** Reads one whole frame into {@code in}, positioned after its length field. */
+    private void readFrame() throws IOException
+    {
+        in.clear();
+        fill(TcpFrames.LENGTH_FIELD);
+        final int length = in.getInt(0);
+        if (length <= 0 || length > owner.maxFrame())
+        {
+            throw new IOException("bad frame length " + length);
+        }
+        if (in.capacity() < TcpFrames.LENGTH_FIELD + length)
+        {
+            final ByteBuf larger = Unpooled.buffer(Math.max(TcpFrames.LENGTH_FIELD + length, 2 * in.capacity()));
+            larger.writeBytes(in, 0, in.writerIndex());
+            in = larger;
+        }
+        fill(TcpFrames.LENGTH_FIELD + length);
+        in.readerIndex(TcpFrames.LENGTH_FIELD);
+    }
+
+    private void fill(final int bytes) throws IOException
+    {
+        while (in.writerIndex() < bytes)
+        {
+            if (in.writeBytes(socket, in.writableBytes()) < 0)
+            {
+                throw new IOException("the memory node closed the connection");
+            }
+        }
+    }
+}

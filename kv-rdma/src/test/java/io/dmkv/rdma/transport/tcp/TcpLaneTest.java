@@ -1,0 +1,121 @@
+package io.dmkv.rdma.transport.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.ProtocolVersion;
+import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.server.MemoryNodeService;
+import io.dmkv.rdma.server.RegionTable;
+
+/** Blocking callers do their round trips on lanes of their own, beside posts through the event loop. */
+@Timeout(60)
+class TcpLaneTest
+{
+    private MemoryNodeService service;
+    private TcpVerbsServer server;
+    private TcpVerbsTransport transport;
+
+    @BeforeEach
+    void start()
+    {
+        service = new MemoryNodeService("mn-lanes", RegionTable.allocate(1 << 16, 1 << 16), ProtocolVersion.DEFAULT_LAYOUT);
+        server = TcpVerbsServer.start(service, "127.0.0.1", 0);
+        transport = new TcpVerbsTransport();
+    }
+
+    @AfterEach
+    void stop()
+    {
+        transport.close();
+        server.close();
+        service.close();
+    }
+
+    @Test
+    void blockingCallersUseOneLaneEachAndAsyncPostsTheEventLoopWithEveryFaaSeenOnce() throws Exception
+    {
+        final int threads = 4;
+        final int perThread = 400;
+        final int async = 400;
+        try (VerbsClient client = VerbsClient.connect(transport, List.of(server.endpoint()), ClientOptions.defaults()))
+        {
+            final RemoteRegion r = client.channel(0).region(0);
+            final ConcurrentLinkedQueue<Long> seen = new ConcurrentLinkedQueue<>();
+            final List<Thread> callers = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final Thread th = new Thread(() ->
+                {
+                    final VerbBatch b = new VerbBatch();
+                    for (int i = 0; i < perThread; i++)
+                    {
+                        b.reset().faa(r, 4096, 1);
+                        client.execute(b);
+                        seen.add(b.result(0));
+                    }
+                }, "blocking-" + t);
+                callers.add(th);
+                th.start();
+            }
+            final List<CompletableFuture<VerbBatch>> posted = new ArrayList<>();
+            for (int i = 0; i < async; i++)
+            {
+                final VerbBatch b = new VerbBatch();
+                b.faa(r, 4096, 1);
+                posted.add(client.executeAsync(b));
+            }
+            for (final CompletableFuture<VerbBatch> f : posted)
+            {
+                seen.add(f.get(30, TimeUnit.SECONDS).result(0));
+            }
+            for (final Thread th : callers)
+            {
+                th.join();
+            }
+            final int total = threads * perThread + async;
+            final BitSet olds = new BitSet();
+            for (final long v : seen)
+            {
+                assertTrue(v >= 0 && v < total && !olds.get((int)v), "old value " + v + " seen twice or out of range");
+                olds.set((int)v);
+            }
+            assertEquals(total, olds.cardinality());
+            final int lanes = ((TcpVerbsChannel)client.channel(0)).laneCount();
+            assertTrue(lanes >= 1 && lanes <= threads, lanes + " lanes for " + threads + " blocking threads");
+            final VerbBatch last = new VerbBatch();
+            last.faa(r, 4096, 0);
+            client.execute(last);
+            assertEquals(total, last.result(0));
+        }
+        assertEquals(0, server.protocolErrors());
+    }
+
+    @Test
+    void closingTheClientClosesItsLanes()
+    {
+        final VerbsClient client = VerbsClient.connect(transport, List.of(server.endpoint()), ClientOptions.defaults());
+        final VerbBatch b = new VerbBatch();
+        b.read(client.channel(0).region(0), 0, new org.agrona.concurrent.UnsafeBuffer(new byte[8]), 0, 8);
+        client.execute(b);
+        final TcpVerbsChannel channel = (TcpVerbsChannel)client.channel(0);
+        assertEquals(1, channel.laneCount());
+        client.close();
+        assertEquals(0, channel.laneCount());
+    }
+}
