@@ -102,7 +102,9 @@ public final class VerbsClient implements AutoCloseable
     /**
      * Connects to one node, retrying refused connections until the connect timeout: a memory
      * node zeroes its memory before it listens (seconds for a large one), so a client started
-     * with it is refused at first. Other failures are not retried.
+     * with it is refused at first. A node that refuses the hello because it is fenced (it lost
+     * its coordinator session and has not rejoined yet) is tried again the same way. Other
+     * failures are not retried.
      */
     private static VerbsChannel connectRetryingRefusals(final VerbsTransport transport, final String endpoint,
         final ClientOptions options)
@@ -127,9 +129,21 @@ public final class VerbsClient implements AutoCloseable
                         + options.connectTimeout().toMillis() + " ms (the connect timeout): is it running, and"
                         + " listening on that port? (" + e.getMessage() + ")", e.getCause());
                 }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(pauseMs));
-                pauseMs = Math.min(2 * pauseMs, 200);
             }
+            catch (final HandshakeException e)
+            {
+                if (!e.isFenced())
+                {
+                    throw e;
+                }
+                if (options.clock().nanoTime() - deadline >= 0)
+                {
+                    throw new HandshakeException(e.getMessage() + "; it stayed fenced for "
+                        + options.connectTimeout().toMillis() + " ms (the connect timeout)");
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(pauseMs));
+            pauseMs = Math.min(2 * pauseMs, 200);
         }
     }
 

@@ -195,7 +195,7 @@ public final class MemoryNodeService implements AutoCloseable
         }
         if (regions.isRevoked())
         {
-            return "the memory node is fenced: it lost touch with the coordinator and refuses clients until it is"
+            return io.dmkv.rdma.HandshakeException.FENCED + ": it lost touch with the coordinator and refuses clients until it is"
                 + " back in the cluster";
         }
         return null;

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.Timeout;
@@ -77,11 +79,20 @@ class RegionFencingTest
 
             assertTrue(table.isRevoked());
             assertThrows(RemoteAccessException.class, () -> faa(client, region, 1));
+            final ClientOptions brief = ClientOptions.builder().connectTimeout(Duration.ofMillis(300)).build();
             final HandshakeException refused = assertThrows(HandshakeException.class,
-                () -> fixture.connect(transport, ClientOptions.defaults()).close());
-            assertTrue(refused.getMessage().contains("fenced"), refused.getMessage());
+                () -> fixture.connect(transport, brief).close());
+            assertTrue(refused.isFenced(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("stayed fenced for 300 ms"), refused.getMessage());
 
+            // A client that starts connecting while the node is fenced waits for it to come back.
+            final CompletableFuture<VerbsClient> waiting = CompletableFuture.supplyAsync(
+                () -> fixture.connect(transport, ClientOptions.builder().connectTimeout(Duration.ofSeconds(60)).build()));
             table.restoreAll();
+            try (VerbsClient late = waiting.join())
+            {
+                assertEquals(3, faa(late, late.channel(0).region(0), 0), "the late client sees the node's memory");
+            }
 
             assertEquals(3, faa(client, region, 0), "restored keys are the published ones");
         });
