@@ -2,11 +2,8 @@ package io.dmkv;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.KeyLimits;
@@ -28,19 +25,17 @@ import io.dmkv.rdma.CompletionTrampoline;
  * <p>Blocking calls wait on the asynchronous operation with a per-thread {@link Waiter}. Async
  * calls return a future that completes on the store's callback threads — never on a network
  * thread, and never inside the call, even when the transport completed the operation inline:
- * a chain of calls each started from the previous one's callback then runs on the callback
- * threads instead of recursing.
+ * a chain of calls each started from the previous one's callback then runs on one callback
+ * thread, one completion after another, instead of recursing ({@link CallbackThreads}).
  */
 final class OperationGate implements AutoCloseable
 {
-    private static final AtomicInteger GATES = new AtomicInteger();
-
     private final KeyIndex index;
     private final long timeoutNs;
     private final int maxInFlight;
     private final Semaphore slots;
     private final OperationCounter counter = new OperationCounter();
-    private final ExecutorService callbacks;
+    private final CallbackThreads callbacks;
     private final ThreadLocal<Waiter<byte[]>> searchWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<Waiter<Result>> mutateWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<ValueCopy> copies = ThreadLocal.withInitial(ValueCopy::new);
@@ -51,14 +46,7 @@ final class OperationGate implements AutoCloseable
         this.timeoutNs = config.opTimeout().toNanos();
         this.maxInFlight = config.maxInFlight();
         this.slots = new Semaphore(maxInFlight);
-        final int n = GATES.incrementAndGet();
-        final AtomicInteger threads = new AtomicInteger();
-        this.callbacks = Executors.newFixedThreadPool(config.asyncThreads(), r ->
-        {
-            final Thread th = new Thread(r, "dmkv-callback-" + n + "-" + threads.incrementAndGet());
-            th.setDaemon(true);
-            return th;
-        });
+        this.callbacks = new CallbackThreads(config.asyncThreads());
     }
 
     OperationCounter counter()
@@ -130,7 +118,15 @@ final class OperationGate implements AutoCloseable
         final AsyncCall<byte[]> call = new AsyncCall<>();
         if (call.admitted())
         {
-            index.search(key, KeyHash.hash(key), call);
+            call.enter();
+            try
+            {
+                index.search(key, KeyHash.hash(key), call);
+            }
+            finally
+            {
+                call.leave();
+            }
         }
         return call.future;
     }
@@ -141,7 +137,15 @@ final class OperationGate implements AutoCloseable
         final AsyncCall<Result> call = new AsyncCall<>();
         if (call.admitted())
         {
-            index.mutate(mode, key, KeyHash.hash(key), value, call);
+            call.enter();
+            try
+            {
+                index.mutate(mode, key, KeyHash.hash(key), value, call);
+            }
+            finally
+            {
+                call.leave();
+            }
         }
         return call.future;
     }
@@ -222,9 +226,37 @@ final class OperationGate implements AutoCloseable
     }
 
     /** One async call: admission, the operation's completion, and the future handed to the caller. */
+    /**
+     * One async call's completion. An operation that completes on the calling thread before the
+     * call returned (an inline completion: {@code local}, a proxy's own partition) may still have
+     * work to finish on that thread, so its result is handed to the callback threads only when the
+     * call returns: else a callback thread could complete the future while the caller is still
+     * inside the call, the caller's {@code whenComplete} would then run inline and call again, and
+     * a chain of calls would recurse.
+     */
     private final class AsyncCall<T> implements OpCompletion<T>
     {
         final CompletableFuture<T> future = new CompletableFuture<>();
+        private final Thread caller = Thread.currentThread();
+        // Read and written by the calling thread only.
+        private boolean inCall;
+        private boolean deferred;
+        private T deferredValue;
+        private Throwable deferredFailure;
+
+        void enter()
+        {
+            inCall = true;
+        }
+
+        void leave()
+        {
+            inCall = false;
+            if (deferred)
+            {
+                dispatch(deferredValue, deferredFailure);
+            }
+        }
 
         boolean admitted()
         {
@@ -244,14 +276,19 @@ final class OperationGate implements AutoCloseable
         public void complete(final T value, final Throwable failure)
         {
             finished();
-            try
+            if (inCall && Thread.currentThread() == caller)
             {
-                callbacks.execute(() -> settle(value, failure));
+                deferredValue = value;
+                deferredFailure = failure;
+                deferred = true;
+                return;
             }
-            catch (final RuntimeException e)
-            {
-                settle(value, failure);
-            }
+            dispatch(value, failure);
+        }
+
+        private void dispatch(final T value, final Throwable failure)
+        {
+            callbacks.execute(() -> settle(value, failure));
         }
 
         private void settle(final T value, final Throwable failure)
