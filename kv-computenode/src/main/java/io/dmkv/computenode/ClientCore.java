@@ -31,6 +31,7 @@ import io.dmkv.computenode.log.LogWalk;
 import io.dmkv.computenode.recovery.FailoverAgent;
 import io.dmkv.computenode.recovery.MemoryNodeFailover;
 import io.dmkv.computenode.recovery.RecoveryAgent;
+import io.dmkv.computenode.rereplication.ReplicationAgent;
 import io.dmkv.computenode.replication.SnapshotSettleRule;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
@@ -60,6 +61,7 @@ public final class ClientCore implements AutoCloseable
     private final int clientId;
     private final RecoveryAgent recoveryAgent;
     private final FailoverAgent failoverAgent;
+    private final ReplicationAgent replicationAgent;
     private final Heartbeat heartbeat;
     /** FlexKV's router, proxy and partition manager (null in a FUSEE cluster). */
     private FlexKv flexkv;
@@ -72,6 +74,7 @@ public final class ClientCore implements AutoCloseable
         OpRuntime o = null;
         RecoveryAgent a = null;
         FailoverAgent f = null;
+        ReplicationAgent ra = null;
         Heartbeat h = null;
         try
         {
@@ -118,17 +121,20 @@ public final class ClientCore implements AutoCloseable
             h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod(), logWriter::oldestInFlight);
             a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
                 : null;
-            f = c != null ? new FailoverAgent(c, new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE),
-                config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
+            final MemoryNodeFailover failover = new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE);
+            f = c != null ? new FailoverAgent(c, failover, config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
+            ra = c != null ? new ReplicationAgent(c, view, v, failover, config.recoveryCheckPeriod(),
+                config.recoveryGrace()) : null;
         }
         catch (final RuntimeException e)
         {
-            ClusterConnection.closeQuietly(flexkv, f, a, o, s, h, conn);
+            ClusterConnection.closeQuietly(flexkv, ra, f, a, o, s, h, conn);
             throw e;
         }
         connection = conn;
         recoveryAgent = a;
         failoverAgent = f;
+        replicationAgent = ra;
         heartbeat = h;
         runtime = o;
         verbs = conn.verbs();
@@ -228,7 +234,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        ClusterConnection.closeQuietly(flexkv, failoverAgent, recoveryAgent, runtime, slab, heartbeat);
+        ClusterConnection.closeQuietly(flexkv, replicationAgent, failoverAgent, recoveryAgent, runtime, slab, heartbeat);
         try
         {
             LogWalk.clearHeads(view, verbs, clientId);

@@ -197,6 +197,50 @@ public final class StatusCommand implements Callable<Integer>
             out.printf("LOST regions %s: every replica was on a dead memory node; their keys and values are gone%n",
                 lost);
         }
+        printPlacement(out, layout, map, dead);
+    }
+
+    /**
+     * Per memory node of the layout, what the region map gives it: replicas (primaries among them)
+     * and joining replicas being copied; a draining node says whether it can be stopped yet.
+     */
+    private static void printPlacement(final PrintWriter out, final ClusterLayout layout, final RegionMap map,
+        final Set<Integer> dead)
+    {
+        out.println("placement (node: replicas, primaries, joining):");
+        final Set<String> draining = layout.draining();
+        for (int n = 0; n < layout.memoryNodes().size(); n++)
+        {
+            final String name = layout.memoryNodes().get(n);
+            final List<Integer> replicas = new ArrayList<>();
+            final List<Integer> primaries = new ArrayList<>();
+            final List<String> joining = new ArrayList<>();
+            for (int g = 0; n < map.memoryNodeCount() && g < map.regionCount(); g++)
+            {
+                if (map.hasReplicaOn(g, n))
+                {
+                    replicas.add(g);
+                }
+                if (map.primary(g) == n)
+                {
+                    primaries.add(g);
+                }
+                if (map.joiner(g) == n)
+                {
+                    joining.add(g + (map.sealed(g) ? " (sealed: last pass)" : ""));
+                }
+            }
+            final String state = dead.contains(n) ? "DEAD" : "alive";
+            final String role = !draining.contains(name) || layout.indexOf(name) != n ? ""
+                : replicas.isEmpty() && joining.isEmpty() ? ", decommissioned: holds nothing, can be stopped"
+                    : ", decommissioning";
+            if (dead.contains(n) && replicas.isEmpty() && joining.isEmpty())
+            {
+                continue;
+            }
+            out.printf("  node %d %-24s %-5s replica of %s, primary of %s%s%s%n", n, name, state, replicas, primaries,
+                joining.isEmpty() ? "" : ", JOINING " + joining, role);
+        }
     }
 
     private static void printMembers(final PrintWriter out, final String title, final List<MemberInfo> members,

@@ -51,8 +51,8 @@ public final class CoordinatedCluster implements AutoCloseable
     private final Coordinator coordinator;
     private final String owner;
     private ClusterMaps.FormatRole role;
-    private List<String> nodeNames;
-    private List<Long> incarnations;
+    private volatile List<String> nodeNames;
+    private volatile List<Long> incarnations;
     private CachedMap regions;
     private CachedMap partitionMap;
     private Membership.Registration registration;
@@ -371,6 +371,72 @@ public final class CoordinatedCluster implements AutoCloseable
     public void onRegionMap(final Consumer<RegionMap> listener)
     {
         regions.onChange(m -> listener.accept(RegionMap.fromBytes(m.payload())));
+    }
+
+    /** The layout map as the coordinator holds it now (read, not cached). */
+    public VersionedMap readLayout()
+    {
+        return coordinator.maps().read(MapName.LAYOUT).orElseThrow(
+            () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
+    }
+
+    /**
+     * Publishes {@code next} in place of {@code expected} (a node admitted, a decommission asked for)
+     * and takes its node list; {@code StaleMapException} if the layout changed meanwhile.
+     */
+    public VersionedMap publishLayout(final VersionedMap expected, final ClusterLayout next)
+    {
+        final VersionedMap written = coordinator.maps().write(expected, expected.epoch() + 1, next.encode());
+        adoptLayout(next);
+        return written;
+    }
+
+    /** Re-reads the layout (nodes that joined since) and returns it. */
+    public ClusterLayout refreshLayout()
+    {
+        final ClusterLayout layout = ClusterLayout.decode(readLayout().payload());
+        adoptLayout(layout);
+        return layout;
+    }
+
+    private synchronized void adoptLayout(final ClusterLayout layout)
+    {
+        if (nodeNames == null || layout.memoryNodes().size() >= nodeNames.size())
+        {
+            incarnations = layout.incarnations();
+            nodeNames = layout.memoryNodes();
+        }
+    }
+
+    /** The memory nodes alive in the coordinator now. */
+    public List<MemberInfo> aliveMemoryNodes()
+    {
+        return coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE);
+    }
+
+    /** Endpoint of layout node {@code n} if it is alive as the incarnation the layout names, else null. */
+    public String endpointOf(final int n)
+    {
+        final List<String> names = nodeNames;
+        final List<Long> incs = incarnations;
+        if (n >= names.size())
+        {
+            return null;
+        }
+        for (final MemberInfo m : aliveMemoryNodes())
+        {
+            if (m.name().equals(names.get(n)) && (incs.get(n) == 0 || m.incarnation() == incs.get(n)))
+            {
+                return m.endpoint();
+            }
+        }
+        return null;
+    }
+
+    /** Memory nodes in the layout now. */
+    public int memoryNodeCount()
+    {
+        return nodeNames.size();
     }
 
     /** Map indexes of the cluster's memory nodes whose coordinator session is not alive now. */

@@ -45,12 +45,39 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     {
         cluster.onRegionMap(m ->
         {
+            attachJoined(m);
             ClusterBootstrap.reroute(client, view, m);
             lost = describeLost(m, cluster.deadMemoryNodes());
             LOG.info("client {} routes by region map epoch {}{}", cluster.clientId(), m.epoch(),
                 lost == null ? "" : "; " + lost);
             changed.run();
         });
+    }
+
+    /**
+     * Connects to the memory nodes {@code map} names that this client has no channel to (they
+     * joined the cluster after it opened), before it routes by the map.
+     */
+    private void attachJoined(final RegionMap map)
+    {
+        if (map.memoryNodeCount() <= client.nodeCount())
+        {
+            return;
+        }
+        cluster.refreshLayout();
+        for (int n = client.nodeCount(); n < map.memoryNodeCount(); n++)
+        {
+            final String endpoint = cluster.endpointOf(n);
+            client.attach(n, endpoint);
+            LOG.info("client {} connected to memory node {} ({}), which joined the cluster", cluster.clientId(), n,
+                endpoint == null ? "not alive" : endpoint);
+        }
+    }
+
+    @Override
+    public boolean writesHeld()
+    {
+        return view.map().anySealed();
     }
 
     @Override
@@ -75,6 +102,7 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     public void refresh()
     {
         cluster.refreshMap();
+        attachJoined(view.map());
         final Set<Integer> dead = cluster.deadMemoryNodes();
         final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
         LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", view.map().epoch(), rekeyed);
