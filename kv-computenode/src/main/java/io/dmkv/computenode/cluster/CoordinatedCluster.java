@@ -433,6 +433,30 @@ public final class CoordinatedCluster implements AutoCloseable
         return null;
     }
 
+    /**
+     * Connects {@code client} to the memory nodes {@code map} names that it has no channel to yet
+     * (they joined the cluster after it opened), before anyone routes by the map. The map follower
+     * and the replication agent both call it; one at a time.
+     */
+    public void attachJoined(final VerbsClient client, final RegionMap map)
+    {
+        synchronized (client)
+        {
+            if (map.memoryNodeCount() <= client.nodeCount())
+            {
+                return;
+            }
+            refreshLayout();
+            for (int n = client.nodeCount(); n < map.memoryNodeCount(); n++)
+            {
+                final String endpoint = endpointOf(n);
+                client.attach(n, endpoint);
+                LOG.info("client {} connected to memory node {} ({}), which joined the cluster", clientId, n,
+                    endpoint == null ? "not alive" : endpoint);
+            }
+        }
+    }
+
     /** Memory nodes in the layout now. */
     public int memoryNodeCount()
     {

@@ -54,24 +54,9 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
         });
     }
 
-    /**
-     * Connects to the memory nodes {@code map} names that this client has no channel to (they
-     * joined the cluster after it opened), before it routes by the map.
-     */
     private void attachJoined(final RegionMap map)
     {
-        if (map.memoryNodeCount() <= client.nodeCount())
-        {
-            return;
-        }
-        cluster.refreshLayout();
-        for (int n = client.nodeCount(); n < map.memoryNodeCount(); n++)
-        {
-            final String endpoint = cluster.endpointOf(n);
-            client.attach(n, endpoint);
-            LOG.info("client {} connected to memory node {} ({}), which joined the cluster", cluster.clientId(), n,
-                endpoint == null ? "not alive" : endpoint);
-        }
+        cluster.attachJoined(client, map);
     }
 
     @Override

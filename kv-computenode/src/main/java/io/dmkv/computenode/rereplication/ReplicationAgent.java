@@ -89,7 +89,7 @@ public final class ReplicationAgent implements AutoCloseable
             final ClusterLayout layout = admit(map);
             current = cluster.readRegionMap();
             map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
-            attach(map);
+            cluster.attachJoined(client, map);
             map = dropDeadJoiners(map, dead);
             final ReplicaPlanner.Nodes nodes = nodes(map, dead, layout);
             List<ReplicaPlanner.Move> moves = resumed(map);
@@ -167,15 +167,6 @@ public final class ReplicationAgent implements AutoCloseable
             cluster.publishRegionMap(current, now.withMemoryNodes(layout.memoryNodes().size()));
         }
         return layout;
-    }
-
-    /** Connects this client to nodes the map names that it has no channel to yet. */
-    private void attach(final RegionMap map)
-    {
-        for (int n = client.nodeCount(); n < map.memoryNodeCount(); n++)
-        {
-            client.attach(n, cluster.endpointOf(n));
-        }
     }
 
     /** Drops joining replicas on dead nodes (their copy cannot finish). */
