@@ -56,6 +56,11 @@ public final class MemnodeChaosRun
         @Override
         public String toString()
         {
+            if (copyDoneMs == 0)
+            {
+                return count + " replacement memory node(s) started: the regions were NOT back at r replicas in time"
+                    + " (first joining replica after " + (copyStartMs - startedAtMs) + " ms)";
+            }
             return count + " replacement memory node(s) started: first joining replica after "
                 + (copyStartMs - startedAtMs) + " ms, every region back at r replicas after "
                 + (copyDoneMs - startedAtMs) + " ms (copy " + (copyDoneMs - copyStartMs) + " ms), writes held (sealed)"
@@ -213,9 +218,10 @@ public final class MemnodeChaosRun
                     rate(acks, Math.max(from, first(acks)), killTimes.get(k)),
                     rate(acks, killTimes.get(k), publishTimes.get(k)), rate(acks, publishTimes.get(k), to)));
             }
+            final long copyEnd = copy == null || copy[2] == 0 ? stoppedAt : copy[2];
             final Replacement replacement = copy == null ? null : new Replacement(s.replacements(), copy[0], copy[1],
-                copy[2], copy[3], pause(acks, copy[1]), rate(acks, publishTimes.get(publishTimes.size() - 1), copy[0]),
-                rate(acks, copy[1], copy[2]), rate(acks, copy[2], stoppedAt));
+                copy[2], copy[3], pause(acks, copy[1], copyEnd), rate(acks, publishTimes.get(publishTimes.size() - 1),
+                copy[0]), rate(acks, copy[1], copyEnd), rate(acks, copyEnd, stoppedAt));
             return new Result(kills, acks.size(), allowed.size(), lost, problems, writerFailures, perSecond,
                 first(acks), replacement, fewestReplicas(watch));
         }
@@ -374,6 +380,25 @@ public final class MemnodeChaosRun
     }
 
     /** The longest gap, over writers, between the last acknowledgement before {@code at} and the first after. */
+    /**
+     * The longest gap between two consecutive acknowledgements of one writer that overlaps
+     * [{@code from}, {@code to}]: the longest any writer waited during the copy.
+     */
+    static long pause(final List<long[]> acks, final long from, final long to)
+    {
+        final Map<Long, Long> previous = new TreeMap<>();
+        long worst = 0;
+        for (final long[] a : acks)
+        {
+            final Long before = previous.put(a[0], a[1]);
+            if (before != null && a[1] >= from && before <= to)
+            {
+                worst = Math.max(worst, a[1] - before);
+            }
+        }
+        return worst;
+    }
+
     static long pause(final List<long[]> acks, final long at)
     {
         long worst = 0;

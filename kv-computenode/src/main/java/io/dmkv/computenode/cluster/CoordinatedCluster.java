@@ -32,6 +32,7 @@ import io.dmkv.core.cluster.ClusterModeException;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.core.cluster.Membership;
 import io.dmkv.core.cluster.VersionedMap;
+import io.dmkv.rdma.FailedNodeChannel;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.security.ClusterSecret;
 
@@ -435,26 +436,62 @@ public final class CoordinatedCluster implements AutoCloseable
 
     /**
      * Connects {@code client} to the memory nodes {@code map} names that it has no channel to yet
-     * (they joined the cluster after it opened), before anyone routes by the map. The map follower
-     * and the replication agent both call it; one at a time.
+     * (they joined the cluster after it opened), before anyone routes by the map. A node that
+     * cannot be reached now gets a {@link FailedNodeChannel} in its place (the map still resolves;
+     * its verbs fail as a dead node's would), which a later call replaces once it answers. The map
+     * follower and the replication agent both call it; one at a time.
      */
     public void attachJoined(final VerbsClient client, final RegionMap map)
     {
         synchronized (client)
         {
-            if (map.memoryNodeCount() <= client.nodeCount())
+            boolean read = false;
+            for (int n = 0; n < map.memoryNodeCount(); n++)
             {
-                return;
-            }
-            refreshLayout();
-            for (int n = client.nodeCount(); n < map.memoryNodeCount(); n++)
-            {
+                final boolean missing = n >= client.nodeCount();
+                if (!missing && !(client.channel(n) instanceof FailedNodeChannel && named(map, n)))
+                {
+                    continue;
+                }
+                if (!read)
+                {
+                    refreshLayout();
+                    read = true;
+                }
                 final String endpoint = endpointOf(n);
-                client.attach(n, endpoint);
-                LOG.info("client {} connected to memory node {} ({}), which joined the cluster", clientId, n,
-                    endpoint == null ? "not alive" : endpoint);
+                if (endpoint == null && !missing)
+                {
+                    continue;
+                }
+                try
+                {
+                    client.attach(n, endpoint);
+                    LOG.info("client {} connected to memory node {} ({}), which joined the cluster", clientId, n,
+                        endpoint == null ? "not alive" : endpoint);
+                }
+                catch (final RuntimeException e)
+                {
+                    LOG.warn("client {} cannot connect to memory node {} ({}) yet: {}", clientId, n, endpoint,
+                        e.getMessage());
+                    if (missing)
+                    {
+                        client.attach(n, null);
+                    }
+                }
             }
         }
+    }
+
+    private static boolean named(final RegionMap map, final int n)
+    {
+        for (int g = 0; g < map.regionCount(); g++)
+        {
+            if (map.hasReplicaOn(g, n) || map.joiner(g) == n)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Memory nodes in the layout now. */

@@ -45,6 +45,8 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     {
         cluster.onRegionMap(m ->
         {
+            // The map is already confirmed when this runs: a throw here would leave the view on the
+            // old map until the next epoch, so a node that cannot be reached becomes a failed channel.
             attachJoined(m);
             ClusterBootstrap.reroute(client, view, m);
             lost = describeLost(m, cluster.deadMemoryNodes());

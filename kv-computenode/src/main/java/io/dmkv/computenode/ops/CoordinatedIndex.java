@@ -202,6 +202,12 @@ public final class CoordinatedIndex implements KeyIndex
             }
             if (refusedKey(f))
             {
+                // A fresh wake-up: the previous retry left the call released, and a second refusal
+                // in a row (two re-keys close together: a seal and its lifting) must still retry.
+                synchronized (this)
+                {
+                    released = false;
+                }
                 retry();
                 return;
             }

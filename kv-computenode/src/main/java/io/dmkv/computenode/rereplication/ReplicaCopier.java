@@ -103,7 +103,7 @@ public final class ReplicaCopier
         published = publisher.publish(published, sealedMap);
         try
         {
-            awaitFence(published, holders, keysBefore);
+            awaitFence(published, moves, holders, keysBefore);
             phase = "last pass";
             sleep(grace);
             copyPass(published, moves, copies);
@@ -237,14 +237,11 @@ public final class ReplicaCopier
      * Waits until every full replica of the sealed regions has re-keyed: from then on no writer
      * routed by an older map can write them, and writers that read the sealed map hold.
      */
-    private void awaitFence(final RegionMap map, final List<RemoteRegion> holders, final long[] before)
+    private void awaitFence(final RegionMap map, final List<ReplicaPlanner.Move> moves, final List<RemoteRegion> holders,
+        final long[] before)
     {
         final long deadline = System.nanoTime() + fenceTimeout.toNanos();
-        final Set<Integer> nodes = new HashSet<>();
-        for (final RemoteRegion r : holders)
-        {
-            nodes.add(client.channels().indexOf(r.channel()));
-        }
+        final Set<Integer> nodes = involved(map, moves);
         while (true)
         {
             client.refreshKeys(nodes::contains);

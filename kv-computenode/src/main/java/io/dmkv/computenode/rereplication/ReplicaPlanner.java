@@ -18,7 +18,9 @@ import io.dmkv.core.address.RegionMap;
  * blocks are then allocated in its memory) and frees room on the others.</li>
  * </ol>
  * A target is a live node that is not draining, does not hold the region and has a free physical
- * region; of those, the one holding the fewest replicas (then the lowest index). A region has at
+ * region; of those, the one holding the fewest replicas (then the lowest index). When every node
+ * with room already holds an under-replicated region, another region's replica moves from a full
+ * node that lacks it to a node with room, and the region is copied to the freed room next. A region has at
  * most one joining replica, and the planner plans one step of each region at a time. Pure: the
  * same inputs give the same plan.
  */
@@ -51,9 +53,10 @@ public final class ReplicaPlanner
         final State s = new State(map, nodes);
         for (int g = 0; g < map.regionCount() && s.moves.size() < MAX_MOVES; g++)
         {
-            if (map.joiner(g) < 0 && map.replicaCount(g) < map.replicationFactor())
+            if (map.joiner(g) < 0 && !s.planned.get(g) && map.replicaCount(g) < map.replicationFactor()
+                && !s.add(g, -1))
             {
-                s.add(g, -1);
+                s.makeRoom(g);
             }
         }
         if (!s.moves.isEmpty())
@@ -68,9 +71,9 @@ public final class ReplicaPlanner
             }
             for (final int g : map.regionsOn(d))
             {
-                if (map.joiner(g) < 0 && s.moves.size() < MAX_MOVES)
+                if (map.joiner(g) < 0 && !s.planned.get(g) && s.moves.size() < MAX_MOVES && !s.add(g, d))
                 {
-                    s.add(g, d);
+                    s.makeRoom(g);
                 }
             }
         }
@@ -82,14 +85,29 @@ public final class ReplicaPlanner
         return s.moves;
     }
 
-    /** The regions of {@code node} that no eligible node could take now (a decommission would stall on them). */
+    /**
+     * The regions of {@code node} that cannot be moved off it: no eligible node lacks them, or the
+     * eligible nodes have fewer free regions in all than {@code node} holds (then all of them).
+     * Moves that make room first (another region's replica shifted) are allowed for.
+     */
     public static List<Integer> withoutRoom(final RegionMap map, final Nodes nodes, final int node)
     {
         final State s = new State(map, nodes);
-        final List<Integer> stuck = new ArrayList<>();
-        for (final int g : map.regionsOn(node))
+        final int[] held = map.regionsOn(node);
+        int free = 0;
+        for (int n = 0; n < s.held.length; n++)
         {
-            if (!s.add(g, node))
+            free += n != node && nodes.eligible(n) ? Math.max(0, s.free(n)) : 0;
+        }
+        final List<Integer> stuck = new ArrayList<>();
+        for (final int g : held)
+        {
+            boolean some = false;
+            for (int n = 0; n < s.held.length && !some; n++)
+            {
+                some = n != node && nodes.eligible(n) && !map.hasReplicaOn(g, n);
+            }
+            if (!some || free < held.length)
             {
                 stuck.add(g);
             }
@@ -185,6 +203,36 @@ public final class ReplicaPlanner
             }
             moveTo(g, best, leaving);
             return true;
+        }
+
+        /**
+         * Region g has no target: moves a replica of another region h off a full node F that does
+         * not hold g onto a node R with room that does not hold h, so F has room for g next time.
+         */
+        void makeRoom(final int g)
+        {
+            for (int f = 0; f < held.length; f++)
+            {
+                if (!nodes.eligible(f) || map.hasReplicaOn(g, f) || free(f) > 0)
+                {
+                    continue;
+                }
+                for (final int h : map.regionsOn(f))
+                {
+                    if (h == g || map.joiner(h) >= 0 || planned.get(h))
+                    {
+                        continue;
+                    }
+                    for (int r = 0; r < held.length; r++)
+                    {
+                        if (nodes.eligible(r) && free(r) > 0 && !map.hasReplicaOn(h, r))
+                        {
+                            moveTo(h, r, f);
+                            return;
+                        }
+                    }
+                }
+            }
         }
 
         void moveTo(final int g, final int n, final int leaving)

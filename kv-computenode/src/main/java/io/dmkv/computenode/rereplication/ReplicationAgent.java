@@ -118,7 +118,7 @@ public final class ReplicationAgent implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
-            LOG.warn("re-replication failed (tried again in a period): {}", e.toString());
+            LOG.warn("re-replication failed (tried again in a period): {}", e.toString(), e);
         }
     }
 
