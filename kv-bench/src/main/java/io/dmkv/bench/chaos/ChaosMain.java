@@ -180,10 +180,10 @@ public final class ChaosMain implements Runnable
             description = "Coordinator session timeout of memory nodes and clients; generous on a loaded machine,"
                 + " where a shorter one expires live members (default 10).")
         long sessionSeconds;
-        @Option(names = "--replacements", paramLabel = "N", defaultValue = "1",
+        @Option(names = "--replacements", paramLabel = "N", defaultValue = "-1",
             description = "Memory nodes to start after the kills (replacements): the cluster copies the"
                 + " under-replicated regions onto them while the writers go on, and the run waits until every region"
-                + " is back at R replicas; 0 for none (default 1).")
+                + " is back at R replicas; 0 for none (default: as many as KILLS).")
         int replacements;
         @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: random, printed).")
         Long seed;
@@ -200,7 +200,7 @@ public final class ChaosMain implements Runnable
         public Integer call() throws Exception
         {
             if (nodes < 2 || replication < 2 || replication > nodes || kills < 1 || kills >= replication
-                || writers < 1 || keys < writers || phaseSeconds < 1 || sessionSeconds < 2 || replacements < 0)
+                || writers < 1 || keys < writers || phaseSeconds < 1 || sessionSeconds < 2 || replacements < -1)
             {
                 throw new CommandLine.ParameterException(spec.commandLine(), "need 2 <= replication <= nodes,"
                     + " 1 <= kills < replication, writers >= 1, keys >= writers, phase >= 1, session timeout >= 2,"
@@ -214,7 +214,7 @@ public final class ChaosMain implements Runnable
             {
                 final MemnodeChaosRun.Result r = new MemnodeChaosRun(new MemnodeChaosRun.Settings(nodes, replication,
                     memory, writers, kills, keys, Duration.ofSeconds(phaseSeconds), Duration.ofSeconds(sessionSeconds),
-                    s, dir, replacements), line ->
+                    s, dir, replacements < 0 ? kills : replacements), line ->
                     {
                         out.println(line);
                         out.flush();
