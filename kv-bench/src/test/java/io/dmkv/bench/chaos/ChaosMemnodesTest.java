@@ -42,7 +42,7 @@ class ChaosMemnodesTest
             + " end 3"), out.toString());
         assertTrue(out.toString().contains("every region back at r replicas after"), out.toString());
         assertTrue(out.toString().contains("lost 0, verify problems 0, writers that failed 0"), out.toString());
-        final Matcher after = Pattern.compile("after (\\d+)\\n").matcher(out.toString());
+        final Matcher after = Pattern.compile("killed: .* after (\\d+)\\n").matcher(out.toString());
         int kills = 0;
         while (after.find())
         {
