@@ -2,6 +2,7 @@ package io.dmkv;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 
@@ -413,19 +414,9 @@ public final class KvAdmin implements AutoCloseable
             index = liveIndex(c, layout, node);
         }
         final RegionMap map = RegionMap.fromBytes(c.readRegionMap().payload());
-        final List<Integer> replicas = new ArrayList<>();
-        final List<Integer> joining = new ArrayList<>();
-        for (int g = 0; index < map.memoryNodeCount() && g < map.regionCount(); g++)
-        {
-            if (map.hasReplicaOn(g, index))
-            {
-                replicas.add(g);
-            }
-            if (map.joiner(g) == index)
-            {
-                joining.add(g);
-            }
-        }
+        final boolean named = index < map.memoryNodeCount();
+        final List<Integer> replicas = named ? Arrays.stream(map.regionsOn(index)).boxed().toList() : List.of();
+        final List<Integer> joining = named ? Arrays.stream(map.joiningOn(index)).boxed().toList() : List.of();
         return new Decommission(layout.memoryNodes().get(index), index, replicas, joining);
     }
 

@@ -40,10 +40,7 @@ class ReReplicationTest
 
     private static KvConfig.Builder config(final EmbeddedCluster cluster)
     {
-        return KvConfig.builder().coordinator(cluster.coordinatorConnectString()).transport("tcp").replication(3)
-            .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).indexAreaBytes(1 << 20)
-            .recoveryCheckPeriod(Duration.ofMillis(200)).opTimeout(Duration.ofSeconds(5))
-            .sessionTimeout(Duration.ofSeconds(6)).mapLease(Duration.ofSeconds(2));
+        return MemoryNodeFailoverTest.config(cluster);
     }
 
     @Test
@@ -61,9 +58,11 @@ class ReReplicationTest
             cluster.nodes().get(1).close();
             cluster.memberships().get(1).close();
             awaitMap(watcher, m -> m.epoch() > before && !names(m, 1), "the fail-over of node 1");
-            assertTrue(fewest(map(watcher)) < 3, "no spare room: some region stays under-replicated until a node comes");
+            assertTrue(map(watcher).fewestReplicas() < 3,
+                "no spare room: some region stays under-replicated until a node comes");
             cluster.addNode(MEMORY, REGION);
-            final RegionMap full = awaitMap(watcher, m -> fewest(m) == 3 && !joining(m), "every region at r = 3");
+            final RegionMap full = awaitMap(watcher, m -> m.fewestReplicas() == 3 && !m.anyJoining(),
+                "every region at r = 3");
             assertTrue(full.regionsOn(4).length > 0, "the replacement (node 4) holds replicas");
             final long acked = writers.acks.get();
             awaitAcks(writers, acked + 200);
@@ -72,11 +71,11 @@ class ReReplicationTest
             {
                 // No node has room for node 0's replicas until a node with free regions joins.
                 cluster.addNode(MEMORY, REGION);
-                awaitMap(watcher, m -> m.memoryNodeCount() == 6 && m.regionsOn(5).length > 0 && !joining(m),
+                awaitMap(watcher, m -> m.memoryNodeCount() == 6 && m.regionsOn(5).length > 0 && !m.anyJoining(),
                     "the node added for capacity takes replicas");
                 final KvAdmin.Decommission d = admin.decommission(cluster.endpoints().get(0));
                 assertEquals(0, d.index());
-                awaitMap(watcher, m -> m.regionsOn(0).length == 0 && fewest(m) == 3 && !joining(m),
+                awaitMap(watcher, m -> m.regionsOn(0).length == 0 && m.fewestReplicas() == 3 && !m.anyJoining(),
                     "node 0 emptied with every region at r = 3");
                 assertTrue(admin.decommissionProgress(cluster.endpoints().get(0)).done());
             }
@@ -104,28 +103,6 @@ class ReReplicationTest
     private static boolean names(final RegionMap m, final int node)
     {
         return node < m.memoryNodeCount() && m.regionsOn(node).length > 0;
-    }
-
-    private static int fewest(final RegionMap m)
-    {
-        int fewest = m.replicationFactor();
-        for (int g = 0; g < m.regionCount(); g++)
-        {
-            fewest = Math.min(fewest, m.replicaCount(g));
-        }
-        return fewest;
-    }
-
-    private static boolean joining(final RegionMap m)
-    {
-        for (int g = 0; g < m.regionCount(); g++)
-        {
-            if (m.joiner(g) >= 0)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private interface MapCondition

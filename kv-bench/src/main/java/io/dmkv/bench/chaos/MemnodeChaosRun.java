@@ -255,13 +255,8 @@ public final class MemnodeChaosRun
         {
             final RegionMap map = RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload());
             final long now = System.currentTimeMillis();
-            boolean joining = false;
-            boolean full = true;
-            for (int g = 0; g < map.regionCount(); g++)
-            {
-                joining |= map.joiner(g) >= 0;
-                full &= map.replicaCount(g) == map.replicationFactor();
-            }
+            final boolean joining = map.anyJoining();
+            final boolean full = map.fewestReplicas() == map.replicationFactor();
             sealedMs += map.anySealed() ? now - lastPoll : 0;
             lastPoll = now;
             if (joining && firstJoiner == 0)
@@ -283,13 +278,7 @@ public final class MemnodeChaosRun
 
     private static int fewestReplicas(final Coordinator watch)
     {
-        final RegionMap map = RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload());
-        int fewest = map.replicationFactor();
-        for (int g = 0; g < map.regionCount(); g++)
-        {
-            fewest = Math.min(fewest, map.replicaCount(g));
-        }
-        return fewest;
+        return RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload()).fewestReplicas();
     }
 
     private Process startWriter(final String connect, final int slot, final List<Path> logs) throws IOException

@@ -3,6 +3,7 @@ package io.dmkv.bench.cli;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -212,22 +213,19 @@ public final class StatusCommand implements Callable<Integer>
         for (int n = 0; n < layout.memoryNodes().size(); n++)
         {
             final String name = layout.memoryNodes().get(n);
-            final List<Integer> replicas = new ArrayList<>();
+            final boolean named = n < map.memoryNodeCount();
+            final List<Integer> replicas = named ? Arrays.stream(map.regionsOn(n)).boxed().toList() : List.of();
             final List<Integer> primaries = new ArrayList<>();
             final List<String> joining = new ArrayList<>();
-            for (int g = 0; n < map.memoryNodeCount() && g < map.regionCount(); g++)
+            for (final int g : named ? map.joiningOn(n) : new int[0])
             {
-                if (map.hasReplicaOn(g, n))
-                {
-                    replicas.add(g);
-                }
+                joining.add(g + (map.sealed(g) ? " (sealed: last pass)" : ""));
+            }
+            for (final int g : replicas)
+            {
                 if (map.primary(g) == n)
                 {
                     primaries.add(g);
-                }
-                if (map.joiner(g) == n)
-                {
-                    joining.add(g + (map.sealed(g) ? " (sealed: last pass)" : ""));
                 }
             }
             final String state = dead.contains(n) ? "DEAD" : "alive";

@@ -68,11 +68,11 @@ class CopierKillTest
                 cluster.nodes().kill(3);
                 await(watch, m -> m.epoch() > epoch && m.regionsOn(3).length == 0, "the fail-over of node 3");
                 cluster.addNode();
-                await(watch, CopierKillTest::joining, "a joining replica");
+                await(watch, RegionMap::anyJoining, "a joining replica");
                 copier.destroyForcibly().waitFor();
                 final RegionMap left = map(watch);
-                assertTrue(joining(left), "the dead copier left its joiner in the map");
-                final RegionMap done = await(watch, m -> fewest(m) == 3 && !joining(m) && !m.anySealed(),
+                assertTrue(left.anyJoining(), "the dead copier left its joiner in the map");
+                final RegionMap done = await(watch, m -> m.fewestReplicas() == 3 && !m.anyJoining() && !m.anySealed(),
                     "the next repairer finishing the copy");
                 assertTrue(done.regionsOn(4).length > 0, "the replacement holds replicas");
                 for (int i = 0; i < 50; i++)
@@ -114,28 +114,6 @@ class CopierKillTest
         return RegionMap.fromBytes(c.maps().read(MapName.REGIONS).orElseThrow().payload());
     }
 
-    private static boolean joining(final RegionMap m)
-    {
-        for (int g = 0; g < m.regionCount(); g++)
-        {
-            if (m.joiner(g) >= 0)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static int fewest(final RegionMap m)
-    {
-        int fewest = m.replicationFactor();
-        for (int g = 0; g < m.regionCount(); g++)
-        {
-            fewest = Math.min(fewest, m.replicaCount(g));
-        }
-        return fewest;
-    }
-
     private static RegionMap await(final Coordinator c, final Predicate<RegionMap> condition, final String what)
         throws InterruptedException
     {
@@ -147,7 +125,8 @@ class CopierKillTest
             {
                 return m;
             }
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what + " (map epoch " + m.epoch() + ")");
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what + " (map epoch " + m.epoch()
+                + ")");
             Thread.sleep(5);
         }
     }

@@ -97,14 +97,7 @@ class StoppedMemnodeFencingTest
     private static boolean backAtR(final Coordinator watch)
     {
         final RegionMap m = RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload());
-        for (int g = 0; g < m.regionCount(); g++)
-        {
-            if (m.replicaCount(g) < m.replicationFactor() || m.joiner(g) >= 0)
-            {
-                return false;
-            }
-        }
-        return true;
+        return m.fewestReplicas() == m.replicationFactor() && !m.anyJoining();
     }
 
     /** READs 8 bytes of node {@code node}'s first region with the keys {@code client} holds. */

@@ -1,3 +1,5 @@
+// Over 500 lines: a client's one membership in a coordinated cluster (format claim, layout and
+// maps, client id, lease, the nodes that join later); its parts share the layout it follows.
 package io.dmkv.computenode.cluster;
 
 import java.time.Duration;

@@ -1,3 +1,6 @@
+// Over 500 lines: the region map, its changes (fail-over, joining replicas, seals, promotion) and
+// both serialised forms are one value type whose invariants (distinct nodes per region, one replica
+// per physical region) are checked in one place; split, every change would re-check them apart.
 package io.dmkv.core.address;
 
 import java.nio.ByteOrder;
@@ -5,6 +8,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -59,9 +63,6 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  *   header (as format 1, format = 2) | per region: (r + 1) x [node u16 | physical u16] | flags u32
  * </pre>
- *
- * <p>Over 500 lines: the map, its changes and both serialised forms are one value type whose
- * invariants (distinct nodes, distinct physical regions per node) are checked in one place.
  */
 public final class RegionMap
 {
@@ -449,6 +450,29 @@ public final class RegionMap
             && Arrays.equals(physical, a, a + r, other.physical, a, a + r)
             && joiners[regionId] == other.joiners[regionId] && joinerPhysical[regionId] == other.joinerPhysical[regionId]
             && flags[regionId] == other.flags[regionId];
+    }
+
+    /** Regions whose joining replica is on {@code node}, ascending. */
+    public int[] joiningOn(final int node)
+    {
+        return IntStream.range(0, regionCount).filter(g -> joiners[g] == node).toArray();
+    }
+
+    /** True if some region has a joining replica (a copy is under way or was left by a copier). */
+    public boolean anyJoining()
+    {
+        return joiningOn(-1).length < regionCount;
+    }
+
+    /** The fewest replicas any region has (r when every region is whole). */
+    public int fewestReplicas()
+    {
+        int fewest = replicationFactor;
+        for (int g = 0; g < regionCount; g++)
+        {
+            fewest = Math.min(fewest, replicaCount(g));
+        }
+        return fewest;
     }
 
     /** True if some region is sealed. */
