@@ -30,7 +30,9 @@ import picocli.CommandLine.Option;
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Prints the cluster as the coordinator sees it: memory nodes (alive or dead, regions, key"
         + " generation), compute nodes, the leader and its epoch, the maps' epochs, the regions with fewer live"
-        + " replicas than r and those that lost every replica (LOST), the client ids, the blocks each client"
+        + " replicas than r and those that lost every replica (LOST), per memory node the regions it holds, leads and"
+        + " is receiving (JOINING, sealed during a copy's last pass) and whether it is being decommissioned, the"
+        + " client ids, the blocks each client"
         + " holds (over tcp) and, for a flexkv cluster, the partition map."
         + " Exits 1 if the coordinator cannot be reached.")
 public final class StatusCommand implements Callable<Integer>
