@@ -58,6 +58,12 @@ public final class DecommissionCommand implements Callable<Integer>
             out.printf("decommissioning memory node %s (node %d): it holds replicas of regions %s%n", d.node(),
                 d.index(), d.replicas());
             out.flush();
+            if (wait.isZero() && !d.done())
+            {
+                out.printf("asked; kv status (or this command again) shows the progress%n");
+                out.flush();
+                return 0;
+            }
             final long deadline = System.nanoTime() + wait.toNanos();
             String last = "";
             while (!d.done() && System.nanoTime() - deadline < 0)
