@@ -35,6 +35,7 @@ import io.dmkv.computenode.rereplication.ReplicationAgent;
 import io.dmkv.computenode.replication.SnapshotSettleRule;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsClient;
 
@@ -156,10 +157,41 @@ public final class ClientCore implements AutoCloseable
         return coordinated;
     }
 
-    /** Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client. */
+    /**
+     * Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client.
+     * In coordinated mode an open cut by a re-key (a fail-over, or a copy sealing or promoting a
+     * region, moved the map while this client read the regions) is tried again, up to 3 times: the
+     * next attempt reads the new map and keys.
+     */
     public static ClientCore assemble(final KvConfig config)
     {
-        return new ClientCore(config);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new ClientCore(config);
+            }
+            catch (final RuntimeException e)
+            {
+                if (!config.coordinated() || attempt >= 3 || !refusedKey(e))
+                {
+                    throw e;
+                }
+                LOG.info("opening the store met a region re-keyed meanwhile ({}); opening again", e.getMessage());
+            }
+        }
+    }
+
+    private static boolean refusedKey(final Throwable e)
+    {
+        for (Throwable t = e; t != null; t = t.getCause())
+        {
+            if (t instanceof RemoteAccessException r && r.reason() == RemoteAccessException.Reason.UNKNOWN_REGION)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Where the store sends every key. */
