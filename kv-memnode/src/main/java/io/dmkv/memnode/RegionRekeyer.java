@@ -114,7 +114,9 @@ final class RegionRekeyer implements AutoCloseable
     private int selfIn(final ClusterLayout layout)
     {
         final int at = layout.indexOf(name);
-        return at >= 0 && layout.incarnations().get(at) == incarnation ? at : -1;
+        // 0: the layout recorded no incarnation for the node (as ClusterLayout.deadNodes reads it).
+        final long known = at >= 0 ? layout.incarnations().get(at) : -1;
+        return at >= 0 && (known == 0 || known == incarnation) ? at : -1;
     }
 
     /** Re-keys the regions of this node whose entry differs between the maps. */
