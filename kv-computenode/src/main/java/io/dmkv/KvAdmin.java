@@ -373,7 +373,7 @@ public final class KvAdmin implements AutoCloseable
         final String name = layout.memoryNodes().get(index);
         final VersionedMap versioned = c.readRegionMap();
         final RegionMap map = RegionMap.fromBytes(versioned.payload());
-        c.attachJoined(connection.verbs(), map);
+        c.attachJoined(connection.verbs(), map, true);
         final Set<Integer> dead = c.deadMemoryNodes();
         final ReplicaPlanner.Nodes nodes = ReplicationAgent.nodes(connection.verbs(), map, dead,
             layout.withDraining(name, true), connection.view().descriptor().regionSize());

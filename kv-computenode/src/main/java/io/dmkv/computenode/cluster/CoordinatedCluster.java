@@ -437,13 +437,15 @@ public final class CoordinatedCluster implements AutoCloseable
     }
 
     /**
-     * Connects {@code client} to the memory nodes {@code map} names that it has no channel to yet
-     * (they joined the cluster after it opened), before anyone routes by the map. A node that
-     * cannot be reached now gets a {@link FailedNodeChannel} in its place (the map still resolves;
-     * its verbs fail as a dead node's would), which a later call replaces once it answers. The map
-     * follower and the replication agent both call it; one at a time.
+     * Connects {@code client} to memory nodes that joined the cluster after it opened, before anyone
+     * routes by {@code map}: with {@code all}, every live node of the map (the replication agent and
+     * the administration need them all); without, only the nodes the map names as full replicas
+     * (a router's need: it never reads or writes a joining replica), so the map follower, which runs
+     * on the map's refresher thread, does not wait on a node that is still starting. A node not
+     * connected now stands as a {@link FailedNodeChannel}, replaced by a later call once it is
+     * wanted and answers. One call at a time per client.
      */
-    public void attachJoined(final VerbsClient client, final RegionMap map)
+    public void attachJoined(final VerbsClient client, final RegionMap map, final boolean all)
     {
         synchronized (client)
         {
@@ -451,8 +453,16 @@ public final class CoordinatedCluster implements AutoCloseable
             for (int n = 0; n < map.memoryNodeCount(); n++)
             {
                 final boolean missing = n >= client.nodeCount();
-                if (!missing && !(client.channel(n) instanceof FailedNodeChannel && named(map, n)))
+                if (!missing && !(client.channel(n) instanceof FailedNodeChannel))
                 {
+                    continue;
+                }
+                if (!all && !holdsReplica(map, n))
+                {
+                    if (missing)
+                    {
+                        client.attach(n, null);
+                    }
                     continue;
                 }
                 if (!read)
@@ -461,15 +471,14 @@ public final class CoordinatedCluster implements AutoCloseable
                     read = true;
                 }
                 final String endpoint = endpointOf(n);
-                if (endpoint == null && !missing)
-                {
-                    continue;
-                }
                 try
                 {
-                    client.attach(n, endpoint);
-                    LOG.info("client {} connected to memory node {} ({}), which joined the cluster", clientId, n,
-                        endpoint == null ? "not alive" : endpoint);
+                    if (endpoint != null || missing)
+                    {
+                        client.attach(n, endpoint);
+                        LOG.info("client {} connected to memory node {} ({}), which joined the cluster", clientId, n,
+                            endpoint == null ? "not alive" : endpoint);
+                    }
                 }
                 catch (final RuntimeException e)
                 {
@@ -484,11 +493,11 @@ public final class CoordinatedCluster implements AutoCloseable
         }
     }
 
-    private static boolean named(final RegionMap map, final int n)
+    private static boolean holdsReplica(final RegionMap map, final int n)
     {
         for (int g = 0; g < map.regionCount(); g++)
         {
-            if (map.hasReplicaOn(g, n) || map.joiner(g) == n)
+            if (map.hasReplicaOn(g, n))
             {
                 return true;
             }

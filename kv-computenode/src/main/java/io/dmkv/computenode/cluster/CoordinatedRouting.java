@@ -58,7 +58,7 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
 
     private void attachJoined(final RegionMap map)
     {
-        cluster.attachJoined(client, map);
+        cluster.attachJoined(client, map, false);
     }
 
     @Override

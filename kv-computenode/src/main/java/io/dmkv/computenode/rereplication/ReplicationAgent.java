@@ -89,7 +89,7 @@ public final class ReplicationAgent implements AutoCloseable
             final ClusterLayout layout = admit(map);
             current = cluster.readRegionMap();
             map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
-            cluster.attachJoined(client, map);
+            cluster.attachJoined(client, map, true);
             map = dropDeadJoiners(map, dead);
             final ReplicaPlanner.Nodes nodes = nodes(map, dead, layout);
             List<ReplicaPlanner.Move> moves = resumed(map);
