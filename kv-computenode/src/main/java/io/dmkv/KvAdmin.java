@@ -2,12 +2,18 @@ package io.dmkv;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 
 import io.dmkv.computenode.proxy.FlexKv;
 import io.dmkv.computenode.proxy.PartitionMapUpdate;
+import io.dmkv.computenode.rereplication.ReplicaPlanner;
+import io.dmkv.computenode.rereplication.ReplicationAgent;
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.ClusterLayout;
 import io.dmkv.core.cluster.MemberInfo;
+import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.core.cluster.PartitionMap;
 import java.util.Map;
 import java.util.Set;
@@ -337,6 +343,110 @@ public final class KvAdmin implements AutoCloseable
                 + proxies().keySet() + " (or 'none' for one-sided, 'auto' to unpin)");
         }
         PartitionMapUpdate.apply(c.coordinator().maps(), null, m -> m.withPin(partition, pin));
+    }
+
+    /** Where a memory node being decommissioned stands: the regions it still holds or is given. */
+    public record Decommission(String node, int index, List<Integer> replicas, List<Integer> joining)
+    {
+        /** True once the region map names the node nowhere: it can be stopped. */
+        public boolean done()
+        {
+            return replicas.isEmpty() && joining.isEmpty();
+        }
+    }
+
+    /**
+     * Asks the cluster to move every region replica off memory node {@code node} (its endpoint
+     * HOST:PORT or its member name) so it can be stopped (docs/recovery.md, "Decommission"): the
+     * lowest live client's replication agent copies each replica elsewhere and drops the node from
+     * the region. Returns at once; {@link #decommissionProgress} follows it.
+     *
+     * @throws InvalidInputException for a static cluster, a node that is not a live member, a
+     *                               cluster that would keep fewer memory nodes than r, or regions
+     *                               that no other node has room for.
+     */
+    public Decommission decommission(final String node)
+    {
+        final CoordinatedCluster c = coordinated("decommission");
+        final ClusterLayout layout = c.refreshLayout();
+        final int index = liveIndex(c, layout, node);
+        final String name = layout.memoryNodes().get(index);
+        final VersionedMap versioned = c.readRegionMap();
+        final RegionMap map = RegionMap.fromBytes(versioned.payload());
+        c.attachJoined(connection.verbs(), map, true);
+        final Set<Integer> dead = c.deadMemoryNodes();
+        final ReplicaPlanner.Nodes nodes = ReplicationAgent.nodes(connection.verbs(), map, dead,
+            layout.withDraining(name, true), connection.view().descriptor().regionSize());
+        int others = 0;
+        for (int n = 0; n < map.memoryNodeCount(); n++)
+        {
+            others += n != index && n < nodes.physicalRegions().length && nodes.physicalRegions()[n] > 0
+                && !nodes.draining().contains(n) ? 1 : 0;
+        }
+        if (map.regionsOn(index).length > 0 && others < map.replicationFactor())
+        {
+            throw new InvalidInputException("decommissioning memory node " + name + " would drop regions below r = "
+                + map.replicationFactor() + " replicas: only " + others + " other live memory node(s) that are not"
+                + " being decommissioned; start a memory node first (scripts/memnode --coordinator ...)");
+        }
+        final List<Integer> stuck = ReplicaPlanner.withoutRoom(map, nodes, index);
+        if (!stuck.isEmpty())
+        {
+            throw new InvalidInputException("no room to move regions " + stuck + " off memory node " + name
+                + ": no other live memory node has a free region (of " + connection.view().descriptor().regionSize()
+                + " bytes) and holds no replica of them; start a memory node with free space first");
+        }
+        if (!layout.draining().contains(name))
+        {
+            c.publishLayout(c.readLayout(), ClusterLayout.decode(c.readLayout().payload()).withDraining(name, true));
+        }
+        return decommissionProgress(node);
+    }
+
+    /** Where the decommission of {@code node} (endpoint or member name) stands. */
+    public Decommission decommissionProgress(final String node)
+    {
+        final CoordinatedCluster c = coordinated("decommission");
+        final ClusterLayout layout = c.refreshLayout();
+        int index = layout.indexOf(node);
+        if (index < 0)
+        {
+            index = liveIndex(c, layout, node);
+        }
+        final RegionMap map = RegionMap.fromBytes(c.readRegionMap().payload());
+        final boolean named = index < map.memoryNodeCount();
+        final List<Integer> replicas = named ? Arrays.stream(map.regionsOn(index)).boxed().toList() : List.of();
+        final List<Integer> joining = named ? Arrays.stream(map.joiningOn(index)).boxed().toList() : List.of();
+        return new Decommission(layout.memoryNodes().get(index), index, replicas, joining);
+    }
+
+    private CoordinatedCluster coordinated(final String what)
+    {
+        final CoordinatedCluster c = connection.coordination();
+        if (c == null)
+        {
+            throw new InvalidInputException(what + " needs a coordinated cluster (--coordinator): a static cluster's"
+                + " memory nodes are fixed");
+        }
+        return c;
+    }
+
+    /** The layout index of the live memory node named {@code node} or reachable at it. */
+    private static int liveIndex(final CoordinatedCluster c, final ClusterLayout layout, final String node)
+    {
+        final List<String> known = new ArrayList<>();
+        for (final MemberInfo m : c.aliveMemoryNodes())
+        {
+            final int at = layout.indexOf(m.name());
+            final boolean member = at >= 0 && layout.incarnations().get(at) == m.incarnation();
+            if (member && (m.name().equals(node) || m.endpoint().equals(node)))
+            {
+                return at;
+            }
+            known.add(m.endpoint() + (member ? "" : " (not admitted yet)"));
+        }
+        throw new InvalidInputException("'" + node + "' is not a live memory node of this cluster; live memory nodes: "
+            + known);
     }
 
     @Override

@@ -241,6 +241,12 @@ class CoordinatedStoreTest
         }
 
         @Override
+        public boolean writesHeld()
+        {
+            return false;
+        }
+
+        @Override
         public void refresh()
         {
         }

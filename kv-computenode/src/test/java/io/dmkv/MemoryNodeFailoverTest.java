@@ -33,7 +33,7 @@ class MemoryNodeFailoverTest
 {
     private static final int KEYS = 120;
 
-    private static KvConfig.Builder config(final EmbeddedCluster cluster)
+    static KvConfig.Builder config(final EmbeddedCluster cluster)
     {
         return KvConfig.builder().coordinator(cluster.coordinatorConnectString()).transport("tcp").replication(3)
             .blockSize(64 * 1024).bucketGroups(16).initialDepth(1).indexAreaBytes(1 << 20)

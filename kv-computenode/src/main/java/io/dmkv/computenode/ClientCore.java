@@ -31,9 +31,11 @@ import io.dmkv.computenode.log.LogWalk;
 import io.dmkv.computenode.recovery.FailoverAgent;
 import io.dmkv.computenode.recovery.MemoryNodeFailover;
 import io.dmkv.computenode.recovery.RecoveryAgent;
+import io.dmkv.computenode.rereplication.ReplicationAgent;
 import io.dmkv.computenode.replication.SnapshotSettleRule;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsClient;
 
@@ -60,6 +62,7 @@ public final class ClientCore implements AutoCloseable
     private final int clientId;
     private final RecoveryAgent recoveryAgent;
     private final FailoverAgent failoverAgent;
+    private final ReplicationAgent replicationAgent;
     private final Heartbeat heartbeat;
     /** FlexKV's router, proxy and partition manager (null in a FUSEE cluster). */
     private FlexKv flexkv;
@@ -72,6 +75,7 @@ public final class ClientCore implements AutoCloseable
         OpRuntime o = null;
         RecoveryAgent a = null;
         FailoverAgent f = null;
+        ReplicationAgent ra = null;
         Heartbeat h = null;
         try
         {
@@ -118,17 +122,20 @@ public final class ClientCore implements AutoCloseable
             h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod(), logWriter::oldestInFlight);
             a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
                 : null;
-            f = c != null ? new FailoverAgent(c, new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE),
-                config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
+            final MemoryNodeFailover failover = new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE);
+            f = c != null ? new FailoverAgent(c, failover, config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
+            ra = c != null ? new ReplicationAgent(c, view, v, failover, config.recoveryCheckPeriod(),
+                config.recoveryGrace()) : null;
         }
         catch (final RuntimeException e)
         {
-            ClusterConnection.closeQuietly(flexkv, f, a, o, s, h, conn);
+            ClusterConnection.closeQuietly(flexkv, ra, f, a, o, s, h, conn);
             throw e;
         }
         connection = conn;
         recoveryAgent = a;
         failoverAgent = f;
+        replicationAgent = ra;
         heartbeat = h;
         runtime = o;
         verbs = conn.verbs();
@@ -150,10 +157,41 @@ public final class ClientCore implements AutoCloseable
         return coordinated;
     }
 
-    /** Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client. */
+    /**
+     * Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client.
+     * In coordinated mode an open cut by a re-key (a fail-over, or a copy sealing or promoting a
+     * region, moved the map while this client read the regions) is tried again, up to 3 times: the
+     * next attempt reads the new map and keys.
+     */
     public static ClientCore assemble(final KvConfig config)
     {
-        return new ClientCore(config);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new ClientCore(config);
+            }
+            catch (final RuntimeException e)
+            {
+                if (!config.coordinated() || attempt >= 3 || !refusedKey(e))
+                {
+                    throw e;
+                }
+                LOG.info("opening the store met a region re-keyed meanwhile ({}); opening again", e.getMessage());
+            }
+        }
+    }
+
+    private static boolean refusedKey(final Throwable e)
+    {
+        for (Throwable t = e; t != null; t = t.getCause())
+        {
+            if (t instanceof RemoteAccessException r && r.reason() == RemoteAccessException.Reason.UNKNOWN_REGION)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Where the store sends every key. */
@@ -228,7 +266,7 @@ public final class ClientCore implements AutoCloseable
         {
             LOG.warn("could not post pending frees on close: {}", e.getMessage());
         }
-        ClusterConnection.closeQuietly(flexkv, failoverAgent, recoveryAgent, runtime, slab, heartbeat);
+        ClusterConnection.closeQuietly(flexkv, replicationAgent, failoverAgent, recoveryAgent, runtime, slab, heartbeat);
         try
         {
             LogWalk.clearHeads(view, verbs, clientId);

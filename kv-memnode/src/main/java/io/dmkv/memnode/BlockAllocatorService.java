@@ -127,6 +127,18 @@ final class BlockAllocatorService
         }
     }
 
+    /** Drops the bookkeeping of a physical region (rebuilt from its table on the next ALLOC). */
+    void forget(final int physicalRegion)
+    {
+        synchronized (allocators)
+        {
+            if (physicalRegion >= 0 && physicalRegion < allocators.length)
+            {
+                allocators[physicalRegion] = null;
+            }
+        }
+    }
+
     /** A block given out: its index, its new table entry, and whether it was adopted. */
     private record Claim(int block, long entry, boolean adopted)
     {

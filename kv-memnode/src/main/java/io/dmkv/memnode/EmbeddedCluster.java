@@ -3,6 +3,7 @@ package io.dmkv.memnode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.EmbeddedZooKeeper;
@@ -29,15 +30,22 @@ public final class EmbeddedCluster implements AutoCloseable
     private final List<String> endpoints;
     private final List<MemoryNodeMembership> memberships;
     private final CoordinatorSettings coordinatorSettings;
+    private final String prefix;
+    private final ClusterSecret secret;
+    private final TlsConfig tls;
 
     private EmbeddedCluster(final String transport, final List<MemoryNode> nodes, final List<String> endpoints,
-        final List<MemoryNodeMembership> memberships, final CoordinatorSettings coordinatorSettings)
+        final List<MemoryNodeMembership> memberships, final CoordinatorSettings coordinatorSettings,
+        final String prefix, final ClusterSecret secret, final TlsConfig tls)
     {
         this.transport = transport;
-        this.nodes = List.copyOf(nodes);
-        this.endpoints = List.copyOf(endpoints);
-        this.memberships = List.copyOf(memberships);
+        this.nodes = new CopyOnWriteArrayList<>(nodes);
+        this.endpoints = new CopyOnWriteArrayList<>(endpoints);
+        this.memberships = new CopyOnWriteArrayList<>(memberships);
         this.coordinatorSettings = coordinatorSettings;
+        this.prefix = prefix;
+        this.secret = secret;
+        this.tls = tls;
     }
 
     /**
@@ -87,15 +95,8 @@ public final class EmbeddedCluster implements AutoCloseable
         {
             for (int i = 0; i < count; i++)
             {
-                final String name = prefix + i;
-                final MemoryNode n = MemoryNode.start((local ? MemoryNode.Config.inProcess(name, memoryPerNode, regionBytes)
-                    : MemoryNode.Config.loopback(name, memoryPerNode, regionBytes)).withSecurity(secret, tls));
-                nodes.add(n);
-                endpoints.add(local ? n.localEndpoint() : n.tcpEndpoint());
-                if (settings != null)
-                {
-                    memberships.add(MemoryNodeMembership.join(n, endpoints.get(i), settings));
-                }
+                startNode(prefix + i, memoryPerNode, regionBytes, local, secret, tls, settings, nodes, endpoints,
+                    memberships);
             }
         }
         catch (final RuntimeException e)
@@ -104,7 +105,33 @@ public final class EmbeddedCluster implements AutoCloseable
             nodes.forEach(MemoryNode::close);
             throw e;
         }
-        return new EmbeddedCluster(transport, nodes, endpoints, memberships, settings);
+        return new EmbeddedCluster(transport, nodes, endpoints, memberships, settings, prefix, secret, tls);
+    }
+
+    private static void startNode(final String name, final long memory, final long regionBytes, final boolean local,
+        final ClusterSecret secret, final TlsConfig tls, final CoordinatorSettings settings,
+        final List<MemoryNode> nodes, final List<String> endpoints, final List<MemoryNodeMembership> memberships)
+    {
+        final MemoryNode n = MemoryNode.start((local ? MemoryNode.Config.inProcess(name, memory, regionBytes)
+            : MemoryNode.Config.loopback(name, memory, regionBytes)).withSecurity(secret, tls));
+        nodes.add(n);
+        endpoints.add(local ? n.localEndpoint() : n.tcpEndpoint());
+        if (settings != null)
+        {
+            memberships.add(MemoryNodeMembership.join(n, endpoints.get(endpoints.size() - 1), settings));
+        }
+    }
+
+    /**
+     * Starts one more memory node (a replacement, or a node added for capacity), registered with
+     * the coordinator: the cluster admits it and copies regions onto it (docs/recovery.md,
+     * "Re-replication"). Its index in {@link #nodes()} is the next one.
+     */
+    public MemoryNode addNode(final long memory, final long regionBytes)
+    {
+        startNode(prefix + nodes.size(), memory, regionBytes, LocalVerbsTransport.NAME.equals(transport), secret, tls,
+            coordinatorSettings, nodes, endpoints, memberships);
+        return nodes.get(nodes.size() - 1);
     }
 
     public static EmbeddedCluster start(final int count, final long memoryPerNode, final String transport)

@@ -34,6 +34,7 @@ public final class MemoryNode implements AutoCloseable
 
     private final Config config;
     private final MemoryNodeService service;
+    private final BlockAllocatorService allocator;
     private final TcpVerbsServer tcp;
     private final RdmaVerbsServer rdma;
     private final String localEndpoint;
@@ -157,7 +158,8 @@ public final class MemoryNode implements AutoCloseable
             .putInt(MemoryNodeRpc.SCRATCH_REGION).putLong(MemoryNodeRpc.SCRATCH_OFFSET)
             .putInt(MemoryNodeRpc.SCRATCH_BYTES).flip());
         service.handle(MemoryNodeRpc.FORMAT_REGION, new RegionFormatter(service)::handle);
-        service.handle(MemoryNodeRpc.ALLOC_BLOCK, new BlockAllocatorService(service)::handle);
+        this.allocator = new BlockAllocatorService(service);
+        service.handle(MemoryNodeRpc.ALLOC_BLOCK, allocator::handle);
         TcpVerbsServer server = null;
         RdmaVerbsServer rdmaServer = null;
         String local = null;
@@ -257,6 +259,16 @@ public final class MemoryNode implements AutoCloseable
     public String name()
     {
         return service.name();
+    }
+
+    /**
+     * The region map gave physical region {@code phys} another role (it joined a region, was
+     * promoted, or left one): the allocator's bookkeeping of it is rebuilt from its table on the
+     * next ALLOC, since a copy may have replaced the table under it.
+     */
+    void regionRoleChanged(final int phys)
+    {
+        allocator.forget(phys);
     }
 
     public MemoryNodeService service()

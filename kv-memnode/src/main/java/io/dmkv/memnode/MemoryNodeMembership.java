@@ -59,7 +59,8 @@ public final class MemoryNodeMembership implements AutoCloseable
         // (the fail-over itself is run by a client: it needs the index, docs/recovery.md).
         this.election = coordinator.election("mn-" + node.name());
         coordinator.onConnectionStateChange(this::stateChanged);
-        this.rekeyer = new RegionRekeyer(coordinator, node.name(), node.service().regions(), this::republish);
+        this.rekeyer = new RegionRekeyer(coordinator, node.name(), incarnation, node.service().regions(),
+            this::republish, node::regionRoleChanged);
     }
 
     /**

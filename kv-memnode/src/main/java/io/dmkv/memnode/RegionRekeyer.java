@@ -1,7 +1,7 @@
 package io.dmkv.memnode;
 
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,12 +16,12 @@ import io.dmkv.rdma.server.RegionTable;
 
 /**
  * Fencing on the surviving side: follows the region map and re-keys every region of this node
- * whose replica list changed (a replica dropped or added, a primary moved), so a writer routed
- * by the old map (a stalled client, a deposed primary's client) has its verbs refused here.
- * Regions that keep their replica list keep their keys. The replica of global region {@code g}
- * on a node is the node's physical region whose index is g's position among the regions the
- * map places on the node (as clients resolve it, {@code ClusterBootstrap}); a failed node
- * leaving the lists moves no survivor's positions.
+ * whose entry changed (a replica dropped or added, a primary moved, a joining replica added or
+ * promoted, a seal set or lifted), so a writer routed by the old map (a stalled client, a deposed
+ * primary's client, a copier that stalled) has its verbs refused here. Regions whose entry stayed
+ * the same keep their keys. The map names the physical region of every replica
+ * ({@link RegionMap#physicalOn}). A node that joined after the cluster was formatted finds its
+ * index in the layout once the cluster admitted it (by name and incarnation).
  */
 final class RegionRekeyer implements AutoCloseable
 {
@@ -31,6 +31,8 @@ final class RegionRekeyer implements AutoCloseable
     private final String name;
     private final RegionTable table;
     private final Runnable rekeyed;
+    private final long incarnation;
+    private final IntConsumer roleChanged;
     private final Thread follower;
     private volatile boolean closed;
     private CachedMap regions;
@@ -40,12 +42,15 @@ final class RegionRekeyer implements AutoCloseable
     /**
      * @param rekeyed called after regions were re-keyed (to publish the new key generation).
      */
-    RegionRekeyer(final Coordinator coordinator, final String name, final RegionTable table, final Runnable rekeyed)
+    RegionRekeyer(final Coordinator coordinator, final String name, final long incarnation, final RegionTable table,
+        final Runnable rekeyed, final IntConsumer roleChanged)
     {
         this.coordinator = coordinator;
         this.name = name;
+        this.incarnation = incarnation;
         this.table = table;
         this.rekeyed = rekeyed;
+        this.roleChanged = roleChanged;
         this.follower = new Thread(this::follow, "dmkv-rekey-" + name);
         follower.setDaemon(true);
         follower.start();
@@ -80,14 +85,14 @@ final class RegionRekeyer implements AutoCloseable
                         map.close();
                         return;
                     }
-                    self = layout.indexOf(name);
+                    self = selfIn(layout);
                     regions = map;
                     previous = RegionMap.fromBytes(map.lastSeen().payload());
                 }
                 if (self < 0)
                 {
-                    LOG.warn("memory node {} is not in the cluster's layout {}: it holds no region",
-                        name, layout.memoryNodes());
+                    LOG.info("memory node {} is not in the cluster's layout {} yet: it holds no region until the"
+                        + " cluster admits it", name, layout.memoryNodes());
                 }
                 map.onChange(m -> apply(RegionMap.fromBytes(m.payload())));
                 return;
@@ -105,26 +110,51 @@ final class RegionRekeyer implements AutoCloseable
         return regions != null;
     }
 
-    /** Re-keys the regions of this node whose replica list differs between the maps. */
+    /** This process's index in {@code layout}: its name with its incarnation (a restarted node is a new one). */
+    private int selfIn(final ClusterLayout layout)
+    {
+        final int at = layout.indexOf(name);
+        // 0: the layout recorded no incarnation for the node (as ClusterLayout.deadNodes reads it).
+        final long known = at >= 0 ? layout.incarnations().get(at) : -1;
+        return at >= 0 && (known == 0 || known == incarnation) ? at : -1;
+    }
+
+    /** Re-keys the regions of this node whose entry differs between the maps. */
     synchronized void apply(final RegionMap next)
     {
-        if (closed || self < 0 || next.epoch() <= previous.epoch())
+        if (closed || next.epoch() <= previous.epoch())
         {
             return;
         }
+        if (self < 0)
+        {
+            try
+            {
+                self = selfIn(ClusterLayout.decode(coordinator.maps().read(MapName.LAYOUT).orElseThrow().payload()));
+            }
+            catch (final RuntimeException e)
+            {
+                LOG.warn("memory node {}: cannot read the cluster's layout: {}", name, e.getMessage());
+            }
+            if (self < 0)
+            {
+                previous = next;
+                return;
+            }
+            LOG.info("memory node {} was admitted to the cluster as node {}", name, self);
+        }
         int count = 0;
-        final int[] held = previous.regionsOn(self);
-        final int[] holds = next.regionsOn(self);
         for (int g = 0; g < next.regionCount(); g++)
         {
-            final int before = g < previous.regionCount() ? Arrays.binarySearch(held, g) : -1;
-            final int phys = before >= 0 ? before : Arrays.binarySearch(holds, g);
-            if (phys >= 0 && phys < table.count()
-                && (g >= previous.regionCount() || !Arrays.equals(previous.replicas(g), next.replicas(g))))
+            final int before = self < previous.memoryNodeCount() && g < previous.regionCount()
+                ? previous.physicalOn(g, self) : -1;
+            final int after = self < next.memoryNodeCount() ? next.physicalOn(g, self) : -1;
+            if (next.sameRegion(previous, g))
             {
-                table.rekey(phys);
-                count++;
+                continue;
             }
+            count += rekey(before);
+            count += after != before ? rekey(after) : 0;
         }
         LOG.info("memory node {}: region map epoch {} -> {}, {} region(s) re-keyed", name, previous.epoch(),
             next.epoch(), count);
@@ -133,6 +163,17 @@ final class RegionRekeyer implements AutoCloseable
         {
             rekeyed.run();
         }
+    }
+
+    private int rekey(final int phys)
+    {
+        if (phys < 0 || phys >= table.count())
+        {
+            return 0;
+        }
+        table.rekey(phys);
+        roleChanged.accept(phys);
+        return 1;
     }
 
     private static void sleepQuietly()

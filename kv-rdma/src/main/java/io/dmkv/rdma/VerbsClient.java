@@ -44,7 +44,8 @@ public final class VerbsClient implements AutoCloseable
 
     private final VerbsTransport transport;
     private final ClientOptions options;
-    private final List<VerbsChannel> channels;
+    /** Copy-on-write: a node that joins the cluster is attached while batches are posted. */
+    private volatile List<VerbsChannel> channels;
     private final VerbCounters counters = new VerbCounters();
     private final ExecutorService completions;
     private final BatchListener blockingListener = (batch, failure) -> done(batch);
@@ -272,6 +273,37 @@ public final class VerbsClient implements AutoCloseable
     }
 
     /**
+     * Connects to a memory node that joined the cluster after this client opened, as node index
+     * {@code node}: the next index, or an index whose channel stands for a failed node. Blocking.
+     *
+     * @throws IllegalArgumentException if {@code node} is beyond the next index or names a live channel.
+     */
+    public synchronized VerbsChannel attach(final int node, final String endpoint)
+    {
+        refuseBlockingInCompletion("attach");
+        checkOpen();
+        final List<VerbsChannel> now = channels;
+        if (node < 0 || node > now.size() || node < now.size() && !(now.get(node) instanceof FailedNodeChannel))
+        {
+            throw new IllegalArgumentException("memory node index " + node + " cannot be attached: this client has "
+                + now.size() + " nodes" + (node < now.size() ? " and node " + node + " is live" : ""));
+        }
+        final VerbsChannel c = endpoint == null ? new FailedNodeChannel("#" + node)
+            : connectRetryingRefusals(transport, endpoint, options);
+        final List<VerbsChannel> next = new ArrayList<>(now);
+        if (node == now.size())
+        {
+            next.add(c);
+        }
+        else
+        {
+            next.set(node, c);
+        }
+        channels = List.copyOf(next);
+        return c;
+    }
+
+    /**
      * Learns the current keys of every region from a new hello to each node and puts them into
      * this client's regions, for after a node re-keyed regions (fencing: verbs with an old key are
      * refused). Blocking; returns how many regions got a new key.
@@ -289,13 +321,14 @@ public final class VerbsClient implements AutoCloseable
         refuseBlockingInCompletion("refreshKeys");
         checkOpen();
         int changed = 0;
-        for (int n = 0; n < channels.size(); n++)
+        final List<VerbsChannel> nodes = channels;
+        for (int n = 0; n < nodes.size(); n++)
         {
-            if (!include.test(n))
+            if (!include.test(n) || nodes.get(n) instanceof FailedNodeChannel)
             {
                 continue;
             }
-            final VerbsChannel c = channels.get(n);
+            final VerbsChannel c = nodes.get(n);
             final VerbsChannel fresh = transport.connect(c.node().endpoint(), options);
             try
             {

@@ -151,7 +151,9 @@ public final class ChaosMain implements Runnable
             + " PHASE apart, waiting each time for the fail-over to be published; then checks that every acknowledged"
             + " write reads back and that kv verify is clean. Prints acknowledged writes per second over the run, and"
             + " per kill the time to the fail-over, the writers' pause and the rate before, during and after; exits"
-            + " 1 if a write was lost or verify found a problem. At most REPLICATION - 1 kills lose nothing.",
+            + " 1 if a write was lost or verify found a problem. At most REPLICATION - 1 kills lose nothing. Then starts"
+            + " REPLACEMENTS new memory nodes and waits until the cluster has copied every region back to REPLICATION"
+            + " replicas while the writers go on, and prints the same figures for the copy.",
             "Example: scripts/chaos memnodes --nodes 4 --replication 3 --kills 2 --writers 2"})
     public static final class Memnodes implements Callable<Integer>
     {
@@ -178,10 +180,15 @@ public final class ChaosMain implements Runnable
             description = "Coordinator session timeout of memory nodes and clients; generous on a loaded machine,"
                 + " where a shorter one expires live members (default 10).")
         long sessionSeconds;
+        @Option(names = "--replacements", paramLabel = "N", defaultValue = "-1",
+            description = "Memory nodes to start after the kills (replacements): the cluster copies the"
+                + " under-replicated regions onto them while the writers go on, and the run waits until every region"
+                + " is back at R replicas; 0 for none (default: as many as KILLS).")
+        int replacements;
         @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: random, printed).")
         Long seed;
         @Option(names = "--plot", paramLabel = "FILE.png",
-            description = "Also draw acknowledged writes per second, kills and fail-overs into this PNG.")
+            description = "Also draw acknowledged writes per second, kills, fail-overs and the copy into this PNG.")
         Path plot;
         @Option(names = "--keep-work", description = "Keep the work files (writer logs and errors) for a look.")
         boolean keepWork;
@@ -193,10 +200,11 @@ public final class ChaosMain implements Runnable
         public Integer call() throws Exception
         {
             if (nodes < 2 || replication < 2 || replication > nodes || kills < 1 || kills >= replication
-                || writers < 1 || keys < writers || phaseSeconds < 1 || sessionSeconds < 2)
+                || writers < 1 || keys < writers || phaseSeconds < 1 || sessionSeconds < 2 || replacements < -1)
             {
                 throw new CommandLine.ParameterException(spec.commandLine(), "need 2 <= replication <= nodes,"
-                    + " 1 <= kills < replication, writers >= 1, keys >= writers, phase >= 1, session timeout >= 2");
+                    + " 1 <= kills < replication, writers >= 1, keys >= writers, phase >= 1, session timeout >= 2,"
+                    + " replacements >= 0");
             }
             final long s = seed != null ? seed : System.nanoTime();
             final Path dir = Files.createTempDirectory("dmkv-chaos-");
@@ -206,7 +214,7 @@ public final class ChaosMain implements Runnable
             {
                 final MemnodeChaosRun.Result r = new MemnodeChaosRun(new MemnodeChaosRun.Settings(nodes, replication,
                     memory, writers, kills, keys, Duration.ofSeconds(phaseSeconds), Duration.ofSeconds(sessionSeconds),
-                    s, dir), line ->
+                    s, dir, replacements < 0 ? kills : replacements), line ->
                     {
                         out.println(line);
                         out.flush();
@@ -214,6 +222,10 @@ public final class ChaosMain implements Runnable
                 out.println("acknowledged writes per second (second of the run: writes):");
                 r.perSecond().forEach((second, n) -> out.println("  " + second + " " + n));
                 r.kills().forEach(k -> out.println(k));
+                if (r.replacement() != null)
+                {
+                    out.println(r.replacement());
+                }
                 if (plot != null)
                 {
                     MemnodeChaosRun.plot(r, plot);

@@ -14,7 +14,8 @@ import org.knowm.xchart.style.Styler;
 
 /**
  * The PNG of a memory-node chaos run, drawn with XChart: acknowledged writes per second over the
- * run, with a vertical line at each kill and at each published fail-over.
+ * run, with a vertical line at each kill, at each published fail-over, and at the start and end of
+ * the copy onto a replacement.
  */
 final class MemnodeChaosPlot
 {
@@ -29,7 +30,7 @@ final class MemnodeChaosPlot
             System.setProperty("java.awt.headless", "true");
         }
         final XYChart chart = new XYChartBuilder().width(900).height(560)
-            .title("dmkv: acknowledged writes per second while memory nodes are killed")
+            .title("dmkv: acknowledged writes per second while memory nodes are killed and replaced")
             .xAxisTitle("seconds since the first acknowledged write").yAxisTitle("acknowledged writes/s").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
@@ -51,6 +52,13 @@ final class MemnodeChaosPlot
             k++;
             vertical(chart, "kill " + k + " (node " + kill.node() + ")", (kill.killedAtMs() - firstAckMs) / 1000.0, top);
             vertical(chart, "fail-over " + k + " published", (kill.publishedAtMs() - firstAckMs) / 1000.0, top);
+        }
+        final MemnodeChaosRun.Replacement rep = r.replacement();
+        if (rep != null && rep.copyDoneMs() > 0)
+        {
+            vertical(chart, "replacement started", (rep.startedAtMs() - firstAckMs) / 1000.0, top);
+            vertical(chart, "copy started (joining replica)", (rep.copyStartMs() - firstAckMs) / 1000.0, top);
+            vertical(chart, "every region back at r", (rep.copyDoneMs() - firstAckMs) / 1000.0, top);
         }
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }

@@ -19,6 +19,7 @@ import io.dmkv.KvAdmin;
 import io.dmkv.KvConfig;
 import io.dmkv.KvStore;
 import io.dmkv.bench.jmh.MemnodeDaemons;
+import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
 import io.dmkv.core.cluster.MapName;
@@ -31,14 +32,41 @@ import io.dmkv.core.cluster.MapName;
  * acknowledged write reads back (or a later one cut off by a kill), that {@code kv verify} is
  * clean, and reports acknowledged writes per second before, during and after each fail-over and
  * the pause the writers saw (the longest gap between two acknowledged writes of one writer
- * across the kill).
+ * across the kill). With replacements, it then starts new memory nodes, waits until the cluster
+ * has copied every region back to r replicas onto them (docs/recovery.md, "Re-replication") and
+ * reports the same figures for the copy.
  */
 public final class MemnodeChaosRun
 {
     /** What to run. */
     public record Settings(int nodes, int replication, long memory, int writers, int kills, int keys, Duration phase,
-        Duration sessionTimeout, long seed, Path workDir)
+        Duration sessionTimeout, long seed, Path workDir, int replacements)
     {
+    }
+
+    /**
+     * Memory nodes started after the kills and the copies they received: when they were started,
+     * when the first joining replica showed in the region map and when every region was back at r
+     * replicas, how long writes were held (regions sealed, polled every 20 ms), the writers' longest
+     * pause in the copy, and acknowledged writes per second before, during and after the copy.
+     */
+    public record Replacement(int count, long startedAtMs, long copyStartMs, long copyDoneMs, long sealedMs,
+        long pauseMs, double opsBefore, double opsDuring, double opsAfter)
+    {
+        @Override
+        public String toString()
+        {
+            if (copyDoneMs == 0)
+            {
+                return count + " replacement memory node(s) started: the regions were NOT back at r replicas in time"
+                    + " (first joining replica after " + (copyStartMs - startedAtMs) + " ms)";
+            }
+            return count + " replacement memory node(s) started: first joining replica after "
+                + (copyStartMs - startedAtMs) + " ms, every region back at r replicas after "
+                + (copyDoneMs - startedAtMs) + " ms (copy " + (copyDoneMs - copyStartMs) + " ms), writes held (sealed)"
+                + " about " + sealedMs + " ms, writers paused " + pauseMs + " ms, acknowledged writes/s before "
+                + Math.round(opsBefore) + ", during " + Math.round(opsDuring) + ", after " + Math.round(opsAfter);
+        }
     }
 
     /** One kill and what the writers saw of it. */
@@ -62,19 +90,22 @@ public final class MemnodeChaosRun
 
     /** What came out. */
     public record Result(List<Kill> kills, int acknowledged, int keysChecked, List<String> lost,
-        List<String> verifyProblems, int writerFailures, Map<Long, Integer> perSecond, long firstAckMs)
+        List<String> verifyProblems, int writerFailures, Map<Long, Integer> perSecond, long firstAckMs,
+        Replacement replacement, int fewestReplicas)
     {
         public boolean ok()
         {
-            return lost.isEmpty() && verifyProblems.isEmpty() && writerFailures == 0;
+            return lost.isEmpty() && verifyProblems.isEmpty() && writerFailures == 0
+                && (replacement == null || replacement.copyDoneMs() > 0);
         }
 
         @Override
         public String toString()
         {
-            return "memory nodes killed " + kills.size() + ", acknowledged writes " + acknowledged + ", keys verified "
-                + keysChecked + ", lost " + lost.size() + ", verify problems " + verifyProblems.size()
-                + ", writers that failed " + writerFailures;
+            return "memory nodes killed " + kills.size() + ", replacements " + (replacement == null ? 0
+                : replacement.count()) + ", fewest replicas of a region at the end " + fewestReplicas
+                + ", acknowledged writes " + acknowledged + ", keys verified " + keysChecked + ", lost " + lost.size()
+                + ", verify problems " + verifyProblems.size() + ", writers that failed " + writerFailures;
         }
     }
 
@@ -92,16 +123,19 @@ public final class MemnodeChaosRun
     public Result run() throws IOException, InterruptedException
     {
         progress.accept("seed " + s.seed() + ", " + s.nodes() + " memory nodes, r = " + s.replication() + ", "
-            + s.writers() + " writer processes, " + s.kills() + " memory-node kills, " + s.phase().toSeconds()
-            + " s between events, session timeout " + s.sessionTimeout().toSeconds() + " s");
+            + s.writers() + " writer processes, " + s.kills() + " memory-node kills, " + s.replacements()
+            + " replacement(s), " + s.phase().toSeconds() + " s between events, session timeout "
+            + s.sessionTimeout().toSeconds() + " s");
         try (MemnodeCluster cluster = MemnodeCluster.start(s.nodes(), s.memory(), s.sessionTimeout()))
         {
-            return run(cluster.connectString(), cluster.nodes());
+            return run(cluster);
         }
     }
 
-    private Result run(final String connect, final MemnodeDaemons nodes) throws IOException, InterruptedException
+    private Result run(final MemnodeCluster cluster) throws IOException, InterruptedException
     {
+        final String connect = cluster.connectString();
+        final MemnodeDaemons nodes = cluster.nodes();
         final KvConfig config = KvConfig.builder().coordinator(connect).transport("tcp").replication(s.replication())
             .sessionTimeout(s.sessionTimeout()).mapLease(s.sessionTimeout().dividedBy(3))
             .recoveryCheckPeriod(Duration.ofMillis(250)).build();
@@ -147,6 +181,11 @@ public final class MemnodeChaosRun
                     + (publishTimes.get(k) - killTimes.get(k)) + " ms");
             }
             Thread.sleep(s.phase().toMillis());
+            final long[] copy = s.replacements() > 0 ? replace(cluster, watch) : null;
+            if (copy != null)
+            {
+                Thread.sleep(s.phase().toMillis());
+            }
             final long stoppedAt = System.currentTimeMillis();
             for (final Process w : writers)
             {
@@ -174,13 +213,17 @@ public final class MemnodeChaosRun
             for (int k = 0; k < killed.size(); k++)
             {
                 final long from = k == 0 ? 0 : publishTimes.get(k - 1);
-                final long to = k + 1 < killed.size() ? killTimes.get(k + 1) : stoppedAt;
+                final long to = k + 1 < killed.size() ? killTimes.get(k + 1) : copy != null ? copy[0] : stoppedAt;
                 kills.add(new Kill(killed.get(k), killTimes.get(k), publishTimes.get(k), pause(acks, killTimes.get(k)),
                     rate(acks, Math.max(from, first(acks)), killTimes.get(k)),
                     rate(acks, killTimes.get(k), publishTimes.get(k)), rate(acks, publishTimes.get(k), to)));
             }
+            final long copyEnd = copy == null || copy[2] == 0 ? stoppedAt : copy[2];
+            final Replacement replacement = copy == null ? null : new Replacement(s.replacements(), copy[0], copy[1],
+                copy[2], copy[3], pause(acks, copy[1], copyEnd), rate(acks, publishTimes.get(publishTimes.size() - 1),
+                copy[0]), rate(acks, copy[1], copyEnd), rate(acks, copyEnd, stoppedAt));
             return new Result(kills, acks.size(), allowed.size(), lost, problems, writerFailures, perSecond,
-                first(acks));
+                first(acks), replacement, fewestReplicas(watch));
         }
         finally
         {
@@ -191,6 +234,52 @@ public final class MemnodeChaosRun
         }
     }
 
+
+    /**
+     * Starts the replacement memory nodes and follows the region map until every region is back at
+     * r replicas with no joining replica: {started, first joiner seen, done, sealed ms polled}.
+     */
+    private long[] replace(final MemnodeCluster cluster, final Coordinator watch)
+        throws IOException, InterruptedException
+    {
+        final long started = System.currentTimeMillis();
+        for (int i = 0; i < s.replacements(); i++)
+        {
+            progress.accept("started replacement memory node " + cluster.addNode());
+        }
+        long firstJoiner = 0;
+        long sealedMs = 0;
+        long lastPoll = System.currentTimeMillis();
+        final long deadline = System.nanoTime() + s.sessionTimeout().multipliedBy(3).plusSeconds(120).toNanos();
+        while (System.nanoTime() < deadline)
+        {
+            final RegionMap map = RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload());
+            final long now = System.currentTimeMillis();
+            final boolean joining = map.anyJoining();
+            final boolean full = map.fewestReplicas() == map.replicationFactor();
+            sealedMs += map.anySealed() ? now - lastPoll : 0;
+            lastPoll = now;
+            if (joining && firstJoiner == 0)
+            {
+                firstJoiner = now;
+                progress.accept("first joining replica in the region map after " + (now - started) + " ms");
+            }
+            if (full && !joining && firstJoiner > 0)
+            {
+                progress.accept("every region back at r = " + map.replicationFactor() + " replicas after "
+                    + (now - started) + " ms (map epoch " + map.epoch() + ")");
+                return new long[] {started, firstJoiner, now, sealedMs};
+            }
+            Thread.sleep(20);
+        }
+        progress.accept("the regions were NOT back at r replicas in time");
+        return new long[] {started, Math.max(firstJoiner, started), 0, sealedMs};
+    }
+
+    private static int fewestReplicas(final Coordinator watch)
+    {
+        return RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload()).fewestReplicas();
+    }
 
     private Process startWriter(final String connect, final int slot, final List<Path> logs) throws IOException
     {
@@ -280,6 +369,25 @@ public final class MemnodeChaosRun
     }
 
     /** The longest gap, over writers, between the last acknowledgement before {@code at} and the first after. */
+    /**
+     * The longest gap between two consecutive acknowledgements of one writer that overlaps
+     * [{@code from}, {@code to}]: the longest any writer waited during the copy.
+     */
+    static long pause(final List<long[]> acks, final long from, final long to)
+    {
+        final Map<Long, Long> previous = new TreeMap<>();
+        long worst = 0;
+        for (final long[] a : acks)
+        {
+            final Long before = previous.put(a[0], a[1]);
+            if (before != null && a[1] >= from && before <= to)
+            {
+                worst = Math.max(worst, a[1] - before);
+            }
+        }
+        return worst;
+    }
+
     static long pause(final List<long[]> acks, final long at)
     {
         long worst = 0;

@@ -25,12 +25,17 @@ public final class MemnodeCluster implements AutoCloseable
     private final Process coordinator;
     private final String connectString;
     private final MemnodeDaemons nodes;
+    private final long memory;
+    private final List<String> nodeOptions;
 
-    private MemnodeCluster(final Process coordinator, final String connectString, final MemnodeDaemons nodes)
+    private MemnodeCluster(final Process coordinator, final String connectString, final MemnodeDaemons nodes,
+        final long memory, final List<String> nodeOptions)
     {
         this.coordinator = coordinator;
         this.connectString = connectString;
         this.nodes = nodes;
+        this.memory = memory;
+        this.nodeOptions = nodeOptions;
     }
 
     /**
@@ -47,16 +52,32 @@ public final class MemnodeCluster implements AutoCloseable
         try
         {
             final String connect = awaitReady(MemnodeDaemons.readReadyLine(zk, "coordinator", COORDINATOR_READY));
-            final MemnodeDaemons nodes = MemnodeDaemons.start(count, memory, Math.min(memory, 16L << 20),
-                Duration.ofSeconds(60), "chaos-mn", List.of("--coordinator", connect, "--session-timeout",
-                    sessionTimeout.toMillis() + "ms"));
-            return new MemnodeCluster(zk, connect, nodes);
+            final List<String> options = List.of("--coordinator", connect, "--session-timeout",
+                sessionTimeout.toMillis() + "ms");
+            final MemnodeDaemons nodes = MemnodeDaemons.start(count, memory, regionBytes(memory),
+                Duration.ofSeconds(60), "chaos-mn", options);
+            return new MemnodeCluster(zk, connect, nodes, memory, options);
         }
         catch (final IOException | RuntimeException | InterruptedException e)
         {
             MemnodeDaemons.stop(List.of(zk));
             throw e;
         }
+    }
+
+    private static long regionBytes(final long memory)
+    {
+        return Math.min(memory, 16L << 20);
+    }
+
+    /**
+     * Starts one more memory node like the others (a replacement after a kill, a node for
+     * capacity); it registers with the coordinator and the cluster admits it. Returns its endpoint.
+     */
+    public String addNode() throws IOException, InterruptedException
+    {
+        final int index = nodes.endpoints().size();
+        return nodes.add(memory, regionBytes(memory), Duration.ofSeconds(60), "chaos-mn" + index, nodeOptions);
     }
 
     /** The coordinator's connect string ({@code 127.0.0.1:PORT}). */

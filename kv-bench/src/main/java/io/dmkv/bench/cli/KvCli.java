@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "dmkv: a memory-disaggregated key-value store. Commands:",
     subcommands = {DemoCommand.class, BenchCommand.class, ModelCommand.class, PutCommand.class, GetCommand.class,
         DeleteCommand.class, PingCommand.class, StatusCommand.class, RecoverCommand.class, VerifyCommand.class,
-        SoakCommand.class, ProxyCommand.class, StatsCommand.class,
+        SoakCommand.class, ProxyCommand.class, StatsCommand.class, DecommissionCommand.class,
         CommandLine.HelpCommand.class})
 public final class KvCli implements Runnable
 {

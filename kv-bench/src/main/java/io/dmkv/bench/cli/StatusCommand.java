@@ -3,6 +3,7 @@ package io.dmkv.bench.cli;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -29,7 +30,9 @@ import picocli.CommandLine.Option;
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Prints the cluster as the coordinator sees it: memory nodes (alive or dead, regions, key"
         + " generation), compute nodes, the leader and its epoch, the maps' epochs, the regions with fewer live"
-        + " replicas than r and those that lost every replica (LOST), the client ids, the blocks each client"
+        + " replicas than r and those that lost every replica (LOST), per memory node the regions it holds, leads and"
+        + " is receiving (JOINING, sealed during a copy's last pass) and whether it is being decommissioned, the"
+        + " client ids, the blocks each client"
         + " holds (over tcp) and, for a flexkv cluster, the partition map."
         + " Exits 1 if the coordinator cannot be reached.")
 public final class StatusCommand implements Callable<Integer>
@@ -196,6 +199,47 @@ public final class StatusCommand implements Callable<Integer>
         {
             out.printf("LOST regions %s: every replica was on a dead memory node; their keys and values are gone%n",
                 lost);
+        }
+        printPlacement(out, layout, map, dead);
+    }
+
+    /**
+     * Per memory node of the layout, what the region map gives it: replicas (primaries among them)
+     * and joining replicas being copied; a draining node says whether it can be stopped yet.
+     */
+    private static void printPlacement(final PrintWriter out, final ClusterLayout layout, final RegionMap map,
+        final Set<Integer> dead)
+    {
+        out.println("placement (node: replicas, primaries, joining):");
+        final Set<String> draining = layout.draining();
+        for (int n = 0; n < layout.memoryNodes().size(); n++)
+        {
+            final String name = layout.memoryNodes().get(n);
+            final boolean named = n < map.memoryNodeCount();
+            final List<Integer> replicas = named ? Arrays.stream(map.regionsOn(n)).boxed().toList() : List.of();
+            final List<Integer> primaries = new ArrayList<>();
+            final List<String> joining = new ArrayList<>();
+            for (final int g : named ? map.joiningOn(n) : new int[0])
+            {
+                joining.add(g + (map.sealed(g) ? " (sealed: last pass)" : ""));
+            }
+            for (final int g : replicas)
+            {
+                if (map.primary(g) == n)
+                {
+                    primaries.add(g);
+                }
+            }
+            final String state = dead.contains(n) ? "DEAD" : "alive";
+            final String role = !draining.contains(name) || layout.indexOf(name) != n ? ""
+                : replicas.isEmpty() && joining.isEmpty() ? ", decommissioned: holds nothing, can be stopped"
+                    : ", decommissioning";
+            if (dead.contains(n) && replicas.isEmpty() && joining.isEmpty())
+            {
+                continue;
+            }
+            out.printf("  node %d %-24s %-5s replica of %s, primary of %s%s%s%n", n, name, state, replicas, primaries,
+                joining.isEmpty() ? "" : ", JOINING " + joining, role);
         }
     }
 

@@ -62,14 +62,7 @@ public final class MemnodeDaemons implements AutoCloseable
             final List<CompletableFuture<String>> ready = new ArrayList<>();
             for (int i = 0; i < count; i++)
             {
-                final List<String> cmd = new ArrayList<>(JvmCommand.forChild(HEAP));
-                cmd.addAll(List.of(MemnodeChild.class.getName(), "--host", "127.0.0.1", "--port", "0",
-                    "--memory", Long.toString(memory), "--region-size", Long.toString(regionBytes),
-                    "--io-threads", "1", "--name", prefix + i));
-                cmd.addAll(extra);
-                final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                all.processes.add(p);
-                ready.add(readReadyLine(p, prefix + i, READY));
+                ready.add(all.launch(memory, regionBytes, prefix + i, extra));
             }
             final long deadline = System.nanoTime() + timeout.toNanos();
             for (int i = 0; i < count; i++)
@@ -136,6 +129,40 @@ public final class MemnodeDaemons implements AutoCloseable
         reader.setDaemon(true);
         reader.start();
         return endpoint;
+    }
+
+    private CompletableFuture<String> launch(final long memory, final long regionBytes, final String name,
+        final List<String> extra) throws IOException
+    {
+        final List<String> cmd = new ArrayList<>(JvmCommand.forChild(HEAP));
+        cmd.addAll(List.of(MemnodeChild.class.getName(), "--host", "127.0.0.1", "--port", "0",
+            "--memory", Long.toString(memory), "--region-size", Long.toString(regionBytes),
+            "--io-threads", "1", "--name", name));
+        cmd.addAll(extra);
+        final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        processes.add(p);
+        return readReadyLine(p, name, READY);
+    }
+
+    /**
+     * Starts one more daemon (a replacement, a node added for capacity) named {@code name} and
+     * waits until it serves; returns its endpoint. Its index is the next one.
+     */
+    public String add(final long memory, final long regionBytes, final Duration timeout, final String name,
+        final List<String> extra) throws IOException, InterruptedException
+    {
+        try
+        {
+            final String endpoint = launch(memory, regionBytes, name, extra).get(timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
+            endpoints.add(endpoint);
+            return endpoint;
+        }
+        catch (final ExecutionException | TimeoutException e)
+        {
+            throw new IllegalStateException("memory node " + name + " did not start within " + timeout.toSeconds()
+                + " s: " + e.getMessage(), e);
+        }
     }
 
     /** The daemons' endpoints, {@code 127.0.0.1:PORT}, in start order. */

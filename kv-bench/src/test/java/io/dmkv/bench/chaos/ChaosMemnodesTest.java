@@ -19,27 +19,30 @@ import picocli.CommandLine;
 /**
  * A bounded slice of {@code scripts/chaos memnodes}: ZooKeeper in a process of its own, four
  * memory-node daemons (r = 3) and two writer processes; two memory nodes are SIGKILLed one after
- * the other mid-workload. Each fail-over must be published, the writers must go on (writes are
- * acknowledged after each fail-over), every acknowledged write must read back and the cluster
- * must verify clean. Session timeouts are generous (8 s): on a loaded machine a short one
+ * the other mid-workload, then two replacements start. Each fail-over must be published, the
+ * writers must go on (writes are acknowledged after each fail-over), the regions must be copied
+ * back to r = 3 replicas onto the replacements while the writers go on, every acknowledged write
+ * must read back and the cluster must verify clean. Session timeouts are generous (8 s): on a loaded machine a short one
  * expires live members. The waits are for outcomes (the published map), bounded.
  */
 @Timeout(400)
 class ChaosMemnodesTest
 {
     @Test
-    void twoKilledMemoryNodesOfFourLoseNothingAndWritersCarryOn() throws Exception
+    void twoKilledMemoryNodesOfFourLoseNothingWritersCarryOnAndReplacementsRestoreR() throws Exception
     {
         final StringWriter out = new StringWriter();
         final CommandLine cli = new CommandLine(new ChaosMain());
         cli.setOut(new PrintWriter(out, true));
         final int status = cli.execute("memnodes", "--nodes", "4", "--replication", "3", "--kills", "2", "--writers",
-            "2", "--memory", "48M", "--keys", "200", "--phase", "3", "--session-timeout", "8");
+            "2", "--memory", "64M", "--keys", "200", "--phase", "3", "--session-timeout", "8");
         System.out.println(out);
         assertEquals(0, status, out.toString());
-        assertTrue(out.toString().contains("memory nodes killed 2"), out.toString());
+        assertTrue(out.toString().contains("memory nodes killed 2, replacements 2, fewest replicas of a region at the"
+            + " end 3"), out.toString());
+        assertTrue(out.toString().contains("every region back at r replicas after"), out.toString());
         assertTrue(out.toString().contains("lost 0, verify problems 0, writers that failed 0"), out.toString());
-        final Matcher after = Pattern.compile("after (\\d+)\\n").matcher(out.toString());
+        final Matcher after = Pattern.compile("killed: .* after (\\d+)\\n").matcher(out.toString());
         int kills = 0;
         while (after.find())
         {

@@ -24,8 +24,9 @@ import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.VerbsTransports;
 
 /**
- * Fencing of a memory node that was stopped (SIGSTOP) long enough to be failed over, then
- * continued (SIGCONT): a client that still holds the keys of before has its verbs refused by the
+ * Fencing of a memory node that was stopped (SIGSTOP) long enough to be failed over and replaced
+ * (a new node started and the regions copied back to r replicas onto it), then continued
+ * (SIGCONT): a client that still holds the keys of before has its verbs refused by the
  * survivors (they re-keyed the regions whose replica list changed) and by the stopped node itself
  * once it learns its session expired; the store, which follows the map, goes on. Processes of
  * their own (ZooKeeper, four memory nodes, r = 3); waits are for outcomes, bounded.
@@ -63,6 +64,17 @@ class StoppedMemnodeFencingTest
                     assertTrue(System.nanoTime() < deadline, "the stopped node was never failed over");
                     Thread.sleep(50);
                 }
+                // A replacement starts and the stopped node's regions are copied back to r replicas (onto it,
+                // or onto free regions of the others).
+                cluster.addNode();
+                while (!backAtR(watch))
+                {
+                    assertTrue(System.nanoTime() < deadline, "the regions were never copied back to r replicas");
+                    Thread.sleep(50);
+                }
+                final RegionMap replaced = RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow()
+                    .payload());
+                assertEquals(0, replaced.regionsOn(2).length, "the stopped node's replicas were rebuilt elsewhere");
             }
             finally
             {
@@ -79,6 +91,13 @@ class StoppedMemnodeFencingTest
             store.put("after", "fenced");
             assertEquals("fenced", store.get("after"));
         }
+    }
+
+    /** True when every region has r replicas and none is joining. */
+    private static boolean backAtR(final Coordinator watch)
+    {
+        final RegionMap m = RegionMap.fromBytes(watch.maps().read(MapName.REGIONS).orElseThrow().payload());
+        return m.fewestReplicas() == m.replicationFactor() && !m.anyJoining();
     }
 
     /** READs 8 bytes of node {@code node}'s first region with the keys {@code client} holds. */

@@ -77,7 +77,7 @@ public final class ClusterBootstrap
                 ClusterMode.requireJoinable(client.channel(0).node().toString(),
                     ClusterMode.fromCode(ClusterDescriptor.mode(d, 0)), mode);
                 final ClusterDescriptor.Values v = ClusterDescriptor.read(d, 0);
-                check(v, settings, hashes, client);
+                check(v, settings, hashes, client, false);
                 requireFormatted(client);
                 return view(client, v);
             }
@@ -121,7 +121,7 @@ public final class ClusterBootstrap
         final ClusterDescriptor.Values descriptor, final RegionMap map)
     {
         LayoutVersion.requireLittleEndianHost();
-        check(descriptor, settings, nodeHashes(client), client);
+        check(descriptor, settings, nodeHashes(client), client, true);
         requireFormatted(client);
         return view(client, descriptor, map);
     }
@@ -183,20 +183,21 @@ public final class ClusterBootstrap
     }
 
     private static void check(final ClusterDescriptor.Values v, final ClusterSettings settings, final long[] hashes,
-        final VerbsClient client)
+        final VerbsClient client, final boolean coordinated)
     {
         if (v.layoutVersion() != LayoutVersion.VERSION)
         {
             throw new IllegalStateException(LayoutVersion.mismatch("the cluster", v.layoutVersion()));
         }
-        if (v.nodeHashes().length != hashes.length)
+        if (coordinated ? hashes.length < v.nodeHashes().length : v.nodeHashes().length != hashes.length)
         {
             throw new IllegalStateException("the cluster on " + client.channel(0).node() + " has "
                 + v.nodeHashes().length + " memory nodes, this client was given " + hashes.length + " ("
                 + String.join(",", client.channels().stream().map(c -> c.node().endpoint()).toList())
                 + "): give every memory node of the cluster, in the same order as every other client");
         }
-        for (int n = 0; n < hashes.length; n++)
+        // A coordinated cluster's layout may list nodes that joined after it was formatted.
+        for (int n = 0; n < v.nodeHashes().length; n++)
         {
             if (v.nodeHashes()[n] != hashes[n] && !(client.channel(n) instanceof FailedNodeChannel))
             {
@@ -386,9 +387,9 @@ public final class ClusterBootstrap
     }
 
     /**
-     * Each region's live replicas under {@code map}, primary first: replica j of region g on node n
-     * is n's physical region whose index is g's position in {@code map.regionsOn(n)} (a node that
-     * fails leaves every list, so the survivors' positions do not move).
+     * Each region's live replicas under {@code map}, primary first: replica j of region g is the
+     * physical region {@code map.physical(g, j)} of node {@code map.replica(g, j)}. A joining
+     * replica is not among them: nobody reads it, and the copier writes it by itself.
      */
     private static RemoteRegion[][] resolve(final VerbsClient client, final RegionMap map)
     {
@@ -396,20 +397,9 @@ public final class ClusterBootstrap
         for (int g = 0; g < map.regionCount(); g++)
         {
             replicas[g] = new RemoteRegion[map.replicaCount(g)];
-        }
-        for (int node = 0; node < client.nodeCount(); node++)
-        {
-            final int[] held = map.regionsOn(node);
-            for (int phys = 0; phys < held.length; phys++)
+            for (int j = 0; j < replicas[g].length; j++)
             {
-                final int g = held[phys];
-                for (int j = 0; j < replicas[g].length; j++)
-                {
-                    if (map.replica(g, j) == node)
-                    {
-                        replicas[g][j] = client.channel(node).region(phys);
-                    }
-                }
+                replicas[g][j] = client.channel(map.replica(g, j)).region(map.physical(g, j));
             }
         }
         return replicas;

@@ -1,3 +1,5 @@
+// Over 500 lines: a client's one membership in a coordinated cluster (format claim, layout and
+// maps, client id, lease, the nodes that join later); its parts share the layout it follows.
 package io.dmkv.computenode.cluster;
 
 import java.time.Duration;
@@ -32,6 +34,7 @@ import io.dmkv.core.cluster.ClusterModeException;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.core.cluster.Membership;
 import io.dmkv.core.cluster.VersionedMap;
+import io.dmkv.rdma.FailedNodeChannel;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.security.ClusterSecret;
 
@@ -51,8 +54,8 @@ public final class CoordinatedCluster implements AutoCloseable
     private final Coordinator coordinator;
     private final String owner;
     private ClusterMaps.FormatRole role;
-    private List<String> nodeNames;
-    private List<Long> incarnations;
+    private volatile List<String> nodeNames;
+    private volatile List<Long> incarnations;
     private CachedMap regions;
     private CachedMap partitionMap;
     private Membership.Registration registration;
@@ -371,6 +374,141 @@ public final class CoordinatedCluster implements AutoCloseable
     public void onRegionMap(final Consumer<RegionMap> listener)
     {
         regions.onChange(m -> listener.accept(RegionMap.fromBytes(m.payload())));
+    }
+
+    /** The layout map as the coordinator holds it now (read, not cached). */
+    public VersionedMap readLayout()
+    {
+        return coordinator.maps().read(MapName.LAYOUT).orElseThrow(
+            () -> new CoordinationException("cluster " + coordinator.settings().cluster() + " has no layout map"));
+    }
+
+    /**
+     * Publishes {@code next} in place of {@code expected} (a node admitted, a decommission asked for)
+     * and takes its node list; {@code StaleMapException} if the layout changed meanwhile.
+     */
+    public VersionedMap publishLayout(final VersionedMap expected, final ClusterLayout next)
+    {
+        final VersionedMap written = coordinator.maps().write(expected, expected.epoch() + 1, next.encode());
+        adoptLayout(next);
+        return written;
+    }
+
+    /** Re-reads the layout (nodes that joined since) and returns it. */
+    public ClusterLayout refreshLayout()
+    {
+        final ClusterLayout layout = ClusterLayout.decode(readLayout().payload());
+        adoptLayout(layout);
+        return layout;
+    }
+
+    private synchronized void adoptLayout(final ClusterLayout layout)
+    {
+        if (nodeNames == null || layout.memoryNodes().size() >= nodeNames.size())
+        {
+            incarnations = layout.incarnations();
+            nodeNames = layout.memoryNodes();
+        }
+    }
+
+    /** The memory nodes alive in the coordinator now. */
+    public List<MemberInfo> aliveMemoryNodes()
+    {
+        return coordinator.members().alive(MemberInfo.Kind.MEMORY_NODE);
+    }
+
+    /** Endpoint of layout node {@code n} if it is alive as the incarnation the layout names, else null. */
+    public String endpointOf(final int n)
+    {
+        final List<String> names = nodeNames;
+        final List<Long> incs = incarnations;
+        if (n >= names.size())
+        {
+            return null;
+        }
+        for (final MemberInfo m : aliveMemoryNodes())
+        {
+            if (m.name().equals(names.get(n)) && (incs.get(n) == 0 || m.incarnation() == incs.get(n)))
+            {
+                return m.endpoint();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Connects {@code client} to memory nodes that joined the cluster after it opened, before anyone
+     * routes by {@code map}: with {@code all}, every live node of the map (the replication agent and
+     * the administration need them all); without, only the nodes the map names as full replicas
+     * (a router's need: it never reads or writes a joining replica), so the map follower, which runs
+     * on the map's refresher thread, does not wait on a node that is still starting. A node not
+     * connected now stands as a {@link FailedNodeChannel}, replaced by a later call once it is
+     * wanted and answers. One call at a time per client.
+     */
+    public void attachJoined(final VerbsClient client, final RegionMap map, final boolean all)
+    {
+        synchronized (client)
+        {
+            boolean read = false;
+            for (int n = 0; n < map.memoryNodeCount(); n++)
+            {
+                final boolean missing = n >= client.nodeCount();
+                if (!missing && !(client.channel(n) instanceof FailedNodeChannel))
+                {
+                    continue;
+                }
+                if (!all && !holdsReplica(map, n))
+                {
+                    if (missing)
+                    {
+                        client.attach(n, null);
+                    }
+                    continue;
+                }
+                if (!read)
+                {
+                    refreshLayout();
+                    read = true;
+                }
+                final String endpoint = endpointOf(n);
+                try
+                {
+                    if (endpoint != null || missing)
+                    {
+                        client.attach(n, endpoint);
+                        LOG.info("client {} connected to memory node {} ({}), which joined the cluster", clientId, n,
+                            endpoint == null ? "not alive" : endpoint);
+                    }
+                }
+                catch (final RuntimeException e)
+                {
+                    LOG.warn("client {} cannot connect to memory node {} ({}) yet: {}", clientId, n, endpoint,
+                        e.getMessage());
+                    if (missing)
+                    {
+                        client.attach(n, null);
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean holdsReplica(final RegionMap map, final int n)
+    {
+        for (int g = 0; g < map.regionCount(); g++)
+        {
+            if (map.hasReplicaOn(g, n))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Memory nodes in the layout now. */
+    public int memoryNodeCount()
+    {
+        return nodeNames.size();
     }
 
     /** Map indexes of the cluster's memory nodes whose coordinator session is not alive now. */

@@ -45,12 +45,26 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     {
         cluster.onRegionMap(m ->
         {
+            // The map is already confirmed when this runs: a throw here would leave the view on the
+            // old map until the next epoch, so a node that cannot be reached becomes a failed channel.
+            attachJoined(m);
             ClusterBootstrap.reroute(client, view, m);
             lost = describeLost(m, cluster.deadMemoryNodes());
             LOG.info("client {} routes by region map epoch {}{}", cluster.clientId(), m.epoch(),
                 lost == null ? "" : "; " + lost);
             changed.run();
         });
+    }
+
+    private void attachJoined(final RegionMap map)
+    {
+        cluster.attachJoined(client, map, false);
+    }
+
+    @Override
+    public boolean writesHeld()
+    {
+        return view.map().anySealed();
     }
 
     @Override
@@ -75,6 +89,7 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     public void refresh()
     {
         cluster.refreshMap();
+        attachJoined(view.map());
         final Set<Integer> dead = cluster.deadMemoryNodes();
         final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
         LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", view.map().epoch(), rekeyed);

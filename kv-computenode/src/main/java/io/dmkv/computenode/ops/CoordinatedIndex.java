@@ -46,6 +46,12 @@ public final class CoordinatedIndex implements KeyIndex
         /** Throws unless enough replicas live for a write. */
         void checkWritable();
 
+        /**
+         * True while writes wait for a newer map: a region is sealed for the last pass of a copy
+         * onto a joining replica (docs/recovery.md, "Re-replication").
+         */
+        boolean writesHeld();
+
         /** Re-reads the map and learns the live nodes' current region keys (blocking). */
         void refresh();
 
@@ -142,8 +148,18 @@ public final class CoordinatedIndex implements KeyIndex
         @SuppressWarnings("unchecked")
         void start()
         {
-            attempts++;
             routedBy = routing.mapEpoch();
+            if (mode != null && routing.writesHeld())
+            {
+                if (lastFailure == null)
+                {
+                    lastFailure = new VerbsException("writes were held while a region was sealed for the last pass of"
+                        + " a copy");
+                }
+                await();
+                return;
+            }
+            attempts++;
             try
             {
                 routing.checkLease();
@@ -186,9 +202,21 @@ public final class CoordinatedIndex implements KeyIndex
             }
             if (refusedKey(f))
             {
+                // A fresh wake-up: the previous retry left the call released, and a second refusal
+                // in a row (two re-keys close together: a seal and its lifting) must still retry.
+                synchronized (this)
+                {
+                    released = false;
+                }
                 retry();
                 return;
             }
+            await();
+        }
+
+        /** Waits, holding no thread, for a newer map (or the fail-over wait), then retries. */
+        private void await()
+        {
             synchronized (this)
             {
                 released = false;

@@ -15,7 +15,7 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
  * and it acts on a member (a client, a memory node) only once it has seen it dead for a settle
  * time, so the member's last operations have ended. Not thread-safe: one agent's thread uses it.
  */
-final class DeadMembers
+public final class DeadMembers
 {
     private final NanoClock clock;
     private final long settleNs;
@@ -28,7 +28,7 @@ final class DeadMembers
     }
 
     /** True if {@code cluster}'s client is the live client with the lowest id, the one that acts. */
-    static boolean actsFor(final CoordinatedCluster cluster)
+    public static boolean actsFor(final CoordinatedCluster cluster)
     {
         final List<Integer> live = cluster.liveClientIds();
         return !live.isEmpty() && live.get(0) == cluster.clientId();

@@ -101,7 +101,7 @@ public final class FailoverAgent implements AutoCloseable
     }
 
     /** True if some region lists {@code node} and has another replica to promote or keep. */
-    static boolean removable(final RegionMap map, final int node)
+    public static boolean removable(final RegionMap map, final int node)
     {
         for (final int g : map.regionsOn(node))
         {

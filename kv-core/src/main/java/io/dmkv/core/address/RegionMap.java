@@ -1,7 +1,14 @@
+// Over 500 lines: the region map, its changes (fail-over, joining replicas, seals, promotion) and
+// both serialised forms are one value type whose invariants (distinct nodes per region, one replica
+// per physical region) are checked in one place; split, every change would re-check them apart.
 package io.dmkv.core.address;
 
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.IntStream;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -41,7 +48,21 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   +--------+--------+----+----+----------------+----------+----------+---------------------+
  * </pre>
  * Entry {@code g * r + j} is the node index of replica j of region g, or 0xFFFF for none (only
- * after the live replicas, when a region has lost some).
+ * after the live replicas, when a region has lost some). Format 1 holds maps whose replicas sit at
+ * their positional physical regions (below) and that have no joining replica and no seal: every
+ * map {@link #place} makes and every fail-over of one.
+ *
+ * <h2>Physical regions, joining replicas, seals (format 2)</h2>
+ * The replica of region g on node n is one of n's physical regions. In a placed map it is g's
+ * position among the regions placed on n; once replicas move (re-replication, growing, a
+ * decommission: docs/recovery.md) each entry names its physical region explicitly. A region may
+ * also have one <em>joining</em> replica, being copied and not yet used by readers or writers, and
+ * may be <em>sealed</em>: writers hold their writes while the copier takes the last differences.
+ * Format 2 stores, per region, r + 1 entries of (node u16, physical region u16) (the last one the
+ * joining replica, 0xFFFF for none) and a u32 of flags (bit 0: sealed):
+ * <pre>
+ *   header (as format 1, format = 2) | per region: (r + 1) x [node u16 | physical u16] | flags u32
+ * </pre>
  */
 public final class RegionMap
 {
@@ -53,8 +74,16 @@ public final class RegionMap
     public static final int MAX_MEMORY_NODES = 0xFFFE;
     /** Magic of the serialised form: the bytes "DMRM". */
     public static final int MAGIC = 0x4D52_4D44;
-    /** Version of the serialised form. */
+    /** Version of the serialised form of a plain map (positional physical regions, no joiner, no seal). */
     public static final int FORMAT_VERSION = 1;
+    /** Version of the serialised form with explicit physical regions, joiners and seals. */
+    public static final int FORMAT_VERSION_EXPLICIT = 2;
+    /** Bytes per entry in format 2: node u16, physical region u16. */
+    public static final int EXPLICIT_ENTRY_LENGTH = 4;
+    /** Bytes of a region's flags in format 2. */
+    public static final int FLAGS_LENGTH = 4;
+    /** Flag: writers hold their writes to the region (the copier's last pass). */
+    public static final int FLAG_SEALED = 1;
     /** Bytes before the entries in the serialised form. */
     public static final int HEADER_LENGTH = 24;
     /** Offset of the magic (u32). */
@@ -82,15 +111,67 @@ public final class RegionMap
     private final int regionCount;
     /** regionCount * replicationFactor node indexes, -1 after the live replicas of a region. */
     private final int[] entries;
+    /** The physical region of each entry (same indexing; -1 where the entry is -1). */
+    private final int[] physical;
+    /** Per region, the joining replica's node, or -1. */
+    private final int[] joiners;
+    /** Per region, the joining replica's physical region, or -1. */
+    private final int[] joinerPhysical;
+    /** Per region, {@link #FLAG_SEALED} and future flags. */
+    private final int[] flags;
 
     private RegionMap(final long epoch, final int memoryNodeCount, final int replicationFactor, final int regionCount,
-        final int[] entries)
+        final int[] entries, final int[] physical, final int[] joiners, final int[] joinerPhysical, final int[] flags)
     {
         this.epoch = epoch;
         this.memoryNodeCount = memoryNodeCount;
         this.replicationFactor = replicationFactor;
         this.regionCount = regionCount;
         this.entries = entries;
+        this.physical = physical;
+        this.joiners = joiners;
+        this.joinerPhysical = joinerPhysical;
+        this.flags = flags;
+    }
+
+    private RegionMap(final long epoch, final int memoryNodeCount, final int replicationFactor, final int regionCount,
+        final int[] entries)
+    {
+        this(epoch, memoryNodeCount, replicationFactor, regionCount, entries, positional(memoryNodeCount,
+            replicationFactor, regionCount, entries), filled(regionCount, -1), filled(regionCount, -1),
+            new int[regionCount]);
+    }
+
+    private static int[] filled(final int length, final int value)
+    {
+        final int[] a = new int[length];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /** Each entry's physical region by the positional rule: g's position among the regions on its node. */
+    private static int[] positional(final int nodes, final int r, final int regionCount, final int[] entries)
+    {
+        final int[] next = new int[nodes];
+        final int[] phys = filled(entries.length, -1);
+        for (int g = 0; g < regionCount; g++)
+        {
+            for (int j = 0; j < r; j++)
+            {
+                final int e = entries[g * r + j];
+                if (e >= 0)
+                {
+                    phys[g * r + j] = next[e]++;
+                }
+            }
+        }
+        return phys;
+    }
+
+    private RegionMap with(final long newEpoch, final int nodes, final int[] e, final int[] p, final int[] jn,
+        final int[] jp, final int[] f)
+    {
+        return new RegionMap(newEpoch, nodes, replicationFactor, regionCount, e, p, jn, jp, f);
     }
 
     /**
@@ -261,13 +342,18 @@ public final class RegionMap
     /**
      * As {@link #withoutNode(int)}; with {@code keepLastReplica}, a region whose only replica is on
      * {@code node} keeps it (the region is lost, and the map still says where it was) instead of
-     * failing.
+     * failing. A joining replica on {@code node} goes too, and so does a seal of a region whose
+     * joiner it was.
      */
     public RegionMap withoutNode(final int node, final boolean keepLastReplica)
     {
         checkNode(node);
         final int r = replicationFactor;
         final int[] next = new int[entries.length];
+        final int[] nextPhys = new int[entries.length];
+        final int[] jn = joiners.clone();
+        final int[] jp = joinerPhysical.clone();
+        final int[] f = flags.clone();
         for (int g = 0; g < regionCount; g++)
         {
             int k = 0;
@@ -277,6 +363,7 @@ public final class RegionMap
                 final int e = entries[g * r + j];
                 if (e >= 0 && (e != node || last))
                 {
+                    nextPhys[g * r + k] = physical[g * r + j];
                     next[g * r + k++] = e;
                 }
             }
@@ -287,41 +374,304 @@ public final class RegionMap
             }
             while (k < r)
             {
+                nextPhys[g * r + k] = -1;
                 next[g * r + k++] = -1;
             }
+            if (jn[g] == node)
+            {
+                jn[g] = -1;
+                jp[g] = -1;
+                f[g] &= ~FLAG_SEALED;
+            }
         }
-        return new RegionMap(epoch + 1, memoryNodeCount, r, regionCount, next);
+        return with(epoch + 1, memoryNodeCount, next, nextPhys, jn, jp, f);
     }
 
     /** The same placement at another epoch (the epoch of the coordinator's map that carries it). */
     public RegionMap withEpoch(final long newEpoch)
     {
         validateEpoch(newEpoch);
-        return new RegionMap(newEpoch, memoryNodeCount, replicationFactor, regionCount, entries);
+        return with(newEpoch, memoryNodeCount, entries, physical, joiners, joinerPhysical, flags);
+    }
+
+    /** Physical region of replica {@code j} of region {@code g} on its node. */
+    public int physical(final int regionId, final int j)
+    {
+        replica(regionId, j);
+        return physical[regionId * replicationFactor + j];
+    }
+
+    /** The node of region {@code g}'s joining replica, or -1 if it has none. */
+    public int joiner(final int regionId)
+    {
+        checkRegion(regionId);
+        return joiners[regionId];
+    }
+
+    /** The physical region of region {@code g}'s joining replica, or -1. */
+    public int joinerPhysical(final int regionId)
+    {
+        checkRegion(regionId);
+        return joinerPhysical[regionId];
+    }
+
+    /** True if writers hold their writes to region {@code g} (the copier's last pass). */
+    public boolean sealed(final int regionId)
+    {
+        checkRegion(regionId);
+        return (flags[regionId] & FLAG_SEALED) != 0;
+    }
+
+    /** The physical region of {@code node}'s replica of region g, full or joining, or -1 if it holds none. */
+    public int physicalOn(final int regionId, final int node)
+    {
+        checkRegion(regionId);
+        final int r = replicationFactor;
+        for (int j = 0; j < r; j++)
+        {
+            if (entries[regionId * r + j] == node)
+            {
+                return physical[regionId * r + j];
+            }
+        }
+        return joiners[regionId] == node ? joinerPhysical[regionId] : -1;
+    }
+
+    /** True if region g has the same replicas, physical regions, joiner and flags in both maps. */
+    public boolean sameRegion(final RegionMap other, final int regionId)
+    {
+        final int r = replicationFactor;
+        if (regionId >= other.regionCount || other.replicationFactor != r)
+        {
+            return false;
+        }
+        final int a = regionId * r;
+        return Arrays.equals(entries, a, a + r, other.entries, a, a + r)
+            && Arrays.equals(physical, a, a + r, other.physical, a, a + r)
+            && joiners[regionId] == other.joiners[regionId] && joinerPhysical[regionId] == other.joinerPhysical[regionId]
+            && flags[regionId] == other.flags[regionId];
+    }
+
+    /** Regions whose joining replica is on {@code node}, ascending. */
+    public int[] joiningOn(final int node)
+    {
+        return IntStream.range(0, regionCount).filter(g -> joiners[g] == node).toArray();
+    }
+
+    /** True if some region has a joining replica (a copy is under way or was left by a copier). */
+    public boolean anyJoining()
+    {
+        return joiningOn(-1).length < regionCount;
+    }
+
+    /** The fewest replicas any region has (r when every region is whole). */
+    public int fewestReplicas()
+    {
+        int fewest = replicationFactor;
+        for (int g = 0; g < regionCount; g++)
+        {
+            fewest = Math.min(fewest, replicaCount(g));
+        }
+        return fewest;
+    }
+
+    /** True if some region is sealed. */
+    public boolean anySealed()
+    {
+        for (final int f : flags)
+        {
+            if ((f & FLAG_SEALED) != 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Physical regions of {@code node} that the map uses, as a full or a joining replica. */
+    public BitSet physicalInUse(final int node)
+    {
+        final BitSet used = new BitSet();
+        for (int i = 0; i < entries.length; i++)
+        {
+            if (entries[i] == node)
+            {
+                used.set(physical[i]);
+            }
+        }
+        for (int g = 0; g < regionCount; g++)
+        {
+            if (joiners[g] == node)
+            {
+                used.set(joinerPhysical[g]);
+            }
+        }
+        return used;
+    }
+
+    /** This map over {@code nodes} memory nodes (a node joined the cluster); epoch + 1. */
+    public RegionMap withMemoryNodes(final int nodes)
+    {
+        if (nodes < memoryNodeCount || nodes > MAX_MEMORY_NODES)
+        {
+            throw new IllegalArgumentException("a map over " + memoryNodeCount + " memory nodes cannot grow to "
+                + nodes);
+        }
+        return with(epoch + 1, nodes, entries, physical, joiners, joinerPhysical, flags);
+    }
+
+    /**
+     * Region {@code g} gets a joining replica on {@code node}'s physical region {@code phys}
+     * (epoch + 1): copied to, never read, not a replica until {@link #withJoinerPromoted}.
+     *
+     * @throws IllegalArgumentException if the region has a joiner, the node holds the region, or the
+     *                                  physical region is in use.
+     */
+    public RegionMap withJoiner(final int regionId, final int node, final int phys)
+    {
+        checkRegion(regionId);
+        checkNode(node);
+        if (joiners[regionId] >= 0)
+        {
+            throw new IllegalArgumentException("region " + regionId + " already has a joining replica on node "
+                + joiners[regionId]);
+        }
+        if (hasReplicaOn(regionId, node))
+        {
+            throw new IllegalArgumentException("memory node " + node + " already holds region " + regionId);
+        }
+        if (phys < 0 || physicalInUse(node).get(phys))
+        {
+            throw new IllegalArgumentException("physical region " + phys + " of memory node " + node + " is in use");
+        }
+        final int[] jn = joiners.clone();
+        final int[] jp = joinerPhysical.clone();
+        jn[regionId] = node;
+        jp[regionId] = phys;
+        return with(epoch + 1, memoryNodeCount, entries, physical, jn, jp, flags);
+    }
+
+    /** Region {@code g} sealed or unsealed (epoch + 1). */
+    public RegionMap withSealed(final int regionId, final boolean sealed)
+    {
+        checkRegion(regionId);
+        final int[] f = flags.clone();
+        f[regionId] = sealed ? f[regionId] | FLAG_SEALED : f[regionId] & ~FLAG_SEALED;
+        return with(epoch + 1, memoryNodeCount, entries, physical, joiners, joinerPhysical, f);
+    }
+
+    /** Region {@code g} without its joining replica (and unsealed); epoch + 1. */
+    public RegionMap withoutJoiner(final int regionId)
+    {
+        checkRegion(regionId);
+        final int[] jn = joiners.clone();
+        final int[] jp = joinerPhysical.clone();
+        final int[] f = flags.clone();
+        jn[regionId] = -1;
+        jp[regionId] = -1;
+        f[regionId] &= ~FLAG_SEALED;
+        return with(epoch + 1, memoryNodeCount, entries, physical, jn, jp, f);
+    }
+
+    /**
+     * Region {@code g}'s joining replica becomes its last full replica, the seal goes, and the
+     * replica on {@code leaving} (or none, when -1: re-replication) leaves the region; epoch + 1.
+     *
+     * @throws IllegalArgumentException if the region has no joiner, or the region would have more
+     *                                  than r replicas.
+     */
+    public RegionMap withJoinerPromoted(final int regionId, final int leaving)
+    {
+        checkRegion(regionId);
+        if (joiners[regionId] < 0)
+        {
+            throw new IllegalArgumentException("region " + regionId + " has no joining replica");
+        }
+        final int r = replicationFactor;
+        final int[] e = entries.clone();
+        final int[] p = physical.clone();
+        int k = 0;
+        for (int j = 0; j < r; j++)
+        {
+            final int node = entries[regionId * r + j];
+            if (node >= 0 && node != leaving)
+            {
+                e[regionId * r + k] = node;
+                p[regionId * r + k++] = physical[regionId * r + j];
+            }
+        }
+        if (k >= r)
+        {
+            throw new IllegalArgumentException("region " + regionId + " has " + r + " replicas: name the one that"
+                + " leaves");
+        }
+        e[regionId * r + k] = joiners[regionId];
+        p[regionId * r + k++] = joinerPhysical[regionId];
+        while (k < r)
+        {
+            e[regionId * r + k] = -1;
+            p[regionId * r + k++] = -1;
+        }
+        final RegionMap out = withoutJoiner(regionId);
+        return with(epoch + 1, memoryNodeCount, e, p, out.joiners, out.joinerPhysical, out.flags);
+    }
+
+    /** True if this map fits format 1: positional physical regions, no joiner, no seal. */
+    private boolean plain()
+    {
+        for (int g = 0; g < regionCount; g++)
+        {
+            if (joiners[g] >= 0 || flags[g] != 0)
+            {
+                return false;
+            }
+        }
+        return Arrays.equals(physical, positional(memoryNodeCount, replicationFactor, regionCount, entries));
     }
 
     /** Bytes {@link #encode} writes. */
     public int encodedLength()
     {
-        return HEADER_LENGTH + entries.length * ENTRY_LENGTH;
+        return plain() ? HEADER_LENGTH + entries.length * ENTRY_LENGTH
+            : HEADER_LENGTH + regionCount * ((replicationFactor + 1) * EXPLICIT_ENTRY_LENGTH + FLAGS_LENGTH);
     }
 
-    /** Writes the serialised form at {@code offset}; returns the bytes written. */
+    /** Writes the serialised form at {@code offset} (format 1 when it fits, else 2); returns the bytes written. */
     public int encode(final MutableDirectBuffer buffer, final int offset)
     {
         final int length = encodedLength();
+        final boolean plain = plain();
         buffer.boundsCheck(offset, length);
         buffer.putInt(offset + MAGIC_OFFSET, MAGIC, LE);
-        buffer.putShort(offset + FORMAT_OFFSET, (short)FORMAT_VERSION, LE);
+        buffer.putShort(offset + FORMAT_OFFSET, (short)(plain ? FORMAT_VERSION : FORMAT_VERSION_EXPLICIT), LE);
         buffer.putByte(offset + REPLICATION_OFFSET, (byte)replicationFactor);
         buffer.putByte(offset + REPLICATION_OFFSET + 1, (byte)0);
         buffer.putLong(offset + EPOCH_OFFSET, epoch, LE);
         buffer.putInt(offset + MEMORY_NODES_OFFSET, memoryNodeCount, LE);
         buffer.putInt(offset + REGIONS_OFFSET, regionCount, LE);
-        for (int i = 0; i < entries.length; i++)
+        if (plain)
         {
-            final int e = entries[i] < 0 ? NONE : entries[i];
-            buffer.putShort(offset + HEADER_LENGTH + i * ENTRY_LENGTH, (short)e, LE);
+            for (int i = 0; i < entries.length; i++)
+            {
+                final int e = entries[i] < 0 ? NONE : entries[i];
+                buffer.putShort(offset + HEADER_LENGTH + i * ENTRY_LENGTH, (short)e, LE);
+            }
+            return length;
+        }
+        final int r = replicationFactor;
+        int at = offset + HEADER_LENGTH;
+        for (int g = 0; g < regionCount; g++)
+        {
+            for (int j = 0; j <= r; j++)
+            {
+                final int node = j < r ? entries[g * r + j] : joiners[g];
+                final int phys = j < r ? physical[g * r + j] : joinerPhysical[g];
+                buffer.putShort(at, (short)(node < 0 ? NONE : node), LE);
+                buffer.putShort(at + 2, (short)(node < 0 ? NONE : phys), LE);
+                at += EXPLICIT_ENTRY_LENGTH;
+            }
+            buffer.putInt(at, flags[g], LE);
+            at += FLAGS_LENGTH;
         }
         return length;
     }
@@ -360,10 +710,10 @@ public final class RegionMap
             throw new IllegalArgumentException("region map: bad magic 0x" + Integer.toHexString(magic));
         }
         final int format = buffer.getShort(offset + FORMAT_OFFSET, LE) & 0xFFFF;
-        if (format != FORMAT_VERSION)
+        if (format != FORMAT_VERSION && format != FORMAT_VERSION_EXPLICIT)
         {
             throw new IllegalArgumentException("region map: format version " + format + " is not supported (expected "
-                + FORMAT_VERSION + ")");
+                + FORMAT_VERSION + " or " + FORMAT_VERSION_EXPLICIT + ")");
         }
         final int r = buffer.getByte(offset + REPLICATION_OFFSET) & 0xFF;
         final long epoch = buffer.getLong(offset + EPOCH_OFFSET, LE);
@@ -372,19 +722,27 @@ public final class RegionMap
         validateReplication(r, n);
         validateRegionCount(regions);
         validateEpoch(epoch);
-        final long needed = HEADER_LENGTH + (long)regions * r * ENTRY_LENGTH;
+        final boolean explicit = format == FORMAT_VERSION_EXPLICIT;
+        final long perRegion = explicit ? (r + 1L) * EXPLICIT_ENTRY_LENGTH + FLAGS_LENGTH : (long)r * ENTRY_LENGTH;
+        final long needed = HEADER_LENGTH + regions * perRegion;
         if (length < needed)
         {
             throw new IllegalArgumentException("region map: " + regions + " regions with " + r + " replicas need "
                 + needed + " bytes, got " + length);
         }
         final int[] entries = new int[regions * r];
+        final int[] phys = filled(regions * r, -1);
+        final int[] jn = filled(regions, -1);
+        final int[] jp = filled(regions, -1);
+        final int[] flags = new int[regions];
         for (int g = 0; g < regions; g++)
         {
             boolean ended = false;
+            final int base = offset + HEADER_LENGTH + (int)(g * perRegion);
             for (int j = 0; j < r; j++)
             {
-                final int e = buffer.getShort(offset + HEADER_LENGTH + (g * r + j) * ENTRY_LENGTH, LE) & 0xFFFF;
+                final int at = base + j * (explicit ? EXPLICIT_ENTRY_LENGTH : ENTRY_LENGTH);
+                final int e = buffer.getShort(at, LE) & 0xFFFF;
                 if (e == NONE)
                 {
                     ended = true;
@@ -395,11 +753,7 @@ public final class RegionMap
                 {
                     throw new IllegalArgumentException("region map: region " + g + " lists a replica after an empty entry");
                 }
-                if (e >= n)
-                {
-                    throw new IllegalArgumentException("region map: region " + g + " names memory node " + e
-                        + " but there are only " + n);
-                }
+                checkDecodedNode(g, e, n);
                 for (int k = 0; k < j; k++)
                 {
                     if (entries[g * r + k] == e)
@@ -409,13 +763,63 @@ public final class RegionMap
                     }
                 }
                 entries[g * r + j] = e;
+                if (explicit)
+                {
+                    phys[g * r + j] = buffer.getShort(at + 2, LE) & 0xFFFF;
+                }
             }
             if (entries[g * r] < 0)
             {
                 throw new IllegalArgumentException("region map: region " + g + " has no replica");
             }
+            if (explicit)
+            {
+                final int at = base + r * EXPLICIT_ENTRY_LENGTH;
+                final int e = buffer.getShort(at, LE) & 0xFFFF;
+                if (e != NONE)
+                {
+                    checkDecodedNode(g, e, n);
+                    jn[g] = e;
+                    jp[g] = buffer.getShort(at + 2, LE) & 0xFFFF;
+                }
+                flags[g] = buffer.getInt(at + EXPLICIT_ENTRY_LENGTH, LE);
+            }
         }
-        return new RegionMap(epoch, n, r, regions, entries);
+        final RegionMap map = explicit ? new RegionMap(epoch, n, r, regions, entries, phys, jn, jp, flags)
+            : new RegionMap(epoch, n, r, regions, entries);
+        map.checkPhysical();
+        return map;
+    }
+
+    private static void checkDecodedNode(final int g, final int e, final int n)
+    {
+        if (e >= n)
+        {
+            throw new IllegalArgumentException("region map: region " + g + " names memory node " + e
+                + " but there are only " + n);
+        }
+    }
+
+    /** No physical region of a node serves two replicas. */
+    private void checkPhysical()
+    {
+        final Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < entries.length; i++)
+        {
+            if (entries[i] >= 0 && !seen.add(((long)entries[i] << 32) | physical[i]))
+            {
+                throw new IllegalArgumentException("region map: memory node " + entries[i] + "'s physical region "
+                    + physical[i] + " serves two replicas");
+            }
+        }
+        for (int g = 0; g < regionCount; g++)
+        {
+            if (joiners[g] >= 0 && (hasReplicaOn(g, joiners[g]) || !seen.add(((long)joiners[g] << 32) | joinerPhysical[g])))
+            {
+                throw new IllegalArgumentException("region map: region " + g + "'s joining replica on memory node "
+                    + joiners[g] + " clashes with a replica");
+            }
+        }
     }
 
     @Override
@@ -432,7 +836,9 @@ public final class RegionMap
         final RegionMap other = (RegionMap)o;
         return epoch == other.epoch && memoryNodeCount == other.memoryNodeCount
             && replicationFactor == other.replicationFactor && regionCount == other.regionCount
-            && Arrays.equals(entries, other.entries);
+            && Arrays.equals(entries, other.entries) && Arrays.equals(physical, other.physical)
+            && Arrays.equals(joiners, other.joiners) && Arrays.equals(joinerPhysical, other.joinerPhysical)
+            && Arrays.equals(flags, other.flags);
     }
 
     @Override

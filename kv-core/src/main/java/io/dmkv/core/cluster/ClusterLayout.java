@@ -21,6 +21,8 @@ public record ClusterLayout(List<String> memoryNodes, Map<String, String> proper
     public static final String NODES = "nodes";
     /** The field with each memory node's incarnation when the cluster was formatted (hex, node order). */
     public static final String INCARNATIONS = "incarnations";
+    /** The field naming the memory nodes being decommissioned (comma-separated member names). */
+    public static final String DRAINING = "draining";
 
     public ClusterLayout
     {
@@ -36,10 +38,14 @@ public record ClusterLayout(List<String> memoryNodes, Map<String, String> proper
         }
     }
 
-    /** The node index of {@code name} in region maps, or -1 if the layout does not name it. */
+    /**
+     * The node index of {@code name} in region maps, or -1 if the layout does not name it. A name
+     * listed twice (a node that restarted under its name joined again as a new node: layouts only
+     * grow) is its latest index.
+     */
     public int indexOf(final String name)
     {
-        return memoryNodes.indexOf(name);
+        return memoryNodes.lastIndexOf(name);
     }
 
     /** Each node's incarnation as recorded when the cluster was formatted (0: not recorded). */
@@ -85,6 +91,70 @@ public record ClusterLayout(List<String> memoryNodes, Map<String, String> proper
             }
         }
         return dead;
+    }
+
+    /**
+     * This layout with memory node {@code name} (of {@code incarnation}) at index {@code index}: the
+     * next index appends a node that joined; an existing index is taken over by a new node only when
+     * no region map names that index any more (its node failed over, or was decommissioned).
+     */
+    public ClusterLayout withNode(final int index, final String name, final long incarnation)
+    {
+        if (index < 0 || index > memoryNodes.size())
+        {
+            throw new IllegalArgumentException("node index " + index + " is outside 0.." + memoryNodes.size());
+        }
+        final List<String> names = new ArrayList<>(memoryNodes);
+        final List<Long> incs = new ArrayList<>(incarnations());
+        if (index == names.size())
+        {
+            names.add(name);
+            incs.add(incarnation);
+        }
+        else
+        {
+            names.set(index, name);
+            incs.set(index, incarnation);
+        }
+        final Map<String, String> p = new LinkedHashMap<>(properties);
+        p.put(INCARNATIONS, incarnationsField(incs));
+        return new ClusterLayout(names, p);
+    }
+
+    /** Names of the memory nodes being decommissioned. */
+    public Set<String> draining()
+    {
+        final String field = properties.get(DRAINING);
+        final Set<String> out = new TreeSet<>();
+        if (field != null && !field.isEmpty())
+        {
+            out.addAll(List.of(field.split(",")));
+        }
+        return out;
+    }
+
+    /** This layout with {@code name} added to (or removed from) the nodes being decommissioned. */
+    public ClusterLayout withDraining(final String name, final boolean draining)
+    {
+        final Set<String> d = draining();
+        if (draining)
+        {
+            d.add(name);
+        }
+        else
+        {
+            d.remove(name);
+        }
+        final Map<String, String> p = new LinkedHashMap<>(properties);
+        if (d.isEmpty())
+        {
+            p.remove(DRAINING);
+        }
+        else
+        {
+            p.put(DRAINING, String.join(",", d));
+        }
+        return new ClusterLayout(memoryNodes, p);
     }
 
     public byte[] encode()

@@ -209,7 +209,7 @@ class RegionMapTest
 
         final byte[] badFormat = good.clone();
         badFormat[RegionMap.FORMAT_OFFSET] = 9;
-        assertEquals("region map: format version 9 is not supported (expected 1)", decodeError(badFormat));
+        assertEquals("region map: format version 9 is not supported (expected 1 or 2)", decodeError(badFormat));
 
         assertEquals("region map: 2 regions with 2 replicas need 32 bytes, got 30",
             decodeError(java.util.Arrays.copyOf(good, 30)));
@@ -256,6 +256,74 @@ class RegionMapTest
         {
             assertArrayEquals(map.regionsOn(node), back.regionsOn(node));
         }
+    }
+
+    @Test
+    void aJoiningReplicaIsNoReplicaUntilPromotedAndKeepsItsPhysicalRegion()
+    {
+        final RegionMap failed = RegionMap.place(1, 5, 4, 3).withoutNode(3).withMemoryNodes(5);
+        final int g = failed.regionsOn(0)[0];
+        final int before = failed.replicaCount(g);
+        final RegionMap joining = failed.withJoiner(g, 4, 2);
+        assertEquals(4, joining.joiner(g));
+        assertEquals(2, joining.joinerPhysical(g));
+        assertEquals(before, joining.replicaCount(g), "a joiner is not a replica");
+        assertFalse(joining.hasReplicaOn(g, 4));
+        assertEquals(2, joining.physicalOn(g, 4));
+        assertTrue(joining.physicalInUse(4).get(2));
+        final RegionMap sealed = joining.withSealed(g, true);
+        assertTrue(sealed.sealed(g) && sealed.anySealed());
+        final RegionMap promoted = sealed.withJoinerPromoted(g, before == 3 ? failed.replica(g, 0) : -1);
+        assertFalse(promoted.anySealed());
+        assertEquals(-1, promoted.joiner(g));
+        assertTrue(promoted.hasReplicaOn(g, 4));
+        assertEquals(2, promoted.physical(g, promoted.replicaCount(g) - 1));
+        assertTrue(promoted.epoch() > sealed.epoch() && sealed.epoch() > joining.epoch());
+    }
+
+    @Test
+    void explicitMapsRoundTripThroughFormatTwoAndPlainOnesStayFormatOne()
+    {
+        final RegionMap plain = RegionMap.place(3, 7, 4, 3).withoutNode(2);
+        assertEquals(RegionMap.FORMAT_VERSION, new UnsafeBuffer(plain.toBytes()).getShort(RegionMap.FORMAT_OFFSET,
+            ByteOrder.LITTLE_ENDIAN));
+        final RegionMap moved = plain.withMemoryNodes(5).withJoiner(0, 4, 1).withSealed(0, true)
+            .withJoinerPromoted(0, plain.replica(0, 0)).withJoiner(1, 4, 0);
+        final byte[] bytes = moved.toBytes();
+        assertEquals(RegionMap.FORMAT_VERSION_EXPLICIT, new UnsafeBuffer(bytes).getShort(RegionMap.FORMAT_OFFSET,
+            ByteOrder.LITTLE_ENDIAN));
+        final RegionMap back = RegionMap.fromBytes(bytes);
+        assertEquals(moved, back);
+        assertEquals(4, back.joiner(1));
+        assertEquals(1, back.physicalOn(0, 4));
+        for (int g = 0; g < plain.regionCount(); g++)
+        {
+            for (int j = 0; j < plain.replicaCount(g); j++)
+            {
+                assertEquals(plain.physical(g, j), RegionMap.fromBytes(plain.toBytes()).physical(g, j));
+            }
+        }
+    }
+
+    @Test
+    void aMapGivingOnePhysicalRegionTwoReplicasIsRefused()
+    {
+        final RegionMap map = RegionMap.place(1, 5, 4, 3).withMemoryNodes(5);
+        assertThrows(IllegalArgumentException.class, () -> map.withJoiner(0, map.replica(0, 1), 3));
+        final int g = map.regionsOn(0)[0];
+        final int other = map.regionsOn(0)[1];
+        final RegionMap joining = map.withJoiner(g, 4, 0);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> joining.withJoiner(other, 4, 0)).getMessage()
+            .contains("in use"));
+    }
+
+    @Test
+    void aJoinerOnAFailedNodeLeavesWithIt()
+    {
+        final RegionMap map = RegionMap.place(1, 5, 4, 3).withMemoryNodes(5).withJoiner(0, 4, 0).withSealed(0, true);
+        final RegionMap after = map.withoutNode(4);
+        assertEquals(-1, after.joiner(0));
+        assertFalse(after.sealed(0));
     }
 
     private static String decodeError(final byte[] bytes)

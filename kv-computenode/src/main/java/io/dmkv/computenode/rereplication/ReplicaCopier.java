@@ -1,0 +1,279 @@
+package io.dmkv.computenode.rereplication;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.dmkv.computenode.recovery.MemoryNodeFailover;
+import io.dmkv.core.address.RegionMap;
+import io.dmkv.rdma.RemoteAccessException;
+import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.VerbsClient;
+
+/**
+ * Runs one plan of moves (docs/recovery.md, "Re-replication"): publishes the joining replicas,
+ * copies the regions while writes go on, seals them (writers hold; every full replica re-keys, so
+ * a writer in the middle is refused), waits a grace for frees already decided to land, takes the
+ * last differences, settles the regions whose primary leaves, and publishes the map where each
+ * joiner is a full replica, the seal gone and the leaving replica dropped. A failure leaves the
+ * joiners in the map, unsealed if the copier still can: the next run starts their copies again.
+ */
+public final class ReplicaCopier
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaCopier.class);
+    /** Live passes at most before the seal (the last one may still have written a few chunks). */
+    private static final int LIVE_PASSES = 4;
+    private static final int REFUSALS = 5;
+
+    /** Publishes a map in place of the current one, returning it as published; the map store's CAS. */
+    interface Publisher
+    {
+        RegionMap publish(RegionMap expected, RegionMap next);
+    }
+
+    /** What a plan did. */
+    public record Report(List<ReplicaPlanner.Move> moves, long bytesCopied, int livePasses, long sealedNanos,
+        long totalNanos, RegionMap published)
+    {
+        @Override
+        public String toString()
+        {
+            return "copied " + moves.size() + " region replica(s) " + moves + ": " + bytesCopied / 1024 + " KiB in "
+                + livePasses + " live pass(es); writes held " + TimeUnit.NANOSECONDS.toMillis(sealedNanos) + " ms; "
+                + TimeUnit.NANOSECONDS.toMillis(totalNanos) + " ms in all; map epoch " + published.epoch();
+        }
+    }
+
+    private final VerbsClient client;
+    private final MemoryNodeFailover settler;
+    private final Duration grace;
+    private final Duration fenceTimeout;
+    private volatile String phase = "idle";
+
+    ReplicaCopier(final VerbsClient client, final MemoryNodeFailover settler, final Duration grace,
+        final Duration fenceTimeout)
+    {
+        this.client = client;
+        this.settler = settler;
+        this.grace = grace;
+        this.fenceTimeout = fenceTimeout;
+    }
+
+    /** What the copier does now, for logs and status. */
+    String phase()
+    {
+        return phase;
+    }
+
+    /**
+     * Runs {@code moves} from {@code current}, whose regions have no joiner yet or have exactly the
+     * joiner the move names (a copy restarted).
+     */
+    Report run(final RegionMap current, final List<ReplicaPlanner.Move> moves, final Publisher publisher)
+    {
+        final long start = System.nanoTime();
+        RegionMap withJoiners = current;
+        for (final ReplicaPlanner.Move m : moves)
+        {
+            withJoiners = withJoiners.joiner(m.region()) == m.node() ? withJoiners.withSealed(m.region(), false)
+                : withJoiners.withJoiner(m.region(), m.node(), m.physical());
+        }
+        RegionMap published = publisher.publish(current, withJoiners);
+        // Joining nodes re-key the regions they are given: learn those keys, then copy.
+        final RegionCopy[] copies = new RegionCopy[moves.size()];
+        int livePasses = 0;
+        phase = "copying";
+        int changed = Integer.MAX_VALUE;
+        for (int pass = 0; pass < LIVE_PASSES && changed > moves.size(); pass++)
+        {
+            changed = copyPass(published, moves, copies);
+            livePasses++;
+        }
+        phase = "sealing";
+        final RegionMap sealedMap = transform(published, moves, (m, g) -> m.withSealed(g, true));
+        final List<RemoteRegion> holders = fullReplicas(published, moves);
+        final long[] keysBefore = keys(holders);
+        final long sealedAt = System.nanoTime();
+        published = publisher.publish(published, sealedMap);
+        try
+        {
+            awaitFence(published, moves, holders, keysBefore);
+            phase = "last pass";
+            sleep(grace);
+            copyPass(published, moves, copies);
+            RegionMap next = published;
+            final boolean[] primaryLeaves = new boolean[published.regionCount()];
+            boolean settle = false;
+            for (final ReplicaPlanner.Move m : moves)
+            {
+                primaryLeaves[m.region()] = m.leaving() >= 0 && published.primary(m.region()) == m.leaving();
+                settle |= primaryLeaves[m.region()];
+                next = next.withJoinerPromoted(m.region(), m.leaving());
+            }
+            if (settle)
+            {
+                phase = "settling";
+                final int[] fixed = settler.settle(next, primaryLeaves);
+                LOG.info("regions whose primary leaves settled: {} slots, {} block-table entries", fixed[0], fixed[1]);
+            }
+            published = publisher.publish(published, next);
+            final long sealed = System.nanoTime() - sealedAt;
+            long bytes = 0;
+            for (final RegionCopy c : copies)
+            {
+                bytes += c.bytesWritten();
+            }
+            phase = "idle";
+            return new Report(List.copyOf(moves), bytes, livePasses, sealed, System.nanoTime() - start, published);
+        }
+        catch (final RuntimeException e)
+        {
+            phase = "failed";
+            try
+            {
+                publisher.publish(published, transform(published, moves, (m, g) -> m.withSealed(g, false)));
+            }
+            catch (final RuntimeException unseal)
+            {
+                e.addSuppressed(unseal);
+            }
+            throw e;
+        }
+    }
+
+    private interface RegionChange
+    {
+        RegionMap apply(RegionMap map, int region);
+    }
+
+    private static RegionMap transform(final RegionMap map, final List<ReplicaPlanner.Move> moves,
+        final RegionChange change)
+    {
+        RegionMap next = map;
+        for (final ReplicaPlanner.Move m : moves)
+        {
+            next = change.apply(next, m.region());
+        }
+        return next;
+    }
+
+    /** One pass over every move's region; a refusal (a re-keyed region) learns the keys and passes again. */
+    private int copyPass(final RegionMap map, final List<ReplicaPlanner.Move> moves, final RegionCopy[] copies)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                int changed = 0;
+                for (int i = 0; i < moves.size(); i++)
+                {
+                    final int g = moves.get(i).region();
+                    final RemoteRegion primary = client.channel(map.primary(g)).region(map.physical(g, 0));
+                    final RemoteRegion joiner = client.channel(map.joiner(g)).region(map.joinerPhysical(g));
+                    if (copies[i] == null)
+                    {
+                        copies[i] = new RegionCopy(client, primary.length());
+                    }
+                    changed += copies[i].pass(primary, joiner);
+                }
+                return changed;
+            }
+            catch (final RemoteAccessException e)
+            {
+                if (attempt >= REFUSALS || e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
+                {
+                    throw e;
+                }
+                sleep(Duration.ofMillis(50L * attempt));
+                client.refreshKeys(n -> involved(map, moves).contains(n));
+            }
+        }
+    }
+
+    private static Set<Integer> involved(final RegionMap map, final List<ReplicaPlanner.Move> moves)
+    {
+        final Set<Integer> nodes = new HashSet<>();
+        for (final ReplicaPlanner.Move m : moves)
+        {
+            for (final int n : map.replicas(m.region()))
+            {
+                nodes.add(n);
+            }
+            nodes.add(m.node());
+        }
+        return nodes;
+    }
+
+    private List<RemoteRegion> fullReplicas(final RegionMap map, final List<ReplicaPlanner.Move> moves)
+    {
+        final List<RemoteRegion> out = new ArrayList<>();
+        for (final ReplicaPlanner.Move m : moves)
+        {
+            for (int j = 0; j < map.replicaCount(m.region()); j++)
+            {
+                out.add(client.channel(map.replica(m.region(), j)).region(map.physical(m.region(), j)));
+            }
+        }
+        return out;
+    }
+
+    private static long[] keys(final List<RemoteRegion> regions)
+    {
+        final long[] keys = new long[regions.size()];
+        for (int i = 0; i < keys.length; i++)
+        {
+            keys[i] = regions.get(i).key();
+        }
+        return keys;
+    }
+
+    /**
+     * Waits until every full replica of the sealed regions has re-keyed: from then on no writer
+     * routed by an older map can write them, and writers that read the sealed map hold.
+     */
+    private void awaitFence(final RegionMap map, final List<ReplicaPlanner.Move> moves, final List<RemoteRegion> holders,
+        final long[] before)
+    {
+        final long deadline = System.nanoTime() + fenceTimeout.toNanos();
+        final Set<Integer> nodes = involved(map, moves);
+        while (true)
+        {
+            client.refreshKeys(nodes::contains);
+            boolean fenced = true;
+            for (int i = 0; i < before.length; i++)
+            {
+                fenced &= holders.get(i).key() != before[i];
+            }
+            if (fenced)
+            {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new IllegalStateException("the replicas of the sealed regions did not re-key within "
+                    + fenceTimeout.toMillis() + " ms of map epoch " + map.epoch() + ": the seal is lifted and the copy"
+                    + " starts again later");
+            }
+            sleep(Duration.ofMillis(20));
+        }
+    }
+
+    private static void sleep(final Duration d)
+    {
+        try
+        {
+            Thread.sleep(d.toMillis());
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while copying regions", e);
+        }
+    }
+}
