@@ -73,7 +73,7 @@ public final class BenchRunner
                 final RunResult r = WorkloadRunner.run("load", BenchWorkers.LOAD_OPS, plan.loadThreads(), w.records(),
                     null, i -> workers.loader(i, plan.loadThreads()), ConsoleProgress.ofOps("load", w.records()));
                 load = ProcessResult.merge("load",
-                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before))));
+                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before), 0)));
                 summary.append(BenchReport.phaseText(load)).append(System.lineSeparator())
                     .append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             }
@@ -115,16 +115,18 @@ public final class BenchRunner
     {
         try (KvStore kv = KvStore.open(plan.store()))
         {
-            final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed());
+            final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed())
+                .runLength(plan.duration());
             final VerbCounters.Snapshot before = kv.counters();
             final List<KvStats.Verbs> nodesBefore = kv.stats().nodes();
+            final long cpu = ProcessResult.processCpuNanos();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
                 plan.duration(), workers::runner, ConsoleProgress.ofTime("run", plan.duration()));
             spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             return ProcessResult.merge("run",
                 List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
-                    kv.counters().minus(before))));
+                    kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu)));
         }
     }
 
