@@ -46,11 +46,35 @@ public final class BenchRunner
      * @param folder       results folder.
      * @param plots        whether to draw the PNG plots.
      * @param setup        extra facts for the JSON (command line, cluster, machine).
+     * @param hooks        called around each run phase.
      */
     public record Plan(KvConfig store, Workload workload, List<Integer> threads, int processes, String processHeap,
         Duration duration, int loadThreads, boolean load, long seed, Path folder, boolean plots,
-        Map<String, Object> setup)
+        Map<String, Object> setup, RunHooks hooks)
     {
+    }
+
+    /** Called around each run phase (to wait for a FlexKV partition map, to read other processes' CPU time). */
+    public interface RunHooks
+    {
+        /** Every store of the run phase is open ({@code processes} of them); the phase starts on return. */
+        void beforeGo(int processes) throws InterruptedException;
+
+        /** The run phase has ended. */
+        void afterRun();
+
+        RunHooks NONE = new RunHooks()
+        {
+            @Override
+            public void beforeGo(final int processes)
+            {
+            }
+
+            @Override
+            public void afterRun()
+            {
+            }
+        };
     }
 
     /**
@@ -111,10 +135,11 @@ public final class BenchRunner
 
     /** One run in this process; {@code spread} gets the run's verbs per memory node ({@link NodeSpread}). */
     private static ProcessResult.Merged runHere(final Plan plan, final int threads, final int run,
-        final StringBuilder spread)
+        final StringBuilder spread) throws InterruptedException
     {
         try (KvStore kv = KvStore.open(plan.store()))
         {
+            plan.hooks().beforeGo(1);
             final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed())
                 .runLength(plan.duration());
             final VerbCounters.Snapshot before = kv.counters();
@@ -123,6 +148,7 @@ public final class BenchRunner
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
                 plan.duration(), workers::runner, ConsoleProgress.ofTime("run", plan.duration()));
+            plan.hooks().afterRun();
             spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             return ProcessResult.merge("run",
                 List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
@@ -148,6 +174,7 @@ public final class BenchRunner
         try (ClientProcesses clients = ClientProcesses.start(JvmCommand.forChild(plan.processHeap()), specs, dir))
         {
             clients.awaitReady(READY_TIMEOUT);
+            plan.hooks().beforeGo(processes);
             final ConsoleProgress progress = ConsoleProgress.ofTime("run", plan.duration());
             final long start = System.nanoTime();
             clients.go();
@@ -157,7 +184,9 @@ public final class BenchRunner
                 Thread.sleep(200);
             }
             progress.finish(clients.opsDone(), System.nanoTime() - start);
-            return ProcessResult.merge("run", clients.results(FINISH_GRACE));
+            final List<ProcessResult> results = clients.results(FINISH_GRACE);
+            plan.hooks().afterRun();
+            return ProcessResult.merge("run", results);
         }
     }
 }
