@@ -40,10 +40,18 @@ import picocli.CommandLine.Option;
         + "the mix for --duration at each thread count, in this JVM or in --processes client JVMs whose histograms "
         + "and counters are merged. Prints throughput, p50/p99/p999 latency and round trips, verbs and bytes per "
         + "operation, and writes result.json, results.csv, summary.txt and PNG plots (throughput vs threads, "
-        + "latency CDF) to a results folder.",
+        + "latency CDF) to a results folder. With --mode fusee,flexkv (or several workloads, or --rounds) it compares "
+        + "the index modes on identical work: each run on a fresh cluster of memory-node daemons and a ZooKeeper "
+        + "process, the modes alternating, one table per workload with medians, spreads, FlexKV/FUSEE ratios, "
+        + "round trips, RPCs, verbs, CAS/FAA and CPU per operation, and the checks of FlexKV's claim; "
+        + "compare.json, compare.csv, summary.txt and plots in the results folder, each run's own results below "
+        + "it. Ctrl-C stops every process it started.",
         "Example: kv bench --workload a --threads 1,2,4 --duration 10s",
         "Example: kv bench --workload-file my.properties --processes 4 --threads 8 --process-heap 512m",
-        "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load"})
+        "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load",
+        "Example: kv bench --mode fusee,flexkv --workload a,b,c,d --distribution zipfian,uniform --processes 4 "
+            + "--threads 8 --process-heap 256m --rounds 3 --duration 10s",
+        "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50% --processes 4 --threads 8 --rounds 3"})
 public final class BenchCommand implements Callable<Integer>
 {
     @CommandLine.Mixin

@@ -105,6 +105,32 @@ final class BenchPlots
         cdf("dmkv bench, " + c.cell() + ": latency CDF by mode (all rounds)", series, file);
     }
 
+    /** Throughput over each run of a comparison's cell, a line per mode and round: a shifting hot set shows here. */
+    static void modeTimeline(final Comparison c, final Path file) throws IOException
+    {
+        headless();
+        final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
+            .title("dmkv bench, " + c.cell() + ": throughput over each run (1 s steps)")
+            .xAxisTitle("seconds into the run").yAxisTitle("operations/s").build();
+        style(chart);
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisDecimalPattern("#,###");
+        for (final Comparison.Run r : c.runs())
+        {
+            final List<double[]> points = r.throughputOverTime();
+            if (!points.isEmpty())
+            {
+                chart.addSeries(r.mode() + ", round " + r.round(), points.stream().map(p -> p[0]).toList(),
+                    points.stream().map(p -> p[1]).toList());
+            }
+        }
+        if (!chart.getSeriesMap().isEmpty())
+        {
+            save(chart, file);
+        }
+    }
+
     /** One CDF line per histogram (empty ones left out), log-scale microseconds. */
     private static void cdf(final String title, final Map<String, Histogram> series, final Path file) throws IOException
     {

@@ -63,6 +63,11 @@ public final class BenchRunner
         /** The run phase has ended. */
         void afterRun();
 
+        /** Operations done so far in the run phase, about five times a second. */
+        default void progress(final long elapsedNs, final long opsDone)
+        {
+        }
+
         RunHooks NONE = new RunHooks()
         {
             @Override
@@ -147,13 +152,34 @@ public final class BenchRunner
             final long cpu = ProcessResult.processCpuNanos();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
-                plan.duration(), workers::runner, ConsoleProgress.ofTime("run", plan.duration()));
+                plan.duration(), workers::runner, both(ConsoleProgress.ofTime("run", plan.duration()), plan.hooks()));
             plan.hooks().afterRun();
             spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             return ProcessResult.merge("run",
                 List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
                     kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu)));
         }
+    }
+
+    /** {@code console}, and the hooks' progress too. */
+    private static WorkloadRunner.Progress both(final WorkloadRunner.Progress console, final RunHooks hooks)
+    {
+        return new WorkloadRunner.Progress()
+        {
+            @Override
+            public void update(final long opsDone, final long elapsedNs)
+            {
+                console.update(opsDone, elapsedNs);
+                hooks.progress(elapsedNs, opsDone);
+            }
+
+            @Override
+            public void finish(final long opsDone, final long elapsedNs)
+            {
+                console.finish(opsDone, elapsedNs);
+                hooks.progress(elapsedNs, opsDone);
+            }
+        };
     }
 
     private static ProcessResult.Merged runInProcesses(final Plan plan, final int threads, final int processes,
@@ -180,7 +206,10 @@ public final class BenchRunner
             clients.go();
             while (clients.running())
             {
-                progress.update(clients.opsDone(), System.nanoTime() - start);
+                final long done = clients.opsDone();
+                final long elapsed = System.nanoTime() - start;
+                progress.update(done, elapsed);
+                plan.hooks().progress(elapsed, done);
                 Thread.sleep(200);
             }
             progress.finish(clients.opsDone(), System.nanoTime() - start);

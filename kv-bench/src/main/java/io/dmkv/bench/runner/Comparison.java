@@ -38,9 +38,27 @@ public final class Comparison
      * @param round    1, 2, ...
      * @param merged   the run phase, merged over client processes.
      * @param mnCpuNs  CPU time of the memory-node daemons over the run phase, or -1 if unknown.
+     * @param timeline operations done so far at points of the run phase: {elapsed ns, operations}.
      */
-    public record Run(String mode, int round, ProcessResult.Merged merged, long mnCpuNs)
+    public record Run(String mode, int round, ProcessResult.Merged merged, long mnCpuNs, List<long[]> timeline)
     {
+        /** Throughput over the run phase, one point per second or so: {seconds into the run, ops/s}. */
+        public List<double[]> throughputOverTime()
+        {
+            final List<double[]> points = new ArrayList<>();
+            long lastNs = 0;
+            long lastOps = 0;
+            for (final long[] p : timeline)
+            {
+                if (p[0] - lastNs >= 1_000_000_000L)
+                {
+                    points.add(new double[] {p[0] / 1e9, (p[1] - lastOps) * 1e9 / (p[0] - lastNs)});
+                    lastNs = p[0];
+                    lastOps = p[1];
+                }
+            }
+            return points;
+        }
     }
 
     /** A median with the smallest and largest value it is the median of. */

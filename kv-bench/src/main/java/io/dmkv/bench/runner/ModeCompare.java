@@ -181,6 +181,7 @@ public final class ModeCompare
         {
             final KvConfig store = stores.store(cluster, mode);
             final long[] mnCpu = {-1, -1};
+            final List<long[]> timeline = new ArrayList<>();
             final BenchRunner.RunHooks hooks = new BenchRunner.RunHooks()
             {
                 @Override
@@ -198,6 +199,12 @@ public final class ModeCompare
                 {
                     mnCpu[1] = cluster.daemonCpuNanos();
                 }
+
+                @Override
+                public void progress(final long elapsedNs, final long opsDone)
+                {
+                    timeline.add(new long[] {elapsedNs, opsDone});
+                }
             };
             final Map<String, Object> setup = new LinkedHashMap<>(m.setup());
             setup.put("mode", mode);
@@ -214,7 +221,7 @@ public final class ModeCompare
                 throw new IllegalStateException("the run completed no operation (see " + folder + ")");
             }
             final long mn = mnCpu[0] >= 0 && mnCpu[1] >= 0 ? mnCpu[1] - mnCpu[0] : -1;
-            return new Comparison.Run(mode, round, merged, mn);
+            return new Comparison.Run(mode, round, merged, mn, List.copyOf(timeline));
         }
     }
 
@@ -282,6 +289,7 @@ public final class ModeCompare
                     if (!c.runs().isEmpty())
                     {
                         BenchPlots.modeLatencyCdf(c, m.folder().resolve(c.cell() + "-latency-cdf.png"));
+                        BenchPlots.modeTimeline(c, m.folder().resolve(c.cell() + "-throughput-over-time.png"));
                     }
                 }
             }
