@@ -272,11 +272,13 @@ public final class BenchCommand implements Callable<Integer>
     /** The checks of --mode, --rounds, --cluster and --coordinator. */
     private void validateModes(final CommandLine cl, final List<Workload> cells)
     {
-        if (modes.isEmpty() || modes.size() > 2 || modes.stream().anyMatch(m -> !m.equals("fusee") && !m.equals("flexkv"))
-            || modes.size() == 2 && modes.get(0).equals(modes.get(1)))
+        try
         {
-            throw new CommandLine.ParameterException(cl, "--mode takes fusee, flexkv or both (fusee,flexkv), got '"
-                + String.join(",", modes) + "'");
+            ModeCompare.checkModes(modes);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new CommandLine.ParameterException(cl, e.getMessage(), e);
         }
         if (rounds < 1 || rounds > 50)
         {

@@ -77,6 +77,21 @@ public final class ModeCompare
     {
     }
 
+    /**
+     * Checks a {@code --mode} list: fusee, flexkv, or both in either order.
+     *
+     * @throws IllegalArgumentException naming what is wrong.
+     */
+    public static void checkModes(final List<String> modes)
+    {
+        if (modes.isEmpty() || modes.size() > 2 || modes.stream().anyMatch(m -> !m.equals("fusee") && !m.equals("flexkv"))
+            || modes.size() == 2 && modes.get(0).equals(modes.get(1)))
+        {
+            throw new IllegalArgumentException("--mode takes fusee, flexkv or both (fusee,flexkv), got '"
+                + String.join(",", modes) + "'");
+        }
+    }
+
     /** The name of a cell: {@code b-zipfian}, {@code a-uniform}, {@code a-zipfian-shift50}. */
     public static String cellName(final Workload w)
     {
