@@ -192,8 +192,7 @@ public final class BenchWorkers
         private final int thread;
         private final long shiftAt;
         private long inserted;
-        /** Added to zipfian ranks once the hot set has moved: ranks past the key count scramble to other keys. */
-        private long rankOffset;
+        private boolean shifted;
 
         KeyChooser(final Workload w, final UniformRandomProvider rng, final int thread)
         {
@@ -213,11 +212,11 @@ public final class BenchWorkers
                 case UNIFORM:
                     return rng.nextInt(records);
                 case ZIPFIAN:
-                    if (rankOffset == 0 && shiftAt != Long.MAX_VALUE && System.nanoTime() - shiftAt >= 0)
+                    if (!shifted && shiftAt != Long.MAX_VALUE && System.nanoTime() - shiftAt >= 0)
                     {
-                        rankOffset = records;
+                        shifted = true;
                     }
-                    return Keys.scramble(zipf.sample() - 1 + rankOffset, records);
+                    return Keys.zipfianKey(zipf.sample() - 1, records, shifted);
                 default:
                     final long rank = zipf.sample() - 1;
                     return rank < inserted ? insertBase + (inserted - 1 - rank) * totalThreads + thread

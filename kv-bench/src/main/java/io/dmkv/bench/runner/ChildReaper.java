@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 public final class ChildReaper
 {
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    /** Ended after the others (a coordinator: its members would otherwise log its loss while they stop). */
+    private static final Set<Process> LAST = ConcurrentHashMap.newKeySet();
 
     static
     {
@@ -28,21 +30,37 @@ public final class ChildReaper
     /** Ends {@code p} when this JVM stops, unless it has ended before; returns it. */
     public static Process watch(final Process p)
     {
-        LIVE.add(p);
-        p.onExit().thenRun(() -> LIVE.remove(p));
+        return watch(p, LIVE);
+    }
+
+    /** As {@link #watch(Process)}, ending {@code p} only once the others have ended (a coordinator). */
+    public static Process watchLast(final Process p)
+    {
+        return watch(p, LAST);
+    }
+
+    private static Process watch(final Process p, final Set<Process> set)
+    {
+        set.add(p);
+        p.onExit().thenRun(() -> set.remove(p));
         return p;
     }
 
     /** Children still running (for tests and progress lines). */
     public static int live()
     {
-        return (int)LIVE.stream().filter(Process::isAlive).count();
+        return (int)(LIVE.stream().filter(Process::isAlive).count() + LAST.stream().filter(Process::isAlive).count());
     }
 
-    /** Asks every live child to stop, and kills those that have not within 5 s. */
+    /** Asks every live child to stop, and kills those that have not within 5 s; then the same for the last ones. */
     static void reapAll()
     {
-        final List<Process> all = new ArrayList<>(LIVE);
+        reap(new ArrayList<>(LIVE));
+        reap(new ArrayList<>(LAST));
+    }
+
+    private static void reap(final List<Process> all)
+    {
         all.forEach(Process::destroy);
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         for (final Process p : all)

@@ -42,7 +42,7 @@ public final class CoordinatorProcess implements AutoCloseable
     {
         final List<String> cmd = new ArrayList<>(JvmCommand.forChild(HEAP));
         cmd.addAll(List.of(CoordinatorChild.class.getName(), "--host", "127.0.0.1", "--port", "0", "--tick", tick));
-        final Process zk = ChildReaper.watch(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT)
+        final Process zk = ChildReaper.watchLast(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT)
             .start());
         try
         {
