@@ -51,7 +51,7 @@ import picocli.CommandLine.Option;
         "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load",
         "Example: kv bench --mode fusee,flexkv --workload a,b,c,d --distribution zipfian,uniform --processes 4 "
             + "--threads 8 --process-heap 256m --rounds 3 --duration 10s",
-        "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50% --processes 4 --threads 8 --rounds 3"})
+        "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50%% --processes 4 --threads 8 --rounds 3"})
 public final class BenchCommand implements Callable<Integer>
 {
     @CommandLine.Mixin

@@ -45,7 +45,7 @@ final class WorkloadOptions
     String distribution;
 
     @Option(names = "--shift-at", paramLabel = "P%",
-        description = "Move the zipfian hot set to other keys at P% of each run (e.g. 50%): a skew that shifts "
+        description = "Move the zipfian hot set to other keys at P%% of each run (e.g. 50%%): a skew that shifts "
             + "mid-run. Applies to zipfian cells only (default: the hot set stays).")
     String shiftAt;
 
