@@ -5,11 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.dmkv.KvConfig;
 
 /** Workloads by name mirror YCSB's core workloads; files read YCSB's property names. */
 class WorkloadTest
@@ -121,5 +127,15 @@ class WorkloadTest
         common.retainAll(after);
         assertTrue(common.size() <= 2, "the hot set moved to other keys; shared: " + common);
         assertEquals(Keys.scramble(7, n), Keys.zipfianKey(7, n, false), "unshifted ranks scatter as before");
+    }
+
+    @Test
+    void aClientProcessGetsTheShiftWithItsSpec(@TempDir final Path dir) throws Exception
+    {
+        final Workload w = Workload.named("b").withRecords(500).withHotSetShift(0.25);
+        final BenchSpec spec = new BenchSpec(1, KvConfig.builder().memnodes(List.of("127.0.0.1:1")).build(), w, 2, 2, 4,
+            0, Duration.ofSeconds(8), -1, 42, dir.resolve("out.json"));
+        spec.write(dir.resolve("spec.properties"));
+        assertEquals(w, BenchSpec.read(dir.resolve("spec.properties")).workload());
     }
 }
