@@ -193,7 +193,7 @@ public final class BenchCommand implements Callable<Integer>
         out.flush();
         final ModeCompare.Matrix m = new ModeCompare.Matrix(cells, List.copyOf(modes), rounds, maxThreads, processes,
             processHeap, duration, load, seedValue, folder, !noPlots, setup);
-        try (CoordinatorProcess zk = coordinator == null ? CoordinatorProcess.start("250ms") : null)
+        try (CoordinatorProcess zk = coordinator == null ? CoordinatorProcess.start(BenchCluster.COORDINATOR_TICK) : null)
         {
             final ModeCompare.Clusters clusters = (cell, mode, round) -> BenchCluster.daemons(nodes, size,
                 zk != null ? zk.freshChroot() : coordinator + "/bench-" + UUID.randomUUID().toString().substring(0, 12),

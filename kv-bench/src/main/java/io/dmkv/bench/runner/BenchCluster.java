@@ -25,6 +25,15 @@ public final class BenchCluster implements AutoCloseable
 {
     /** How long memory-node daemons may take to start. */
     private static final Duration DAEMON_START = Duration.ofSeconds(90);
+    /**
+     * Coordinator sessions of a daemons cluster (members and clients alike): 10 s instead of the
+     * default 4 s, because on a small machine loaded by other work a starved coordinator process
+     * expired 4-second sessions and fenced healthy memory nodes mid-bench. It only decides how
+     * soon a silent member counts as dead, in either mode; no operation waits on it.
+     */
+    public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
+    /** A ZooKeeper tick that lets sessions last {@link #SESSION_TIMEOUT} (2 to 20 ticks). */
+    public static final String COORDINATOR_TICK = "1000ms";
 
     private final String kind;
     private final List<String> endpoints;
@@ -62,7 +71,8 @@ public final class BenchCluster implements AutoCloseable
         final String namePrefix) throws IOException
     {
         final MemnodeDaemons d = MemnodeDaemons.start(nodes, sizing.memoryPerNode(), sizing.regionBytes(),
-            DAEMON_START, namePrefix, List.of("--coordinator", coordinator));
+            DAEMON_START, namePrefix, List.of("--coordinator", coordinator, "--session-timeout",
+                SESSION_TIMEOUT.toMillis() + "ms"));
         return new BenchCluster("daemons", d.endpoints(), "tcp", coordinator, null, d);
     }
 
@@ -109,6 +119,10 @@ public final class BenchCluster implements AutoCloseable
             return KvConfig.builder().memnodes(endpoints).transport(transport);
         }
         final KvConfig.Builder b = KvConfig.builder().coordinator(coordinator).transport(transport).mode(mode);
+        if (daemons != null)
+        {
+            b.sessionTimeout(SESSION_TIMEOUT);
+        }
         return flexkv ? b.proxyEnabled(true) : b;
     }
 

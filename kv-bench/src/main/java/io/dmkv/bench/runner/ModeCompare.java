@@ -32,6 +32,8 @@ public final class ModeCompare
     public static final String FORMAT = "dmkv-bench-compare/1";
     public static final String JSON_FILE = "compare.json";
     public static final String CSV_FILE = "compare.csv";
+    /** Tries of a run: one failure (a starved machine's lost session, say) is retried on a fresh cluster. */
+    private static final int ATTEMPTS = 2;
     /** How long a FlexKV run waits for its partition map to settle before it starts anyway. */
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -122,6 +124,7 @@ public final class ModeCompare
         final List<Double> loads = new ArrayList<>();
         final StringBuilder summary = new StringBuilder();
         final List<String> failures = new ArrayList<>();
+        final List<String> retries = new ArrayList<>();
         final int total = m.cells().size() * m.rounds() * m.modes().size();
         int done = 0;
         for (final Workload w : m.cells())
@@ -138,22 +141,34 @@ public final class ModeCompare
                     out.println(what + ": starting a fresh cluster");
                     out.flush();
                     final double loadBefore = LoadAverage.oneMinute();
-                    try
+                    for (int attempt = 1; attempt <= ATTEMPTS; attempt++)
                     {
-                        final Comparison.Run run = runOne(m, w, cell, mode, round, clusters, stores, out);
-                        runs.add(run);
-                        final double loadAfter = LoadAverage.oneMinute();
-                        loads.add(loadBefore);
-                        loads.add(loadAfter);
-                        out.printf(Locale.ROOT, "%s: %,.0f ops/s, p99 %,.0f us; load average %.2f -> %.2f%n", what,
-                            run.merged().result().throughput(),
-                            run.merged().result().all().latencyNs().getValueAtPercentile(99) / 1e3, loadBefore,
-                            loadAfter);
-                    }
-                    catch (final RuntimeException | IOException e)
-                    {
-                        failures.add(what + ": " + e.getMessage());
-                        out.println(what + ": FAILED: " + e.getMessage());
+                        try
+                        {
+                            final Comparison.Run run = runOne(m, w, cell, mode, round, clusters, stores, out);
+                            runs.add(run);
+                            final double loadAfter = LoadAverage.oneMinute();
+                            loads.add(loadBefore);
+                            loads.add(loadAfter);
+                            out.printf(Locale.ROOT, "%s: %,.0f ops/s, p99 %,.0f us; load average %.2f -> %.2f%n", what,
+                                run.merged().result().throughput(),
+                                run.merged().result().all().latencyNs().getValueAtPercentile(99) / 1e3, loadBefore,
+                                loadAfter);
+                            break;
+                        }
+                        catch (final RuntimeException | IOException e)
+                        {
+                            if (attempt < ATTEMPTS)
+                            {
+                                retries.add(what + ": " + e.getMessage());
+                                out.println(what + ": failed (" + e.getMessage() + "); once more on a fresh cluster");
+                            }
+                            else
+                            {
+                                failures.add(what + ": " + e.getMessage());
+                                out.println(what + ": FAILED: " + e.getMessage());
+                            }
+                        }
                     }
                     out.flush();
                 }
@@ -172,12 +187,16 @@ public final class ModeCompare
             + "median %.2f, %.2f..%.2f, on %d cores%n", load.median(), load.min(), load.max(),
             Runtime.getRuntime().availableProcessors());
         summary.append(loadLine);
+        for (final String f : retries)
+        {
+            summary.append("retried: ").append(f).append('\n');
+        }
         for (final String f : failures)
         {
             summary.append("FAILED: ").append(f).append('\n');
         }
         out.print(loadLine);
-        write(m, cells, summary.toString(), load, failures, out);
+        write(m, cells, summary.toString(), load, failures, retries, out);
         out.println("results: " + m.folder());
         out.flush();
         return new Result(cells, failures);
@@ -269,7 +288,8 @@ public final class ModeCompare
     }
 
     private static void write(final Matrix m, final List<Comparison> cells, final String summary,
-        final Comparison.Spread load, final List<String> failures, final PrintWriter out) throws IOException
+        final Comparison.Spread load, final List<String> failures, final List<String> retries, final PrintWriter out)
+        throws IOException
     {
         final Map<String, Object> json = new LinkedHashMap<>();
         json.put("format", FORMAT);
@@ -289,6 +309,7 @@ public final class ModeCompare
         }
         json.put("cells", cs);
         json.put("failures", failures);
+        json.put("retried", retries);
         JSON.writeValue(m.folder().resolve(JSON_FILE).toFile(), json);
         final StringBuilder csv = new StringBuilder("cell,op,mode,metric,median,min,max\n");
         cells.forEach(c -> csv.append(c.csv()));
