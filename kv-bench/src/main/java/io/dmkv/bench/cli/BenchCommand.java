@@ -391,7 +391,10 @@ public final class BenchCommand implements Callable<Integer>
     private Map<String, Object> setup(final int r, final ClusterSizing sizing)
     {
         final Map<String, Object> m = new LinkedHashMap<>();
-        m.put("command", "kv bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+        final List<String> args = spec.commandLine().getParseResult().originalArgs();
+        // run through kv, the arguments start with the subcommand's name
+        m.put("command", "kv bench " + String.join(" ", !args.isEmpty() && args.get(0).equals("bench")
+            ? args.subList(1, args.size()) : args));
         m.put("started", Instant.now().toString());
         m.put("replication", r);
         m.put("indexAreaBytes", sizing.indexAreaBytes());
