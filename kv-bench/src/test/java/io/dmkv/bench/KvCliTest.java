@@ -62,9 +62,15 @@ class KvCliTest
     @Test
     void demoLoadsRunsAndChecksEveryKeyOfTheStore()
     {
-        final Run r = run("demo", "--duration", "1s", "--objects", "3000", "--threads", "2", "--transport", "local");
+        final Run r = run("demo", "--duration", "1s", "--objects", "3000", "--threads", "2", "--transport", "local",
+            "--mode", "fusee,flexkv");
         assertEquals(0, r.exit, r.out + r.err);
         assertTrue(r.out.contains("3,000 keys") && r.out.contains("r = 2"), r.out);
+        assertTrue(r.out.contains("dmkv demo (fusee mode)") && r.out.contains("dmkv demo (flexkv mode)"), r.out);
+        assertTrue(r.out.contains("side by side") && Pattern.compile("(?m)^UPDATE +flexkv/fusee +[0-9.]+x").matcher(r.out)
+            .find(), "one table with both modes and their ratio: " + r.out);
+        assertEquals(2, Pattern.compile("check: 3,000 keys read back.*: OK").matcher(r.out).results().count(),
+            "each mode checks every key: " + r.out);
         assertTrue(r.out.contains("INSERT") && r.out.contains("READ") && r.out.contains("UPDATE")
             && r.out.contains("p999 us") && r.out.contains("RTT/op"), r.out);
         assertTrue(Pattern.compile("(?m)^INSERT +3,000 ").matcher(r.out).find(), "every key is loaded once: " + r.out);
@@ -92,6 +98,8 @@ class KvCliTest
         assertEquals(2, run("demo", "--value-size", "8").exit);
         assertEquals(2, run("demo", "--value-size", "100K").exit);
         assertEquals(2, run("demo", "--keys", "0").exit);
+        assertTrue(run("demo", "--mode", "fusee,fusee").err.contains("--mode takes fusee, flexkv or both"));
+        assertEquals(2, run("demo", "--mode", "clover").exit);
         assertEquals(2, run("demo", "--load-threads", "0").exit);
         final Run rep = run("demo", "--nodes", "2", "--replication", "3");
         assertEquals(2, rep.exit);

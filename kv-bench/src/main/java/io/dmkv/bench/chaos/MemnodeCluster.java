@@ -4,13 +4,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 
 import io.dmkv.bench.jmh.MemnodeDaemons;
+import io.dmkv.bench.runner.CoordinatorProcess;
 import io.dmkv.bench.runner.JvmCommand;
 
 /**
@@ -20,19 +16,15 @@ import io.dmkv.bench.runner.JvmCommand;
  */
 public final class MemnodeCluster implements AutoCloseable
 {
-    private static final Pattern COORDINATOR_READY = Pattern.compile("coordinator ready on (\\S+) ");
-
-    private final Process coordinator;
-    private final String connectString;
+    private final CoordinatorProcess coordinator;
     private final MemnodeDaemons nodes;
     private final long memory;
     private final List<String> nodeOptions;
 
-    private MemnodeCluster(final Process coordinator, final String connectString, final MemnodeDaemons nodes,
-        final long memory, final List<String> nodeOptions)
+    private MemnodeCluster(final CoordinatorProcess coordinator, final MemnodeDaemons nodes, final long memory,
+        final List<String> nodeOptions)
     {
         this.coordinator = coordinator;
-        this.connectString = connectString;
         this.nodes = nodes;
         this.memory = memory;
         this.nodeOptions = nodeOptions;
@@ -47,20 +39,18 @@ public final class MemnodeCluster implements AutoCloseable
     {
         // ZooKeeper grants sessions of 2..20 ticks.
         final String tick = Math.max(100, sessionTimeout.toMillis() / 10) + "ms";
-        final Process zk = new ProcessBuilder(command(CoordinatorChild.class, "--host", "127.0.0.1", "--port", "0",
-            "--tick", tick)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final CoordinatorProcess zk = CoordinatorProcess.start(tick);
         try
         {
-            final String connect = awaitReady(MemnodeDaemons.readReadyLine(zk, "coordinator", COORDINATOR_READY));
-            final List<String> options = List.of("--coordinator", connect, "--session-timeout",
+            final List<String> options = List.of("--coordinator", zk.connectString(), "--session-timeout",
                 sessionTimeout.toMillis() + "ms");
             final MemnodeDaemons nodes = MemnodeDaemons.start(count, memory, regionBytes(memory),
                 Duration.ofSeconds(60), "chaos-mn", options);
-            return new MemnodeCluster(zk, connect, nodes, memory, options);
+            return new MemnodeCluster(zk, nodes, memory, options);
         }
-        catch (final IOException | RuntimeException | InterruptedException e)
+        catch (final RuntimeException e)
         {
-            MemnodeDaemons.stop(List.of(zk));
+            zk.close();
             throw e;
         }
     }
@@ -83,7 +73,7 @@ public final class MemnodeCluster implements AutoCloseable
     /** The coordinator's connect string ({@code 127.0.0.1:PORT}). */
     public String connectString()
     {
-        return connectString;
+        return coordinator.connectString();
     }
 
     /** The memory-node daemons, node i started i-th. */
@@ -101,22 +91,10 @@ public final class MemnodeCluster implements AutoCloseable
         return cmd;
     }
 
-    private static String awaitReady(final CompletableFuture<String> ready) throws InterruptedException
-    {
-        try
-        {
-            return ready.get(60, TimeUnit.SECONDS);
-        }
-        catch (final ExecutionException | TimeoutException e)
-        {
-            throw new IllegalStateException("the coordinator did not start: " + e.getMessage(), e);
-        }
-    }
-
     @Override
     public void close()
     {
         nodes.close();
-        MemnodeDaemons.stop(List.of(coordinator));
+        coordinator.close();
     }
 }

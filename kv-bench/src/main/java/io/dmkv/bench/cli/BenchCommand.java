@@ -10,20 +10,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 
 import io.dmkv.KvConfig;
 import io.dmkv.KvConfigException;
+import io.dmkv.bench.runner.BenchCluster;
 import io.dmkv.bench.runner.BenchReport;
 import io.dmkv.bench.runner.BenchRunner;
 import io.dmkv.bench.runner.ClusterSizing;
+import io.dmkv.bench.runner.CoordinatorProcess;
 import io.dmkv.bench.runner.Keys;
+import io.dmkv.bench.runner.ModeCompare;
+import io.dmkv.bench.runner.PartitionSettle;
 import io.dmkv.bench.runner.Workload;
 import io.dmkv.core.config.Sizes;
-import io.dmkv.memnode.EmbeddedCluster;
 import picocli.CommandLine;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,29 +40,22 @@ import picocli.CommandLine.Option;
         + "the mix for --duration at each thread count, in this JVM or in --processes client JVMs whose histograms "
         + "and counters are merged. Prints throughput, p50/p99/p999 latency and round trips, verbs and bytes per "
         + "operation, and writes result.json, results.csv, summary.txt and PNG plots (throughput vs threads, "
-        + "latency CDF) to a results folder.",
+        + "latency CDF) to a results folder. With --mode fusee,flexkv (or several workloads, or --rounds) it compares "
+        + "the index modes on identical work: each run on a fresh cluster of memory-node daemons and a ZooKeeper "
+        + "process, the modes alternating, one table per workload with medians, spreads, FlexKV/FUSEE ratios, "
+        + "round trips, RPCs, verbs, CAS/FAA and CPU per operation, and the checks of FlexKV's claim; "
+        + "compare.json, compare.csv, summary.txt and plots in the results folder, each run's own results below "
+        + "it. Ctrl-C stops every process it started.",
         "Example: kv bench --workload a --threads 1,2,4 --duration 10s",
         "Example: kv bench --workload-file my.properties --processes 4 --threads 8 --process-heap 512m",
-        "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load"})
+        "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load",
+        "Example: kv bench --mode fusee,flexkv --workload a,b,c,d --distribution zipfian,uniform --processes 4 "
+            + "--threads 8 --process-heap 256m --rounds 3 --duration 10s",
+        "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50%% --processes 4 --threads 8 --rounds 3"})
 public final class BenchCommand implements Callable<Integer>
 {
-    /** Exactly one workload source. */
-    static final class WorkloadSource
-    {
-        @Option(names = "--workload", paramLabel = "NAME",
-            description = "YCSB core workload a (50/50 read/update), b (95/5), c (read only), d (read latest/insert) "
-                + "or f (read-modify-write); default a.")
-        String name;
-
-        @Option(names = "--workload-file", paramLabel = "FILE",
-            description = "YCSB-style properties: readproportion, updateproportion, insertproportion, "
-                + "readmodifywriteproportion, requestdistribution, zipfianconstant, recordcount, operationcount, "
-                + "fieldcount, fieldlength, fieldlengthdistribution.")
-        Path file;
-    }
-
-    @ArgGroup(exclusive = true)
-    WorkloadSource source;
+    @CommandLine.Mixin
+    WorkloadOptions work;
 
     @Option(names = "--threads", paramLabel = "N[,N...]", split = ",",
         description = "Client threads over all processes; several values sweep (one run each), e.g. 1,2,4 (default: 4).")
@@ -72,26 +68,9 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--process-heap", paramLabel = "SIZE", description = "-Xmx of each client JVM (default: ${DEFAULT-VALUE}).")
     String processHeap = "512m";
 
-    @Option(names = "--records", paramLabel = "N", description = "Keys to load (default: the workload's; 100,000 for a named one).")
-    Integer records;
-
-    @Option(names = "--distribution", paramLabel = "NAME", description = "Key popularity: uniform, zipfian or latest (default: the workload's).")
-    String distribution;
-
-    @Option(names = "--zipf", paramLabel = "THETA", description = "θ of zipfian and latest (default: the workload's; 0.99).")
-    Double zipf;
-
-    @Option(names = "--value-size", paramLabel = "SIZE|MIN..MAX",
-        description = "Bytes per value, or a uniform range, e.g. 1K or 100..4K (default: the workload's; 1000).")
-    String valueSize;
-
     @Option(names = "--duration", paramLabel = "DURATION", converter = KvCli.DurationConverter.class,
         description = "Length of each run phase, e.g. 10s, 1m (default: 10s).")
     Duration duration = Duration.ofSeconds(10);
-
-    @Option(names = "--operations", paramLabel = "N",
-        description = "Also end each run phase after N operations (default: the workload's operationcount, else none).")
-    Long operations;
 
     @Option(names = "--load-threads", paramLabel = "N", description = "Threads of the load phase (default: the largest --threads).")
     Integer loadThreads;
@@ -120,11 +99,31 @@ public final class BenchCommand implements Callable<Integer>
             + "(default: 2, or 1 with one node).")
     Integer replication;
 
-    @Option(names = "--mode", paramLabel = "MODE",
-        description = "fusee or flexkv: the index mode of the embedded cluster; with flexkv every client process is"
-            + " a proxy-enabled compute node and the partitions spread over them (docs/flexkv.md) (default:"
-            + " ${DEFAULT-VALUE}).")
-    String mode = "fusee";
+    @Option(names = "--mode", paramLabel = "MODE[,MODE]", split = ",",
+        description = "fusee, flexkv, or both (fusee,flexkv): the index mode of each run's cluster; with flexkv every "
+            + "client process is a proxy-enabled compute node and the partitions spread over them "
+            + "(docs/flexkv.md). Two modes run side by side on identical work, alternating for --rounds, each "
+            + "run on a fresh cluster, and print one table per workload with the FlexKV/FUSEE ratios "
+            + "(default: fusee).")
+    List<String> modes = new ArrayList<>(List.of("fusee"));
+
+    @Option(names = "--rounds", paramLabel = "N",
+        description = "Rounds of each workload: the modes alternate (fusee, flexkv, fusee, flexkv, ...) and the "
+            + "table gives the median with the spread of the rounds (default: ${DEFAULT-VALUE}).")
+    int rounds = 1;
+
+    @Option(names = "--cluster", paramLabel = "KIND",
+        description = "embedded: memory nodes in this JVM (a ZooKeeper too in flexkv mode); daemons: --nodes "
+            + "memory-node daemons on tcp, each in a JVM of its own, and a ZooKeeper coordinator process (or "
+            + "--coordinator), a fresh cluster per run (default: daemons with several modes, rounds or workloads, "
+            + "else embedded).")
+    String cluster;
+
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+        description = "A running ZooKeeper (scripts/coordinator): with --cluster daemons each run's cluster takes a "
+            + "fresh chroot on it instead of a coordinator process the bench starts; with --memnodes, the one those "
+            + "memory nodes registered with (needed for flexkv).")
+    String coordinator;
 
     @Option(names = "--results", paramLabel = "DIR", description = "Results folder (default: results/<yyyyMMdd-HHmmss>).")
     Path results;
@@ -144,54 +143,109 @@ public final class BenchCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        final Workload workload = workload();
-        validate(workload);
-        final boolean embedded = memnodes == null;
-        final int nodeCount = embedded ? nodes : memnodes.size();
+        final List<Workload> cells = work.cells(spec.commandLine());
+        validate(cells);
+        final boolean given = memnodes != null;
+        final int nodeCount = given ? memnodes.size() : nodes;
         final int r = replication != null ? replication : Math.min(2, nodeCount);
-        final int maxThreads = Collections.max(threads);
-        final long keysBound = workload.records() + (workload.insertProportion() > 0 ? 2L * workload.records() : 0);
-        ClusterSizing sizing = ClusterSizing.forKeys(keysBound, Keys.LENGTH, workload.maxValueSize(), nodeCount, r);
+        long keysBound = 0;
+        int maxValue = 1;
+        for (final Workload w : cells)
+        {
+            keysBound = Math.max(keysBound, w.records() + (w.insertProportion() > 0 ? 2L * w.records() : 0));
+            maxValue = Math.max(maxValue, w.maxValueSize());
+        }
+        ClusterSizing sizing = ClusterSizing.forKeys(keysBound, Keys.LENGTH, maxValue, nodeCount, r);
         if (memory != null)
         {
             sizing = sizing.withMemory(memory);
         }
-        final String clusterTransport = embedded && processes > 1 ? "tcp" : transport;
+        final ClusterSizing size = sizing;
         final PrintWriter out = spec.commandLine().getOut();
         final Path folder = results != null ? results : BenchReport.newFolder(Path.of("results"));
-        final boolean flexkv = mode.equals("flexkv");
-        if (!flexkv && !mode.equals("fusee") || flexkv && !embedded)
+        final long seedValue = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+        final int maxThreads = Collections.max(threads);
+        final int load = loadThreads != null ? loadThreads : maxThreads;
+        final ModeCompare.Stores stores = (c, mode) ->
         {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--mode must be fusee or flexkv (flexkv with"
-                + " the embedded cluster only: it needs a coordinator), got '" + mode + "'");
-        }
-        try (EmbeddedCluster cluster = embedded
-            ? EmbeddedCluster.start(nodes, sizing.memoryPerNode(), sizing.regionBytes(), clusterTransport, flexkv)
-            : null)
-        {
-            final List<String> endpoints = embedded ? cluster.endpoints() : memnodes.stream().map(String::trim).toList();
-            final KvConfig store;
             try
             {
-                final KvConfig.Builder b = flexkv ? KvConfig.builder().coordinator(cluster.coordinatorConnectString())
-                    .mode("flexkv").proxyEnabled(true) : KvConfig.builder().memnodes(endpoints);
-                store = security.apply(b.transport(clusterTransport).replication(r).indexAreaBytes(sizing.indexAreaBytes()))
-                    .build();
+                return security.apply(c.store(mode).replication(r).indexAreaBytes(size.indexAreaBytes())).build();
             }
-            catch (final KvConfigException e)
+            catch (final KvConfigException | IllegalArgumentException e)
             {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
+        };
+        if (!"daemons".equals(clusterKind()))
+        {
+            return single(cells.get(0), modes.get(0), r, size, folder, seedValue, load, stores, out);
+        }
+        final Map<String, Object> setup = setup(r, size);
+        setup.put("cluster", Map.of("kind", "daemons", "nodes", nodes, "transport", "tcp", "replication", r,
+            "memoryPerNode", size.memoryPerNode()));
+        out.printf(Locale.ROOT, "dmkv bench: modes %s, %d round%s, %d workload%s; each run on a fresh cluster of %d "
+            + "memory-node daemons (%s each, tcp, r = %d) and %s; %d threads in %d client process%s (-Xmx%s), %s per "
+            + "run%n", String.join(",", modes), rounds, rounds == 1 ? "" : "s", cells.size(), cells.size() == 1 ? ""
+                : "s", nodes, Sizes.format(size.memoryPerNode()), r, coordinator != null ? "a chroot on ZooKeeper "
+                + coordinator : "a ZooKeeper coordinator process", maxThreads, processes, processes == 1 ? "" : "es",
+            processHeap, seconds(duration));
+        out.flush();
+        final ModeCompare.Matrix m = new ModeCompare.Matrix(cells, List.copyOf(modes), rounds, maxThreads, processes,
+            processHeap, duration, load, seedValue, folder, !noPlots, setup);
+        try (CoordinatorProcess zk = coordinator == null ? CoordinatorProcess.start(BenchCluster.COORDINATOR_TICK) : null)
+        {
+            final ModeCompare.Clusters clusters = (cell, mode, round) -> BenchCluster.daemons(nodes, size,
+                zk != null ? zk.freshChroot() : coordinator + "/bench-" + UUID.randomUUID().toString().substring(0, 12),
+                "bench-" + mode + "-mn");
+            final ModeCompare.Result result = ModeCompare.run(m, clusters, stores, out);
+            return result.failures().isEmpty() ? 0 : 1;
+        }
+    }
+
+    /** One mode, one round, one workload: the thread sweep of docs/bench-runner.md. */
+    private int single(final Workload workload, final String mode, final int r, final ClusterSizing sizing,
+        final Path folder, final long seedValue, final int load, final ModeCompare.Stores stores, final PrintWriter out)
+        throws Exception
+    {
+        final boolean embedded = memnodes == null;
+        final String clusterTransport = embedded && processes > 1 ? "tcp" : transport;
+        try (BenchCluster c = embedded ? BenchCluster.embedded(nodes, sizing, clusterTransport, "flexkv".equals(mode))
+            : BenchCluster.given(memnodes.stream().map(String::trim).toList(), clusterTransport, coordinator))
+        {
+            final KvConfig store = stores.store(c, mode);
             out.printf(Locale.ROOT, "dmkv bench (%s mode): workload %s; %s; %s transport, r = %d; threads %s in %d"
                 + " process%s; %s per run%n", mode, workload.summary(), embedded ? String.format(Locale.ROOT,
                     "embedded cluster of %d memory nodes (%s each)", nodes, Sizes.format(sizing.memoryPerNode()))
-                    : "memory nodes " + String.join(",", endpoints), clusterTransport, r, threads, processes,
+                    : "memory nodes " + String.join(",", c.endpoints()), clusterTransport, r, threads, processes,
                 processes == 1 ? "" : "es", seconds(duration));
             out.flush();
-            final Map<String, Object> setup = setup(embedded, endpoints, clusterTransport, r, sizing);
+            final Map<String, Object> setup = setup(r, sizing);
+            setup.put("mode", mode);
+            final Map<String, Object> cl = new LinkedHashMap<>(c.describe());
+            cl.put("embedded", embedded);
+            cl.put("replication", r);
+            if (embedded)
+            {
+                cl.put("memoryPerNode", sizing.memoryPerNode());
+            }
+            setup.put("cluster", cl);
+            final BenchRunner.RunHooks hooks = !"flexkv".equals(mode) ? BenchRunner.RunHooks.NONE
+                : new BenchRunner.RunHooks()
+                {
+                    @Override
+                    public void beforeGo(final int clients) throws InterruptedException
+                    {
+                        PartitionSettle.await(store, clients, Duration.ofSeconds(60), out);
+                    }
+
+                    @Override
+                    public void afterRun()
+                    {
+                    }
+                };
             final BenchRunner.Plan plan = new BenchRunner.Plan(store, workload, List.copyOf(threads), processes,
-                processHeap, duration, loadThreads != null ? loadThreads : maxThreads, !noLoad,
-                seed != null ? seed : ThreadLocalRandom.current().nextLong(), folder, !noPlots, setup);
+                processHeap, duration, load, !noLoad, seedValue, folder, !noPlots, setup, hooks);
             final BenchReport.Bench bench = BenchRunner.run(plan, out);
             final boolean failed = bench.runs().stream().anyMatch(run -> run.merged().result().totalOps() == 0)
                 || (bench.load() != null && bench.load().result().totalErrors() > 0);
@@ -199,53 +253,85 @@ public final class BenchCommand implements Callable<Integer>
         }
     }
 
+    /** The cluster kind: --cluster, else daemons for a comparison (several modes, rounds or workloads). */
+    private String clusterKind()
+    {
+        if (cluster != null)
+        {
+            return cluster;
+        }
+        final boolean many = modes.size() > 1 || rounds > 1 || work.names().size() * work.distributions().size() > 1;
+        return many && memnodes == null ? "daemons" : "embedded";
+    }
+
     private static String seconds(final Duration d)
     {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
-    private Workload workload()
+    /** The checks of --mode, --rounds, --cluster and --coordinator. */
+    private void validateModes(final CommandLine cl, final List<Workload> cells)
     {
-        final CommandLine cl = spec.commandLine();
         try
         {
-            Workload w = source != null && source.file != null ? Workload.fromFile(source.file)
-                : Workload.named(source != null && source.name != null ? source.name : "a");
-            if (records != null)
-            {
-                w = w.withRecords(records);
-            }
-            if (distribution != null || zipf != null)
-            {
-                w = w.withDistribution(distribution != null ? Workload.Distribution.of(distribution) : w.distribution(),
-                    zipf != null ? zipf : w.zipfianConstant());
-            }
-            if (valueSize != null)
-            {
-                final String[] range = valueSize.split("\\.\\.", -1);
-                if (range.length > 2)
-                {
-                    throw new IllegalArgumentException("--value-size takes SIZE or MIN..MAX, got " + valueSize);
-                }
-                final long min = Sizes.parse(range[0].trim());
-                final long max = range.length == 2 ? Sizes.parse(range[1].trim()) : min;
-                w = w.withValueSizes((int)Math.min(Integer.MAX_VALUE, min), (int)Math.min(Integer.MAX_VALUE, max));
-            }
-            if (operations != null)
-            {
-                w = w.withOperations(operations);
-            }
-            return w;
+            ModeCompare.checkModes(modes);
         }
         catch (final IllegalArgumentException e)
         {
             throw new CommandLine.ParameterException(cl, e.getMessage(), e);
         }
+        if (rounds < 1 || rounds > 50)
+        {
+            throw new CommandLine.ParameterException(cl, "--rounds must be in 1..50, got " + rounds);
+        }
+        if (cluster != null && !cluster.equals("embedded") && !cluster.equals("daemons"))
+        {
+            throw new CommandLine.ParameterException(cl, "--cluster must be embedded or daemons, got '" + cluster + "'");
+        }
+        final boolean daemons = "daemons".equals(clusterKind());
+        final boolean many = modes.size() > 1 || rounds > 1 || cells.size() > 1;
+        if (many && !daemons)
+        {
+            throw new CommandLine.ParameterException(cl, "several modes, rounds or workloads need a fresh cluster per "
+                + "run: use --cluster daemons (the default then), without --memnodes");
+        }
+        if (daemons)
+        {
+            if (memnodes != null)
+            {
+                throw new CommandLine.ParameterException(cl, "--cluster daemons starts its own memory nodes: drop "
+                    + "--memnodes (or run one mode, one round against them)");
+            }
+            if (threads.size() > 1)
+            {
+                throw new CommandLine.ParameterException(cl, "--cluster daemons and mode comparisons take one "
+                    + "--threads value, got " + threads);
+            }
+            if (noLoad)
+            {
+                throw new CommandLine.ParameterException(cl, "--no-load needs --memnodes: a fresh cluster is empty");
+            }
+            if (security.secretFile != null || security.tlsCa != null || security.tlsCert != null)
+            {
+                throw new CommandLine.ParameterException(cl, "--secret-file and --tls-* are for --memnodes: the "
+                    + "daemons --cluster daemons starts have no secret or certificate");
+            }
+        }
+        if (modes.contains("flexkv") && memnodes != null && coordinator == null)
+        {
+            throw new CommandLine.ParameterException(cl, "flexkv mode with --memnodes needs --coordinator, the "
+                + "ZooKeeper those memory nodes registered with");
+        }
+        if (coordinator != null && memnodes == null && !daemons)
+        {
+            throw new CommandLine.ParameterException(cl, "--coordinator is for --cluster daemons or --memnodes");
+        }
     }
 
-    private void validate(final Workload w)
+    private void validate(final List<Workload> cells)
     {
         final CommandLine cl = spec.commandLine();
+        validateModes(cl, cells);
         for (final int t : threads)
         {
             if (t < 1 || t > 1024)
@@ -302,22 +388,16 @@ public final class BenchCommand implements Callable<Integer>
         }
     }
 
-    private Map<String, Object> setup(final boolean embedded, final List<String> endpoints, final String t, final int r,
-        final ClusterSizing sizing)
+    private Map<String, Object> setup(final int r, final ClusterSizing sizing)
     {
         final Map<String, Object> m = new LinkedHashMap<>();
-        m.put("command", "kv bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+        final List<String> args = spec.commandLine().getParseResult().originalArgs();
+        // run through kv, the arguments start with the subcommand's name
+        m.put("command", "kv bench " + String.join(" ", !args.isEmpty() && args.get(0).equals("bench")
+            ? args.subList(1, args.size()) : args));
         m.put("started", Instant.now().toString());
-        final Map<String, Object> cluster = new LinkedHashMap<>();
-        cluster.put("embedded", embedded);
-        cluster.put("memnodes", endpoints);
-        cluster.put("transport", t);
-        cluster.put("replication", r);
-        if (embedded)
-        {
-            cluster.put("memoryPerNode", sizing.memoryPerNode());
-        }
-        m.put("cluster", cluster);
+        m.put("replication", r);
+        m.put("indexAreaBytes", sizing.indexAreaBytes());
         m.put("threads", threads);
         m.put("processes", processes);
         m.put("processHeap", processHeap);

@@ -2,6 +2,7 @@ package io.dmkv.bench.cli;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Queue;
@@ -19,8 +20,11 @@ import io.dmkv.KvConfig;
 import io.dmkv.KvException;
 import io.dmkv.KvStats;
 import io.dmkv.KvStore;
+import io.dmkv.bench.runner.Comparison;
 import io.dmkv.bench.runner.ConsoleProgress;
+import io.dmkv.bench.runner.ModeCompare;
 import io.dmkv.bench.runner.NodeSpread;
+import io.dmkv.bench.runner.ProcessResult;
 import io.dmkv.bench.runner.RunResult;
 import io.dmkv.bench.runner.WorkloadException;
 import io.dmkv.bench.runner.WorkloadRunner;
@@ -97,10 +101,11 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--zipf", paramLabel = "THETA", description = "Zipfian exponent; 0 for uniform (default: ${DEFAULT-VALUE}).")
     double zipf = 0.99;
 
-    @Option(names = "--mode", paramLabel = "MODE",
-        description = "fusee (one-sided, SNAPSHOT) or flexkv (this compute node proxies every partition:"
-            + " local atomics, write-through; docs/flexkv.md) (default: ${DEFAULT-VALUE}).")
-    String mode = "fusee";
+    @Option(names = "--mode", paramLabel = "MODE[,MODE]", split = ",",
+        description = "fusee (one-sided, SNAPSHOT), flexkv (this compute node proxies every partition:"
+            + " local atomics, write-through; docs/flexkv.md), or fusee,flexkv: both, one after the other on fresh"
+            + " clusters with the same keys and mix, then one table side by side (default: fusee).")
+    List<String> modes = new ArrayList<>(List.of("fusee"));
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -109,11 +114,40 @@ public final class DemoCommand implements Callable<Integer>
     public Integer call()
     {
         validate();
-        if (!mode.equals("fusee") && !mode.equals("flexkv"))
+        try
         {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--mode must be fusee or flexkv, got '" + mode
-                + "'");
+            ModeCompare.checkModes(modes);
         }
+        catch (final IllegalArgumentException e)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        final List<Comparison.Run> runs = new ArrayList<>();
+        boolean ok = true;
+        for (final String mode : modes)
+        {
+            if (runs.size() > 0)
+            {
+                out.println();
+            }
+            ok &= runMode(mode, out, runs);
+        }
+        if (modes.size() > 1)
+        {
+            out.println();
+            out.printf(Locale.ROOT, "side by side (the run phase; same keys, values, mix, threads and duration; "
+                + "%s/%s is the ratio):%n", modes.get(1), modes.get(0));
+            out.print(new Comparison("demo", modes, runs).table());
+            out.println("(CN CPU: this JVM's CPU time over the run, its embedded memory nodes and coordinator included)");
+            out.flush();
+        }
+        return ok ? 0 : 1;
+    }
+
+    /** One mode on a fresh cluster: the demo as it always ran; adds the run phase to {@code runs}; true if all keys checked out. */
+    private boolean runMode(final String mode, final PrintWriter out, final List<Comparison.Run> runs)
+    {
         final int r = replication != null ? replication : Math.min(2, nodes);
         final int length = (int)valueSize;
         final long indexArea = indexAreaBytes(keys);
@@ -126,7 +160,6 @@ public final class DemoCommand implements Callable<Integer>
         final long wanted = objectsPerNode * objectBytes * 3 / 2 + indexArea + SLACK_BYTES;
         final long memory = (wanted + regionBytes - 1) / regionBytes * regionBytes;
 
-        final PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "dmkv demo (%s mode): %d memory nodes (%s each, %s transport) and a coordinator in this"
             + " JVM, r = %d, %,d keys with %s values, %d threads, %.0f%% reads, zipf %.2f%n", mode, nodes,
             Sizes.format(memory), transport, r, keys, Sizes.format(valueSize), threads, readRatio * 100, zipf);
@@ -139,8 +172,12 @@ public final class DemoCommand implements Callable<Integer>
             final KeyLedger ledger = new KeyLedger(keys, threads);
             final RunResult load = WorkloadRunner.run("load", List.of("INSERT"), loadThreads, keys, null,
                 index -> loader(kv, index, length), ConsoleProgress.ofOps("load", keys));
+            final VerbCounters.Snapshot before = kv.counters();
+            final long cpu = ProcessResult.processCpuNanos();
             final RunResult run = WorkloadRunner.run("run", List.of("READ", "UPDATE"), threads, -1, duration,
                 index -> worker(kv, ledger, length), ConsoleProgress.ofTime("run", duration));
+            runs.add(new Comparison.Run(mode, 1, ProcessResult.merge("run", List.of(ProcessResult.of(0, run, 0,
+                new long[2], kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu))), -1, List.of()));
             final AtomicLong wrong = new AtomicLong();
             final Queue<String> reported = new ConcurrentLinkedQueue<>();
             WorkloadRunner.run("check", List.of("GET"), loadThreads, keys, null,
@@ -165,7 +202,7 @@ public final class DemoCommand implements Callable<Integer>
                     reported.isEmpty() ? "" : "; first: " + String.join("; ", reported));
             }
             out.flush();
-            return ok ? 0 : 1;
+            return ok;
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 
 import io.dmkv.bench.model.DmkvMixes;
 import io.dmkv.bench.model.FuseeReference;
+import io.dmkv.bench.model.ModeModel;
 import io.dmkv.bench.model.ModelReport;
 import io.dmkv.bench.model.NicModel;
 import io.dmkv.bench.model.NicSpec;
@@ -27,8 +28,11 @@ import picocli.CommandLine.Option;
         + "throughput and latency a named RDMA NIC would deliver (round-trip time, message rate, atomic rate, link "
         + "bandwidth; presets cx3 = ConnectX-3 56 Gb/s, cx6 = ConnectX-6 100 Gb/s). First checks the model against "
         + "FUSEE's published figures using FUSEE's verb mix, then prints the prediction for dmkv's mix, measured by "
-        + "a short local run (default) or read from a kv bench results folder.",
+        + "a short local run (default) or read from a kv bench results folder. Given the folder of a mode comparison "
+        + "(kv bench --mode fusee,flexkv), prints FUSEE and FlexKV mode side by side on the cx3 and cx6 presets, "
+        + "FlexKV with a compute-node term: CN-to-CN proxy RPCs on the CN NICs and the proxy's CPU per operation.",
         "Example: kv model",
+        "Example: kv model --results results/20261205-003000 --proxy-cpu-us measured",
         "Example: kv model --results results/20261121-103032 --nic cx6 --memnodes 4 --clients 256"})
 public final class ModelCommand implements Callable<Integer>
 {
@@ -90,6 +94,16 @@ public final class ModelCommand implements Callable<Integer>
         description = "Value size of the measurement (default: 1008 B: with the 16-byte key, FUSEE's 1 KiB KV pair).")
     Long valueSize;
 
+    @Option(names = "--proxy-cpu-us", paramLabel = "US|measured",
+        description = "With a mode comparison: CPU a FlexKV proxy spends per operation, us, or 'measured' for what kv "
+            + "bench measured (client-process CPU ÷ operations, tcp transport included) (default: ${DEFAULT-VALUE}, "
+            + "an assumption: docs/nic-model.md).")
+    String proxyCpu = Double.toString(ModeModel.DEFAULT_PROXY_CPU_MICROS);
+
+    @Option(names = "--proxy-cores", paramLabel = "N",
+        description = "With a mode comparison: cores per compute node serving proxy work (default: ${DEFAULT-VALUE}).")
+    int proxyCores = ModeModel.DEFAULT_PROXY_CORES;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -128,6 +142,28 @@ public final class ModelCommand implements Callable<Integer>
         if (source != null && source.fuseeOnly)
         {
             dmkv = null;
+        }
+        else if (source != null && source.results != null && ModeModel.isComparison(source.results))
+        {
+            final ModeModel.Settings s;
+            try
+            {
+                s = new ModeModel.Settings(memnodes, clients, setup.clientNodes(), outstanding, mode,
+                    "measured".equals(proxyCpu.trim()) ? null : Double.valueOf(proxyCpu.trim()), proxyCores);
+                if (s.proxyCpuMicros() != null && (s.proxyCpuMicros() < 0 || s.proxyCpuMicros().isNaN())
+                    || proxyCores < 1)
+                {
+                    throw new NumberFormatException("--proxy-cpu-us must be 'measured' or at least 0, --proxy-cores at "
+                        + "least 1");
+                }
+                out.print(ModeModel.text(ModeModel.read(source.results), s, source.results));
+            }
+            catch (final IllegalArgumentException | IOException e)
+            {
+                throw new CommandLine.ParameterException(cl, "--results / --proxy-cpu-us: " + e.getMessage(), e);
+            }
+            out.flush();
+            return 0;
         }
         else if (source != null && source.results != null)
         {

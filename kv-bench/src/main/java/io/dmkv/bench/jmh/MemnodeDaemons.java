@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.dmkv.bench.runner.ChildReaper;
 import io.dmkv.bench.runner.JvmCommand;
 
 /**
@@ -139,7 +140,8 @@ public final class MemnodeDaemons implements AutoCloseable
             "--memory", Long.toString(memory), "--region-size", Long.toString(regionBytes),
             "--io-threads", "1", "--name", name));
         cmd.addAll(extra);
-        final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final Process p = ChildReaper.watch(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start());
         processes.add(p);
         return readReadyLine(p, name, READY);
     }

@@ -216,7 +216,7 @@ public record DmkvMixes(String source, Map<String, VerbMix> ops, Map<String, Ver
         return new DmkvMixes(source, ops, workloads, estimated);
     }
 
-    private static VerbCounters.Snapshot counters(final JsonNode phase)
+    static VerbCounters.Snapshot counters(final JsonNode phase)
     {
         final JsonNode c = phase.path("counters");
         return new VerbCounters.Snapshot(c.path("reads").asLong(), c.path("writes").asLong(), c.path("cas").asLong(),

@@ -241,7 +241,7 @@ public final class ModelReport
         return Double.isNaN(r) ? "-" : (estimated ? "~" : "") + num(r, 2);
     }
 
-    private static void table(final StringBuilder sb, final List<String> header, final List<List<String>> rows)
+    static void table(final StringBuilder sb, final List<String> header, final List<List<String>> rows)
     {
         final int[] w = new int[header.size()];
         for (int i = 0; i < w.length; i++)

@@ -24,12 +24,18 @@ import java.util.Map;
  *     client-node NIC engine   N × verbRate / v
  *     client-node link         N × link / max(out, in)
  *     client concurrency       C × outstanding / L                      (Little's law)
+ *
+ *   compute-node term (FlexKV mode, {@link ComputeNode}):
+ *     latency        L += proxy CPU per operation
+ *     CN NIC engine  N × verbRate / (v + 2 × cnRpcs)         (each CN-to-CN RPC passes two CN NICs)
+ *     CN link        N × link / (max(out, in) + 2 × cnRpcs × (RPC payload + headers))
+ *     CN proxy CPU   N × proxy cores / proxy CPU per operation
  * </pre>
  * The load spreads evenly over the M memory nodes (index, objects and replicas are placed by
  * hash) and over the N client nodes. By default an atomic occupies the NIC's engine as long as
  * 1/atomicRate and any other verb 1/verbRate, so they add up ({@link Atomics#SHARED}); treating
  * them as separate resources is {@link Atomics#SEPARATE}. Nothing models contention on hot keys,
- * retries, queueing below saturation, PCIe, or the CPUs.
+ * retries, queueing below saturation, PCIe, or the CPUs other than a proxy's.
  */
 public final class NicModel
 {
@@ -42,6 +48,9 @@ public final class NicModel
     public static final String CN_ENGINE = "CN NIC verb rate";
     public static final String CN_LINK = "CN link";
     public static final String CLIENTS = "client concurrency";
+    public static final String CN_PROXY_CPU = "CN proxy CPU";
+    /** Payload each way of a CN-to-CN proxy RPC (the request's hash, slot, log address and key; the answer's slot). */
+    public static final int PROXY_RPC_BYTES = 64;
 
     private NicModel()
     {
@@ -103,8 +112,33 @@ public final class NicModel
     {
     }
 
-    /** The model's prediction for {@code mix} on {@code setup}. */
+    /**
+     * The compute nodes' share of an operation in FlexKV mode.
+     *
+     * @param cnRpcs           CN-to-CN proxy RPCs per operation (each already one of the mix's round trips).
+     * @param proxyCpuMicros   CPU a proxy spends per operation, µs.
+     * @param proxyCores       cores per compute node serving proxy work.
+     */
+    public record ComputeNode(double cnRpcs, double proxyCpuMicros, int proxyCores)
+    {
+        public ComputeNode
+        {
+            if (cnRpcs < 0 || proxyCpuMicros < 0 || proxyCores < 1)
+            {
+                throw new IllegalArgumentException("proxy RPCs and CPU per operation must not be negative, and a "
+                    + "compute node has at least one proxy core");
+            }
+        }
+    }
+
+    /** The model's prediction for {@code mix} on {@code setup}, with no compute-node term (FUSEE mode). */
     public static Prediction predict(final VerbMix mix, final Setup setup)
+    {
+        return predict(mix, setup, null);
+    }
+
+    /** The model's prediction for {@code mix} on {@code setup}, with the compute-node term {@code cn} (null: none). */
+    public static Prediction predict(final VerbMix mix, final Setup setup, final ComputeNode cn)
     {
         final NicSpec nic = setup.nic();
         final double v = mix.verbs();
@@ -115,7 +149,11 @@ public final class NicModel
         final double link = nic.linkBytesPerSecond();
         final double out = mix.bytesOut() + v * nic.requestHeaderBytes();
         final double in = mix.bytesIn() + v * nic.responseHeaderBytes();
-        final double latency = mix.rtts() * nic.rttMicros() * 1e-6 + (out + in) / link;
+        final double latency = mix.rtts() * nic.rttMicros() * 1e-6 + (out + in) / link
+            + (cn == null ? 0 : cn.proxyCpuMicros() * 1e-6);
+        final double cnMessages = cn == null ? 0 : 2 * cn.cnRpcs();
+        final double cnRpcBytes = cnMessages * (PROXY_RPC_BYTES + Math.max(nic.requestHeaderBytes(),
+            nic.responseHeaderBytes()));
         final int m = setup.memoryNodes();
         final Map<String, Double> bounds = new LinkedHashMap<>();
         if (setup.atomics() == Atomics.SHARED)
@@ -132,8 +170,12 @@ public final class NicModel
         }
         bounds.put(MN_LINK_IN, m * link / out);
         bounds.put(MN_LINK_OUT, m * link / in);
-        bounds.put(CN_ENGINE, setup.clientNodes() * nic.verbRate() / v);
-        bounds.put(CN_LINK, setup.clientNodes() * link / Math.max(out, in));
+        bounds.put(CN_ENGINE, setup.clientNodes() * nic.verbRate() / (v + cnMessages));
+        bounds.put(CN_LINK, setup.clientNodes() * link / (Math.max(out, in) + cnRpcBytes));
+        if (cn != null && cn.proxyCpuMicros() > 0)
+        {
+            bounds.put(CN_PROXY_CPU, setup.clientNodes() * (double)cn.proxyCores() / (cn.proxyCpuMicros() * 1e-6));
+        }
         bounds.put(CLIENTS, (double)setup.clients() * setup.outstanding() / latency);
         String bottleneck = null;
         double x = Double.POSITIVE_INFINITY;

@@ -3,12 +3,16 @@ package io.dmkv.bench.runner;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.HdrHistogram.Histogram;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -17,12 +21,15 @@ import org.knowm.xchart.style.Styler;
 /**
  * The PNG plots of a {@code kv bench} results folder, drawn with XChart: throughput against the
  * number of client threads (all operations, and each kind), and the latency CDF of each kind of
- * operation (at every thread count of the sweep).
+ * operation (at every thread count of the sweep); for a mode comparison, the throughput of each
+ * cell by mode and each cell's latency CDF by mode.
  */
 final class BenchPlots
 {
     static final String THROUGHPUT_FILE = "throughput-vs-threads.png";
     static final String LATENCY_FILE = "latency-cdf.png";
+    /** Throughput of every cell of a mode comparison, by mode. */
+    static final String MODES_FILE = "throughput-by-mode.png";
 
     private static final int WIDTH = 900;
     private static final int HEIGHT = 600;
@@ -74,37 +81,117 @@ final class BenchPlots
 
     static void latencyCdf(final BenchReport.Bench bench, final Path file) throws IOException
     {
+        final Map<String, Histogram> series = new LinkedHashMap<>();
+        final boolean sweep = bench.runs().size() > 1;
+        for (final BenchReport.Run r : bench.runs())
+        {
+            for (final OpStats s : r.merged().result().ops())
+            {
+                series.put(sweep ? s.name() + ", " + r.threads() + (r.threads() == 1 ? " thread" : " threads")
+                    : s.name(), s.latencyNs());
+            }
+        }
+        cdf("dmkv bench, workload " + bench.workload().name() + ": latency CDF", series, file);
+    }
+
+    /** The latency CDF of each operation kind in each mode of a comparison's cell, all rounds pooled. */
+    static void modeLatencyCdf(final Comparison c, final Path file) throws IOException
+    {
+        final Map<String, Histogram> series = new LinkedHashMap<>();
+        for (final String op : c.ops())
+        {
+            c.pooledLatency(op).forEach((mode, h) -> series.put(op + ", " + mode, h));
+        }
+        cdf("dmkv bench, " + c.cell() + ": latency CDF by mode (all rounds)", series, file);
+    }
+
+    /** Throughput over each run of a comparison's cell, a line per mode and round: a shifting hot set shows here. */
+    static void modeTimeline(final Comparison c, final Path file) throws IOException
+    {
         headless();
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-            .title("dmkv bench, workload " + bench.workload().name() + ": latency CDF")
+            .title("dmkv bench, " + c.cell() + ": throughput over each run (1 s steps)")
+            .xAxisTitle("seconds into the run").yAxisTitle("operations/s").build();
+        style(chart);
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisDecimalPattern("#,###");
+        for (final Comparison.Run r : c.runs())
+        {
+            final List<double[]> points = r.throughputOverTime();
+            if (!points.isEmpty())
+            {
+                chart.addSeries(r.mode() + ", round " + r.round(), points.stream().map(p -> p[0]).toList(),
+                    points.stream().map(p -> p[1]).toList());
+            }
+        }
+        if (!chart.getSeriesMap().isEmpty())
+        {
+            save(chart, file);
+        }
+    }
+
+    /** One CDF line per histogram (empty ones left out), log-scale microseconds. */
+    private static void cdf(final String title, final Map<String, Histogram> series, final Path file) throws IOException
+    {
+        headless();
+        final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
             .xAxisTitle("latency (µs, log scale)").yAxisTitle("percentile").build();
         style(chart);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(100.0);
-        final boolean sweep = bench.runs().size() > 1;
-        for (final BenchReport.Run r : bench.runs())
+        for (final Map.Entry<String, Histogram> e : series.entrySet())
         {
-            for (final OpStats s : r.merged().result().ops())
+            final Histogram h = e.getValue();
+            if (h.getTotalCount() == 0)
             {
-                final Histogram h = s.latencyNs();
-                if (h.getTotalCount() == 0)
-                {
-                    continue;
-                }
-                final List<Double> x = new ArrayList<>();
-                final List<Double> y = new ArrayList<>();
-                for (final double p : PERCENTILES)
-                {
-                    x.add(Math.max(0.01, h.getValueAtPercentile(p) / 1e3));
-                    y.add(p);
-                }
-                chart.addSeries(sweep ? s.name() + ", " + r.threads() + (r.threads() == 1 ? " thread" : " threads")
-                    : s.name(), x, y);
+                continue;
             }
+            final List<Double> x = new ArrayList<>();
+            final List<Double> y = new ArrayList<>();
+            for (final double p : PERCENTILES)
+            {
+                x.add(Math.max(0.01, h.getValueAtPercentile(p) / 1e3));
+                y.add(p);
+            }
+            chart.addSeries(e.getKey(), x, y);
         }
         save(chart, file);
+    }
+
+    /**
+     * The median throughput of every cell of a mode comparison, one bar per mode, with the
+     * rounds' spread as error bars (from the median down to the slowest round and up to the fastest
+     * cannot be drawn asymmetrically: the bar shows half the min..max range).
+     */
+    static void modeThroughput(final List<Comparison> cells, final List<String> modes, final Path file)
+        throws IOException
+    {
+        headless();
+        final CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
+            .title("dmkv bench: throughput by mode (median of the rounds; error bars: half the min..max range)")
+            .xAxisTitle("workload").yAxisTitle("operations/s").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisDecimalPattern("#,###");
+        chart.getStyler().setErrorBarsColorSeriesColor(true);
+        final List<Comparison> drawn = cells.stream().filter(c -> !c.runs().isEmpty()).toList();
+        final List<String> names = drawn.stream().map(Comparison::cell).toList();
+        for (final String mode : modes)
+        {
+            final List<Double> y = new ArrayList<>();
+            final List<Double> err = new ArrayList<>();
+            for (final Comparison c : drawn)
+            {
+                final Comparison.Spread s = c.row("all", mode).opsPerSec();
+                y.add(Double.isNaN(s.median()) ? 0 : s.median());
+                err.add(Double.isNaN(s.median()) ? 0 : (s.max() - s.min()) / 2);
+            }
+            chart.addSeries(mode, names, y, err);
+        }
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     private static Set<String> kinds(final BenchReport.Bench bench)

@@ -1,6 +1,7 @@
 package io.dmkv.bench.runner;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -42,10 +43,11 @@ public final class BenchProcess
             System.exit(2);
         }
         System.exit(run(Path.of(args[0]), new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
-            System.out));
+            System.out, true));
     }
 
-    static int run(final Path specFile, final BufferedReader in, final PrintStream out)
+    /** @param watchInput end this JVM when {@code in} ends after the go (the parent went away). */
+    static int run(final Path specFile, final BufferedReader in, final PrintStream out, final boolean watchInput)
     {
         final BenchSpec spec;
         try
@@ -60,7 +62,7 @@ public final class BenchProcess
         try (KvStore kv = KvStore.open(spec.store()))
         {
             final BenchWorkers workers = new BenchWorkers(kv, spec.workload(), spec.totalThreads(), spec.firstThread(),
-                spec.run(), spec.seed());
+                spec.run(), spec.seed()).runLength(spec.duration());
             out.println(READY);
             out.flush();
             final String line = in.readLine();
@@ -69,12 +71,17 @@ public final class BenchProcess
                 System.err.println("client process " + spec.process() + ": no go from kv bench (got " + line + ")");
                 return 3;
             }
+            if (watchInput)
+            {
+                exitWhenInputEnds(in);
+            }
             final VerbCounters.Snapshot before = kv.counters();
+            final long cpu = ProcessResult.processCpuNanos();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, spec.threads(), spec.operations(),
                 spec.duration(), workers::runner, new ProgressLines(out));
             ProcessResult.of(spec.process(), r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
-                kv.counters().minus(before))
+                kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu)
                 .write(spec.output());
             out.println(DONE);
             out.flush();
@@ -86,6 +93,32 @@ public final class BenchProcess
             e.printStackTrace(System.err);
             return 1;
         }
+    }
+
+    /**
+     * Ends this JVM once the parent closes our stdin or dies (its end of the pipe closes): a bench
+     * stopped by Ctrl-C or killed leaves no client running on.
+     */
+    private static void exitWhenInputEnds(final BufferedReader in)
+    {
+        final Thread watch = new Thread(() ->
+        {
+            try
+            {
+                while (in.read() >= 0)
+                {
+                    // nothing more is expected after the go
+                }
+            }
+            catch (final IOException e)
+            {
+                // the pipe is gone: as good as closed
+            }
+            System.err.println("client process: kv bench went away; stopping");
+            Runtime.getRuntime().halt(3);
+        }, "dmkv-client-stdin");
+        watch.setDaemon(true);
+        watch.start();
     }
 
     /** Reports progress to the parent as lines. */

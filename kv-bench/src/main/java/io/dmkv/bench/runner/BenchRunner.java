@@ -46,11 +46,40 @@ public final class BenchRunner
      * @param folder       results folder.
      * @param plots        whether to draw the PNG plots.
      * @param setup        extra facts for the JSON (command line, cluster, machine).
+     * @param hooks        called around each run phase.
      */
     public record Plan(KvConfig store, Workload workload, List<Integer> threads, int processes, String processHeap,
         Duration duration, int loadThreads, boolean load, long seed, Path folder, boolean plots,
-        Map<String, Object> setup)
+        Map<String, Object> setup, RunHooks hooks)
     {
+    }
+
+    /** Called around each run phase (to wait for a FlexKV partition map, to read other processes' CPU time). */
+    public interface RunHooks
+    {
+        /** Every store of the run phase is open ({@code processes} of them); the phase starts on return. */
+        void beforeGo(int processes) throws InterruptedException;
+
+        /** The run phase has ended. */
+        void afterRun();
+
+        /** Operations done so far in the run phase, about five times a second. */
+        default void progress(final long elapsedNs, final long opsDone)
+        {
+        }
+
+        RunHooks NONE = new RunHooks()
+        {
+            @Override
+            public void beforeGo(final int processes)
+            {
+            }
+
+            @Override
+            public void afterRun()
+            {
+            }
+        };
     }
 
     /**
@@ -73,7 +102,7 @@ public final class BenchRunner
                 final RunResult r = WorkloadRunner.run("load", BenchWorkers.LOAD_OPS, plan.loadThreads(), w.records(),
                     null, i -> workers.loader(i, plan.loadThreads()), ConsoleProgress.ofOps("load", w.records()));
                 load = ProcessResult.merge("load",
-                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before))));
+                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before), 0)));
                 summary.append(BenchReport.phaseText(load)).append(System.lineSeparator())
                     .append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             }
@@ -111,21 +140,46 @@ public final class BenchRunner
 
     /** One run in this process; {@code spread} gets the run's verbs per memory node ({@link NodeSpread}). */
     private static ProcessResult.Merged runHere(final Plan plan, final int threads, final int run,
-        final StringBuilder spread)
+        final StringBuilder spread) throws InterruptedException
     {
         try (KvStore kv = KvStore.open(plan.store()))
         {
-            final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed());
+            plan.hooks().beforeGo(1);
+            final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed())
+                .runLength(plan.duration());
             final VerbCounters.Snapshot before = kv.counters();
             final List<KvStats.Verbs> nodesBefore = kv.stats().nodes();
+            final long cpu = ProcessResult.processCpuNanos();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
-                plan.duration(), workers::runner, ConsoleProgress.ofTime("run", plan.duration()));
+                plan.duration(), workers::runner, both(ConsoleProgress.ofTime("run", plan.duration()), plan.hooks()));
+            plan.hooks().afterRun();
             spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             return ProcessResult.merge("run",
                 List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
-                    kv.counters().minus(before))));
+                    kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu)));
         }
+    }
+
+    /** {@code console}, and the hooks' progress too. */
+    private static WorkloadRunner.Progress both(final WorkloadRunner.Progress console, final RunHooks hooks)
+    {
+        return new WorkloadRunner.Progress()
+        {
+            @Override
+            public void update(final long opsDone, final long elapsedNs)
+            {
+                console.update(opsDone, elapsedNs);
+                hooks.progress(elapsedNs, opsDone);
+            }
+
+            @Override
+            public void finish(final long opsDone, final long elapsedNs)
+            {
+                console.finish(opsDone, elapsedNs);
+                hooks.progress(elapsedNs, opsDone);
+            }
+        };
     }
 
     private static ProcessResult.Merged runInProcesses(final Plan plan, final int threads, final int processes,
@@ -146,16 +200,22 @@ public final class BenchRunner
         try (ClientProcesses clients = ClientProcesses.start(JvmCommand.forChild(plan.processHeap()), specs, dir))
         {
             clients.awaitReady(READY_TIMEOUT);
+            plan.hooks().beforeGo(processes);
             final ConsoleProgress progress = ConsoleProgress.ofTime("run", plan.duration());
             final long start = System.nanoTime();
             clients.go();
             while (clients.running())
             {
-                progress.update(clients.opsDone(), System.nanoTime() - start);
+                final long done = clients.opsDone();
+                final long elapsed = System.nanoTime() - start;
+                progress.update(done, elapsed);
+                plan.hooks().progress(elapsed, done);
                 Thread.sleep(200);
             }
             progress.finish(clients.opsDone(), System.nanoTime() - start);
-            return ProcessResult.merge("run", clients.results(FINISH_GRACE));
+            final List<ProcessResult> results = clients.results(FINISH_GRACE);
+            plan.hooks().afterRun();
+            return ProcessResult.merge("run", results);
         }
     }
 }

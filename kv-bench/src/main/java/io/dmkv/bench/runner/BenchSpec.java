@@ -57,6 +57,7 @@ public record BenchSpec(int process, KvConfig store, Workload workload, int thre
         p.setProperty(P + "workload.minValueSize", Integer.toString(workload.minValueSize()));
         p.setProperty(P + "workload.maxValueSize", Integer.toString(workload.maxValueSize()));
         p.setProperty(P + "workload.operations", Long.toString(workload.operations()));
+        p.setProperty(P + "workload.hotSetShift", Double.toString(workload.hotSetShift()));
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8))
         {
             p.store(w, "dmkv bench client process " + process);
@@ -73,7 +74,7 @@ public record BenchSpec(int process, KvConfig store, Workload workload, int thre
         final Workload w = new Workload(get(p, "workload.name"), dbl(p, "workload.read"), dbl(p, "workload.update"),
             dbl(p, "workload.insert"), dbl(p, "workload.rmw"), Workload.Distribution.of(get(p, "workload.distribution")),
             dbl(p, "workload.zipfianConstant"), (int)lng(p, "workload.records"), (int)lng(p, "workload.minValueSize"),
-            (int)lng(p, "workload.maxValueSize"), lng(p, "workload.operations"));
+            (int)lng(p, "workload.maxValueSize"), lng(p, "workload.operations"), dbl(p, "workload.hotSetShift"));
         return new BenchSpec((int)lng(p, "process"), KvConfig.fromProperties(p), w, (int)lng(p, "threads"),
             (int)lng(p, "firstThread"), (int)lng(p, "totalThreads"), (int)lng(p, "run"),
             Duration.ofMillis(lng(p, "durationMs")), lng(p, "operations"), lng(p, "seed"), Path.of(get(p, "output")));

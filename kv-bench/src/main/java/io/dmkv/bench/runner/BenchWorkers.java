@@ -1,5 +1,6 @@
 package io.dmkv.bench.runner;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -38,6 +39,8 @@ public final class BenchWorkers
     private final int firstThread;
     private final long insertBase;
     private final long seed;
+    /** Nanoseconds into a runner's run after which its zipfian hot set moves ({@link Workload#hotSetShift}). */
+    private long shiftAfterNs = Long.MAX_VALUE;
     /** Misses by operation kind (the load's INSERTs count as kind 0). */
     private final LongAdder[] misses = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
 
@@ -56,6 +59,17 @@ public final class BenchWorkers
         this.firstThread = firstThread;
         this.insertBase = Keys.insertBase(workload.records(), run);
         this.seed = seed;
+    }
+
+    /**
+     * Sets the run phase's length, so runners created from now on move a shifting workload's hot
+     * set after {@link Workload#hotSetShift} of it (each runner counts from its creation, which
+     * {@link WorkloadRunner} does just before it starts the threads).
+     */
+    public BenchWorkers runLength(final Duration duration)
+    {
+        shiftAfterNs = workload.shifts() ? (long)(duration.toNanos() * workload.hotSetShift()) : Long.MAX_VALUE;
+        return this;
     }
 
     /** Operations that found no key (or, when loading, a key already present). */
@@ -176,7 +190,9 @@ public final class BenchWorkers
         private final DiscreteSampler zipf;
         private final int records;
         private final int thread;
+        private final long shiftAt;
         private long inserted;
+        private boolean shifted;
 
         KeyChooser(final Workload w, final UniformRandomProvider rng, final int thread)
         {
@@ -186,6 +202,7 @@ public final class BenchWorkers
             this.thread = thread;
             this.zipf = distribution == Workload.Distribution.UNIFORM ? null
                 : RejectionInversionZipfSampler.of(rng, records, w.zipfianConstant());
+            this.shiftAt = shiftAfterNs == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + shiftAfterNs;
         }
 
         long next()
@@ -195,7 +212,11 @@ public final class BenchWorkers
                 case UNIFORM:
                     return rng.nextInt(records);
                 case ZIPFIAN:
-                    return Keys.scramble(zipf.sample() - 1, records);
+                    if (!shifted && shiftAt != Long.MAX_VALUE && System.nanoTime() - shiftAt >= 0)
+                    {
+                        shifted = true;
+                    }
+                    return Keys.zipfianKey(zipf.sample() - 1, records, shifted);
                 default:
                     final long rank = zipf.sample() - 1;
                     return rank < inserted ? insertBase + (inserted - 1 - rank) * totalThreads + thread

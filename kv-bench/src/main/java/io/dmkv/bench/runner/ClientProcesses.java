@@ -45,7 +45,8 @@ public final class ClientProcesses implements AutoCloseable
                 final List<String> cmd = new ArrayList<>(command);
                 cmd.add(BenchProcess.class.getName());
                 cmd.add(file.toString());
-                final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                final Process p = ChildReaper.watch(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start());
                 all.children.add(new Child(spec, p));
             }
         }

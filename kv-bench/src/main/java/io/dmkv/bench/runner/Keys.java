@@ -51,6 +51,16 @@ public final class Keys
         return base;
     }
 
+    /**
+     * The key number of zipfian rank {@code rank} (0 = the hottest) of {@code n} keys; once the hot
+     * set has {@code shifted}, the same ranks scatter to other keys (the ranks past n scramble
+     * independently of those below it), so the hot set moves while its skew stays the same.
+     */
+    static long zipfianKey(final long rank, final long n, final boolean shifted)
+    {
+        return scramble(shifted ? rank + n : rank, n);
+    }
+
     /** Spreads zipfian ranks 0 .. n − 1 over key numbers 0 .. n − 1, as YCSB's scrambled zipfian does. */
     static long scramble(final long rank, final long n)
     {

@@ -1,6 +1,7 @@
 package io.dmkv.bench.runner;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +32,11 @@ import io.dmkv.rdma.VerbCounters;
  * @param misses      operations that found no key (all kinds).
  * @param counters    the store's verbs over the phase, by kind (background work included).
  * @param ops         per operation kind, in the phase's order.
+ * @param cpuNs       CPU time the process spent during the phase, all its threads (the client, and in FlexKV
+ *                    mode the proxy serving other processes), or 0 if unknown.
  */
 public record ProcessResult(int process, int threads, long startEpochNs, long endEpochNs, long misses,
-    Counters counters, List<Op> ops)
+    Counters counters, List<Op> ops, long cpuNs)
 {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -69,13 +72,24 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
+    /** CPU time this JVM has used so far, all threads, in nanoseconds (0 where the JVM cannot say). */
+    public static long processCpuNanos()
+    {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
+        {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
+    }
+
     /**
      * The result of a phase run in this process.
      *
      * @param misses operations that found no key, by kind in the order of {@code r.ops()}.
+     * @param cpuNs  CPU time of this process over the phase ({@link #processCpuNanos} after minus before).
      */
     public static ProcessResult of(final int process, final RunResult r, final long startEpochNs, final long[] misses,
-        final VerbCounters.Snapshot counters)
+        final VerbCounters.Snapshot counters, final long cpuNs)
     {
         final List<Op> ops = new ArrayList<>();
         long total = 0;
@@ -88,7 +102,7 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
                 s.rpcs(), encode(s.latencyNs())));
         }
         return new ProcessResult(process, r.threads(), startEpochNs, startEpochNs + r.elapsedNs(), total,
-            Counters.of(counters), List.copyOf(ops));
+            Counters.of(counters), List.copyOf(ops), cpuNs);
     }
 
     /** HdrHistogram's compressed encoding, in base64. */
@@ -130,10 +144,16 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
      * A phase merged over processes.
      *
      * @param opMisses misses by operation kind, in the order of {@code result.ops()}.
+     * @param cpuNs    CPU time of all processes over the phase (0 if unknown).
      */
     public record Merged(RunResult result, int processes, VerbCounters.Snapshot counters, long misses,
-        List<Long> opMisses)
+        List<Long> opMisses, long cpuNs)
     {
+        /** Client-process CPU per operation, µs (NaN if unknown). */
+        public double cpuMicrosPerOp()
+        {
+            return cpuNs <= 0 || result.totalOps() == 0 ? Double.NaN : cpuNs / 1e3 / result.totalOps();
+        }
     }
 
     /**
@@ -159,6 +179,7 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
         long end = Long.MIN_VALUE;
         int threads = 0;
         long misses = 0;
+        long cpu = 0;
         VerbCounters.Snapshot counters = VerbCounters.Snapshot.ZERO;
         final long[] opMisses = new long[merged.length];
         for (final ProcessResult p : parts)
@@ -191,9 +212,10 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
             end = Math.max(end, p.endEpochNs());
             threads += p.threads();
             misses += p.misses();
+            cpu += p.cpuNs();
             counters = counters.plus(p.counters().snapshot());
         }
         return new Merged(new RunResult(phase, threads, Math.max(0, end - start), List.of(merged)), parts.size(),
-            counters, misses, Arrays.stream(opMisses).boxed().toList());
+            counters, misses, Arrays.stream(opMisses).boxed().toList(), cpu);
     }
 }

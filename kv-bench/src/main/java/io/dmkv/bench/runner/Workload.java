@@ -32,11 +32,16 @@ import io.dmkv.core.layout.KvObject;
  * @param minValueSize              smallest value in bytes.
  * @param maxValueSize              largest value in bytes (values are uniform in min..max).
  * @param operations                operations of the run phase (a bound besides its duration), or -1.
+ * @param hotSetShift               share of the run phase's duration after which the zipfian hot set moves to
+ *                                  other keys (0 < s < 1), or {@link #NO_SHIFT}.
  */
 public record Workload(String name, double readProportion, double updateProportion, double insertProportion,
     double readModifyWriteProportion, Distribution distribution, double zipfianConstant, int records, int minValueSize,
-    int maxValueSize, long operations)
+    int maxValueSize, long operations, double hotSetShift)
 {
+    /** {@link #hotSetShift} of a workload whose hot set stays where it is. */
+    public static final double NO_SHIFT = -1;
+
     /** Most keys a workload may load (the index at its largest holds about 22 M). */
     public static final int MAX_RECORDS = 10_000_000;
     /** Largest value: what the largest object holds next to a {@link Keys#LENGTH}-byte key. */
@@ -98,6 +103,26 @@ public record Workload(String name, double readProportion, double updateProporti
             "value sizes must be in 1.." + MAX_VALUE_SIZE + " with min <= max, got " + minValueSize + ".."
                 + maxValueSize);
         check(operations >= -1, "operationcount must not be negative");
+        check(hotSetShift == NO_SHIFT || hotSetShift > 0 && hotSetShift < 1 && distribution == Distribution.ZIPFIAN,
+            hotSetShift == NO_SHIFT || hotSetShift > 0 && hotSetShift < 1
+                ? "only a zipfian hot set can shift (the workload's distribution is " + distribution.ycsbName() + ")"
+                : "the hot set shifts at a share of the run strictly between 0% and 100%, got " + hotSetShift);
+    }
+
+    /** A workload whose hot set stays where it is. */
+    public Workload(final String name, final double readProportion, final double updateProportion,
+        final double insertProportion, final double readModifyWriteProportion, final Distribution distribution,
+        final double zipfianConstant, final int records, final int minValueSize, final int maxValueSize,
+        final long operations)
+    {
+        this(name, readProportion, updateProportion, insertProportion, readModifyWriteProportion, distribution,
+            zipfianConstant, records, minValueSize, maxValueSize, operations, NO_SHIFT);
+    }
+
+    /** True if the hot set moves during the run phase. */
+    public boolean shifts()
+    {
+        return hotSetShift != NO_SHIFT;
     }
 
     private static void check(final boolean ok, final String message)
@@ -220,25 +245,32 @@ public record Workload(String name, double readProportion, double updateProporti
     public Workload withRecords(final int n)
     {
         return new Workload(name, readProportion, updateProportion, insertProportion, readModifyWriteProportion,
-            distribution, zipfianConstant, n, minValueSize, maxValueSize, operations);
+            distribution, zipfianConstant, n, minValueSize, maxValueSize, operations, hotSetShift);
     }
 
     public Workload withDistribution(final Distribution d, final double theta)
     {
         return new Workload(name, readProportion, updateProportion, insertProportion, readModifyWriteProportion, d,
-            theta, records, minValueSize, maxValueSize, operations);
+            theta, records, minValueSize, maxValueSize, operations, d == Distribution.ZIPFIAN ? hotSetShift : NO_SHIFT);
     }
 
     public Workload withValueSizes(final int min, final int max)
     {
         return new Workload(name, readProportion, updateProportion, insertProportion, readModifyWriteProportion,
-            distribution, zipfianConstant, records, min, max, operations);
+            distribution, zipfianConstant, records, min, max, operations, hotSetShift);
     }
 
     public Workload withOperations(final long n)
     {
         return new Workload(name, readProportion, updateProportion, insertProportion, readModifyWriteProportion,
-            distribution, zipfianConstant, records, minValueSize, maxValueSize, n);
+            distribution, zipfianConstant, records, minValueSize, maxValueSize, n, hotSetShift);
+    }
+
+    /** This workload with its hot set moving to other keys after {@code share} of the run phase (0 < share < 1). */
+    public Workload withHotSetShift(final double share)
+    {
+        return new Workload(name, readProportion, updateProportion, insertProportion, readModifyWriteProportion,
+            distribution, zipfianConstant, records, minValueSize, maxValueSize, operations, share);
     }
 
     /** For reports: the mix and its parameters, by name. */
@@ -256,6 +288,7 @@ public record Workload(String name, double readProportion, double updateProporti
         m.put("operationcount", operations);
         m.put("minValueSize", minValueSize);
         m.put("maxValueSize", maxValueSize);
+        m.put("hotSetShift", shifts() ? hotSetShift : null);
         return m;
     }
 
@@ -270,6 +303,11 @@ public record Workload(String name, double readProportion, double updateProporti
         sb.append(String.format(Locale.ROOT, ", %s%s, %,d records of %s", distribution.ycsbName(),
             distribution == Distribution.UNIFORM ? "" : String.format(Locale.ROOT, " %.2f", zipfianConstant), records,
             minValueSize == maxValueSize ? maxValueSize + " B" : minValueSize + ".." + maxValueSize + " B"));
+        if (shifts())
+        {
+            sb.append(String.format(Locale.ROOT, "; the hot set moves to other keys at %.0f%% of the run",
+                hotSetShift * 100));
+        }
         return sb.toString();
     }
 

@@ -35,6 +35,25 @@ class NicModelTest
     }
 
     @Test
+    void theComputeNodeTermAddsProxyRpcsOnTheComputeNodesAndTheProxysCpu()
+    {
+        final NicModel.Setup setup = new NicModel.Setup(ROUND, 2, 10, 4, 1, NicModel.Atomics.SHARED);
+        // 0.5 CN-to-CN RPCs per operation, 2 us of proxy CPU on 3 cores per compute node
+        final NicModel.Prediction p = NicModel.predict(OP, setup, new NicModel.ComputeNode(0.5, 2, 3));
+        assertEquals(5.5 + 2, p.latencyMicros(), 1e-9, "the proxy's CPU is on the critical path");
+        final Map<String, Double> b = p.bounds();
+        assertEquals(4 * 10e6 / (4 + 2 * 0.5), b.get(NicModel.CN_ENGINE), 1e-3, "each RPC passes two CN NICs");
+        assertEquals(4 * 1e9 / (1000 + 2 * 0.5 * (NicModel.PROXY_RPC_BYTES + 0)), b.get(NicModel.CN_LINK), 1e-3);
+        assertEquals(4 * 3 / 2e-6, b.get(NicModel.CN_PROXY_CPU), 1e-3, "4 nodes x 3 cores / 2 us");
+        assertEquals(2 / 1.3e-6, b.get(NicModel.MN_ENGINE), 1e-3, "memory nodes see the same verbs");
+        final NicModel.Prediction cpuBound = NicModel.predict(OP, setup, new NicModel.ComputeNode(0, 100, 1));
+        assertEquals(NicModel.CN_PROXY_CPU, cpuBound.bottleneck());
+        assertEquals(4 / 100e-6, cpuBound.throughput(), 1e-6);
+        assertEquals(NicModel.predict(OP, setup).bounds().keySet().contains(NicModel.CN_PROXY_CPU), false,
+            "FUSEE mode has no proxy");
+    }
+
+    @Test
     void handComputedExampleWithSeparateAtomics()
     {
         final NicModel.Prediction p = NicModel.predict(OP,

@@ -113,6 +113,95 @@ class BenchCommandTest
         assertEquals(2, run("--value-size", "1K..10").exit);
     }
 
+    @Test
+    void badComparisonOptionsAreUsageErrorsBeforeAnythingStarts()
+    {
+        assertError("--mode takes fusee, flexkv or both", "--mode", "fusee,clover");
+        assertError("--mode takes fusee, flexkv or both", "--mode", "flexkv,flexkv");
+        assertError("--rounds must be in 1..50", "--rounds", "0");
+        assertError("--shift-at must lie strictly between 0% and 100%", "--shift-at", "150%");
+        assertError("--shift-at takes a share of the run such as 50% or 0.5", "--shift-at", "half");
+        assertError("no workload here is zipfian", "--workload", "c", "--distribution", "uniform", "--shift-at", "50%");
+        assertError("--cluster must be embedded or daemons", "--cluster", "cloud");
+        assertError("without --memnodes", "--mode", "fusee,flexkv", "--memnodes", "127.0.0.1:1");
+        assertError("drop --memnodes", "--cluster", "daemons", "--memnodes", "127.0.0.1:1");
+        assertError("take one --threads value", "--mode", "fusee,flexkv", "--threads", "1,2");
+        assertError("several modes, rounds or workloads need a fresh cluster", "--rounds", "2", "--cluster", "embedded");
+        assertError("flexkv mode with --memnodes needs --coordinator", "--mode", "flexkv", "--memnodes", "127.0.0.1:1");
+        assertError("--coordinator is for --cluster daemons or --memnodes", "--coordinator", "127.0.0.1:1");
+        assertError("no workload named 'z'", "--workload", "a,z");
+        assertEquals(0, ChildReaper.live(), "nothing was started");
+    }
+
+    /**
+     * The end-to-end slice of {@code --mode fusee,flexkv}: two client processes, one round of a
+     * second in each mode, on fresh clusters of a memory-node daemon and a coordinator process; one
+     * table, the checks, the files, and every child process gone at the end. Then {@code kv model}
+     * reads the folder.
+     */
+    @Test
+    @Timeout(300)
+    void bothModesRunSideBySideOnFreshDaemonClusters() throws Exception
+    {
+        final Path results = dir.resolve("modes");
+        final Run r = run("--mode", "fusee,flexkv", "--workload", "c", "--records", "300", "--threads", "2",
+            "--processes", "2", "--process-heap", "128m", "--duration", "1s", "--nodes", "1", "--value-size", "100",
+            "--results", results.toString());
+        assertEquals(0, r.exit, r.out + r.err);
+        for (final String step : List.of("[1/2] c-zipfian, round 1 of 1, fusee mode", "[2/2] c-zipfian, round 1 of 1, "
+            + "flexkv mode"))
+        {
+            assertTrue(r.out.contains(step + ": starting a fresh cluster"), "progress line for " + step + ": " + r.out);
+        }
+        assertTrue(r.out.contains("1 round of fusee, flexkv alternating on fresh clusters"), r.out);
+        assertTrue(java.util.regex.Pattern.compile("(?m)^READ +flexkv/fusee +[0-9.]+x").matcher(r.out).find(),
+            "the ratio row: " + r.out);
+        assertTrue(r.out.contains("exact: remote CAS in flexkv mode, all rounds: 0 "), r.out);
+        assertTrue(r.out.contains("exact: READ critical-path round trips per operation"), "C zipfian must cut RTTs: "
+            + r.out);
+        assertTrue(r.out.contains("load average (1 minute)"), r.out);
+        final JsonNode json = new ObjectMapper().readTree(results.resolve("compare.json").toFile());
+        assertEquals("dmkv-bench-compare/1", json.path("format").asText());
+        final JsonNode cell = json.path("cells").get(0);
+        assertEquals("c-zipfian", cell.path("cell").asText());
+        assertEquals(2, cell.path("runs").size());
+        assertEquals(0, json.path("failures").size());
+        for (final String run : List.of("fusee-1", "flexkv-1"))
+        {
+            final JsonNode phase = new ObjectMapper().readTree(results.resolve("c-zipfian").resolve(run)
+                .resolve("result.json").toFile()).path("runs").get(0);
+            assertEquals(2, phase.path("processes").asInt(), run);
+            assertEquals(0, phase.path("errors").asLong(), run);
+            assertTrue(phase.path("ops").asLong() > 0 && phase.path("cpuNs").asLong() > 0, run + ": " + phase);
+            if (run.startsWith("flexkv"))
+            {
+                assertEquals(0, phase.path("counters").path("cas").asLong(), "no remote CAS on proxied partitions");
+            }
+        }
+        assertTrue(Files.readString(results.resolve("compare.csv")).contains("c-zipfian,READ,flexkv/fusee,"
+            + "throughput_ratio,"));
+        for (final String f : List.of("summary.txt", "throughput-by-mode.png", "c-zipfian-latency-cdf.png",
+            "c-zipfian-throughput-over-time.png"))
+        {
+            assertTrue(Files.size(results.resolve(f)) > 0, f);
+        }
+        assertEquals(0, ChildReaper.live(), "every memory node, coordinator and client process has ended");
+
+        final StringWriter model = new StringWriter();
+        final CommandLine cl = new CommandLine(new io.dmkv.bench.cli.ModelCommand());
+        cl.setOut(new PrintWriter(model, true));
+        assertEquals(0, cl.execute("--results", results.toString(), "--proxy-cpu-us", "measured"));
+        assertTrue(model.toString().contains("cx3: FlexKV mode") && model.toString().contains("cx6: FUSEE mode")
+            && model.toString().contains("| c-zipfian "), model.toString());
+    }
+
+    private static void assertError(final String message, final String... args)
+    {
+        final Run r = run(args);
+        assertEquals(2, r.exit, String.join(" ", args) + ": " + r.out + r.err);
+        assertTrue(r.err.contains(message), String.join(" ", args) + " should say '" + message + "': " + r.err);
+    }
+
     private static Run run(final String... args)
     {
         final StringWriter out = new StringWriter();
