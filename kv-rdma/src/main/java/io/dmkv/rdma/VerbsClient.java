@@ -1,3 +1,6 @@
+// Over 500 lines: the one client-side entry to every memory node (connecting with its retries,
+// nodes attached after a re-replication, posting, the three ways to wait, key refresh after
+// fencing); the transports, the trampoline and in-flight tracking live apart.
 package io.dmkv.rdma;
 
 import java.nio.ByteBuffer;
