@@ -187,9 +187,7 @@ class FlexKvCoherentCacheTest
                 "2", "proxy");
             try
             {
-                FlexKvTest.awaitTwoProxies(admin);
-                final String survivor = admin.proxies().keySet().stream()
-                    .filter(n -> !n.endsWith("-" + proxy.clientId)).findFirst().orElseThrow();
+                final String survivor = FlexKvTest.awaitTwoProxiesBesides(admin, proxy);
                 final KvStore[] stores = {a, c, d};
                 load(c);
                 final KeyWindows check = check(stores, 2);

@@ -46,9 +46,7 @@ class FlexKvKillTest
                 "2", "proxy");
             try
             {
-                FlexKvTest.awaitTwoProxies(admin);
-                final String survivor = admin.proxies().keySet().stream()
-                    .filter(n -> !n.endsWith("-" + proxy.clientId)).findFirst().orElseThrow();
+                final String survivor = FlexKvTest.awaitTwoProxiesBesides(admin, proxy);
                 final KvStore[] stores = {a, c};
                 final AtomicLongArray acked = new AtomicLongArray(KEYS);
                 final AtomicLongArray started = new AtomicLongArray(KEYS);

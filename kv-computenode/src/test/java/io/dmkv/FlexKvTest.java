@@ -47,6 +47,14 @@ class FlexKvTest
             && settledOver(admin, admin.proxies().keySet()));
     }
 
+    /** Waits until the child proxy and one other serve every partition; returns the other's name. */
+    static String awaitTwoProxiesBesides(final KvAdmin admin, final ChildJvm child)
+    {
+        awaitTwoProxies(admin);
+        return admin.proxies().keySet().stream().filter(n -> !n.endsWith("-" + child.clientId)).findFirst()
+            .orElseThrow();
+    }
+
     static void await(final String what, final BooleanSupplier condition)
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
