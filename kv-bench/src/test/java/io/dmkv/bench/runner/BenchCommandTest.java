@@ -59,7 +59,7 @@ class BenchCommandTest
         }
         assertEquals(run.path("ops").asLong(), sum);
         assertTrue(run.path("counters").path("reads").asLong() > 0);
-        assertTrue(Files.readString(results.resolve("results.csv")).contains("run,2,2,READ,"));
+        assertTrue(Files.readString(results.resolve("results.csv")).contains("run,2,2,,READ,"));
     }
 
     @Test
@@ -130,6 +130,13 @@ class BenchCommandTest
         assertError("flexkv mode with --memnodes needs --coordinator", "--mode", "flexkv", "--memnodes", "127.0.0.1:1");
         assertError("--coordinator is for --cluster daemons or --memnodes", "--coordinator", "127.0.0.1:1");
         assertError("no workload named 'z'", "--workload", "a,z");
+        assertError("use it with --mode flexkv alone", "--memory-budget", "25%");
+        assertError("use it with --mode flexkv alone", "--mode", "fusee,flexkv", "--memory-budget", "2M");
+        assertError("use it with --mode flexkv alone", "--mode", "flexkv", "--rounds", "2", "--memory-budget", "2M");
+        assertError("--memory-budget share must be in (0%, 1000%]", "--mode", "flexkv", "--memory-budget", "5%,0%");
+        assertError("--memory-budget takes a share such as 25% or a size", "--mode", "flexkv", "--memory-budget", "x");
+        assertError("at most 100 runs", "--mode", "flexkv", "--threads", "1,2,3,4,5,6,7,8,9,10,11",
+            "--memory-budget", "1%,2%,3%,4%,5%,6%,7%,8%,9%,10%");
         assertEquals(0, ChildReaper.live(), "nothing was started");
     }
 
