@@ -90,6 +90,35 @@ class BenchCommandTest
         assertTrue(!Files.exists(results.resolve("latency-cdf.png")), "--no-plots");
     }
 
+    /** One run per --memory-budget value, each with its budget in the JSON, the CSV and the table. */
+    @Test
+    void aMemoryBudgetSweepRunsOncePerBudgetInFlexkvMode() throws Exception
+    {
+        final Path results = dir.resolve("budgets");
+        final Run r = run("--mode", "flexkv", "--workload", "c", "--records", "300", "--value-size", "500",
+            "--threads", "2", "--duration", "500ms", "--transport", "local", "--nodes", "1", "--memory-budget",
+            "0,100%", "--results", results.toString(), "--no-plots");
+        assertEquals(0, r.exit, r.out + r.err);
+        final Workload w = new Workload("c", 1, 0, 0, 0, Workload.Distribution.ZIPFIAN, 0.99, 300, 500, 500, -1);
+        final long full = MemoryBudget.fullBytes(w, 1);
+        final String fullText = io.dmkv.core.config.Sizes.format(full);
+        assertTrue(r.out.contains("proxy memory budgets: 0 B, 100% (" + fullText + ")"), r.out);
+        assertTrue(r.out.contains("run 2 of 2: 2 threads in 1 process, budget " + fullText), r.out);
+        assertTrue(r.out.lines().anyMatch(l -> l.startsWith(fullText + " ") && l.contains(" 2 ")), r.out);
+        final JsonNode json = new ObjectMapper().readTree(results.resolve("result.json").toFile());
+        assertEquals(2, json.path("runs").size());
+        assertEquals(0, json.path("runs").get(0).path("memoryBudget").asLong(-1));
+        assertEquals(full, json.path("runs").get(1).path("memoryBudget").asLong());
+        for (final JsonNode run : json.path("runs"))
+        {
+            assertTrue(run.path("ops").asLong() > 0, run.toString());
+            assertEquals(0, run.path("errors").asLong());
+        }
+        final String csv = Files.readString(results.resolve("results.csv"));
+        assertTrue(csv.contains("load,2,1,,INSERT,"), csv);
+        assertTrue(csv.contains("run,2,1,0,READ,") && csv.contains("run,2,1," + full + ",READ,"), csv);
+    }
+
     @Test
     void anOperationCountEndsTheRunBeforeItsDuration() throws Exception
     {
