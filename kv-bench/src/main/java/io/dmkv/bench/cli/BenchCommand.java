@@ -22,6 +22,7 @@ import io.dmkv.bench.runner.BenchRunner;
 import io.dmkv.bench.runner.ClusterSizing;
 import io.dmkv.bench.runner.CoordinatorProcess;
 import io.dmkv.bench.runner.Keys;
+import io.dmkv.bench.runner.MemoryBudget;
 import io.dmkv.bench.runner.ModeCompare;
 import io.dmkv.bench.runner.PartitionSettle;
 import io.dmkv.bench.runner.Workload;
@@ -51,7 +52,8 @@ import picocli.CommandLine.Option;
         "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load",
         "Example: kv bench --mode fusee,flexkv --workload a,b,c,d --distribution zipfian,uniform --processes 4 "
             + "--threads 8 --process-heap 256m --rounds 3 --duration 10s",
-        "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50%% --processes 4 --threads 8 --rounds 3"})
+        "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50%% --processes 4 --threads 8 --rounds 3",
+        "Example: kv bench --mode flexkv --workload b --processes 2 --threads 4 --memory-budget 5%%,25%%,100%%"})
 public final class BenchCommand implements Callable<Integer>
 {
     @CommandLine.Mixin
@@ -60,6 +62,15 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--threads", paramLabel = "N[,N...]", split = ",",
         description = "Client threads over all processes; several values sweep (one run each), e.g. 1,2,4 (default: 4).")
     List<Integer> threads = new ArrayList<>(List.of(4));
+
+    @Option(names = "--memory-budget", paramLabel = "B[,B...]", split = ",",
+        description = {"flexkv mode: sweep each proxy's byte budget dmkv.proxy.memoryBudget (index copy + level-1 "
+            + "values, docs/flexkv.md section 8), one run per value (with each --threads value), passed to every "
+            + "client process. A size (2M, 64M, 0) or a share (5%%, 25%%, 100%%) of the bytes a proxy needs for its "
+            + "index copy and all its partitions' values, estimated as (index slots x 16 + records x (mean value + "
+            + "key + 96 + key + 16)) / processes bytes: 16 per index-copy slot, empty or not (at least 4 subtables "
+            + "of 86,016 slots), key + value + 96 per cached value, key + 16 per learnt key (key = 16 B)."})
+    List<String> memoryBudgets = new ArrayList<>();
 
     @Option(names = "--processes", paramLabel = "N",
         description = "Client JVMs sharing the threads of each run, results merged (default: ${DEFAULT-VALUE}: this JVM).")
@@ -244,13 +255,37 @@ public final class BenchCommand implements Callable<Integer>
                     {
                     }
                 };
-            final BenchRunner.Plan plan = new BenchRunner.Plan(store, workload, List.copyOf(threads), processes,
-                processHeap, duration, load, !noLoad, seedValue, folder, !noPlots, setup, hooks);
+            final List<Long> budgets = budgets(workload);
+            if (!budgets.isEmpty())
+            {
+                setup.put("memoryBudgets", describeBudgets(workload, budgets));
+                out.printf(Locale.ROOT, "proxy memory budgets: %s%n", String.join(", ", describeBudgets(workload,
+                    budgets)));
+                out.flush();
+            }
+            final BenchRunner.Plan plan = new BenchRunner.Plan(store, workload, List.copyOf(threads), budgets,
+                processes, processHeap, duration, load, !noLoad, seedValue, folder, !noPlots, setup, hooks);
             final BenchReport.Bench bench = BenchRunner.run(plan, out);
             final boolean failed = bench.runs().stream().anyMatch(run -> run.merged().result().totalOps() == 0)
                 || (bench.load() != null && bench.load().result().totalErrors() > 0);
             return failed ? 1 : 0;
         }
+    }
+
+    /** The --memory-budget values in bytes, for this workload and one proxy per client process. */
+    private List<Long> budgets(final Workload workload)
+    {
+        return memoryBudgets.stream().map(t -> MemoryBudget.parse(t).bytes(workload, processes)).toList();
+    }
+
+    private List<String> describeBudgets(final Workload workload, final List<Long> bytes)
+    {
+        final List<String> d = new ArrayList<>();
+        for (int i = 0; i < bytes.size(); i++)
+        {
+            d.add(MemoryBudget.parse(memoryBudgets.get(i)).describe(bytes.get(i)));
+        }
+        return d;
     }
 
     /** The cluster kind: --cluster, else daemons for a comparison (several modes, rounds or workloads). */
@@ -382,9 +417,35 @@ public final class BenchCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(cl, "--replication must be in 1.." + Math.min(5, nodeCount)
                 + " with " + nodeCount + " memory node(s)");
         }
-        if (threads.size() > 100)
+        validateBudgets(cl);
+        if (threads.size() * Math.max(1, memoryBudgets.size()) > 100)
         {
             throw new CommandLine.ParameterException(cl, "at most 100 runs in a sweep");
+        }
+    }
+
+    /** --memory-budget: well formed, and only in flexkv mode alone. */
+    private void validateBudgets(final CommandLine cl)
+    {
+        if (memoryBudgets.isEmpty())
+        {
+            return;
+        }
+        if (!modes.equals(List.of("flexkv")) || "daemons".equals(clusterKind()))
+        {
+            throw new CommandLine.ParameterException(cl, "--memory-budget sizes the FlexKV proxies' memory: use it "
+                + "with --mode flexkv alone, one workload and one round, got --mode " + String.join(",", modes));
+        }
+        for (final String b : memoryBudgets)
+        {
+            try
+            {
+                MemoryBudget.parse(b);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.ParameterException(cl, e.getMessage(), e);
+            }
         }
     }
 

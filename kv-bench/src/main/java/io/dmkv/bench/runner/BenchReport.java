@@ -42,9 +42,18 @@ public final class BenchReport
     {
     }
 
-    /** One run phase of a thread sweep. */
-    public record Run(int threads, ProcessResult.Merged merged)
+    /** What a run phase of a sweep varies: the thread count and the proxy memory budget (null: the store's own). */
+    public record Point(int threads, Long budget)
     {
+    }
+
+    /** One run phase of a sweep. */
+    public record Run(Point point, ProcessResult.Merged merged)
+    {
+        public int threads()
+        {
+            return point.threads();
+        }
     }
 
     /**
@@ -110,7 +119,12 @@ public final class BenchReport
         final List<Object> runs = new ArrayList<>();
         for (final Run r : bench.runs())
         {
-            runs.add(phase(r.merged()));
+            final Map<String, Object> phase = phase(r.merged());
+            if (r.point().budget() != null)
+            {
+                phase.put("memoryBudget", r.point().budget());
+            }
+            runs.add(phase);
         }
         m.put("runs", runs);
         return m;
@@ -198,20 +212,22 @@ public final class BenchReport
 
     static String csv(final Bench bench)
     {
-        final StringBuilder sb = new StringBuilder("phase,threads,processes,op,ops,errors,ops_per_s,p50_us,p90_us,"
-            + "p99_us,p999_us,max_us,mean_us,rtt_per_op,verbs_per_op,rpcs_per_op,bytes_out_per_op,bytes_in_per_op\n");
+        final StringBuilder sb = new StringBuilder("phase,threads,processes,memory_budget,op,ops,errors,ops_per_s,"
+            + "p50_us,p90_us,p99_us,p999_us,max_us,mean_us,rtt_per_op,verbs_per_op,rpcs_per_op,bytes_out_per_op,"
+            + "bytes_in_per_op\n");
         if (bench.load() != null)
         {
-            csvRows(sb, bench.load());
+            csvRows(sb, bench.load(), null);
         }
         for (final Run r : bench.runs())
         {
-            csvRows(sb, r.merged());
+            csvRows(sb, r.merged(), r.point().budget());
         }
         return sb.toString();
     }
 
-    private static void csvRows(final StringBuilder sb, final ProcessResult.Merged merged)
+    /** Rows of one phase; {@code budget} null leaves the memory_budget column empty. */
+    private static void csvRows(final StringBuilder sb, final ProcessResult.Merged merged, final Long budget)
     {
         final RunResult r = merged.result();
         final List<OpStats> rows = new ArrayList<>();
@@ -227,13 +243,32 @@ public final class BenchReport
         {
             final Histogram h = s.latencyNs();
             final double n = Math.max(1, s.ops() + s.errors());
-            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%s,%d,%d,%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,%.3f,%.3f,"
-                + "%.1f,%.1f%n", r.phase(), r.threads(), merged.processes(), s.name(), s.ops(), s.errors(),
-                s.ops() * 1e9 / Math.max(1, r.elapsedNs()), h.getValueAtPercentile(50) / 1e3,
-                h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3,
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%s,%s,%d,%d,%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,%.3f,"
+                + "%.3f,%.1f,%.1f%n", r.phase(), r.threads(), merged.processes(), budget == null ? "" : budget,
+                s.name(), s.ops(), s.errors(), s.ops() * 1e9 / Math.max(1, r.elapsedNs()),
+                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                h.getValueAtPercentile(99.9) / 1e3,
                 h.getMaxValue() / 1e3, h.getMean() / 1e3, s.roundTrips() / n, s.verbs() / n, s.rpcs() / n,
                 s.bytesOut() / n, s.bytesIn() / n));
         }
+    }
+
+    /** One line per run of a memory-budget sweep: budget, threads, throughput, latency and remote work per op. */
+    static String budgetTable(final List<Run> runs)
+    {
+        final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-12s %7s %12s %9s %9s %8s %8s%n",
+            "budget", "threads", "ops/s", "p50 us", "p99 us", "RTT/op", "verbs/op"));
+        for (final Run r : runs)
+        {
+            final OpStats all = r.merged().result().all();
+            final Histogram h = all.latencyNs();
+            final double n = Math.max(1, all.ops() + all.errors());
+            sb.append(String.format(Locale.ROOT, "%-12s %7d %,12.0f %9.1f %9.1f %8.3f %8.3f%n",
+                Sizes.format(r.point().budget()), r.threads(), r.merged().result().throughput(),
+                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, all.roundTrips() / n,
+                all.verbs() / n));
+        }
+        return sb.toString();
     }
 
     /** The tables {@code kv bench} prints for a phase: the runner's table, then counters and misses. */

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.Map;
 import io.dmkv.KvConfig;
 import io.dmkv.KvStats;
 import io.dmkv.KvStore;
+import io.dmkv.core.config.Sizes;
 import io.dmkv.rdma.VerbCounters;
 
 /**
@@ -37,6 +39,8 @@ public final class BenchRunner
      * @param store        the cluster (its memory nodes must be reachable from other processes when processes > 1).
      * @param workload     the workload.
      * @param threads      thread counts of the sweep, one run phase each.
+     * @param budgets      FlexKV proxy memory budgets in bytes ({@code dmkv.proxy.memoryBudget}), each run with
+     *                     every thread count; empty to keep the store's own.
      * @param processes    client processes per run phase (at most one per thread).
      * @param processHeap  {@code -Xmx} of each client process.
      * @param duration     length of each run phase.
@@ -48,10 +52,29 @@ public final class BenchRunner
      * @param setup        extra facts for the JSON (command line, cluster, machine).
      * @param hooks        called around each run phase.
      */
-    public record Plan(KvConfig store, Workload workload, List<Integer> threads, int processes, String processHeap,
-        Duration duration, int loadThreads, boolean load, long seed, Path folder, boolean plots,
+    public record Plan(KvConfig store, Workload workload, List<Integer> threads, List<Long> budgets, int processes,
+        String processHeap, Duration duration, int loadThreads, boolean load, long seed, Path folder, boolean plots,
         Map<String, Object> setup, RunHooks hooks)
     {
+        /** The run phases: each budget (or the store's own) with each thread count. */
+        List<BenchReport.Point> points()
+        {
+            final List<BenchReport.Point> points = new ArrayList<>();
+            for (final Long b : budgets.isEmpty() ? Collections.<Long>singletonList(null) : budgets)
+            {
+                for (final int t : threads)
+                {
+                    points.add(new BenchReport.Point(t, b));
+                }
+            }
+            return points;
+        }
+
+        /** The store of a run phase: this plan's, with the point's budget if it has one. */
+        KvConfig store(final BenchReport.Point point)
+        {
+            return point.budget() == null ? store : store.toBuilder().proxyMemoryBudget(point.budget()).build();
+        }
     }
 
     /** Called around each run phase (to wait for a FlexKV partition map, to read other processes' CPU time). */
@@ -108,22 +131,34 @@ public final class BenchRunner
             }
         }
         final List<BenchReport.Run> runs = new ArrayList<>();
-        for (int i = 0; i < plan.threads().size(); i++)
+        final List<BenchReport.Point> points = plan.points();
+        for (int i = 0; i < points.size(); i++)
         {
-            final int threads = plan.threads().get(i);
+            final BenchReport.Point point = points.get(i);
+            final int threads = point.threads();
             final int processes = Math.min(plan.processes(), threads);
+            final KvConfig store = plan.store(point);
             final StringBuilder spread = new StringBuilder();
-            final ProcessResult.Merged merged = processes == 1 ? runHere(plan, threads, i, spread)
-                : runInProcesses(plan, threads, processes, i);
-            runs.add(new BenchReport.Run(threads, merged));
-            summary.append(BenchReport.phaseText(merged)).append(System.lineSeparator()).append(spread);
-            if (plan.threads().size() > 1)
+            final ProcessResult.Merged merged = processes == 1 ? runHere(plan, store, threads, i, spread)
+                : runInProcesses(plan, store, threads, processes, i);
+            runs.add(new BenchReport.Run(point, merged));
+            if (point.budget() != null)
             {
-                out.printf(Locale.ROOT, "run %d of %d: %d thread%s in %d process%s, %,.0f ops/s%n", i + 1,
-                    plan.threads().size(), threads, threads == 1 ? "" : "s", processes, processes == 1 ? "" : "es",
+                summary.append(String.format(Locale.ROOT, "proxy memory budget %s%n", Sizes.format(point.budget())));
+            }
+            summary.append(BenchReport.phaseText(merged)).append(System.lineSeparator()).append(spread);
+            if (points.size() > 1)
+            {
+                out.printf(Locale.ROOT, "run %d of %d: %d thread%s in %d process%s%s, %,.0f ops/s%n", i + 1,
+                    points.size(), threads, threads == 1 ? "" : "s", processes, processes == 1 ? "" : "es",
+                    point.budget() == null ? "" : ", budget " + Sizes.format(point.budget()),
                     merged.result().throughput());
                 out.flush();
             }
+        }
+        if (!plan.budgets().isEmpty())
+        {
+            summary.append(BenchReport.budgetTable(runs)).append(System.lineSeparator());
         }
         out.println();
         out.print(summary);
@@ -139,10 +174,10 @@ public final class BenchRunner
     }
 
     /** One run in this process; {@code spread} gets the run's verbs per memory node ({@link NodeSpread}). */
-    private static ProcessResult.Merged runHere(final Plan plan, final int threads, final int run,
+    private static ProcessResult.Merged runHere(final Plan plan, final KvConfig store, final int threads, final int run,
         final StringBuilder spread) throws InterruptedException
     {
-        try (KvStore kv = KvStore.open(plan.store()))
+        try (KvStore kv = KvStore.open(store))
         {
             plan.hooks().beforeGo(1);
             final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed())
@@ -182,8 +217,8 @@ public final class BenchRunner
         };
     }
 
-    private static ProcessResult.Merged runInProcesses(final Plan plan, final int threads, final int processes,
-        final int run) throws IOException, InterruptedException
+    private static ProcessResult.Merged runInProcesses(final Plan plan, final KvConfig store, final int threads,
+        final int processes, final int run) throws IOException, InterruptedException
     {
         final Path dir = Files.createDirectories(plan.folder().resolve("processes").resolve("run-" + run));
         final List<BenchSpec> specs = new ArrayList<>();
@@ -193,7 +228,7 @@ public final class BenchRunner
         {
             final int share = threads / processes + (p < threads % processes ? 1 : 0);
             final long opsShare = ops < 0 ? -1 : ops * share / threads;
-            specs.add(new BenchSpec(p, plan.store(), plan.workload(), share, first, threads, run, plan.duration(),
+            specs.add(new BenchSpec(p, store, plan.workload(), share, first, threads, run, plan.duration(),
                 opsShare, plan.seed(), dir.resolve("client-" + p + ".json")));
             first += share;
         }

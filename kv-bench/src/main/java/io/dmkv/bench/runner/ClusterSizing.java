@@ -46,11 +46,23 @@ public record ClusterSizing(long indexAreaBytes, long regionBytes, long memoryPe
         return new ClusterSizing(indexAreaBytes, regionBytes, (bytes + regionBytes - 1) / regionBytes * regionBytes);
     }
 
+    /** Subtables of the default shape {@code keys} keys fill to under half: at least the index's first 4. */
+    static long subtables(final long keys)
+    {
+        final long needed = (keys + KEYS_PER_SUBTABLE - 1) / KEYS_PER_SUBTABLE;
+        return Math.max(4, Long.highestOneBit(Math.max(1, needed - 1)) << 1);
+    }
+
+    /** Slots of {@link #subtables} subtables of the default shape. */
+    static long indexSlots(final long keys)
+    {
+        return subtables(keys) * Subtable.slotCount(Subtable.DEFAULT_BUCKET_GROUPS);
+    }
+
     /** Room for twice the subtables the keys need at under half load, and the index root. */
     static long indexAreaBytes(final long keys)
     {
-        final long needed = (keys + KEYS_PER_SUBTABLE - 1) / KEYS_PER_SUBTABLE;
-        final long subtables = Math.max(4, Long.highestOneBit(Math.max(1, needed - 1)) << 1);
+        final long subtables = subtables(keys);
         final long subtableBytes = (long)Subtable.BUCKET_GROUP_LENGTH * Subtable.DEFAULT_BUCKET_GROUPS;
         return INDEX_FIXED_BYTES + Math.min(256, 2 * subtables) * subtableBytes;
     }

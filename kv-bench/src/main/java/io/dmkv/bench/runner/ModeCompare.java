@@ -245,8 +245,9 @@ public final class ModeCompare
             setup.put("round", round);
             setup.put("cluster", cluster.describe());
             final Path folder = m.folder().resolve(cell).resolve(mode + "-" + round);
-            final BenchRunner.Plan plan = new BenchRunner.Plan(store, w, List.of(m.threads()), m.processes(),
-                m.processHeap(), m.duration(), m.loadThreads(), true, m.seed() + round - 1, folder, false, setup, hooks);
+            final BenchRunner.Plan plan = new BenchRunner.Plan(store, w, List.of(m.threads()), List.of(),
+                m.processes(), m.processHeap(), m.duration(), m.loadThreads(), true, m.seed() + round - 1, folder,
+                false, setup, hooks);
             final StringWriter tables = new StringWriter();
             final BenchReport.Bench bench = BenchRunner.run(plan, new PrintWriter(tables));
             final ProcessResult.Merged merged = bench.runs().get(0).merged();

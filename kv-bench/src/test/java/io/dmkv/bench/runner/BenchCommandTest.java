@@ -59,7 +59,7 @@ class BenchCommandTest
         }
         assertEquals(run.path("ops").asLong(), sum);
         assertTrue(run.path("counters").path("reads").asLong() > 0);
-        assertTrue(Files.readString(results.resolve("results.csv")).contains("run,2,2,READ,"));
+        assertTrue(Files.readString(results.resolve("results.csv")).contains("run,2,2,,READ,"));
     }
 
     @Test
@@ -88,6 +88,35 @@ class BenchCommandTest
         }
         assertTrue(Files.exists(results.resolve("results.csv")));
         assertTrue(!Files.exists(results.resolve("latency-cdf.png")), "--no-plots");
+    }
+
+    /** One run per --memory-budget value, each with its budget in the JSON, the CSV and the table. */
+    @Test
+    void aMemoryBudgetSweepRunsOncePerBudgetInFlexkvMode() throws Exception
+    {
+        final Path results = dir.resolve("budgets");
+        final Run r = run("--mode", "flexkv", "--workload", "c", "--records", "300", "--value-size", "500",
+            "--threads", "2", "--duration", "500ms", "--transport", "local", "--nodes", "1", "--memory-budget",
+            "0,100%", "--results", results.toString(), "--no-plots");
+        assertEquals(0, r.exit, r.out + r.err);
+        final Workload w = new Workload("c", 1, 0, 0, 0, Workload.Distribution.ZIPFIAN, 0.99, 300, 500, 500, -1);
+        final long full = MemoryBudget.fullBytes(w, 1);
+        final String fullText = io.dmkv.core.config.Sizes.format(full);
+        assertTrue(r.out.contains("proxy memory budgets: 0 B, 100% (" + fullText + ")"), r.out);
+        assertTrue(r.out.contains("run 2 of 2: 2 threads in 1 process, budget " + fullText), r.out);
+        assertTrue(r.out.lines().anyMatch(l -> l.startsWith(fullText + " ") && l.contains(" 2 ")), r.out);
+        final JsonNode json = new ObjectMapper().readTree(results.resolve("result.json").toFile());
+        assertEquals(2, json.path("runs").size());
+        assertEquals(0, json.path("runs").get(0).path("memoryBudget").asLong(-1));
+        assertEquals(full, json.path("runs").get(1).path("memoryBudget").asLong());
+        for (final JsonNode run : json.path("runs"))
+        {
+            assertTrue(run.path("ops").asLong() > 0, run.toString());
+            assertEquals(0, run.path("errors").asLong());
+        }
+        final String csv = Files.readString(results.resolve("results.csv"));
+        assertTrue(csv.contains("load,2,1,,INSERT,"), csv);
+        assertTrue(csv.contains("run,2,1,0,READ,") && csv.contains("run,2,1," + full + ",READ,"), csv);
     }
 
     @Test
@@ -130,6 +159,13 @@ class BenchCommandTest
         assertError("flexkv mode with --memnodes needs --coordinator", "--mode", "flexkv", "--memnodes", "127.0.0.1:1");
         assertError("--coordinator is for --cluster daemons or --memnodes", "--coordinator", "127.0.0.1:1");
         assertError("no workload named 'z'", "--workload", "a,z");
+        assertError("use it with --mode flexkv alone", "--memory-budget", "25%");
+        assertError("use it with --mode flexkv alone", "--mode", "fusee,flexkv", "--memory-budget", "2M");
+        assertError("use it with --mode flexkv alone", "--mode", "flexkv", "--rounds", "2", "--memory-budget", "2M");
+        assertError("--memory-budget share must be in (0%, 1000%]", "--mode", "flexkv", "--memory-budget", "5%,0%");
+        assertError("--memory-budget takes a share such as 25% or a size", "--mode", "flexkv", "--memory-budget", "x");
+        assertError("at most 100 runs", "--mode", "flexkv", "--threads", "1,2,3,4,5,6,7,8,9,10,11",
+            "--memory-budget", "1%,2%,3%,4%,5%,6%,7%,8%,9%,10%");
         assertEquals(0, ChildReaper.live(), "nothing was started");
     }
 
