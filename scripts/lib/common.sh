@@ -37,7 +37,8 @@ dmkv_jvm_flags() {
 }
 
 # Prints the class path. In a source tree, builds the project first when the jars are missing
-# or older than the sources; in an unpacked distribution, uses its lib/ folder.
+# or older than the sources (with "package", not "install", so nothing lands in ~/.m2); in an
+# unpacked distribution, uses its lib/ folder.
 dmkv_classpath() {
   if [ -d "$DMKV_HOME/lib" ] && ls "$DMKV_HOME"/lib/kv-bench-*.jar >/dev/null 2>&1; then
     echo "$DMKV_HOME/lib/*"
@@ -50,7 +51,7 @@ dmkv_classpath() {
      || [ -n "$(find "$DMKV_HOME" -maxdepth 2 -name pom.xml -newer "$jar" -print -quit 2>/dev/null)" ]; then
     command -v mvn >/dev/null 2>&1 || dmkv_die "building dmkv needs Maven 3.8+ (apt-get install maven)"
     echo "building dmkv (first run or sources changed; takes a minute)..." >&2
-    (cd "$DMKV_HOME" && mvn -B -q -DskipTests install >&2) || dmkv_die "build failed; run 'mvn -B -DskipTests install' to see why"
+    (cd "$DMKV_HOME" && mvn -B -q -DskipTests package >&2) || dmkv_die "build failed; run 'mvn -B -DskipTests package' to see why"
     jar=$(ls "$DMKV_HOME"/kv-bench/target/kv-bench-*.jar | grep -v -e '-tests.jar' | head -n 1)
   fi
   echo "$jar:$DMKV_HOME/kv-bench/target/lib/*"
