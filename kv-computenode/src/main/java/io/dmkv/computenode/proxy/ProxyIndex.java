@@ -413,9 +413,11 @@ public final class ProxyIndex implements AutoCloseable
             done.complete(ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0), null);
             return true;
         }
-        final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
         try
         {
+            // Built under the try: a log entry address naming no region (a hostile or broken peer)
+            // fails here, and the locks must still be released.
+            final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
             verbs.post(b, (batch, failure) ->
             {
                 ProxyRpc.Reply r = null;

@@ -74,12 +74,20 @@ class BatchFrameFuzzTest
         handler = new BatchHandler(FlexKvParts.of(proxy).index(), directory, "fuzz");
     }
 
+    /** Closes the proxy within a bound: a lock a frame left held would make its release wait forever. */
     @AfterAll
-    static void stop()
+    static void stop() throws InterruptedException
     {
         handler.close();
-        proxy.close();
-        cluster.close();
+        final Thread closing = new Thread(() ->
+        {
+            proxy.close();
+            cluster.close();
+        }, "fuzz-close");
+        closing.setDaemon(true);
+        closing.start();
+        closing.join(TimeUnit.SECONDS.toMillis(ANSWER_SECONDS));
+        assertFalse(closing.isAlive(), "the proxy could not release its partitions: a batch left a lock held");
     }
 
     @FuzzTest
