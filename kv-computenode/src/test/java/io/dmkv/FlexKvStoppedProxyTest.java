@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.computenode.proxy.ProxyRpc;
 import io.dmkv.computenode.proxy.cache.BatchFrame;
-import io.dmkv.computenode.proxy.cache.ValueCache;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
@@ -92,8 +91,8 @@ class FlexKvStoppedProxyTest
                 check.readers(2, rnd -> c, rnd -> rnd.nextInt(KEYS));
                 check.readers(2, rnd -> d, rnd -> rnd.nextInt(KEYS));
                 check.start();
-                FlexKvTest.await("reads from the caches before the stop", () -> hits(c, d) > 200
-                    || !check.errors.isEmpty());
+                FlexKvTest.await("reads from the caches before the stop",
+                    () -> FlexKvCoherentCacheTest.hits(c, d) > 200 || !check.errors.isEmpty());
 
                 signal("STOP", proxy.process);
                 final CompletableFuture<BatchFrame.Answer> queuedLease;
@@ -163,17 +162,6 @@ class FlexKvStoppedProxyTest
         final ByteBuffer frame = BatchFrame.request(0, 1, 0, 0, "probe".getBytes(StandardCharsets.UTF_8),
             List.of(new BatchFrame.Sub(BatchFrame.CACHED_SEARCH, ProxyRpc.search(0, KeyHash.hash(key), key))));
         return to.rpc(BatchFrame.BATCH, frame).thenApply(r -> BatchFrame.parseResponse(r, 1).answers()[0]);
-    }
-
-    private static long hits(final KvStore... stores)
-    {
-        long n = 0;
-        for (final KvStore s : stores)
-        {
-            final ValueCache.Stats st = s.flexkv().client().cacheStats();
-            n += st == null ? 0 : st.hits();
-        }
-        return n;
     }
 
     private static void signal(final String signal, final Process p) throws Exception

@@ -87,7 +87,8 @@ class StatsCommandTest
             {
                 proxy.put("cached-" + i, "w" + i);
             }
-            awaitFor("the cacher applied the proxy's invalidations", () -> cacher.stats().flexkv().cacheInvalidated() > 0);
+            awaitFor("the cacher applied the proxy's invalidations",
+                () -> cacher.stats().flexkv().cacheInvalidated() > 0);
             final KvStats.FlexKv wrote = proxy.stats().flexkv();
             assertTrue(wrote.invalidationsSent() >= 1 && wrote.writesWaited() >= 1, wrote.toString());
             assertEquals("w0", cacher.get("cached-0"));
