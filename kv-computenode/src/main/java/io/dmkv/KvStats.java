@@ -37,7 +37,8 @@ public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs
      * @param writesWaited       as a proxy: writes answered only after other nodes' invalidations.
      * @param waitsEndedByLease  as a proxy: such waits ended by a lease running out (a silent cacher).
      * @param directoryEntries   as a proxy: keys tracked as cached elsewhere now.
-     * @param fenceRefusals      as a proxy: requests, leases and write-throughs refused by its fence.
+     * @param fenceRefusals      as a proxy: admission checks its fence refused (a request is checked when it
+     *                           finds its subtable and again before its write-through).
      */
     public record FlexKv(long cacheHits, long cacheMisses, long cacheStaleFills, long cacheInvalidated,
         long cacheBytes, long frames, long requests, long leasesGranted, long leasesRefused, long invalidationsSent,

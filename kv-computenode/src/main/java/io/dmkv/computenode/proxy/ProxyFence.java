@@ -179,7 +179,7 @@ public final class ProxyFence
         return leaseNs;
     }
 
-    /** Requests, leases and write-throughs refused so far. */
+    /** Admission checks refused so far (a write is checked when it finds its subtable and before its write-through). */
     public long refused()
     {
         return refused.sum();
