@@ -365,11 +365,12 @@ public final class KvConfig
             throw new KvConfigException(PROXY_CACHE_LEASE_MARGIN + " (" + proxyCacheLeaseMargin() + ") must be below "
                 + PROXY_CACHE_LEASE + " (" + proxyCacheLease() + "): a cacher ends its lease that much early");
         }
-        if (proxyCacheLease().compareTo(get(P_SESSION_TIMEOUT)) >= 0)
+        if (proxyCacheLease().compareTo(get(P_SESSION_TIMEOUT).minus(get(P_MAP_LEASE))) >= 0)
         {
             throw new KvConfigException(PROXY_CACHE_LEASE + " (" + proxyCacheLease() + ") must be below "
-                + SESSION_TIMEOUT + " (" + get(P_SESSION_TIMEOUT) + "): a dead proxy's partitions go one-sided a"
-                + " session timeout after it died, when every lease it granted must have ended");
+                + SESSION_TIMEOUT + " (" + get(P_SESSION_TIMEOUT) + ") less " + MAP_LEASE + " (" + get(P_MAP_LEASE)
+                + "): a proxy cut off from the coordinator stops leasing up to a map lease before its session"
+                + " expires, and its partitions may go one-sided then, when every lease it granted must have ended");
         }
         if ("flexkv".equals(mode()) && !coordinated)
         {

@@ -14,10 +14,40 @@ import java.util.List;
  * @param operations operations finished, in flight now and at most, and failed by cause.
  * @param nodes      verbs, bytes and round trips (frames) this client sent to each memory node, in
  *                   the order the memory nodes are configured: how the load spreads.
+ * @param flexkv     in a FlexKV cluster, this compute node's coherent cache, request batching and (if
+ *                   it proxies partitions) its coherence directory and fence; zeros in a FUSEE cluster.
  */
 public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs verbs, Operations operations,
-    List<Verbs> nodes)
+    List<Verbs> nodes, FlexKv flexkv)
 {
+    /**
+     * A FlexKV compute node's caching figures (docs/flexkv.md §11). As a cacher of values from
+     * other proxies' partitions:
+     *
+     * @param cacheHits          reads answered from the coherent cache (0 round trips).
+     * @param cacheMisses        reads of other proxies' partitions the cache could not answer.
+     * @param cacheStaleFills    values looked up before an invalidation arrived, and so not cached.
+     * @param cacheInvalidated   cached values dropped by invalidations the proxies sent (applied).
+     * @param cacheBytes         accounted bytes of the values cached now.
+     * @param frames             batch frames sent to other proxies.
+     * @param requests           requests in those frames.
+     * @param leasesGranted      as a proxy: cache leases granted to other compute nodes.
+     * @param leasesRefused      as a proxy: leases refused (a full directory, a 65th compute node).
+     * @param invalidationsSent  as a proxy: invalidations queued for the compute nodes caching a written key.
+     * @param writesWaited       as a proxy: writes answered only after other nodes' invalidations.
+     * @param waitsEndedByLease  as a proxy: such waits ended by a lease running out (a silent cacher).
+     * @param directoryEntries   as a proxy: keys tracked as cached elsewhere now.
+     * @param fenceRefusals      as a proxy: admission checks its fence refused (a request is checked when it
+     *                           finds its subtable and again before its write-through).
+     */
+    public record FlexKv(long cacheHits, long cacheMisses, long cacheStaleFills, long cacheInvalidated,
+        long cacheBytes, long frames, long requests, long leasesGranted, long leasesRefused, long invalidationsSent,
+        long writesWaited, long waitsEndedByLease, long directoryEntries, long fenceRefusals)
+    {
+        /** A FUSEE cluster's: nothing. */
+        public static final FlexKv NONE = new FlexKv(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
     /**
      * SNAPSHOT outcomes (FUSEE's rules over r index replicas).
      *

@@ -53,6 +53,38 @@ final class StoreMeters implements AutoCloseable
         count("dmkv.client.cache", "index cache use", store, s -> s.index().cacheMisses(), "result", "miss");
         meters.gauge("dmkv.client.blocks.owned", "blocks this client holds", store,
             s -> s.stats().allocator().blocksOwned());
+        if (store.flexkv() != null)
+        {
+            flexkv(store);
+        }
+    }
+
+    /** FlexKV's coherent cache, batching, directory and fence (docs/flexkv.md §11); zeros in a FUSEE cluster. */
+    private void flexkv(final KvStore store)
+    {
+        final String cache = "FlexKV coherent cache use";
+        count("dmkv.client.flexkv.cache", cache, store, s -> s.flexkv().cacheHits(), "result", "hit");
+        count("dmkv.client.flexkv.cache", cache, store, s -> s.flexkv().cacheMisses(), "result", "miss");
+        count("dmkv.client.flexkv.cache", cache, store, s -> s.flexkv().cacheStaleFills(), "result", "stale-fill");
+        count("dmkv.client.flexkv.cache", cache, store, s -> s.flexkv().cacheInvalidated(), "result", "invalidated");
+        meters.gauge("dmkv.client.flexkv.cache.bytes", "bytes of values cached from other proxies", store,
+            s -> s.isClosed() ? 0 : s.stats().flexkv().cacheBytes());
+        count("dmkv.client.flexkv.batch", "batch frames and the requests in them", store, s -> s.flexkv().frames(),
+            "unit", "frames");
+        count("dmkv.client.flexkv.batch", "batch frames and the requests in them", store, s -> s.flexkv().requests(),
+            "unit", "requests");
+        final String leases = "cache leases this proxy granted, refused, and waits a lease ended";
+        count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().leasesGranted(), "outcome", "granted");
+        count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().leasesRefused(), "outcome", "refused");
+        count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().waitsEndedByLease(), "outcome", "ended");
+        count("dmkv.client.flexkv.invalidations.sent", "invalidations this proxy sent", store,
+            s -> s.flexkv().invalidationsSent());
+        count("dmkv.client.flexkv.writes.waited", "writes this proxy answered after other nodes' invalidations",
+            store, s -> s.flexkv().writesWaited());
+        meters.gauge("dmkv.client.flexkv.directory.entries", "keys this proxy tracks as cached elsewhere", store,
+            s -> s.isClosed() ? 0 : s.stats().flexkv().directoryEntries());
+        count("dmkv.client.flexkv.fence.refusals", "requests this proxy's fence refused", store,
+            s -> s.flexkv().fenceRefusals());
     }
 
     private void count(final String name, final String description, final KvStore store,

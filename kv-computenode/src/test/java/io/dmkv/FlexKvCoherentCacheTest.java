@@ -64,7 +64,8 @@ class FlexKvCoherentCacheTest
         }
     }
 
-    private static long hits(final KvStore... stores)
+    /** Reads the coherent caches of {@code stores} answered. */
+    static long hits(final KvStore... stores)
     {
         long n = 0;
         for (final KvStore s : stores)

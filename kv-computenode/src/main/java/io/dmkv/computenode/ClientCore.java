@@ -236,7 +236,7 @@ public final class ClientCore implements AutoCloseable
                 a.blocksReleased(), a.objectsReclaimed()),
             new KvStats.Verbs(c.reads(), c.writes(), c.cas(), c.faa(), c.rpcs(), c.bytesOut(), c.bytesIn(),
                 c.roundTrips()),
-            operations, perNode());
+            operations, perNode(), flexkv == null ? KvStats.FlexKv.NONE : flexkv.stats());
     }
 
     private List<KvStats.Verbs> perNode()

@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
     description = {"Prints a running cluster's numbers. Per memory node, from the allocation tables: bytes and"
         + " blocks free and held, and by which client. Per client, from the Prometheus endpoints given with"
         + " --clients (a store started with dmkv.metrics=prometheus): operations, errors by cause, verbs, round"
-        + " trips, SNAPSHOT outcomes, retries. Exits 1 if the cluster cannot be reached.",
+        + " trips, SNAPSHOT outcomes, retries; in a FlexKV cluster, the coherent cache (hits, misses, invalidations"
+        + " applied, bytes), batching, and as a proxy its leases, invalidations sent, directory entries and fence"
+        + " refusals. Exits 1 if the cluster cannot be reached.",
         "Example: kv stats --memnodes 127.0.0.1:7410,127.0.0.1:7411 --clients http://127.0.0.1:9464/metrics"})
 public final class StatsCommand implements Callable<Integer>
 {
@@ -148,7 +150,7 @@ public final class StatsCommand implements Callable<Integer>
         return out;
     }
 
-    private static String describe(final Map<String, Double> s)
+    static String describe(final Map<String, Double> s)
     {
         final StringBuilder b = new StringBuilder();
         b.append(n(s, "operations")).append(" operations (").append(n(s, "operations_in_flight")).append(" in flight)");
@@ -167,7 +169,27 @@ public final class StatsCommand implements Callable<Integer>
         }
         b.append("; retries ").append(n(s, "retries")).append(", splits ").append(n(s, "splits"))
             .append(", blocks owned ").append(n(s, "blocks_owned"));
+        if (s.containsKey("flexkv_cache.hit"))
+        {
+            flexkv(b, s);
+        }
         return b.toString();
+    }
+
+    /** A FlexKV compute node's caching figures (docs/flexkv.md §11): as a cacher, then as a proxy. */
+    private static void flexkv(final StringBuilder b, final Map<String, Double> s)
+    {
+        b.append("; FlexKV cache hits ").append(n(s, "flexkv_cache.hit")).append(" misses ")
+            .append(n(s, "flexkv_cache.miss")).append(" stale fills ").append(n(s, "flexkv_cache.stale-fill"))
+            .append(" invalidated ").append(n(s, "flexkv_cache.invalidated")).append(", ")
+            .append(Sizes.format(n(s, "flexkv_cache_bytes"))).append(" cached; batch frames ")
+            .append(n(s, "flexkv_batch.frames")).append(" carrying ").append(n(s, "flexkv_batch.requests"))
+            .append(" requests; as a proxy: leases granted ").append(n(s, "flexkv_leases.granted")).append(" refused ")
+            .append(n(s, "flexkv_leases.refused")).append(", invalidations sent ")
+            .append(n(s, "flexkv_invalidations_sent")).append(", writes that waited for them ")
+            .append(n(s, "flexkv_writes_waited")).append(" (").append(n(s, "flexkv_leases.ended"))
+            .append(" ended by a lease), directory entries ").append(n(s, "flexkv_directory_entries"))
+            .append(", fence refusals ").append(n(s, "flexkv_fence_refusals"));
     }
 
     private static long n(final Map<String, Double> s, final String key)

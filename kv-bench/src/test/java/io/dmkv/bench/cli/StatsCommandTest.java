@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.dmkv.KvAdmin;
 import io.dmkv.KvConfig;
+import io.dmkv.KvStats;
 import io.dmkv.KvStore;
 import io.dmkv.memnode.EmbeddedCluster;
 import picocli.CommandLine;
@@ -52,14 +55,93 @@ class StatsCommandTest
         }
     }
 
+    @Test
+    void showsAFlexKvComputeNodesCacheAndItsProxysLeasesAndInvalidations() throws InterruptedException
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp");
+            KvStore proxy = KvStore.open(flexkv(cluster).proxyEnabled(true).build());
+            KvStore cacher = KvStore.open(flexkv(cluster).mode("").build());
+            KvAdmin admin = KvAdmin.open(flexkv(cluster).mode("").build()))
+        {
+            awaitFor("the proxy serves every partition", () -> admin.partitions().stream()
+                .allMatch(p -> !p.owner().equals("-") && p.handoverFrom().isEmpty()));
+            for (int i = 0; i < 20; i++)
+            {
+                cacher.put("cached-" + i, "v" + i);
+            }
+            long entries = 0;
+            for (int round = 0; round < 50 && cacher.stats().flexkv().cacheHits() < 20; round++)
+            {
+                for (int i = 0; i < 20; i++)
+                {
+                    assertEquals("v" + i, cacher.get("cached-" + i));
+                }
+                entries = Math.max(entries, proxy.stats().flexkv().directoryEntries());
+            }
+            final KvStats.FlexKv read = cacher.stats().flexkv();
+            assertTrue(read.cacheHits() >= 20 && read.cacheMisses() >= 1, read.toString());
+            assertTrue(read.cacheBytes() > 0 && read.frames() > 0 && read.requests() >= read.frames(), read.toString());
+            assertTrue(entries > 0, "the proxy's directory tracked the cached keys");
+            assertTrue(proxy.stats().flexkv().leasesGranted() >= 1, proxy.stats().flexkv().toString());
+            for (int i = 0; i < 5; i++)
+            {
+                proxy.put("cached-" + i, "w" + i);
+            }
+            awaitFor("the cacher applied the proxy's invalidations",
+                () -> cacher.stats().flexkv().cacheInvalidated() > 0);
+            final KvStats.FlexKv wrote = proxy.stats().flexkv();
+            assertTrue(wrote.invalidationsSent() >= 1 && wrote.writesWaited() >= 1, wrote.toString());
+            assertEquals("w0", cacher.get("cached-0"));
+
+            final String out = stats("--coordinator", cluster.coordinatorConnectString(), String.join(",",
+                new java.util.TreeSet<>(java.util.List.of(cacher.metricsEndpoint(), proxy.metricsEndpoint()))));
+            final String cacherLine = line(out, "client " + cacher.clientId() + " (");
+            assertTrue(number(cacherLine, "FlexKV cache hits (\\d+)") >= 20, out);
+            assertTrue(number(cacherLine, " invalidated (\\d+)") >= 1, out);
+            final String proxyLine = line(out, "client " + proxy.clientId() + " (");
+            assertTrue(number(proxyLine, "leases granted (\\d+)") >= 1, out);
+            assertTrue(number(proxyLine, "invalidations sent (\\d+)") >= 1, out);
+            number(proxyLine, "fence refusals (\\d+)");
+        }
+    }
+
+    private static KvConfig.Builder flexkv(final EmbeddedCluster cluster)
+    {
+        return KvConfig.builder().coordinator(cluster.coordinatorConnectString()).transport("tcp").replication(2)
+            .blockSize(64 * 1024).bucketGroups(64).initialDepth(2).indexAreaBytes(4 << 20).mode("flexkv").partitions(8)
+            .proxyCacheLease(Duration.ofMillis(1500)).metrics("prometheus").metricsPort(0);
+    }
+
+    private static void awaitFor(final String what, final java.util.function.BooleanSupplier done)
+        throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!done.getAsBoolean())
+        {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    private static String line(final String text, final String start)
+    {
+        return text.lines().filter(l -> l.trim().startsWith(start)).findFirst()
+            .orElseThrow(() -> new AssertionError("no line starting with " + start + " in:\n" + text));
+    }
+
     private static String stats(final String memnodes, final String client)
+    {
+        return stats("--memnodes", memnodes, client);
+    }
+
+    private static String stats(final String option, final String value, final String client)
     {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
         final CommandLine cl = KvCli.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        final int exit = cl.execute("stats", "--memnodes", memnodes, "--replication", "2", "--clients", client);
+        final int exit = cl.execute("stats", option, value, "--replication", "2", "--clients", client);
         assertEquals(0, exit, err + "\n" + out);
         return out.toString();
     }

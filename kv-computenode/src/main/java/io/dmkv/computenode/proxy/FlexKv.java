@@ -171,6 +171,20 @@ public final class FlexKv implements AutoCloseable
         return client;
     }
 
+    /** This node's caching figures: as a cacher, and as a proxy when it is one. */
+    public io.dmkv.KvStats.FlexKv stats()
+    {
+        final io.dmkv.computenode.proxy.cache.ValueCache.Stats c = client.cacheStats();
+        final ProxyClient.Stats b = client.stats();
+        final io.dmkv.computenode.proxy.cache.CoherenceDirectory.Stats d = proxy == null ? null
+            : proxy.directory().stats();
+        return new io.dmkv.KvStats.FlexKv(c == null ? 0 : c.hits(), c == null ? 0 : c.misses(),
+            c == null ? 0 : c.staleFills(), c == null ? 0 : c.invalidated(), c == null ? 0 : c.bytes(), b.frames(),
+            b.requests(), d == null ? 0 : d.grants(), d == null ? 0 : d.refused(), d == null ? 0 : d.invalidations(),
+            d == null ? 0 : d.waits(), d == null ? 0 : d.expiredWaits(), d == null ? 0 : d.entries(),
+            proxy == null ? 0 : proxy.fence().refused());
+    }
+
     /** Stops managing and measuring, then proxying (partitions released), then routing. */
     @Override
     public void close()

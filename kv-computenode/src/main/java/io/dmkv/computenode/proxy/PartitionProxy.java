@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.agrona.concurrent.NanoClock;
+import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,9 @@ public final class PartitionProxy implements AutoCloseable
     private final PeriodicStep leases;
     /** When this proxy first saw that it owns a partition whose previous owner was a proxy. */
     private final Map<Integer, Long> takenSince = new HashMap<>();
+    private final ProxyFence fence;
+    private final PeriodicStep fenceKeeper;
+    private boolean withdrawn;
 
     private PartitionProxy(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
         final int port, final String advertiseHost, final NanoClock clock, final long graceNs, final long periodMs,
@@ -112,6 +116,22 @@ public final class PartitionProxy implements AutoCloseable
             return ProxyRpc.reply(index.query(r.key(), r.hash(), r.address()));
         });
         this.directory = directory;
+        this.fence = new ProxyFence(me, clock, fenceLeaseNs(cluster), () -> cluster.coordinator().sessionId(),
+            () -> cluster.partitionMap().refresh());
+        index.admission(fence::admits);
+        cluster.coordinator().onConnectionStateChange(state ->
+        {
+            if (state == ConnectionState.SUSPENDED)
+            {
+                fence.suspended();
+            }
+            else if (state == ConnectionState.LOST)
+            {
+                fence.lost();
+            }
+        });
+        this.fenceKeeper = new PeriodicStep("proxy-fence-" + me, Math.max(1, fence.leaseNs() / 4_000_000L),
+            fence::keep);
         index.fence(directory::written);
         this.batches = new BatchHandler(index, directory, me);
         batches.register(service);
@@ -124,6 +144,7 @@ public final class PartitionProxy implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
+            fenceKeeper.close();
             leases.close();
             batches.close();
             service.close();
@@ -174,8 +195,48 @@ public final class PartitionProxy implements AutoCloseable
         driver.kick();
     }
 
+    /**
+     * How long a confirmation of the partition map keeps the fence open: the map lease, which the
+     * settings keep below the session timeout; if the coordinator negotiated a session no longer
+     * than that, half the negotiated one (the margin the fence relies on).
+     */
+    private static long fenceLeaseNs(final CoordinatedCluster cluster)
+    {
+        final long lease = cluster.mapLease().toNanos();
+        long session;
+        try
+        {
+            session = cluster.coordinator().curator().getZookeeperClient().getZooKeeper().getSessionTimeout()
+                * 1_000_000L;
+        }
+        catch (final Exception e)
+        {
+            session = 0;
+        }
+        // 0: not connected now; the configured session timeout, which the settings keep above the lease, holds.
+        if (session <= 0 || session > lease)
+        {
+            return lease;
+        }
+        LOG.warn("the coordinator granted a session of {} ms, no longer than the map lease of {} ms: the proxy's"
+            + " fence admits for {} ms after each confirmation", session / 1_000_000, lease / 1_000_000,
+            session / 2_000_000);
+        return session / 2;
+    }
+
+    /** This proxy's fence: whether it may serve its partitions now. */
+    public ProxyFence fence()
+    {
+        return fence;
+    }
+
     private void step()
     {
+        if (fence.stale())
+        {
+            withdraw();
+            return;
+        }
         cluster.partitionMap().refresh();
         final PartitionMap m = cluster.partitions();
         final Map<Integer, String> loaded = new HashMap<>();
@@ -202,8 +263,9 @@ public final class PartitionProxy implements AutoCloseable
                 }
                 continue;
             }
-            if (index.serves(p))
+            if (index.serves(p) || !fence.isOpen())
             {
+                // Loading settles replicas (writes): only while this proxy may write back.
                 continue;
             }
             final String from = m.from(p);
@@ -265,6 +327,30 @@ public final class PartitionProxy implements AutoCloseable
         return true;
     }
 
+    /**
+     * After its session changed, this proxy's partitions may have been given to others and written
+     * (docs/flexkv.md §11): it drops them unrevoked (every lease it granted ended before the
+     * session did) and takes its endpoint out of its member record, so the partition manager moves
+     * what the map still gives it and gives it nothing more. The store's own operations already
+     * fail for good after a lost session; reopening the store makes a new proxy.
+     */
+    private void withdraw()
+    {
+        for (final int p : index.served())
+        {
+            index.release(p);
+        }
+        takenSince.clear();
+        oneSidedSince.clear();
+        if (!withdrawn)
+        {
+            cluster.advertiseProxy("");
+            withdrawn = true;
+            LOG.warn("proxy {} lost its coordinator session: it dropped its partitions and no longer proxies (reopen"
+                + " the store to proxy again)", me);
+        }
+    }
+
     /** Marks the hand-overs of these partitions (from the owner named) done, unless the map moved on meanwhile. */
     private void markDone(final Map<Integer, String> done)
     {
@@ -309,6 +395,7 @@ public final class PartitionProxy implements AutoCloseable
     public void close()
     {
         driver.close();
+        fenceKeeper.close();
         for (final int p : index.served())
         {
             index.release(p);

@@ -52,6 +52,8 @@ final class ProxiedPartitions implements AutoCloseable
     private final AtomicIntegerArray serving;
     private final LongAdder objectReads = new LongAdder();
     private final LongAdder settled = new LongAdder();
+    /** Whether this proxy may serve now ({@link ProxyFence}); every lookup of a served subtable asks it. */
+    private volatile java.util.function.BooleanSupplier admission = () -> true;
     /** Learns the keys of a newly loaded partition in the background. */
     private final ExecutorService warmer = Executors.newSingleThreadExecutor(r ->
     {
@@ -173,10 +175,25 @@ final class ProxiedPartitions implements AutoCloseable
         return n;
     }
 
-    /** The served subtable of {@code hash} by the cached directory, or null (not served, or a split is under way). */
+    /** Sets what decides whether this proxy may serve now (its fence). */
+    void admission(final java.util.function.BooleanSupplier a)
+    {
+        admission = a;
+    }
+
+    /** True while this proxy may serve (its fence admits). */
+    boolean admits()
+    {
+        return admission.getAsBoolean();
+    }
+
+    /**
+     * The served subtable of {@code hash} by the cached directory, or null (not served, a split is
+     * under way, or the fence refuses).
+     */
     ProxiedSubtable servedSubtable(final long hash)
     {
-        return serves(partitionOf(hash))
+        return serves(partitionOf(hash)) && admits()
             ? subtables.get(IndexRoot.entrySubtable(directory.current().entryFor(hash))) : null;
     }
 
@@ -267,7 +284,7 @@ final class ProxiedPartitions implements AutoCloseable
 
     ProxiedSubtable subtableFor(final long hash)
     {
-        if (!serves(partitionOf(hash)))
+        if (!serves(partitionOf(hash)) || !admits())
         {
             return null;
         }

@@ -78,6 +78,15 @@ public final class ProxyIndex implements AutoCloseable
         java.util.concurrent.CompletableFuture<Void> written(long hash, int writer);
     }
 
+    /**
+     * Sets what decides whether this proxy may serve now ({@link ProxyFence}): asked when an
+     * operation finds its subtable and again just before a write-through or a split is posted.
+     */
+    public void admission(final java.util.function.BooleanSupplier a)
+    {
+        partitions.admission(a);
+    }
+
     /** Sets what applied writes wait for. */
     public void fence(final WriteFence f)
     {
@@ -208,6 +217,10 @@ public final class ProxyIndex implements AutoCloseable
             {
                 return r;
             }
+            if (!partitions.admits())
+            {
+                return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
+            }
             if (!split(s, hash))
             {
                 return ProxyRpc.Reply.of(ProxyRpc.FULL, 0);
@@ -319,6 +332,10 @@ public final class ProxyIndex implements AutoCloseable
             {
                 return d.reply;
             }
+            if (!partitions.admits())
+            {
+                return ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0);
+            }
             try
             {
                 verbs.execute(writeThrough(s.slotAddress(d.at), d.old, d.next, entry));
@@ -389,9 +406,18 @@ public final class ProxyIndex implements AutoCloseable
             done.complete(d.reply, null);
             return true;
         }
-        final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
+        if (!partitions.admits())
+        {
+            s.unlockStripes(c1, c2);
+            s.structure().unlockRead(stamp);
+            done.complete(ProxyRpc.Reply.of(ProxyRpc.REDIRECT, 0), null);
+            return true;
+        }
         try
         {
+            // Built under the try: a log entry address naming no region (a hostile or broken peer)
+            // fails here, and the locks must still be released.
+            final VerbBatch b = writeThrough(s.slotAddress(d.at), d.old, d.next, entry);
             verbs.post(b, (batch, failure) ->
             {
                 ProxyRpc.Reply r = null;

@@ -26,6 +26,7 @@ public final class FuzzRotation implements ExecutionCondition
         "MemoryNodeRpcFuzzTest",
         "CorruptObjectFuzzTest",
         "ProxyRpcFuzzTest",
+        "BatchFrameFuzzTest",
         "FieldRecordCodecFuzzTest");
 
     @Override

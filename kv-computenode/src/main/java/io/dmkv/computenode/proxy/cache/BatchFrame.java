@@ -105,6 +105,8 @@ public final class BatchFrame
         final byte[] name = new byte[nameLength];
         b.get(name);
         final int count = b.getShort() & 0xFFFF;
+        // Each request takes at least 3 bytes: a count the frame cannot hold allocates nothing.
+        need(b, 3 * count);
         final Sub[] subs = new Sub[count];
         for (int i = 0; i < count; i++)
         {
