@@ -56,6 +56,8 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
     private final ReleasedFrees released;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ReclaimScheduler.Handle reclaimTask;
+    /** Background reclaims failed in a row; touched by the reclaim task only (one at a time). */
+    private int reclaimFailures;
 
     /**
      * How the allocator behaves.
@@ -362,15 +364,35 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
         handover.leaveBlocks(slabs);
     }
 
+    /**
+     * One background reclaim. A failure is logged once at WARN and its repeats at DEBUG until a reclaim
+     * succeeds again: while a dead memory node waits for its fail-over (a session timeout), or until
+     * this client learns re-keyed regions' keys, every period fails the same way.
+     */
     private void backgroundReclaim()
     {
         try
         {
             reclaimNow();
+            if (reclaimFailures > 0)
+            {
+                LOG.info("client {}: background reclaim works again after {} failed attempt(s)", clientId,
+                    reclaimFailures);
+                reclaimFailures = 0;
+            }
         }
         catch (final RuntimeException e)
         {
-            LOG.warn("client {}: background reclaim failed, will retry: {}", clientId, e.toString());
+            if (reclaimFailures++ == 0)
+            {
+                LOG.warn("client {}: background reclaim failed, will retry every period (repeats logged at DEBUG"
+                    + " until it works again): {}", clientId, e.toString());
+            }
+            else
+            {
+                LOG.debug("client {}: background reclaim failed again ({} in a row): {}", clientId, reclaimFailures,
+                    e.toString());
+            }
         }
     }
 

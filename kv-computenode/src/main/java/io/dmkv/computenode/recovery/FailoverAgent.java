@@ -64,7 +64,8 @@ public final class FailoverAgent implements AutoCloseable
             VersionedMap current = cluster.readRegionMap();
             // The payload's own epoch may lag the map's (the first map is published at epoch 1).
             RegionMap map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
-            if (!settled.isEmpty() && map.anySealed())
+            final RegionMap read = map;
+            if (map.anySealed() && settled.stream().anyMatch(n -> removable(read, n)))
             {
                 // A copier died (or stalls) with regions sealed, and the nodes refuse writes to sealed
                 // replicas, the repair's too: lift the seals first, repair next period.
