@@ -77,16 +77,16 @@ class SealedAllocationTest
                 // The new node takes replicas (balancing), then a primary's node is decommissioned, so a
                 // copy takes the place of a primary.
                 cluster.addNode(2 * MEMORY, REGION);
-                final RegionMap balanced = awaitMap(regions, m -> m.memoryNodeCount() == 4 && m.regionsOn(3).length > 0
-                    && !m.anyJoining() && !m.anySealed());
+                final RegionMap balanced = ReReplicationTest.awaitMap(watcher, m -> m.memoryNodeCount() == 4
+                    && m.regionsOn(3).length > 0 && !m.anyJoining() && !m.anySealed(), "the new node taking replicas");
                 hammer.awaitCycles(hammer.cycles.get() + 100);
                 final int leaving = balanced.primary(0) != 3 ? balanced.primary(0) : balanced.primary(1);
                 try (KvAdmin admin = KvAdmin.open(MemoryNodeFailoverTest.config(cluster).build()))
                 {
                     admin.decommission(endpoint(cluster, watcher, leaving));
                 }
-                final RegionMap after = awaitMap(regions, m -> m.regionsOn(leaving).length == 0 && !m.anyJoining()
-                    && m.fewestReplicas() == 3);
+                final RegionMap after = ReReplicationTest.awaitMap(watcher, m -> m.regionsOn(leaving).length == 0
+                    && !m.anyJoining() && m.fewestReplicas() == 3, "the decommissioned node emptied");
                 hammer.awaitCycles(hammer.cycles.get() + 200);
                 hammer.stop();
                 assertEquals(List.of(), hammer.failures);
@@ -130,27 +130,6 @@ class SealedAllocationTest
     private static RegionMap map(final CachedMap regions)
     {
         return RegionMap.fromBytes(regions.lastSeen().payload());
-    }
-
-    private interface MapCondition
-    {
-        boolean holds(RegionMap map);
-    }
-
-    private static RegionMap awaitMap(final CachedMap regions, final MapCondition condition)
-        throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (true)
-        {
-            final RegionMap m = map(regions);
-            if (condition.holds(m))
-            {
-                return m;
-            }
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for the copies; map " + m);
-            Thread.sleep(20);
-        }
     }
 
     /** Threads that claim, mirror, free into and release blocks by hand, with what they were told. */
