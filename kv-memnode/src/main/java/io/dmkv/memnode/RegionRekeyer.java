@@ -25,7 +25,7 @@ import io.dmkv.rdma.server.RegionTable;
  *
  * <p>Seals are enforced here too: when the map seals a region of which this node holds a full
  * replica, the node write-protects that physical region and stops granting blocks in it
- * ({@link Roles#sealed}) <em>before</em> re-keying it, so a copier that sees the new key knows
+ * ({@link Roles#writeProtected}, {@link Roles#grants}) <em>before</em> re-keying it, so a copier that sees the new key knows
  * nothing can land on the replica until the map lifts the seal, whatever keys a client holds. Only
  * the primary of an unsealed region grants blocks in it: a node that lost the primary (a copy took
  * its place) refuses an ALLOC routed by an old map.
