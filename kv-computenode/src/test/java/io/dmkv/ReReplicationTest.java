@@ -105,12 +105,13 @@ class ReReplicationTest
         return node < m.memoryNodeCount() && m.regionsOn(node).length > 0;
     }
 
-    private interface MapCondition
+    interface MapCondition
     {
         boolean holds(RegionMap map);
     }
 
-    private static RegionMap awaitMap(final Coordinator c, final MapCondition condition, final String what)
+    /** Waits (bounded) until the coordinator's region map meets {@code condition}; returns that map. */
+    static RegionMap awaitMap(final Coordinator c, final MapCondition condition, final String what)
         throws InterruptedException
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.KvConfig;
+import io.dmkv.KvException;
 import io.dmkv.KvStats;
 import io.dmkv.computenode.alloc.SlabAllocator;
 import io.dmkv.computenode.cache.IndexCache;
@@ -48,6 +49,8 @@ import io.dmkv.rdma.VerbsClient;
 public final class ClientCore implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClientCore.class);
+    /** Attempts to open while regions are re-keyed or sealed: pauses of 0.1, 0.2, ... 0.8 s between them. */
+    static final int OPEN_ATTEMPTS = 9;
 
     private final ClusterConnection connection;
     private final VerbsClient verbs;
@@ -124,7 +127,7 @@ public final class ClientCore implements AutoCloseable
                 : null;
             final MemoryNodeFailover failover = new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE);
             f = c != null ? new FailoverAgent(c, failover, config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
-            ra = c != null ? new ReplicationAgent(c, view, v, failover, config.recoveryCheckPeriod(),
+            ra = c != null ? new ReplicationAgent(c, view, v, config.recoveryCheckPeriod(),
                 config.recoveryGrace()) : null;
         }
         catch (final RuntimeException e)
@@ -160,8 +163,9 @@ public final class ClientCore implements AutoCloseable
     /**
      * Connects to the cluster of {@code config} (bootstrapping it if empty) and assembles the client.
      * In coordinated mode an open cut by a re-key (a fail-over, or a copy sealing or promoting a
-     * region, moved the map while this client read the regions) is tried again, up to 3 times: the
-     * next attempt reads the new map and keys.
+     * region, moved the map while this client read the regions, or a sealed region refused its
+     * writes) is tried again after a growing pause, up to {@value #OPEN_ATTEMPTS} times (about 4.5 s,
+     * longer than a copy's seal): the next attempt reads the new map and keys.
      */
     public static ClientCore assemble(final KvConfig config)
     {
@@ -173,12 +177,26 @@ public final class ClientCore implements AutoCloseable
             }
             catch (final RuntimeException e)
             {
-                if (!config.coordinated() || attempt >= 3 || !refusedKey(e))
+                if (!config.coordinated() || attempt >= OPEN_ATTEMPTS || !refusedKey(e))
                 {
                     throw e;
                 }
                 LOG.info("opening the store met a region re-keyed meanwhile ({}); opening again", e.getMessage());
+                pause(100L * attempt);
             }
+        }
+    }
+
+    private static void pause(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new KvException("interrupted while opening the store", e);
         }
     }
 

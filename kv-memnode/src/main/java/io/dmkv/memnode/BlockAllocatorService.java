@@ -2,6 +2,8 @@ package io.dmkv.memnode;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.agrona.concurrent.AtomicBuffer;
 import org.slf4j.Logger;
@@ -40,6 +42,15 @@ import io.dmkv.rdma.server.MemoryRegion;
  * class, the blocks it gave out (rebuilt from the table by one scan the first time a region is
  * asked, which also covers a backup that has become primary) and looks for handed-over blocks
  * among those only.
+ *
+ * <p>Roles. In a coordinated cluster the node follows the region map ({@link #grants}): only the
+ * primary of an unsealed region grants blocks in it; otherwise ALLOC is refused with
+ * {@link RpcStatus#UNAVAILABLE} (the client asks another region, or again with a newer map). So no
+ * grant lands on a table after a copy's last pass read it, and none on a table no replica copies
+ * any more (a client routing by an old map asks a node that lost the primary). A grant runs under
+ * the region's read lock and a change of role takes its write lock, so a grant in progress finishes
+ * before the change returns, and the node re-keys the region only after that (docs/recovery.md).
+ * Until the node has read a map (and in static mode) every region grants.
  */
 final class BlockAllocatorService
 {
@@ -52,11 +63,42 @@ final class BlockAllocatorService
 
     private final MemoryNodeService service;
     private final RegionAllocator[] allocators;
+    /** Per physical region: grants hold the read lock, a change of role the write lock. */
+    private final ReadWriteLock[] roleLocks;
+    /** Per physical region, null while it grants, else why it refuses; guarded by its role lock. */
+    private final String[] refusals;
 
     BlockAllocatorService(final MemoryNodeService service)
     {
         this.service = service;
         this.allocators = new RegionAllocator[service.regions().count()];
+        this.roleLocks = new ReadWriteLock[allocators.length];
+        this.refusals = new String[allocators.length];
+        for (int i = 0; i < roleLocks.length; i++)
+        {
+            roleLocks[i] = new ReentrantReadWriteLock();
+        }
+    }
+
+    /**
+     * Lets physical region {@code physicalRegion} grant blocks, or makes it refuse ALLOC saying
+     * {@code why}. Returns once no grant on the region is in progress.
+     */
+    void grants(final int physicalRegion, final boolean on, final String why)
+    {
+        if (physicalRegion < 0 || physicalRegion >= refusals.length)
+        {
+            return;
+        }
+        roleLocks[physicalRegion].writeLock().lock();
+        try
+        {
+            refusals[physicalRegion] = on ? null : why;
+        }
+        finally
+        {
+            roleLocks[physicalRegion].writeLock().unlock();
+        }
     }
 
     ByteBuffer handle(final ByteBuffer request)
@@ -80,6 +122,25 @@ final class BlockAllocatorService
         {
             throw badRequest("size class " + a.sizeClass() + " is outside 0.." + (SizeClasses.COUNT - 1));
         }
+        roleLocks[a.physicalRegion()].readLock().lock();
+        try
+        {
+            final String refusal = refusals[a.physicalRegion()];
+            if (refusal != null)
+            {
+                throw new RpcException(RpcStatus.UNAVAILABLE, "region " + a.physicalRegion() + " of memory node "
+                    + service.name() + " grants no block now: it " + refusal);
+            }
+            return grant(a);
+        }
+        finally
+        {
+            roleLocks[a.physicalRegion()].readLock().unlock();
+        }
+    }
+
+    private ByteBuffer grant(final MemoryNodeRpc.AllocBlock a)
+    {
         final RegionAllocator allocator = allocator(a.physicalRegion());
         final int objectSize = SizeClasses.objectSize(a.sizeClass());
         if (BlockHeader.objectsPerBlock(allocator.blockSize, objectSize) == 0)

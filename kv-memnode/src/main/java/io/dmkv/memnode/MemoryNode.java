@@ -271,6 +271,15 @@ public final class MemoryNode implements AutoCloseable
         allocator.forget(phys);
     }
 
+    /**
+     * Whether ALLOC may grant blocks of physical region {@code phys} ({@code why} says why not): the
+     * region map makes only the primary of an unsealed region grant. Returns once in force.
+     */
+    void regionGrants(final int phys, final boolean on, final String why)
+    {
+        allocator.grants(phys, on, why);
+    }
+
     public MemoryNodeService service()
     {
         return service;

@@ -60,7 +60,26 @@ public final class MemoryNodeMembership implements AutoCloseable
         this.election = coordinator.election("mn-" + node.name());
         coordinator.onConnectionStateChange(this::stateChanged);
         this.rekeyer = new RegionRekeyer(coordinator, node.name(), incarnation, node.service().regions(),
-            this::republish, node::regionRoleChanged);
+            this::republish, new RegionRekeyer.Roles()
+            {
+                @Override
+                public void changed(final int phys)
+                {
+                    node.regionRoleChanged(phys);
+                }
+
+                @Override
+                public void writeProtected(final int phys, final boolean on)
+                {
+                    node.service().regions().protect(phys, on);
+                }
+
+                @Override
+                public void grants(final int phys, final boolean on, final String why)
+                {
+                    node.regionGrants(phys, on, why);
+                }
+            });
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.dmkv.memnode;
 
 import java.time.Duration;
-import java.util.function.IntConsumer;
+import java.util.Arrays;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +22,13 @@ import io.dmkv.rdma.server.RegionTable;
  * the same keep their keys. The map names the physical region of every replica
  * ({@link RegionMap#physicalOn}). A node that joined after the cluster was formatted finds its
  * index in the layout once the cluster admitted it (by name and incarnation).
+ *
+ * <p>Seals are enforced here too: when the map seals a region of which this node holds a full
+ * replica, the node write-protects that physical region and stops granting blocks in it
+ * ({@link Roles#writeProtected}, {@link Roles#grants}) <em>before</em> re-keying it, so a copier that sees the new key knows
+ * nothing can land on the replica until the map lifts the seal, whatever keys a client holds. Only
+ * the primary of an unsealed region grants blocks in it: a node that lost the primary (a copy took
+ * its place) refuses an ALLOC routed by an old map.
  */
 final class RegionRekeyer implements AutoCloseable
 {
@@ -32,25 +39,41 @@ final class RegionRekeyer implements AutoCloseable
     private final RegionTable table;
     private final Runnable rekeyed;
     private final long incarnation;
-    private final IntConsumer roleChanged;
+    private final Roles roles;
     private final Thread follower;
     private volatile boolean closed;
     private CachedMap regions;
     private RegionMap previous;
     private int self = -1;
 
+    /** What the node does when the map changes a physical region's role. */
+    interface Roles
+    {
+        /** The region's role changed (joined, promoted, left): its allocator bookkeeping is stale. */
+        void changed(int phys);
+
+        /** A full replica sealed ({@code true}) or no longer sealed: write verbs refused or not. */
+        void writeProtected(int phys, boolean on);
+
+        /**
+         * Whether ALLOC may grant blocks of the region: only the primary of an unsealed region does;
+         * {@code why} says why not. Returns once in force (a grant in progress has finished).
+         */
+        void grants(int phys, boolean on, String why);
+    }
+
     /**
      * @param rekeyed called after regions were re-keyed (to publish the new key generation).
      */
     RegionRekeyer(final Coordinator coordinator, final String name, final long incarnation, final RegionTable table,
-        final Runnable rekeyed, final IntConsumer roleChanged)
+        final Runnable rekeyed, final Roles roles)
     {
         this.coordinator = coordinator;
         this.name = name;
         this.incarnation = incarnation;
         this.table = table;
         this.rekeyed = rekeyed;
-        this.roleChanged = roleChanged;
+        this.roles = roles;
         this.follower = new Thread(this::follow, "dmkv-rekey-" + name);
         follower.setDaemon(true);
         follower.start();
@@ -88,6 +111,8 @@ final class RegionRekeyer implements AutoCloseable
                     self = selfIn(layout);
                     regions = map;
                     previous = RegionMap.fromBytes(map.lastSeen().payload());
+                    grants(previous, false);
+                    grants(previous, true);
                 }
                 if (self < 0)
                 {
@@ -143,6 +168,9 @@ final class RegionRekeyer implements AutoCloseable
             }
             LOG.info("memory node {} was admitted to the cluster as node {}", name, self);
         }
+        // Refusals before the re-keys (a copier that sees a sealed replica's new key knows no grant can
+        // land on it any more), grants after them.
+        grants(next, false);
         int count = 0;
         for (int g = 0; g < next.regionCount(); g++)
         {
@@ -153,15 +181,74 @@ final class RegionRekeyer implements AutoCloseable
             {
                 continue;
             }
+            final boolean sealedHere = self < next.memoryNodeCount() && next.sealed(g) && next.hasReplicaOn(g, self);
+            if (sealedHere)
+            {
+                // Protect first: once the copier sees the new key, nothing more can land here.
+                roles.writeProtected(after, true);
+            }
             count += rekey(before);
             count += after != before ? rekey(after) : 0;
+            if (!sealedHere)
+            {
+                unprotect(after);
+                if (before != after)
+                {
+                    unprotect(before);
+                }
+            }
         }
+        grants(next, true);
         LOG.info("memory node {}: region map epoch {} -> {}, {} region(s) re-keyed", name, previous.epoch(),
             next.epoch(), count);
         previous = next;
         if (count > 0)
         {
             rekeyed.run();
+        }
+    }
+
+    private void unprotect(final int phys)
+    {
+        if (phys >= 0 && phys < table.count())
+        {
+            roles.writeProtected(phys, false);
+        }
+    }
+
+    /**
+     * Tells the allocator, for every physical region of this node, whether it may grant blocks under
+     * {@code map}: the refusals ({@code allowing} false) or the grants (true). A region this node is
+     * not the primary of (any more) refuses, so a client routing ALLOC by an old map cannot be granted
+     * a block in a table no replica copies any more.
+     */
+    private void grants(final RegionMap map, final boolean allowing)
+    {
+        if (self < 0)
+        {
+            return;
+        }
+        final String[] why = new String[table.count()];
+        Arrays.fill(why, "holds no primary replica in region map epoch " + map.epoch()
+            + " (ask the region's primary in the current map)");
+        for (int g = 0; self < map.memoryNodeCount() && g < map.regionCount(); g++)
+        {
+            if (map.replicaCount(g) > 0 && map.primary(g) == self)
+            {
+                final int phys = map.physical(g, 0);
+                if (phys >= 0 && phys < why.length)
+                {
+                    why[phys] = map.sealed(g) ? "is sealed for the last pass of a copy (ask another region, or again"
+                        + " once the region map lifts the seal)" : null;
+                }
+            }
+        }
+        for (int phys = 0; phys < why.length; phys++)
+        {
+            if ((why[phys] == null) == allowing)
+            {
+                roles.grants(phys, allowing, why[phys]);
+            }
         }
     }
 
@@ -172,7 +259,7 @@ final class RegionRekeyer implements AutoCloseable
             return 0;
         }
         table.rekey(phys);
-        roleChanged.accept(phys);
+        roles.changed(phys);
         return 1;
     }
 

@@ -12,6 +12,11 @@ public final class RpcStatus
     public static final int FAILED = 3;
     /** The handler refuses for lack of resources (for ALLOC: the memory node is full). */
     public static final int EXHAUSTED = 4;
+    /**
+     * The handler refuses for now and the caller should ask again shortly, or elsewhere (for
+     * ALLOC: the region is sealed for the last pass of a copy).
+     */
+    public static final int UNAVAILABLE = 5;
 
     private RpcStatus()
     {

@@ -51,7 +51,8 @@ public final class VerbRules
         {
             case UNKNOWN_REGION:
                 return who + " refused key 0x" + Long.toHexString(key) + " for region " + regionId
-                    + ": unknown region, or a key revoked by re-keying (reconnect for the current keys)";
+                    + ": unknown region, or a key revoked by re-keying (reconnect for the current keys), or a write to a"
+                    + " region held still for the last pass of a copy";
             case OUT_OF_BOUNDS:
                 return who + " refused " + Verb.name(op) + " [" + offset + ", +" + length + ") on region " + regionId
                     + ": out of bounds";

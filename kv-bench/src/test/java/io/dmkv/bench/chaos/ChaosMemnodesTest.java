@@ -18,12 +18,14 @@ import picocli.CommandLine;
 
 /**
  * A bounded slice of {@code scripts/chaos memnodes}: ZooKeeper in a process of its own, four
- * memory-node daemons (r = 3) and two writer processes; two memory nodes are SIGKILLed one after
- * the other mid-workload, then two replacements start. Each fail-over must be published, the
- * writers must go on (writes are acknowledged after each fail-over), the regions must be copied
- * back to r = 3 replicas onto the replacements while the writers go on, every acknowledged write
- * must read back and the cluster must verify clean. Session timeouts are generous (8 s): on a loaded machine a short one
- * expires live members. The waits are for outcomes (the published map), bounded.
+ * memory-node daemons (r = 3) and two writer processes; a memory node is SIGKILLed mid-workload,
+ * then a replacement starts. The fail-over must be published, the writers must go on (writes are
+ * acknowledged after it), the regions must be copied back to r = 3 replicas while the writers go
+ * on, every acknowledged write must read back and the cluster must verify clean. The slice is small
+ * to fit the CI budget (one kill, 32 MiB nodes, 2 s phases, 6 s sessions: as short as a loaded
+ * machine allows before live members expire); two deaths in a row are asserted in one JVM by
+ * {@code MemoryNodeFailoverTest}, and {@code scripts/chaos memnodes} (default: two kills, two
+ * replacements) is the full-size run. The waits are for outcomes (the published map), bounded.
  */
 @Timeout(400)
 class ChaosMemnodesTest
@@ -34,11 +36,12 @@ class ChaosMemnodesTest
         final StringWriter out = new StringWriter();
         final CommandLine cli = new CommandLine(new ChaosMain());
         cli.setOut(new PrintWriter(out, true));
-        final int status = cli.execute("memnodes", "--nodes", "4", "--replication", "3", "--kills", "2", "--writers",
-            "2", "--memory", "64M", "--keys", "200", "--phase", "3", "--session-timeout", "8");
+        final int status = cli.execute("memnodes", "--nodes", "4", "--replication", "3", "--kills", "1",
+            "--replacements", "1", "--writers", "2", "--memory", "32M", "--keys", "200", "--phase", "2",
+            "--session-timeout", "6");
         System.out.println(out);
         assertEquals(0, status, out.toString());
-        assertTrue(out.toString().contains("memory nodes killed 2, replacements 2, fewest replicas of a region at the"
+        assertTrue(out.toString().contains("memory nodes killed 1, replacements 1, fewest replicas of a region at the"
             + " end 3"), out.toString());
         assertTrue(out.toString().contains("every region back at r replicas after"), out.toString());
         assertTrue(out.toString().contains("lost 0, verify problems 0, writers that failed 0"), out.toString());
@@ -49,7 +52,7 @@ class ChaosMemnodesTest
             kills++;
             assertTrue(Integer.parseInt(after.group(1)) > 0, "writes acknowledged after each fail-over: " + out);
         }
-        assertEquals(2, kills, out.toString());
+        assertEquals(1, kills, out.toString());
         final Matcher m = Pattern.compile("work files: (\\S+)").matcher(out.toString());
         assertTrue(m.find(), out.toString());
         assertFalse(Files.exists(Path.of(m.group(1))), "work directory removed");

@@ -3,10 +3,12 @@ package io.dmkv.computenode.alloc;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -21,6 +23,8 @@ import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.rdma.FailedNodeChannel;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
@@ -46,10 +50,23 @@ import io.dmkv.rdma.VerbsTimeoutException;
  * </ul>
  * Asynchronous: {@link #acquire(int)} returns at once and every step runs on the completion of
  * the one before. Thread-safe: the only shared state is the round-robin cursor and counters.
+ *
+ * <p>Seals (docs/recovery.md). A region sealed for a copy's last pass, or asked at a node that is
+ * no longer its primary (this client's map is behind), answers ALLOC with UNAVAILABLE: it is
+ * skipped like a full one, and when no region granted a block but one was unavailable, the regions
+ * are asked again (by the map as it is then) after a pause, for up to {@value #SEALED_RETRIES} rounds. A
+ * block granted just before a seal whose set-up batch the sealed replicas refuse is set up again
+ * with fresh keys (the set-up writes are idempotent and the block is this client's alone), so it is
+ * not left owned by a client that does not know it.
  */
 final class BlockSource
 {
     private static final Logger LOG = LoggerFactory.getLogger(BlockSource.class);
+
+    /** Rounds of asking every region again while some region is sealed, and set-up attempts of a block. */
+    static final int SEALED_RETRIES = 40;
+    /** Pause before asking again (the copy's seal lasts its grace, a last pass and a publication). */
+    private static final long SEALED_PAUSE_MS = 100;
 
     /** Bytes of the adopted header written on every replica: owner through generation. */
     private static final int OWNERSHIP_FIELDS = BlockHeader.GENERATION_OFFSET + Integer.BYTES - BlockHeader.OWNER_OFFSET;
@@ -107,11 +124,16 @@ final class BlockSource
             throw new IllegalArgumentException("size class " + sizeClass + " (" + objectSize + "-byte objects) does not"
                 + " fit the cluster's " + Sizes.format(blockSize) + " blocks");
         }
-        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0);
+        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false);
     }
 
-    /** Asks the regions from the {@code k}-th after {@code start} on; {@code blocks} counts those asked. */
-    private CompletableFuture<OwnedBlock> askFrom(final int sizeClass, final int start, final int k, final long blocks)
+    /**
+     * Asks the regions from the {@code k}-th after {@code start} on; {@code blocks} counts those asked,
+     * {@code unavailable} says whether one of them refused for now (sealed, or asked at a node that
+     * is no longer its primary), {@code round} how often all were asked.
+     */
+    private CompletableFuture<OwnedBlock> askFrom(final int sizeClass, final int start, final int k, final long blocks,
+        final int round, final boolean unavailable)
     {
         final int regions = view.regions();
         long counted = blocks;
@@ -136,10 +158,19 @@ final class BlockSource
                 if (e instanceof RpcException rpc && rpc.status() == RpcStatus.EXHAUSTED)
                 {
                     lastRefusal = rpc.getMessage();
-                    return askFrom(sizeClass, start, asked + 1, seen);
+                    return askFrom(sizeClass, start, asked + 1, seen, round, unavailable);
+                }
+                if (e instanceof RpcException rpc && rpc.status() == RpcStatus.UNAVAILABLE)
+                {
+                    return askFrom(sizeClass, start, asked + 1, seen, round, true);
                 }
                 return CompletableFuture.<OwnedBlock>failedFuture(e);
             }).thenCompose(next -> next);
+        }
+        if (unavailable && round < SEALED_RETRIES)
+        {
+            return CompletableFuture.supplyAsync(() -> askFrom(sizeClass, start, 0, 0, round + 1, false), later())
+                .thenCompose(next -> next);
         }
         final int objectSize = SizeClasses.objectSize(sizeClass);
         return CompletableFuture.failedFuture(new MemoryFullException("memory nodes full: no free block, and no"
@@ -182,8 +213,10 @@ final class BlockSource
                 + " of region " + g + " as " + BlockAllocationTable.toString(entry));
         }
         final int blockOffset = RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex);
-        final CompletableFuture<OwnedBlock> block = wasAdopted ? adopt(g, blockIndex, blockOffset, sizeClass, entry)
-            : claim(g, blockIndex, blockOffset, sizeClass, entry);
+        final CompletableFuture<OwnedBlock> block = wasAdopted
+            ? setUp(() -> adopt(g, blockIndex, blockOffset, sizeClass, entry), 1).thenCompose(seen ->
+                takeOver(g, blockIndex, blockOffset, sizeClass, entry, seen))
+            : setUp(() -> claim(g, blockIndex, blockOffset, sizeClass, entry), 1);
         return block.thenApply(b ->
         {
             (wasAdopted ? adopted : claimed).incrementAndGet();
@@ -212,7 +245,8 @@ final class BlockSource
             new OwnedBlock(g, blockIndex, blockOffset, sizeClass, blockSize, entry, false, 0, new int[0], false));
     }
 
-    private CompletableFuture<OwnedBlock> adopt(final int g, final int blockIndex, final int blockOffset,
+    /** The adopted block's ownership written on every replica; completes with its header as the primary holds it. */
+    private CompletableFuture<UnsafeBuffer> adopt(final int g, final int blockIndex, final int blockOffset,
         final int sizeClass, final long entry)
     {
         final int objectSize = SizeClasses.objectSize(sizeClass);
@@ -237,7 +271,39 @@ final class BlockSource
             }
         }
         b.read(view.replica(g, 0), blockOffset, seen, 0, headerLength);
-        return client.executeAsync(b).thenCompose(done -> takeOver(g, blockIndex, blockOffset, sizeClass, entry, seen));
+        return client.executeAsync(b).thenApply(done -> seen);
+    }
+
+    /**
+     * Runs a granted block's set-up batch, again with fresh keys while a replica refuses its key (a
+     * seal or a promotion re-keyed it after the grant): the batch only writes what this client owns.
+     */
+    private <T> CompletableFuture<T> setUp(final Supplier<CompletableFuture<T>> batch, final int attempt)
+    {
+        return batch.get().handle((done, failure) ->
+        {
+            if (failure == null)
+            {
+                return CompletableFuture.completedFuture(done);
+            }
+            final RuntimeException e = Failures.cause(failure);
+            if (!(e instanceof RemoteAccessException r && r.reason() == RemoteAccessException.Reason.UNKNOWN_REGION)
+                || attempt >= SEALED_RETRIES)
+            {
+                return CompletableFuture.<T>failedFuture(e);
+            }
+            return CompletableFuture.supplyAsync(() ->
+            {
+                client.refreshKeys(n -> !(client.channel(n) instanceof FailedNodeChannel));
+                return setUp(batch, attempt + 1);
+            }, later()).thenCompose(next -> next);
+        }).thenCompose(next -> next);
+    }
+
+    /** Runs a step after the seal pause, off the completion threads (it may block on a key refresh). */
+    private static Executor later()
+    {
+        return CompletableFuture.delayedExecutor(SEALED_PAUSE_MS, TimeUnit.MILLISECONDS);
     }
 
     /** The adopted block as its header {@code seen} says, once the bits found set are cleared on every replica. */

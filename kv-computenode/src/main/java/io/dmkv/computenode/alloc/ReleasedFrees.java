@@ -75,6 +75,11 @@ final class ReleasedFrees
         }
     }
 
+    private synchronized void keep(final long key, final long delta)
+    {
+        words.put(key, words.get(key) + delta);
+    }
+
     /** Objects of owned blocks waiting for the next reclaim. */
     synchronized int ownPending()
     {
@@ -115,7 +120,9 @@ final class ReleasedFrees
 
     /**
      * Posts the pending word sums (one FAA per word and replica); completes when they and every
-     * earlier flush have landed. A failed flush is logged: its objects stay unfreed (a leak, as
+     * earlier flush have landed. Words of a region sealed in this client's map stay pending until a
+     * later flush (a sealed region's replicas refuse writes, and a refused half of a free could not
+     * be told from a landed one). A failed flush is logged: its objects stay unfreed (a leak, as
      * with a crash), since retrying could free an object twice if part of the batch landed.
      */
     CompletableFuture<Void> flush()
@@ -132,18 +139,30 @@ final class ReleasedFrees
         }
         final VerbBatch b = new VerbBatch();
         final Long2LongHashMap.KeyIterator keys = sums.keySet().iterator();
+        int held = 0;
         while (keys.hasNext())
         {
             final long key = keys.nextValue();
             final int g = (int)(key >>> 32);
             final int wordOffset = (int)key;
             final long delta = sums.get(key);
+            if (view.map().sealed(g))
+            {
+                // The region's replicas refuse writes until the copy is promoted: post it then.
+                keep(key, delta);
+                held++;
+                continue;
+            }
             for (int j = 0; j < view.replicaCount(g); j++)
             {
                 b.faa(view.replica(g, j), wordOffset, delta);
             }
         }
-        final int count = sums.size();
+        final int count = sums.size() - held;
+        if (count == 0)
+        {
+            return posted;
+        }
         final CompletableFuture<Void> landed = client.executeAsync(b).handle((ignored, failure) ->
         {
             if (failure != null)

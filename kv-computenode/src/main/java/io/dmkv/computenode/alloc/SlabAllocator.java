@@ -56,6 +56,10 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
     private final ReleasedFrees released;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ReclaimScheduler.Handle reclaimTask;
+    /** Rounds of 100 ms a closing allocator waits for frees held by a seal (a seal lasts about a second). */
+    static final int SEAL_WAIT_ROUNDS = 50;
+    /** Background reclaims failed in a row; touched by the reclaim task only (one at a time). */
+    private int reclaimFailures;
 
     /**
      * How the allocator behaves.
@@ -261,10 +265,28 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
             + BlockHeader.wordOffsetFor(i), BlockHeader.freeDelta(i));
     }
 
+    /**
+     * Posts the released frees and waits for them. Frees of a region sealed for a copy stay pending
+     * until the copy is promoted (docs/recovery.md): they are posted again every 100 ms, for at most
+     * {@value #SEAL_WAIT_ROUNDS} rounds, so a store closed during a seal does not drop them.
+     */
     @Override
     public void flushReleased()
     {
         released.flush().join();
+        for (int round = 0; round < SEAL_WAIT_ROUNDS && released.remotePending() > 0; round++)
+        {
+            try
+            {
+                Thread.sleep(100);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            released.flush().join();
+        }
     }
 
     /** Released objects of owned blocks waiting for the next reclaim, and bitmap words with frees not yet posted. */
@@ -362,15 +384,35 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
         handover.leaveBlocks(slabs);
     }
 
+    /**
+     * One background reclaim. A failure is logged once at WARN and its repeats at DEBUG until a reclaim
+     * succeeds again: while a dead memory node waits for its fail-over (a session timeout), or until
+     * this client learns re-keyed regions' keys, every period fails the same way.
+     */
     private void backgroundReclaim()
     {
         try
         {
             reclaimNow();
+            if (reclaimFailures > 0)
+            {
+                LOG.info("client {}: background reclaim works again after {} failed attempt(s)", clientId,
+                    reclaimFailures);
+                reclaimFailures = 0;
+            }
         }
         catch (final RuntimeException e)
         {
-            LOG.warn("client {}: background reclaim failed, will retry: {}", clientId, e.toString());
+            if (reclaimFailures++ == 0)
+            {
+                LOG.warn("client {}: background reclaim failed, will retry every period (repeats logged at DEBUG"
+                    + " until it works again): {}", clientId, e.toString());
+            }
+            else
+            {
+                LOG.debug("client {}: background reclaim failed again ({} in a row): {}", clientId, reclaimFailures,
+                    e.toString());
+            }
         }
     }
 

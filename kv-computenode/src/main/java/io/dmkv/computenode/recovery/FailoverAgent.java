@@ -64,6 +64,16 @@ public final class FailoverAgent implements AutoCloseable
             VersionedMap current = cluster.readRegionMap();
             // The payload's own epoch may lag the map's (the first map is published at epoch 1).
             RegionMap map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
+            final RegionMap read = map;
+            if (map.anySealed() && settled.stream().anyMatch(n -> removable(read, n)))
+            {
+                // A copier died (or stalls) with regions sealed, and the nodes refuse writes to sealed
+                // replicas, the repair's too: lift the seals first, repair next period.
+                cluster.publishRegionMap(current, map.withoutSeals());
+                LOG.info("client {} lifted the seals of a copy before failing over memory nodes {}",
+                    cluster.clientId(), settled);
+                return;
+            }
             for (final int n : settled)
             {
                 if (!removable(map, n))

@@ -129,26 +129,6 @@ public final class MemoryNodeFailover
         return report;
     }
 
-    /**
-     * Makes the replicas of the {@code promoted} regions agree under {@code next} (slots by the
-     * settle rule, block tables by the newest entry), for a region whose primary leaves while it
-     * lives (a decommission or a move, done while writes are held): a writer fenced in the middle
-     * may have left a proposal on the backups that the new primary would otherwise serve alone.
-     *
-     * @return slots settled and block-table entries repaired.
-     */
-    public int[] settle(final RegionMap next, final boolean[] promoted)
-    {
-        final ClusterView after = ClusterBootstrap.rerouted(client, view, next);
-        final int slots = settleSlots(after, promoted);
-        int entries = 0;
-        for (int g = 0; g < promoted.length; g++)
-        {
-            entries += promoted[g] && after.replicaCount(g) > 1 ? repairTable(after, g) : 0;
-        }
-        return new int[] {slots, entries};
-    }
-
     private static boolean lostAll(final RegionMap map, final int g, final Set<Integer> deadNodes)
     {
         for (final int n : map.replicas(g))

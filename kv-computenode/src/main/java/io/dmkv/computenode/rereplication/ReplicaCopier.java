@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.dmkv.computenode.recovery.MemoryNodeFailover;
 import io.dmkv.core.address.RegionMap;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
@@ -18,10 +17,10 @@ import io.dmkv.rdma.VerbsClient;
 
 /**
  * Runs one plan of moves (docs/recovery.md, "Re-replication"): publishes the joining replicas,
- * copies the regions while writes go on, seals them (writers hold; every full replica re-keys, so
- * a writer in the middle is refused), waits a grace for frees already decided to land, takes the
- * last differences, settles the regions whose primary leaves, and publishes the map where each
- * joiner is a full replica, the seal gone and the leaving replica dropped. A failure leaves the
+ * copies the regions while writes go on, seals them (writers hold; every full replica is
+ * write-protected, stops granting blocks and re-keys, so nothing lands on it any more), waits a
+ * grace for frees already decided to land, takes the last differences, and publishes the map where
+ * each joiner is a full replica in the leaving replica's place, the seal gone. A failure leaves the
  * joiners in the map, unsealed if the copier still can: the next run starts their copies again.
  */
 public final class ReplicaCopier
@@ -51,16 +50,13 @@ public final class ReplicaCopier
     }
 
     private final VerbsClient client;
-    private final MemoryNodeFailover settler;
     private final Duration grace;
     private final Duration fenceTimeout;
     private volatile String phase = "idle";
 
-    ReplicaCopier(final VerbsClient client, final MemoryNodeFailover settler, final Duration grace,
-        final Duration fenceTimeout)
+    ReplicaCopier(final VerbsClient client, final Duration grace, final Duration fenceTimeout)
     {
         this.client = client;
-        this.settler = settler;
         this.grace = grace;
         this.fenceTimeout = fenceTimeout;
     }
@@ -107,20 +103,13 @@ public final class ReplicaCopier
             phase = "last pass";
             sleep(grace);
             copyPass(published, moves, copies);
+            // Nothing landed on a full replica since the fence (the nodes enforce the seal), so each
+            // joiner holds its primary's bytes and can take the leaving replica's place, the primary's
+            // too: the backups keep what they held, as if the leaving node had stayed.
             RegionMap next = published;
-            final boolean[] primaryLeaves = new boolean[published.regionCount()];
-            boolean settle = false;
             for (final ReplicaPlanner.Move m : moves)
             {
-                primaryLeaves[m.region()] = m.leaving() >= 0 && published.primary(m.region()) == m.leaving();
-                settle |= primaryLeaves[m.region()];
                 next = next.withJoinerPromoted(m.region(), m.leaving());
-            }
-            if (settle)
-            {
-                phase = "settling";
-                final int[] fixed = settler.settle(next, primaryLeaves);
-                LOG.info("regions whose primary leaves settled: {} slots, {} block-table entries", fixed[0], fixed[1]);
             }
             published = publisher.publish(published, next);
             final long sealed = System.nanoTime() - sealedAt;
@@ -234,8 +223,9 @@ public final class ReplicaCopier
     }
 
     /**
-     * Waits until every full replica of the sealed regions has re-keyed: from then on no writer
-     * routed by an older map can write them, and writers that read the sealed map hold.
+     * Waits until every full replica of the sealed regions has re-keyed. A node write-protects a
+     * sealed replica and stops granting blocks in it before it re-keys it, so from then on nothing
+     * lands on it, whatever keys a writer holds, until the map lifts the seal.
      */
     private void awaitFence(final RegionMap map, final List<ReplicaPlanner.Move> moves, final List<RemoteRegion> holders,
         final long[] before)

@@ -14,7 +14,6 @@ import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.cluster.PeriodicStep;
 import io.dmkv.computenode.recovery.DeadMembers;
 import io.dmkv.computenode.recovery.FailoverAgent;
-import io.dmkv.computenode.recovery.MemoryNodeFailover;
 import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.cluster.ClusterLayout;
 import io.dmkv.core.cluster.MemberInfo;
@@ -57,12 +56,12 @@ public final class ReplicationAgent implements AutoCloseable
      *              decided land meanwhile): {@code dmkv.recoveryGrace}.
      */
     public ReplicationAgent(final CoordinatedCluster cluster, final ClusterView view, final VerbsClient client,
-        final MemoryNodeFailover settler, final Duration period, final Duration grace)
+        final Duration period, final Duration grace)
     {
         this.cluster = cluster;
         this.view = view;
         this.client = client;
-        this.copier = new ReplicaCopier(client, settler, grace, cluster.mapLease().multipliedBy(3));
+        this.copier = new ReplicaCopier(client, grace, cluster.mapLease().multipliedBy(3));
         this.timer = new PeriodicStep("replication-" + cluster.clientId(), period.toMillis(), period.toMillis(),
             this::check);
     }
@@ -276,7 +275,7 @@ public final class ReplicationAgent implements AutoCloseable
         }
     }
 
-    /** What the copier does now ("idle", "copying", "sealing", "last pass", "settling", "failed"). */
+    /** What the copier does now ("idle", "copying", "sealing", "last pass", "failed"). */
     public String phase()
     {
         return copier.phase();

@@ -560,6 +560,17 @@ public final class RegionMap
         return with(epoch + 1, memoryNodeCount, entries, physical, joiners, joinerPhysical, f);
     }
 
+    /** Every region unsealed (joining replicas stay); epoch + 1. */
+    public RegionMap withoutSeals()
+    {
+        final int[] f = flags.clone();
+        for (int g = 0; g < regionCount; g++)
+        {
+            f[g] &= ~FLAG_SEALED;
+        }
+        return with(epoch + 1, memoryNodeCount, entries, physical, joiners, joinerPhysical, f);
+    }
+
     /** Region {@code g} without its joining replica (and unsealed); epoch + 1. */
     public RegionMap withoutJoiner(final int regionId)
     {
@@ -574,8 +585,10 @@ public final class RegionMap
     }
 
     /**
-     * Region {@code g}'s joining replica becomes its last full replica, the seal goes, and the
-     * replica on {@code leaving} (or none, when -1: re-replication) leaves the region; epoch + 1.
+     * Region {@code g}'s joining replica becomes a full replica, the seal goes, and the replica on
+     * {@code leaving} (or none, when -1: re-replication) leaves the region; epoch + 1. The joiner
+     * takes the leaving replica's place (so it is the new primary when the primary leaves: it holds
+     * the primary's bytes as of the sealed last pass, docs/recovery.md), or else the last place.
      *
      * @throws IllegalArgumentException if the region has no joiner, or the region would have more
      *                                  than r replicas.
@@ -591,22 +604,32 @@ public final class RegionMap
         final int[] e = entries.clone();
         final int[] p = physical.clone();
         int k = 0;
+        boolean placed = false;
         for (int j = 0; j < r; j++)
         {
             final int node = entries[regionId * r + j];
-            if (node >= 0 && node != leaving)
+            if (node >= 0 && node == leaving)
+            {
+                e[regionId * r + k] = joiners[regionId];
+                p[regionId * r + k++] = joinerPhysical[regionId];
+                placed = true;
+            }
+            else if (node >= 0)
             {
                 e[regionId * r + k] = node;
                 p[regionId * r + k++] = physical[regionId * r + j];
             }
         }
-        if (k >= r)
+        if (!placed && k >= r)
         {
             throw new IllegalArgumentException("region " + regionId + " has " + r + " replicas: name the one that"
                 + " leaves");
         }
-        e[regionId * r + k] = joiners[regionId];
-        p[regionId * r + k++] = joinerPhysical[regionId];
+        if (!placed)
+        {
+            e[regionId * r + k] = joiners[regionId];
+            p[regionId * r + k++] = joinerPhysical[regionId];
+        }
         while (k < r)
         {
             e[regionId * r + k] = -1;

@@ -277,8 +277,31 @@ class RegionMapTest
         assertFalse(promoted.anySealed());
         assertEquals(-1, promoted.joiner(g));
         assertTrue(promoted.hasReplicaOn(g, 4));
-        assertEquals(2, promoted.physical(g, promoted.replicaCount(g) - 1));
+        final int at = before == 3 ? 0 : promoted.replicaCount(g) - 1;
+        assertEquals(4, promoted.replica(g, at), "the joiner takes the leaving replica's place, else the last");
+        assertEquals(2, promoted.physical(g, at));
         assertTrue(promoted.epoch() > sealed.epoch() && sealed.epoch() > joining.epoch());
+    }
+
+    @Test
+    void aJoinerReplacingTheLeavingPrimaryBecomesThePrimaryAndTheBackupsKeepTheirPlaces()
+    {
+        final RegionMap map = RegionMap.place(1, 5, 4, 3).withMemoryNodes(5);
+        final int g = map.regionsOn(0)[0];
+        final int primary = map.replica(g, 0);
+        final RegionMap promoted = map.withJoiner(g, 4, 1).withSealed(g, true).withJoinerPromoted(g, primary);
+        assertEquals(4, promoted.replica(g, 0));
+        assertEquals(1, promoted.physical(g, 0));
+        for (int j = 1; j < map.replicaCount(g); j++)
+        {
+            assertEquals(map.replica(g, j), promoted.replica(g, j));
+            assertEquals(map.physical(g, j), promoted.physical(g, j));
+        }
+        assertFalse(promoted.hasReplicaOn(g, primary));
+        final int backup = map.replica(g, 1);
+        final RegionMap movedBackup = map.withJoiner(g, 4, 1).withJoinerPromoted(g, backup);
+        assertEquals(primary, movedBackup.replica(g, 0));
+        assertEquals(4, movedBackup.replica(g, 1));
     }
 
     @Test

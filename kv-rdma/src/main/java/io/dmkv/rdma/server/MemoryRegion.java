@@ -21,6 +21,7 @@ public final class MemoryRegion
 
     private final int id;
     private volatile long key;
+    private volatile boolean writeProtected;
     private int generation;
     private final UnsafeBuffer buffer;
     private final MappedByteBuffer mapping;
@@ -57,6 +58,20 @@ public final class MemoryRegion
         {
             generation++;
         }
+    }
+
+    /**
+     * True while the region refuses every WRITE, CAS and FAA whatever key they carry (READs go on):
+     * the node holds it still while a copy takes its last differences ({@link RegionTable#protect}).
+     */
+    public boolean writeProtected()
+    {
+        return writeProtected;
+    }
+
+    void writeProtected(final boolean on)
+    {
+        writeProtected = on;
     }
 
     public int length()

@@ -292,6 +292,18 @@ public final class RegionTable implements AutoCloseable
         return k;
     }
 
+    /**
+     * Turns write protection of region {@code id} on or off: while on, every WRITE, CAS and FAA on
+     * it is refused as if its key were unknown, whatever key it carries, and READs go on. A node
+     * protects the replicas of a region sealed for a copy's last pass, so nothing lands on them
+     * between that pass and the promotion of the copy (docs/recovery.md, "The seal is enforced by
+     * the memory nodes"). Like keys, it does not bind processes that mapped the shared file.
+     */
+    public void protect(final int id, final boolean on)
+    {
+        regions.get(id).writeProtected(on);
+    }
+
     /** Re-keys every region (see {@link #rekey}) and ends a revocation. */
     public synchronized void rekeyAll()
     {

@@ -24,13 +24,18 @@ public final class VerbExecutor
 
     /**
      * Checks a verb against the region table ({@link VerbRules}); returns null when it may run,
-     * else the reason it is refused (the caller turns it into an error reply or exception).
+     * else the reason it is refused (the caller turns it into an error reply or exception). A
+     * write (WRITE, CAS, FAA) on a write-protected region is refused as an unknown key: the writer
+     * re-reads the keys and the map, and holds while the map says the region is sealed.
      */
     public static RemoteAccessException.Reason check(final MemoryRegion region, final int op, final long offset,
         final int length)
     {
-        return region == null ? RemoteAccessException.Reason.UNKNOWN_REGION
-            : VerbRules.check(op, offset, length, region.length());
+        if (region == null || op != Verb.READ && region.writeProtected())
+        {
+            return RemoteAccessException.Reason.UNKNOWN_REGION;
+        }
+        return VerbRules.check(op, offset, length, region.length());
     }
 
     public static void read(final MemoryRegion region, final long offset, final MutableDirectBuffer dst,
