@@ -195,6 +195,59 @@ class FuseeIndexTest
     }
 
     @Test
+    void aClientWithAnEmptyCacheGuessesSlotsFromItsCopyOfTheSubtablesAndReadsInOneRoundTrip()
+    {
+        final FuseeIndex writer = start(2, 2, "local");
+        for (int i = 0; i < 300; i++)
+        {
+            writer.mutate(Mode.PUT, b("key" + i), b("a" + i));
+        }
+        // An index cache of two entries: almost every search misses it, as every first look-up does.
+        final FuseeIndex reader = newClient(2, 2);
+        final int subtables = 4;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int pass = 0; pass < 40 && reader.buckets().copies() < subtables && System.nanoTime() < deadline; pass++)
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                assertArrayEquals(b("a" + i), reader.search(b("key" + i)));
+            }
+        }
+        assertEquals(subtables, reader.buckets().copies(), "every subtable copied after enough misses");
+
+        final ThreadCounters t = ThreadCounters.current();
+        long right = reader.buckets().rightGuesses();
+        for (int i = 0; i < 300; i++)
+        {
+            final long before = t.roundTrips;
+            assertArrayEquals(b("a" + i), reader.search(b("key" + i)));
+            assertEquals(1, t.roundTrips - before, "a guessed search of key" + i);
+        }
+        assertTrue(reader.buckets().rightGuesses() - right >= 298, "guesses taken and right");
+
+        for (int i = 0; i < 300; i += 2)
+        {
+            writer.mutate(Mode.PUT, b("key" + i), b("b" + i));
+        }
+        assertEquals(Result.DELETED, writer.mutate(Mode.DELETE, b("key1"), null));
+        for (int i = 0; i < 300; i++)
+        {
+            final long before = t.roundTrips;
+            final byte[] want = i == 1 ? null : b((i % 2 == 0 ? "b" : "a") + i);
+            assertArrayEquals(want, reader.search(b("key" + i)), "a stale copy never serves a stale value: key" + i);
+            assertTrue(t.roundTrips - before <= 2, "a wrong guess costs one more round trip at most: key" + i);
+        }
+        right = reader.buckets().rightGuesses();
+        for (int i = 2; i < 300; i++)
+        {
+            final long before = t.roundTrips;
+            assertArrayEquals(b((i % 2 == 0 ? "b" : "a") + i), reader.search(b("key" + i)));
+            assertEquals(1, t.roundTrips - before, "the copy learned the buckets it read: key" + i);
+        }
+        assertTrue(reader.buckets().rightGuesses() - right >= 296, "guesses right again");
+    }
+
+    @Test
     void warmOperationsCarryNoFreesAndReadOneBucketAndTheUsedBytes()
     {
         final FuseeIndex kv = start(3, 3, "local");
