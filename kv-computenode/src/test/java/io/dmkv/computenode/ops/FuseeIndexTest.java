@@ -248,6 +248,87 @@ class FuseeIndexTest
     }
 
     @Test
+    void readersGuessingFromTheirCopiesNeverSeeAVersionOlderThanOneAlreadyWritten() throws Exception
+    {
+        final int keys = 40;
+        final FuseeIndex writer = start(2, 2, "tcp");
+        final java.util.concurrent.atomic.AtomicLongArray written = new java.util.concurrent.atomic.AtomicLongArray(keys);
+        for (int i = 0; i < keys; i++)
+        {
+            writer.mutate(Mode.PUT, b("hot" + i), b("0"));
+        }
+        final List<FuseeIndex> readers = new ArrayList<>();
+        for (int r = 0; r < 3; r++)
+        {
+            final FuseeIndex reader = newClient(2, 2);
+            for (int pass = 0; pass < 40 && reader.buckets().copies() < 4; pass++)
+            {
+                for (int i = 0; i < keys; i++)
+                {
+                    reader.search(b("hot" + i));
+                }
+                Thread.yield();
+            }
+            readers.add(reader);
+        }
+        final ExecutorService pool = Executors.newFixedThreadPool(1 + readers.size());
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            final Future<?> writes = pool.submit(() ->
+            {
+                for (int v = 1; v <= 30 && System.nanoTime() < deadline; v++)
+                {
+                    for (int i = 0; i < keys; i++)
+                    {
+                        writer.mutate(Mode.PUT, b("hot" + i), b(Integer.toString(v)));
+                        written.set(i, v);
+                    }
+                }
+                return null;
+            });
+            final List<Future<Long>> reads = new ArrayList<>();
+            for (final FuseeIndex reader : readers)
+            {
+                reads.add(pool.submit(() ->
+                {
+                    final long[] last = new long[keys];
+                    long n = 0;
+                    while (!writes.isDone() && System.nanoTime() < deadline)
+                    {
+                        for (int i = 0; i < keys; i++)
+                        {
+                            final long floor = written.get(i);
+                            final long seen = Long.parseLong(new String(reader.search(b("hot" + i)), StandardCharsets.UTF_8));
+                            assertTrue(seen >= floor, "hot" + i + ": read version " + seen + " after " + floor + " was written");
+                            assertTrue(seen >= last[i], "hot" + i + ": version " + seen + " after " + last[i]);
+                            last[i] = seen;
+                            n++;
+                        }
+                    }
+                    return n;
+                }));
+            }
+            writes.get();
+            for (final Future<Long> f : reads)
+            {
+                assertTrue(f.get() > 0, "every reader read");
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        long guesses = 0;
+        for (final FuseeIndex reader : readers)
+        {
+            assertTrue(reader.buckets().copies() > 0, "a reader copied subtables");
+            guesses += reader.buckets().guesses();
+        }
+        assertTrue(guesses > 0, "readers guessed from their copies");
+    }
+
+    @Test
     void warmOperationsCarryNoFreesAndReadOneBucketAndTheUsedBytes()
     {
         final FuseeIndex kv = start(3, 3, "local");
