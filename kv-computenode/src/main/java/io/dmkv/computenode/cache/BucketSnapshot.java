@@ -173,7 +173,13 @@ public final class BucketSnapshot
             final int base = Subtable.combinedBucketOffset(c);
             for (int i = 0; i < CombinedBucket.LENGTH; i += Long.BYTES)
             {
-                copy.bytes.putLongVolatile(base + i, src.getLong(offset + i));
+                // Most READs find the copy current: compare first, and store only what changed, with
+                // a release store (a plain store on x86; a volatile one would fence every word).
+                final long word = src.getLong(offset + i);
+                if (copy.bytes.getLong(base + i) != word)
+                {
+                    copy.bytes.putLongOrdered(base + i, word);
+                }
             }
         }
     }
