@@ -138,8 +138,8 @@ public final class KvConfig
             + " least this many live replicas after memory nodes failed over, and fail with a message otherwise"
             + " (reads go on while one lives); 1 keeps writing on the last replica, r refuses writes on any loss");
     static final KvProperty<Integer> P_CACHE_ENTRIES = add(CACHE_ENTRIES, Group.CACHE, 1 << 16, KvProperty::parseInt,
-        KvProperty.range(0, 1 << 26), "entries of the index cache (slot address and value per key hash); 0 turns it"
-            + " off");
+        KvProperty.range(0, 1 << 26), "entries of the index cache (slot address and value per key hash); also sizes the"
+            + " copies of subtables that guess a new key's slot (64 B per entry); 0 turns both off");
     static final KvProperty<Double> P_CACHE_BYPASS = add(CACHE_BYPASS, Group.CACHE, 0.1, KvProperty::parseDouble,
         v -> v >= 0 && v <= 1 ? null : "must be in 0..1, got " + v,
         "keys whose cached slot is stale more often than this bypass the cache");

@@ -11,6 +11,7 @@ import io.dmkv.KvConfig;
 import io.dmkv.KvException;
 import io.dmkv.KvStats;
 import io.dmkv.computenode.alloc.SlabAllocator;
+import io.dmkv.computenode.cache.BucketSnapshot;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterConnection;
@@ -111,7 +112,9 @@ public final class ClientCore implements AutoCloseable
             cache = new IndexCache(config.cacheEntries(), config.cacheBypassMissRate());
             o = new OpRuntime(v, clock);
             final EmbeddedLogWriter logWriter = new EmbeddedLogWriter(view, s, clientId);
-            fusee = new FuseeIndex(view, o, directory, cache, snapshot, logWriter,
+            final BucketSnapshot buckets = new BucketSnapshot(view, v, o::offload,
+                (long)config.cacheEntries() * BucketSnapshot.BYTES_PER_CACHE_ENTRY);
+            fusee = new FuseeIndex(view, o, directory, cache, buckets, snapshot, logWriter,
                 splitter, clientId, config.maxInFlight(), opNs, config.insertLockLease().toNanos());
             KeyIndex routed = fusee;
             if (c != null && c.partitions().isFlexKv())

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.dmkv.computenode.cache.BucketSnapshot;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.hash.Crc32cDigest;
@@ -92,6 +93,18 @@ public final class BucketProbe
         view.read(b, table + Subtable.combinedBucketOffset(k == 0 ? first : second), 0, buckets,
             k * CombinedBucket.LENGTH, CombinedBucket.LENGTH);
         return true;
+    }
+
+    /** Brings {@code snapshot}'s copy of the combined buckets read up to date. */
+    public void teach(final BucketSnapshot snapshot)
+    {
+        for (int k = 0; k < 2; k++)
+        {
+            if (wasRead(k))
+            {
+                snapshot.learn(subtable, k == 0 ? c1 : c2, buckets, k * CombinedBucket.LENGTH);
+            }
+        }
     }
 
     /** True if both combined buckets were read (so the key's absence from them means something). */

@@ -6,6 +6,7 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
 import io.dmkv.computenode.alloc.ObjectAllocator;
+import io.dmkv.computenode.cache.BucketSnapshot;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
@@ -32,6 +33,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     private final boolean ownsRuntime;
     private final IndexDirectory directory;
     private final IndexCache cache;
+    private final BucketSnapshot buckets;
     private final SnapshotReplicator snapshot;
     private final EmbeddedLogWriter writer;
     private final SubtableSplitter splitter;
@@ -49,18 +51,20 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
      * @param pooled     operation objects of each kind kept for reuse (the store's in-flight bound).
      * @param timeoutNs  how long one operation may take, retries included.
      * @param lockLeaseNs how long an insert lock may sit unchanged before a waiting inserter takes it over.
+     * @param buckets    the client's copy of subtables that guesses slots for keys not in {@code cache}.
      */
     public FuseeIndex(final ClusterView view, final OpRuntime runtime, final IndexDirectory directory,
-        final IndexCache cache, final SnapshotReplicator snapshot, final EmbeddedLogWriter writer,
+        final IndexCache cache, final BucketSnapshot buckets, final SnapshotReplicator snapshot, final EmbeddedLogWriter writer,
         final SubtableSplitter splitter, final int clientId, final int pooled, final long timeoutNs,
         final long lockLeaseNs)
     {
-        this(view, runtime, false, directory, cache, snapshot, writer, splitter, clientId, pooled, timeoutNs,
-            lockLeaseNs);
+        this(view, runtime, false, directory, cache, buckets, snapshot, writer, splitter, clientId, pooled,
+            timeoutNs, lockLeaseNs);
     }
 
     private FuseeIndex(final ClusterView view, final OpRuntime runtime, final boolean ownsRuntime,
-        final IndexDirectory directory, final IndexCache cache, final SnapshotReplicator snapshot,
+        final IndexDirectory directory, final IndexCache cache, final BucketSnapshot buckets,
+        final SnapshotReplicator snapshot,
         final EmbeddedLogWriter writer, final SubtableSplitter splitter, final int clientId, final int pooled,
         final long timeoutNs, final long lockLeaseNs)
     {
@@ -69,6 +73,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         this.ownsRuntime = ownsRuntime;
         this.directory = directory;
         this.cache = cache;
+        this.buckets = buckets;
         this.snapshot = snapshot;
         this.writer = writer;
         this.splitter = splitter;
@@ -85,7 +90,9 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         final SubtableSplitter splitter, final int clientId, final NanoClock clock, final long timeoutNs,
         final long lockLeaseNs)
     {
-        return new FuseeIndex(view, new OpRuntime(client, clock), true, directory, cache, snapshot,
+        final OpRuntime runtime = new OpRuntime(client, clock);
+        return new FuseeIndex(view, runtime, true, directory, cache,
+            new BucketSnapshot(view, client, runtime::offload, BucketSnapshot.DEFAULT_BUDGET), snapshot,
             new EmbeddedLogWriter(view, allocator, clientId), splitter, clientId, 256, timeoutNs, lockLeaseNs);
     }
 
@@ -95,7 +102,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         SearchOperation op = searches.poll();
         if (op == null)
         {
-            op = new SearchOperation(this, runtime, view, directory, cache, timeoutNs);
+            op = new SearchOperation(this, runtime, view, directory, cache, buckets, timeoutNs);
         }
         op.start(key, hash, done);
     }
@@ -178,6 +185,12 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     public IndexCache cache()
     {
         return cache;
+    }
+
+    /** The client's copy of subtables that guesses slots for keys not in the index cache. */
+    public BucketSnapshot buckets()
+    {
+        return buckets;
     }
 
     public IndexDirectory directory()

@@ -2,6 +2,7 @@ package io.dmkv.computenode.ops;
 
 import org.agrona.DirectBuffer;
 
+import io.dmkv.computenode.cache.BucketSnapshot;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.BucketProbe;
@@ -16,7 +17,10 @@ import io.dmkv.rdma.VerbBatch;
  * FUSEE's SEARCH as an asynchronous state machine:
  * <pre>
  * 1 READ both combined buckets from the primary; with an index-cache entry, READ only the
- *   combined bucket holding the cached slot, and the cached object
+ *   combined bucket holding the cached slot, and the cached object; without one, but with a
+ *   slot the client's copy of the subtable guesses (BucketSnapshot), READ both and the guessed object
+ *   - a guess whose object is still in its slot and holds the key: done (and cached)
+ *   - a wrong guess: go on as without one (step 2 from the buckets just read)
  *   - buckets no longer cover the key: refresh the directory, start over
  *   - a split froze them: back off, refresh, start over
  *   - the cached object is still in its slot and holds the key: done
@@ -30,6 +34,8 @@ final class SearchOperation extends Operation
     private final FuseeIndex index;
     private final IndexDirectory directory;
     private final IndexCache cache;
+    private final BucketSnapshot snapshot;
+    private final long[] guessed = new long[1];
     private final BucketProbe probe;
     private final VerbBatch batch = new VerbBatch();
     private final int bucketGroups;
@@ -43,16 +49,19 @@ final class SearchOperation extends Operation
     private long cachedSlot;
     private long cachedValue;
     private boolean speculate;
+    /** The speculation is a {@link BucketSnapshot} guess, not an index-cache entry. */
+    private boolean guess;
     private boolean noSpeculation;
     private boolean failed;
 
     SearchOperation(final FuseeIndex index, final OpRuntime runtime, final ClusterView view,
-        final IndexDirectory directory, final IndexCache cache, final long timeoutNs)
+        final IndexDirectory directory, final IndexCache cache, final BucketSnapshot snapshot, final long timeoutNs)
     {
         super(runtime, timeoutNs);
         this.index = index;
         this.directory = directory;
         this.cache = cache;
+        this.snapshot = snapshot;
         this.probe = new BucketProbe(view);
         this.bucketGroups = view.descriptor().bucketGroups();
     }
@@ -78,13 +87,20 @@ final class SearchOperation extends Operation
         cachedSlot = noSpeculation ? 0 : cache.slotAddress(hash);
         cachedValue = cachedSlot != 0 ? cache.slotValue(hash) : 0;
         speculate = cachedSlot != 0 && cachedValue != 0 && probe.readBucketHolding(batch, subtable, c1, c2, cachedSlot);
+        guess = false;
+        if (!speculate)
+        {
+            probe.readBuckets(batch, subtable, c1, c2);
+            if (!noSpeculation && cachedSlot == 0 && !cache.isBypassed(hash))
+            {
+                cachedSlot = snapshot.guess(subtable, c1, c2, hash, KeyHash.fingerprint(hash), guessed);
+                cachedValue = guessed[0];
+                guess = speculate = cachedSlot != 0;
+            }
+        }
         if (speculate)
         {
             probe.readObject(batch, cachedValue);
-        }
-        else
-        {
-            probe.readBuckets(batch, subtable, c1, c2);
         }
         post(batch, afterBuckets);
     }
@@ -109,15 +125,27 @@ final class SearchOperation extends Operation
             }
             return;
         }
+        probe.teach(snapshot);
         if (speculate)
         {
             if (probe.slotValueAt(cachedSlot) == cachedValue && probe.speculationHolds(cachedValue, key))
             {
-                cache.hit(hash);
+                if (guess)
+                {
+                    snapshot.guessedRight();
+                    cache.put(hash, cachedSlot, cachedValue);
+                }
+                else
+                {
+                    cache.hit(hash);
+                }
                 found(0);
                 return;
             }
-            cache.miss(hash);
+            if (!guess)
+            {
+                cache.miss(hash);
+            }
             if (!probe.readBoth())
             {
                 noSpeculation = true;

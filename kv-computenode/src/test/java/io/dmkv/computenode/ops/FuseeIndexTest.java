@@ -195,6 +195,140 @@ class FuseeIndexTest
     }
 
     @Test
+    void aClientWithAnEmptyCacheGuessesSlotsFromItsCopyOfTheSubtablesAndReadsInOneRoundTrip()
+    {
+        final FuseeIndex writer = start(2, 2, "local");
+        for (int i = 0; i < 300; i++)
+        {
+            writer.mutate(Mode.PUT, b("key" + i), b("a" + i));
+        }
+        // An index cache of two entries: almost every search misses it, as every first look-up does.
+        final FuseeIndex reader = newClient(2, 2);
+        final int subtables = 4;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int pass = 0; pass < 40 && reader.buckets().copies() < subtables && System.nanoTime() < deadline; pass++)
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                assertArrayEquals(b("a" + i), reader.search(b("key" + i)));
+            }
+        }
+        assertEquals(subtables, reader.buckets().copies(), "every subtable copied after enough misses");
+
+        final ThreadCounters t = ThreadCounters.current();
+        long right = reader.buckets().rightGuesses();
+        for (int i = 0; i < 300; i++)
+        {
+            final long before = t.roundTrips;
+            assertArrayEquals(b("a" + i), reader.search(b("key" + i)));
+            assertEquals(1, t.roundTrips - before, "a guessed search of key" + i);
+        }
+        assertTrue(reader.buckets().rightGuesses() - right >= 298, "guesses taken and right");
+
+        for (int i = 0; i < 300; i += 2)
+        {
+            writer.mutate(Mode.PUT, b("key" + i), b("b" + i));
+        }
+        assertEquals(Result.DELETED, writer.mutate(Mode.DELETE, b("key1"), null));
+        for (int i = 0; i < 300; i++)
+        {
+            final long before = t.roundTrips;
+            final byte[] want = i == 1 ? null : b((i % 2 == 0 ? "b" : "a") + i);
+            assertArrayEquals(want, reader.search(b("key" + i)), "a stale copy never serves a stale value: key" + i);
+            assertTrue(t.roundTrips - before <= 2, "a wrong guess costs one more round trip at most: key" + i);
+        }
+        right = reader.buckets().rightGuesses();
+        for (int i = 2; i < 300; i++)
+        {
+            final long before = t.roundTrips;
+            assertArrayEquals(b((i % 2 == 0 ? "b" : "a") + i), reader.search(b("key" + i)));
+            assertEquals(1, t.roundTrips - before, "the copy learned the buckets it read: key" + i);
+        }
+        assertTrue(reader.buckets().rightGuesses() - right >= 296, "guesses right again");
+    }
+
+    @Test
+    void readersGuessingFromTheirCopiesNeverSeeAVersionOlderThanOneAlreadyWritten() throws Exception
+    {
+        final int keys = 40;
+        final FuseeIndex writer = start(2, 2, "tcp");
+        final java.util.concurrent.atomic.AtomicLongArray written = new java.util.concurrent.atomic.AtomicLongArray(keys);
+        for (int i = 0; i < keys; i++)
+        {
+            writer.mutate(Mode.PUT, b("hot" + i), b("0"));
+        }
+        final List<FuseeIndex> readers = new ArrayList<>();
+        for (int r = 0; r < 3; r++)
+        {
+            final FuseeIndex reader = newClient(2, 2);
+            for (int pass = 0; pass < 40 && reader.buckets().copies() < 4; pass++)
+            {
+                for (int i = 0; i < keys; i++)
+                {
+                    reader.search(b("hot" + i));
+                }
+                Thread.yield();
+            }
+            readers.add(reader);
+        }
+        final ExecutorService pool = Executors.newFixedThreadPool(1 + readers.size());
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            final Future<?> writes = pool.submit(() ->
+            {
+                for (int v = 1; v <= 30 && System.nanoTime() < deadline; v++)
+                {
+                    for (int i = 0; i < keys; i++)
+                    {
+                        writer.mutate(Mode.PUT, b("hot" + i), b(Integer.toString(v)));
+                        written.set(i, v);
+                    }
+                }
+                return null;
+            });
+            final List<Future<Long>> reads = new ArrayList<>();
+            for (final FuseeIndex reader : readers)
+            {
+                reads.add(pool.submit(() ->
+                {
+                    final long[] last = new long[keys];
+                    long n = 0;
+                    while (!writes.isDone() && System.nanoTime() < deadline)
+                    {
+                        for (int i = 0; i < keys; i++)
+                        {
+                            final long floor = written.get(i);
+                            final long seen = Long.parseLong(new String(reader.search(b("hot" + i)), StandardCharsets.UTF_8));
+                            assertTrue(seen >= floor, "hot" + i + ": read version " + seen + " after " + floor + " was written");
+                            assertTrue(seen >= last[i], "hot" + i + ": version " + seen + " after " + last[i]);
+                            last[i] = seen;
+                            n++;
+                        }
+                    }
+                    return n;
+                }));
+            }
+            writes.get();
+            for (final Future<Long> f : reads)
+            {
+                assertTrue(f.get() > 0, "every reader read");
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        long guesses = 0;
+        for (final FuseeIndex reader : readers)
+        {
+            assertTrue(reader.buckets().copies() > 0, "a reader copied subtables");
+            guesses += reader.buckets().guesses();
+        }
+        assertTrue(guesses > 0, "readers guessed from their copies");
+    }
+
+    @Test
     void warmOperationsCarryNoFreesAndReadOneBucketAndTheUsedBytes()
     {
         final FuseeIndex kv = start(3, 3, "local");

@@ -1,5 +1,6 @@
 package io.dmkv.rdma.fuzz;
 
+import java.lang.management.ManagementFactory;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -28,6 +29,33 @@ public final class FuzzRotation implements ExecutionCondition
         "ProxyRpcFuzzTest",
         "BatchFrameFuzzTest",
         "FieldRecordCodecFuzzTest");
+
+    /**
+     * Seconds a fuzzing JVM may spend before its fuzzing starts: starting, replaying the corpus as
+     * tests under Jazzer's agent, and running it once more as libFuzzer's seed corpus.
+     */
+    public static final long REPLAY_ALLOWANCE_SECONDS = 20;
+
+    /**
+     * True while fuzzing (JAZZER_FUZZ set) once this JVM has run for {@code dmkv.fuzz.seconds}
+     * (the day's budget, also libFuzzer's {@code -max_total_time}) plus
+     * {@link #REPLAY_ALLOWANCE_SECONDS}. libFuzzer counts its time limit from the start of
+     * fuzzing and checks it only between the inputs it makes up, never while Jazzer first replays
+     * the corpus as tests or while libFuzzer runs it as its seed corpus (Jazzer hands it the
+     * checked-in inputs twice). A target whose inputs may each wait for a timeout calls this
+     * first and returns at once when it answers true, so those replays cannot stretch a fuzzing
+     * day past its budget. Replaying the corpus in an ordinary build (no JAZZER_FUZZ) is never cut
+     * short.
+     */
+    public static boolean budgetSpent()
+    {
+        if (System.getenv("JAZZER_FUZZ") == null)
+        {
+            return false;
+        }
+        final long seconds = Long.getLong("dmkv.fuzz.seconds", 40) + REPLAY_ALLOWANCE_SECONDS;
+        return ManagementFactory.getRuntimeMXBean().getUptime() > seconds * 1000;
+    }
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(final ExtensionContext context)

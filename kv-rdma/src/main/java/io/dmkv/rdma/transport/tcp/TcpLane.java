@@ -25,7 +25,7 @@ import io.netty.buffer.Unpooled;
  * first inline round trip, with the channel's hello (the challenge and proof too); never with
  * TLS. The node serves it like any connection. Strictly one frame out, one answer in, so the
  * answer needs no matching. The channel's sweep closes a lane whose round trip is past its
- * deadline ({@link #expire}), which ends the blocked read. Buffers are the lane's own and grow to
+ * deadline ({@link #expireIfOverdue}), which ends the blocked read. Buffers are the lane's own and grow to
  * the largest frame seen: a round trip allocates nothing.
  */
 final class TcpLane implements InlineLane
@@ -38,8 +38,7 @@ final class TcpLane implements InlineLane
     private final ByteBuf out = Unpooled.buffer(1024);
     private ByteBuf in = Unpooled.buffer(4096);
     private long nextId;
-    /** The deadline of the round trip under way, by the channel's clock; 0 when idle. */
-    private volatile long deadlineNs;
+    private final LaneDeadline deadline = new LaneDeadline();
     private volatile boolean expired;
     private volatile boolean open = true;
 
@@ -75,9 +74,12 @@ final class TcpLane implements InlineLane
                 (int)Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
             registry.opened(lane);
             // The sweep bounds the hello as it bounds a round trip.
-            lane.deadlineNs = owner.deadline();
+            lane.deadline.start(owner.deadline());
             lane.hello(endpoint, options);
-            lane.deadlineNs = 0;
+            if (!lane.deadline.finish())
+            {
+                throw new IOException("the hello's deadline passed");
+            }
             return lane;
         }
         catch (final IOException | RuntimeException e)
@@ -143,7 +145,7 @@ final class TcpLane implements InlineLane
         {
             return refused;
         }
-        deadlineNs = owner.deadline();
+        deadline.start(owner.deadline());
         out.clear();
         TcpFrames.encodeBatch(out, batch.isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, ++nextId, batch, part);
         try
@@ -163,7 +165,12 @@ final class TcpLane implements InlineLane
         try
         {
             readFrame();
-            deadlineNs = 0;
+            if (!deadline.finish())
+            {
+                // The sweep found this round trip past its deadline as it ended and is closing the
+                // lane: the answer is whole, but the next round trip must take another lane.
+                open = false;
+            }
             final byte type = in.readByte();
             if (type == TcpFrames.ECHO_RESP)
             {
@@ -199,8 +206,7 @@ final class TcpLane implements InlineLane
     /** Called by the channel's sweep: fails the round trip under way if it is past its deadline at {@code now}. */
     void expireIfOverdue(final long now)
     {
-        final long d = deadlineNs;
-        if (d != 0 && now - d > 0)
+        if (deadline.expire(now) != 0)
         {
             expired = true;
             close();
@@ -232,7 +238,7 @@ final class TcpLane implements InlineLane
 
     private Throwable failed(final IOException e)
     {
-        deadlineNs = 0;
+        deadline.finish();
         close();
         if (expired)
         {

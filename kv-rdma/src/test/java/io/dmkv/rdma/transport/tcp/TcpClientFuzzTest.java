@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -31,47 +32,55 @@ import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.fuzz.FuzzRotation;
 
 /**
- * A hostile "memory node" on loopback answers a real tcp client with the fuzzer's bytes: first
- * its answer to the hello, then its answer to one batch (a READ, a CAS and a WRITE on region 0).
- * The client connects and executes, or fails with a {@link VerbsException} that says why, within
- * its timeouts: no other exception, no hang.
+ * A hostile "memory node" on loopback answers a real tcp client with the fuzzer's bytes: on every
+ * connection the client opens (its channel's, and the lane its blocking call opens), first its
+ * answer to the hello, then its answer to one batch (a READ, a CAS and a WRITE on region 0). The
+ * client connects and executes, or fails with a {@link VerbsException} that says why, within its
+ * timeouts: no other exception, no hang.
  *
  * <p>Input: {@code helloLength:u16 | hello answer | batch answer}.
+ *
+ * <p>Each input has a listener of its own, closed once the client is, so a connection the client
+ * opens is always answered: a node that took only the first connection would leave the lane's
+ * hello unanswered, and every input would wait for the connect timeout.
  */
 @ExtendWith(FuzzRotation.class)
 class TcpClientFuzzTest
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(1);
     private static TcpVerbsTransport transport;
-    private static ServerSocket listener;
     private static ExecutorService node;
 
     @BeforeAll
-    static void start() throws IOException
+    static void start()
     {
         transport = new TcpVerbsTransport(1, TcpFrames.DEFAULT_MAX_FRAME);
-        listener = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
-        node = Executors.newSingleThreadExecutor();
+        node = Executors.newCachedThreadPool();
     }
 
     @AfterAll
-    static void stop() throws IOException
+    static void stop()
     {
         node.shutdownNow();
-        listener.close();
         transport.close();
     }
 
     @FuzzTest
     void answers(final byte[] input) throws Exception
     {
+        if (FuzzRotation.budgetSpent())
+        {
+            // An input can cost a whole timeout: past the day's budget, the rest go unrun.
+            return;
+        }
         final int split = input.length < 2 ? 0 : Math.min(input.length - 2, ((input[0] & 0xFF) << 8) | (input[1] & 0xFF));
         final byte[] hello = Arrays.copyOfRange(input, Math.min(2, input.length), Math.min(2, input.length) + split);
         final byte[] batch = Arrays.copyOfRange(input, Math.min(2, input.length) + split, input.length);
-        final Future<?> served = node.submit(() -> serve(hello, batch));
+        final ServerSocket listener = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
+        final Future<?> served = node.submit(() -> acceptAll(listener, hello, batch));
         final ClientOptions options = ClientOptions.builder().connectTimeout(TIMEOUT).requestTimeout(TIMEOUT).build();
-        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + listener.getLocalPort()),
-            options))
+        try (listener; VerbsClient client = VerbsClient.connect(transport,
+            List.of("127.0.0.1:" + listener.getLocalPort()), options))
         {
             final List<RemoteRegion> regions = client.channels().get(0).regions();
             if (!regions.isEmpty())
@@ -107,10 +116,34 @@ class TcpClientFuzzTest
             && answer[TcpFrames.LENGTH_FIELD] == TcpFrames.HELLO_OK;
     }
 
-    /** One connection: read the hello, answer, read a frame, answer, close. */
-    private static Void serve(final byte[] hello, final byte[] batch) throws IOException
+    /** Serves every connection until the listener is closed, then waits for the connections served. */
+    private static Void acceptAll(final ServerSocket listener, final byte[] hello, final byte[] batch)
+        throws Exception
     {
-        try (Socket s = listener.accept())
+        final List<Future<?>> connections = new ArrayList<>();
+        try
+        {
+            while (true)
+            {
+                final Socket s = listener.accept();
+                connections.add(node.submit(() -> serve(s, hello, batch)));
+            }
+        }
+        catch (final java.net.SocketException closed)
+        {
+            // The test closed the listener: the client is done.
+        }
+        for (final Future<?> c : connections)
+        {
+            c.get();
+        }
+        return null;
+    }
+
+    /** One connection: read the hello, answer, read a frame, answer, close. */
+    private static Void serve(final Socket socket, final byte[] hello, final byte[] batch) throws IOException
+    {
+        try (Socket s = socket)
         {
             s.setSoTimeout((int)TIMEOUT.toMillis() * 2);
             final DataInputStream in = new DataInputStream(s.getInputStream());
