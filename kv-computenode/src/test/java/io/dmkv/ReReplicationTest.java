@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.cluster.Coordinator;
+import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.core.cluster.MapName;
 import io.dmkv.memnode.EmbeddedCluster;
 
@@ -144,6 +145,8 @@ class ReReplicationTest
         final KvStore store;
         final AtomicBoolean stop = new AtomicBoolean();
         final AtomicLong acks = new AtomicLong();
+        /** Writes refused before they were sent because the map lease ran out; retried. */
+        final AtomicLong refusals = new AtomicLong();
         final Map<String, String> acked = new ConcurrentHashMap<>();
         final Map<String, Set<String>> unknown = new ConcurrentHashMap<>();
         final List<String> failures = new CopyOnWriteArrayList<>();
@@ -184,9 +187,28 @@ class ReReplicationTest
                 }
                 catch (final KvException e)
                 {
+                    if (e.getCause() instanceof MapLeaseExpiredException && refusals.incrementAndGet() < 1_000)
+                    {
+                        // Refused before it was sent: the coordinator did not answer in time (a starved box).
+                        sleepQuietly();
+                        continue;
+                    }
                     failures.add(key + " " + value + ": " + e);
                     return;
                 }
+            }
+        }
+
+        private void sleepQuietly()
+        {
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+                stop.set(true);
             }
         }
 
