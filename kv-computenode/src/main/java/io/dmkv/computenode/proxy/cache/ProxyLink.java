@@ -119,6 +119,7 @@ final class ProxyLink
     private CompletableFuture<Reply> onLane(final VerbsChannel c, final InlineLane lane, final BatchFrame.Sub sub)
     {
         final List<Pending> frame = List.of(new Pending(sub, new CompletableFuture<>()));
+        counters.laneFrame();
         final long sentAt = clock.nanoTime();
         ByteBuffer response = null;
         Throwable failure = null;
@@ -168,7 +169,7 @@ final class ProxyLink
             n = nonce;
         }
         counters.frame(frame.size());
-        return BatchFrame.request(0, n, ack, 0, name, subs);
+        return BatchFrame.request(BatchFrame.VALUES, n, ack, 0, name, subs);
     }
 
     private void send(final VerbsChannel c, final List<Pending> frame)
