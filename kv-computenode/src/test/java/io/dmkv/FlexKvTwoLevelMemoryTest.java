@@ -100,6 +100,47 @@ class FlexKvTwoLevelMemoryTest
         }
     }
 
+    /**
+     * Another compute node's lookup of a key whose value the proxy holds in level 1 is answered with
+     * the value: no READ; the value it caches is invalidated by a later write as any other.
+     */
+    @Test
+    void aRemoteLookupOfALevelOneKeyCarriesTheValueAndSparesTheRead()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 12L << 20, "local");
+            KvStore proxy = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
+                .proxyPeriod(Duration.ofHours(1)).build());
+            KvStore other = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+        {
+            FlexKvTest.await("the proxy serves every partition", () -> proxy.flexkv().index().served().size() == P);
+            for (int i = 0; i < 40; i++)
+            {
+                assertTrue(other.insert("lv" + i, "value " + i));
+                assertEquals("value " + i, proxy.get("lv" + i));
+            }
+            // A period with these reads puts their partitions in level 1; the proxy's reads then keep the values.
+            proxy.flexkv().hotness().tick();
+            for (int i = 0; i < 40; i++)
+            {
+                assertEquals("value " + i, proxy.get("lv" + i));
+            }
+            assertEquals("value 0", other.get("lv0"), "opens the connection to the proxy");
+            final long reads = other.counters().reads();
+            final long values = other.flexkv().client().stats().values();
+            for (int i = 1; i < 40; i++)
+            {
+                assertEquals("value " + i, other.get("lv" + i));
+            }
+            assertEquals(39, other.flexkv().client().stats().values() - values, "every answer carried its value: "
+                + other.flexkv().client().stats());
+            assertEquals(0, other.counters().reads() - reads, "no READ of an object");
+            assertEquals("value 7", other.get("lv7"), "cached");
+            proxy.put("lv7", "new");
+            assertEquals("new", other.get("lv7"), "the write invalidated the cached value");
+            assertEquals("new", proxy.get("lv7"));
+        }
+    }
+
     @Test
     void concurrentWritesThroughTheProxyAndAnotherClientNeverLeaveAStaleValueInLevelOne() throws Exception
     {

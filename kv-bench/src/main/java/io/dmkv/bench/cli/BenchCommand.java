@@ -83,6 +83,12 @@ public final class BenchCommand implements Callable<Integer>
         description = "Length of each run phase, e.g. 10s, 1m (default: 10s).")
     Duration duration = Duration.ofSeconds(10);
 
+    @Option(names = "--warmup", paramLabel = "DURATION", converter = KvCli.DurationConverter.class,
+        description = "Before each run phase, run its workload this long without counting it, so the run measures a "
+            + "steady state (JIT compiled, caches filled, FlexKV partitions loaded and keys learnt); the same in every "
+            + "mode; 0s for none (default: 5s).")
+    Duration warmup = Duration.ofSeconds(5);
+
     @Option(names = "--load-threads", paramLabel = "N", description = "Threads of the load phase (default: the largest --threads).")
     Integer loadThreads;
 
@@ -197,13 +203,13 @@ public final class BenchCommand implements Callable<Integer>
             "memoryPerNode", size.memoryPerNode()));
         out.printf(Locale.ROOT, "dmkv bench: modes %s, %d round%s, %d workload%s; each run on a fresh cluster of %d "
             + "memory-node daemons (%s each, tcp, r = %d) and %s; %d threads in %d client process%s (-Xmx%s), %s per "
-            + "run%n", String.join(",", modes), rounds, rounds == 1 ? "" : "s", cells.size(), cells.size() == 1 ? ""
+            + "run%s%n", String.join(",", modes), rounds, rounds == 1 ? "" : "s", cells.size(), cells.size() == 1 ? ""
                 : "s", nodes, Sizes.format(size.memoryPerNode()), r, coordinator != null ? "a chroot on ZooKeeper "
                 + coordinator : "a ZooKeeper coordinator process", maxThreads, processes, processes == 1 ? "" : "es",
-            processHeap, seconds(duration));
+            processHeap, seconds(duration), afterWarmup());
         out.flush();
         final ModeCompare.Matrix m = new ModeCompare.Matrix(cells, List.copyOf(modes), rounds, maxThreads, processes,
-            processHeap, duration, load, seedValue, folder, !noPlots, setup);
+            processHeap, warmup, duration, load, seedValue, folder, !noPlots, setup);
         try (CoordinatorProcess zk = coordinator == null ? CoordinatorProcess.start(BenchCluster.COORDINATOR_TICK) : null)
         {
             final ModeCompare.Clusters clusters = (cell, mode, round) -> BenchCluster.daemons(nodes, size,
@@ -226,10 +232,10 @@ public final class BenchCommand implements Callable<Integer>
         {
             final KvConfig store = stores.store(c, mode);
             out.printf(Locale.ROOT, "dmkv bench (%s mode): workload %s; %s; %s transport, r = %d; threads %s in %d"
-                + " process%s; %s per run%n", mode, workload.summary(), embedded ? String.format(Locale.ROOT,
+                + " process%s; %s per run%s%n", mode, workload.summary(), embedded ? String.format(Locale.ROOT,
                     "embedded cluster of %d memory nodes (%s each)", nodes, Sizes.format(sizing.memoryPerNode()))
                     : "memory nodes " + String.join(",", c.endpoints()), clusterTransport, r, threads, processes,
-                processes == 1 ? "" : "es", seconds(duration));
+                processes == 1 ? "" : "es", seconds(duration), afterWarmup());
             out.flush();
             final Map<String, Object> setup = setup(r, sizing);
             setup.put("mode", mode);
@@ -264,7 +270,7 @@ public final class BenchCommand implements Callable<Integer>
                 out.flush();
             }
             final BenchRunner.Plan plan = new BenchRunner.Plan(store, workload, List.copyOf(threads), budgets,
-                processes, processHeap, duration, load, !noLoad, seedValue, folder, !noPlots, setup, hooks);
+                processes, processHeap, warmup, duration, load, !noLoad, seedValue, folder, !noPlots, setup, hooks);
             final BenchReport.Bench bench = BenchRunner.run(plan, out);
             final boolean failed = bench.runs().stream().anyMatch(run -> run.merged().result().totalOps() == 0)
                 || (bench.load() != null && bench.load().result().totalErrors() > 0);
@@ -297,6 +303,12 @@ public final class BenchCommand implements Callable<Integer>
         }
         final boolean many = modes.size() > 1 || rounds > 1 || work.names().size() * work.distributions().size() > 1;
         return many && memnodes == null ? "daemons" : "embedded";
+    }
+
+    /** ", after a W warm-up", or nothing without one. */
+    private String afterWarmup()
+    {
+        return warmup.isZero() ? "" : ", after a " + seconds(warmup) + " warm-up";
     }
 
     private static String seconds(final Duration d)
@@ -382,6 +394,10 @@ public final class BenchCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(cl, "--process-heap must be an -Xmx size such as 512m or 2g");
         }
+        if (warmup.isNegative())
+        {
+            throw new CommandLine.ParameterException(cl, "--warmup must not be negative");
+        }
         if (duration.isNegative() || duration.isZero())
         {
             throw new CommandLine.ParameterException(cl, "--duration must be positive");
@@ -462,6 +478,7 @@ public final class BenchCommand implements Callable<Integer>
         m.put("threads", threads);
         m.put("processes", processes);
         m.put("processHeap", processHeap);
+        m.put("warmupSeconds", warmup.toMillis() / 1e3);
         m.put("durationSeconds", duration.toMillis() / 1e3);
         final Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", Runtime.getRuntime().availableProcessors());

@@ -17,8 +17,9 @@ import io.dmkv.rdma.VerbCounters;
  *
  * <pre>
  *   child  → parent   DMKV READY            store open, waiting
- *   parent → child    GO                    start the run phase (sent to every process at once)
- *   child  → parent   DMKV PROGRESS n       operations done so far, about five times a second
+ *   parent → child    GO                    start (sent to every process at once): the warm-up, then the run phase
+ *   child  → parent   DMKV WARM             the warm-up ended, the counted run phase starts
+ *   child  → parent   DMKV PROGRESS n       run-phase operations done so far, about five times a second
  *   child  → parent   DMKV DONE             result written to the spec's output file
  * </pre>
  * Logs and errors go to stderr. Exit code 0 on success, 1 on failure, 3 if stdin closed before the go.
@@ -29,6 +30,8 @@ public final class BenchProcess
     static final String GO = "GO";
     static final String PROGRESS = "DMKV PROGRESS ";
     static final String DONE = "DMKV DONE";
+    /** Printed when the warm-up ended and the counted run phase starts. */
+    static final String WARM = "DMKV WARM";
 
     private BenchProcess()
     {
@@ -75,6 +78,10 @@ public final class BenchProcess
             {
                 exitWhenInputEnds(in);
             }
+            Warmup.run(kv, spec.workload(), spec.threads(), spec.totalThreads(), spec.firstThread(), spec.run(),
+                spec.seed(), spec.warmup(), WorkloadRunner.Progress.NONE);
+            out.println(WARM);
+            out.flush();
             final VerbCounters.Snapshot before = kv.counters();
             final long cpu = ProcessResult.processCpuNanos();
             final long start = ProcessResult.epochNanos();

@@ -214,20 +214,25 @@ public final class BenchReport
     {
         final StringBuilder sb = new StringBuilder("phase,threads,processes,memory_budget,op,ops,errors,ops_per_s,"
             + "p50_us,p90_us,p99_us,p999_us,max_us,mean_us,rtt_per_op,verbs_per_op,rpcs_per_op,bytes_out_per_op,"
-            + "bytes_in_per_op\n");
+            + "bytes_in_per_op,warmup_s\n");
         if (bench.load() != null)
         {
-            csvRows(sb, bench.load(), null);
+            csvRows(sb, bench.load(), null, 0);
         }
+        final Object warmup = bench.setup().get("warmupSeconds");
         for (final Run r : bench.runs())
         {
-            csvRows(sb, r.merged(), r.point().budget());
+            csvRows(sb, r.merged(), r.point().budget(), warmup instanceof Number n ? n.doubleValue() : 0);
         }
         return sb.toString();
     }
 
-    /** Rows of one phase; {@code budget} null leaves the memory_budget column empty. */
-    private static void csvRows(final StringBuilder sb, final ProcessResult.Merged merged, final Long budget)
+    /**
+     * Rows of one phase; {@code budget} null leaves the memory_budget column empty; {@code warmup}:
+     * the seconds run before the phase and not counted.
+     */
+    private static void csvRows(final StringBuilder sb, final ProcessResult.Merged merged, final Long budget,
+        final double warmup)
     {
         final RunResult r = merged.result();
         final List<OpStats> rows = new ArrayList<>();
@@ -244,12 +249,12 @@ public final class BenchReport
             final Histogram h = s.latencyNs();
             final double n = Math.max(1, s.ops() + s.errors());
             sb.append(String.format(Locale.ROOT, "%s,%d,%d,%s,%s,%d,%d,%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,%.3f,"
-                + "%.3f,%.1f,%.1f%n", r.phase(), r.threads(), merged.processes(), budget == null ? "" : budget,
+                + "%.3f,%.1f,%.1f,%.1f%n", r.phase(), r.threads(), merged.processes(), budget == null ? "" : budget,
                 s.name(), s.ops(), s.errors(), s.ops() * 1e9 / Math.max(1, r.elapsedNs()),
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
                 h.getValueAtPercentile(99.9) / 1e3,
                 h.getMaxValue() / 1e3, h.getMean() / 1e3, s.roundTrips() / n, s.verbs() / n, s.rpcs() / n,
-                s.bytesOut() / n, s.bytesIn() / n));
+                s.bytesOut() / n, s.bytesIn() / n, warmup));
         }
     }
 

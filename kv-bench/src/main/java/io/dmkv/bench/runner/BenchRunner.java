@@ -43,6 +43,7 @@ public final class BenchRunner
      *                     every thread count; empty to keep the store's own.
      * @param processes    client processes per run phase (at most one per thread).
      * @param processHeap  {@code -Xmx} of each client process.
+     * @param warmup       length of the warm-up before each run phase, not counted ({@link Warmup}; zero: none).
      * @param duration     length of each run phase.
      * @param loadThreads  threads of the load phase.
      * @param load         false to skip the load (the cluster already holds the records).
@@ -53,8 +54,8 @@ public final class BenchRunner
      * @param hooks        called around each run phase.
      */
     public record Plan(KvConfig store, Workload workload, List<Integer> threads, List<Long> budgets, int processes,
-        String processHeap, Duration duration, int loadThreads, boolean load, long seed, Path folder, boolean plots,
-        Map<String, Object> setup, RunHooks hooks)
+        String processHeap, Duration warmup, Duration duration, int loadThreads, boolean load, long seed, Path folder,
+        boolean plots, Map<String, Object> setup, RunHooks hooks)
     {
         /** The run phases: each budget (or the store's own) with each thread count. */
         List<BenchReport.Point> points()
@@ -80,8 +81,13 @@ public final class BenchRunner
     /** Called around each run phase (to wait for a FlexKV partition map, to read other processes' CPU time). */
     public interface RunHooks
     {
-        /** Every store of the run phase is open ({@code processes} of them); the phase starts on return. */
+        /** Every store of the run phase is open ({@code processes} of them); the warm-up starts on return. */
         void beforeGo(int processes) throws InterruptedException;
+
+        /** The warm-up ended (or there is none): the counted run phase starts now. */
+        default void measuring()
+        {
+        }
 
         /** The run phase has ended. */
         void afterRun();
@@ -180,6 +186,9 @@ public final class BenchRunner
         try (KvStore kv = KvStore.open(store))
         {
             plan.hooks().beforeGo(1);
+            Warmup.run(kv, plan.workload(), threads, threads, 0, run, plan.seed(), plan.warmup(),
+                ConsoleProgress.ofTime("warm-up", plan.warmup()));
+            plan.hooks().measuring();
             final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed())
                 .runLength(plan.duration());
             final VerbCounters.Snapshot before = kv.counters();
@@ -217,6 +226,23 @@ public final class BenchRunner
         };
     }
 
+    /** Shows the client processes' warm-up until every one ended it. */
+    private static void awaitWarmup(final Duration warmup, final ClientProcesses clients) throws InterruptedException
+    {
+        if (warmup.isZero())
+        {
+            return;
+        }
+        final ConsoleProgress progress = ConsoleProgress.ofTime("warm-up", warmup);
+        final long start = System.nanoTime();
+        while (!clients.warmedUp())
+        {
+            progress.update(0, System.nanoTime() - start);
+            Thread.sleep(100);
+        }
+        progress.finish(0, System.nanoTime() - start);
+    }
+
     private static ProcessResult.Merged runInProcesses(final Plan plan, final KvConfig store, final int threads,
         final int processes, final int run) throws IOException, InterruptedException
     {
@@ -228,7 +254,7 @@ public final class BenchRunner
         {
             final int share = threads / processes + (p < threads % processes ? 1 : 0);
             final long opsShare = ops < 0 ? -1 : ops * share / threads;
-            specs.add(new BenchSpec(p, store, plan.workload(), share, first, threads, run, plan.duration(),
+            specs.add(new BenchSpec(p, store, plan.workload(), share, first, threads, run, plan.warmup(), plan.duration(),
                 opsShare, plan.seed(), dir.resolve("client-" + p + ".json")));
             first += share;
         }
@@ -236,9 +262,11 @@ public final class BenchRunner
         {
             clients.awaitReady(READY_TIMEOUT);
             plan.hooks().beforeGo(processes);
+            clients.go();
+            awaitWarmup(plan.warmup(), clients);
+            plan.hooks().measuring();
             final ConsoleProgress progress = ConsoleProgress.ofTime("run", plan.duration());
             final long start = System.nanoTime();
-            clients.go();
             while (clients.running())
             {
                 final long done = clients.opsDone();

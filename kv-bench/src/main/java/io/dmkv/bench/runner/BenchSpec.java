@@ -23,13 +23,14 @@ import io.dmkv.KvConfig;
  * @param firstThread  global index of its first thread.
  * @param totalThreads threads of all processes.
  * @param run          number of the run phase in a thread sweep (0, 1, ...).
+ * @param warmup       length of the warm-up before the run phase (not counted; zero: none).
  * @param duration     length of the run phase.
  * @param operations   this process's operation bound, or -1.
  * @param seed         random seed of the run.
  * @param output       file for the result.
  */
 public record BenchSpec(int process, KvConfig store, Workload workload, int threads, int firstThread, int totalThreads,
-    int run, Duration duration, long operations, long seed, Path output)
+    int run, Duration warmup, Duration duration, long operations, long seed, Path output)
 {
     private static final String P = "bench.";
 
@@ -42,6 +43,7 @@ public record BenchSpec(int process, KvConfig store, Workload workload, int thre
         p.setProperty(P + "firstThread", Integer.toString(firstThread));
         p.setProperty(P + "totalThreads", Integer.toString(totalThreads));
         p.setProperty(P + "run", Integer.toString(run));
+        p.setProperty(P + "warmupMs", Long.toString(warmup.toMillis()));
         p.setProperty(P + "durationMs", Long.toString(duration.toMillis()));
         p.setProperty(P + "operations", Long.toString(operations));
         p.setProperty(P + "seed", Long.toString(seed));
@@ -77,7 +79,7 @@ public record BenchSpec(int process, KvConfig store, Workload workload, int thre
             (int)lng(p, "workload.maxValueSize"), lng(p, "workload.operations"), dbl(p, "workload.hotSetShift"));
         return new BenchSpec((int)lng(p, "process"), KvConfig.fromProperties(p), w, (int)lng(p, "threads"),
             (int)lng(p, "firstThread"), (int)lng(p, "totalThreads"), (int)lng(p, "run"),
-            Duration.ofMillis(lng(p, "durationMs")), lng(p, "operations"), lng(p, "seed"), Path.of(get(p, "output")));
+            Duration.ofMillis(lng(p, "warmupMs")), Duration.ofMillis(lng(p, "durationMs")), lng(p, "operations"), lng(p, "seed"), Path.of(get(p, "output")));
     }
 
     private static String get(final Properties p, final String key)

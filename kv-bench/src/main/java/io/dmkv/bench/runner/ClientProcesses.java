@@ -96,6 +96,19 @@ public final class ClientProcesses implements AutoCloseable
         }
     }
 
+    /** True once every process ended its warm-up (or stopped). */
+    public boolean warmedUp()
+    {
+        for (final Child c : children)
+        {
+            if (!c.warm && c.process.isAlive())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Operations done so far over all processes. */
     public long opsDone()
     {
@@ -185,6 +198,7 @@ public final class ClientProcesses implements AutoCloseable
         final AtomicLong progress = new AtomicLong();
         final Thread reader;
         volatile boolean done;
+        volatile boolean warm;
 
         Child(final BenchSpec spec, final Process process)
         {
@@ -210,6 +224,10 @@ public final class ClientProcesses implements AutoCloseable
                     else if (line.startsWith(BenchProcess.PROGRESS))
                     {
                         progress.set(Long.parseLong(line.substring(BenchProcess.PROGRESS.length()).trim()));
+                    }
+                    else if (line.equals(BenchProcess.WARM))
+                    {
+                        warm = true;
                     }
                     else if (line.equals(BenchProcess.DONE))
                     {

@@ -5,7 +5,8 @@ package io.dmkv.bench.runner;
  * ({@code user000000000042}), as YCSB names its records {@code user...}.
  *
  * <p>Loaded keys are 0 .. records − 1. The keys inserted by run phase number i (of a thread
- * sweep) start at {@link #insertBase}: runs never insert the same key twice.
+ * sweep) start at {@link #insertBase}: runs never insert the same key twice; nor do their warm-ups,
+ * which insert where run phase i + {@value #WARMUP_RUNS} would.
  */
 public final class Keys
 {
@@ -15,6 +16,8 @@ public final class Keys
     public static final long MAX = 999_999_999_999L;
     /** Room for the inserts of one run phase. */
     static final long RUN_STRIDE = 1_000_000_000L;
+    /** The warm-up of run phase i inserts where run phase i + this would ({@link #warmupRun}). */
+    static final int WARMUP_RUNS = 500;
 
     private static final byte[] PREFIX = {'u', 's', 'e', 'r'};
 
@@ -49,6 +52,16 @@ public final class Keys
             throw new IllegalArgumentException("too many runs for the key space: " + run);
         }
         return base;
+    }
+
+    /** The run number whose insert keys the warm-up of run phase {@code run} uses: none a run phase uses. */
+    static int warmupRun(final int run)
+    {
+        if (run >= WARMUP_RUNS)
+        {
+            throw new IllegalArgumentException("too many runs for the key space: " + run);
+        }
+        return run + WARMUP_RUNS;
     }
 
     /**

@@ -74,7 +74,7 @@ public final class ModeCompare
      * @param setup       facts for compare.json (command line, machine, cluster shape).
      */
     public record Matrix(List<Workload> cells, List<String> modes, int rounds, int threads, int processes,
-        String processHeap, Duration duration, int loadThreads, long seed, Path folder, boolean plots,
+        String processHeap, Duration warmup, Duration duration, int loadThreads, long seed, Path folder, boolean plots,
         Map<String, Object> setup)
     {
     }
@@ -225,6 +225,11 @@ public final class ModeCompare
                     {
                         PartitionSettle.await(store, processes, SETTLE_TIMEOUT, out);
                     }
+                }
+
+                @Override
+                public void measuring()
+                {
                     mnCpu[0] = cluster.daemonCpuNanos();
                 }
 
@@ -246,7 +251,7 @@ public final class ModeCompare
             setup.put("cluster", cluster.describe());
             final Path folder = m.folder().resolve(cell).resolve(mode + "-" + round);
             final BenchRunner.Plan plan = new BenchRunner.Plan(store, w, List.of(m.threads()), List.of(),
-                m.processes(), m.processHeap(), m.duration(), m.loadThreads(), true, m.seed() + round - 1, folder,
+                m.processes(), m.processHeap(), m.warmup(), m.duration(), m.loadThreads(), true, m.seed() + round - 1, folder,
                 false, setup, hooks);
             final StringWriter tables = new StringWriter();
             final BenchReport.Bench bench = BenchRunner.run(plan, new PrintWriter(tables));
@@ -264,9 +269,10 @@ public final class ModeCompare
     static String cellText(final Matrix m, final Workload w, final Comparison c)
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s: workload %s%n  %d client processes, %d threads, %s per run; %d "
+        sb.append(String.format(Locale.ROOT, "%s: workload %s%n  %d client processes, %d threads, %s per run%s; %d "
             + "round%s of %s alternating on fresh clusters; median [min..max] over the rounds%n", c.cell(),
-            w.summary(), m.processes(), m.threads(), seconds(m.duration()), m.rounds(), m.rounds() == 1 ? "" : "s",
+            w.summary(), m.processes(), m.threads(), seconds(m.duration()), m.warmup().isZero() ? ""
+                : " (counted after a " + seconds(m.warmup()) + " warm-up)", m.rounds(), m.rounds() == 1 ? "" : "s",
             String.join(", ", m.modes())));
         if (c.runs().isEmpty())
         {
@@ -299,6 +305,7 @@ public final class ModeCompare
         json.put("rounds", m.rounds());
         json.put("threads", m.threads());
         json.put("processes", m.processes());
+        json.put("warmupSeconds", m.warmup().toMillis() / 1e3);
         json.put("durationSeconds", m.duration().toMillis() / 1e3);
         json.put("loadAverage", Map.of("median", load.median(), "min", load.min(), "max", load.max()));
         final List<Object> cs = new ArrayList<>();
@@ -313,7 +320,11 @@ public final class ModeCompare
         json.put("retried", retries);
         JSON.writeValue(m.folder().resolve(JSON_FILE).toFile(), json);
         final StringBuilder csv = new StringBuilder("cell,op,mode,metric,median,min,max\n");
-        cells.forEach(c -> csv.append(c.csv()));
+        for (final Comparison c : cells)
+        {
+            csv.append(c.csv()).append(String.format(Locale.ROOT, "%1$s,all,all,warmup_s,%2$.1f,%2$.1f,%2$.1f%n",
+                c.cell(), m.warmup().toMillis() / 1e3));
+        }
         Files.writeString(m.folder().resolve(CSV_FILE), csv, StandardCharsets.UTF_8);
         Files.writeString(m.folder().resolve(BenchReport.SUMMARY_FILE), summary, StandardCharsets.UTF_8);
         if (m.plots())

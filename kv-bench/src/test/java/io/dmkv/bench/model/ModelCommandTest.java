@@ -52,7 +52,8 @@ class ModelCommandTest
     {
         final Path results = dir.resolve("bench");
         final Run bench = run(new BenchCommand(), "--workload", "b", "--records", "300", "--threads", "1",
-            "--duration", "300ms", "--transport", "local", "--value-size", "1008", "--results", results.toString(),
+            "--warmup", "0s", "--duration", "300ms", "--transport", "local", "--value-size", "1008", "--results",
+            results.toString(),
             "--no-plots");
         assertEquals(0, bench.exit, bench.out + bench.err);
         final Run r = run(new ModelCommand(), "--results", results.toString());

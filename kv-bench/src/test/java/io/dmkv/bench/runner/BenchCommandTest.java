@@ -31,8 +31,10 @@ class BenchCommandTest
     {
         final Path results = dir.resolve("two-processes");
         final Run r = run("--workload", "a", "--records", "500", "--threads", "2", "--processes", "2",
-            "--process-heap", "128m", "--duration", "2s", "--value-size", "200", "--results", results.toString());
+            "--process-heap", "128m", "--warmup", "1s", "--duration", "2s", "--value-size", "200", "--results",
+            results.toString());
         assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("2 s per run, after a 1 s warm-up"), r.out);
         assertTrue(r.out.contains("run: 2 client processes, their histograms and counters merged"), r.out);
         assertTrue(r.out.contains("RTT/op") && r.out.contains("READ") && r.out.contains("UPDATE"), r.out);
         assertTrue(r.out.contains("results: " + results), r.out);
@@ -59,7 +61,10 @@ class BenchCommandTest
         }
         assertEquals(run.path("ops").asLong(), sum);
         assertTrue(run.path("counters").path("reads").asLong() > 0);
-        assertTrue(Files.readString(results.resolve("results.csv")).contains("run,2,2,,READ,"));
+        assertEquals(1.0, json.path("warmupSeconds").asDouble());
+        final List<String> csv = Files.readAllLines(results.resolve("results.csv"));
+        assertTrue(csv.get(0).endsWith(",warmup_s"), csv.get(0));
+        assertTrue(csv.stream().anyMatch(l -> l.startsWith("run,2,2,,READ,") && l.endsWith(",1.0")), csv.toString());
     }
 
     @Test
@@ -70,7 +75,8 @@ class BenchCommandTest
             "updateproportion=0.1", "insertproportion=0.2", "readmodifywriteproportion=0.1",
             "requestdistribution=latest", "fieldcount=4", "fieldlength=50", "fieldlengthdistribution=uniform", ""));
         final Path results = dir.resolve("sweep");
-        final Run r = run("--workload-file", workload.toString(), "--threads", "1,2", "--duration", "400ms",
+        final Run r = run("--workload-file", workload.toString(), "--threads", "1,2", "--warmup", "0s", "--duration",
+            "400ms",
             "--transport", "local", "--nodes", "1", "--results", results.toString(), "--no-plots");
         assertEquals(0, r.exit, r.out + r.err);
         assertTrue(r.out.contains("workload inserts: 60% READ, 10% UPDATE, 20% INSERT, 10% RMW, latest 0.99, "
@@ -96,7 +102,8 @@ class BenchCommandTest
     {
         final Path results = dir.resolve("budgets");
         final Run r = run("--mode", "flexkv", "--workload", "c", "--records", "300", "--value-size", "500",
-            "--threads", "2", "--duration", "500ms", "--transport", "local", "--nodes", "1", "--memory-budget",
+            "--threads", "2", "--warmup", "0s", "--duration", "500ms", "--transport", "local", "--nodes", "1",
+            "--memory-budget",
             "0,100%", "--results", results.toString(), "--no-plots");
         assertEquals(0, r.exit, r.out + r.err);
         final Workload w = new Workload("c", 1, 0, 0, 0, Workload.Distribution.ZIPFIAN, 0.99, 300, 500, 500, -1);
@@ -119,15 +126,19 @@ class BenchCommandTest
         assertTrue(csv.contains("run,2,1,0,READ,") && csv.contains("run,2,1," + full + ",READ,"), csv);
     }
 
+    /** The operation bound and the counters are the run phase's: the warm-up before it is not counted. */
     @Test
     void anOperationCountEndsTheRunBeforeItsDuration() throws Exception
     {
         final Path results = dir.resolve("count");
         final Run r = run("--workload", "c", "--records", "200", "--threads", "2", "--operations", "1000",
-            "--duration", "1m", "--transport", "local", "--results", results.toString(), "--no-plots");
+            "--warmup", "1s", "--duration", "1m", "--transport", "local", "--results", results.toString(),
+            "--no-plots");
         assertEquals(0, r.exit, r.out + r.err);
         final JsonNode run = new ObjectMapper().readTree(results.resolve("result.json").toFile()).path("runs").get(0);
         assertEquals(1000, run.path("ops").asLong());
+        // A second of reads before it would post thousands more READs than 1,000 reads do.
+        assertTrue(run.path("counters").path("reads").asLong() <= 4 * 1000, run.path("counters").toString());
         assertTrue(run.path("elapsedNs").asLong() < 30_000_000_000L);
     }
 
@@ -181,15 +192,16 @@ class BenchCommandTest
     {
         final Path results = dir.resolve("modes");
         final Run r = run("--mode", "fusee,flexkv", "--workload", "c", "--records", "300", "--threads", "2",
-            "--processes", "2", "--process-heap", "128m", "--duration", "1s", "--nodes", "1", "--value-size", "100",
-            "--results", results.toString());
+            "--processes", "2", "--process-heap", "128m", "--warmup", "500ms", "--duration", "1s", "--nodes", "1",
+            "--value-size", "100", "--results", results.toString());
         assertEquals(0, r.exit, r.out + r.err);
         for (final String step : List.of("[1/2] c-zipfian, round 1 of 1, fusee mode", "[2/2] c-zipfian, round 1 of 1, "
             + "flexkv mode"))
         {
             assertTrue(r.out.contains(step + ": starting a fresh cluster"), "progress line for " + step + ": " + r.out);
         }
-        assertTrue(r.out.contains("1 round of fusee, flexkv alternating on fresh clusters"), r.out);
+        assertTrue(r.out.contains("1 s per run (counted after a 500 ms warm-up); 1 round of fusee, flexkv alternating on"
+            + " fresh clusters"), r.out);
         assertTrue(java.util.regex.Pattern.compile("(?m)^READ +flexkv/fusee +[0-9.]+x").matcher(r.out).find(),
             "the ratio row: " + r.out);
         assertTrue(r.out.contains("exact: remote CAS in flexkv mode, all rounds: 0 "), r.out);
@@ -216,6 +228,7 @@ class BenchCommandTest
         }
         assertTrue(Files.readString(results.resolve("compare.csv")).contains("c-zipfian,READ,flexkv/fusee,"
             + "throughput_ratio,"));
+        assertTrue(Files.readString(results.resolve("compare.csv")).contains("c-zipfian,all,all,warmup_s,0.5,0.5,0.5"));
         for (final String f : List.of("summary.txt", "throughput-by-mode.png", "c-zipfian-latency-cdf.png",
             "c-zipfian-throughput-over-time.png"))
         {

@@ -130,12 +130,15 @@ class WorkloadTest
     }
 
     @Test
-    void aClientProcessGetsTheShiftWithItsSpec(@TempDir final Path dir) throws Exception
+    void aClientProcessGetsTheShiftAndTheWarmupWithItsSpec(@TempDir final Path dir) throws Exception
     {
         final Workload w = Workload.named("b").withRecords(500).withHotSetShift(0.25);
         final BenchSpec spec = new BenchSpec(1, KvConfig.builder().memnodes(List.of("127.0.0.1:1")).build(), w, 2, 2, 4,
-            0, Duration.ofSeconds(8), -1, 42, dir.resolve("out.json"));
+            0, Duration.ofMillis(2500), Duration.ofSeconds(8), -1, 42, dir.resolve("out.json"));
         spec.write(dir.resolve("spec.properties"));
-        assertEquals(w, BenchSpec.read(dir.resolve("spec.properties")).workload());
+        final BenchSpec read = BenchSpec.read(dir.resolve("spec.properties"));
+        assertEquals(w, read.workload());
+        assertEquals(Duration.ofMillis(2500), read.warmup());
+        assertEquals(Duration.ofSeconds(8), read.duration());
     }
 }

@@ -11,8 +11,8 @@ import io.dmkv.rdma.ThreadCounters;
  * A read of a partition another compute node proxies, through this node's coherent cache
  * (docs/flexkv.md §11): a value cached under a live lease from the partition's owner answers with
  * no round trip; otherwise a leased SEARCH leaves in the next batch frame to the owner, the
- * object is READ as in {@link ProxiedRead}, and its value is cached unless an invalidation of it
- * arrived meanwhile. No thread hand-off; what would wait goes to {@code blocking}.
+ * object is READ as in {@link ProxiedRead} (unless the owner's answer carries the value), and its
+ * value is cached unless an invalidation of it arrived meanwhile. No thread hand-off; what would wait goes to {@code blocking}.
  */
 final class CachedRead
 {
@@ -44,6 +44,11 @@ final class CachedRead
             if (failure == null && l.reply().status() == ProxyRpc.NOT_FOUND)
             {
                 done.complete(null, null);
+            }
+            else if (failure == null && l.reply().status() == ProxyRpc.FOUND && l.value() != null)
+            {
+                // The proxy sent the value its level 1 holds for the slot: no READ.
+                ProxyClient.deliver(l.fill(done), l.value(), null);
             }
             else if (failure == null && l.reply().status() == ProxyRpc.FOUND)
             {

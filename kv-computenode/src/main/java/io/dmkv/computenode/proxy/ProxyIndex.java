@@ -158,6 +158,15 @@ public final class ProxyIndex implements AutoCloseable
         return memory;
     }
 
+    /**
+     * The value level 1 holds for {@code key} at {@code slot}, the slot a lookup just found, or null
+     * ({@link TwoLevelMemory#value}). Not to be modified.
+     */
+    public byte[] levelOneValue(final byte[] key, final long hash, final long slot)
+    {
+        return memory.value(partitionOf(hash), hash, key, slot);
+    }
+
     /** Accounted bytes of the index copies of the partitions served (see {@link TwoLevelMemory}). */
     long indexBytes()
     {

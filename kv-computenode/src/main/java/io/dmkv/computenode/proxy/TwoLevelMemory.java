@@ -113,18 +113,16 @@ public final class TwoLevelMemory
     void read(final int p, final long hash, final byte[] key, final long slot, final long generation,
         final OpCompletion<byte[]> done, final Consumer<OpCompletion<byte[]>> readObject)
     {
-        final Level l = parts[p];
-        if (!l.levelOne)
+        if (!parts[p].levelOne)
         {
             readObject.accept(done);
             return;
         }
-        final Entry e = l.values.get(hash);
-        if (e != null && e.slot == slot && Arrays.equals(e.key, key))
+        final byte[] kept = value(p, hash, key, slot);
+        if (kept != null)
         {
-            hits.increment();
             // The caller owns what it gets: the kept value is never handed out itself.
-            deliver(done instanceof ValueSink ? e.value : e.value.clone(), done);
+            deliver(done instanceof ValueSink ? kept : kept.clone(), done);
             return;
         }
         readObject.accept((value, failure) ->
@@ -153,6 +151,26 @@ public final class TwoLevelMemory
         {
             done.complete(value, failure);
         }
+    }
+
+    /**
+     * The value level 1 holds for {@code key} at {@code slot} (the slot the copy holds now), or
+     * null: what a read of this proxy would answer with, without its READ. Not to be modified.
+     */
+    byte[] value(final int p, final long hash, final byte[] key, final long slot)
+    {
+        final Level l = parts[p];
+        if (!l.levelOne)
+        {
+            return null;
+        }
+        final Entry e = l.values.get(hash);
+        if (e != null && e.slot == slot && Arrays.equals(e.key, key))
+        {
+            hits.increment();
+            return e.value;
+        }
+        return null;
     }
 
     /** Keeps {@code value} in level 1 unless a write came since {@code generation} or it does not fit. */

@@ -19,8 +19,11 @@ import io.dmkv.rdma.RpcStatus;
  * request:  flags u8 | nonce u64 | acked u64 | park ms u32 | name length u8 | name
  *           | count u16 | count x (method u8 | body length u16 | body)     body: ProxyRpc's SEARCH or MUTATE
  * response: lease ns u64 | needed u64 | seq u64 | hashes u32 | hashes x u64
- *           | count u16 | count x (status u8 | leased u8 | slot u64)
+ *           | count u16 | count x (status u8 | answer flags u8 | slot u64 [| value length u32 | value])
  * </pre>
+ * Answer flags: 1 leased, 2 the key's value follows (only to a request frame with {@link #VALUES}:
+ * a FOUND answer whose value the proxy holds in its level-1 memory for that slot, so the caller
+ * needs no READ).
  * {@code nonce} tells a restarted compute node of the same name from its predecessor;
  * {@code acked} is the highest invalidation batch it applied (with every one before it);
  * {@code seq} numbers the invalidations in this response (0: none), and {@code needed} is the
@@ -39,6 +42,12 @@ public final class BatchFrame
     public static final byte FAILED = 0x7F;
     /** Request flag: wait for invalidations. */
     public static final int POLL = 1;
+    /** Request flag: FOUND answers may carry the key's value. */
+    public static final int VALUES = 2;
+    /** Value bytes one response carries at most (past it, answers go without their values). */
+    public static final int MAX_VALUE_BYTES = 256 << 10;
+    private static final int LEASED = 1;
+    private static final int HAS_VALUE = 2;
 
     private static final int HEADER = 1 + 8 + 8 + 4 + 1;
     private static final int RESPONSE_HEADER = 8 + 8 + 8 + 4;
@@ -61,11 +70,21 @@ public final class BatchFrame
         {
             return (flags & POLL) != 0;
         }
+
+        /** The caller takes values in FOUND answers. */
+        public boolean values()
+        {
+            return (flags & VALUES) != 0;
+        }
     }
 
-    /** One answer of a frame. */
-    public record Answer(byte status, long slot, boolean leased)
+    /** One answer of a frame; {@code value}: the key's value, or null (the caller READs it). */
+    public record Answer(byte status, long slot, boolean leased, byte[] value)
     {
+        public Answer(final byte status, final long slot, final boolean leased)
+        {
+            this(status, slot, leased, null);
+        }
     }
 
     /** A parsed response frame. */
@@ -136,8 +155,13 @@ public final class BatchFrame
     public static ByteBuffer response(final long leaseNs, final long needed, final long seq, final long[] hashes,
         final Answer[] answers)
     {
-        final ByteBuffer b = ByteBuffer.allocate(RESPONSE_HEADER + 8 * hashes.length + 2 + SUB_REPLY * answers.length)
-            .order(ByteOrder.LITTLE_ENDIAN);
+        int values = 0;
+        for (final Answer a : answers)
+        {
+            values += a.value() == null ? 0 : 4 + a.value().length;
+        }
+        final ByteBuffer b = ByteBuffer.allocate(RESPONSE_HEADER + 8 * hashes.length + 2 + SUB_REPLY * answers.length
+            + values).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(leaseNs).putLong(needed).putLong(seq).putInt(hashes.length);
         for (final long h : hashes)
         {
@@ -146,7 +170,12 @@ public final class BatchFrame
         b.putShort((short)answers.length);
         for (final Answer a : answers)
         {
-            b.put(a.status()).put((byte)(a.leased() ? 1 : 0)).putLong(a.slot());
+            b.put(a.status()).put((byte)((a.leased() ? LEASED : 0) | (a.value() != null ? HAS_VALUE : 0)))
+                .putLong(a.slot());
+            if (a.value() != null)
+            {
+                b.putInt(a.value().length).put(a.value());
+            }
         }
         return b.flip();
     }
@@ -173,16 +202,36 @@ public final class BatchFrame
             hashes[i] = b.getLong();
         }
         final int count = b.getShort() & 0xFFFF;
-        if (count != expected || b.remaining() != SUB_REPLY * count)
+        if (count != expected || b.remaining() < SUB_REPLY * count)
         {
             throw failed("batch reply of " + count + " answers for " + expected + " requests");
         }
         final Answer[] answers = new Answer[count];
         for (int i = 0; i < count; i++)
         {
+            if (b.remaining() < SUB_REPLY)
+            {
+                throw failed("batch reply ends in answer " + i + " of " + count);
+            }
             final byte status = b.get();
-            final boolean leased = b.get() != 0;
-            answers[i] = new Answer(status, b.getLong(), leased);
+            final int flags = b.get();
+            final long slot = b.getLong();
+            byte[] value = null;
+            if ((flags & HAS_VALUE) != 0)
+            {
+                final int length = b.remaining() < 4 ? -1 : b.getInt();
+                if (length < 0 || length > b.remaining())
+                {
+                    throw failed("batch reply's value of answer " + i + " does not fit the frame");
+                }
+                value = new byte[length];
+                b.get(value);
+            }
+            answers[i] = new Answer(status, slot, (flags & LEASED) != 0, value);
+        }
+        if (b.hasRemaining())
+        {
+            throw failed(b.remaining() + " bytes after the last answer");
         }
         return new Response(lease, needed, seq, hashes, answers);
     }

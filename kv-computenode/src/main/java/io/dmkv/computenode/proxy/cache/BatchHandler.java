@@ -19,8 +19,9 @@ import io.dmkv.rdma.server.MemoryNodeService;
 
 /**
  * A proxy's side of the BATCH RPC (docs/flexkv.md §11): each request of a frame is first tried on
- * the network thread that received it (the copy answers a SEARCH, a MUTATE posts its
- * write-through), and what would wait runs on this handler's workers; the response leaves when
+ * the network thread that received it (the copy answers a SEARCH, with the value when level 1
+ * holds it for the slot found, and a MUTATE posts its write-through), and what would wait runs on
+ * this handler's workers; the response leaves when
  * every request is answered, carrying the invalidations queued for the caller by then. A leased
  * SEARCH records the caller as a sharer before it looks the key up; a MUTATE is answered once the
  * directory's fence lets it (the other cachers applied their invalidations or their leases ended).
@@ -70,9 +71,11 @@ public final class BatchHandler implements AutoCloseable
         }
         @SuppressWarnings("unchecked")
         final CompletableFuture<BatchFrame.Answer>[] answers = new CompletableFuture[q.subs().size()];
+        // Value bytes the response may still carry (none for a caller that takes none).
+        final int[] room = {q.values() ? BatchFrame.MAX_VALUE_BYTES : 0};
         for (int i = 0; i < answers.length; i++)
         {
-            answers[i] = one(q.subs().get(i), caller);
+            answers[i] = one(q.subs().get(i), caller, room);
         }
         return CompletableFuture.allOf(answers).thenApply(v ->
         {
@@ -90,7 +93,7 @@ public final class BatchHandler implements AutoCloseable
         return BatchFrame.response(directory.leaseNs(), o.needed(), o.seq(), o.hashes(), answers);
     }
 
-    private CompletableFuture<BatchFrame.Answer> one(final BatchFrame.Sub sub, final int caller)
+    private CompletableFuture<BatchFrame.Answer> one(final BatchFrame.Sub sub, final int caller, final int[] room)
     {
         try
         {
@@ -102,11 +105,20 @@ public final class BatchHandler implements AutoCloseable
             // Recorded before the lookup, so a write that lands after it invalidates what it returns.
             final boolean leased = sub.method() == BatchFrame.CACHED_SEARCH && directory.grant(r.hash(), caller);
             final long slot = index.trySearch(r.key(), r.hash());
+            if (slot == ProxyIndex.ABSENT)
+            {
+                return CompletableFuture.completedFuture(new BatchFrame.Answer(ProxyRpc.NOT_FOUND, 0, false));
+            }
             if (slot != ProxyIndex.BUSY)
             {
-                return CompletableFuture.completedFuture(slot == ProxyIndex.ABSENT
-                    ? new BatchFrame.Answer(ProxyRpc.NOT_FOUND, 0, false)
-                    : new BatchFrame.Answer(ProxyRpc.FOUND, slot, leased));
+                // The value this proxy's level 1 holds for the slot it just found spares the caller its READ.
+                final byte[] value = room[0] > 0 ? index.levelOneValue(r.key(), r.hash(), slot) : null;
+                if (value != null && value.length <= room[0])
+                {
+                    room[0] -= value.length;
+                    return CompletableFuture.completedFuture(new BatchFrame.Answer(ProxyRpc.FOUND, slot, leased, value));
+                }
+                return CompletableFuture.completedFuture(new BatchFrame.Answer(ProxyRpc.FOUND, slot, leased));
             }
             return blocking(() ->
             {

@@ -119,11 +119,13 @@ public final class ProxyClient
         private final long validUntil;
         private final String owner;
         private final String endpoint;
+        private final byte[] value;
 
         private Lookup(final ProxyRpc.Reply reply, final byte[] key, final long hash, final long stamp,
-            final long validUntil, final String owner, final String endpoint)
+            final long validUntil, final String owner, final String endpoint, final byte[] value)
         {
             this.reply = reply;
+            this.value = value;
             this.key = key;
             this.hash = hash;
             this.stamp = stamp;
@@ -135,6 +137,12 @@ public final class ProxyClient
         public ProxyRpc.Reply reply()
         {
             return reply;
+        }
+
+        /** The key's value when the proxy sent it with a FOUND answer (no READ needed), else null. */
+        public byte[] value()
+        {
+            return value;
         }
 
         /**
@@ -176,7 +184,12 @@ public final class ProxyClient
         return r.thenApply(x ->
         {
             final long lease = x.leaseNs() > marginNs ? x.leaseNs() - marginNs : 0;
-            return new Lookup(plain(x), key, hash, stamp, lease == 0 ? 0 : sentAt + lease, owner, endpoint);
+            if (x.answer().value() != null)
+            {
+                counters.value();
+            }
+            return new Lookup(plain(x), key, hash, stamp, lease == 0 ? 0 : sentAt + lease, owner, endpoint,
+                x.answer().value());
         });
     }
 
@@ -201,8 +214,12 @@ public final class ProxyClient
         return cache == null ? null : cache.stats();
     }
 
-    /** Frames sent and the requests in them, polls, invalidations applied, restarts of a proxy's numbering. */
-    public record Stats(long frames, long requests, long polls, long invalidations, long resyncs)
+    /**
+     * Frames sent and the requests in them, the frames of those that callers sent on their own lanes,
+     * lookups answered with their value, polls, invalidations applied, restarts of a proxy's numbering.
+     */
+    public record Stats(long frames, long requests, long laneFrames, long values, long polls, long invalidations,
+        long resyncs)
     {
         /** Requests per batch frame. */
         public double requestsPerFrame()
@@ -221,6 +238,8 @@ public final class ProxyClient
     {
         private final LongAdder frames = new LongAdder();
         private final LongAdder requests = new LongAdder();
+        private final LongAdder laneFrames = new LongAdder();
+        private final LongAdder values = new LongAdder();
         private final LongAdder polls = new LongAdder();
         private final LongAdder invalidations = new LongAdder();
         private final LongAdder resyncs = new LongAdder();
@@ -229,6 +248,16 @@ public final class ProxyClient
         {
             frames.increment();
             requests.add(n);
+        }
+
+        void laneFrame()
+        {
+            laneFrames.increment();
+        }
+
+        void value()
+        {
+            values.increment();
         }
 
         void poll()
@@ -248,7 +277,8 @@ public final class ProxyClient
 
         Stats snapshot()
         {
-            return new Stats(frames.sum(), requests.sum(), polls.sum(), invalidations.sum(), resyncs.sum());
+            return new Stats(frames.sum(), requests.sum(), laneFrames.sum(), values.sum(), polls.sum(),
+                invalidations.sum(), resyncs.sum());
         }
     }
 }

@@ -9,6 +9,8 @@ import java.util.function.Supplier;
 
 import org.agrona.concurrent.NanoClock;
 
+import io.dmkv.rdma.CallerWaits;
+import io.dmkv.rdma.InlineLane;
 import io.dmkv.rdma.VerbsChannel;
 
 /**
@@ -19,6 +21,13 @@ import io.dmkv.rdma.VerbsChannel;
  * response's requests complete, and acknowledged in the next frame. While this node holds
  * leases from the proxy, a poll frame waits at the proxy for invalidations, so they arrive even
  * when no request flows. No thread: everything runs on the caller's or the network's thread.
+ *
+ * <p>A caller that waits for its answer anyway (inside a blocking store call: {@link CallerWaits})
+ * and has a lane to the proxy ({@link InlineLane}) sends its request in a frame of its own on that
+ * lane and reads the answer itself: no event loop between it and the socket, no hand-off of the
+ * answer and no wake-up, as its verbs to memory nodes. Such frames do not count against
+ * {@code framesInFlight}; the proxy orders them with the others by the invalidation numbering,
+ * which does not depend on the connection a frame took.
  */
 final class ProxyLink
 {
@@ -87,6 +96,11 @@ final class ProxyLink
         {
             return null;
         }
+        final InlineLane lane = CallerWaits.active() ? c.inlineLane() : null;
+        if (lane != null)
+        {
+            return onLane(c, lane, sub);
+        }
         final CompletableFuture<Reply> reply = new CompletableFuture<>();
         final List<Pending> frame;
         synchronized (this)
@@ -99,6 +113,31 @@ final class ProxyLink
             send(c, frame);
         }
         return reply;
+    }
+
+    /** {@code sub} in a frame of its own, written and answered on the calling thread's lane. */
+    private CompletableFuture<Reply> onLane(final VerbsChannel c, final InlineLane lane, final BatchFrame.Sub sub)
+    {
+        final List<Pending> frame = List.of(new Pending(sub, new CompletableFuture<>()));
+        counters.laneFrame();
+        final long sentAt = clock.nanoTime();
+        ByteBuffer response = null;
+        Throwable failure = null;
+        try
+        {
+            response = lane.rpc(BatchFrame.BATCH, request(frame));
+        }
+        catch (final RuntimeException e)
+        {
+            failure = e;
+        }
+        final BatchFrame.Response r = answered(frame, sentAt, response, failure);
+        if (r != null && r.seq() != 0)
+        {
+            // The proxy's writes wait for this acknowledgement; no frame of this thread may follow soon.
+            sendAck(c);
+        }
+        return frame.get(0).reply();
     }
 
     /** The queued requests as the next frame, if one may leave now (under the lock). */
@@ -114,7 +153,8 @@ final class ProxyLink
         return frame;
     }
 
-    private void send(final VerbsChannel c, final List<Pending> frame)
+    /** The request frame carrying {@code frame}'s requests and the acknowledgement of what this node applied. */
+    private ByteBuffer request(final List<Pending> frame)
     {
         final List<BatchFrame.Sub> subs = new ArrayList<>(frame.size());
         for (final Pending p : frame)
@@ -129,11 +169,16 @@ final class ProxyLink
             n = nonce;
         }
         counters.frame(frame.size());
+        return BatchFrame.request(BatchFrame.VALUES, n, ack, 0, name, subs);
+    }
+
+    private void send(final VerbsChannel c, final List<Pending> frame)
+    {
         final long sentAt = clock.nanoTime();
         final CompletableFuture<ByteBuffer> sent;
         try
         {
-            sent = c.rpc(BatchFrame.BATCH, BatchFrame.request(0, n, ack, 0, name, subs));
+            sent = c.rpc(BatchFrame.BATCH, request(frame));
         }
         catch (final RuntimeException e)
         {
@@ -146,47 +191,7 @@ final class ProxyLink
     private void frameDone(final List<Pending> frame, final long sentAt, final ByteBuffer response,
         final Throwable failure)
     {
-        BatchFrame.Response r = null;
-        Throwable error = failure;
-        if (error == null)
-        {
-            try
-            {
-                r = BatchFrame.parseResponse(response, frame.size());
-            }
-            catch (final RuntimeException e)
-            {
-                error = e;
-            }
-        }
-        if (error != null)
-        {
-            lost();
-            for (final Pending p : frame)
-            {
-                p.reply().completeExceptionally(error);
-            }
-        }
-        else
-        {
-            final BatchFrame.Response ok = r;
-            received(ok, () ->
-            {
-                for (int i = 0; i < frame.size(); i++)
-                {
-                    frame.get(i).reply().complete(new Reply(ok.answers()[i], ok.answers()[i].leased() ? ok.leaseNs() : 0));
-                }
-            });
-            boolean leased = false;
-            for (final BatchFrame.Answer a : ok.answers())
-            {
-                leased |= a.leased();
-            }
-            if (leased)
-            {
-                leasesFrom(sentAt, ok.leaseNs());
-            }
-        }
+        final BatchFrame.Response r = answered(frame, sentAt, response, failure);
         final VerbsChannel c = channel.get();
         final List<Pending> next;
         synchronized (this)
@@ -216,6 +221,56 @@ final class ProxyLink
             // Nothing else leaves now to carry the acknowledgement the proxy's writes wait for.
             sendAck(c);
         }
+    }
+
+    /**
+     * Completes {@code frame}'s requests with the proxy's {@code response} (once the invalidations
+     * before it are applied) or with {@code failure}; the parsed response, or null on a failure.
+     */
+    private BatchFrame.Response answered(final List<Pending> frame, final long sentAt, final ByteBuffer response,
+        final Throwable failure)
+    {
+        BatchFrame.Response r = null;
+        Throwable error = failure;
+        if (error == null)
+        {
+            try
+            {
+                r = BatchFrame.parseResponse(response, frame.size());
+            }
+            catch (final RuntimeException e)
+            {
+                error = e;
+            }
+        }
+        if (error != null)
+        {
+            lost();
+            for (final Pending p : frame)
+            {
+                p.reply().completeExceptionally(error);
+            }
+            return null;
+        }
+        final BatchFrame.Response ok = r;
+        boolean leased = false;
+        for (final BatchFrame.Answer a : ok.answers())
+        {
+            leased |= a.leased();
+        }
+        if (leased)
+        {
+            // Before the requests complete: on a lane the caller's operation goes on inside the completion.
+            leasesFrom(sentAt, ok.leaseNs());
+        }
+        received(ok, () ->
+        {
+            for (int i = 0; i < frame.size(); i++)
+            {
+                frame.get(i).reply().complete(new Reply(ok.answers()[i], ok.answers()[i].leased() ? ok.leaseNs() : 0));
+            }
+        });
+        return ok;
     }
 
     /**

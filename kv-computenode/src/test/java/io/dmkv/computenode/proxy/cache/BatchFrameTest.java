@@ -48,6 +48,32 @@ class BatchFrameTest
     }
 
     @Test
+    void anAnswerCarriesItsValueOnlyForACallerThatTakesValues()
+    {
+        assertTrue(BatchFrame.parseRequest(BatchFrame.request(BatchFrame.VALUES, 1, 0, 0, new byte[] {'a'},
+            List.of())).values());
+        assertTrue(!BatchFrame.parseRequest(BatchFrame.request(BatchFrame.POLL, 1, 0, 0, new byte[] {'a'},
+            List.of())).values());
+        final byte[] value = "the value".getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer frame = BatchFrame.response(200, 0, 0, new long[0], new BatchFrame.Answer[] {
+            new BatchFrame.Answer(ProxyRpc.FOUND, 77, true, value), new BatchFrame.Answer(ProxyRpc.NOT_FOUND, 0, false),
+            new BatchFrame.Answer(ProxyRpc.FOUND, 79, false, new byte[0])});
+        final BatchFrame.Response r = BatchFrame.parseResponse(frame, 3);
+        assertArrayEquals(value, r.answers()[0].value());
+        assertTrue(r.answers()[0].leased());
+        assertEquals(77, r.answers()[0].slot());
+        assertEquals(null, r.answers()[1].value());
+        assertArrayEquals(new byte[0], r.answers()[2].value());
+        for (int cut = 0; cut < frame.remaining(); cut++)
+        {
+            final ByteBuffer shorter = frame.duplicate().limit(cut);
+            assertThrows(RpcException.class, () -> BatchFrame.parseResponse(shorter, 3), "cut at " + cut);
+        }
+        final ByteBuffer longer = ByteBuffer.allocate(frame.remaining() + 1).put(frame.duplicate()).put((byte)0).flip();
+        assertThrows(RpcException.class, () -> BatchFrame.parseResponse(longer, 3), "a byte past the last answer");
+    }
+
+    @Test
     void malformedFramesAreRefused()
     {
         final ByteBuffer ok = BatchFrame.request(0, 1, 0, 0, new byte[] {'a'},

@@ -3,13 +3,17 @@ package io.dmkv.rdma.transport.tcp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.HandshakeException;
 import io.dmkv.rdma.InlineLane;
 import io.dmkv.rdma.ProtocolException;
+import io.dmkv.rdma.RpcException;
+import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
@@ -23,9 +27,10 @@ import io.netty.buffer.Unpooled;
  * the answer itself, as a plain socket ping-pong does, with no event loop between it and the
  * socket and no wake-up to hand the answer over. Opened by {@link TcpLanes} on a thread's
  * first inline round trip, with the channel's hello (the challenge and proof too); never with
- * TLS. The node serves it like any connection. Strictly one frame out, one answer in, so the
- * answer needs no matching. The channel's sweep closes a lane whose round trip is past its
- * deadline ({@link #expireIfOverdue}), which ends the blocked read. Buffers are the lane's own and grow to
+ * TLS. The node serves it like any connection. It carries batch parts and RPCs, strictly one
+ * frame out, one answer in, so the answer needs no matching. The channel's sweep closes a lane
+ * whose round trip is past its deadline ({@link #expireIfOverdue}), which ends the blocked read.
+ * Buffers are the lane's own and grow to
  * the largest frame seen: a round trip allocates nothing.
  */
 final class TcpLane implements InlineLane
@@ -37,6 +42,8 @@ final class TcpLane implements InlineLane
     // Heap buffers: the sweep may close a lane while its thread reads, and the GC frees them.
     private final ByteBuf out = Unpooled.buffer(1024);
     private ByteBuf in = Unpooled.buffer(4096);
+    /** {@code in}'s array as a ByteBuffer, for RPC answers handed out without a copy. */
+    private ByteBuffer inView = ByteBuffer.wrap(in.array(), in.arrayOffset(), in.capacity()).slice();
     private long nextId;
     private final LaneDeadline deadline = new LaneDeadline();
     private volatile boolean expired;
@@ -176,21 +183,8 @@ final class TcpLane implements InlineLane
             {
                 return null;
             }
-            if (type != TcpFrames.BATCH_RESP)
-            {
-                final String why = type == TcpFrames.ERROR ? "closed the connection: " + TcpFrames.readString(in)
-                    : "sent frame type " + type + " for a batch";
-                close();
-                return new ProtocolException("memory node " + owner.node() + " " + why);
-            }
-            final long id = in.readLong();
-            if (id != nextId)
-            {
-                close();
-                return new ProtocolException("memory node " + owner.node() + " answered request " + id + " for "
-                    + nextId);
-            }
-            return TcpFrames.readBatchResults(in, batch, part);
+            final ProtocolException wrong = unexpected(type, TcpFrames.BATCH_RESP, "a batch");
+            return wrong != null ? wrong : TcpFrames.readBatchResults(in, batch, part);
         }
         catch (final IOException e)
         {
@@ -198,9 +192,84 @@ final class TcpLane implements InlineLane
         }
         catch (final IndexOutOfBoundsException e)
         {
-            close();
-            return new ProtocolException("memory node " + owner.node() + " sent a truncated frame: " + e.getMessage());
+            return truncated(e);
         }
+    }
+
+    @Override
+    public ByteBuffer rpc(final int method, final ByteBuffer request)
+    {
+        if (owner.isClosed())
+        {
+            throw owner.closed();
+        }
+        final int requestBytes = request.remaining();
+        if (requestBytes > owner.maxFrame() - 64)
+        {
+            throw new RpcException(RpcStatus.BAD_REQUEST, "RPC request of " + requestBytes
+                + " bytes exceeds the frame limit of " + owner.maxFrame());
+        }
+        deadline.start(owner.deadline());
+        out.clear();
+        TcpFrames.encodeRpcRequest(out, ++nextId, method, request);
+        try
+        {
+            writeOut();
+            readFrame();
+            if (!deadline.finish())
+            {
+                // As in receive: the answer is whole, but the sweep is closing the lane.
+                open = false;
+            }
+            final ProtocolException wrong = unexpected(in.readByte(), TcpFrames.RPC_RESP, "an RPC");
+            if (wrong != null)
+            {
+                throw wrong;
+            }
+            final int status = in.readUnsignedByte();
+            owner.counters().rpc(requestBytes, in.readableBytes());
+            if (status != RpcStatus.OK)
+            {
+                throw new RpcException(status, in.toString(StandardCharsets.UTF_8));
+            }
+            return inView.limit(in.writerIndex()).position(in.readerIndex());
+        }
+        catch (final IOException e)
+        {
+            throw failed(e);
+        }
+        catch (final IndexOutOfBoundsException e)
+        {
+            throw truncated(e);
+        }
+    }
+
+    /**
+     * Null when the frame read is of type {@code expected} and answers the request just sent (its
+     * id read); otherwise closes the lane and says what the node did instead.
+     */
+    private ProtocolException unexpected(final byte type, final byte expected, final String what)
+    {
+        if (type != expected)
+        {
+            final String why = type == TcpFrames.ERROR ? "closed the connection: " + TcpFrames.readString(in)
+                : "sent frame type " + type + " for " + what;
+            close();
+            return new ProtocolException("memory node " + owner.node() + " " + why);
+        }
+        final long id = in.readLong();
+        if (id != nextId)
+        {
+            close();
+            return new ProtocolException("memory node " + owner.node() + " answered request " + id + " for " + nextId);
+        }
+        return null;
+    }
+
+    private ProtocolException truncated(final IndexOutOfBoundsException e)
+    {
+        close();
+        return new ProtocolException("memory node " + owner.node() + " sent a truncated frame: " + e.getMessage());
     }
 
     /** Called by the channel's sweep: fails the round trip under way if it is past its deadline at {@code now}. */
@@ -236,7 +305,7 @@ final class TcpLane implements InlineLane
         registry.closed(this);
     }
 
-    private Throwable failed(final IOException e)
+    private VerbsException failed(final IOException e)
     {
         deadline.finish();
         close();
@@ -270,6 +339,7 @@ final class TcpLane implements InlineLane
             final ByteBuf larger = Unpooled.buffer(Math.max(TcpFrames.LENGTH_FIELD + length, 2 * in.capacity()));
             larger.writeBytes(in, 0, in.writerIndex());
             in = larger;
+            inView = ByteBuffer.wrap(in.array(), in.arrayOffset(), in.capacity()).slice();
         }
         fill(TcpFrames.LENGTH_FIELD + length);
         in.readerIndex(TcpFrames.LENGTH_FIELD);

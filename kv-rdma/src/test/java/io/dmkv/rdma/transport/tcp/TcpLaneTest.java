@@ -106,6 +106,65 @@ class TcpLaneTest
         assertEquals(0, server.protocolErrors());
     }
 
+    /**
+     * RPCs on lanes from several threads, each answered on its caller's thread from the lane's own
+     * buffer; a refusal is an RpcException and the lane carries the next call.
+     */
+    @Test
+    void rpcsOnLanesAreAnsweredOnTheCallingThreadAndARefusalKeepsTheLane() throws Exception
+    {
+        service.handle(90, request -> java.nio.ByteBuffer.allocate(8).putLong(0, request.getLong(request.position()) * 3));
+        service.handle(91, request ->
+        {
+            throw new io.dmkv.rdma.RpcException(io.dmkv.rdma.RpcStatus.BAD_REQUEST, "no such thing");
+        });
+        try (VerbsClient client = VerbsClient.connect(transport, List.of(server.endpoint()), ClientOptions.defaults()))
+        {
+            final TcpVerbsChannel channel = (TcpVerbsChannel)client.channel(0);
+            final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            final List<Thread> callers = new ArrayList<>();
+            for (int t = 0; t < 4; t++)
+            {
+                final int id = t;
+                callers.add(new Thread(() ->
+                {
+                    try
+                    {
+                        final io.dmkv.rdma.InlineLane lane = channel.inlineLane();
+                        final java.nio.ByteBuffer request = java.nio.ByteBuffer.allocate(8);
+                        for (long i = 0; i < 200; i++)
+                        {
+                            final long n = id * 1000L + i;
+                            final java.nio.ByteBuffer answer = lane.rpc(90, request.putLong(0, n));
+                            assertEquals(8, answer.remaining());
+                            assertEquals(3 * n, answer.getLong(answer.position()), "thread " + id);
+                            if (i % 50 == 0)
+                            {
+                                final io.dmkv.rdma.RpcException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                                    io.dmkv.rdma.RpcException.class, () -> lane.rpc(91, request));
+                                assertEquals(io.dmkv.rdma.RpcStatus.BAD_REQUEST, refused.status());
+                                assertTrue(refused.getMessage().contains("no such thing"), refused.getMessage());
+                            }
+                        }
+                    }
+                    catch (final Throwable e)
+                    {
+                        errors.add(e);
+                    }
+                }, "rpc-" + t));
+            }
+            callers.forEach(Thread::start);
+            for (final Thread th : callers)
+            {
+                th.join();
+            }
+            assertTrue(errors.isEmpty(), "calls failed: " + errors);
+            assertEquals(4, channel.laneCount(), "one lane per calling thread");
+            assertEquals(4 * (200 + 4), client.counters().rpcs(), "each call counted once");
+        }
+        assertEquals(0, server.protocolErrors());
+    }
+
     @Test
     void closingTheClientClosesItsLanes()
     {
