@@ -11,6 +11,7 @@ import io.dmkv.KvConfig;
 import io.dmkv.ReplicasLostException;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.CoordinationException;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -43,6 +44,17 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     /** Follows the region map from now on; {@code changed} runs after each reroute. */
     public void follow(final Runnable changed)
     {
+        view.mapRefresher(() ->
+        {
+            try
+            {
+                cluster.refreshMap();
+            }
+            catch (final CoordinationException e)
+            {
+                LOG.debug("region map not re-read: {}", e.getMessage());
+            }
+        });
         cluster.onRegionMap(m ->
         {
             // The map is already confirmed when this runs: a throw here would leave the view on the

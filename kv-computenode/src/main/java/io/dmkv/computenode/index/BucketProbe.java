@@ -218,9 +218,10 @@ public final class BucketProbe
                 final int i = Integer.numberOfTrailingZeros(mask);
                 mask &= mask - 1;
                 final long value = CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
-                // A slot naming a region the cluster does not have is damaged memory: skipped.
+                // A slot naming a region the cluster does not have is damaged memory: skipped. A region
+                // past this client's map may have been added for capacity since: the map is re-read first.
                 if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value)
-                    && GlobalAddress.regionId(Slot.address(value)) < view.regions())
+                    && knownRegion(GlobalAddress.regionId(Slot.address(value))))
                 {
                     candSlot[n] = subtable + Subtable.slotOffset(c, i);
                     candValue[n] = value;
@@ -383,5 +384,11 @@ public final class BucketProbe
         {
             objects = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(length, objects.capacity() * 2)));
         }
+    }
+
+    /** True if region {@code g} is in this client's map, after one re-read of the map if it was not. */
+    private boolean knownRegion(final int g)
+    {
+        return g < view.regions() || (view.refreshMap() && g < view.regions());
     }
 }
