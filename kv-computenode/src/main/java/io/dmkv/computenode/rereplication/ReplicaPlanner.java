@@ -1,10 +1,14 @@
 package io.dmkv.computenode.rereplication;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.address.RegionMap;
 
 /**
@@ -17,6 +21,8 @@ import io.dmkv.core.address.RegionMap;
  * replica moves from the fullest node to the emptiest, so a node that joined takes regions (new
  * blocks are then allocated in its memory) and frees room on the others.</li>
  * </ol>
+ * Once none of these has a move, {@link #newRegions} says which new global regions fit the room
+ * left (capacity).
  * A target is a live node that is not draining, does not hold the region and has a free physical
  * region; of those, the one holding the fewest replicas (then the lowest index). When every node
  * with room already holds an under-replicated region, another region's replica moves from a full
@@ -32,6 +38,16 @@ public final class ReplicaPlanner
     /** Copy region {@code region} onto {@code node}'s physical region {@code physical}; {@code leaving} leaves it then (-1: none). */
     public record Move(int region, int node, int physical, int leaving)
     {
+    }
+
+    /** A new global region for capacity: its replicas' nodes (primary first) and their physical regions. */
+    public record NewRegion(int[] nodes, int[] physical)
+    {
+        @Override
+        public String toString()
+        {
+            return "NewRegion" + Arrays.toString(nodes) + "@" + Arrays.toString(physical);
+        }
     }
 
     /** What the planner knows of the nodes: per map index, usable physical regions (0: dead or unusable), and who drains. */
@@ -83,6 +99,41 @@ public final class ReplicaPlanner
         }
         balance(map, nodes, s);
         return s.moves;
+    }
+
+    /**
+     * New global regions for capacity (docs/recovery.md, "Growing capacity"), to be created once
+     * {@link #plan} has nothing left to move: while at least r eligible nodes have a free physical
+     * region, one region with a replica on r of them, the nodes with the most free regions first
+     * (then the fewest replicas held, then the lowest index), the primary on the one with the most.
+     * At most {@value #MAX_MOVES}, and never past the global address space's region count. Pure.
+     */
+    public static List<NewRegion> newRegions(final RegionMap map, final Nodes nodes)
+    {
+        final State s = new State(map, nodes);
+        final int r = map.replicationFactor();
+        final List<NewRegion> out = new ArrayList<>();
+        while (out.size() < MAX_MOVES && map.regionCount() + out.size() < GlobalAddress.MAX_REGIONS)
+        {
+            final Integer[] order = IntStream.range(0, s.held.length).filter(n -> nodes.eligible(n) && s.free(n) > 0)
+                .boxed().sorted(Comparator.<Integer>comparingInt(n -> -s.free(n)).thenComparingInt(n -> s.held[n])
+                    .thenComparingInt(n -> n)).toArray(Integer[]::new);
+            if (order.length < r)
+            {
+                break;
+            }
+            final int[] chosen = new int[r];
+            final int[] phys = new int[r];
+            for (int j = 0; j < r; j++)
+            {
+                chosen[j] = order[j];
+                phys[j] = s.used[chosen[j]].nextClearBit(0);
+                s.used[chosen[j]].set(phys[j]);
+                s.held[chosen[j]]++;
+            }
+            out.add(new NewRegion(chosen, phys));
+        }
+        return out;
     }
 
     /**

@@ -34,7 +34,9 @@ import io.dmkv.rdma.VerbsClient;
  * incarnation is a new node): each is appended to the layout, and the region map grows to name it;</li>
  * <li>drops joining replicas whose node died;</li>
  * <li>restarts the copies a copier left unfinished (a region with a joining replica), or else
- * runs the next {@link ReplicaPlanner} plan through a {@link ReplicaCopier}.</li>
+ * runs the next {@link ReplicaPlanner} plan through a {@link ReplicaCopier};</li>
+ * <li>when nothing is left to move, adds the global regions the free room fits
+ * ({@link ReplicaPlanner#newRegions}, {@link RegionCreator}): capacity.</li>
  * </ol>
  * Every map is published by a compare-and-set on the map's version: a repairer that lost the race
  * (a fail-over published meanwhile) stops and plans again next period.
@@ -47,6 +49,7 @@ public final class ReplicationAgent implements AutoCloseable
     private final ClusterView view;
     private final VerbsClient client;
     private final ReplicaCopier copier;
+    private final RegionCreator creator;
     private final PeriodicStep timer;
     private volatile ReplicaCopier.Report last;
     private final List<ReplicaCopier.Report> done = new ArrayList<>();
@@ -62,6 +65,7 @@ public final class ReplicationAgent implements AutoCloseable
         this.view = view;
         this.client = client;
         this.copier = new ReplicaCopier(client, grace, cluster.mapLease().multipliedBy(3));
+        this.creator = new RegionCreator(client, view.descriptor().regionSize(), view.descriptor().blockSize());
         this.timer = new PeriodicStep("replication-" + cluster.clientId(), period.toMillis(), period.toMillis(),
             this::check);
     }
@@ -98,6 +102,12 @@ public final class ReplicationAgent implements AutoCloseable
             }
             if (moves.isEmpty())
             {
+                final List<ReplicaPlanner.NewRegion> regions = ReplicaPlanner.newRegions(map, nodes);
+                if (!regions.isEmpty())
+                {
+                    creator.run(map, regions, this::publish);
+                    timer.kick();
+                }
                 return;
             }
             LOG.info("client {} copies region replicas {} (map epoch {})", cluster.clientId(), moves, map.epoch());
