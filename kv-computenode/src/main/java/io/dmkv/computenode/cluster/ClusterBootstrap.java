@@ -3,6 +3,8 @@ package io.dmkv.computenode.cluster;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,8 +19,10 @@ import io.dmkv.core.layout.ClusterDescriptor;
 import io.dmkv.core.layout.LayoutVersion;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.FailedNodeChannel;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -353,7 +357,7 @@ public final class ClusterBootstrap
         final VerbBatch b = new VerbBatch();
         for (int g = known.length; g < replicas.length; g++)
         {
-            if (!readHeader(client, replicas[g], b, header))
+            if (!readHeaderRekeyed(client, replicas[g], b, header))
             {
                 // Every replica is on a failed node: the region is lost and holds no usable block.
                 shapes[g] = new ClusterView.RegionShape(0, 0, 0);
@@ -381,6 +385,36 @@ public final class ClusterBootstrap
     {
         final RemoteRegion[][] replicas = resolve(client, map);
         view.reroute(map, replicas, shapes(client, replicas, view.shapes()));
+    }
+
+    /**
+     * As {@link #readHeader}, learning a node's keys again when it refuses the one this client holds:
+     * a region added for capacity is re-keyed by its nodes when the map naming it arrives.
+     */
+    private static boolean readHeaderRekeyed(final VerbsClient client, final RemoteRegion[] replicas,
+        final VerbBatch b, final UnsafeBuffer header)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return readHeader(client, replicas, b, header);
+            }
+            catch (final RemoteAccessException e)
+            {
+                if (attempt >= 3 || e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
+                {
+                    throw e;
+                }
+                final Set<VerbsChannel> nodes = new HashSet<>();
+                for (final RemoteRegion r : replicas)
+                {
+                    nodes.add(r.channel());
+                }
+                // Keys are updated in place, in the RemoteRegion objects the replicas array holds.
+                client.refreshKeys(n -> nodes.contains(client.channel(n)));
+            }
+        }
     }
 
     /** Reads a region's header from its first replica that answers; false if none does. */

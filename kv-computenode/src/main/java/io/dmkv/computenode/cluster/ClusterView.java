@@ -36,6 +36,7 @@ public final class ClusterView
     private final RemoteRegion descriptorRegion;
     private final List<String> endpoints;
     private volatile Runnable mapRefresher = () -> { };
+    private volatile boolean growable;
 
     /**
      * A region map, the replicas it resolves to and the shapes of its regions, swapped as one. A
@@ -126,6 +127,13 @@ public final class ClusterView
     public void mapRefresher(final Runnable refresher)
     {
         this.mapRefresher = refresher;
+        this.growable = true;
+    }
+
+    /** True if the map may name more regions later (coordinated mode): an unknown region id may be a new one. */
+    public boolean growable()
+    {
+        return growable;
     }
 
     /** Live replicas of global region {@code g} under the current map (the replication factor until a node failed). */
