@@ -19,7 +19,9 @@ import io.dmkv.core.address.RegionMap;
  * leaves the region when the copy is promoted;</li>
  * <li><b>balance</b> (growing): while one eligible node holds two replicas more than another, a
  * replica moves from the fullest node to the emptiest, so a node that joined takes regions (new
- * blocks are then allocated in its memory) and frees room on the others.</li>
+ * blocks are then allocated in its memory) and frees room on the others;</li>
+ * <li><b>room for a region</b> (growing): when r free physical regions exist but on fewer than r
+ * nodes, replicas move from full nodes to the node with the most room until r nodes have some.</li>
  * </ol>
  * Once none of these has a move, {@link #newRegions} says which new global regions fit the room
  * left (capacity).
@@ -98,7 +100,99 @@ public final class ReplicaPlanner
             return s.moves;
         }
         balance(map, nodes, s);
+        if (s.moves.isEmpty())
+        {
+            makeRoomForRegions(map, nodes, s);
+        }
         return s.moves;
+    }
+
+    /**
+     * Room for a new region (capacity): the free physical regions may sit on fewer than r nodes (a
+     * node that joined holds most of them) although there are r of them. Then replicas move from full
+     * nodes onto the node with the most room, one free region each, until r nodes have room; the
+     * moves are kept only if that is reached and leave the nodes balanced (so {@link #balance} never
+     * moves them back). {@link #newRegions} then finds its r nodes.
+     */
+    private static void makeRoomForRegions(final RegionMap map, final Nodes nodes, final State s)
+    {
+        final int r = map.replicationFactor();
+        final int count = map.memoryNodeCount();
+        final int[] free = new int[count];
+        final int[] held = s.held.clone();
+        int withRoom = 0;
+        for (int n = 0; n < count; n++)
+        {
+            free[n] = nodes.eligible(n) ? Math.max(0, s.free(n)) : 0;
+            withRoom += free[n] > 0 ? 1 : 0;
+        }
+        final List<Move> moves = new ArrayList<>();
+        final BitSet moved = new BitSet();
+        while (withRoom < r && moves.size() < MAX_MOVES)
+        {
+            int roomy = -1;
+            for (int n = 0; n < count; n++)
+            {
+                roomy = free[n] >= 2 && (roomy < 0 || free[n] > free[roomy]) ? n : roomy;
+            }
+            Move move = null;
+            for (int f = 0; f < count && roomy >= 0 && move == null; f++)
+            {
+                if (!nodes.eligible(f) || free[f] > 0 || f == roomy)
+                {
+                    continue;
+                }
+                held[f]--;
+                held[roomy]++;
+                final boolean balanced = spread(nodes, held, free, f, roomy) <= 1;
+                held[f]++;
+                held[roomy]--;
+                for (final int h : balanced ? map.regionsOn(f) : new int[0])
+                {
+                    if (map.joiner(h) < 0 && !moved.get(h) && !map.hasReplicaOn(h, roomy))
+                    {
+                        move = new Move(h, roomy, -1, f);
+                        break;
+                    }
+                }
+            }
+            if (move == null)
+            {
+                return;
+            }
+            moves.add(move);
+            moved.set(move.region());
+            held[move.leaving()]--;
+            held[roomy]++;
+            free[roomy]--;
+            free[move.leaving()]++;
+            withRoom++;
+        }
+        if (withRoom >= r)
+        {
+            for (final Move m : moves)
+            {
+                s.moveTo(m.region(), m.node(), m.leaving());
+            }
+        }
+    }
+
+    /** Most replicas held by an eligible node less the fewest held by one with room, were f to give one to roomy. */
+    private static int spread(final Nodes nodes, final int[] held, final int[] free, final int f, final int roomy)
+    {
+        int most = Integer.MIN_VALUE;
+        int least = Integer.MAX_VALUE;
+        for (int n = 0; n < held.length; n++)
+        {
+            if (!nodes.eligible(n))
+            {
+                continue;
+            }
+            most = Math.max(most, held[n]);
+            final int room = free[n] + (n == f ? 1 : 0) - (n == roomy ? 1 : 0);
+            least = room > 0 ? Math.min(least, held[n]) : least;
+        }
+        return least == Integer.MAX_VALUE ? 0 : most - least;
     }
 
     /**
