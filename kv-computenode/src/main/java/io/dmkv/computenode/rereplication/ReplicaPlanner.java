@@ -65,8 +65,17 @@ public final class ReplicaPlanner
     {
     }
 
-    /** The moves to make next under {@code map}: the first kind of the list above that has any. */
+    /** The moves to make next under {@code map}: the first kind of the list above that has any, room for a region aside. */
     public static List<Move> plan(final RegionMap map, final Nodes nodes)
+    {
+        return plan(map, nodes, false);
+    }
+
+    /**
+     * As {@link #plan(RegionMap, Nodes)}; with {@code grow} (the cluster runs short of free blocks)
+     * the last kind, room for a region, too.
+     */
+    public static List<Move> plan(final RegionMap map, final Nodes nodes, final boolean grow)
     {
         final State s = new State(map, nodes);
         for (int g = 0; g < map.regionCount() && s.moves.size() < MAX_MOVES; g++)
@@ -100,7 +109,7 @@ public final class ReplicaPlanner
             return s.moves;
         }
         balance(map, nodes, s);
-        if (s.moves.isEmpty())
+        if (s.moves.isEmpty() && grow)
         {
             makeRoomForRegions(map, nodes, s);
         }

@@ -33,10 +33,15 @@ class ReplicaPlannerTest
 
     private static RegionMap settle(final RegionMap start, final ReplicaPlanner.Nodes nodes)
     {
+        return settle(start, nodes, false);
+    }
+
+    private static RegionMap settle(final RegionMap start, final ReplicaPlanner.Nodes nodes, final boolean grow)
+    {
         RegionMap m = start;
         for (int round = 0; round < 50; round++)
         {
-            final List<ReplicaPlanner.Move> moves = ReplicaPlanner.plan(m, nodes);
+            final List<ReplicaPlanner.Move> moves = ReplicaPlanner.plan(m, nodes, grow);
             if (moves.isEmpty())
             {
                 return m;
@@ -138,7 +143,7 @@ class ReplicaPlannerTest
         RegionMap m = start;
         for (int round = 0; round < 50; round++)
         {
-            m = settle(m, nodes);
+            m = settle(m, nodes, true);
             final List<ReplicaPlanner.NewRegion> added = ReplicaPlanner.newRegions(m, nodes);
             if (added.isEmpty())
             {
@@ -185,7 +190,10 @@ class ReplicaPlannerTest
     {
         // The design's example: r = 3, three full nodes of two regions each, a new node of four.
         final int[] physical = {2, 2, 2, 4};
-        final RegionMap done = grow(RegionMap.place(1, 2, 3, 3).withMemoryNodes(4), nodes(physical));
+        final RegionMap start = RegionMap.place(1, 2, 3, 3).withMemoryNodes(4);
+        assertEquals(List.of(), ReplicaPlanner.newRegions(settle(start, nodes(physical)), nodes(physical)),
+            "balancing alone leaves room on two nodes only");
+        final RegionMap done = grow(start, nodes(physical));
         assertEquals(3, done.regionCount(), "one region added");
         assertEquals(1, freeRegions(done, physical), "ten physical regions hold three regions of r = 3");
         for (int g = 0; g < done.regionCount(); g++)
