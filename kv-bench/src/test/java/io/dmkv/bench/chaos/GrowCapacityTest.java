@@ -46,6 +46,7 @@ class GrowCapacityTest
     @Test
     void aNodeAddedToAFullStoreAddsARegionAndTheSamePutsThenSucceed() throws Exception
     {
+        final long start = System.nanoTime();
         try (MemnodeCluster cluster = MemnodeCluster.start(2, MEMORY, REGION, Duration.ofSeconds(6));
             Coordinator watch = Coordinator.open(CoordinatorSettings.of(cluster.connectString())))
         {
@@ -76,9 +77,15 @@ class GrowCapacityTest
                 assertTrue(failed != null, "the store never filled up in " + FILL_LIMIT + " puts");
                 assertTrue(acked.size() > 100, "only " + acked.size() + " puts fit");
                 final String first = failed;
+                final long filled = System.nanoTime();
                 cluster.addNode();
+                final long added = System.nanoTime();
                 final RegionMap grown = await(watch, m -> m.regionCount() > 2 && !m.anyJoining() && !m.anySealed(),
                     "a region added for capacity");
+                System.out.printf("store full after %d puts (%d ms from start); node started in %d ms; %d region(s)"
+                    + " added %d ms later (map epoch %d)%n", acked.size(), (filled - start) / 1_000_000,
+                    (added - filled) / 1_000_000, grown.regionCount() - 2, (System.nanoTime() - added) / 1_000_000,
+                    grown.epoch());
                 assertEquals(3, grown.memoryNodeCount(), "the new node was admitted");
                 assertTrue(grown.regionsOn(2).length > 0, "the new node holds replicas");
                 final int index = Integer.parseInt(first.substring(1));
@@ -92,6 +99,8 @@ class GrowCapacityTest
                     assertEquals(value + key.substring(1), store.get(key), key);
                 }
             }
+            System.out.printf("%d more puts and every read done %d ms from start%n", AFTER,
+                (System.nanoTime() - start) / 1_000_000);
             final String status = status(cluster.connectString());
             final RegionMap now = map(watch);
             assertTrue(status.contains("regions: " + now.regionCount() + ", r = 2"), status);
