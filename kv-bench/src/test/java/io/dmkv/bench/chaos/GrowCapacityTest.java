@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
@@ -23,7 +22,6 @@ import io.dmkv.bench.cli.KvCli;
 import io.dmkv.core.address.RegionMap;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.CoordinatorSettings;
-import io.dmkv.core.cluster.MapName;
 
 /**
  * A memory node added for capacity (docs/recovery.md, "Growing capacity: data-only regions"), with
@@ -58,7 +56,7 @@ class GrowCapacityTest
             final List<String> acked = new ArrayList<>();
             try (KvStore store = KvStore.open(config))
             {
-                final RegionMap formatted = map(watch);
+                final RegionMap formatted = CopierKillTest.map(watch);
                 assertEquals(2, formatted.regionCount(), "2 nodes x 2 regions / r = 2");
                 String failed = null;
                 for (int i = 0; i < FILL_LIMIT && failed == null; i++)
@@ -80,7 +78,7 @@ class GrowCapacityTest
                 final long filled = System.nanoTime();
                 cluster.addNode();
                 final long added = System.nanoTime();
-                final RegionMap grown = await(watch, m -> m.regionCount() > 2 && !m.anyJoining() && !m.anySealed(),
+                final RegionMap grown = CopierKillTest.await(watch, m -> m.regionCount() > 2 && !m.anyJoining() && !m.anySealed(),
                     "a region added for capacity");
                 System.out.printf("store full after %d puts (%d ms from start); node started in %d ms; %d region(s)"
                     + " added %d ms later (map epoch %d)%n", acked.size(), (filled - start) / 1_000_000,
@@ -102,7 +100,7 @@ class GrowCapacityTest
             System.out.printf("%d more puts and every read done %d ms from start%n", AFTER,
                 (System.nanoTime() - start) / 1_000_000);
             final String status = status(cluster.connectString());
-            final RegionMap now = map(watch);
+            final RegionMap now = CopierKillTest.map(watch);
             assertTrue(status.contains("regions: " + now.regionCount() + ", r = 2"), status);
             for (int n = 0; n < now.memoryNodeCount(); n++)
             {
@@ -134,27 +132,5 @@ class GrowCapacityTest
         cl.setOut(new PrintWriter(out));
         assertEquals(0, cl.execute("status", "--coordinator", coordinator, "--timeout", "10s"), out.toString());
         return out.toString();
-    }
-
-    private static RegionMap map(final Coordinator c)
-    {
-        return RegionMap.fromBytes(c.maps().read(MapName.REGIONS).orElseThrow().payload());
-    }
-
-    private static RegionMap await(final Coordinator c, final Predicate<RegionMap> condition, final String what)
-        throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (true)
-        {
-            final RegionMap m = map(c);
-            if (condition.test(m))
-            {
-                return m;
-            }
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what + " (map epoch " + m.epoch()
-                + ", " + m.regionCount() + " regions)");
-            Thread.sleep(20);
-        }
     }
 }
