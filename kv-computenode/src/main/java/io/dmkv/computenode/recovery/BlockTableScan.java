@@ -46,9 +46,8 @@ public final class BlockTableScan
     public static BlockTableScan read(final ClusterView view, final VerbsClient client)
     {
         final VerbBatch b = new VerbBatch();
-        final int regions = view.regions();
-        final UnsafeBuffer[] tables = new UnsafeBuffer[regions];
-        for (int g = 0; g < regions; g++)
+        final UnsafeBuffer[] tables = new UnsafeBuffer[view.regions()];
+        for (int g = 0; g < view.regions(); g++)
         {
             final int length = Math.max(8, RegionLayout.batLength(view.blockCount(g)));
             tables[g] = new UnsafeBuffer(new byte[length]);
@@ -56,7 +55,7 @@ public final class BlockTableScan
         }
         client.execute(b);
         final List<Block> out = new ArrayList<>();
-        for (int g = 0; g < regions; g++)
+        for (int g = 0; g < view.regions(); g++)
         {
             for (int i = 0; i < view.blockCount(g); i++)
             {
