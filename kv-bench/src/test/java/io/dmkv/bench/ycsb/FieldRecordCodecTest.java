@@ -42,6 +42,68 @@ class FieldRecordCodecTest
     }
 
     @Test
+    void mergeSetsFieldsInPlaceAndAddsNewOnesAtTheEndLikeDecodeAllPutAllEncode()
+    {
+        final Random random = new Random(11);
+        for (int round = 0; round < 300; round++)
+        {
+            final Map<String, byte[]> fields = new LinkedHashMap<>();
+            final int n = random.nextInt(12);
+            for (int i = 0; i < n; i++)
+            {
+                fields.put("field" + i + (i % 4 == 1 ? "ü" : ""), randomBytes(random, random.nextInt(200)));
+            }
+            final Map<String, byte[]> fresh = new LinkedHashMap<>();
+            final int m = random.nextInt(4);
+            for (int j = 0; j < m; j++)
+            {
+                // Names the record has and names it lacks.
+                fresh.put("field" + random.nextInt(n + 3) + (random.nextBoolean() ? "ü" : ""),
+                    randomBytes(random, random.nextInt(200)));
+            }
+            final byte[] record = FieldRecordCodec.encode(fields);
+            final Map<String, byte[]> expected = FieldRecordCodec.decodeAll(record);
+            expected.putAll(fresh);
+            assertArrayEquals(FieldRecordCodec.encode(expected), FieldRecordCodec.merge(record, fresh), "round " + round);
+        }
+    }
+
+    @Test
+    void mergeOfOneYcsbFieldChangesOnlyThatFieldsBytes()
+    {
+        final Map<String, byte[]> fields = new LinkedHashMap<>();
+        for (int i = 0; i < 10; i++)
+        {
+            fields.put("field" + i, new byte[100]);
+        }
+        final byte[] record = FieldRecordCodec.encode(fields);
+        final byte[] merged = FieldRecordCodec.merge(record, Map.of("field3", bytes("x".repeat(100))));
+        assertEquals(record.length, merged.length);
+        final Map<String, byte[]> back = FieldRecordCodec.decodeAll(merged);
+        assertEquals(fields.keySet().stream().toList(), back.keySet().stream().toList());
+        assertArrayEquals(bytes("x".repeat(100)), back.get("field3"));
+        assertArrayEquals(new byte[100], back.get("field4"));
+    }
+
+    @Test
+    void mergeRefusesABrokenRecordAndAResultLargerThanADmkvValue()
+    {
+        final byte[] record = FieldRecordCodec.encode(Map.of("a", bytes("1")));
+        assertThrows(IllegalArgumentException.class,
+            () -> FieldRecordCodec.merge(Arrays.copyOf(record, record.length - 1), Map.of("a", bytes("2"))));
+        final IllegalArgumentException tooLarge = assertThrows(IllegalArgumentException.class,
+            () -> FieldRecordCodec.merge(record, Map.of("b", new byte[KvObject.MAX_VALUE_LENGTH])));
+        assertTrue(tooLarge.getMessage().contains(String.valueOf(KvObject.MAX_VALUE_LENGTH)), tooLarge.getMessage());
+    }
+
+    private static byte[] randomBytes(final Random random, final int length)
+    {
+        final byte[] b = new byte[length];
+        random.nextBytes(b);
+        return b;
+    }
+
+    @Test
     void ycsbsDefaultRecordTakes1102Bytes()
     {
         final Map<String, byte[]> fields = new LinkedHashMap<>();
