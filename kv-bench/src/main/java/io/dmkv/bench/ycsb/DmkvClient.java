@@ -251,10 +251,8 @@ public final class DmkvClient extends DB
             {
                 return Status.NOT_FOUND;
             }
-            final Map<String, byte[]> merged = FieldRecordCodec.decodeAll(old);
-            merged.putAll(fresh);
             // update, not put: a record deleted since the get stays deleted.
-            return kv.update(k, FieldRecordCodec.encode(merged)) ? Status.OK : Status.NOT_FOUND;
+            return kv.update(k, FieldRecordCodec.merge(old, fresh)) ? Status.OK : Status.NOT_FOUND;
         }
         catch (final RuntimeException e)
         {

@@ -1,6 +1,7 @@
 package io.dmkv.bench.ycsb;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -62,10 +63,6 @@ public final class FieldRecordCodec
      */
     public static byte[] encode(final Map<String, byte[]> fields)
     {
-        if (fields.size() > MAX_U16)
-        {
-            throw new IllegalArgumentException("a record holds at most " + MAX_U16 + " fields, got " + fields.size());
-        }
         final byte[][] names = new byte[fields.size()][];
         long length = FIRST_FIELD_OFFSET;
         int i = 0;
@@ -77,11 +74,7 @@ public final class FieldRecordCodec
             length += 2L * LENGTH_BYTES + names[i].length + e.getValue().length;
             i++;
         }
-        if (length > KvObject.MAX_VALUE_LENGTH)
-        {
-            throw new IllegalArgumentException("the record takes " + length + " bytes, more than a dmkv value holds ("
-                + KvObject.MAX_VALUE_LENGTH + "): use fewer or shorter fields");
-        }
+        checkRecord(fields.size(), length);
         final byte[] record = new byte[(int)length];
         putU16(record, COUNT_OFFSET, fields.size());
         int at = FIRST_FIELD_OFFSET;
@@ -137,6 +130,107 @@ public final class FieldRecordCodec
         return fields;
     }
 
+    /**
+     * {@code record} with the fields of {@code fresh} set: a field of that name keeps its place
+     * and takes the new value, a name the record lacks is added at its end (in {@code fresh}'s
+     * order). For a record whose names are distinct (as {@link #encode} makes them) that is the
+     * record {@code encode} makes of {@link #decodeAll} with {@code fresh} put in, built straight
+     * from the bytes, with no field copied out first; a name that occurs twice is set in both places.
+     *
+     * @throws IllegalArgumentException if {@code record} is not a well-formed record, or the
+     *                                  result would not fit a dmkv value (as {@link #encode}).
+     */
+    public static byte[] merge(final byte[] record, final Map<String, byte[]> fresh)
+    {
+        final byte[][] names = new byte[fresh.size()][];
+        final byte[][] values = new byte[fresh.size()][];
+        int j = 0;
+        for (final Map.Entry<String, byte[]> e : fresh.entrySet())
+        {
+            names[j] = e.getKey().getBytes(StandardCharsets.UTF_8);
+            values[j] = e.getValue();
+            checkU16("name", e.getKey(), names[j].length);
+            checkU16("value of", e.getKey(), values[j].length);
+            j++;
+        }
+        final boolean[] present = new boolean[names.length];
+        final Cursor c = new Cursor(record);
+        long length = FIRST_FIELD_OFFSET;
+        for (int i = 0; i < c.count; i++)
+        {
+            final int nameLength = c.length();
+            final int nameAt = c.take(nameLength);
+            final int valueLength = c.length();
+            c.take(valueLength);
+            final int k = indexOf(names, record, nameAt, nameLength);
+            if (k >= 0)
+            {
+                present[k] = true;
+            }
+            length += 2L * LENGTH_BYTES + nameLength + (k >= 0 ? values[k].length : valueLength);
+        }
+        c.end();
+        int count = c.count;
+        for (int k = 0; k < names.length; k++)
+        {
+            if (!present[k])
+            {
+                count++;
+                length += 2L * LENGTH_BYTES + names[k].length + values[k].length;
+            }
+        }
+        checkRecord(count, length);
+        final byte[] merged = new byte[(int)length];
+        putU16(merged, COUNT_OFFSET, count);
+        int at = FIRST_FIELD_OFFSET;
+        final Cursor again = new Cursor(record);
+        for (int i = 0; i < again.count; i++)
+        {
+            final int nameLength = again.length();
+            final int nameAt = again.take(nameLength);
+            final int valueLength = again.length();
+            final int valueAt = again.take(valueLength);
+            final int k = indexOf(names, record, nameAt, nameLength);
+            at = putChunk(merged, at, record, nameAt, nameLength);
+            at = k >= 0 ? putChunk(merged, at, values[k]) : putChunk(merged, at, record, valueAt, valueLength);
+        }
+        for (int k = 0; k < names.length; k++)
+        {
+            if (!present[k])
+            {
+                at = putChunk(merged, at, names[k]);
+                at = putChunk(merged, at, values[k]);
+            }
+        }
+        return merged;
+    }
+
+    /** Index of the name in {@code names} equal to {@code record[at, at + length)}, or -1. */
+    private static int indexOf(final byte[][] names, final byte[] record, final int at, final int length)
+    {
+        for (int k = 0; k < names.length; k++)
+        {
+            if (Arrays.equals(names[k], 0, names[k].length, record, at, at + length))
+            {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    private static void checkRecord(final int count, final long length)
+    {
+        if (count > MAX_U16)
+        {
+            throw new IllegalArgumentException("a record holds at most " + MAX_U16 + " fields, got " + count);
+        }
+        if (length > KvObject.MAX_VALUE_LENGTH)
+        {
+            throw new IllegalArgumentException("the record takes " + length + " bytes, more than a dmkv value holds ("
+                + KvObject.MAX_VALUE_LENGTH + "): use fewer or shorter fields");
+        }
+    }
+
     private static void checkU16(final String what, final String field, final int length)
     {
         if (length > MAX_U16)
@@ -153,9 +247,15 @@ public final class FieldRecordCodec
 
     private static int putChunk(final byte[] record, final int at, final byte[] bytes)
     {
-        putU16(record, at, bytes.length);
-        System.arraycopy(bytes, 0, record, at + LENGTH_BYTES, bytes.length);
-        return at + LENGTH_BYTES + bytes.length;
+        return putChunk(record, at, bytes, 0, bytes.length);
+    }
+
+    /** Writes {@code length} bytes of {@code from} at {@code offset} as a length-prefixed chunk; returns where the next starts. */
+    private static int putChunk(final byte[] record, final int at, final byte[] from, final int offset, final int length)
+    {
+        putU16(record, at, length);
+        System.arraycopy(from, offset, record, at + LENGTH_BYTES, length);
+        return at + LENGTH_BYTES + length;
     }
 
     private static void putU16(final byte[] b, final int at, final int v)
