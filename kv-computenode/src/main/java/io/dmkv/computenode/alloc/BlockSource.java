@@ -58,6 +58,10 @@ import io.dmkv.rdma.VerbsTimeoutException;
  * block granted just before a seal whose set-up batch the sealed replicas refuse is set up again
  * with fresh keys (the set-up writes are idempotent and the block is this client's alone), so it is
  * not left owned by a client that does not know it.
+ *
+ * <p>Growing (docs/recovery.md, "Growing capacity"). The regions are those of the view's current
+ * map, which grows when regions are added for capacity; before reporting {@link MemoryFullException}
+ * the client re-reads the map once and, if it is newer, asks the regions again by it.
  */
 final class BlockSource
 {
@@ -124,7 +128,21 @@ final class BlockSource
             throw new IllegalArgumentException("size class " + sizeClass + " (" + objectSize + "-byte objects) does not"
                 + " fit the cluster's " + Sizes.format(blockSize) + " blocks");
         }
-        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false);
+        final long epoch = view.map().epoch();
+        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false)
+            .exceptionallyCompose(failure ->
+            {
+                if (!(Failures.cause(failure) instanceof MemoryFullException))
+                {
+                    return CompletableFuture.failedFuture(failure);
+                }
+                // Regions may have been added for capacity since this client's map: re-read it once
+                // (off the completion threads) and ask again by the newer map before reporting a full cluster.
+                return CompletableFuture.supplyAsync(() -> view.refreshMap() || view.map().epoch() > epoch, later())
+                    .thenCompose(newer -> newer
+                        ? askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false)
+                        : CompletableFuture.<OwnedBlock>failedFuture(failure));
+            });
     }
 
     /**

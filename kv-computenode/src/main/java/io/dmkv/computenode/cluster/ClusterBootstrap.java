@@ -3,6 +3,8 @@ package io.dmkv.computenode.cluster;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,8 +19,10 @@ import io.dmkv.core.layout.ClusterDescriptor;
 import io.dmkv.core.layout.LayoutVersion;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.FailedNodeChannel;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -333,13 +337,27 @@ public final class ClusterBootstrap
         final RegionMap map)
     {
         final RemoteRegion[][] replicas = resolve(client, map);
-        final ClusterView.RegionShape[] shapes = new ClusterView.RegionShape[descriptor.regions()];
+        final ClusterView.RegionShape[] shapes = shapes(client, replicas, new ClusterView.RegionShape[0]);
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
+        final int logHeads = readHeader(client, replicas[RegionLayout.ROOT_REGION_ID], new VerbBatch(), header)
+            ? RegionLayout.clientLogHeadsOffset(header) : 0;
+        return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
+            client.channels().stream().map(c -> c.node().endpoint()).toList());
+    }
+
+    /**
+     * The shapes of every region of {@code replicas}: those of {@code known} as they are (a region's
+     * shape never changes), the others read from their headers (regions added for capacity).
+     */
+    private static ClusterView.RegionShape[] shapes(final VerbsClient client, final RemoteRegion[][] replicas,
+        final ClusterView.RegionShape[] known)
+    {
+        final ClusterView.RegionShape[] shapes = Arrays.copyOf(known, Math.max(known.length, replicas.length));
         final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
         final VerbBatch b = new VerbBatch();
-        int logHeads = 0;
-        for (int g = 0; g < descriptor.regions(); g++)
+        for (int g = known.length; g < replicas.length; g++)
         {
-            if (!readHeader(client, replicas[g], b, header))
+            if (!readHeaderRekeyed(client, replicas[g], b, header))
             {
                 // Every replica is on a failed node: the region is lost and holds no usable block.
                 shapes[g] = new ClusterView.RegionShape(0, 0, 0);
@@ -348,25 +366,55 @@ public final class ClusterBootstrap
             RegionLayout.validateHeader(header, g);
             shapes[g] = new ClusterView.RegionShape(RegionLayout.blockCount(header), RegionLayout.batOffset(header),
                 RegionLayout.firstBlockOffset(header));
-            if (g == RegionLayout.ROOT_REGION_ID)
-            {
-                logHeads = RegionLayout.clientLogHeadsOffset(header);
-            }
         }
-        return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
-            client.channels().stream().map(c -> c.node().endpoint()).toList());
+        return shapes;
     }
 
     /** A copy of {@code view} that routes by {@code map}; {@code view} itself is unchanged. */
     public static ClusterView rerouted(final VerbsClient client, final ClusterView view, final RegionMap map)
     {
-        return view.withRouting(map, resolve(client, map));
+        final RemoteRegion[][] replicas = resolve(client, map);
+        return view.withRouting(map, replicas, shapes(client, replicas, view.shapes()));
     }
 
-    /** Has {@code view} route by {@code map} (a newer region map from the coordinator) from now on. */
+    /**
+     * Has {@code view} route by {@code map} (a newer region map from the coordinator) from now on;
+     * the headers of regions the map adds are read first.
+     */
     public static void reroute(final VerbsClient client, final ClusterView view, final RegionMap map)
     {
-        view.reroute(map, resolve(client, map));
+        final RemoteRegion[][] replicas = resolve(client, map);
+        view.reroute(map, replicas, shapes(client, replicas, view.shapes()));
+    }
+
+    /**
+     * As {@link #readHeader}, learning a node's keys again when it refuses the one this client holds:
+     * a region added for capacity is re-keyed by its nodes when the map naming it arrives.
+     */
+    private static boolean readHeaderRekeyed(final VerbsClient client, final RemoteRegion[] replicas,
+        final VerbBatch b, final UnsafeBuffer header)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return readHeader(client, replicas, b, header);
+            }
+            catch (final RemoteAccessException e)
+            {
+                if (attempt >= 3 || e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
+                {
+                    throw e;
+                }
+                final Set<VerbsChannel> nodes = new HashSet<>();
+                for (final RemoteRegion r : replicas)
+                {
+                    nodes.add(r.channel());
+                }
+                // Keys are updated in place, in the RemoteRegion objects the replicas array holds.
+                client.refreshKeys(n -> nodes.contains(client.channel(n)));
+            }
+        }
     }
 
     /** Reads a region's header from its first replica that answers; false if none does. */

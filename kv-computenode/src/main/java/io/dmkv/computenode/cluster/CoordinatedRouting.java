@@ -43,6 +43,7 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     /** Follows the region map from now on; {@code changed} runs after each reroute. */
     public void follow(final Runnable changed)
     {
+        view.mapRefresher(this::rereadMap);
         cluster.onRegionMap(m ->
         {
             // The map is already confirmed when this runs: a throw here would leave the view on the
@@ -85,10 +86,35 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
         }
     }
 
+    /**
+     * Re-reads the region map and routes by it if it is newer than the view's: a map whose reroute
+     * failed when it was first seen (a node not answering, a header read refused) is caught up here.
+     * Blocking; never on a completion thread.
+     */
+    private void rereadMap()
+    {
+        try
+        {
+            cluster.refreshMap();
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.debug("region map not re-read: {}", e.getMessage());
+        }
+        final RegionMap latest = cluster.lastRegionMap();
+        if (latest.epoch() > view.map().epoch())
+        {
+            attachJoined(latest);
+            ClusterBootstrap.reroute(client, view, latest);
+            lost = describeLost(latest, cluster.deadMemoryNodes());
+            LOG.info("client {} caught up with region map epoch {}", cluster.clientId(), latest.epoch());
+        }
+    }
+
     @Override
     public void refresh()
     {
-        cluster.refreshMap();
+        rereadMap();
         attachJoined(view.map());
         final Set<Integer> dead = cluster.deadMemoryNodes();
         final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
