@@ -341,8 +341,10 @@ public final class ClusterBootstrap
         final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
         final int logHeads = readHeader(client, replicas[RegionLayout.ROOT_REGION_ID], new VerbBatch(), header)
             ? RegionLayout.clientLogHeadsOffset(header) : 0;
-        return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
+        final ClusterView view = new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
             client.channels().stream().map(c -> c.node().endpoint()).toList());
+        view.keyRefresher(() -> client.refreshKeys(n -> !(client.channel(n) instanceof FailedNodeChannel)));
+        return view;
     }
 
     /**
@@ -394,27 +396,15 @@ public final class ClusterBootstrap
     private static boolean readHeaderRekeyed(final VerbsClient client, final RemoteRegion[] replicas,
         final VerbBatch b, final UnsafeBuffer header)
     {
-        for (int attempt = 1; ; attempt++)
+        final Set<VerbsChannel> nodes = new HashSet<>();
+        for (final RemoteRegion r : replicas)
         {
-            try
-            {
-                return readHeader(client, replicas, b, header);
-            }
-            catch (final RemoteAccessException e)
-            {
-                if (attempt >= 3 || e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
-                {
-                    throw e;
-                }
-                final Set<VerbsChannel> nodes = new HashSet<>();
-                for (final RemoteRegion r : replicas)
-                {
-                    nodes.add(r.channel());
-                }
-                // Keys are updated in place, in the RemoteRegion objects the replicas array holds.
-                client.refreshKeys(n -> nodes.contains(client.channel(n)));
-            }
+            nodes.add(r.channel());
         }
+        // Keys are updated in place, in the RemoteRegion objects the replicas array holds. Not the view's
+        // refresher: this runs inside a reroute, which that refresher may be running.
+        return RefusedKeys.retrying(() -> client.refreshKeys(n -> nodes.contains(client.channel(n))),
+            "reading a region header", () -> readHeader(client, replicas, b, header));
     }
 
     /** Reads a region's header from its first replica that answers; false if none does. */

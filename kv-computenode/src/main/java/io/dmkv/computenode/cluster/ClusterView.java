@@ -36,6 +36,7 @@ public final class ClusterView
     private final RemoteRegion descriptorRegion;
     private final List<String> endpoints;
     private volatile Runnable mapRefresher = () -> { };
+    private volatile Runnable keyRefresher = () -> { };
     private volatile boolean growable;
 
     /**
@@ -71,6 +72,7 @@ public final class ClusterView
         this.clientLogHeadsOffset = other.clientLogHeadsOffset;
         this.descriptorRegion = other.descriptorRegion;
         this.endpoints = other.endpoints;
+        this.keyRefresher = other.keyRefresher;
     }
 
     /** A copy of this view that routes by another map (the repair works under the map it is about to publish). */
@@ -128,6 +130,24 @@ public final class ClusterView
     {
         this.mapRefresher = refresher;
         this.growable = true;
+    }
+
+    /**
+     * Learns the memory nodes' current region keys (and, in coordinated mode, the newest map) after a
+     * verb was refused for its key: the one refresh operations and background steps share
+     * ({@link RefusedKeys}). A node re-keys when it applies a map, which may be after this client
+     * learnt its keys for that map, so a stale key is cured here, not by waiting for a newer epoch.
+     * Blocking (a hello per node); never on a completion thread.
+     */
+    public void relearnKeys()
+    {
+        keyRefresher.run();
+    }
+
+    /** What {@link #relearnKeys} runs ({@link ClusterBootstrap} sets it; coordinated routing replaces it). */
+    public void keyRefresher(final Runnable refresher)
+    {
+        this.keyRefresher = refresher;
     }
 
     /** True if the map may name more regions later (coordinated mode): an unknown region id may be a new one. */

@@ -44,6 +44,7 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     public void follow(final Runnable changed)
     {
         view.mapRefresher(this::rereadMap);
+        view.keyRefresher(this::refresh);
         cluster.onRegionMap(m ->
         {
             // The map is already confirmed when this runs: a throw here would leave the view on the

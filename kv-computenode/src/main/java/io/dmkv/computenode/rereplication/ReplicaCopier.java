@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.core.address.RegionMap;
-import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbsClient;
 
@@ -155,9 +155,8 @@ public final class ReplicaCopier
     /** One pass over every move's region; a refusal (a re-keyed region) learns the keys and passes again. */
     private int copyPass(final RegionMap map, final List<ReplicaPlanner.Move> moves, final RegionCopy[] copies)
     {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
+        return RefusedKeys.retrying(() -> client.refreshKeys(n -> involved(map, moves).contains(n)), REFUSALS,
+            "a copy pass", () ->
             {
                 int changed = 0;
                 for (int i = 0; i < moves.size(); i++)
@@ -172,17 +171,7 @@ public final class ReplicaCopier
                     changed += copies[i].pass(primary, joiner);
                 }
                 return changed;
-            }
-            catch (final RemoteAccessException e)
-            {
-                if (attempt >= REFUSALS || e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
-                {
-                    throw e;
-                }
-                sleep(Duration.ofMillis(50L * attempt));
-                client.refreshKeys(n -> involved(map, moves).contains(n));
-            }
-        }
+            });
     }
 
     private static Set<Integer> involved(final RegionMap map, final List<ReplicaPlanner.Move> moves)

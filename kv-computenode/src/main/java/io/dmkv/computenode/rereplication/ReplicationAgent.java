@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.cluster.PeriodicStep;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.computenode.recovery.BlockTableScan;
 import io.dmkv.computenode.recovery.DeadMembers;
 import io.dmkv.computenode.recovery.FailoverAgent;
@@ -21,7 +22,6 @@ import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.StaleMapException;
 import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.core.layout.BlockAllocationTable;
-import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
@@ -102,7 +102,7 @@ public final class ReplicationAgent implements AutoCloseable
             map = dropDeadJoiners(map, dead);
             final ReplicaPlanner.Nodes nodes = nodes(map, dead, layout);
             List<ReplicaPlanner.Move> moves = resumed(map);
-            final boolean grow = moves.isEmpty() && roomForARegion(map, nodes) && shortOfBlocks(dead);
+            final boolean grow = moves.isEmpty() && roomForARegion(map, nodes) && shortOfBlocks();
             if (moves.isEmpty())
             {
                 moves = ReplicaPlanner.plan(map, nodes, grow);
@@ -154,23 +154,10 @@ public final class ReplicationAgent implements AutoCloseable
      * allocation tables, read from the primaries): only then are regions added, so free physical
      * regions stay room for re-replication and decommission while the store has space.
      */
-    private boolean shortOfBlocks(final Set<Integer> dead)
+    private boolean shortOfBlocks()
     {
-        BlockTableScan tables;
-        try
-        {
-            tables = BlockTableScan.read(view, client);
-        }
-        catch (final RemoteAccessException e)
-        {
-            if (e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
-            {
-                throw e;
-            }
-            // A copy's promotion re-keyed a primary since this client last used it.
-            client.refreshKeys(n -> !dead.contains(n));
-            tables = BlockTableScan.read(view, client);
-        }
+        // A copy's promotion may have re-keyed a primary since this client last used it.
+        final BlockTableScan tables = RefusedKeys.retrying(view, "reading the block tables", () -> BlockTableScan.read(view, client));
         long free = 0;
         long all = 0;
         for (final BlockTableScan.Block b : tables.blocks())
