@@ -19,6 +19,7 @@ import io.dmkv.core.layout.ClusterDescriptor;
 import io.dmkv.core.layout.LayoutVersion;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.FailedNodeChannel;
+import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
@@ -343,7 +344,11 @@ public final class ClusterBootstrap
             ? RegionLayout.clientLogHeadsOffset(header) : 0;
         final ClusterView view = new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
             client.channels().stream().map(c -> c.node().endpoint()).toList());
-        view.keyRefresher(() -> client.refreshKeys(n -> !(client.channel(n) instanceof FailedNodeChannel)));
+        view.keyRefresher(() ->
+        {
+            client.refreshKeys(n -> !(client.channel(n) instanceof FailedNodeChannel));
+            rekeyed(client, view, view.map());
+        });
         return view;
     }
 
@@ -390,6 +395,17 @@ public final class ClusterBootstrap
     }
 
     /**
+     * Has {@code view} route by {@code map} again, with the keys this client holds now, if it still
+     * routes by {@code map}: the keys were learnt while {@code map} was the newest the coordinator had
+     * (the caller checked), so they are the ones the nodes give that map's regions (docs/recovery.md,
+     * "Stale keys").
+     */
+    static void rekeyed(final VerbsClient client, final ClusterView view, final RegionMap map)
+    {
+        view.rekeyed(map, resolve(client, map));
+    }
+
+    /**
      * As {@link #readHeader}, learning a node's keys again when it refuses the one this client holds:
      * a region added for capacity is re-keyed by its nodes when the map naming it arrives.
      */
@@ -417,7 +433,8 @@ public final class ClusterBootstrap
             {
                 continue;
             }
-            b.reset().read(replica, 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
+            // The node's own handle, not the routing's copy: its key is the one refreshKeys updates.
+            b.reset().read(replica.channel().region(replica.id()), 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
             client.execute(b);
             return true;
         }
@@ -428,6 +445,11 @@ public final class ClusterBootstrap
      * Each region's live replicas under {@code map}, primary first: replica j of region g is the
      * physical region {@code map.physical(g, j)} of node {@code map.replica(g, j)}. A joining
      * replica is not among them: nobody reads it, and the copier writes it by itself.
+     *
+     * <p>Each is a copy of the node's region handle with the key it holds now: a later key refresh
+     * updates the node's handles in place, never a routing's copy, so a verb built by an older
+     * routing keeps the key of its time and is refused by a node that re-keyed since, even after
+     * this client learnt the new key (fencing holds within a client, not only between clients).
      */
     private static RemoteRegion[][] resolve(final VerbsClient client, final RegionMap map)
     {
@@ -437,10 +459,17 @@ public final class ClusterBootstrap
             replicas[g] = new RemoteRegion[map.replicaCount(g)];
             for (int j = 0; j < replicas[g].length; j++)
             {
-                replicas[g][j] = client.channel(map.replica(g, j)).region(map.physical(g, j));
+                replicas[g][j] = copy(client.channel(map.replica(g, j)).region(map.physical(g, j)));
             }
         }
         return replicas;
+    }
+
+    private static RemoteRegion copy(final RemoteRegion region)
+    {
+        final RegionInfo info = region.info();
+        return new RemoteRegion(region.channel(), new RegionInfo(info.id(), region.key(), info.length(),
+            info.rdmaAddress(), info.rdmaKey()));
     }
 
     /**

@@ -112,6 +112,18 @@ public final class ClusterView
     }
 
     /**
+     * Routes by {@code map} again with {@code replicas} (the same regions with the keys learnt since),
+     * if the view still routes by that map; a newer map swapped in meanwhile is kept.
+     */
+    synchronized void rekeyed(final RegionMap map, final RemoteRegion[][] replicas)
+    {
+        if (routing.map().epoch() == map.epoch())
+        {
+            routing = new Routing(routing.map(), replicas, routing.shapes());
+        }
+    }
+
+    /**
      * Asks for the newest region map now (coordinated mode: one coordinator read; a newer map
      * reroutes this view before it returns), so a caller about to report that the cluster is full,
      * or that an address names a region it does not know, does not report it from a stale map.

@@ -11,6 +11,7 @@ import io.dmkv.KvConfig;
 import io.dmkv.ReplicasLostException;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.StaleMapException;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -23,6 +24,9 @@ import io.dmkv.rdma.VerbsClient;
 public final class CoordinatedRouting implements CoordinatedIndex.Routing
 {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatedRouting.class);
+
+    /** Rounds of a key refresh while the map keeps moving under it. */
+    private static final int REFRESH_ATTEMPTS = 5;
 
     private final CoordinatedCluster cluster;
     private final ClusterView view;
@@ -112,14 +116,52 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
         }
     }
 
+    /**
+     * Learns the live nodes' current keys for the map the coordinator holds now. The keys go into the
+     * view's routing only if the map did not change while they were learnt (read before and after the
+     * hellos): a node re-keys a region when it applies a map, so a key learnt after a newer map was
+     * published may belong to that map, and a routing by the older map must not carry it (its verbs
+     * would land on a replica the newer map dropped). If the map moved, the view routes by the newer
+     * one and the keys are learnt again. A map that cannot be read fails the refresh: keys are not
+     * installed for a map the coordinator did not confirm.
+     */
     @Override
     public void refresh()
     {
-        rereadMap();
-        attachJoined(view.map());
-        final Set<Integer> dead = cluster.deadMemoryNodes();
-        final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
-        LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", view.map().epoch(), rekeyed);
+        for (int attempt = 1; ; attempt++)
+        {
+            final RegionMap before = confirmedMap();
+            attachJoined(before);
+            final Set<Integer> dead = cluster.deadMemoryNodes();
+            final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
+            final RegionMap after = confirmedMap();
+            if (after.epoch() == before.epoch())
+            {
+                ClusterBootstrap.rekeyed(client, view, before);
+                LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", before.epoch(), rekeyed);
+                return;
+            }
+            if (attempt >= REFRESH_ATTEMPTS)
+            {
+                throw new StaleMapException("the region map moved on while region keys were learnt (epoch "
+                    + before.epoch() + " -> " + after.epoch() + "), " + attempt + " times: try again");
+            }
+        }
+    }
+
+    /** Reads the region map from the coordinator, has the view route by it, and returns it. */
+    private RegionMap confirmedMap()
+    {
+        cluster.refreshMap();
+        final RegionMap latest = cluster.lastRegionMap();
+        if (latest.epoch() > view.map().epoch())
+        {
+            attachJoined(latest);
+            ClusterBootstrap.reroute(client, view, latest);
+            lost = describeLost(latest, cluster.deadMemoryNodes());
+            LOG.info("client {} caught up with region map epoch {}", cluster.clientId(), latest.epoch());
+        }
+        return view.map();
     }
 
     @Override
