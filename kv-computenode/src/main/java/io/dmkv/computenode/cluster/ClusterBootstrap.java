@@ -20,7 +20,6 @@ import io.dmkv.core.layout.LayoutVersion;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.FailedNodeChannel;
 import io.dmkv.rdma.RegionInfo;
-import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsChannel;

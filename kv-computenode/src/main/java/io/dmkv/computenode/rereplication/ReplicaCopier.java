@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.core.address.RegionMap;
+import io.dmkv.rdma.FailedNodeChannel;
 import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -99,17 +101,30 @@ public final class ReplicaCopier
         published = publisher.publish(published, sealedMap);
         try
         {
-            awaitFence(published, moves, holders, keysBefore);
+            awaitFence(published, holders, keysBefore, "the replicas of the sealed regions (the copy starts again"
+                + " later)");
             phase = "last pass";
             sleep(grace);
             copyPass(published, moves, copies);
             // Nothing landed on a full replica since the fence (the nodes enforce the seal), so each
             // joiner holds its primary's bytes and can take the leaving replica's place, the primary's
             // too: the backups keep what they held, as if the leaving node had stayed.
+            final List<RemoteRegion> leaving = leavingReplicas(published, moves);
+            final long[] leavingKeys = keys(leaving);
             RegionMap next = published;
             for (final ReplicaPlanner.Move m : moves)
             {
                 next = next.withJoinerPromoted(m.region(), m.leaving());
+            }
+            if (!leaving.isEmpty())
+            {
+                // Promoted but still sealed until every leaving replica re-keyed: a reader whose map is
+                // still the sealed one would otherwise read a leaving replica, frozen at the seal, after
+                // writes resumed on the new replicas (docs/recovery.md, "Leaving replicas").
+                phase = "promoting";
+                published = publisher.publish(published, transform(next, moves, (m, g) -> m.withSealed(g, true)));
+                awaitFence(published, leaving, leavingKeys, "the replicas leaving the promoted regions");
+                next = transform(published, moves, (m, g) -> m.withSealed(g, false));
             }
             published = publisher.publish(published, next);
             final long sealed = System.nanoTime() - sealedAt;
@@ -201,6 +216,21 @@ public final class ReplicaCopier
         return out;
     }
 
+    /** The replicas that leave their regions when the moves are promoted (none for re-replication). */
+    private List<RemoteRegion> leavingReplicas(final RegionMap map, final List<ReplicaPlanner.Move> moves)
+    {
+        final List<RemoteRegion> out = new ArrayList<>();
+        for (final ReplicaPlanner.Move m : moves)
+        {
+            if (m.leaving() >= 0 && map.hasReplicaOn(m.region(), m.leaving())
+                && !(client.channel(m.leaving()) instanceof FailedNodeChannel))
+            {
+                out.add(client.channel(m.leaving()).region(map.physicalOn(m.region(), m.leaving())));
+            }
+        }
+        return out;
+    }
+
     private static long[] keys(final List<RemoteRegion> regions)
     {
         final long[] keys = new long[regions.size()];
@@ -212,18 +242,24 @@ public final class ReplicaCopier
     }
 
     /**
-     * Waits until every full replica of the sealed regions has re-keyed. A node write-protects a
-     * sealed replica and stops granting blocks in it before it re-keys it, so from then on nothing
-     * lands on it, whatever keys a writer holds, until the map lifts the seal.
+     * Waits until every region of {@code holders} has re-keyed: the full replicas of the sealed
+     * regions (a node write-protects a sealed replica and stops granting blocks in it before it
+     * re-keys it, so from then on nothing lands on it, whatever keys a writer holds, until the map
+     * lifts the seal), or the replicas a promotion left (from then on they refuse every verb of the
+     * maps that named them).
      */
-    private void awaitFence(final RegionMap map, final List<ReplicaPlanner.Move> moves, final List<RemoteRegion> holders,
-        final long[] before)
+    private void awaitFence(final RegionMap map, final List<RemoteRegion> holders, final long[] before,
+        final String what)
     {
         final long deadline = System.nanoTime() + fenceTimeout.toNanos();
-        final Set<Integer> nodes = involved(map, moves);
+        final Set<VerbsChannel> nodes = new HashSet<>();
+        for (final RemoteRegion r : holders)
+        {
+            nodes.add(r.channel());
+        }
         while (true)
         {
-            client.refreshKeys(nodes::contains);
+            client.refreshKeys(n -> nodes.contains(client.channel(n)));
             boolean fenced = true;
             for (int i = 0; i < before.length; i++)
             {
@@ -235,9 +271,8 @@ public final class ReplicaCopier
             }
             if (System.nanoTime() - deadline > 0)
             {
-                throw new IllegalStateException("the replicas of the sealed regions did not re-key within "
-                    + fenceTimeout.toMillis() + " ms of map epoch " + map.epoch() + ": the seal is lifted and the copy"
-                    + " starts again later");
+                throw new IllegalStateException(what + " did not re-key within " + fenceTimeout.toMillis()
+                    + " ms of map epoch " + map.epoch() + ": the seal is lifted");
             }
             sleep(Duration.ofMillis(20));
         }

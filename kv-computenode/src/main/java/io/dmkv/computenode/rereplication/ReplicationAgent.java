@@ -99,7 +99,7 @@ public final class ReplicationAgent implements AutoCloseable
             current = cluster.readRegionMap();
             map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
             cluster.attachJoined(client, map, true);
-            map = dropDeadJoiners(map, dead);
+            map = dropDeadJoinersAndStraySeals(map, dead);
             final ReplicaPlanner.Nodes nodes = nodes(map, dead, layout);
             List<ReplicaPlanner.Move> moves = resumed(map);
             final boolean grow = moves.isEmpty() && roomForARegion(map, nodes) && shortOfBlocks();
@@ -216,7 +216,13 @@ public final class ReplicationAgent implements AutoCloseable
     }
 
     /** Drops joining replicas on dead nodes (their copy cannot finish). */
-    private RegionMap dropDeadJoiners(final RegionMap map, final Set<Integer> dead)
+    /**
+     * Drops joining replicas whose node died, and lifts the seal of regions sealed with no joiner: a
+     * copier that died between promoting its copies (still sealed) and lifting the seal left them,
+     * and every write would otherwise wait for a map that never comes. The copier runs on this
+     * agent's thread, so no copy of this client is under way here.
+     */
+    private RegionMap dropDeadJoinersAndStraySeals(final RegionMap map, final Set<Integer> dead)
     {
         RegionMap next = map;
         for (int g = 0; g < map.regionCount(); g++)
@@ -224,6 +230,10 @@ public final class ReplicationAgent implements AutoCloseable
             if (map.joiner(g) >= 0 && dead.contains(map.joiner(g)))
             {
                 next = next.withoutJoiner(g);
+            }
+            else if (map.joiner(g) < 0 && map.sealed(g))
+            {
+                next = next.withSealed(g, false);
             }
         }
         return next == map ? map : publish(map, next);
