@@ -101,8 +101,7 @@ public final class ReplicaCopier
         published = publisher.publish(published, sealedMap);
         try
         {
-            awaitFence(published, holders, keysBefore, "the replicas of the sealed regions (the copy starts again"
-                + " later)");
+            awaitFence(published, holders, keysBefore);
             phase = "last pass";
             sleep(grace);
             copyPass(published, moves, copies);
@@ -123,7 +122,7 @@ public final class ReplicaCopier
                 // writes resumed on the new replicas (docs/recovery.md, "Leaving replicas").
                 phase = "promoting";
                 published = publisher.publish(published, transform(next, moves, (m, g) -> m.withSealed(g, true)));
-                awaitFence(published, leaving, leavingKeys, "the replicas leaving the promoted regions");
+                awaitLeft(published, leaving, leavingKeys);
                 next = transform(published, moves, (m, g) -> m.withSealed(g, false));
             }
             published = publisher.publish(published, next);
@@ -245,11 +244,37 @@ public final class ReplicaCopier
      * Waits until every region of {@code holders} has re-keyed: the full replicas of the sealed
      * regions (a node write-protects a sealed replica and stops granting blocks in it before it
      * re-keys it, so from then on nothing lands on it, whatever keys a writer holds, until the map
-     * lifts the seal), or the replicas a promotion left (from then on they refuse every verb of the
-     * maps that named them).
+     * lifts the seal). A node that cannot be asked, or a fence that takes longer than the timeout,
+     * fails the copy (the seal is lifted and the copy starts again later).
      */
-    private void awaitFence(final RegionMap map, final List<RemoteRegion> holders, final long[] before,
-        final String what)
+    private void awaitFence(final RegionMap map, final List<RemoteRegion> holders, final long[] before)
+    {
+        if (!fenced(holders, before, false))
+        {
+            throw new IllegalStateException("the replicas of the sealed regions did not re-key within "
+                + fenceTimeout.toMillis() + " ms of map epoch " + map.epoch() + ": the seal is lifted and the copy"
+                + " starts again later");
+        }
+    }
+
+    /**
+     * Waits until every replica a promotion left has re-keyed the physical region it left (it then
+     * refuses every verb of the maps that named it), at most the fence timeout. A node that cannot be
+     * asked is asked again until then. Past it the seal may be lifted anyway: the timeout is longer
+     * than the map lease, so every client has confirmed a map that no longer names the leaving replica.
+     */
+    private void awaitLeft(final RegionMap map, final List<RemoteRegion> leaving, final long[] before)
+    {
+        if (!fenced(leaving, before, true))
+        {
+            LOG.warn("the replicas leaving the promoted regions did not re-key within {} ms of map epoch {}; the"
+                + " seal is lifted (every client's map lease has run out on the maps that named them)",
+                fenceTimeout.toMillis(), map.epoch());
+        }
+    }
+
+    /** True once every region of {@code holders} has a key other than {@code before}'s; false at the timeout. */
+    private boolean fenced(final List<RemoteRegion> holders, final long[] before, final boolean patient)
     {
         final long deadline = System.nanoTime() + fenceTimeout.toNanos();
         final Set<VerbsChannel> nodes = new HashSet<>();
@@ -259,20 +284,30 @@ public final class ReplicaCopier
         }
         while (true)
         {
-            client.refreshKeys(n -> nodes.contains(client.channel(n)));
-            boolean fenced = true;
-            for (int i = 0; i < before.length; i++)
+            try
             {
-                fenced &= holders.get(i).key() != before[i];
+                client.refreshKeys(n -> nodes.contains(client.channel(n)));
+                boolean fenced = true;
+                for (int i = 0; i < before.length; i++)
+                {
+                    fenced &= holders.get(i).key() != before[i];
+                }
+                if (fenced)
+                {
+                    return true;
+                }
             }
-            if (fenced)
+            catch (final RuntimeException e)
             {
-                return;
+                if (!patient)
+                {
+                    throw e;
+                }
+                LOG.debug("asking for the keys of the leaving replicas failed (asked again): {}", e.toString());
             }
             if (System.nanoTime() - deadline > 0)
             {
-                throw new IllegalStateException(what + " did not re-key within " + fenceTimeout.toMillis()
-                    + " ms of map epoch " + map.epoch() + ": the seal is lifted");
+                return false;
             }
             sleep(Duration.ofMillis(20));
         }
