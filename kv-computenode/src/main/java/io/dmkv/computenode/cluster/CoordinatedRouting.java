@@ -106,6 +106,12 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
         {
             LOG.debug("region map not re-read: {}", e.getMessage());
         }
+        catchUp();
+    }
+
+    /** Routes by the last map the coordinator confirmed if it is newer than the view's. */
+    private void catchUp()
+    {
         final RegionMap latest = cluster.lastRegionMap();
         if (latest.epoch() > view.map().epoch())
         {
@@ -153,14 +159,7 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     private RegionMap confirmedMap()
     {
         cluster.refreshMap();
-        final RegionMap latest = cluster.lastRegionMap();
-        if (latest.epoch() > view.map().epoch())
-        {
-            attachJoined(latest);
-            ClusterBootstrap.reroute(client, view, latest);
-            lost = describeLost(latest, cluster.deadMemoryNodes());
-            LOG.info("client {} caught up with region map epoch {}", cluster.clientId(), latest.epoch());
-        }
+        catchUp();
         return view.map();
     }
 
