@@ -72,7 +72,6 @@ public final class ClusterView
         this.clientLogHeadsOffset = other.clientLogHeadsOffset;
         this.descriptorRegion = other.descriptorRegion;
         this.endpoints = other.endpoints;
-        this.keyRefresher = other.keyRefresher;
     }
 
     /** A copy of this view that routes by another map (the repair works under the map it is about to publish). */
@@ -156,7 +155,12 @@ public final class ClusterView
         keyRefresher.run();
     }
 
-    /** What {@link #relearnKeys} runs ({@link ClusterBootstrap} sets it; coordinated routing replaces it). */
+    /**
+     * What {@link #relearnKeys} runs: {@link ClusterBootstrap} sets one that learns the keys for the
+     * view's map as it is (static mode, where the map never changes); {@link CoordinatedRouting}
+     * replaces it with its confirmed refresh. A copy routing by another map ({@link #withRouting})
+     * has none: it is its maker's to refresh.
+     */
     public void keyRefresher(final Runnable refresher)
     {
         this.keyRefresher = refresher;
