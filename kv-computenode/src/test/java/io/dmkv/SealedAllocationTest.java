@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,12 +25,14 @@ import io.dmkv.core.cluster.ClusterLayout;
 import io.dmkv.core.cluster.Coordinator;
 import io.dmkv.core.cluster.MapName;
 import io.dmkv.core.cluster.MemoryNodeRpc;
+import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.memnode.EmbeddedCluster;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.FailedNodeChannel;
+import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
@@ -132,6 +135,15 @@ class SealedAllocationTest
         return RegionMap.fromBytes(regions.lastSeen().payload());
     }
 
+    /** A region map and handles on every node's regions holding the keys learnt for it. */
+    private record Routes(RegionMap map, Map<Long, RemoteRegion> handles)
+    {
+        RemoteRegion region(final int node, final int physical)
+        {
+            return handles.get(((long)node << 32) | physical);
+        }
+    }
+
     /** Threads that claim, mirror, free into and release blocks by hand, with what they were told. */
     private static final class Hammer
     {
@@ -152,6 +164,7 @@ class SealedAllocationTest
         /** (region, block) to the sum of the FAAs acknowledged on its first bitmap word. */
         final Map<Long, Long> bits = new ConcurrentHashMap<>();
         final Map<Integer, UnsafeBuffer> headers = new ConcurrentHashMap<>();
+        private volatile Routes routes;
 
         Hammer(final EmbeddedCluster cluster, final Coordinator watcher, final VerbsClient v, final CachedMap regions)
         {
@@ -192,14 +205,56 @@ class SealedAllocationTest
             assertEquals(List.of(), failures);
         }
 
-        private synchronized RegionMap map()
+        private RegionMap map()
         {
-            final RegionMap m = SealedAllocationTest.map(regions);
-            for (int n = v.nodeCount(); n < m.memoryNodeCount(); n++)
+            return routes().map();
+        }
+
+        private Routes routes()
+        {
+            Routes r = routes;
+            if (r == null)
             {
-                v.attach(n, endpoint(cluster, watcher, n));
+                relearn();
+                r = routes;
             }
-            return m;
+            return r;
+        }
+
+        /**
+         * Learns the nodes' keys for the map the coordinator holds, read before and after the hellos
+         * (again if it moved meanwhile), and routes by that map with handles holding those keys: as a
+         * client's view does (docs/recovery.md, "Stale keys"), so a verb built by an older map keeps
+         * the older key and is refused, instead of landing on a replica a newer map dropped.
+         */
+        private synchronized void relearn()
+        {
+            while (true)
+            {
+                final VersionedMap before = watcher.maps().read(MapName.REGIONS).orElseThrow();
+                final RegionMap latest = RegionMap.fromBytes(before.payload());
+                for (int n = v.nodeCount(); n < latest.memoryNodeCount(); n++)
+                {
+                    v.attach(n, endpoint(cluster, watcher, n));
+                }
+                v.refreshKeys(n -> !(v.channel(n) instanceof FailedNodeChannel));
+                final VersionedMap after = watcher.maps().read(MapName.REGIONS).orElseThrow();
+                if (after.epoch() == before.epoch())
+                {
+                    final Map<Long, RemoteRegion> handles = new HashMap<>();
+                    for (int n = 0; n < v.nodeCount(); n++)
+                    {
+                        for (final RemoteRegion r : v.channel(n).regions())
+                        {
+                            final RegionInfo info = r.info();
+                            handles.put(((long)n << 32) | r.id(), new RemoteRegion(r.channel(), new RegionInfo(info.id(),
+                                r.key(), info.length(), info.rdmaAddress(), info.rdmaKey())));
+                        }
+                    }
+                    routes = new Routes(latest, handles);
+                    return;
+                }
+            }
         }
 
         private UnsafeBuffer header(final int g)
@@ -245,7 +300,10 @@ class SealedAllocationTest
             {
                 if (e.status() == RpcStatus.UNAVAILABLE)
                 {
+                    // Sealed, or asked of a node that is no longer the primary (this map is old).
                     sealedRefusals.incrementAndGet();
+                    pause();
+                    relearn();
                     return;
                 }
                 if (e.status() == RpcStatus.EXHAUSTED)
@@ -314,9 +372,9 @@ class SealedAllocationTest
         {
             while (true)
             {
-                final RegionMap m = map();
+                final Routes r = routes();
                 batch.reset();
-                verb.add(batch, v.channel(m.primary(g)).region(m.physical(g, 0)));
+                verb.add(batch, r.region(r.map().primary(g), r.map().physical(g, 0)));
                 if (tried(batch))
                 {
                     return;
@@ -331,11 +389,12 @@ class SealedAllocationTest
             bytes.putLong(0, entry);
             while (true)
             {
-                final RegionMap m = map();
+                final Routes r = routes();
+                final RegionMap m = r.map();
                 final VerbBatch b = new VerbBatch();
                 for (int j = 1; j < m.replicaCount(g); j++)
                 {
-                    b.write(v.channel(m.replica(g, j)).region(m.physical(g, j)), entryAt, bytes, 0, Long.BYTES);
+                    b.write(r.region(m.replica(g, j), m.physical(g, j)), entryAt, bytes, 0, Long.BYTES);
                 }
                 if (b.size() == 0 || tried(b))
                 {
@@ -360,7 +419,7 @@ class SealedAllocationTest
                 }
                 writeRefusals.incrementAndGet();
                 pause();
-                v.refreshKeys(n -> !(v.channel(n) instanceof FailedNodeChannel));
+                relearn();
                 return false;
             }
         }

@@ -17,6 +17,7 @@ import io.dmkv.computenode.cluster.ClusterBootstrap;
 import io.dmkv.computenode.cluster.ClusterConnection;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.cluster.CoordinatedRouting;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.index.RaceSplitter;
 import io.dmkv.computenode.log.EmbeddedLogWriter;
@@ -37,7 +38,6 @@ import io.dmkv.computenode.rereplication.ReplicationAgent;
 import io.dmkv.computenode.replication.SnapshotSettleRule;
 import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.computenode.replication.SnapshotStats;
-import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsClient;
 
@@ -126,7 +126,7 @@ public final class ClientCore implements AutoCloseable
             }
             index = c != null ? coordinatedIndex(config, c, v, o, routed) : fusee;
             h = Heartbeat.start(view, v, clientId, config.heartbeatPeriod(), logWriter::oldestInFlight);
-            a = c != null ? new RecoveryAgent(c, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
+            a = c != null ? new RecoveryAgent(c, view, recovery, config.recoveryCheckPeriod(), config.opTimeout(), clock)
                 : null;
             final MemoryNodeFailover failover = new MemoryNodeFailover(view, v, SnapshotSettleRule.INSTANCE);
             f = c != null ? new FailoverAgent(c, failover, config.recoveryCheckPeriod(), c.mapLease(), clock) : null;
@@ -180,7 +180,7 @@ public final class ClientCore implements AutoCloseable
             }
             catch (final RuntimeException e)
             {
-                if (!config.coordinated() || attempt >= OPEN_ATTEMPTS || !refusedKey(e))
+                if (!config.coordinated() || attempt >= OPEN_ATTEMPTS || !RefusedKeys.refusedKey(e))
                 {
                     throw e;
                 }
@@ -201,18 +201,6 @@ public final class ClientCore implements AutoCloseable
             Thread.currentThread().interrupt();
             throw new KvException("interrupted while opening the store", e);
         }
-    }
-
-    private static boolean refusedKey(final Throwable e)
-    {
-        for (Throwable t = e; t != null; t = t.getCause())
-        {
-            if (t instanceof RemoteAccessException r && r.reason() == RemoteAccessException.Reason.UNKNOWN_REGION)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Where the store sends every key. */

@@ -19,14 +19,16 @@ public final class MemnodeCluster implements AutoCloseable
     private final CoordinatorProcess coordinator;
     private final MemnodeDaemons nodes;
     private final long memory;
+    private final long regionBytes;
     private final List<String> nodeOptions;
 
     private MemnodeCluster(final CoordinatorProcess coordinator, final MemnodeDaemons nodes, final long memory,
-        final List<String> nodeOptions)
+        final long regionBytes, final List<String> nodeOptions)
     {
         this.coordinator = coordinator;
         this.nodes = nodes;
         this.memory = memory;
+        this.regionBytes = regionBytes;
         this.nodeOptions = nodeOptions;
     }
 
@@ -37,6 +39,13 @@ public final class MemnodeCluster implements AutoCloseable
     public static MemnodeCluster start(final int count, final long memory, final Duration sessionTimeout)
         throws IOException, InterruptedException
     {
+        return start(count, memory, Math.min(memory, 16L << 20), sessionTimeout);
+    }
+
+    /** As {@link #start(int, long, Duration)}, each node's memory cut into regions of {@code regionBytes}. */
+    public static MemnodeCluster start(final int count, final long memory, final long regionBytes,
+        final Duration sessionTimeout) throws IOException, InterruptedException
+    {
         // ZooKeeper grants sessions of 2..20 ticks.
         final String tick = Math.max(100, sessionTimeout.toMillis() / 10) + "ms";
         final CoordinatorProcess zk = CoordinatorProcess.start(tick);
@@ -44,20 +53,15 @@ public final class MemnodeCluster implements AutoCloseable
         {
             final List<String> options = List.of("--coordinator", zk.connectString(), "--session-timeout",
                 sessionTimeout.toMillis() + "ms");
-            final MemnodeDaemons nodes = MemnodeDaemons.start(count, memory, regionBytes(memory),
-                Duration.ofSeconds(60), "chaos-mn", options);
-            return new MemnodeCluster(zk, nodes, memory, options);
+            final MemnodeDaemons nodes = MemnodeDaemons.start(count, memory, regionBytes, Duration.ofSeconds(60),
+                "chaos-mn", options);
+            return new MemnodeCluster(zk, nodes, memory, regionBytes, options);
         }
         catch (final RuntimeException e)
         {
             zk.close();
             throw e;
         }
-    }
-
-    private static long regionBytes(final long memory)
-    {
-        return Math.min(memory, 16L << 20);
     }
 
     /**
@@ -67,7 +71,7 @@ public final class MemnodeCluster implements AutoCloseable
     public String addNode() throws IOException, InterruptedException
     {
         final int index = nodes.endpoints().size();
-        return nodes.add(memory, regionBytes(memory), Duration.ofSeconds(60), "chaos-mn" + index, nodeOptions);
+        return nodes.add(memory, regionBytes, Duration.ofSeconds(60), "chaos-mn" + index, nodeOptions);
     }
 
     /** The coordinator's connect string ({@code 127.0.0.1:PORT}). */

@@ -142,12 +142,14 @@ class CopierKillTest
         }
     }
 
-    private static RegionMap map(final Coordinator c)
+    /** The coordinator's region map as it is now. */
+    static RegionMap map(final Coordinator c)
     {
         return RegionMap.fromBytes(c.maps().read(MapName.REGIONS).orElseThrow().payload());
     }
 
-    private static RegionMap await(final Coordinator c, final Predicate<RegionMap> condition, final String what)
+    /** Waits (bounded) until the coordinator's region map meets {@code condition}; returns that map. */
+    static RegionMap await(final Coordinator c, final Predicate<RegionMap> condition, final String what)
         throws InterruptedException
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();

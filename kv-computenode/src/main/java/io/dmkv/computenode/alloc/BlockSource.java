@@ -17,14 +17,13 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.MemoryFullException;
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.core.cluster.MemoryNodeRpc;
 import io.dmkv.core.config.Sizes;
 import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.SizeClasses;
-import io.dmkv.rdma.FailedNodeChannel;
-import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
@@ -58,6 +57,10 @@ import io.dmkv.rdma.VerbsTimeoutException;
  * block granted just before a seal whose set-up batch the sealed replicas refuse is set up again
  * with fresh keys (the set-up writes are idempotent and the block is this client's alone), so it is
  * not left owned by a client that does not know it.
+ *
+ * <p>Growing (docs/recovery.md, "Growing capacity"). The regions are those of the view's current
+ * map, which grows when regions are added for capacity; before reporting {@link MemoryFullException}
+ * the client re-reads the map once and, if it is newer, asks the regions again by it.
  */
 final class BlockSource
 {
@@ -124,7 +127,21 @@ final class BlockSource
             throw new IllegalArgumentException("size class " + sizeClass + " (" + objectSize + "-byte objects) does not"
                 + " fit the cluster's " + Sizes.format(blockSize) + " blocks");
         }
-        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false);
+        final long epoch = view.map().epoch();
+        return askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false)
+            .exceptionallyCompose(failure ->
+            {
+                if (!(Failures.cause(failure) instanceof MemoryFullException))
+                {
+                    return CompletableFuture.failedFuture(failure);
+                }
+                // Regions may have been added for capacity since this client's map: re-read it once
+                // (off the completion threads) and ask again by the newer map before reporting a full cluster.
+                return CompletableFuture.supplyAsync(() -> view.refreshMap() || view.map().epoch() > epoch, later())
+                    .thenCompose(newer -> newer
+                        ? askFrom(sizeClass, Math.floorMod(cursor.get(), view.regions()), 0, 0, 0, false)
+                        : CompletableFuture.<OwnedBlock>failedFuture(failure));
+            });
     }
 
     /**
@@ -214,9 +231,9 @@ final class BlockSource
         }
         final int blockOffset = RegionLayout.blockOffset(view.firstBlockOffset(g), blockSize, blockIndex);
         final CompletableFuture<OwnedBlock> block = wasAdopted
-            ? setUp(() -> adopt(g, blockIndex, blockOffset, sizeClass, entry), 1).thenCompose(seen ->
+            ? setUp(() -> adopt(g, blockIndex, blockOffset, sizeClass, entry)).thenCompose(seen ->
                 takeOver(g, blockIndex, blockOffset, sizeClass, entry, seen))
-            : setUp(() -> claim(g, blockIndex, blockOffset, sizeClass, entry), 1);
+            : setUp(() -> claim(g, blockIndex, blockOffset, sizeClass, entry));
         return block.thenApply(b ->
         {
             (wasAdopted ? adopted : claimed).incrementAndGet();
@@ -278,26 +295,9 @@ final class BlockSource
      * Runs a granted block's set-up batch, again with fresh keys while a replica refuses its key (a
      * seal or a promotion re-keyed it after the grant): the batch only writes what this client owns.
      */
-    private <T> CompletableFuture<T> setUp(final Supplier<CompletableFuture<T>> batch, final int attempt)
+    private <T> CompletableFuture<T> setUp(final Supplier<CompletableFuture<T>> batch)
     {
-        return batch.get().handle((done, failure) ->
-        {
-            if (failure == null)
-            {
-                return CompletableFuture.completedFuture(done);
-            }
-            final RuntimeException e = Failures.cause(failure);
-            if (!(e instanceof RemoteAccessException r && r.reason() == RemoteAccessException.Reason.UNKNOWN_REGION)
-                || attempt >= SEALED_RETRIES)
-            {
-                return CompletableFuture.<T>failedFuture(e);
-            }
-            return CompletableFuture.supplyAsync(() ->
-            {
-                client.refreshKeys(n -> !(client.channel(n) instanceof FailedNodeChannel));
-                return setUp(batch, attempt + 1);
-            }, later()).thenCompose(next -> next);
-        }).thenCompose(next -> next);
+        return RefusedKeys.retryingAsync(view, SEALED_RETRIES, SEALED_PAUSE_MS, batch);
     }
 
     /** Runs a step after the seal pause, off the completion threads (it may block on a key refresh). */

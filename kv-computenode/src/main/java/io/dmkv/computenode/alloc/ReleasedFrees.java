@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
 
@@ -40,6 +41,8 @@ final class ReleasedFrees
     private Long2LongHashMap words = new Long2LongHashMap(0L);
     /** Every flush posted so far, so that {@link #flush()} also waits for those still in flight. */
     private CompletableFuture<Void> posted = CompletableFuture.completedFuture(null);
+    /** A flush was refused a key since {@link #takeRefusal}: the keys should be learnt again (off this completion). */
+    private volatile boolean refused;
 
     ReleasedFrees(final ClusterView view, final VerbsClient client)
     {
@@ -167,6 +170,7 @@ final class ReleasedFrees
         {
             if (failure != null)
             {
+                refused |= RefusedKeys.refusedKey(failure);
                 LOG.warn("frees of {} bitmap words were not posted; their objects stay allocated: {}", count,
                     failure.toString());
             }
@@ -177,5 +181,13 @@ final class ReleasedFrees
             posted = CompletableFuture.allOf(posted, landed);
             return posted;
         }
+    }
+
+    /** True (once) if a flush was refused a key since the last call. */
+    boolean takeRefusal()
+    {
+        final boolean was = refused;
+        refused = false;
+        return was;
     }
 }

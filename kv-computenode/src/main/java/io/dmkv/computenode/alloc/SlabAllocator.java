@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import io.dmkv.MemoryFullException;
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.core.layout.BlockHeader;
@@ -385,15 +386,21 @@ public final class SlabAllocator implements ObjectAllocator, AutoCloseable
     }
 
     /**
-     * One background reclaim. A failure is logged once at WARN and its repeats at DEBUG until a reclaim
-     * succeeds again: while a dead memory node waits for its fail-over (a session timeout), or until
-     * this client learns re-keyed regions' keys, every period fails the same way.
+     * One background reclaim. A reclaim (or a posted free) refused a key learns the keys again
+     * ({@link RefusedKeys}): a node that re-keyed after this client learnt its keys for the current
+     * map would otherwise refuse every period until a newer map came. A failure is logged once at
+     * WARN and its repeats at DEBUG until a reclaim succeeds again: while a dead memory node waits for
+     * its fail-over (a session timeout), every period fails the same way.
      */
     private void backgroundReclaim()
     {
         try
         {
-            reclaimNow();
+            if (released.takeRefusal())
+            {
+                view.relearnKeys();
+            }
+            RefusedKeys.retrying(view, "client " + clientId + "'s background reclaim", this::reclaimNow);
             if (reclaimFailures > 0)
             {
                 LOG.info("client {}: background reclaim works again after {} failed attempt(s)", clientId,

@@ -3,6 +3,8 @@ package io.dmkv.computenode.cluster;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,8 +19,10 @@ import io.dmkv.core.layout.ClusterDescriptor;
 import io.dmkv.core.layout.LayoutVersion;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.rdma.FailedNodeChannel;
+import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -333,13 +337,33 @@ public final class ClusterBootstrap
         final RegionMap map)
     {
         final RemoteRegion[][] replicas = resolve(client, map);
-        final ClusterView.RegionShape[] shapes = new ClusterView.RegionShape[descriptor.regions()];
+        final ClusterView.RegionShape[] shapes = shapes(client, replicas, new ClusterView.RegionShape[0]);
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
+        final int logHeads = readHeader(client, replicas[RegionLayout.ROOT_REGION_ID], new VerbBatch(), header)
+            ? RegionLayout.clientLogHeadsOffset(header) : 0;
+        final ClusterView view = new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
+            client.channels().stream().map(c -> c.node().endpoint()).toList());
+        view.keyRefresher(() ->
+        {
+            client.refreshKeys(n -> !(client.channel(n) instanceof FailedNodeChannel));
+            rekeyed(client, view, view.map());
+        });
+        return view;
+    }
+
+    /**
+     * The shapes of every region of {@code replicas}: those of {@code known} as they are (a region's
+     * shape never changes), the others read from their headers (regions added for capacity).
+     */
+    private static ClusterView.RegionShape[] shapes(final VerbsClient client, final RemoteRegion[][] replicas,
+        final ClusterView.RegionShape[] known)
+    {
+        final ClusterView.RegionShape[] shapes = Arrays.copyOf(known, Math.max(known.length, replicas.length));
         final UnsafeBuffer header = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
         final VerbBatch b = new VerbBatch();
-        int logHeads = 0;
-        for (int g = 0; g < descriptor.regions(); g++)
+        for (int g = known.length; g < replicas.length; g++)
         {
-            if (!readHeader(client, replicas[g], b, header))
+            if (!readHeaderRekeyed(client, replicas[g], b, header))
             {
                 // Every replica is on a failed node: the region is lost and holds no usable block.
                 shapes[g] = new ClusterView.RegionShape(0, 0, 0);
@@ -348,25 +372,54 @@ public final class ClusterBootstrap
             RegionLayout.validateHeader(header, g);
             shapes[g] = new ClusterView.RegionShape(RegionLayout.blockCount(header), RegionLayout.batOffset(header),
                 RegionLayout.firstBlockOffset(header));
-            if (g == RegionLayout.ROOT_REGION_ID)
-            {
-                logHeads = RegionLayout.clientLogHeadsOffset(header);
-            }
         }
-        return new ClusterView(descriptor, map, replicas, shapes, logHeads, client.channel(0).region(0),
-            client.channels().stream().map(c -> c.node().endpoint()).toList());
+        return shapes;
     }
 
     /** A copy of {@code view} that routes by {@code map}; {@code view} itself is unchanged. */
     public static ClusterView rerouted(final VerbsClient client, final ClusterView view, final RegionMap map)
     {
-        return view.withRouting(map, resolve(client, map));
+        final RemoteRegion[][] replicas = resolve(client, map);
+        return view.withRouting(map, replicas, shapes(client, replicas, view.shapes()));
     }
 
-    /** Has {@code view} route by {@code map} (a newer region map from the coordinator) from now on. */
+    /**
+     * Has {@code view} route by {@code map} (a newer region map from the coordinator) from now on;
+     * the headers of regions the map adds are read first.
+     */
     public static void reroute(final VerbsClient client, final ClusterView view, final RegionMap map)
     {
-        view.reroute(map, resolve(client, map));
+        final RemoteRegion[][] replicas = resolve(client, map);
+        view.reroute(map, replicas, shapes(client, replicas, view.shapes()));
+    }
+
+    /**
+     * Has {@code view} route by {@code map} again, with the keys this client holds now, if it still
+     * routes by {@code map}: the keys were learnt while {@code map} was the newest the coordinator had
+     * (the caller checked), so they are the ones the nodes give that map's regions (docs/recovery.md,
+     * "Stale keys").
+     */
+    static void rekeyed(final VerbsClient client, final ClusterView view, final RegionMap map)
+    {
+        view.rekeyed(map, resolve(client, map));
+    }
+
+    /**
+     * As {@link #readHeader}, learning a node's keys again when it refuses the one this client holds:
+     * a region added for capacity is re-keyed by its nodes when the map naming it arrives.
+     */
+    private static boolean readHeaderRekeyed(final VerbsClient client, final RemoteRegion[] replicas,
+        final VerbBatch b, final UnsafeBuffer header)
+    {
+        final Set<VerbsChannel> nodes = new HashSet<>();
+        for (final RemoteRegion r : replicas)
+        {
+            nodes.add(r.channel());
+        }
+        // Keys are updated in place, in the RemoteRegion objects the replicas array holds. Not the view's
+        // refresher: this runs inside a reroute, which that refresher may be running.
+        return RefusedKeys.retrying(() -> client.refreshKeys(n -> nodes.contains(client.channel(n))),
+            "reading a region header", () -> readHeader(client, replicas, b, header));
     }
 
     /** Reads a region's header from its first replica that answers; false if none does. */
@@ -379,7 +432,8 @@ public final class ClusterBootstrap
             {
                 continue;
             }
-            b.reset().read(replica, 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
+            // The node's own handle, not the routing's copy: its key is the one refreshKeys updates.
+            b.reset().read(replica.channel().region(replica.id()), 0, header, 0, RegionLayout.HEADER_FIELDS_LENGTH);
             client.execute(b);
             return true;
         }
@@ -390,6 +444,11 @@ public final class ClusterBootstrap
      * Each region's live replicas under {@code map}, primary first: replica j of region g is the
      * physical region {@code map.physical(g, j)} of node {@code map.replica(g, j)}. A joining
      * replica is not among them: nobody reads it, and the copier writes it by itself.
+     *
+     * <p>Each is a copy of the node's region handle with the key it holds now: a later key refresh
+     * updates the node's handles in place, never a routing's copy, so a verb built by an older
+     * routing keeps the key of its time and is refused by a node that re-keyed since, even after
+     * this client learnt the new key (fencing holds within a client, not only between clients).
      */
     private static RemoteRegion[][] resolve(final VerbsClient client, final RegionMap map)
     {
@@ -399,10 +458,17 @@ public final class ClusterBootstrap
             replicas[g] = new RemoteRegion[map.replicaCount(g)];
             for (int j = 0; j < replicas[g].length; j++)
             {
-                replicas[g][j] = client.channel(map.replica(g, j)).region(map.physical(g, j));
+                replicas[g][j] = copy(client.channel(map.replica(g, j)).region(map.physical(g, j)));
             }
         }
         return replicas;
+    }
+
+    private static RemoteRegion copy(final RemoteRegion region)
+    {
+        final RegionInfo info = region.info();
+        return new RemoteRegion(region.channel(), new RegionInfo(info.id(), region.key(), info.length(),
+            info.rdmaAddress(), info.rdmaKey()));
     }
 
     /**

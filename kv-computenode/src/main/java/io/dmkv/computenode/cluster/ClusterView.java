@@ -21,8 +21,10 @@ import io.dmkv.rdma.VerbBatch;
  * replication factor: loops over a region's replicas run to {@link #replicaCount}, never to
  * {@link #replication}.
  *
- * <p>Global region g's replica j lives on node {@code map.replica(g, j)}, in the physical region
- * whose index is g's position in {@code map.regionsOn(node)}. The view resolves that once. The
+ * <p>Global region g's replica j lives on node {@code map.replica(g, j)}, in its physical region
+ * {@code map.physical(g, j)}. The view resolves that once per map. The number of regions and each
+ * region's shape come from the map and the regions' headers, not from the descriptor: regions added
+ * for capacity appear when a map names them. The
  * verb helpers ({@link #read}, {@link #write}, {@link #cas}, {@link #faa}) take a global address
  * and a replica, so callers never decode global addresses by hand.
  */
@@ -30,15 +32,20 @@ public final class ClusterView
 {
     private final ClusterDescriptor.Values descriptor;
     private volatile Routing routing;
-    private final int[] blockCounts;
-    private final int[] batOffsets;
-    private final int[] firstBlockOffsets;
     private final int clientLogHeadsOffset;
     private final RemoteRegion descriptorRegion;
     private final List<String> endpoints;
+    private volatile Runnable mapRefresher = () -> { };
+    private volatile Runnable keyRefresher = () -> { };
+    private volatile boolean growable;
 
-    /** A region map and the replicas it resolves to, swapped as one. */
-    record Routing(RegionMap map, RemoteRegion[][] replicas)
+    /**
+     * A region map, the replicas it resolves to and the shapes of its regions, swapped as one. A
+     * newer map may name more regions (capacity added, docs/recovery.md), never fewer, and a region's
+     * shape never changes, so a region id valid in one routing is valid, with the same shape, in
+     * every later one.
+     */
+    record Routing(RegionMap map, RemoteRegion[][] replicas, RegionShape[] shapes)
     {
     }
 
@@ -52,16 +59,7 @@ public final class ClusterView
         final List<String> endpoints)
     {
         this.descriptor = descriptor;
-        this.routing = new Routing(map, replicas);
-        this.blockCounts = new int[shapes.length];
-        this.batOffsets = new int[shapes.length];
-        this.firstBlockOffsets = new int[shapes.length];
-        for (int g = 0; g < shapes.length; g++)
-        {
-            blockCounts[g] = shapes[g].blockCount();
-            batOffsets[g] = shapes[g].batOffset();
-            firstBlockOffsets[g] = shapes[g].firstBlockOffset();
-        }
+        this.routing = new Routing(map, replicas, shapes.clone());
         this.clientLogHeadsOffset = clientLogHeadsOffset;
         this.descriptorRegion = descriptorRegion;
         this.endpoints = List.copyOf(endpoints);
@@ -71,18 +69,21 @@ public final class ClusterView
     {
         this.descriptor = other.descriptor;
         this.routing = routing;
-        this.blockCounts = other.blockCounts;
-        this.batOffsets = other.batOffsets;
-        this.firstBlockOffsets = other.firstBlockOffsets;
         this.clientLogHeadsOffset = other.clientLogHeadsOffset;
         this.descriptorRegion = other.descriptorRegion;
         this.endpoints = other.endpoints;
     }
 
     /** A copy of this view that routes by another map (the repair works under the map it is about to publish). */
-    ClusterView withRouting(final RegionMap map, final RemoteRegion[][] replicas)
+    ClusterView withRouting(final RegionMap map, final RemoteRegion[][] replicas, final RegionShape[] shapes)
     {
-        return new ClusterView(this, new Routing(map, replicas));
+        return new ClusterView(this, new Routing(map, replicas, shapes));
+    }
+
+    /** The shapes of the regions the view knows now (a copy); {@link ClusterBootstrap} extends it for a bigger map. */
+    RegionShape[] shapes()
+    {
+        return routing.shapes().clone();
     }
 
     public ClusterDescriptor.Values descriptor()
@@ -101,12 +102,74 @@ public final class ClusterView
      * An operation already running may have posted some verbs by the old routing; memory nodes
      * re-key every region whose replica list changed, so such verbs are refused, never misrouted.
      */
-    void reroute(final RegionMap map, final RemoteRegion[][] replicas)
+    synchronized void reroute(final RegionMap map, final RemoteRegion[][] replicas, final RegionShape[] shapes)
     {
         if (map.epoch() > routing.map().epoch())
         {
-            routing = new Routing(map, replicas);
+            routing = new Routing(map, replicas, shapes);
         }
+    }
+
+    /**
+     * Routes by {@code map} again with {@code replicas} (the same regions with the keys learnt since),
+     * if the view still routes by that map; a newer map swapped in meanwhile is kept.
+     */
+    synchronized void rekeyed(final RegionMap map, final RemoteRegion[][] replicas)
+    {
+        if (routing.map().epoch() == map.epoch())
+        {
+            routing = new Routing(routing.map(), replicas, routing.shapes());
+        }
+    }
+
+    /**
+     * Asks for the newest region map now (coordinated mode: one coordinator read; a newer map
+     * reroutes this view before it returns), so a caller about to report that the cluster is full,
+     * or that an address names a region it does not know, does not report it from a stale map.
+     *
+     * @return true if the view routes by a newer map than before the call.
+     */
+    public boolean refreshMap()
+    {
+        final long before = routing.map().epoch();
+        mapRefresher.run();
+        return routing.map().epoch() > before;
+    }
+
+    /** What {@link #refreshMap} runs: nothing in static mode, where the map never changes. */
+    public void mapRefresher(final Runnable refresher)
+    {
+        this.mapRefresher = refresher;
+        this.growable = true;
+    }
+
+    /**
+     * Learns the memory nodes' current region keys (and, in coordinated mode, the newest map) after a
+     * verb was refused for its key: the one refresh operations and background steps share
+     * ({@link RefusedKeys}). A node re-keys when it applies a map, which may be after this client
+     * learnt its keys for that map, so a stale key is cured here, not by waiting for a newer epoch.
+     * Blocking (a hello per node); never on a completion thread.
+     */
+    public void relearnKeys()
+    {
+        keyRefresher.run();
+    }
+
+    /**
+     * What {@link #relearnKeys} runs: {@link ClusterBootstrap} sets one that learns the keys for the
+     * view's map as it is (static mode, where the map never changes); {@link CoordinatedRouting}
+     * replaces it with its confirmed refresh. A copy routing by another map ({@link #withRouting})
+     * has none: it is its maker's to refresh.
+     */
+    public void keyRefresher(final Runnable refresher)
+    {
+        this.keyRefresher = refresher;
+    }
+
+    /** True if the map may name more regions later (coordinated mode): an unknown region id may be a new one. */
+    public boolean growable()
+    {
+        return growable;
     }
 
     /** Live replicas of global region {@code g} under the current map (the replication factor until a node failed). */
@@ -137,7 +200,18 @@ public final class ClusterView
         return descriptor.replication();
     }
 
+    /**
+     * Global regions under the current map: the regions formatted with the cluster plus those added
+     * for capacity since (docs/recovery.md, "Growing capacity"). The descriptor's count stays the one
+     * at format, which is what the index layout depends on ({@link #regionsAtFormat}).
+     */
     public int regions()
+    {
+        return routing.replicas().length;
+    }
+
+    /** Global regions when the cluster was formatted: the index regions are among these, never past them. */
+    public int regionsAtFormat()
     {
         return descriptor.regions();
     }
@@ -193,17 +267,17 @@ public final class ClusterView
 
     public int blockCount(final int g)
     {
-        return blockCounts[g];
+        return routing.shapes()[g].blockCount();
     }
 
     public int batOffset(final int g)
     {
-        return batOffsets[g];
+        return routing.shapes()[g].batOffset();
     }
 
     public int firstBlockOffset(final int g)
     {
-        return firstBlockOffsets[g];
+        return routing.shapes()[g].firstBlockOffset();
     }
 
     /** Offset of the client log-head table in the root region. */

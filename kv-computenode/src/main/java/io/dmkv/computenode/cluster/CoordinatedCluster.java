@@ -348,6 +348,12 @@ public final class CoordinatedCluster implements AutoCloseable
         regions.refresh();
     }
 
+    /** The region map as last confirmed (no coordinator read). */
+    public RegionMap lastRegionMap()
+    {
+        return RegionMap.fromBytes(regions.lastSeen().payload());
+    }
+
     /** The region map's epoch as last confirmed. */
     public long regionsEpoch()
     {

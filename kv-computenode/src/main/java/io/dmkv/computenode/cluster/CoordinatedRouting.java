@@ -11,6 +11,7 @@ import io.dmkv.KvConfig;
 import io.dmkv.ReplicasLostException;
 import io.dmkv.computenode.ops.CoordinatedIndex;
 import io.dmkv.core.address.RegionMap;
+import io.dmkv.core.cluster.StaleMapException;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -23,6 +24,9 @@ import io.dmkv.rdma.VerbsClient;
 public final class CoordinatedRouting implements CoordinatedIndex.Routing
 {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatedRouting.class);
+
+    /** Rounds of a key refresh while the map keeps moving under it. */
+    private static final int REFRESH_ATTEMPTS = 5;
 
     private final CoordinatedCluster cluster;
     private final ClusterView view;
@@ -43,6 +47,8 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     /** Follows the region map from now on; {@code changed} runs after each reroute. */
     public void follow(final Runnable changed)
     {
+        view.mapRefresher(this::rereadMap);
+        view.keyRefresher(this::refresh);
         cluster.onRegionMap(m ->
         {
             // The map is already confirmed when this runs: a throw here would leave the view on the
@@ -85,14 +91,76 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
         }
     }
 
+    /**
+     * Re-reads the region map and routes by it if it is newer than the view's: a map whose reroute
+     * failed when it was first seen (a node not answering, a header read refused) is caught up here.
+     * Blocking; never on a completion thread.
+     */
+    private void rereadMap()
+    {
+        try
+        {
+            cluster.refreshMap();
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.debug("region map not re-read: {}", e.getMessage());
+        }
+        catchUp();
+    }
+
+    /** Routes by the last map the coordinator confirmed if it is newer than the view's. */
+    private void catchUp()
+    {
+        final RegionMap latest = cluster.lastRegionMap();
+        if (latest.epoch() > view.map().epoch())
+        {
+            attachJoined(latest);
+            ClusterBootstrap.reroute(client, view, latest);
+            lost = describeLost(latest, cluster.deadMemoryNodes());
+            LOG.info("client {} caught up with region map epoch {}", cluster.clientId(), latest.epoch());
+        }
+    }
+
+    /**
+     * Learns the live nodes' current keys for the map the coordinator holds now. The keys go into the
+     * view's routing only if the map did not change while they were learnt (read before and after the
+     * hellos): a node re-keys a region when it applies a map, so a key learnt after a newer map was
+     * published may belong to that map, and a routing by the older map must not carry it (its verbs
+     * would land on a replica the newer map dropped). If the map moved, the view routes by the newer
+     * one and the keys are learnt again. A map that cannot be read fails the refresh: keys are not
+     * installed for a map the coordinator did not confirm.
+     */
     @Override
     public void refresh()
     {
+        for (int attempt = 1; ; attempt++)
+        {
+            final RegionMap before = confirmedMap();
+            attachJoined(before);
+            final Set<Integer> dead = cluster.deadMemoryNodes();
+            final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
+            final RegionMap after = confirmedMap();
+            if (after.epoch() == before.epoch())
+            {
+                ClusterBootstrap.rekeyed(client, view, before);
+                LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", before.epoch(), rekeyed);
+                return;
+            }
+            if (attempt >= REFRESH_ATTEMPTS)
+            {
+                throw new StaleMapException("the region map moved on while region keys were learnt (epoch "
+                    + before.epoch() + " -> " + after.epoch() + "), " + attempt + " times: try again");
+            }
+        }
+    }
+
+    /** Reads the region map from the coordinator, has the view route by it, and returns it. */
+    private RegionMap confirmedMap()
+    {
         cluster.refreshMap();
-        attachJoined(view.map());
-        final Set<Integer> dead = cluster.deadMemoryNodes();
-        final int rekeyed = client.refreshKeys(n -> !dead.contains(n));
-        LOG.info("re-read the cluster map (epoch {}) and learnt {} new region keys", view.map().epoch(), rekeyed);
+        catchUp();
+        return view.map();
     }
 
     @Override

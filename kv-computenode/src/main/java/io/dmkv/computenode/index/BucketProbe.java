@@ -16,6 +16,7 @@ import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.ObjectStatus;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsChannel;
 
@@ -218,9 +219,10 @@ public final class BucketProbe
                 final int i = Integer.numberOfTrailingZeros(mask);
                 mask &= mask - 1;
                 final long value = CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
-                // A slot naming a region the cluster does not have is damaged memory: skipped.
+                // A slot naming a region the cluster does not have is damaged memory: skipped (a region
+                // past a map that may grow is a new one: knownRegion).
                 if (Slot.hashSuffix(value) == suffix && Slot.isWellFormed(value)
-                    && GlobalAddress.regionId(Slot.address(value)) < view.regions())
+                    && knownRegion(GlobalAddress.regionId(Slot.address(value))))
                 {
                     candSlot[n] = subtable + Subtable.slotOffset(c, i);
                     candValue[n] = value;
@@ -383,5 +385,28 @@ public final class BucketProbe
         {
             objects = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(length, objects.capacity() * 2)));
         }
+    }
+
+    /**
+     * True if region {@code g} is in this client's map. A region past it is damaged memory in static
+     * mode; in coordinated mode it may have been added for capacity after this client's map, so the
+     * probe is refused as a re-keyed region is, and the operation retried after its map is re-read
+     * (the probe may run on a completion thread, which must not block on the coordinator).
+     *
+     * @throws RemoteAccessException (UNKNOWN_REGION) for a region past a map that may grow.
+     */
+    private boolean knownRegion(final int g)
+    {
+        if (g < view.regions())
+        {
+            return true;
+        }
+        if (view.growable())
+        {
+            throw new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, -1, "a slot names region " + g
+                + ", past the " + view.regions() + " regions of this client's region map (epoch " + view.map().epoch()
+                + "): a region added for capacity since; the map is re-read and the operation retried");
+        }
+        return false;
     }
 }

@@ -65,7 +65,7 @@ public final class RaceSplitter implements SubtableSplitter
         this.groups = view.descriptor().bucketGroups();
         this.maxGlobalDepth = view.descriptor().maxGlobalDepth();
         this.indexAreaEnd = RegionLayout.INDEX_AREA_OFFSET + (long)view.descriptor().indexAreaLength();
-        this.indexRegions = RegionLayout.indexRegions(view.regions(), view.descriptor().nodeHashes().length);
+        this.indexRegions = RegionLayout.indexRegions(view.regionsAtFormat(), view.descriptor().nodeHashes().length);
     }
 
     /** Subtable splits this client performed. */

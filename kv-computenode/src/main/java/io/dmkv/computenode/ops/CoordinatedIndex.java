@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.dmkv.KvOutcomeUnknownException;
 import io.dmkv.ReplicasLostException;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbsException;
 
@@ -109,11 +110,10 @@ public final class CoordinatedIndex implements KeyIndex
         }
     }
 
-    /** True for a refusal that a map refresh and new keys can cure. */
+    /** True for a refusal that a map refresh and new keys can cure (the test background steps share). */
     static boolean refusedKey(final Throwable failure)
     {
-        return failure instanceof RemoteAccessException
-            && ((RemoteAccessException)failure).reason() == RemoteAccessException.Reason.UNKNOWN_REGION;
+        return RefusedKeys.refusedKey(failure);
     }
 
     /** True for a failure a memory node's death explains (no answer, a broken connection). */

@@ -46,8 +46,9 @@ public final class BlockTableScan
     public static BlockTableScan read(final ClusterView view, final VerbsClient client)
     {
         final VerbBatch b = new VerbBatch();
-        final UnsafeBuffer[] tables = new UnsafeBuffer[view.regions()];
-        for (int g = 0; g < view.regions(); g++)
+        final int regions = view.regions();
+        final UnsafeBuffer[] tables = new UnsafeBuffer[regions];
+        for (int g = 0; g < regions; g++)
         {
             final int length = Math.max(8, RegionLayout.batLength(view.blockCount(g)));
             tables[g] = new UnsafeBuffer(new byte[length]);
@@ -55,7 +56,7 @@ public final class BlockTableScan
         }
         client.execute(b);
         final List<Block> out = new ArrayList<>();
-        for (int g = 0; g < view.regions(); g++)
+        for (int g = 0; g < regions; g++)
         {
             for (int i = 0; i < view.blockCount(g); i++)
             {

@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.dmkv.computenode.cluster.ClusterView;
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.core.layout.SizeClasses;
@@ -54,23 +55,29 @@ public final class Heartbeat implements AutoCloseable
             try
             {
                 word.putLong(0, ++beats[0]);
-                final VerbBatch b = new VerbBatch();
-                b.write(view.replica(RegionLayout.ROOT_REGION_ID, 0), at, word, 0, 8);
                 heads.accept(oldest);
-                for (int c = 0; c < SizeClasses.COUNT; c++)
+                // A refused key is learnt again at once: a heartbeat that stopped for a stale key would
+                // leave this client looking dead to a static-mode recovery.
+                RefusedKeys.retrying(view, "client " + clientId + "'s heartbeat", () ->
                 {
-                    if (oldest[c] != 0 && oldest[c] != written[c])
+                    final VerbBatch b = new VerbBatch();
+                    b.write(view.replica(RegionLayout.ROOT_REGION_ID, 0), at, word, 0, 8);
+                    for (int c = 0; c < SizeClasses.COUNT; c++)
                     {
-                        headWords.putLong(c * 8, oldest[c]);
-                        final long head = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, c);
-                        for (int j = 0; j < view.replicaCount(RegionLayout.ROOT_REGION_ID); j++)
+                        if (oldest[c] != 0 && oldest[c] != written[c])
                         {
-                            b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), head, headWords, c * 8, 8);
+                            headWords.putLong(c * 8, oldest[c]);
+                            final long head = (long)view.clientLogHeadsOffset() + ClientLogHeads.headOffset(clientId, c);
+                            for (int j = 0; j < view.replicaCount(RegionLayout.ROOT_REGION_ID); j++)
+                            {
+                                b.write(view.replica(RegionLayout.ROOT_REGION_ID, j), head, headWords, c * 8, 8);
+                            }
                         }
-                        written[c] = oldest[c];
                     }
-                }
-                client.execute(b);
+                    client.execute(b);
+                });
+                // Only once written: a head whose write was refused is written again at the next beat.
+                System.arraycopy(oldest, 0, written, 0, oldest.length);
             }
             catch (final RuntimeException e)
             {

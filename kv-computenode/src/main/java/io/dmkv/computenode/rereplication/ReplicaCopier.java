@@ -10,9 +10,11 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.dmkv.computenode.cluster.RefusedKeys;
 import io.dmkv.core.address.RegionMap;
-import io.dmkv.rdma.RemoteAccessException;
+import io.dmkv.rdma.FailedNodeChannel;
 import io.dmkv.rdma.RemoteRegion;
+import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
 
 /**
@@ -99,17 +101,29 @@ public final class ReplicaCopier
         published = publisher.publish(published, sealedMap);
         try
         {
-            awaitFence(published, moves, holders, keysBefore);
+            awaitFence(published, holders, keysBefore);
             phase = "last pass";
             sleep(grace);
             copyPass(published, moves, copies);
             // Nothing landed on a full replica since the fence (the nodes enforce the seal), so each
             // joiner holds its primary's bytes and can take the leaving replica's place, the primary's
             // too: the backups keep what they held, as if the leaving node had stayed.
+            final List<RemoteRegion> leaving = leavingReplicas(published, moves);
+            final long[] leavingKeys = keys(leaving);
             RegionMap next = published;
             for (final ReplicaPlanner.Move m : moves)
             {
                 next = next.withJoinerPromoted(m.region(), m.leaving());
+            }
+            if (!leaving.isEmpty())
+            {
+                // Promoted but still sealed until every leaving replica re-keyed: a reader whose map is
+                // still the sealed one would otherwise read a leaving replica, frozen at the seal, after
+                // writes resumed on the new replicas (docs/recovery.md, "Leaving replicas").
+                phase = "promoting";
+                published = publisher.publish(published, transform(next, moves, (m, g) -> m.withSealed(g, true)));
+                awaitLeft(published, leaving, leavingKeys);
+                next = transform(published, moves, (m, g) -> m.withSealed(g, false));
             }
             published = publisher.publish(published, next);
             final long sealed = System.nanoTime() - sealedAt;
@@ -155,9 +169,8 @@ public final class ReplicaCopier
     /** One pass over every move's region; a refusal (a re-keyed region) learns the keys and passes again. */
     private int copyPass(final RegionMap map, final List<ReplicaPlanner.Move> moves, final RegionCopy[] copies)
     {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
+        return RefusedKeys.retrying(() -> client.refreshKeys(n -> involved(map, moves).contains(n)), REFUSALS,
+            "a copy pass", () ->
             {
                 int changed = 0;
                 for (int i = 0; i < moves.size(); i++)
@@ -172,17 +185,7 @@ public final class ReplicaCopier
                     changed += copies[i].pass(primary, joiner);
                 }
                 return changed;
-            }
-            catch (final RemoteAccessException e)
-            {
-                if (attempt >= REFUSALS || e.reason() != RemoteAccessException.Reason.UNKNOWN_REGION)
-                {
-                    throw e;
-                }
-                sleep(Duration.ofMillis(50L * attempt));
-                client.refreshKeys(n -> involved(map, moves).contains(n));
-            }
-        }
+            });
     }
 
     private static Set<Integer> involved(final RegionMap map, final List<ReplicaPlanner.Move> moves)
@@ -212,6 +215,21 @@ public final class ReplicaCopier
         return out;
     }
 
+    /** The replicas that leave their regions when the moves are promoted (none for re-replication). */
+    private List<RemoteRegion> leavingReplicas(final RegionMap map, final List<ReplicaPlanner.Move> moves)
+    {
+        final List<RemoteRegion> out = new ArrayList<>();
+        for (final ReplicaPlanner.Move m : moves)
+        {
+            if (m.leaving() >= 0 && map.hasReplicaOn(m.region(), m.leaving())
+                && !(client.channel(m.leaving()) instanceof FailedNodeChannel))
+            {
+                out.add(client.channel(m.leaving()).region(map.physicalOn(m.region(), m.leaving())));
+            }
+        }
+        return out;
+    }
+
     private static long[] keys(final List<RemoteRegion> regions)
     {
         final long[] keys = new long[regions.size()];
@@ -223,32 +241,73 @@ public final class ReplicaCopier
     }
 
     /**
-     * Waits until every full replica of the sealed regions has re-keyed. A node write-protects a
-     * sealed replica and stops granting blocks in it before it re-keys it, so from then on nothing
-     * lands on it, whatever keys a writer holds, until the map lifts the seal.
+     * Waits until every region of {@code holders} has re-keyed: the full replicas of the sealed
+     * regions (a node write-protects a sealed replica and stops granting blocks in it before it
+     * re-keys it, so from then on nothing lands on it, whatever keys a writer holds, until the map
+     * lifts the seal). A node that cannot be asked, or a fence that takes longer than the timeout,
+     * fails the copy (the seal is lifted and the copy starts again later).
      */
-    private void awaitFence(final RegionMap map, final List<ReplicaPlanner.Move> moves, final List<RemoteRegion> holders,
-        final long[] before)
+    private void awaitFence(final RegionMap map, final List<RemoteRegion> holders, final long[] before)
+    {
+        if (!fenced(holders, before, false))
+        {
+            throw new IllegalStateException("the replicas of the sealed regions did not re-key within "
+                + fenceTimeout.toMillis() + " ms of map epoch " + map.epoch() + ": the seal is lifted and the copy"
+                + " starts again later");
+        }
+    }
+
+    /**
+     * Waits until every replica a promotion left has re-keyed the physical region it left (it then
+     * refuses every verb of the maps that named it), at most the fence timeout. A node that cannot be
+     * asked is asked again until then. Past it the seal may be lifted anyway: the timeout is longer
+     * than the map lease, so every client has confirmed a map that no longer names the leaving replica.
+     */
+    private void awaitLeft(final RegionMap map, final List<RemoteRegion> leaving, final long[] before)
+    {
+        if (!fenced(leaving, before, true))
+        {
+            LOG.warn("the replicas leaving the promoted regions did not re-key within {} ms of map epoch {}; the"
+                + " seal is lifted (every client's map lease has run out on the maps that named them)",
+                fenceTimeout.toMillis(), map.epoch());
+        }
+    }
+
+    /** True once every region of {@code holders} has a key other than {@code before}'s; false at the timeout. */
+    private boolean fenced(final List<RemoteRegion> holders, final long[] before, final boolean patient)
     {
         final long deadline = System.nanoTime() + fenceTimeout.toNanos();
-        final Set<Integer> nodes = involved(map, moves);
+        final Set<VerbsChannel> nodes = new HashSet<>();
+        for (final RemoteRegion r : holders)
+        {
+            nodes.add(r.channel());
+        }
         while (true)
         {
-            client.refreshKeys(nodes::contains);
-            boolean fenced = true;
-            for (int i = 0; i < before.length; i++)
+            try
             {
-                fenced &= holders.get(i).key() != before[i];
+                client.refreshKeys(n -> nodes.contains(client.channel(n)));
+                boolean fenced = true;
+                for (int i = 0; i < before.length; i++)
+                {
+                    fenced &= holders.get(i).key() != before[i];
+                }
+                if (fenced)
+                {
+                    return true;
+                }
             }
-            if (fenced)
+            catch (final RuntimeException e)
             {
-                return;
+                if (!patient)
+                {
+                    throw e;
+                }
+                LOG.debug("asking for the keys of the leaving replicas failed (asked again): {}", e.toString());
             }
             if (System.nanoTime() - deadline > 0)
             {
-                throw new IllegalStateException("the replicas of the sealed regions did not re-key within "
-                    + fenceTimeout.toMillis() + " ms of map epoch " + map.epoch() + ": the seal is lifted and the copy"
-                    + " starts again later");
+                return false;
             }
             sleep(Duration.ofMillis(20));
         }

@@ -1,10 +1,14 @@
 package io.dmkv.computenode.rereplication;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.address.RegionMap;
 
 /**
@@ -15,8 +19,12 @@ import io.dmkv.core.address.RegionMap;
  * leaves the region when the copy is promoted;</li>
  * <li><b>balance</b> (growing): while one eligible node holds two replicas more than another, a
  * replica moves from the fullest node to the emptiest, so a node that joined takes regions (new
- * blocks are then allocated in its memory) and frees room on the others.</li>
+ * blocks are then allocated in its memory) and frees room on the others;</li>
+ * <li><b>room for a region</b> (growing): when r free physical regions exist but on fewer than r
+ * nodes, replicas move from full nodes to the node with the most room until r nodes have some.</li>
  * </ol>
+ * Once none of these has a move, {@link #newRegions} says which new global regions fit the room
+ * left (capacity).
  * A target is a live node that is not draining, does not hold the region and has a free physical
  * region; of those, the one holding the fewest replicas (then the lowest index). When every node
  * with room already holds an under-replicated region, another region's replica moves from a full
@@ -34,6 +42,16 @@ public final class ReplicaPlanner
     {
     }
 
+    /** A new global region for capacity: its replicas' nodes (primary first) and their physical regions. */
+    public record NewRegion(int[] nodes, int[] physical)
+    {
+        @Override
+        public String toString()
+        {
+            return "NewRegion" + Arrays.toString(nodes) + "@" + Arrays.toString(physical);
+        }
+    }
+
     /** What the planner knows of the nodes: per map index, usable physical regions (0: dead or unusable), and who drains. */
     public record Nodes(int[] physicalRegions, Set<Integer> draining)
     {
@@ -47,8 +65,17 @@ public final class ReplicaPlanner
     {
     }
 
-    /** The moves to make next under {@code map}: the first kind of the list above that has any. */
+    /** The moves to make next under {@code map}: the first kind of the list above that has any, room for a region aside. */
     public static List<Move> plan(final RegionMap map, final Nodes nodes)
+    {
+        return plan(map, nodes, false);
+    }
+
+    /**
+     * As {@link #plan(RegionMap, Nodes)}; with {@code grow} (the cluster runs short of free blocks)
+     * the last kind, room for a region, too.
+     */
+    public static List<Move> plan(final RegionMap map, final Nodes nodes, final boolean grow)
     {
         final State s = new State(map, nodes);
         for (int g = 0; g < map.regionCount() && s.moves.size() < MAX_MOVES; g++)
@@ -82,7 +109,134 @@ public final class ReplicaPlanner
             return s.moves;
         }
         balance(map, nodes, s);
+        if (s.moves.isEmpty() && grow)
+        {
+            makeRoomForRegions(map, nodes, s);
+        }
         return s.moves;
+    }
+
+    /**
+     * Room for a new region (capacity): the free physical regions may sit on fewer than r nodes (a
+     * node that joined holds most of them) although there are r of them. Then replicas move from full
+     * nodes onto the node with the most room, one free region each, until r nodes have room; the
+     * moves are kept only if that is reached and leave the nodes balanced (so {@link #balance} never
+     * moves them back). {@link #newRegions} then finds its r nodes.
+     */
+    private static void makeRoomForRegions(final RegionMap map, final Nodes nodes, final State s)
+    {
+        final int r = map.replicationFactor();
+        final int count = map.memoryNodeCount();
+        final int[] free = new int[count];
+        final int[] held = s.held.clone();
+        int withRoom = 0;
+        for (int n = 0; n < count; n++)
+        {
+            free[n] = nodes.eligible(n) ? Math.max(0, s.free(n)) : 0;
+            withRoom += free[n] > 0 ? 1 : 0;
+        }
+        final List<Move> moves = new ArrayList<>();
+        final BitSet moved = new BitSet();
+        while (withRoom < r && moves.size() < MAX_MOVES)
+        {
+            int roomy = -1;
+            for (int n = 0; n < count; n++)
+            {
+                roomy = free[n] >= 2 && (roomy < 0 || free[n] > free[roomy]) ? n : roomy;
+            }
+            Move move = null;
+            for (int f = 0; f < count && roomy >= 0 && move == null; f++)
+            {
+                if (!nodes.eligible(f) || free[f] > 0 || f == roomy)
+                {
+                    continue;
+                }
+                held[f]--;
+                held[roomy]++;
+                final boolean balanced = spread(nodes, held, free, f, roomy) <= 1;
+                held[f]++;
+                held[roomy]--;
+                for (final int h : balanced ? map.regionsOn(f) : new int[0])
+                {
+                    if (map.joiner(h) < 0 && !moved.get(h) && !map.hasReplicaOn(h, roomy))
+                    {
+                        move = new Move(h, roomy, -1, f);
+                        break;
+                    }
+                }
+            }
+            if (move == null)
+            {
+                return;
+            }
+            moves.add(move);
+            moved.set(move.region());
+            held[move.leaving()]--;
+            held[roomy]++;
+            free[roomy]--;
+            free[move.leaving()]++;
+            withRoom++;
+        }
+        if (withRoom >= r)
+        {
+            for (final Move m : moves)
+            {
+                s.moveTo(m.region(), m.node(), m.leaving());
+            }
+        }
+    }
+
+    /** Most replicas held by an eligible node less the fewest held by one with room, were f to give one to roomy. */
+    private static int spread(final Nodes nodes, final int[] held, final int[] free, final int f, final int roomy)
+    {
+        int most = Integer.MIN_VALUE;
+        int least = Integer.MAX_VALUE;
+        for (int n = 0; n < held.length; n++)
+        {
+            if (!nodes.eligible(n))
+            {
+                continue;
+            }
+            most = Math.max(most, held[n]);
+            final int room = free[n] + (n == f ? 1 : 0) - (n == roomy ? 1 : 0);
+            least = room > 0 ? Math.min(least, held[n]) : least;
+        }
+        return least == Integer.MAX_VALUE ? 0 : most - least;
+    }
+
+    /**
+     * New global regions for capacity (docs/recovery.md, "Growing capacity"), to be created once
+     * {@link #plan} has nothing left to move: while at least r eligible nodes have a free physical
+     * region, one region with a replica on r of them, the nodes with the most free regions first
+     * (then the fewest replicas held, then the lowest index), the primary on the one with the most.
+     * At most {@value #MAX_MOVES}, and never past the global address space's region count. Pure.
+     */
+    public static List<NewRegion> newRegions(final RegionMap map, final Nodes nodes)
+    {
+        final State s = new State(map, nodes);
+        final int r = map.replicationFactor();
+        final List<NewRegion> out = new ArrayList<>();
+        while (out.size() < MAX_MOVES && map.regionCount() + out.size() < GlobalAddress.MAX_REGIONS)
+        {
+            final Integer[] order = IntStream.range(0, s.held.length).filter(n -> nodes.eligible(n) && s.free(n) > 0)
+                .boxed().sorted(Comparator.<Integer>comparingInt(n -> -s.free(n)).thenComparingInt(n -> s.held[n])
+                    .thenComparingInt(n -> n)).toArray(Integer[]::new);
+            if (order.length < r)
+            {
+                break;
+            }
+            final int[] chosen = new int[r];
+            final int[] phys = new int[r];
+            for (int j = 0; j < r; j++)
+            {
+                chosen[j] = order[j];
+                phys[j] = s.used[chosen[j]].nextClearBit(0);
+                s.used[chosen[j]].set(phys[j]);
+                s.held[chosen[j]]++;
+            }
+            out.add(new NewRegion(chosen, phys));
+        }
+        return out;
     }
 
     /**

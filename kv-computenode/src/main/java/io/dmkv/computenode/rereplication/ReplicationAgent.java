@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.cluster.PeriodicStep;
+import io.dmkv.computenode.cluster.RefusedKeys;
+import io.dmkv.computenode.recovery.BlockTableScan;
 import io.dmkv.computenode.recovery.DeadMembers;
 import io.dmkv.computenode.recovery.FailoverAgent;
 import io.dmkv.core.address.RegionMap;
@@ -19,6 +21,7 @@ import io.dmkv.core.cluster.ClusterLayout;
 import io.dmkv.core.cluster.MemberInfo;
 import io.dmkv.core.cluster.StaleMapException;
 import io.dmkv.core.cluster.VersionedMap;
+import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsClient;
@@ -34,7 +37,10 @@ import io.dmkv.rdma.VerbsClient;
  * incarnation is a new node): each is appended to the layout, and the region map grows to name it;</li>
  * <li>drops joining replicas whose node died;</li>
  * <li>restarts the copies a copier left unfinished (a region with a joining replica), or else
- * runs the next {@link ReplicaPlanner} plan through a {@link ReplicaCopier}.</li>
+ * runs the next {@link ReplicaPlanner} plan through a {@link ReplicaCopier};</li>
+ * <li>when nothing is left to move and fewer than 1 block in {@value #GROW_BELOW_FREE_SHARE} is
+ * free, adds the global regions the free room fits, moving replicas first if the room is on fewer
+ * than r nodes ({@link ReplicaPlanner#newRegions}, {@link RegionCreator}): capacity.</li>
  * </ol>
  * Every map is published by a compare-and-set on the map's version: a repairer that lost the race
  * (a fail-over published meanwhile) stops and plans again next period.
@@ -42,11 +48,14 @@ import io.dmkv.rdma.VerbsClient;
 public final class ReplicationAgent implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationAgent.class);
+    /** Regions are added for capacity when fewer than 1 block in this many is free. */
+    static final int GROW_BELOW_FREE_SHARE = 8;
 
     private final CoordinatedCluster cluster;
     private final ClusterView view;
     private final VerbsClient client;
     private final ReplicaCopier copier;
+    private final RegionCreator creator;
     private final PeriodicStep timer;
     private volatile ReplicaCopier.Report last;
     private final List<ReplicaCopier.Report> done = new ArrayList<>();
@@ -62,6 +71,7 @@ public final class ReplicationAgent implements AutoCloseable
         this.view = view;
         this.client = client;
         this.copier = new ReplicaCopier(client, grace, cluster.mapLease().multipliedBy(3));
+        this.creator = new RegionCreator(client, view.descriptor().regionSize(), view.descriptor().blockSize());
         this.timer = new PeriodicStep("replication-" + cluster.clientId(), period.toMillis(), period.toMillis(),
             this::check);
     }
@@ -89,15 +99,22 @@ public final class ReplicationAgent implements AutoCloseable
             current = cluster.readRegionMap();
             map = RegionMap.fromBytes(current.payload()).withEpoch(current.epoch());
             cluster.attachJoined(client, map, true);
-            map = dropDeadJoiners(map, dead);
+            map = dropDeadJoinersAndStraySeals(map, dead);
             final ReplicaPlanner.Nodes nodes = nodes(map, dead, layout);
             List<ReplicaPlanner.Move> moves = resumed(map);
+            final boolean grow = moves.isEmpty() && roomForARegion(map, nodes) && shortOfBlocks();
             if (moves.isEmpty())
             {
-                moves = ReplicaPlanner.plan(map, nodes);
+                moves = ReplicaPlanner.plan(map, nodes, grow);
             }
             if (moves.isEmpty())
             {
+                final List<ReplicaPlanner.NewRegion> regions = grow ? ReplicaPlanner.newRegions(map, nodes) : List.of();
+                if (!regions.isEmpty())
+                {
+                    creator.run(map, regions, this::publish);
+                    timer.kick();
+                }
                 return;
             }
             LOG.info("client {} copies region replicas {} (map epoch {})", cluster.clientId(), moves, map.epoch());
@@ -119,6 +136,36 @@ public final class ReplicationAgent implements AutoCloseable
         {
             LOG.warn("re-replication failed (tried again in a period): {}", e.toString(), e);
         }
+    }
+
+    /** True if the eligible nodes have at least r free physical regions between them. */
+    private static boolean roomForARegion(final RegionMap map, final ReplicaPlanner.Nodes nodes)
+    {
+        int free = 0;
+        for (int n = 0; n < map.memoryNodeCount(); n++)
+        {
+            free += nodes.eligible(n) ? Math.max(0, nodes.physicalRegions()[n] - map.physicalInUse(n).cardinality()) : 0;
+        }
+        return free >= map.replicationFactor();
+    }
+
+    /**
+     * True if fewer than 1 in {@value #GROW_BELOW_FREE_SHARE} of the cluster's blocks is free (the
+     * allocation tables, read from the primaries): only then are regions added, so free physical
+     * regions stay room for re-replication and decommission while the store has space.
+     */
+    private boolean shortOfBlocks()
+    {
+        // A copy's promotion may have re-keyed a primary since this client last used it.
+        final BlockTableScan tables = RefusedKeys.retrying(view, "reading the block tables", () -> BlockTableScan.read(view, client));
+        long free = 0;
+        long all = 0;
+        for (final BlockTableScan.Block b : tables.blocks())
+        {
+            all++;
+            free += BlockAllocationTable.isFree(b.entry()) ? 1 : 0;
+        }
+        return free * GROW_BELOW_FREE_SHARE < all;
     }
 
     private RegionMap publish(final RegionMap expected, final RegionMap next)
@@ -169,7 +216,13 @@ public final class ReplicationAgent implements AutoCloseable
     }
 
     /** Drops joining replicas on dead nodes (their copy cannot finish). */
-    private RegionMap dropDeadJoiners(final RegionMap map, final Set<Integer> dead)
+    /**
+     * Drops joining replicas whose node died, and lifts the seal of regions sealed with no joiner: a
+     * copier that died between promoting its copies (still sealed) and lifting the seal left them,
+     * and every write would otherwise wait for a map that never comes. The copier runs on this
+     * agent's thread, so no copy of this client is under way here.
+     */
+    private RegionMap dropDeadJoinersAndStraySeals(final RegionMap map, final Set<Integer> dead)
     {
         RegionMap next = map;
         for (int g = 0; g < map.regionCount(); g++)
@@ -177,6 +230,10 @@ public final class ReplicationAgent implements AutoCloseable
             if (map.joiner(g) >= 0 && dead.contains(map.joiner(g)))
             {
                 next = next.withoutJoiner(g);
+            }
+            else if (map.joiner(g) < 0 && map.sealed(g))
+            {
+                next = next.withSealed(g, false);
             }
         }
         return next == map ? map : publish(map, next);

@@ -34,6 +34,7 @@ import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.BlockAllocationTable;
 import io.dmkv.core.layout.BlockHeader;
 import io.dmkv.core.layout.SizeClasses;
+import io.dmkv.memnode.MemoryNode;
 import io.dmkv.rdma.VerbBatch;
 
 /**
@@ -413,6 +414,45 @@ class SlabAllocatorTest
                 return () -> { };
             }).close();
             assertFalse(scheduled.get(), "a zero period schedules nothing");
+        }
+    }
+
+    /**
+     * The memory nodes re-key every region with no map changing (as a node does when it applies a map
+     * after this client learnt its keys for it): the next background reclaim is refused, learns the
+     * keys again and reclaims, rather than failing every period until a newer map comes.
+     */
+    @Test
+    void aBackgroundReclaimRefusedAStaleKeyLearnsTheKeysAndReclaims()
+    {
+        try (AllocFixture f = new AllocFixture(2, 8L << 20, 4L << 20, AllocFixture.small(2, 16 * 1024), "tcp"))
+        {
+            final ClusterView view = f.view();
+            final AtomicReference<Runnable> task = new AtomicReference<>();
+            final ReclaimScheduler capture = (t, p) ->
+            {
+                task.set(t);
+                return () -> { };
+            };
+            try (SlabAllocator allocator = SlabAllocator.open(view, f.client,
+                ClusterBootstrap.allocateClientId(f.client, view), new SlabAllocator.Settings(Duration.ofMillis(250)),
+                capture))
+            {
+                final Allocation a = new Allocation();
+                allocator.allocate(3, a);
+                final long object = a.address();
+                allocator.allocate(3, a);
+                f.free(allocator, object, 3);
+                final long epoch = view.map().epoch();
+                for (final MemoryNode node : f.cluster.nodes())
+                {
+                    node.service().regions().rekeyAll();
+                }
+                task.get().run();
+                assertEquals(1, allocator.stats().objectsReclaimed(),
+                    "the reclaim met the new keys, learnt them and reclaimed the freed object");
+                assertEquals(epoch, view.map().epoch(), "no newer map was needed");
+            }
         }
     }
 

@@ -17,10 +17,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.dmkv.core.address.GlobalAddress;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.RegionLayout;
 import io.dmkv.memnode.EmbeddedCluster;
+import io.dmkv.memnode.MemoryNode;
 import io.dmkv.rdma.ClientOptions;
+import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
@@ -59,6 +62,39 @@ class ClusterViewTest
             }
             assertEquals(roots[0], roots[1], "both index replicas hold the same root");
             assertEquals(1, IndexRoot.globalDepth(roots[0]));
+        }
+    }
+
+    /**
+     * A verb built by the routing of before a node re-keyed a region keeps the key of its time, even
+     * once the client has learnt the new key: the stalled writer of docs/recovery.md ("Stale keys"),
+     * whose primary CAS was built by the map of before a copy's promotion and posted after another
+     * operation of the same client had learnt the nodes' new keys, must be refused, not land on a
+     * replica the newer map dropped. Rebuilt by the view after the refresh, the same CAS lands.
+     */
+    @Test
+    void aVerbBuiltBeforeARekeyIsRefusedAfterTheClientLearntTheNewKey()
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 8L << 20, 2L << 20, "tcp");
+            VerbsTransport t = cluster.newTransport();
+            VerbsClient client = VerbsClient.connect(t, cluster.endpoints(), ClientOptions.defaults()))
+        {
+            final ClusterView view = ClusterBootstrap.join(client, ClusterSettings.defaults(2).withBlockSize(64 * 1024)
+                .withIndex(4, 1, 6).withIndexAreaBytes(256 * 1024));
+            final long word = GlobalAddress.pack(1, view.firstBlockOffset(1));
+            final VerbBatch stalled = new VerbBatch();
+            view.cas(stalled, word, 0, 0L, 7L);
+            for (final MemoryNode node : cluster.nodes())
+            {
+                node.service().regions().rekeyAll();
+            }
+            view.relearnKeys();
+            final RemoteAccessException refused = assertThrows(RemoteAccessException.class, () -> client.execute(stalled));
+            assertEquals(RemoteAccessException.Reason.UNKNOWN_REGION, refused.reason());
+            final VerbBatch rebuilt = new VerbBatch();
+            final int at = view.cas(rebuilt, word, 0, 0L, 7L);
+            client.execute(rebuilt);
+            assertTrue(rebuilt.casSucceeded(at), "the CAS built after the refresh carries the new key and lands");
         }
     }
 

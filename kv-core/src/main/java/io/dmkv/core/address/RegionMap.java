@@ -521,6 +521,72 @@ public final class RegionMap
     }
 
     /**
+     * The map with new global regions appended (epoch + 1), for capacity (docs/recovery.md, "Growing
+     * capacity"): region {@code regionCount() + i} gets the replicas {@code nodes[i]} (primary first)
+     * in their physical regions {@code physical[i]}. Existing regions keep their ids and replicas, so
+     * no key is rehashed and no slot moves.
+     *
+     * @throws IllegalArgumentException if a new region has no replica or more than r, names a node
+     *                                  twice or outside the map, uses a physical region already in
+     *                                  use, or the count would exceed the global address space's.
+     */
+    public RegionMap withRegions(final int[][] nodes, final int[][] physicalRegions)
+    {
+        if (nodes.length != physicalRegions.length || nodes.length == 0)
+        {
+            throw new IllegalArgumentException("new regions: " + nodes.length + " replica lists and "
+                + physicalRegions.length + " physical lists; give one of each per region, at least one region");
+        }
+        final int count = regionCount + nodes.length;
+        validateRegionCount(count);
+        final int r = replicationFactor;
+        final int[] e = Arrays.copyOf(entries, count * r);
+        final int[] p = Arrays.copyOf(physical, count * r);
+        Arrays.fill(e, entries.length, e.length, -1);
+        Arrays.fill(p, entries.length, p.length, -1);
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final int g = regionCount + i;
+            if (nodes[i].length < 1 || nodes[i].length > r || nodes[i].length != physicalRegions[i].length)
+            {
+                throw new IllegalArgumentException("new region " + g + " names " + nodes[i].length + " replicas in "
+                    + physicalRegions[i].length + " physical regions; it needs 1.." + r + " of each, as many");
+            }
+            for (int j = 0; j < nodes[i].length; j++)
+            {
+                checkNode(nodes[i][j]);
+                if (physicalRegions[i][j] < 0 || physicalRegions[i][j] >= NONE)
+                {
+                    throw new IllegalArgumentException("new region " + g + ": physical region " + physicalRegions[i][j]
+                        + " is outside 0.." + (NONE - 1));
+                }
+                e[g * r + j] = nodes[i][j];
+                p[g * r + j] = physicalRegions[i][j];
+            }
+        }
+        final RegionMap next = new RegionMap(epoch + 1, memoryNodeCount, r, count, e, p,
+            Arrays.copyOf(joiners, count), Arrays.copyOf(joinerPhysical, count), Arrays.copyOf(flags, count));
+        Arrays.fill(next.joiners, regionCount, count, -1);
+        Arrays.fill(next.joinerPhysical, regionCount, count, -1);
+        for (int g = regionCount; g < count; g++)
+        {
+            for (int j = 0; j < next.replicaCount(g); j++)
+            {
+                for (int k = 0; k < j; k++)
+                {
+                    if (next.entries[g * r + j] == next.entries[g * r + k])
+                    {
+                        throw new IllegalArgumentException("new region " + g + " names memory node "
+                            + next.entries[g * r + j] + " twice");
+                    }
+                }
+            }
+        }
+        next.checkPhysical();
+        return next;
+    }
+
+    /**
      * Region {@code g} gets a joining replica on {@code node}'s physical region {@code phys}
      * (epoch + 1): copied to, never read, not a replica until {@link #withJoinerPromoted}.
      *

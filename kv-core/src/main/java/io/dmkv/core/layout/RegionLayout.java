@@ -196,7 +196,34 @@ public final class RegionLayout
         {
             throw new IllegalArgumentException("region " + ROOT_REGION_ID + " holds the index root: use formatRoot");
         }
-        return write(region, regionId, regionSize, blockSize, indexAreaLength, INDEX_AREA_OFFSET, 0, 0);
+        return write(region, regionId, regionSize, blockSize, indexAreaLength, INDEX_AREA_OFFSET, 0, 0, regionSize);
+    }
+
+    /**
+     * The head of a data-only region (no index area): its header and zeroed block allocation table,
+     * written into {@code head}, which stands for the region's first {@link #dataRegionHeadLength}
+     * bytes. A region added for capacity is formatted by writing these bytes to each of its replicas
+     * (docs/recovery.md, "Growing capacity"); its blocks' old bytes do not matter, as a block's
+     * header is written when the block is claimed.
+     *
+     * @return the block count.
+     * @throws IllegalArgumentException if a size is invalid or {@code head} is too small.
+     */
+    public static int formatDataRegionHead(final MutableDirectBuffer head, final int regionId, final int regionSize,
+        final int blockSize)
+    {
+        if (regionId == ROOT_REGION_ID)
+        {
+            throw new IllegalArgumentException("region " + ROOT_REGION_ID + " holds the index root: use formatRoot");
+        }
+        return write(head, regionId, regionSize, blockSize, 0, INDEX_AREA_OFFSET, 0, 0,
+            dataRegionHeadLength(regionSize, blockSize));
+    }
+
+    /** Bytes {@link #formatDataRegionHead} writes: the header page and the block allocation table. */
+    public static int dataRegionHeadLength(final int regionSize, final int blockSize)
+    {
+        return firstBlockOffset(0, blockCount(regionSize, blockSize, 0));
     }
 
     /**
@@ -222,7 +249,7 @@ public final class RegionLayout
         region.boundsCheck(INDEX_AREA_OFFSET, rootArea);
         region.setMemory(INDEX_AREA_OFFSET, rootArea, (byte)0);
         return write(region, ROOT_REGION_ID, regionSize, blockSize, indexAreaLength, INDEX_AREA_OFFSET + rootArea,
-            clientLogHeadsOffset(maxGlobalDepth), maxClients);
+            clientLogHeadsOffset(maxGlobalDepth), maxClients, regionSize);
     }
 
     /**
@@ -378,7 +405,7 @@ public final class RegionLayout
 
     private static int write(final MutableDirectBuffer region, final int regionId, final int regionSize,
         final int blockSize, final int indexAreaLength, final long indexNextFree, final int logHeadsOffset,
-        final int maxClients)
+        final int maxClients, final int capacityNeeded)
     {
         LayoutVersion.requireLittleEndianHost();
         if (regionId < 0 || regionId >= GlobalAddress.MAX_REGIONS)
@@ -386,10 +413,11 @@ public final class RegionLayout
             throw new IllegalArgumentException("region id " + regionId + " is outside 0.." + (GlobalAddress.MAX_REGIONS - 1));
         }
         final int blocks = blockCount(regionSize, blockSize, indexAreaLength);
-        if (region.capacity() < regionSize)
+        if (region.capacity() < capacityNeeded)
         {
-            throw new IllegalArgumentException("buffer of " + region.capacity() + " bytes cannot hold a region of "
-                + regionSize);
+            throw new IllegalArgumentException("buffer of " + region.capacity() + " bytes cannot hold "
+                + (capacityNeeded == regionSize ? "a region of " + regionSize : "the " + capacityNeeded
+                + "-byte head of a region of " + regionSize));
         }
         final int bat = batOffset(indexAreaLength);
         // Only the header fields: the rest of the page holds the cluster descriptor and scratch space.

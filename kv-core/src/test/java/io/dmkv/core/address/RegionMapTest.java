@@ -349,6 +349,41 @@ class RegionMapTest
         assertFalse(after.sealed(0));
     }
 
+    @Test
+    void newRegionsAreAppendedInFreePhysicalRegionsAndTheOldOnesStayPut()
+    {
+        // Two nodes, r = 2, two regions: each node's physical regions 0 and 1 are used; a third node joined.
+        final RegionMap before = RegionMap.place(4, 2, 2, 2).withMemoryNodes(3);
+        final RegionMap grown = before.withRegions(new int[][] {{2, 0}, {1, 2}}, new int[][] {{0, 2}, {2, 1}});
+        assertEquals(before.epoch() + 1, grown.epoch());
+        assertEquals(4, grown.regionCount());
+        for (int g = 0; g < 2; g++)
+        {
+            assertTrue(grown.sameRegion(before, g), "region " + g + " unchanged");
+        }
+        assertArrayEquals(new int[] {2, 0}, grown.replicas(2));
+        assertEquals(2, grown.physical(2, 1));
+        assertArrayEquals(new int[] {1, 2}, grown.replicas(3));
+        assertEquals(-1, grown.joiner(3));
+        assertFalse(grown.sealed(3));
+        assertEquals(grown, RegionMap.fromBytes(grown.toBytes()));
+        assertArrayEquals(new int[] {2, 3}, grown.regionsOn(2));
+    }
+
+    @Test
+    void newRegionsAreRefusedInUsedPhysicalRegionsOrWithANodeTwice()
+    {
+        final RegionMap map = RegionMap.place(0, 2, 2, 2).withMemoryNodes(3);
+        assertTrue(assertThrows(IllegalArgumentException.class,
+            () -> map.withRegions(new int[][] {{2, 0}}, new int[][] {{0, 1}})).getMessage().contains("serves two"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+            () -> map.withRegions(new int[][] {{2, 2}}, new int[][] {{0, 1}})).getMessage().contains("twice"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+            () -> map.withRegions(new int[][] {{2, 0, 1}}, new int[][] {{0, 2, 2}})).getMessage().contains("1..2"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+            () -> map.withRegions(new int[][] {{3, 0}}, new int[][] {{0, 2}})).getMessage().contains("not in the map"));
+    }
+
     private static String decodeError(final byte[] bytes)
     {
         return assertThrows(IllegalArgumentException.class, () -> RegionMap.fromBytes(bytes)).getMessage();

@@ -74,6 +74,27 @@ class RegionLayoutTest
     }
 
     @Test
+    void aDataRegionHeadWrittenOverOldBytesEqualsAFormattedDataRegion()
+    {
+        final UnsafeBuffer region = new UnsafeBuffer(new byte[MIB]);
+        region.setMemory(0, MIB, (byte)0x5C);
+        RegionLayout.format(region, 7, MIB, 65_536, 0);
+        final int length = RegionLayout.dataRegionHeadLength(MIB, 65_536);
+        assertEquals(RegionLayout.firstBlockOffset(region), length);
+        final UnsafeBuffer head = new UnsafeBuffer(new byte[length]);
+        head.setMemory(0, length, (byte)0x5C);
+        assertEquals(RegionLayout.blockCount(region), RegionLayout.formatDataRegionHead(head, 7, MIB, 65_536));
+        RegionLayout.validateHeader(head, 7);
+        for (int i = 0; i < length; i++)
+        {
+            assertEquals(region.getByte(i), head.getByte(i), "byte " + i);
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RegionLayout.formatDataRegionHead(
+            new UnsafeBuffer(new byte[length - 1]), 7, MIB, 65_536)).getMessage().contains("head"));
+        assertThrows(IllegalArgumentException.class, () -> RegionLayout.formatDataRegionHead(head, 0, MIB, 65_536));
+    }
+
+    @Test
     void noObjectCanSitAtOffsetZeroSoAddressZeroStaysNull()
     {
         final UnsafeBuffer region = new UnsafeBuffer(new byte[MIB]);
