@@ -84,6 +84,7 @@ public final class KvConfig
     public static final String PROXY_CACHE_LEASE = "dmkv.proxy.cacheLease";
     public static final String PROXY_CACHE_LEASE_MARGIN = "dmkv.proxy.cacheLeaseMargin";
     public static final String PROXY_DIRECTORY_ENTRIES = "dmkv.proxy.directoryEntries";
+    public static final String PROXY_WRITE_HOT_WRITES = "dmkv.proxy.writeHotWrites";
     public static final String PROXY_FRAMES_IN_FLIGHT = "dmkv.proxy.framesInFlight";
     public static final String SECRET_FILE = "dmkv.secretFile";
     public static final String TLS_CERT = "dmkv.tls.cert";
@@ -238,6 +239,10 @@ public final class KvConfig
     static final KvProperty<Integer> P_PROXY_DIRECTORY_ENTRIES = add(PROXY_DIRECTORY_ENTRIES, Group.FLEXKV, 262_144,
         KvProperty::parseInt, KvProperty.range(0, 1 << 26), "keys a proxy tracks as cached by other compute nodes;"
             + " past it, reads are answered without a lease");
+    static final KvProperty<Integer> P_PROXY_WRITE_HOT_WRITES = add(PROXY_WRITE_HOT_WRITES, Group.FLEXKV, 4,
+        KvProperty::parseInt, KvProperty.range(0, 1 << 20), "writes of a key within one dmkv.proxy.cacheLease that"
+            + " make its proxy stop leasing it (its readers ask the proxy each time, its writes wait for no cache)"
+            + " until a lease passes with fewer than half as many; 0: lease every key");
     static final KvProperty<Integer> P_PROXY_FRAMES_IN_FLIGHT = add(PROXY_FRAMES_IN_FLIGHT, Group.FLEXKV, 1,
         KvProperty::parseInt, KvProperty.range(1, 64), "batch frames of requests in flight to one proxy; requests"
             + " made meanwhile leave together in the next frame");
@@ -753,6 +758,12 @@ public final class KvConfig
     public int proxyDirectoryEntries()
     {
         return get(P_PROXY_DIRECTORY_ENTRIES);
+    }
+
+    /** Writes of a key within one cache lease that stop its leases (0: never). */
+    public int proxyWriteHotWrites()
+    {
+        return get(P_PROXY_WRITE_HOT_WRITES);
     }
 
     /** Batch frames in flight to one proxy. */
