@@ -1042,6 +1042,12 @@ public final class KvConfig
             return set(P_PROXY_CACHE_LEASE, v);
         }
 
+        /** Writes of a key within one cache lease that stop its leases (0: lease every key). */
+        public Builder proxyWriteHotWrites(final int v)
+        {
+            return set(P_PROXY_WRITE_HOT_WRITES, v);
+        }
+
         /** The file holding the cluster secret (null or empty: none). */
         public Builder secretFile(final String path)
         {

@@ -175,6 +175,62 @@ class FlexKvCoherentCacheTest
     }
 
     /**
+     * Write-hot keys (docs/flexkv.md §11): with a threshold of 2 writes a lease, the checker's keys
+     * turn write-hot and cool again as the writers' pace varies, so leases stop and resume on the
+     * same keys while readers on four compute nodes read them and half the partitions move between
+     * the proxies; no read is stale, and both leased and refused lookups happened.
+     */
+    @Test
+    void noReadIsStaleWhileWriteHotKeysStopAndResumeBeingLeased() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+            KvStore a = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
+                .proxyHandoverGrace(Duration.ofMillis(200)).proxyWriteHotWrites(2).build());
+            KvStore b = KvStore.open(FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
+                .proxyHandoverGrace(Duration.ofMillis(200)).proxyWriteHotWrites(2).build());
+            KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
+            KvStore d = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
+            KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+        {
+            FlexKvTest.awaitTwoProxies(admin);
+            final KvStore[] stores = {a, b, c, d};
+            load(c);
+            final KeyWindows check = check(stores, 2);
+            check.start();
+            FlexKvTest.await("write-hot keys refused leases", () -> writeHot(a, b) > 100 || !check.errors.isEmpty());
+            final List<String> names = List.copyOf(admin.proxies().keySet());
+            for (int move = 0; move < 2 && check.errors.isEmpty(); move++)
+            {
+                for (int p = move; p < 8; p += 2)
+                {
+                    admin.assignPartition(p, names.get((p / 2 + move) % 2));
+                }
+                FlexKvTest.await("hand-over " + move + " done", () -> FlexKvTest.settledOver(admin,
+                    new HashSet<>(names)));
+            }
+            final long hitsBefore = hits(stores);
+            FlexKvTest.await("reads from the caches", () -> hits(stores) > hitsBefore + 100 || !check.errors.isEmpty());
+            stopAndCheck(check);
+            check.assertFinalValues(d);
+            final long grants = a.flexkv().proxy().directory().stats().grants()
+                + b.flexkv().proxy().directory().stats().grants();
+            assertTrue(grants > 0 && writeHot(a, b) > 100, grants + " leases granted, " + writeHot(a, b)
+                + " refused as write-hot");
+            assertEquals(List.of(), admin.verify(false), "kv verify");
+        }
+    }
+
+    private static long writeHot(final KvStore... proxies)
+    {
+        long n = 0;
+        for (final KvStore s : proxies)
+        {
+            n += s.flexkv().proxy().directory().stats().writeHot();
+        }
+        return n;
+    }
+
+    /**
      * Requests of async calls to one proxy share batch frames; a blocking call's request takes the
      * caller's own lane, one frame each, written and read on the calling thread.
      */
