@@ -96,11 +96,7 @@ public final class CoherenceDirectory
         }
     }
 
-    /**
-     * A directory that leases every key, however often it is written.
-     *
-     * @param partitionBits log2 of the cluster's partitions, to find a partition's keys at hand-over.
-     */
+    /** A directory that leases every key, however often it is written. */
     public CoherenceDirectory(final NanoClock clock, final long leaseNs, final int maxEntries, final int partitionBits)
     {
         this(clock, leaseNs, maxEntries, partitionBits, 0);
@@ -487,10 +483,7 @@ public final class CoherenceDirectory
         return entries.size();
     }
 
-    /**
-     * What the directory did: leases granted, refused (directory full, unknown caller) and refused
-     * because the key was write-hot, invalidations queued, writes that waited, waits ended by a lease.
-     */
+    /** Leases granted, refused (full, unknown caller), refused as write-hot; invalidations; waits; waits ended by a lease. */
     public record Stats(long grants, long refused, long writeHot, long invalidations, long waits, long expiredWaits,
         int entries)
     {

@@ -204,7 +204,7 @@ public final class ValueCache
         }
     }
 
-    /** Evicts by CLOCK until the stripe fits its budget, and drops clock slots whose entries are gone (under the lock). */
+    /** Evicts by CLOCK until the stripe fits its budget; drops clock slots whose entries are gone (under the lock). */
     private void evict(final Stripe s)
     {
         int chances = s.clock.size();
