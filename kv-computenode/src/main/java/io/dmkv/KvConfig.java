@@ -85,6 +85,7 @@ public final class KvConfig
     public static final String PROXY_CACHE_LEASE_MARGIN = "dmkv.proxy.cacheLeaseMargin";
     public static final String PROXY_DIRECTORY_ENTRIES = "dmkv.proxy.directoryEntries";
     public static final String PROXY_WRITE_HOT_WRITES = "dmkv.proxy.writeHotWrites";
+    public static final String PROXY_WRITE_HOT_LOOKUPS = "dmkv.proxy.writeHotLookups";
     public static final String PROXY_FRAMES_IN_FLIGHT = "dmkv.proxy.framesInFlight";
     public static final String SECRET_FILE = "dmkv.secretFile";
     public static final String TLS_CERT = "dmkv.tls.cert";
@@ -243,6 +244,10 @@ public final class KvConfig
         KvProperty::parseInt, KvProperty.range(0, 1 << 20), "writes of a key within one dmkv.proxy.cacheLease that"
             + " make its proxy stop leasing it (its readers ask the proxy each time, its writes wait for no cache)"
             + " until a lease passes with fewer than half as many; 0: lease every key");
+    static final KvProperty<Integer> P_PROXY_WRITE_HOT_LOOKUPS = add(PROXY_WRITE_HOT_LOOKUPS, Group.FLEXKV, 2,
+        KvProperty::parseInt, KvProperty.range(1, 1 << 30), "leased lookups of a key per write (over the last two"
+            + " leases) at which its proxy keeps leasing it however often it is written: its readers come back"
+            + " between writes often enough for the cache to pay");
     static final KvProperty<Integer> P_PROXY_FRAMES_IN_FLIGHT = add(PROXY_FRAMES_IN_FLIGHT, Group.FLEXKV, 1,
         KvProperty::parseInt, KvProperty.range(1, 64), "batch frames of requests in flight to one proxy; requests"
             + " made meanwhile leave together in the next frame");
@@ -766,6 +771,12 @@ public final class KvConfig
         return get(P_PROXY_WRITE_HOT_WRITES);
     }
 
+    /** Leased lookups per write that keep a frequently written key leased. */
+    public int proxyWriteHotLookups()
+    {
+        return get(P_PROXY_WRITE_HOT_LOOKUPS);
+    }
+
     /** Batch frames in flight to one proxy. */
     public int proxyFramesInFlight()
     {
@@ -1046,6 +1057,12 @@ public final class KvConfig
         public Builder proxyWriteHotWrites(final int v)
         {
             return set(P_PROXY_WRITE_HOT_WRITES, v);
+        }
+
+        /** Leased lookups per write at which a frequently written key stays leased. */
+        public Builder proxyWriteHotLookups(final int v)
+        {
+            return set(P_PROXY_WRITE_HOT_LOOKUPS, v);
         }
 
         /** The file holding the cluster secret (null or empty: none). */

@@ -99,21 +99,22 @@ public final class CoherenceDirectory
     /** A directory that leases every key, however often it is written. */
     public CoherenceDirectory(final NanoClock clock, final long leaseNs, final int maxEntries, final int partitionBits)
     {
-        this(clock, leaseNs, maxEntries, partitionBits, 0);
+        this(clock, leaseNs, maxEntries, partitionBits, 0, Integer.MAX_VALUE);
     }
 
     /**
      * @param partitionBits log2 of the cluster's partitions, to find a partition's keys at hand-over.
      * @param hotWrites     writes of a key within one lease that stop its leases ({@link WriteHeat}); 0: never.
+     * @param hotLookups    leased lookups per write at which a key is leased however often it is written.
      */
     public CoherenceDirectory(final NanoClock clock, final long leaseNs, final int maxEntries, final int partitionBits,
-        final int hotWrites)
+        final int hotWrites, final int hotLookups)
     {
         this.clock = clock;
         this.leaseNs = leaseNs;
         this.maxEntries = maxEntries;
         this.partitionBits = partitionBits;
-        this.heat = new WriteHeat(leaseNs, hotWrites);
+        this.heat = new WriteHeat(leaseNs, hotWrites, hotLookups);
     }
 
     public long leaseNs()
@@ -195,6 +196,10 @@ public final class CoherenceDirectory
         entries.compute(hash, (h, e) ->
         {
             final Entry x = e != null ? e : new Entry();
+            if (x.heat != null)
+            {
+                heat.lookedUp(x.heat, now);
+            }
             if (x.heat != null && heat.hot(x.heat, now))
             {
                 hot[0] = true;

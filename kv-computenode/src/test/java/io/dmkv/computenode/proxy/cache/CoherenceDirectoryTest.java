@@ -151,7 +151,7 @@ class CoherenceDirectoryTest
     @Test
     void aKeyWrittenTooOftenIsNoLongerLeasedSoItsWritesWaitForNoOne()
     {
-        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4);
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
         final int a = hot.caller("cn-1", 7);
         assertTrue(hot.grant(KEY, a));
         for (int i = 0; i < 3; i++)
@@ -174,7 +174,7 @@ class CoherenceDirectoryTest
     @Test
     void aWriteHotKeyCoolsOnlyOnceItsWritesFallBelowHalfTheThreshold()
     {
-        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4);
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
         final int a = hot.caller("cn-1", 7);
         hot.grant(KEY, a);
         for (int i = 0; i < 4; i++)
@@ -205,7 +205,7 @@ class CoherenceDirectoryTest
     @Test
     void aWriteHotEntryIsSweptOnceItCooled()
     {
-        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 2);
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 2, 2);
         final int a = hot.caller("cn-1", 7);
         hot.grant(KEY, a);
         hot.written(KEY, CoherenceDirectory.NO_CALLER);
@@ -217,5 +217,45 @@ class CoherenceDirectoryTest
         now.addAndGet(2 * LEASE);
         hot.expire();
         assertEquals(0, hot.entries(), "cooled, no lease, no pending write: dropped");
+    }
+
+    @Test
+    void aFrequentlyWrittenKeyIsKeptLeasedWhileItsReadersComeBackBetweenWrites()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
+        final int[] cn = {hot.caller("cn-1", 7), hot.caller("cn-2", 7), hot.caller("cn-3", 7)};
+        for (final int c : cn)
+        {
+            hot.grant(KEY, c);
+        }
+        for (int w = 0; w < 6; w++)
+        {
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+            for (final int c : cn)
+            {
+                hot.ack(c, hot.drain(c).seq());
+                assertTrue(hot.grant(KEY, c), "write " + w + ": 3 lookups a write, leased (YCSB B's hot keys)");
+            }
+        }
+        assertEquals(0, hot.stats().writeHot());
+    }
+
+    @Test
+    void aWriteHotKeyWhoseLookupsGrowIsLeasedAgain()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
+        final int a = hot.caller("cn-1", 7);
+        hot.grant(KEY, a);
+        for (int i = 0; i < 4; i++)
+        {
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        }
+        hot.ack(a, hot.drain(a).seq());
+        // 4 writes: write-hot until 8 lookups (2 a write) came in these two windows.
+        for (int i = 1; i < 8; i++)
+        {
+            assertFalse(hot.grant(KEY, a), "lookup " + i);
+        }
+        assertTrue(hot.grant(KEY, a), "the 8th lookup: 2 a write, leased again");
     }
 }
