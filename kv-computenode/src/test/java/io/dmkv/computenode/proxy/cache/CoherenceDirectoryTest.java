@@ -176,12 +176,7 @@ class CoherenceDirectoryTest
     {
         final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
         final int a = hot.caller("cn-1", 7);
-        hot.grant(KEY, a);
-        for (int i = 0; i < 4; i++)
-        {
-            hot.written(KEY, CoherenceDirectory.NO_CALLER);
-        }
-        hot.ack(a, hot.drain(a).seq());
+        writeHot(hot, a);
         assertFalse(hot.grant(KEY, a));
         // Two writes a lease: below the threshold of 4, not below the 2 that cool it.
         for (int period = 0; period < 3; period++)
@@ -245,17 +240,23 @@ class CoherenceDirectoryTest
     {
         final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
         final int a = hot.caller("cn-1", 7);
-        hot.grant(KEY, a);
-        for (int i = 0; i < 4; i++)
-        {
-            hot.written(KEY, CoherenceDirectory.NO_CALLER);
-        }
-        hot.ack(a, hot.drain(a).seq());
+        writeHot(hot, a);
         // 4 writes: write-hot until 8 lookups (2 a write) came in these two windows.
         for (int i = 1; i < 8; i++)
         {
             assertFalse(hot.grant(KEY, a), "lookup " + i);
         }
         assertTrue(hot.grant(KEY, a), "the 8th lookup: 2 a write, leased again");
+    }
+
+    /** cn-1 leases KEY, which is then written 4 times (write-hot) and cn-1 acknowledges. */
+    private static void writeHot(final CoherenceDirectory hot, final int a)
+    {
+        hot.grant(KEY, a);
+        for (int i = 0; i < 4; i++)
+        {
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        }
+        hot.ack(a, hot.drain(a).seq());
     }
 }
