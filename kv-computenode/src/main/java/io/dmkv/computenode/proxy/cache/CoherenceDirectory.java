@@ -196,11 +196,7 @@ public final class CoherenceDirectory
         entries.compute(hash, (h, e) ->
         {
             final Entry x = e != null ? e : new Entry();
-            if (x.heat != null)
-            {
-                heat.lookedUp(x.heat, now);
-            }
-            if (x.heat != null && heat.hot(x.heat, now))
+            if (x.heat != null && heat.lookedUp(x.heat, now))
             {
                 hot[0] = true;
                 return x;

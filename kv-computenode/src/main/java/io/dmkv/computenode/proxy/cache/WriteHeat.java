@@ -77,14 +77,15 @@ final class WriteHeat
         return false;
     }
 
-    /** Counts a leased lookup of {@code k} at {@code now} (granted or refused). */
-    void lookedUp(final Key k, final long now)
+    /** Counts a leased lookup of {@code k} at {@code now}; true when the key is write-hot (its lease is refused). */
+    boolean lookedUp(final Key k, final long now)
     {
         roll(k, now);
         if (k.lookups < Integer.MAX_VALUE)
         {
             k.lookups++;
         }
+        return hot(k, now);
     }
 
     /** Whether {@code k} is write-hot at {@code now} (cooling it first if its writes fell off or its lookups grew). */
