@@ -84,6 +84,8 @@ public final class KvConfig
     public static final String PROXY_CACHE_LEASE = "dmkv.proxy.cacheLease";
     public static final String PROXY_CACHE_LEASE_MARGIN = "dmkv.proxy.cacheLeaseMargin";
     public static final String PROXY_DIRECTORY_ENTRIES = "dmkv.proxy.directoryEntries";
+    public static final String PROXY_WRITE_HOT_WRITES = "dmkv.proxy.writeHotWrites";
+    public static final String PROXY_WRITE_HOT_LOOKUPS = "dmkv.proxy.writeHotLookups";
     public static final String PROXY_FRAMES_IN_FLIGHT = "dmkv.proxy.framesInFlight";
     public static final String SECRET_FILE = "dmkv.secretFile";
     public static final String TLS_CERT = "dmkv.tls.cert";
@@ -238,6 +240,14 @@ public final class KvConfig
     static final KvProperty<Integer> P_PROXY_DIRECTORY_ENTRIES = add(PROXY_DIRECTORY_ENTRIES, Group.FLEXKV, 262_144,
         KvProperty::parseInt, KvProperty.range(0, 1 << 26), "keys a proxy tracks as cached by other compute nodes;"
             + " past it, reads are answered without a lease");
+    static final KvProperty<Integer> P_PROXY_WRITE_HOT_WRITES = add(PROXY_WRITE_HOT_WRITES, Group.FLEXKV, 4,
+        KvProperty::parseInt, KvProperty.range(0, 1 << 20), "writes of a key within one dmkv.proxy.cacheLease that"
+            + " make its proxy stop leasing it (its readers ask the proxy each time, its writes wait for no cache)"
+            + " until a lease passes with fewer than half as many; 0: lease every key");
+    static final KvProperty<Integer> P_PROXY_WRITE_HOT_LOOKUPS = add(PROXY_WRITE_HOT_LOOKUPS, Group.FLEXKV, 2,
+        KvProperty::parseInt, KvProperty.range(1, 1 << 30), "leased lookups of a key per write (over the last two"
+            + " leases) at which its proxy keeps leasing it however often it is written: its readers come back"
+            + " between writes often enough for the cache to pay");
     static final KvProperty<Integer> P_PROXY_FRAMES_IN_FLIGHT = add(PROXY_FRAMES_IN_FLIGHT, Group.FLEXKV, 1,
         KvProperty::parseInt, KvProperty.range(1, 64), "batch frames of requests in flight to one proxy; requests"
             + " made meanwhile leave together in the next frame");
@@ -755,6 +765,18 @@ public final class KvConfig
         return get(P_PROXY_DIRECTORY_ENTRIES);
     }
 
+    /** Writes of a key within one cache lease that stop its leases (0: never). */
+    public int proxyWriteHotWrites()
+    {
+        return get(P_PROXY_WRITE_HOT_WRITES);
+    }
+
+    /** Leased lookups per write that keep a frequently written key leased. */
+    public int proxyWriteHotLookups()
+    {
+        return get(P_PROXY_WRITE_HOT_LOOKUPS);
+    }
+
     /** Batch frames in flight to one proxy. */
     public int proxyFramesInFlight()
     {
@@ -1029,6 +1051,18 @@ public final class KvConfig
         public Builder proxyCacheLease(final Duration v)
         {
             return set(P_PROXY_CACHE_LEASE, v);
+        }
+
+        /** Writes of a key within one cache lease that stop its leases (0: lease every key). */
+        public Builder proxyWriteHotWrites(final int v)
+        {
+            return set(P_PROXY_WRITE_HOT_WRITES, v);
+        }
+
+        /** Leased lookups per write at which a frequently written key stays leased. */
+        public Builder proxyWriteHotLookups(final int v)
+        {
+            return set(P_PROXY_WRITE_HOT_LOOKUPS, v);
         }
 
         /** The file holding the cluster secret (null or empty: none). */

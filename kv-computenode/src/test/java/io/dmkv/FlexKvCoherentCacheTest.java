@@ -44,6 +44,86 @@ class FlexKvCoherentCacheTest
         return check;
     }
 
+    /** Two proxies (a, b), two plain compute nodes (c, d) and an admin, the keys loaded and the checker started. */
+    private record Nodes(KvStore a, KvStore b, KvStore c, KvStore d, KvAdmin admin, KeyWindows check)
+        implements AutoCloseable
+    {
+        /** @param writeHotWrites the proxies' dmkv.proxy.writeHotWrites, or -1 for the default. */
+        static Nodes start(final EmbeddedCluster cluster, final int writeHotWrites)
+        {
+            final List<AutoCloseable> opened = new ArrayList<>();
+            try
+            {
+                final KvStore a = open(opened, proxyConfig(cluster, writeHotWrites));
+                final KvStore b = open(opened, proxyConfig(cluster, writeHotWrites));
+                final KvStore c = open(opened, FlexKvTest.flexkv(cluster, 2).mode("").build());
+                final KvStore d = open(opened, FlexKvTest.flexkv(cluster, 2).mode("").build());
+                final KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
+                opened.add(admin);
+                FlexKvTest.awaitTwoProxies(admin);
+                load(c);
+                final KeyWindows check = FlexKvCoherentCacheTest.check(new KvStore[] {a, b, c, d}, 2);
+                check.start();
+                return new Nodes(a, b, c, d, admin, check);
+            }
+            catch (final RuntimeException e)
+            {
+                closeAll(opened);
+                throw e;
+            }
+        }
+
+        private static KvConfig proxyConfig(final EmbeddedCluster cluster, final int writeHotWrites)
+        {
+            final KvConfig.Builder b = FlexKvTest.flexkv(cluster, 2).proxyEnabled(true)
+                .proxyHandoverGrace(Duration.ofMillis(200));
+            // Lookups never keep a key leased here: its leases stop and resume on the writers' pace alone.
+            return (writeHotWrites < 0 ? b : b.proxyWriteHotWrites(writeHotWrites).proxyWriteHotLookups(1 << 30)).build();
+        }
+
+        private static KvStore open(final List<AutoCloseable> opened, final KvConfig config)
+        {
+            final KvStore s = KvStore.open(config);
+            opened.add(s);
+            return s;
+        }
+
+        KvStore[] stores()
+        {
+            return new KvStore[] {a, b, c, d};
+        }
+
+        @Override
+        public void close()
+        {
+            closeAll(new ArrayList<>(List.of(a, b, c, d, admin)));
+        }
+
+        /** Closes in reverse order of opening, as try-with-resources would. */
+        private static void closeAll(final List<AutoCloseable> opened)
+        {
+            RuntimeException first = null;
+            for (int i = opened.size() - 1; i >= 0; i--)
+            {
+                try
+                {
+                    opened.get(i).close();
+                }
+                catch (final Exception e)
+                {
+                    if (first == null)
+                    {
+                        first = new IllegalStateException("closing a compute node failed", e);
+                    }
+                }
+            }
+            if (first != null)
+            {
+                throw first;
+            }
+        }
+    }
+
     private static void stopAndCheck(final KeyWindows check) throws InterruptedException
     {
         // The phases before end on cache hits, which come faster than writes: let the writers catch up.
@@ -136,17 +216,12 @@ class FlexKvCoherentCacheTest
     void noReadIsStaleAcrossComputeNodesWhilePartitionsMove() throws Exception
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
-            KvStore a = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
-            KvStore b = FlexKvTest.proxy(cluster, Duration.ofMillis(200));
-            KvStore c = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
-            KvStore d = KvStore.open(FlexKvTest.flexkv(cluster, 2).mode("").build());
-            KvAdmin admin = KvAdmin.open(FlexKvTest.flexkv(cluster, 2).mode("").build()))
+            Nodes n = Nodes.start(cluster, -1))
         {
-            FlexKvTest.awaitTwoProxies(admin);
-            final KvStore[] stores = {a, b, c, d};
-            load(c);
-            final KeyWindows check = check(stores, 2);
-            check.start();
+            final KvStore[] stores = n.stores();
+            final KvStore d = n.d();
+            final KvAdmin admin = n.admin();
+            final KeyWindows check = n.check();
             FlexKvTest.await("reads from the caches", () -> hits(stores) > 200 || !check.errors.isEmpty());
             final List<String> names = List.copyOf(admin.proxies().keySet());
             final String[] targets = {names.get(1), "none", names.get(0), "auto"};
@@ -172,6 +247,55 @@ class FlexKvCoherentCacheTest
             check.assertFinalValues(d);
             assertEquals(List.of(), admin.verify(false), "kv verify");
         }
+    }
+
+    /**
+     * Write-hot keys (docs/flexkv.md §11): with a threshold of 2 writes a lease, the checker's keys
+     * turn write-hot and cool again as the writers' pace varies, so leases stop and resume on the
+     * same keys while readers on four compute nodes read them and half the partitions move between
+     * the proxies; no read is stale, and both leased and refused lookups happened.
+     */
+    @Test
+    void noReadIsStaleWhileWriteHotKeysStopAndResumeBeingLeased() throws Exception
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "local");
+            Nodes n = Nodes.start(cluster, 2))
+        {
+            final KvStore[] stores = n.stores();
+            final KvStore a = n.a();
+            final KvStore b = n.b();
+            final KvStore d = n.d();
+            final KvAdmin admin = n.admin();
+            final KeyWindows check = n.check();
+            FlexKvTest.await("write-hot keys refused leases", () -> writeHot(a, b) > 100 || !check.errors.isEmpty());
+            final List<String> names = List.copyOf(admin.proxies().keySet());
+            for (int move = 0; move < 2 && check.errors.isEmpty(); move++)
+            {
+                for (int p = move; p < 8; p += 2)
+                {
+                    admin.assignPartition(p, names.get((p / 2 + move) % 2));
+                }
+                FlexKvTest.await("hand-over " + move + " done", () -> FlexKvTest.settledOver(admin,
+                    new HashSet<>(names)));
+            }
+            stopAndCheck(check);
+            check.assertFinalValues(d);
+            final long grants = a.flexkv().proxy().directory().stats().grants()
+                + b.flexkv().proxy().directory().stats().grants();
+            assertTrue(grants > 0 && writeHot(a, b) > 100, grants + " leases granted, " + writeHot(a, b)
+                + " refused as write-hot");
+            assertEquals(List.of(), admin.verify(false), "kv verify");
+        }
+    }
+
+    private static long writeHot(final KvStore... proxies)
+    {
+        long n = 0;
+        for (final KvStore s : proxies)
+        {
+            n += s.flexkv().proxy().directory().stats().writeHot();
+        }
+        return n;
     }
 
     /**

@@ -89,7 +89,8 @@ public final class FlexKv implements AutoCloseable
             proxy = config.proxyEnabled() ? PartitionProxy.start(index, cluster, config.proxyHost(),
                 config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos(), security,
                 new CoherenceDirectory(clock, leaseNs, config.proxyDirectoryEntries(),
-                    cluster.partitions().partitionBits())) : null;
+                    cluster.partitions().partitionBits(), config.proxyWriteHotWrites(),
+                    config.proxyWriteHotLookups())) : null;
             final RankAwareAssignment policy = new RankAwareAssignment(config.proxyImbalanceThreshold(),
                 config.proxyHysteresis());
             final PartitionManager manager = new PartitionManager(cluster, index, policy, MANAGER_PERIOD_MS,

@@ -139,6 +139,8 @@ final class ProxiedOperation
     private final Context ctx;
     private final long deadline;
     private long backoff = FIRST_BACKOFF_NS;
+    /** The value a write wrote (a copy, for this node's level 1 when it owns the partition), or null. */
+    private byte[] writtenValue;
 
     ProxiedOperation(final Context ctx)
     {
@@ -203,6 +205,7 @@ final class ProxiedOperation
     {
         EmbeddedLogWriter.Record record = written;
         boolean unknown = outcomeUnknown && written != null;
+        writtenValue = value == null ? null : value.clone();
         try
         {
             long slot = writtenSlot;
@@ -345,7 +348,7 @@ final class ProxiedOperation
             {
                 case ProxyRpc.SEARCH -> ctx.local.search(key, hash);
                 case ProxyRpc.QUERY -> ctx.local.query(key, hash, entryOrObject);
-                default -> ctx.local.mutate(mode, key, hash, slot, entryOrObject);
+                default -> ctx.local.mutate(mode, key, hash, slot, entryOrObject, ProxyIndex.NO_WRITER, writtenValue);
             };
         }
         final String endpoint = m.endpoint(owner);

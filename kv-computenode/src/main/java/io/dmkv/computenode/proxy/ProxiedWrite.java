@@ -42,6 +42,8 @@ final class ProxiedWrite implements BatchListener
     private final OpCompletion<Result> done;
     private final ThreadCounters caller;
     private final Fallback fallback;
+    /** The value written (null for a DELETE), for the proxy's level 1. */
+    private byte[] value;
     private EmbeddedLogWriter.Record record;
     private long slot;
     private long entry;
@@ -94,6 +96,7 @@ final class ProxiedWrite implements BatchListener
             return;
         }
         w.record = r;
+        w.value = value;
         final VerbBatch b = new VerbBatch();
         r.appendObject(b, key, value, mode == Mode.INSERT ? LogEntry.OP_INSERT : LogEntry.OP_UPDATE);
         w.slot = Slot.pack(KeyHash.fingerprint(hash), Slot.lengthCode(sc, r.usedLength()), r.object(), hash & 0xFF);
@@ -128,14 +131,16 @@ final class ProxiedWrite implements BatchListener
     {
         if (remote == null)
         {
-            if (!local.tryMutate(mode, key, hash, slot, entry, caller, this::answered))
+            // Level 1 keeps the array: not the caller's own, which it may change after the write.
+            if (!local.tryMutate(mode, key, hash, slot, entry, ProxyIndex.NO_WRITER,
+                value == null ? null : value.clone(), caller, this::answered))
             {
                 fallback.resume(record, slot, entry, false);
             }
             return;
         }
         final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> reply = callAsync(
-            ProxyRpc.mutate(epoch, hash, mode, slot, entry, key));
+            ProxyRpc.mutate(epoch, hash, mode, slot, entry, key), value);
         if (reply == null)
         {
             fallback.resume(record, slot, entry, false);
@@ -163,15 +168,17 @@ final class ProxiedWrite implements BatchListener
      * The MUTATE to the owning proxy without waiting: in the next batch frame to it, or as an RPC
      * of its own without a batching client; null when no connection is open.
      */
-    private java.util.concurrent.CompletableFuture<ProxyRpc.Reply> callAsync(final java.nio.ByteBuffer body)
+    private java.util.concurrent.CompletableFuture<ProxyRpc.Reply> callAsync(final java.nio.ByteBuffer body,
+        final byte[] written)
     {
         if (ctx.client() == null)
         {
             return ctx.calls().callAsync(remote, ProxyRpc.MUTATE, body, caller);
         }
-        final int bytes = body.remaining();
-        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> r = ctx.client().call(remote, ProxyRpc.MUTATE,
-            body);
+        final io.dmkv.computenode.proxy.cache.BatchFrame.Sub sub =
+            io.dmkv.computenode.proxy.cache.BatchFrame.mutate(body, written);
+        final int bytes = sub.body().remaining();
+        final java.util.concurrent.CompletableFuture<ProxyRpc.Reply> r = ctx.client().call(remote, sub);
         if (r != null)
         {
             caller.countRpc(bytes);

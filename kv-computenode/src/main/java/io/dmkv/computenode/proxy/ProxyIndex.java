@@ -298,17 +298,20 @@ public final class ProxyIndex implements AutoCloseable
      */
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry)
     {
-        return mutate(mode, key, hash, slot, entry, NO_WRITER);
+        return mutate(mode, key, hash, slot, entry, NO_WRITER, null);
     }
 
-    /** {@link #mutate(Mode, byte[], long, long, long)} by the compute node {@code writer} ({@link WriteFence}). */
+    /**
+     * {@link #mutate(Mode, byte[], long, long, long)} by the compute node {@code writer} ({@link WriteFence});
+     * {@code value} (or null) is the written object's value, which level 1 keeps for the new slot.
+     */
     public ProxyRpc.Reply mutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
-        final int writer)
+        final int writer, final byte[] value)
     {
         final ProxyRpc.Reply reply;
         try
         {
-            reply = mutateLocked(mode, key, hash, slot, entry);
+            reply = mutateLocked(mode, key, hash, slot, entry, value);
         }
         catch (final RuntimeException e)
         {
@@ -332,7 +335,7 @@ public final class ProxyIndex implements AutoCloseable
     }
 
     private ProxyRpc.Reply mutateLocked(final Mode mode, final byte[] key, final long hash, final long slot,
-        final long entry)
+        final long entry, final byte[] value)
     {
         return locked(hash, s ->
         {
@@ -354,7 +357,7 @@ public final class ProxyIndex implements AutoCloseable
                 partitions.invalidate(s);
                 throw e;
             }
-            return applied(s, d, key);
+            return applied(s, d, key, hash, value);
         });
     }
 
@@ -369,12 +372,16 @@ public final class ProxyIndex implements AutoCloseable
     public boolean tryMutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
         final ThreadCounters attributeTo, final OpCompletion<ProxyRpc.Reply> done)
     {
-        return tryMutate(mode, key, hash, slot, entry, NO_WRITER, attributeTo, done);
+        return tryMutate(mode, key, hash, slot, entry, NO_WRITER, null, attributeTo, done);
     }
 
-    /** {@link #tryMutate} by the compute node {@code writer}: an applied write answers once its fence lets it. */
+    /**
+     * {@link #tryMutate} by the compute node {@code writer}: an applied write answers once its fence
+     * lets it; {@code value} (or null) is the written object's value, which level 1 keeps for the new slot.
+     */
     public boolean tryMutate(final Mode mode, final byte[] key, final long hash, final long slot, final long entry,
-        final int writer, final ThreadCounters attributeTo, final OpCompletion<ProxyRpc.Reply> answer)
+        final int writer, final byte[] value, final ThreadCounters attributeTo,
+        final OpCompletion<ProxyRpc.Reply> answer)
     {
         final OpCompletion<ProxyRpc.Reply> done = (reply, failure) ->
         {
@@ -434,7 +441,7 @@ public final class ProxyIndex implements AutoCloseable
                 {
                     if (failure == null)
                     {
-                        r = applied(s, d, key);
+                        r = applied(s, d, key, hash, value);
                     }
                     else
                     {
@@ -497,11 +504,24 @@ public final class ProxyIndex implements AutoCloseable
             : new Decision(null, at, s.word(at), mode == Mode.DELETE ? Slot.EMPTY : slot);
     }
 
-    /** After the write-through landed: the copy follows, the replaced object is released. */
-    private ProxyRpc.Reply applied(final ProxiedSubtable s, final Decision d, final byte[] key)
+    /**
+     * After the write-through landed: the copy follows, the replaced object is released, and level 1
+     * keeps the written value (when the writer sent it) for the new slot, so the next read of the
+     * key, here or from another compute node, needs no READ. Under the key's stripes, so no other
+     * write of the key comes between; a write of another key of the partition since the generation
+     * was read only makes the fill give up.
+     */
+    private ProxyRpc.Reply applied(final ProxiedSubtable s, final Decision d, final byte[] key, final long hash,
+        final byte[] value)
     {
         s.set(d.at, d.next, key);
         writes.increment();
+        if (value != null && !Slot.isFree(d.next))
+        {
+            final int p = partitionOf(hash);
+            final TwoLevelMemory levels = levels();
+            levels.fill(p, hash, key, d.next, levels.generation(p), value);
+        }
         if (!Slot.isFree(d.old))
         {
             allocator.release(Slot.address(d.old), Slot.sizeClass(d.old));

@@ -17,7 +17,8 @@ import io.dmkv.rdma.RpcStatus;
  *
  * <pre>
  * request:  flags u8 | nonce u64 | acked u64 | park ms u32 | name length u8 | name
- *           | count u16 | count x (method u8 | body length u16 | body)     body: ProxyRpc's SEARCH or MUTATE
+ *           | count u16 | count x (method u8 | body length u16 | body)     body: ProxyRpc's SEARCH or MUTATE,
+ *           or for VALUED_MUTATE: mutate length u16 | ProxyRpc's MUTATE | the written value
  * response: lease ns u64 | needed u64 | seq u64 | hashes u32 | hashes x u64
  *           | count u16 | count x (status u8 | answer flags u8 | slot u64 [| value length u32 | value])
  * </pre>
@@ -30,7 +31,9 @@ import io.dmkv.rdma.RpcStatus;
  * highest batch the proxy sent before this response: the caller completes the response's requests
  * only once it applied every batch up to it. A SEARCH sent as {@link #CACHED_SEARCH} asks for a
  * lease: a FOUND answer with {@code leased} 1 may be cached for {@code lease ns} from the moment
- * the request was sent, less the caller's drift margin. Little-endian throughout.
+ * the request was sent, less the caller's drift margin. A MUTATE sent as {@link #VALUED_MUTATE}
+ * carries the value the writer wrote, which the proxy's level 1 keeps for the new slot (so later
+ * lookups of the key are answered with it instead of costing a READ). Little-endian throughout.
  */
 public final class BatchFrame
 {
@@ -38,6 +41,8 @@ public final class BatchFrame
     public static final int BATCH = 72;
     /** A sub-request's method: a SEARCH that asks for a cache lease. */
     public static final int CACHED_SEARCH = 0x43;
+    /** A sub-request's method: a MUTATE followed by the value written. */
+    public static final int VALUED_MUTATE = 0x4D;
     /** A sub-reply status: the request failed at the proxy (a write's outcome is then unknown). */
     public static final byte FAILED = 0x7F;
     /** Request flag: wait for invalidations. */
@@ -61,6 +66,41 @@ public final class BatchFrame
     /** One request of a frame: a method and its ProxyRpc body. */
     public record Sub(int method, ByteBuffer body)
     {
+    }
+
+    /** A VALUED_MUTATE body taken apart: the ProxyRpc MUTATE body and the value written. */
+    public record Valued(ByteBuffer mutate, byte[] value)
+    {
+    }
+
+    /**
+     * A MUTATE as the sub-request that also carries {@code value}, or as a plain MUTATE when the
+     * two do not fit a sub-request's 16-bit length.
+     */
+    public static Sub mutate(final ByteBuffer mutate, final byte[] value)
+    {
+        final int length = 2 + mutate.remaining() + (value == null ? 0 : value.length);
+        if (value == null || length > 0xFFFF)
+        {
+            return new Sub(ProxyRpc.MUTATE, mutate);
+        }
+        final ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putShort((short)mutate.remaining()).put(mutate.duplicate()).put(value);
+        return new Sub(VALUED_MUTATE, b.flip());
+    }
+
+    /** Takes a VALUED_MUTATE body apart; a malformed one is refused with BAD_REQUEST. */
+    public static Valued valued(final ByteBuffer body)
+    {
+        final ByteBuffer b = body.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        need(b, 2);
+        final int length = b.getShort() & 0xFFFF;
+        need(b, length);
+        final ByteBuffer mutate = b.slice(b.position(), length).order(ByteOrder.LITTLE_ENDIAN);
+        b.position(b.position() + length);
+        final byte[] value = new byte[b.remaining()];
+        b.get(value);
+        return new Valued(mutate, value);
     }
 
     /** A parsed request frame. */
@@ -131,7 +171,8 @@ public final class BatchFrame
         {
             need(b, 3);
             final int method = b.get() & 0xFF;
-            if (method != ProxyRpc.SEARCH && method != ProxyRpc.MUTATE && method != CACHED_SEARCH)
+            if (method != ProxyRpc.SEARCH && method != ProxyRpc.MUTATE && method != CACHED_SEARCH
+                && method != VALUED_MUTATE)
             {
                 throw bad("unknown method " + method + " in a batch");
             }

@@ -99,7 +99,12 @@ public final class BatchHandler implements AutoCloseable
         {
             if (sub.method() == ProxyRpc.MUTATE)
             {
-                return mutate(ProxyRpc.parse(ProxyRpc.MUTATE, sub.body()), caller);
+                return mutate(ProxyRpc.parse(ProxyRpc.MUTATE, sub.body()), caller, null);
+            }
+            if (sub.method() == BatchFrame.VALUED_MUTATE)
+            {
+                final BatchFrame.Valued v = BatchFrame.valued(sub.body());
+                return mutate(ProxyRpc.parse(ProxyRpc.MUTATE, v.mutate()), caller, v.value());
             }
             final ProxyRpc.Request r = ProxyRpc.parse(ProxyRpc.SEARCH, sub.body());
             // Recorded before the lookup, so a write that lands after it invalidates what it returns.
@@ -132,10 +137,12 @@ public final class BatchHandler implements AutoCloseable
         }
     }
 
-    private CompletableFuture<BatchFrame.Answer> mutate(final ProxyRpc.Request r, final int caller)
+    /** A write; {@code value} (or null) is what the writer wrote, for this proxy's level 1. */
+    private CompletableFuture<BatchFrame.Answer> mutate(final ProxyRpc.Request r, final int caller,
+        final byte[] value)
     {
         final CompletableFuture<BatchFrame.Answer> answer = new CompletableFuture<>();
-        final boolean tried = index.tryMutate(r.mode(), r.key(), r.hash(), r.slot(), r.address(), caller,
+        final boolean tried = index.tryMutate(r.mode(), r.key(), r.hash(), r.slot(), r.address(), caller, value,
             ThreadCounters.current(), (reply, failure) ->
             {
                 if (failure == null)
@@ -153,7 +160,8 @@ public final class BatchHandler implements AutoCloseable
         }
         return blocking(() ->
         {
-            final ProxyRpc.Reply reply = index.mutate(r.mode(), r.key(), r.hash(), r.slot(), r.address(), caller);
+            final ProxyRpc.Reply reply = index.mutate(r.mode(), r.key(), r.hash(), r.slot(), r.address(), caller,
+                value);
             return new BatchFrame.Answer(reply.status(), reply.slot(), false);
         });
     }

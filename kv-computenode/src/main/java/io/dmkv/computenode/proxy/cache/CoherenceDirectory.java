@@ -26,6 +26,7 @@ import io.dmkv.core.hash.KeyHash;
  * <li>the invalidations queued for one compute node leave together in the next response to it
  * ({@link #drain}), or in its parked poll ({@link #park}).</li>
  * </ul>
+ * A key written too often to be worth caching ({@link WriteHeat}) gets no new leases while it is.
  * Bounded: at most {@code maxEntries} keys (past it a read gets no lease) and 64 compute nodes
  * (one bit each in a key's sharer set; a 65th gets no lease). Time is the injectable clock's; the
  * owner calls {@link #expire()} periodically.
@@ -41,11 +42,13 @@ public final class CoherenceDirectory
     private final long leaseNs;
     private final int maxEntries;
     private final int partitionBits;
+    private final WriteHeat heat;
     private final Map<Long, Entry> entries = new ConcurrentHashMap<>();
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Caller[] callers = new Caller[MAX_CALLERS];
     private final LongAdder grants = new LongAdder();
     private final LongAdder refused = new LongAdder();
+    private final LongAdder writeHot = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
     private final LongAdder waits = new LongAdder();
     private final LongAdder expiredWaits = new LongAdder();
@@ -58,6 +61,8 @@ public final class CoherenceDirectory
         long sharers;
         long expiry;
         CompletableFuture<Void> pending;
+        /** Its writes, once one was seen while it had an entry (with the write-hot policy on). */
+        WriteHeat.Key heat;
     }
 
     /** Invalidations for one caller that leave together, and when their leases end. */
@@ -91,15 +96,25 @@ public final class CoherenceDirectory
         }
     }
 
+    /** A directory that leases every key, however often it is written. */
+    public CoherenceDirectory(final NanoClock clock, final long leaseNs, final int maxEntries, final int partitionBits)
+    {
+        this(clock, leaseNs, maxEntries, partitionBits, 0, Integer.MAX_VALUE);
+    }
+
     /**
      * @param partitionBits log2 of the cluster's partitions, to find a partition's keys at hand-over.
+     * @param hotWrites     writes of a key within one lease that stop its leases ({@link WriteHeat}); 0: never.
+     * @param hotLookups    leased lookups per write at which a key is leased however often it is written.
      */
-    public CoherenceDirectory(final NanoClock clock, final long leaseNs, final int maxEntries, final int partitionBits)
+    public CoherenceDirectory(final NanoClock clock, final long leaseNs, final int maxEntries, final int partitionBits,
+        final int hotWrites, final int hotLookups)
     {
         this.clock = clock;
         this.leaseNs = leaseNs;
         this.maxEntries = maxEntries;
         this.partitionBits = partitionBits;
+        this.heat = new WriteHeat(leaseNs, hotWrites, hotLookups);
     }
 
     public long leaseNs()
@@ -167,7 +182,7 @@ public final class CoherenceDirectory
 
     /**
      * Records {@code caller} as a sharer of {@code hash} for one lease from now; call before
-     * looking the key up. False (no lease) for an unknown caller or a full directory.
+     * looking the key up. False (no lease) for an unknown caller, a full directory or a write-hot key.
      */
     public boolean grant(final long hash, final int caller)
     {
@@ -177,9 +192,15 @@ public final class CoherenceDirectory
             return false;
         }
         final long now = clock.nanoTime();
+        final boolean[] hot = new boolean[1];
         entries.compute(hash, (h, e) ->
         {
             final Entry x = e != null ? e : new Entry();
+            if (x.heat != null && heat.lookedUp(x.heat, now))
+            {
+                hot[0] = true;
+                return x;
+            }
             if (x.expiry - now <= 0)
             {
                 x.sharers = 0;
@@ -188,6 +209,11 @@ public final class CoherenceDirectory
             x.expiry = now + leaseNs;
             return x;
         });
+        if (hot[0])
+        {
+            writeHot.increment();
+            return false;
+        }
         grants.increment();
         return true;
     }
@@ -224,6 +250,14 @@ public final class CoherenceDirectory
                 }
             }
             e.sharers = 0;
+            if (heat.enabled())
+            {
+                if (e.heat == null)
+                {
+                    e.heat = new WriteHeat.Key();
+                }
+                heat.written(e.heat, now);
+            }
             e.pending = wait.isEmpty() ? null : wait.size() == 1 ? wait.get(0)
                 : CompletableFuture.allOf(wait.toArray(new CompletableFuture[0]));
             out[0] = e.pending;
@@ -429,7 +463,7 @@ public final class CoherenceDirectory
             {
                 // Decided under the entry's lock, so a lease granted meanwhile keeps it.
                 entries.computeIfPresent(h, (k, e) -> e.expiry - now <= 0 && (e.pending == null || e.pending.isDone())
-                    ? null : e);
+                    && (e.heat == null || !heat.hot(e.heat, now)) ? null : e);
             }
         }
         for (final Caller c : callers)
@@ -450,14 +484,15 @@ public final class CoherenceDirectory
         return entries.size();
     }
 
-    /** What the directory did: leases granted and refused, invalidations queued, writes that waited, waits ended by a lease. */
-    public record Stats(long grants, long refused, long invalidations, long waits, long expiredWaits, int entries)
+    /** Leases granted, refused (full, unknown caller), refused as write-hot; invalidations; waits; waits ended by a lease. */
+    public record Stats(long grants, long refused, long writeHot, long invalidations, long waits, long expiredWaits,
+        int entries)
     {
     }
 
     public Stats stats()
     {
-        return new Stats(grants.sum(), refused.sum(), invalidations.sum(), waits.sum(), expiredWaits.sum(),
-            entries.size());
+        return new Stats(grants.sum(), refused.sum(), writeHot.sum(), invalidations.sum(), waits.sum(),
+            expiredWaits.sum(), entries.size());
     }
 }

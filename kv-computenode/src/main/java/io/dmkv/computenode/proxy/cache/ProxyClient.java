@@ -90,7 +90,13 @@ public final class ProxyClient
      */
     public CompletableFuture<ProxyRpc.Reply> call(final String endpoint, final int method, final ByteBuffer body)
     {
-        final CompletableFuture<ProxyLink.Reply> r = link(endpoint).submit(new BatchFrame.Sub(method, body));
+        return call(endpoint, new BatchFrame.Sub(method, body));
+    }
+
+    /** Sends {@code sub} in the next batch frame to the proxy at {@code endpoint}; null when no connection is open. */
+    public CompletableFuture<ProxyRpc.Reply> call(final String endpoint, final BatchFrame.Sub sub)
+    {
+        final CompletableFuture<ProxyLink.Reply> r = link(endpoint).submit(sub);
         return r == null ? null : r.thenApply(ProxyClient::plain);
     }
 

@@ -1,8 +1,10 @@
 package io.dmkv.computenode.proxy.cache;
 
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.agrona.concurrent.NanoClock;
@@ -10,9 +12,15 @@ import org.agrona.concurrent.NanoClock;
 /**
  * Values this compute node caches from partitions other compute nodes proxy (docs/flexkv.md §11),
  * each under a lease from the key's proxy, within a byte budget. Striped by key hash; each stripe
- * is an LRU list with its share of the budget and a counter of the invalidations it applied, so a
- * value looked up before an invalidation of its stripe arrived is never installed after it
- * ({@link #stamp} before sending the lookup, {@link #install} with that stamp).
+ * has its share of the budget and a counter of the invalidations it applied, so a value looked up
+ * before an invalidation of its stripe arrived is never installed after it ({@link #stamp} before
+ * sending the lookup, {@link #install} with that stamp).
+ *
+ * <p>A lookup ({@link #get}) takes no lock: it reads the stripe's concurrent map and marks the
+ * entry used. Changes (install, invalidate, evict) hold the stripe's lock, and an invalidation has
+ * removed the entry from the map when {@link #invalidate} returns, so no lookup that starts after
+ * it sees the value. Eviction is CLOCK (second chance) in insertion order: an entry used since the
+ * hand last passed it goes to the back once, an unused one is evicted.
  *
  * <p>Accounted bytes per entry: key + value + {@link #ENTRY_OVERHEAD}.
  */
@@ -32,8 +40,28 @@ public final class ValueCache
     private final LongAdder invalidated = new LongAdder();
     private final LongAdder evictions = new LongAdder();
 
-    private record Entry(byte[] key, byte[] value, long validUntil, String owner, String endpoint)
+    private static final class Entry
     {
+        final long hash;
+        final byte[] key;
+        final byte[] value;
+        final long validUntil;
+        final String owner;
+        final String endpoint;
+        /** Read since the clock hand last passed (a racy hint: a lost mark only evicts a little early). */
+        boolean used;
+
+        Entry(final long hash, final byte[] key, final byte[] value, final long validUntil, final String owner,
+            final String endpoint)
+        {
+            this.hash = hash;
+            this.key = key;
+            this.value = value;
+            this.validUntil = validUntil;
+            this.owner = owner;
+            this.endpoint = endpoint;
+        }
+
         long bytes()
         {
             return key.length + value.length + ENTRY_OVERHEAD;
@@ -42,7 +70,9 @@ public final class ValueCache
 
     private static final class Stripe
     {
-        final LinkedHashMap<Long, Entry> map = new LinkedHashMap<>(16, 0.75f, true);
+        final Map<Long, Entry> map = new ConcurrentHashMap<>();
+        /** The clock: entries in insertion order, some already gone from the map (skipped). Under the lock. */
+        final ArrayDeque<Entry> clock = new ArrayDeque<>();
         long bytes;
         long invalidations;
     }
@@ -69,18 +99,27 @@ public final class ValueCache
     public byte[] get(final byte[] key, final long hash, final String owner)
     {
         final Stripe s = stripe(hash);
-        final long now = clock.nanoTime();
-        synchronized (s)
+        final Entry e = s.map.get(hash);
+        if (e == null)
         {
-            final Entry e = s.map.get(hash);
-            if (e != null && now - e.validUntil < 0 && e.owner.equals(owner) && Arrays.equals(e.key, key))
+            misses.increment();
+            return null;
+        }
+        final long now = clock.nanoTime();
+        if (now - e.validUntil < 0 && e.owner.equals(owner) && Arrays.equals(e.key, key))
+        {
+            e.used = true;
+            hits.increment();
+            return e.value;
+        }
+        if (now - e.validUntil >= 0)
+        {
+            synchronized (s)
             {
-                hits.increment();
-                return e.value;
-            }
-            if (e != null && now - e.validUntil >= 0)
-            {
-                remove(s, hash);
+                if (s.map.get(hash) == e)
+                {
+                    remove(s, hash);
+                }
             }
         }
         misses.increment();
@@ -104,7 +143,7 @@ public final class ValueCache
     public void install(final byte[] key, final long hash, final byte[] value, final long stamp, final long validUntil,
         final String owner, final String endpoint)
     {
-        final Entry e = new Entry(key, value, validUntil, owner, endpoint);
+        final Entry e = new Entry(hash, key, value, validUntil, owner, endpoint);
         if (e.bytes() > stripeBudget || validUntil - clock.nanoTime() <= 0)
         {
             return;
@@ -120,13 +159,8 @@ public final class ValueCache
             remove(s, hash);
             s.map.put(hash, e);
             s.bytes += e.bytes();
-            final Iterator<Entry> lru = s.map.values().iterator();
-            while (s.bytes > stripeBudget && lru.hasNext())
-            {
-                s.bytes -= lru.next().bytes();
-                lru.remove();
-                evictions.increment();
-            }
+            s.clock.addLast(e);
+            evict(s);
         }
         installs.increment();
     }
@@ -167,6 +201,33 @@ public final class ValueCache
                     }
                 }
             }
+        }
+    }
+
+    /** Evicts by CLOCK until the stripe fits its budget; drops clock slots whose entries are gone (under the lock). */
+    private void evict(final Stripe s)
+    {
+        int chances = s.clock.size();
+        while (s.bytes > stripeBudget && !s.clock.isEmpty())
+        {
+            final Entry e = s.clock.pollFirst();
+            if (s.map.get(e.hash) != e)
+            {
+                continue;
+            }
+            if (e.used && chances-- > 0)
+            {
+                e.used = false;
+                s.clock.addLast(e);
+                continue;
+            }
+            s.map.remove(e.hash);
+            s.bytes -= e.bytes();
+            evictions.increment();
+        }
+        if (s.clock.size() > 2 * s.map.size() + 16)
+        {
+            s.clock.removeIf(e -> s.map.get(e.hash) != e);
         }
     }
 

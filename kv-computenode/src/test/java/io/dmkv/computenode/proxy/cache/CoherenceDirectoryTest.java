@@ -147,4 +147,116 @@ class CoherenceDirectoryTest
         d.ack(a, o.seq());
         assertTrue(revoked.isDone());
     }
+
+    @Test
+    void aKeyWrittenTooOftenIsNoLongerLeasedSoItsWritesWaitForNoOne()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
+        final int a = hot.caller("cn-1", 7);
+        assertTrue(hot.grant(KEY, a));
+        for (int i = 0; i < 3; i++)
+        {
+            assertFalse(hot.written(KEY, CoherenceDirectory.NO_CALLER).isDone(), "write " + i + " waits for cn-1");
+            assertTrue(hot.grant(KEY, a), "3 writes in a lease: still leased");
+        }
+        final CompletableFuture<Void> fourth = hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        assertFalse(fourth.isDone(), "the lease granted before the key turned hot is still invalidated");
+        assertFalse(hot.grant(KEY, a), "4 writes in a lease: write-hot, no lease");
+        assertEquals(1, hot.stats().writeHot());
+        hot.ack(a, hot.drain(a).seq());
+        assertTrue(fourth.isDone());
+        now.addAndGet(LEASE / 2);
+        assertNull(hot.written(KEY, CoherenceDirectory.NO_CALLER), "no sharer: the write waits for no one");
+        assertEquals(0, hot.drain(a).seq(), "and sends no invalidation");
+        assertTrue(hot.grant(KEY + 1, a), "other keys are leased");
+    }
+
+    @Test
+    void aWriteHotKeyCoolsOnlyOnceItsWritesFallBelowHalfTheThreshold()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
+        final int a = hot.caller("cn-1", 7);
+        writeHot(hot, a);
+        assertFalse(hot.grant(KEY, a));
+        // Two writes a lease: below the threshold of 4, not below the 2 that cool it.
+        for (int period = 0; period < 3; period++)
+        {
+            now.addAndGet(LEASE);
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+            hot.expire();
+            assertFalse(hot.grant(KEY, a), "period " + period + ": still write-hot (hysteresis)");
+            assertEquals(1, hot.entries(), "a write-hot key keeps its entry");
+        }
+        // One write a lease: the next full window with it cools the key.
+        now.addAndGet(LEASE);
+        hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        assertFalse(hot.grant(KEY, a), "the last full window held 2 writes");
+        now.addAndGet(LEASE);
+        assertTrue(hot.grant(KEY, a), "a full window with 1 write and none since: leased again");
+        assertFalse(hot.written(KEY, CoherenceDirectory.NO_CALLER).isDone(), "and its writes wait for cn-1 again");
+    }
+
+    @Test
+    void aWriteHotEntryIsSweptOnceItCooled()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 2, 2);
+        final int a = hot.caller("cn-1", 7);
+        hot.grant(KEY, a);
+        hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        hot.ack(a, hot.drain(a).seq());
+        now.addAndGet(LEASE + 1);
+        hot.expire();
+        assertEquals(1, hot.entries(), "the last full window held 2 writes: still write-hot");
+        now.addAndGet(2 * LEASE);
+        hot.expire();
+        assertEquals(0, hot.entries(), "cooled, no lease, no pending write: dropped");
+    }
+
+    @Test
+    void aFrequentlyWrittenKeyIsKeptLeasedWhileItsReadersComeBackBetweenWrites()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
+        final int[] cn = {hot.caller("cn-1", 7), hot.caller("cn-2", 7), hot.caller("cn-3", 7)};
+        for (final int c : cn)
+        {
+            hot.grant(KEY, c);
+        }
+        for (int w = 0; w < 6; w++)
+        {
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+            for (final int c : cn)
+            {
+                hot.ack(c, hot.drain(c).seq());
+                assertTrue(hot.grant(KEY, c), "write " + w + ": 3 lookups a write, leased (YCSB B's hot keys)");
+            }
+        }
+        assertEquals(0, hot.stats().writeHot());
+    }
+
+    @Test
+    void aWriteHotKeyWhoseLookupsGrowIsLeasedAgain()
+    {
+        final CoherenceDirectory hot = new CoherenceDirectory(now::get, LEASE, 1_000, 3, 4, 2);
+        final int a = hot.caller("cn-1", 7);
+        writeHot(hot, a);
+        // 4 writes: write-hot until 8 lookups (2 a write) came in these two windows.
+        for (int i = 1; i < 8; i++)
+        {
+            assertFalse(hot.grant(KEY, a), "lookup " + i);
+        }
+        assertTrue(hot.grant(KEY, a), "the 8th lookup: 2 a write, leased again");
+    }
+
+    /** cn-1 leases KEY, which is then written 4 times (write-hot) and cn-1 acknowledges. */
+    private static void writeHot(final CoherenceDirectory hot, final int a)
+    {
+        hot.grant(KEY, a);
+        for (int i = 0; i < 4; i++)
+        {
+            hot.written(KEY, CoherenceDirectory.NO_CALLER);
+        }
+        hot.ack(a, hot.drain(a).seq());
+    }
 }

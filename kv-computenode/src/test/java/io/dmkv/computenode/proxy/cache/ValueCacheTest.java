@@ -111,4 +111,90 @@ class ValueCacheTest
         }
         assertEquals(s.bytes(), sum, "the accounted bytes are the entries' bytes");
     }
+
+    @Test
+    void anEntryReadSinceTheClockHandPassedOutlivesOneThatWasNot()
+    {
+        // One stripe's budget fits two entries of this size (64 stripes).
+        final int size = 400;
+        final ValueCache c = new ValueCache(now::get, 64L * (2 * (size + 1 + ValueCache.ENTRY_OVERHEAD) + 10));
+        // Hashes 0, 64 and 128 fall in one stripe.
+        c.install(bytes("a"), 0, new byte[size], c.stamp(0), now.get() + 1_000, "cn-1", "h:1");
+        c.install(bytes("b"), 64, new byte[size], c.stamp(64), now.get() + 1_000, "cn-1", "h:1");
+        assertTrue(c.get(bytes("a"), 0, "cn-1") != null, "a is read");
+        c.install(bytes("c"), 128, new byte[size], c.stamp(128), now.get() + 1_000, "cn-1", "h:1");
+        assertTrue(c.get(bytes("a"), 0, "cn-1") != null, "the read entry got a second chance");
+        assertNull(c.get(bytes("b"), 64, "cn-1"), "the unread one was evicted");
+        assertTrue(c.get(bytes("c"), 128, "cn-1") != null);
+        assertEquals(1, c.stats().evictions());
+    }
+
+    /**
+     * Lookups take no lock: a checker of 4 readers against a writer that installs increasing
+     * versions of a few keys and invalidates each before the next. No lookup that starts after an
+     * invalidation returned may see the version it invalidated.
+     */
+    @Test
+    void noLookupSeesAValueAfterItsInvalidationReturned() throws Exception
+    {
+        final ValueCache c = new ValueCache(now::get, 1 << 20);
+        final int keys = 4;
+        final java.util.concurrent.atomic.AtomicLongArray dropped = new java.util.concurrent.atomic.AtomicLongArray(keys);
+        final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        final AtomicLong violations = new AtomicLong();
+        final AtomicLong hits = new AtomicLong();
+        final List<Thread> readers = new ArrayList<>();
+        for (int t = 0; t < 4; t++)
+        {
+            readers.add(new Thread(() ->
+            {
+                final ThreadLocalRandom r = ThreadLocalRandom.current();
+                for (long i = 0; !stop.get(); i++)
+                {
+                    if ((i & 63) == 0)
+                    {
+                        // Leave the writer room on a busy machine.
+                        Thread.yield();
+                    }
+                    final int k = r.nextInt(keys);
+                    final long floor = dropped.get(k);
+                    final byte[] v = c.get(bytes("key-" + k), k, "cn-1");
+                    if (v != null)
+                    {
+                        hits.incrementAndGet();
+                        if (java.nio.ByteBuffer.wrap(v).getLong() <= floor)
+                        {
+                            violations.incrementAndGet();
+                        }
+                    }
+                }
+            }));
+        }
+        readers.forEach(Thread::start);
+        try
+        {
+            for (long version = 1; version <= 10_000; version++)
+            {
+                final int k = (int)(version % keys);
+                c.install(bytes("key-" + k), k, java.nio.ByteBuffer.allocate(8).putLong(version).array(), c.stamp(k),
+                    now.get() + 1_000_000, "cn-1", "h:1");
+                if (version % 3 == 0)
+                {
+                    Thread.yield();
+                }
+                c.invalidate(new long[] {k});
+                dropped.set(k, version);
+            }
+        }
+        finally
+        {
+            stop.set(true);
+            for (final Thread t : readers)
+            {
+                t.join();
+            }
+        }
+        assertEquals(0, violations.get(), "lookups that saw an invalidated value");
+        assertTrue(hits.get() > 0, "the readers saw cached values at all");
+    }
 }
