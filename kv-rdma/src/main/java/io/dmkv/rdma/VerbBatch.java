@@ -49,6 +49,13 @@ public final class VerbBatch
     private long[] swaps = new long[INITIAL_CAPACITY];
     private long[] results = new long[INITIAL_CAPACITY];
     private int[] partOf = new int[INITIAL_CAPACITY];
+    /** What the verbs added so far add up to, kept as they are added so counting a batch needs no pass over it. */
+    private int reads;
+    private int writes;
+    private int casCount;
+    private int faaCount;
+    private long bytesOut;
+    private long bytesIn;
 
     private final VerbsChannel[] partChannels = new VerbsChannel[MAX_PARTS];
     private final InlineLane[] inlineLanes = new InlineLane[MAX_PARTS];
@@ -126,6 +133,12 @@ public final class VerbBatch
         Arrays.fill(partChannels, 0, partCount, null);
         size = 0;
         partCount = 0;
+        reads = 0;
+        writes = 0;
+        casCount = 0;
+        faaCount = 0;
+        bytesOut = 0;
+        bytesIn = 0;
         // Release stores, not volatile ones: only the owner touches an idle batch, and handing it
         // to a transport (a queue, a lock) publishes these before any other thread reads them.
         POSTED.setRelease(this, false);
@@ -144,6 +157,42 @@ public final class VerbBatch
     public boolean isEmpty()
     {
         return size == 0;
+    }
+
+    /** READs in the batch. */
+    public int reads()
+    {
+        return reads;
+    }
+
+    /** WRITEs in the batch. */
+    public int writes()
+    {
+        return writes;
+    }
+
+    /** CASes in the batch. */
+    public int casCount()
+    {
+        return casCount;
+    }
+
+    /** FAAs in the batch. */
+    public int faaCount()
+    {
+        return faaCount;
+    }
+
+    /** Payload bytes the batch sends: WRITE data and atomic operands. */
+    public long bytesOut()
+    {
+        return bytesOut;
+    }
+
+    /** Payload bytes the batch brings back: READ data and atomics' old values. */
+    public long bytesIn()
+    {
+        return bytesIn;
     }
 
     public byte op(final int i)
@@ -336,7 +385,8 @@ public final class VerbBatch
         {
             failure.compareAndSet(null, error);
         }
-        if (pendingParts.decrementAndGet() == 0)
+        // A batch to one node has one part, whose completion is the last: no count to take down.
+        if (partCount == 1 || pendingParts.decrementAndGet() == 0)
         {
             // Read the listener before done: a waiter that sees done may reuse the batch at once.
             final BatchListener l = listener;
@@ -375,7 +425,33 @@ public final class VerbBatch
         lengths[i] = length;
         results[i] = 0;
         partOf[i] = partIndex(region.channel());
+        tally(op, length);
         return i;
+    }
+
+    private void tally(final byte op, final int length)
+    {
+        switch (op)
+        {
+            case Verb.READ:
+                reads++;
+                bytesIn += length;
+                break;
+            case Verb.WRITE:
+                writes++;
+                bytesOut += length;
+                break;
+            case Verb.CAS:
+                casCount++;
+                bytesOut += 2 * Verb.ATOMIC_SIZE;
+                bytesIn += Verb.ATOMIC_SIZE;
+                break;
+            default:
+                faaCount++;
+                bytesOut += Verb.ATOMIC_SIZE;
+                bytesIn += Verb.ATOMIC_SIZE;
+                break;
+        }
     }
 
     private int partIndex(final VerbsChannel channel)
