@@ -1,0 +1,93 @@
+package io.dmkv.computenode.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The admission count: in flight never above the bound, every start and finish counted once. */
+@Timeout(60)
+class OperationCounterTest
+{
+    @Test
+    void startsBeyondTheBoundAreRefusedAndChangeNothing()
+    {
+        final OperationCounter c = new OperationCounter();
+        assertTrue(c.tryStart(2));
+        assertTrue(c.tryStart(2));
+        assertFalse(c.tryStart(2), "a third start with two in flight and a bound of 2");
+        assertEquals(2, c.inFlight());
+        c.finished();
+        assertEquals(1, c.inFlight());
+        assertTrue(c.tryStart(2), "room again after a finish");
+        c.finished();
+        c.finished();
+        assertEquals(0, c.inFlight());
+        assertEquals(3, c.snapshot().completed());
+        assertEquals(2, c.peakInFlight());
+    }
+
+    @Test
+    void manyThreadsNeverExceedTheBoundAndEveryFinishIsCounted() throws Exception
+    {
+        final int threads = 8;
+        final int bound = 3;
+        final int perThread = 20_000;
+        final OperationCounter c = new OperationCounter();
+        // The checker: its own count of admitted operations, and the most it ever saw.
+        final AtomicInteger admitted = new AtomicInteger();
+        final AtomicInteger worst = new AtomicInteger();
+        final AtomicLong refused = new AtomicLong();
+        final CountDownLatch go = new CountDownLatch(1);
+        final List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++)
+        {
+            final Thread w = new Thread(() ->
+            {
+                try
+                {
+                    go.await();
+                }
+                catch (final InterruptedException e)
+                {
+                    return;
+                }
+                int done = 0;
+                while (done < perThread)
+                {
+                    if (!c.tryStart(bound))
+                    {
+                        refused.incrementAndGet();
+                        Thread.yield();
+                        continue;
+                    }
+                    final int now = admitted.incrementAndGet();
+                    worst.accumulateAndGet(now, Math::max);
+                    admitted.decrementAndGet();
+                    c.finished();
+                    done++;
+                }
+            });
+            w.start();
+            workers.add(w);
+        }
+        go.countDown();
+        for (final Thread w : workers)
+        {
+            w.join();
+        }
+        assertTrue(worst.get() <= bound, "at most " + bound + " admitted at once, saw " + worst.get());
+        assertTrue(c.peakInFlight() <= bound, "peak " + c.peakInFlight());
+        assertEquals(0, c.inFlight());
+        assertEquals((long)threads * perThread, c.snapshot().completed());
+        assertEquals(0, c.snapshot().inFlight());
+    }
+}
