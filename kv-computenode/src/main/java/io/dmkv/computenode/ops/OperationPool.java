@@ -1,7 +1,6 @@
 package io.dmkv.computenode.ops;
 
-import java.util.concurrent.atomic.AtomicReferenceArray;
-
+import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 
 /**
@@ -17,8 +16,15 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 final class OperationPool<T>
 {
     private static final int SLOTS = 64;
+    private static final long BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(Object[].class);
+    private static final long SCALE = UnsafeAccess.UNSAFE.arrayIndexScale(Object[].class);
 
-    private final AtomicReferenceArray<T> spares = new AtomicReferenceArray<>(SLOTS);
+    /**
+     * Reached with Unsafe, not an AtomicReferenceArray: a release runs at the end of a round trip
+     * inlined many calls deep, below the JIT's inlining depth, where a VarHandle access is an
+     * out-of-line call.
+     */
+    private final Object[] spares = new Object[SLOTS];
     private final ManyToManyConcurrentArrayQueue<T> shared;
 
     /** @param capacity operations the shared queue keeps. */
@@ -28,15 +34,16 @@ final class OperationPool<T>
     }
 
     /** An idle operation, or null if there is none. */
+    @SuppressWarnings("unchecked")
     T take()
     {
-        final int slot = slot();
-        if (spares.get(slot) != null)
+        final long at = slot();
+        if (UnsafeAccess.UNSAFE.getObjectVolatile(spares, at) != null)
         {
-            final T op = spares.getAndSet(slot, null);
+            final Object op = UnsafeAccess.UNSAFE.getAndSetObject(spares, at, null);
             if (op != null)
             {
-                return op;
+                return (T)op;
             }
         }
         return shared.poll();
@@ -45,17 +52,18 @@ final class OperationPool<T>
     /** Gives back an operation that ended: nothing of it is used until {@link #take} returns it again. */
     void give(final T op)
     {
-        final int slot = slot();
-        if (spares.get(slot) == null)
+        final long at = slot();
+        if (UnsafeAccess.UNSAFE.getObjectVolatile(spares, at) == null)
         {
-            spares.lazySet(slot, op);
+            UnsafeAccess.UNSAFE.putOrderedObject(spares, at, op);
             return;
         }
         shared.offer(op);
     }
 
-    private static int slot()
+    /** The calling thread's slot, as an offset into {@link #spares}. */
+    private static long slot()
     {
-        return (int)Thread.currentThread().getId() & (SLOTS - 1);
+        return BASE + SCALE * (Thread.currentThread().getId() & (SLOTS - 1));
     }
 }
