@@ -50,10 +50,7 @@ public final class VerbBatch
     private long[] results = new long[INITIAL_CAPACITY];
     private int[] partOf = new int[INITIAL_CAPACITY];
     /** What the verbs added so far add up to, kept as they are added so counting a batch needs no pass over it. */
-    private int reads;
-    private int writes;
-    private int casCount;
-    private int faaCount;
+    private final int[] verbsOf = new int[Verb.FAA + 1];
     private long bytesOut;
     private long bytesIn;
 
@@ -133,10 +130,7 @@ public final class VerbBatch
         Arrays.fill(partChannels, 0, partCount, null);
         size = 0;
         partCount = 0;
-        reads = 0;
-        writes = 0;
-        casCount = 0;
-        faaCount = 0;
+        Arrays.fill(verbsOf, 0);
         bytesOut = 0;
         bytesIn = 0;
         // Release stores, not volatile ones: only the owner touches an idle batch, and handing it
@@ -162,25 +156,25 @@ public final class VerbBatch
     /** READs in the batch. */
     public int reads()
     {
-        return reads;
+        return verbsOf[Verb.READ];
     }
 
     /** WRITEs in the batch. */
     public int writes()
     {
-        return writes;
+        return verbsOf[Verb.WRITE];
     }
 
     /** CASes in the batch. */
     public int casCount()
     {
-        return casCount;
+        return verbsOf[Verb.CAS];
     }
 
     /** FAAs in the batch. */
     public int faaCount()
     {
-        return faaCount;
+        return verbsOf[Verb.FAA];
     }
 
     /** Payload bytes the batch sends: WRITE data and atomic operands. */
@@ -431,27 +425,9 @@ public final class VerbBatch
 
     private void tally(final byte op, final int length)
     {
-        switch (op)
-        {
-            case Verb.READ:
-                reads++;
-                bytesIn += length;
-                break;
-            case Verb.WRITE:
-                writes++;
-                bytesOut += length;
-                break;
-            case Verb.CAS:
-                casCount++;
-                bytesOut += 2 * Verb.ATOMIC_SIZE;
-                bytesIn += Verb.ATOMIC_SIZE;
-                break;
-            default:
-                faaCount++;
-                bytesOut += Verb.ATOMIC_SIZE;
-                bytesIn += Verb.ATOMIC_SIZE;
-                break;
-        }
+        verbsOf[op]++;
+        bytesOut += Verb.bytesOut(op, length);
+        bytesIn += Verb.bytesIn(op, length);
     }
 
     private int partIndex(final VerbsChannel channel)

@@ -119,27 +119,14 @@ public final class VerbCounters
                 continue;
             }
             k++;
-            switch (batch.op(i))
-            {
-                case Verb.READ:
-                    r++;
-                    in += batch.length(i);
-                    break;
-                case Verb.WRITE:
-                    w++;
-                    out += batch.length(i);
-                    break;
-                case Verb.CAS:
-                    c++;
-                    out += 2 * Verb.ATOMIC_SIZE;
-                    in += Verb.ATOMIC_SIZE;
-                    break;
-                default:
-                    f++;
-                    out += Verb.ATOMIC_SIZE;
-                    in += Verb.ATOMIC_SIZE;
-                    break;
-            }
+            final byte op = batch.op(i);
+            final int length = batch.length(i);
+            r += op == Verb.READ ? 1 : 0;
+            w += op == Verb.WRITE ? 1 : 0;
+            c += op == Verb.CAS ? 1 : 0;
+            f += op == Verb.FAA ? 1 : 0;
+            out += Verb.bytesOut(op, length);
+            in += Verb.bytesIn(op, length);
         }
         batch(r, w, c, f, out, in);
     }

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,45 +41,23 @@ class OperationCounterTest
         // The checker: its own count of admitted operations, and the most it ever saw.
         final AtomicInteger admitted = new AtomicInteger();
         final AtomicInteger worst = new AtomicInteger();
-        final AtomicLong refused = new AtomicLong();
-        final CountDownLatch go = new CountDownLatch(1);
-        final List<Thread> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
+        Together.run(threads, () ->
         {
-            final Thread w = new Thread(() ->
+            int done = 0;
+            while (done < perThread)
             {
-                try
+                if (!c.tryStart(bound))
                 {
-                    go.await();
+                    Thread.yield();
+                    continue;
                 }
-                catch (final InterruptedException e)
-                {
-                    return;
-                }
-                int done = 0;
-                while (done < perThread)
-                {
-                    if (!c.tryStart(bound))
-                    {
-                        refused.incrementAndGet();
-                        Thread.yield();
-                        continue;
-                    }
-                    final int now = admitted.incrementAndGet();
-                    worst.accumulateAndGet(now, Math::max);
-                    admitted.decrementAndGet();
-                    c.finished();
-                    done++;
-                }
-            });
-            w.start();
-            workers.add(w);
-        }
-        go.countDown();
-        for (final Thread w : workers)
-        {
-            w.join();
-        }
+                final int now = admitted.incrementAndGet();
+                worst.accumulateAndGet(now, Math::max);
+                admitted.decrementAndGet();
+                c.finished();
+                done++;
+            }
+        });
         assertTrue(worst.get() <= bound, "at most " + bound + " admitted at once, saw " + worst.get());
         assertTrue(c.peakInFlight() <= bound, "peak " + c.peakInFlight());
         assertEquals(0, c.inFlight());

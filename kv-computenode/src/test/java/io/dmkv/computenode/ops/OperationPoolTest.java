@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,45 +49,25 @@ class OperationPoolTest
         final OperationPool<Op> pool = new OperationPool<>(16);
         final AtomicInteger doubleUse = new AtomicInteger();
         final AtomicInteger created = new AtomicInteger();
-        final CountDownLatch go = new CountDownLatch(1);
-        final List<Thread> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
+        Together.run(threads, () ->
         {
-            final Thread w = new Thread(() ->
+            for (int i = 0; i < rounds; i++)
             {
-                try
+                Op op = pool.take();
+                if (op == null)
                 {
-                    go.await();
+                    op = new Op();
+                    created.incrementAndGet();
                 }
-                catch (final InterruptedException e)
+                if (!op.busy.compareAndSet(false, true))
                 {
-                    return;
+                    doubleUse.incrementAndGet();
                 }
-                for (int i = 0; i < rounds; i++)
-                {
-                    Op op = pool.take();
-                    if (op == null)
-                    {
-                        op = new Op();
-                        created.incrementAndGet();
-                    }
-                    if (!op.busy.compareAndSet(false, true))
-                    {
-                        doubleUse.incrementAndGet();
-                    }
-                    Thread.onSpinWait();
-                    op.busy.set(false);
-                    pool.give(op);
-                }
-            });
-            w.start();
-            workers.add(w);
-        }
-        go.countDown();
-        for (final Thread w : workers)
-        {
-            w.join();
-        }
+                Thread.onSpinWait();
+                op.busy.set(false);
+                pool.give(op);
+            }
+        });
         assertEquals(0, doubleUse.get(), "an operation held by two threads at once");
         assertTrue(created.get() < threads * rounds / 10, "operations are reused: " + created.get() + " created");
     }
