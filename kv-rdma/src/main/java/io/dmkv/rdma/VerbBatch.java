@@ -1,12 +1,10 @@
 package io.dmkv.rdma;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeAccess;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -21,18 +19,22 @@ public final class VerbBatch
 {
     private static final int INITIAL_CAPACITY = 8;
     private static final int MAX_PARTS = 64;
-    private static final VarHandle DONE;
-    private static final VarHandle POSTED;
+    /*
+     * The batch's own state is written with Unsafe ordered stores, not VarHandles: a batch is
+     * posted and completed deep inside one inlined round trip (local, a lane), below the JIT's
+     * inlining depth, where a VarHandle access is an out-of-line call.
+     */
+    private static final long DONE = fieldOffset("done");
+    private static final long POSTED = fieldOffset("posted");
+    private static final long FAILURE = fieldOffset("failure");
 
-    static
+    private static long fieldOffset(final String name)
     {
         try
         {
-            final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            DONE = lookup.findVarHandle(VerbBatch.class, "done", boolean.class);
-            POSTED = lookup.findVarHandle(VerbBatch.class, "posted", boolean.class);
+            return UnsafeAccess.UNSAFE.objectFieldOffset(VerbBatch.class.getDeclaredField(name));
         }
-        catch (final ReflectiveOperationException e)
+        catch (final NoSuchFieldException e)
         {
             throw new ExceptionInInitializerError(e);
         }
@@ -59,9 +61,11 @@ public final class VerbBatch
     private final Throwable[] inlineErrors = new Throwable[MAX_PARTS];
     private int partCount;
     private final AtomicInteger pendingParts = new AtomicInteger();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile boolean posted;
-    private volatile boolean done;
+    private volatile Throwable failure;
+    /** 1 once posted; 0 after a reset. */
+    private volatile int posted;
+    /** 1 once the last post completed. */
+    private volatile int done;
     private BatchListener listener;
     /** The listener of the post that completed, kept apart from {@code listener} so a reset cannot lose it. */
     private BatchListener completing;
@@ -121,7 +125,7 @@ public final class VerbBatch
     /** Empties the batch for reuse. Only legal when it is not in flight. */
     public VerbBatch reset()
     {
-        if (posted && !done)
+        if (posted != 0 && done == 0)
         {
             throw new IllegalStateException("batch is still in flight");
         }
@@ -135,9 +139,9 @@ public final class VerbBatch
         bytesIn = 0;
         // Release stores, not volatile ones: only the owner touches an idle batch, and handing it
         // to a transport (a queue, a lock) publishes these before any other thread reads them.
-        POSTED.setRelease(this, false);
-        DONE.setRelease(this, false);
-        failure.lazySet(null);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, POSTED, 0);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 0);
+        UnsafeAccess.UNSAFE.putOrderedObject(this, FAILURE, null);
         listener = null;
         attachment = null;
         return this;
@@ -301,13 +305,13 @@ public final class VerbBatch
 
     public boolean isDone()
     {
-        return done;
+        return done != 0;
     }
 
     /** The first failure of the last completed post, or null. */
     public Throwable failure()
     {
-        return failure.get();
+        return failure;
     }
 
     /**
@@ -320,14 +324,14 @@ public final class VerbBatch
         {
             throw new IllegalStateException("empty batch");
         }
-        if (posted && !done)
+        if (posted != 0 && done == 0)
         {
             throw new IllegalStateException("batch is already in flight");
         }
         listener = onDone;
-        failure.lazySet(null);
-        DONE.setRelease(this, false);
-        POSTED.setRelease(this, true);
+        UnsafeAccess.UNSAFE.putOrderedObject(this, FAILURE, null);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 0);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, POSTED, 1);
         pendingParts.lazySet(partCount);
         if (CallerWaits.active() && postInline())
         {
@@ -377,7 +381,7 @@ public final class VerbBatch
     {
         if (error != null)
         {
-            failure.compareAndSet(null, error);
+            UnsafeAccess.UNSAFE.compareAndSwapObject(this, FAILURE, null, error);
         }
         // A batch to one node has one part, whose completion is the last: no count to take down.
         if (partCount == 1 || pendingParts.decrementAndGet() == 0)
@@ -386,7 +390,7 @@ public final class VerbBatch
             final BatchListener l = listener;
             completing = l;
             // A release store: a waiter that reads done (volatile) sees everything written before.
-            DONE.setRelease(this, true);
+            UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 1);
             if (l != null)
             {
                 CompletionTrampoline.complete(this);
@@ -399,12 +403,12 @@ public final class VerbBatch
     {
         final BatchListener l = completing;
         completing = null;
-        l.batchCompleted(this, failure.get());
+        l.batchCompleted(this, failure);
     }
 
     private int add(final byte op, final RemoteRegion region, final long offset, final int length)
     {
-        if (posted && !done)
+        if (posted != 0 && done == 0)
         {
             throw new IllegalStateException("batch is in flight");
         }
