@@ -112,7 +112,15 @@ public final class KvStore implements AutoCloseable
     /** The value of {@code key}, or null if it has none. */
     public byte[] get(final byte[] key)
     {
-        return call(() -> gate.search(key));
+        checkOpen();
+        try
+        {
+            return gate.search(key);
+        }
+        catch (final RuntimeException e)
+        {
+            throw failed(e);
+        }
     }
 
     /**
@@ -131,43 +139,39 @@ public final class KvStore implements AutoCloseable
         {
             throw new IllegalArgumentException("destination buffer is read-only");
         }
-        if (closed)
-        {
-            throw gate.counter().failed(new StoreClosedException("the store is closed"));
-        }
+        checkOpen();
         try
         {
             return gate.search(key, destination);
         }
         catch (final RuntimeException e)
         {
-            // Not through call(): a boxed length would be the one allocation of this path.
-            throw gate.counter().failed(translate(e, "the operation"));
+            throw failed(e);
         }
     }
 
     /** Sets {@code key} to {@code value}, inserting it if absent. */
     public void put(final byte[] key, final byte[] value)
     {
-        call(() -> gate.mutate(Mode.PUT, key, value));
+        mutate(Mode.PUT, key, value);
     }
 
     /** Sets {@code key} to {@code value} only if it is absent; true if it was inserted. */
     public boolean insert(final byte[] key, final byte[] value)
     {
-        return call(() -> gate.mutate(Mode.INSERT, key, value)) == Result.INSERTED;
+        return mutate(Mode.INSERT, key, value) == Result.INSERTED;
     }
 
     /** Sets {@code key} to {@code value} only if it is present; true if it was updated. */
     public boolean update(final byte[] key, final byte[] value)
     {
-        return call(() -> gate.mutate(Mode.UPDATE, key, value)) == Result.UPDATED;
+        return mutate(Mode.UPDATE, key, value) == Result.UPDATED;
     }
 
     /** Removes {@code key}; true if it was present. */
     public boolean delete(final byte[] key)
     {
-        return call(() -> gate.mutate(Mode.DELETE, key, null)) == Result.DELETED;
+        return mutate(Mode.DELETE, key, null) == Result.DELETED;
     }
 
     /** {@link #get(byte[])} with UTF-8 strings. */
@@ -327,20 +331,32 @@ public final class KvStore implements AutoCloseable
         return core.flexkv();
     }
 
-    private <T> T call(final Supplier<T> op)
+    // Blocking calls go straight to the gate, not through a lambda: a get then allocates its
+    // value's array and nothing else, and get(key, destination) nothing at all.
+    private Result mutate(final Mode mode, final byte[] key, final byte[] value)
+    {
+        checkOpen();
+        try
+        {
+            return gate.mutate(mode, key, value);
+        }
+        catch (final RuntimeException e)
+        {
+            throw failed(e);
+        }
+    }
+
+    private void checkOpen()
     {
         if (closed)
         {
             throw gate.counter().failed(new StoreClosedException("the store is closed"));
         }
-        try
-        {
-            return op.get();
-        }
-        catch (final RuntimeException e)
-        {
-            throw gate.counter().failed(translate(e, "the operation"));
-        }
+    }
+
+    private RuntimeException failed(final RuntimeException e)
+    {
+        return gate.counter().failed(translate(e, "the operation"));
     }
 
     private <T> CompletableFuture<T> async(final Supplier<CompletableFuture<T>> op)
@@ -355,7 +371,7 @@ public final class KvStore implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
-            return CompletableFuture.failedFuture(gate.counter().failed(translate(e, "the operation")));
+            return CompletableFuture.failedFuture(failed(e));
         }
     }
 

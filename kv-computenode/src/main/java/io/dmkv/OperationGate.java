@@ -2,8 +2,9 @@ package io.dmkv;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.KeyLimits;
@@ -30,11 +31,16 @@ import io.dmkv.rdma.CompletionTrampoline;
  */
 final class OperationGate implements AutoCloseable
 {
+    private static final long ROOM_RECHECK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private final KeyIndex index;
     private final long timeoutNs;
     private final int maxInFlight;
-    private final Semaphore slots;
+    /** Admission is the counter's: one atomic to start an operation, one to finish it. */
     private final OperationCounter counter = new OperationCounter();
+    /** Callers waiting for room, and what they wait on: a finishing operation wakes one. */
+    private final AtomicInteger waitingForRoom = new AtomicInteger();
+    private final Object room = new Object();
     private final CallbackThreads callbacks;
     private final ThreadLocal<Waiter<byte[]>> searchWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<Waiter<Result>> mutateWaiters = ThreadLocal.withInitial(Waiter::new);
@@ -45,7 +51,6 @@ final class OperationGate implements AutoCloseable
         this.index = index;
         this.timeoutNs = config.opTimeout().toNanos();
         this.maxInFlight = config.maxInFlight();
-        this.slots = new Semaphore(maxInFlight);
         this.callbacks = new CallbackThreads(config.asyncThreads());
     }
 
@@ -171,19 +176,34 @@ final class OperationGate implements AutoCloseable
 
     private void admit()
     {
-        if (slots.tryAcquire())
+        if (counter.tryStart(maxInFlight))
         {
-            counter.started();
             return;
         }
         refuseInCompletion();
+        waitForRoom();
+    }
+
+    private void waitForRoom()
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        waitingForRoom.incrementAndGet();
         try
         {
-            if (!slots.tryAcquire(timeoutNs, TimeUnit.NANOSECONDS))
+            synchronized (room)
             {
-                throw new KvTimeoutException("no room for another operation within "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms: " + maxInFlight + " are in flight ("
-                    + KvConfig.MAX_IN_FLIGHT + ")");
+                while (!counter.tryStart(maxInFlight))
+                {
+                    final long left = deadline - System.nanoTime();
+                    if (left <= 0)
+                    {
+                        throw new KvTimeoutException("no room for another operation within "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms: " + maxInFlight + " are in flight ("
+                            + KvConfig.MAX_IN_FLIGHT + ")");
+                    }
+                    // Bounded: a start that lost a race for the last slot wakes no one when it backs off.
+                    TimeUnit.NANOSECONDS.timedWait(room, Math.min(left, ROOM_RECHECK_NS));
+                }
             }
         }
         catch (final InterruptedException e)
@@ -191,13 +211,22 @@ final class OperationGate implements AutoCloseable
             Thread.currentThread().interrupt();
             throw new KvException("interrupted while waiting for room for an operation", e);
         }
-        counter.started();
+        finally
+        {
+            waitingForRoom.decrementAndGet();
+        }
     }
 
     private void finished()
     {
         counter.finished();
-        slots.release();
+        if (waitingForRoom.get() != 0)
+        {
+            synchronized (room)
+            {
+                room.notify();
+            }
+        }
     }
 
     @Override
@@ -209,20 +238,16 @@ final class OperationGate implements AutoCloseable
     /** Waits up to {@code timeoutNs} for every admitted operation to finish. */
     boolean drain(final long waitNs)
     {
-        try
+        final long deadline = System.nanoTime() + waitNs;
+        while (counter.inFlight() != 0)
         {
-            if (slots.tryAcquire(maxInFlight, waitNs, TimeUnit.NANOSECONDS))
+            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted())
             {
-                slots.release(maxInFlight);
-                return true;
+                return false;
             }
-            return false;
+            LockSupport.parkNanos(this, ROOM_RECHECK_NS);
         }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return true;
     }
 
     /** One async call: admission, the operation's completion, and the future handed to the caller. */

@@ -36,28 +36,9 @@ public final class ThreadCounters
     void count(final VerbBatch batch)
     {
         roundTrips++;
-        for (int i = 0, n = batch.size(); i < n; i++)
-        {
-            verbs++;
-            final int len = batch.length(i);
-            switch (batch.op(i))
-            {
-                case Verb.READ:
-                    bytesIn += len;
-                    break;
-                case Verb.WRITE:
-                    bytesOut += len;
-                    break;
-                case Verb.CAS:
-                    bytesOut += 2 * Verb.ATOMIC_SIZE;
-                    bytesIn += Verb.ATOMIC_SIZE;
-                    break;
-                default:
-                    bytesOut += Verb.ATOMIC_SIZE;
-                    bytesIn += Verb.ATOMIC_SIZE;
-                    break;
-            }
-        }
+        verbs += batch.size();
+        bytesOut += batch.bytesOut();
+        bytesIn += batch.bytesIn();
     }
 
     /** Counts one RPC of {@code requestBytes} (a round trip), for channels used without a {@link VerbsClient}. */

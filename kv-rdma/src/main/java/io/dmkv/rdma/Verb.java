@@ -19,6 +19,18 @@ public final class Verb
     {
     }
 
+    /** Payload bytes verb {@code op} of {@code length} bytes sends: WRITE data, atomics' operands. */
+    public static int bytesOut(final byte op, final int length)
+    {
+        return op == READ ? 0 : op == WRITE ? length : op == CAS ? 2 * ATOMIC_SIZE : ATOMIC_SIZE;
+    }
+
+    /** Payload bytes verb {@code op} of {@code length} bytes brings back: READ data, atomics' old values. */
+    public static int bytesIn(final byte op, final int length)
+    {
+        return op == READ ? length : op == WRITE ? 0 : ATOMIC_SIZE;
+    }
+
     public static String name(final int op)
     {
         switch (op)

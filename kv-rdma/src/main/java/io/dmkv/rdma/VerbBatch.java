@@ -1,12 +1,10 @@
 package io.dmkv.rdma;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeAccess;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -21,18 +19,22 @@ public final class VerbBatch
 {
     private static final int INITIAL_CAPACITY = 8;
     private static final int MAX_PARTS = 64;
-    private static final VarHandle DONE;
-    private static final VarHandle POSTED;
+    /*
+     * The batch's own state is written with Unsafe ordered stores, not VarHandles: a batch is
+     * posted and completed deep inside one inlined round trip (local, a lane), below the JIT's
+     * inlining depth, where a VarHandle access is an out-of-line call.
+     */
+    private static final long DONE = fieldOffset("done");
+    private static final long POSTED = fieldOffset("posted");
+    private static final long FAILURE = fieldOffset("failure");
 
-    static
+    private static long fieldOffset(final String name)
     {
         try
         {
-            final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            DONE = lookup.findVarHandle(VerbBatch.class, "done", boolean.class);
-            POSTED = lookup.findVarHandle(VerbBatch.class, "posted", boolean.class);
+            return UnsafeAccess.UNSAFE.objectFieldOffset(VerbBatch.class.getDeclaredField(name));
         }
-        catch (final ReflectiveOperationException e)
+        catch (final NoSuchFieldException e)
         {
             throw new ExceptionInInitializerError(e);
         }
@@ -49,15 +51,21 @@ public final class VerbBatch
     private long[] swaps = new long[INITIAL_CAPACITY];
     private long[] results = new long[INITIAL_CAPACITY];
     private int[] partOf = new int[INITIAL_CAPACITY];
+    /** What the verbs added so far add up to, kept as they are added so counting a batch needs no pass over it. */
+    private final int[] verbsOf = new int[Verb.FAA + 1];
+    private long bytesOut;
+    private long bytesIn;
 
     private final VerbsChannel[] partChannels = new VerbsChannel[MAX_PARTS];
     private final InlineLane[] inlineLanes = new InlineLane[MAX_PARTS];
     private final Throwable[] inlineErrors = new Throwable[MAX_PARTS];
     private int partCount;
     private final AtomicInteger pendingParts = new AtomicInteger();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile boolean posted;
-    private volatile boolean done;
+    private volatile Throwable failure;
+    /** 1 once posted; 0 after a reset. */
+    private volatile int posted;
+    /** 1 once the last post completed. */
+    private volatile int done;
     private BatchListener listener;
     /** The listener of the post that completed, kept apart from {@code listener} so a reset cannot lose it. */
     private BatchListener completing;
@@ -117,7 +125,7 @@ public final class VerbBatch
     /** Empties the batch for reuse. Only legal when it is not in flight. */
     public VerbBatch reset()
     {
-        if (posted && !done)
+        if (posted != 0 && done == 0)
         {
             throw new IllegalStateException("batch is still in flight");
         }
@@ -126,11 +134,14 @@ public final class VerbBatch
         Arrays.fill(partChannels, 0, partCount, null);
         size = 0;
         partCount = 0;
+        Arrays.fill(verbsOf, 0);
+        bytesOut = 0;
+        bytesIn = 0;
         // Release stores, not volatile ones: only the owner touches an idle batch, and handing it
         // to a transport (a queue, a lock) publishes these before any other thread reads them.
-        POSTED.setRelease(this, false);
-        DONE.setRelease(this, false);
-        failure.lazySet(null);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, POSTED, 0);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 0);
+        UnsafeAccess.UNSAFE.putOrderedObject(this, FAILURE, null);
         listener = null;
         attachment = null;
         return this;
@@ -144,6 +155,42 @@ public final class VerbBatch
     public boolean isEmpty()
     {
         return size == 0;
+    }
+
+    /** READs in the batch. */
+    public int reads()
+    {
+        return verbsOf[Verb.READ];
+    }
+
+    /** WRITEs in the batch. */
+    public int writes()
+    {
+        return verbsOf[Verb.WRITE];
+    }
+
+    /** CASes in the batch. */
+    public int casCount()
+    {
+        return verbsOf[Verb.CAS];
+    }
+
+    /** FAAs in the batch. */
+    public int faaCount()
+    {
+        return verbsOf[Verb.FAA];
+    }
+
+    /** Payload bytes the batch sends: WRITE data and atomic operands. */
+    public long bytesOut()
+    {
+        return bytesOut;
+    }
+
+    /** Payload bytes the batch brings back: READ data and atomics' old values. */
+    public long bytesIn()
+    {
+        return bytesIn;
     }
 
     public byte op(final int i)
@@ -258,13 +305,13 @@ public final class VerbBatch
 
     public boolean isDone()
     {
-        return done;
+        return done != 0;
     }
 
     /** The first failure of the last completed post, or null. */
     public Throwable failure()
     {
-        return failure.get();
+        return failure;
     }
 
     /**
@@ -277,14 +324,14 @@ public final class VerbBatch
         {
             throw new IllegalStateException("empty batch");
         }
-        if (posted && !done)
+        if (posted != 0 && done == 0)
         {
             throw new IllegalStateException("batch is already in flight");
         }
         listener = onDone;
-        failure.lazySet(null);
-        DONE.setRelease(this, false);
-        POSTED.setRelease(this, true);
+        UnsafeAccess.UNSAFE.putOrderedObject(this, FAILURE, null);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 0);
+        UnsafeAccess.UNSAFE.putOrderedInt(this, POSTED, 1);
         pendingParts.lazySet(partCount);
         if (CallerWaits.active() && postInline())
         {
@@ -334,15 +381,16 @@ public final class VerbBatch
     {
         if (error != null)
         {
-            failure.compareAndSet(null, error);
+            UnsafeAccess.UNSAFE.compareAndSwapObject(this, FAILURE, null, error);
         }
-        if (pendingParts.decrementAndGet() == 0)
+        // A batch to one node has one part, whose completion is the last: no count to take down.
+        if (partCount == 1 || pendingParts.decrementAndGet() == 0)
         {
             // Read the listener before done: a waiter that sees done may reuse the batch at once.
             final BatchListener l = listener;
             completing = l;
             // A release store: a waiter that reads done (volatile) sees everything written before.
-            DONE.setRelease(this, true);
+            UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 1);
             if (l != null)
             {
                 CompletionTrampoline.complete(this);
@@ -355,12 +403,12 @@ public final class VerbBatch
     {
         final BatchListener l = completing;
         completing = null;
-        l.batchCompleted(this, failure.get());
+        l.batchCompleted(this, failure);
     }
 
     private int add(final byte op, final RemoteRegion region, final long offset, final int length)
     {
-        if (posted && !done)
+        if (posted != 0 && done == 0)
         {
             throw new IllegalStateException("batch is in flight");
         }
@@ -375,7 +423,15 @@ public final class VerbBatch
         lengths[i] = length;
         results[i] = 0;
         partOf[i] = partIndex(region.channel());
+        tally(op, length);
         return i;
+    }
+
+    private void tally(final byte op, final int length)
+    {
+        verbsOf[op]++;
+        bytesOut += Verb.bytesOut(op, length);
+        bytesIn += Verb.bytesIn(op, length);
     }
 
     private int partIndex(final VerbsChannel channel)

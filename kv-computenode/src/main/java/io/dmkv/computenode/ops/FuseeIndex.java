@@ -2,7 +2,6 @@ package io.dmkv.computenode.ops;
 
 import java.util.concurrent.atomic.LongAdder;
 
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
 import io.dmkv.computenode.alloc.ObjectAllocator;
@@ -40,8 +39,8 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     private final int clientId;
     private final long timeoutNs;
     private final long lockLeaseNs;
-    private final ManyToManyConcurrentArrayQueue<SearchOperation> searches;
-    private final ManyToManyConcurrentArrayQueue<MutateOperation> mutations;
+    private final OperationPool<SearchOperation> searches;
+    private final OperationPool<MutateOperation> mutations;
     private final LongAdder retries = new LongAdder();
     private final LongAdder candidateReads = new LongAdder();
     private final LongAdder lockTakeovers = new LongAdder();
@@ -80,8 +79,8 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         this.clientId = clientId;
         this.timeoutNs = timeoutNs;
         this.lockLeaseNs = lockLeaseNs;
-        this.searches = new ManyToManyConcurrentArrayQueue<>(Math.max(2, pooled));
-        this.mutations = new ManyToManyConcurrentArrayQueue<>(Math.max(2, pooled));
+        this.searches = new OperationPool<>(pooled);
+        this.mutations = new OperationPool<>(pooled);
     }
 
     /** An index with a runtime of its own (closed with it), for tests and tools that assemble parts by hand. */
@@ -99,7 +98,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     @Override
     public void search(final byte[] key, final long hash, final OpCompletion<byte[]> done)
     {
-        SearchOperation op = searches.poll();
+        SearchOperation op = searches.take();
         if (op == null)
         {
             op = new SearchOperation(this, runtime, view, directory, cache, buckets, timeoutNs);
@@ -111,7 +110,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     public void mutate(final Mode mode, final byte[] key, final long hash, final byte[] value,
         final OpCompletion<Result> done)
     {
-        MutateOperation op = mutations.poll();
+        MutateOperation op = mutations.take();
         if (op == null)
         {
             op = new MutateOperation(this, runtime, view, directory, cache, splitter, snapshot, writer, clientId,
@@ -122,12 +121,12 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
 
     void release(final SearchOperation op)
     {
-        searches.offer(op);
+        searches.give(op);
     }
 
     void release(final MutateOperation op)
     {
-        mutations.offer(op);
+        mutations.give(op);
     }
 
     void retries(final int n)

@@ -11,12 +11,23 @@ import io.dmkv.MemoryFullException;
 import io.dmkv.NodeUnreachableException;
 import io.dmkv.StoreClosedException;
 
-/** Operations in flight now and at most so far, and how many finished. Thread-safe. */
+/**
+ * Operations in flight now and at most so far, and how many finished; the store's admission
+ * ({@link #tryStart}) counts with them. Thread-safe.
+ *
+ * <p>One word holds both the operations in flight (low {@value #IN_FLIGHT_BITS} bits) and those
+ * finished (the rest), so starting an operation and finishing one are one atomic instruction
+ * each: a blocking get on {@code local} takes well under a microsecond, and the semaphore, the
+ * counter and the adder this replaces were five.
+ */
 public final class OperationCounter
 {
-    private final AtomicLong inFlight = new AtomicLong();
+    static final int IN_FLIGHT_BITS = 24;
+    private static final long IN_FLIGHT_MASK = (1L << IN_FLIGHT_BITS) - 1;
+    private static final long ONE_FINISHED = 1L << IN_FLIGHT_BITS;
+
+    private final AtomicLong state = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
-    private final LongAdder completed = new LongAdder();
     /** Failures by cause, indexed as {@link KvStats.Errors#CAUSES}. */
     private final LongAdder[] errors = new LongAdder[KvStats.Errors.CAUSES.size()];
 
@@ -28,28 +39,36 @@ public final class OperationCounter
         }
     }
 
-    /** An operation started; returns how many are in flight with it. */
-    public long started()
+    /**
+     * Starts an operation if fewer than {@code max} are in flight: true if it started (it must
+     * then {@link #finished}), false having changed nothing.
+     */
+    public boolean tryStart(final int max)
     {
-        final long now = inFlight.incrementAndGet();
+        final long before = state.getAndIncrement();
+        final long now = (before & IN_FLIGHT_MASK) + 1;
+        if (now > max)
+        {
+            state.getAndDecrement();
+            return false;
+        }
         long p = peak.get();
         while (now > p && !peak.compareAndSet(p, now))
         {
             p = peak.get();
         }
-        return now;
+        return true;
     }
 
     /** An operation finished, successfully or not. */
     public void finished()
     {
-        inFlight.decrementAndGet();
-        completed.increment();
+        state.getAndAdd(ONE_FINISHED - 1);
     }
 
     public long inFlight()
     {
-        return inFlight.get();
+        return state.get() & IN_FLIGHT_MASK;
     }
 
     public long peakInFlight()
@@ -95,7 +114,8 @@ public final class OperationCounter
 
     public KvStats.Operations snapshot()
     {
-        return new KvStats.Operations(completed.sum(), inFlight.get(), peak.get(), new KvStats.Errors(errors[0].sum(),
+        final long s = state.get();
+        return new KvStats.Operations(s >>> IN_FLIGHT_BITS, s & IN_FLIGHT_MASK, peak.get(), new KvStats.Errors(errors[0].sum(),
             errors[1].sum(), errors[2].sum(), errors[3].sum(), errors[4].sum(), errors[5].sum(), errors[6].sum()));
     }
 }

@@ -19,6 +19,7 @@ import io.dmkv.rdma.VerbBatch;
  * 1 READ both combined buckets from the primary; with an index-cache entry, READ only the
  *   combined bucket holding the cached slot, and the cached object; without one, but with a
  *   slot the client's copy of the subtable guesses (BucketSnapshot), READ both and the guessed object
+ *   (buckets read without an index-cache entry bring the copy up to date)
  *   - a guess whose object is still in its slot and holds the key: done (and cached)
  *   - a wrong guess: go on as without one (step 2 from the buckets just read)
  *   - buckets no longer cover the key: refresh the directory, start over
@@ -125,7 +126,14 @@ final class SearchOperation extends Operation
             }
             return;
         }
-        probe.teach(snapshot);
+        if (!speculate || guess)
+        {
+            // An index-cache hit does not teach the subtable copy: the copy serves keys the cache
+            // does not hold, a guess from a stale copy costs no more round trips than no guess (both
+            // buckets are read beside it), and comparing against the copy is a cache miss in a
+            // large array, a fifth of a get on local.
+            probe.teach(snapshot);
+        }
         if (speculate)
         {
             if (probe.slotValueAt(cachedSlot) == cachedValue && probe.speculationHolds(cachedValue, key))

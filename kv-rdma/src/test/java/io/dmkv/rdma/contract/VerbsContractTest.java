@@ -1,3 +1,5 @@
+// Over 500 lines: the one contract every transport (local, shared-file local, tcp, rdma) passes
+// unchanged; splitting it would let a transport skip part of it.
 package io.dmkv.rdma.contract;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -34,6 +36,7 @@ import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
 import io.dmkv.rdma.RpcStatus;
+import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsClient;
@@ -448,6 +451,89 @@ public abstract class VerbsContractTest
         assertEquals(0, batch.result(faa));
         assertArrayEquals(payload, back);
         assertEquals(11, readLong(a, 256));
+    }
+
+    @Test
+    void countersOfRandomBatchesToOneOrTwoNodesAddUpToTheVerbsPosted()
+    {
+        final Random random = new Random(7);
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[64 * 1024]);
+        final VerbBatch batch = new VerbBatch();
+        for (int round = 0; round < 60; round++)
+        {
+            // Expected per node: reads, writes, cas, faa, bytes out, bytes in (the test's own tally).
+            final long[][] want = new long[2][6];
+            batch.reset();
+            final int nodes = round % 3 == 0 ? 2 : 1;
+            final int verbs = 1 + random.nextInt(12);
+            for (int v = 0; v < verbs; v++)
+            {
+                final int node = nodes == 2 ? random.nextInt(2) : round % 2;
+                final RemoteRegion r = region(node, 0);
+                final long slot = 8L * random.nextInt(1024);
+                final int length = 1 + random.nextInt(4000);
+                switch (random.nextInt(4))
+                {
+                    case 0:
+                        batch.read(r, 64 * 1024 + slot, scratch, 0, length);
+                        want[node][0]++;
+                        want[node][5] += length;
+                        break;
+                    case 1:
+                        batch.write(r, 64 * 1024 + slot, scratch, 0, length);
+                        want[node][1]++;
+                        want[node][4] += length;
+                        break;
+                    case 2:
+                        batch.cas(r, slot, random.nextLong(), random.nextLong());
+                        want[node][2]++;
+                        want[node][4] += 16;
+                        want[node][5] += 8;
+                        break;
+                    default:
+                        batch.faa(r, slot, 1);
+                        want[node][3]++;
+                        want[node][4] += 8;
+                        want[node][5] += 8;
+                        break;
+                }
+            }
+            final ThreadCounters thread = ThreadCounters.current();
+            final long threadVerbs = thread.verbs;
+            final long threadOut = thread.bytesOut;
+            final long threadIn = thread.bytesIn;
+            final long threadTrips = thread.roundTrips;
+            final VerbCounters.Snapshot before = client.counters();
+            final VerbCounters.Snapshot[] nodeBefore = {client.channel(0).counters().snapshot(),
+                client.channel(1).counters().snapshot()};
+            client.execute(batch);
+            final VerbCounters.Snapshot all = client.counters().minus(before);
+            long out = 0;
+            long in = 0;
+            for (int n = 0; n < 2; n++)
+            {
+                final VerbCounters.Snapshot d = client.channel(n).counters().snapshot().minus(nodeBefore[n]);
+                final String what = "round " + round + ", node " + n;
+                assertEquals(want[n][0], d.reads(), what);
+                assertEquals(want[n][1], d.writes(), what);
+                assertEquals(want[n][2], d.cas(), what);
+                assertEquals(want[n][3], d.faa(), what);
+                assertEquals(want[n][4], d.bytesOut(), what);
+                assertEquals(want[n][5], d.bytesIn(), what);
+                out += want[n][4];
+                in += want[n][5];
+            }
+            assertEquals(1, all.roundTrips(), "round " + round);
+            assertEquals(verbs, all.verbs(), "round " + round);
+            assertEquals(want[0][0] + want[1][0], all.reads(), "round " + round);
+            assertEquals(want[0][2] + want[1][2], all.cas(), "round " + round);
+            assertEquals(out, all.bytesOut(), "round " + round);
+            assertEquals(in, all.bytesIn(), "round " + round);
+            assertEquals(1, thread.roundTrips - threadTrips, "round " + round);
+            assertEquals(verbs, thread.verbs - threadVerbs, "round " + round);
+            assertEquals(out, thread.bytesOut - threadOut, "round " + round);
+            assertEquals(in, thread.bytesIn - threadIn, "round " + round);
+        }
     }
 
     @Test

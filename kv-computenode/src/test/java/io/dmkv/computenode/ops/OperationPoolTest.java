@@ -1,0 +1,74 @@
+package io.dmkv.computenode.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Idle operations are reused, and never handed to two users at once. */
+@Timeout(60)
+class OperationPoolTest
+{
+    /** Stands for an operation: marks itself busy while a thread holds it. */
+    private static final class Op
+    {
+        final AtomicBoolean busy = new AtomicBoolean();
+    }
+
+    @Test
+    void aThreadGetsBackTheOperationItGaveBack()
+    {
+        final OperationPool<Op> pool = new OperationPool<>(4);
+        assertNull(pool.take(), "an empty pool");
+        final Op a = new Op();
+        pool.give(a);
+        assertSame(a, pool.take());
+        assertNull(pool.take());
+        final Op b = new Op();
+        pool.give(a);
+        pool.give(b);
+        final Op first = pool.take();
+        final Op second = pool.take();
+        assertTrue(first == a && second == b || first == b && second == a, "both come back, once each");
+        assertNull(pool.take());
+    }
+
+    @Test
+    void manyThreadsSharingSlotsNeverHoldOneOperationAtOnce() throws Exception
+    {
+        // More threads than slots, so threads share slots; operations pass between threads
+        // through the shared queue.
+        final int threads = 80;
+        final int rounds = 5_000;
+        final OperationPool<Op> pool = new OperationPool<>(16);
+        final AtomicInteger doubleUse = new AtomicInteger();
+        final AtomicInteger created = new AtomicInteger();
+        Together.run(threads, () ->
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                Op op = pool.take();
+                if (op == null)
+                {
+                    op = new Op();
+                    created.incrementAndGet();
+                }
+                if (!op.busy.compareAndSet(false, true))
+                {
+                    doubleUse.incrementAndGet();
+                }
+                Thread.onSpinWait();
+                op.busy.set(false);
+                pool.give(op);
+            }
+        });
+        assertEquals(0, doubleUse.get(), "an operation held by two threads at once");
+        assertTrue(created.get() < threads * rounds / 10, "operations are reused: " + created.get() + " created");
+    }
+}
