@@ -33,8 +33,9 @@ import io.dmkv.rdma.VerbsException;
  * {@link KvOutcomeUnknownException}. One that failed before proposing is retried; a conditional
  * mutation whose retry finds its own precondition false (an INSERT finding the key, an UPDATE or
  * DELETE not finding it) raises {@link KvOutcomeUnknownException} rather than a false "failed"
- * (kept conservative), and so does a mutation whose retries ran out. The refresh is blocking (a hello per node), so it runs on the runtime's
- * maintenance thread, never on the completion thread that saw the failure.
+ * (kept conservative), and so does a mutation whose retries ran out. The refresh is blocking (a
+ * hello per node), so it runs on the runtime's maintenance thread, never on the completion thread
+ * that saw the failure.
  */
 public final class CoordinatedIndex implements KeyIndex
 {

@@ -66,49 +66,6 @@ class CoordinatedIndexRetryTest
         }
     }
 
-    private static final class FixedRouting implements CoordinatedIndex.Routing
-    {
-        private final AtomicLong epoch;
-
-        FixedRouting(final AtomicLong epoch)
-        {
-            this.epoch = epoch;
-        }
-
-        @Override
-        public void checkLease()
-        {
-        }
-
-        @Override
-        public void checkWritable()
-        {
-        }
-
-        @Override
-        public boolean writesHeld()
-        {
-            return false;
-        }
-
-        @Override
-        public void refresh()
-        {
-        }
-
-        @Override
-        public long mapEpoch()
-        {
-            return epoch.get();
-        }
-
-        @Override
-        public String lostRegions()
-        {
-            return null;
-        }
-    }
-
     private record Outcome(Result result, Throwable failure, int calls)
     {
     }
@@ -119,8 +76,8 @@ class CoordinatedIndexRetryTest
         final CutOffIndex delegate = new CutOffIndex(epoch, proposeFirst);
         try (OpRuntime runtime = new OpRuntime(null, new SystemNanoClock()))
         {
-            final CoordinatedIndex index = new CoordinatedIndex(delegate, new FixedRouting(epoch), runtime,
-                TimeUnit.SECONDS.toNanos(30));
+            final CoordinatedIndex index = new CoordinatedIndex(delegate, new StubRouting(() -> { }, epoch::get),
+                runtime, TimeUnit.SECONDS.toNanos(30));
             final CompletableFuture<Outcome> done = new CompletableFuture<>();
             index.mutate(Mode.DELETE, new byte[] {'k'}, 7L, null,
                 (result, failure) -> done.complete(new Outcome(result, failure, delegate.calls.get())));
