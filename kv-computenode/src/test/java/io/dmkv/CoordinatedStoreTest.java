@@ -19,6 +19,7 @@ import io.dmkv.computenode.cluster.ClusterSettings;
 import io.dmkv.computenode.cluster.CoordinatedCluster;
 import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.computenode.ops.CoordinatedIndex;
+import io.dmkv.computenode.ops.StubRouting;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.OpRuntime;
 import io.dmkv.computenode.ops.OpCompletion;
@@ -188,8 +189,8 @@ class CoordinatedStoreTest
                 try (OpRuntime runtime = new OpRuntime(v, clock))
                 {
                     member.join(v, ClusterSettings.defaults(2));
-                    final KeyIndex routed = new CoordinatedIndex(new CountingIndex(), new LeaseOnly(member), runtime,
-                        TimeUnit.SECONDS.toNanos(1));
+                    final KeyIndex routed = new CoordinatedIndex(new CountingIndex(),
+                        new StubRouting(member::checkLease, () -> 0), runtime, TimeUnit.SECONDS.toNanos(1));
                     final AtomicReference<Throwable> seen = new AtomicReference<>();
                     routed.search(new byte[] {1}, 1, (value, failure) -> seen.set(failure));
                     assertEquals(null, seen.get(), "routed while the lease holds");
@@ -223,44 +224,6 @@ class CoordinatedStoreTest
                     v.close();
                 }
             }
-        }
-    }
-
-    /** Routing that only checks the lease. */
-    private record LeaseOnly(CoordinatedCluster member) implements CoordinatedIndex.Routing
-    {
-        @Override
-        public void checkLease()
-        {
-            member.checkLease();
-        }
-
-        @Override
-        public void checkWritable()
-        {
-        }
-
-        @Override
-        public boolean writesHeld()
-        {
-            return false;
-        }
-
-        @Override
-        public void refresh()
-        {
-        }
-
-        @Override
-        public long mapEpoch()
-        {
-            return 0;
-        }
-
-        @Override
-        public String lostRegions()
-        {
-            return null;
         }
     }
 

@@ -26,13 +26,16 @@ import io.dmkv.rdma.VerbsException;
  * {@code failoverWaitNs} passes, and is then retried by the new map; one that touched a region
  * whose every replica failed raises {@link ReplicasLostException} at once.</li>
  * </ul>
- * A mutation that failed that way may have left a proposal that the fail-over or a later writer
- * promotes. Its retry is then told apart: a put that succeeds on retry succeeded; a conditional
+ * A mutation that failed that way after it posted a backup CAS of its value (its proposal,
+ * {@link OpCompletion#proposed}) is not run again: the fail-over or a later writer may promote
+ * the proposal, another client may then overwrite it, and a retry would apply it a second time
+ * over that write (a put, or an insert after a delete, seen twice). It raises
+ * {@link KvOutcomeUnknownException}. One that failed before proposing is retried; a conditional
  * mutation whose retry finds its own precondition false (an INSERT finding the key, an UPDATE or
- * DELETE not finding it) may be seeing its own first attempt, so it raises
- * {@link KvOutcomeUnknownException} rather than a false "failed"; so does a mutation whose
- * retries ran out. The refresh is blocking (a hello per node), so it runs on the runtime's
- * maintenance thread, never on the completion thread that saw the failure.
+ * DELETE not finding it) raises {@link KvOutcomeUnknownException} rather than a false "failed"
+ * (kept conservative), and so does a mutation whose retries ran out. The refresh is blocking (a
+ * hello per node), so it runs on the runtime's maintenance thread, never on the completion thread
+ * that saw the failure.
  */
 public final class CoordinatedIndex implements KeyIndex
 {
@@ -133,6 +136,8 @@ public final class CoordinatedIndex implements KeyIndex
         private int attempts;
         private long routedBy;
         private boolean maybeApplied;
+        /** An attempt posted a backup CAS of its value: running the mutation again could apply it twice. */
+        private volatile boolean proposed;
         private boolean released;
         private Throwable lastFailure;
 
@@ -184,9 +189,23 @@ public final class CoordinatedIndex implements KeyIndex
         }
 
         @Override
+        public void proposed()
+        {
+            proposed = true;
+        }
+
+        @Override
         public void complete(final T result, final Throwable failure)
         {
             final Throwable f = unwrap(failure);
+            if (f != null && proposed && !(nodeFailure(f) && routing.lostRegions() != null))
+            {
+                // Its proposal may be promoted (a helper, the fail-over), perhaps after another
+                // client's later write: a retry would apply it again, over that write, and a plain
+                // failure would be false. (A region that lost every replica is reported as such.)
+                done.complete(null, unknown("failed after its value reached a backup", f));
+                return;
+            }
             if (f == null || attempts >= MAX_ATTEMPTS || !(refusedKey(f) || nodeFailure(f)))
             {
                 finish(result, f);

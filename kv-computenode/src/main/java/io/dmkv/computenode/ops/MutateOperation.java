@@ -354,7 +354,11 @@ final class MutateOperation extends Operation
     {
         batch.reset();
         first = snapshot.propose(batch, target, vOld, vNew);
-        proposed |= first >= 0;
+        if (first >= 0)
+        {
+            proposed = true;
+            done.proposed();
+        }
         if (mode != Mode.DELETE)
         {
             log.appendCommit(batch, vOld);
