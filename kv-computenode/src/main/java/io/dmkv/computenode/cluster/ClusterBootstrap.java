@@ -82,7 +82,7 @@ public final class ClusterBootstrap
                     ClusterMode.fromCode(ClusterDescriptor.mode(d, 0)), mode);
                 final ClusterDescriptor.Values v = ClusterDescriptor.read(d, 0);
                 check(v, settings, hashes, client, false);
-                requireFormatted(client);
+                requireFormatted(client, null);
                 return view(client, v);
             }
             if (state == ClusterDescriptor.STATE_EMPTY)
@@ -126,7 +126,7 @@ public final class ClusterBootstrap
     {
         LayoutVersion.requireLittleEndianHost();
         check(descriptor, settings, nodeHashes(client), client, true);
-        requireFormatted(client);
+        requireFormatted(client, map);
         return view(client, descriptor, map);
     }
 
@@ -134,17 +134,28 @@ public final class ClusterBootstrap
      * Refuses a cluster with a blank memory node: one that restarted (memory nodes are volatile)
      * answers at the old address with no cluster in its memory, and must not be taken for the
      * node it was. Nodes that failed over ({@link FailedNodeChannel}) are not asked.
+     *
+     * <p>With a region map (coordinated mode), each node is asked for the header of the physical
+     * region of its first replica, and a node the map gives no replica is not asked: a memory node
+     * admitted to grow or repair the cluster holds nothing until a copy or a new region reaches it,
+     * and its physical region 0 may stay blank for good. Without one (static mode), every node holds
+     * global region g in its physical region 0 onwards, so region 0 is asked.
      */
-    private static void requireFormatted(final VerbsClient client)
+    private static void requireFormatted(final VerbsClient client, final RegionMap map)
     {
         final UnsafeBuffer[] headers = new UnsafeBuffer[client.nodeCount()];
         final VerbBatch b = new VerbBatch();
         for (int n = 0; n < client.nodeCount(); n++)
         {
-            if (!(client.channel(n) instanceof FailedNodeChannel))
+            if (client.channel(n) instanceof FailedNodeChannel)
+            {
+                continue;
+            }
+            final int physical = map == null ? 0 : firstPhysicalOn(map, n);
+            if (physical >= 0)
             {
                 headers[n] = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
-                b.read(client.channel(n).region(0), 0, headers[n], 0, RegionLayout.HEADER_FIELDS_LENGTH);
+                b.read(client.channel(n).region(physical), 0, headers[n], 0, RegionLayout.HEADER_FIELDS_LENGTH);
             }
         }
         client.execute(b);
@@ -160,6 +171,17 @@ public final class ClusterBootstrap
                     + " to start a new cluster, or run coordinated)");
             }
         }
+    }
+
+    /** The physical region of {@code node}'s first full replica under {@code map}, or -1 if it holds none. */
+    private static int firstPhysicalOn(final RegionMap map, final int node)
+    {
+        if (node >= map.memoryNodeCount())
+        {
+            return -1;
+        }
+        final int[] regions = map.regionsOn(node);
+        return regions.length == 0 ? -1 : map.physicalOn(regions[0], node);
     }
 
     /** The descriptor as bytes, for the coordinator's layout map. */
