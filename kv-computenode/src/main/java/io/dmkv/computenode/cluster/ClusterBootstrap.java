@@ -135,11 +135,9 @@ public final class ClusterBootstrap
      * answers at the old address with no cluster in its memory, and must not be taken for the
      * node it was. Nodes that failed over ({@link FailedNodeChannel}) are not asked.
      *
-     * <p>With a region map (coordinated mode), each node is asked for the header of the physical
-     * region of its first replica, and a node the map gives no replica is not asked: a memory node
-     * admitted to grow or repair the cluster holds nothing until a copy or a new region reaches it,
-     * and its physical region 0 may stay blank for good. Without one (static mode), every node holds
-     * global region g in its physical region 0 onwards, so region 0 is asked.
+     * <p>With a {@code map} (coordinated mode) a node is asked for its first replica's physical region
+     * and skipped if it holds none (an admitted node stays blank until a copy reaches it); without
+     * one (static mode), for its region 0.
      */
     private static void requireFormatted(final VerbsClient client, final RegionMap map)
     {
@@ -151,7 +149,8 @@ public final class ClusterBootstrap
             {
                 continue;
             }
-            final int physical = map == null ? 0 : firstPhysicalOn(map, n);
+            final int[] held = map == null ? null : n < map.memoryNodeCount() ? map.regionsOn(n) : new int[0];
+            final int physical = held == null ? 0 : held.length == 0 ? -1 : map.physicalOn(held[0], n);
             if (physical >= 0)
             {
                 headers[n] = new UnsafeBuffer(new byte[RegionLayout.HEADER_FIELDS_LENGTH]);
@@ -171,17 +170,6 @@ public final class ClusterBootstrap
                     + " to start a new cluster, or run coordinated)");
             }
         }
-    }
-
-    /** The physical region of {@code node}'s first full replica under {@code map}, or -1 if it holds none. */
-    private static int firstPhysicalOn(final RegionMap map, final int node)
-    {
-        if (node >= map.memoryNodeCount())
-        {
-            return -1;
-        }
-        final int[] regions = map.regionsOn(node);
-        return regions.length == 0 ? -1 : map.physicalOn(regions[0], node);
     }
 
     /** The descriptor as bytes, for the coordinator's layout map. */
