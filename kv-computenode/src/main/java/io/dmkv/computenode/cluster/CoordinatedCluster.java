@@ -348,6 +348,18 @@ public final class CoordinatedCluster implements AutoCloseable
         regions.refresh();
     }
 
+    /**
+     * Has the coordinator confirm the region map again if its lease lapsed and the session lives
+     * (blocking: one coordinator read, none when the coordinator is not connected).
+     */
+    public void reconfirmMap()
+    {
+        if (!sessionLost)
+        {
+            regions.reconfirm();
+        }
+    }
+
     /** The region map as last confirmed (no coordinator read). */
     public RegionMap lastRegionMap()
     {

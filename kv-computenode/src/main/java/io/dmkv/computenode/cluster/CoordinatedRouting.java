@@ -164,6 +164,12 @@ public final class CoordinatedRouting implements CoordinatedIndex.Routing
     }
 
     @Override
+    public void reconfirm()
+    {
+        cluster.reconfirmMap();
+    }
+
+    @Override
     public long mapEpoch()
     {
         return view.map().epoch();

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import io.dmkv.KvOutcomeUnknownException;
 import io.dmkv.ReplicasLostException;
 import io.dmkv.computenode.cluster.RefusedKeys;
+import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.VerbsException;
 
@@ -17,7 +18,10 @@ import io.dmkv.rdma.VerbsException;
  * <li>it routes a key only while the cluster map is under its lease: every operation, reads
  * included, first checks the lease, which fails when the coordinator has not confirmed the map
  * recently enough (or the client's session was lost); a mutation also checks that enough replicas
- * live ({@code dmkv.minLiveReplicas});</li>
+ * live ({@code dmkv.minLiveReplicas}). An operation that finds the lease lapsed asks the
+ * coordinator once to confirm the map again (a busy machine can delay the periodic confirmation
+ * past the lease) and fails only if it does not: nothing is routed by the unconfirmed map
+ * meanwhile;</li>
  * <li>an operation refused by a memory node for a key it no longer honours (the node re-keyed the
  * region: the cluster's map changed, docs/coordination.md) is retried after a refresh re-read the
  * map and learnt the new keys;</li>
@@ -58,6 +62,12 @@ public final class CoordinatedIndex implements KeyIndex
 
         /** Re-reads the map and learns the live nodes' current region keys (blocking). */
         void refresh();
+
+        /**
+         * Has the coordinator confirm the map again if its lease lapsed (blocking; nothing to do while
+         * the lease holds, or when the coordinator cannot be reached or the session was lost).
+         */
+        void reconfirm();
 
         /** The epoch of the region map the client routes by now. */
         long mapEpoch();
@@ -136,6 +146,8 @@ public final class CoordinatedIndex implements KeyIndex
         private int attempts;
         private long routedBy;
         private boolean maybeApplied;
+        /** The coordinator was asked once to confirm a lapsed map lease. */
+        private boolean reconfirmed;
         /** An attempt posted a backup CAS of its value: running the mutation again could apply it twice. */
         private volatile boolean proposed;
         private boolean released;
@@ -173,6 +185,19 @@ public final class CoordinatedIndex implements KeyIndex
                     routing.checkWritable();
                 }
             }
+            catch (final MapLeaseExpiredException e)
+            {
+                if (reconfirmed)
+                {
+                    finish(null, e);
+                }
+                else
+                {
+                    reconfirmed = true;
+                    reconfirmThenStart(e);
+                }
+                return;
+            }
             catch (final RuntimeException e)
             {
                 finish(null, e);
@@ -185,6 +210,33 @@ public final class CoordinatedIndex implements KeyIndex
             else
             {
                 delegate.mutate(mode, key, hash, value, (OpCompletion<Result>)this);
+            }
+        }
+
+        /** Asks the coordinator to confirm the map (blocking, so off this thread), then starts again. */
+        private void reconfirmThenStart(final MapLeaseExpiredException lapsed)
+        {
+            try
+            {
+                runtime.offload(() ->
+                {
+                    try
+                    {
+                        routing.reconfirm();
+                    }
+                    catch (final RuntimeException e)
+                    {
+                        lapsed.addSuppressed(e);
+                        finish(null, lapsed);
+                        return;
+                    }
+                    attempts--;
+                    start();
+                });
+            }
+            catch (final RuntimeException e)
+            {
+                finish(null, lapsed);
             }
         }
 

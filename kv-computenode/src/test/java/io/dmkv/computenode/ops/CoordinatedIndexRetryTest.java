@@ -13,10 +13,12 @@ import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 
 import io.dmkv.KvOutcomeUnknownException;
+import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.rdma.VerbsException;
 
 /**
- * A mutation cut off by a memory node's death is retried by the next map only if it never
+ * An operation that finds the map lease lapsed asks the coordinator once to confirm it, and runs
+ * only if it does. A mutation cut off by a memory node's death is retried by the next map only if it never
  * proposed its value: once a backup CAS of it was posted, the fail-over may promote it and another
  * client overwrite it, so a retry would apply it a second time (a delete's tombstone promoted, an
  * insert after it, then the delete's retry deleting again).
@@ -92,6 +94,59 @@ class CoordinatedIndexRetryTest
         assertEquals(1, o.calls(), "the delete ran once");
         assertNull(o.result());
         assertInstanceOf(KvOutcomeUnknownException.class, o.failure());
+    }
+
+    /** Puts through an index whose map lease lapsed; the coordinator confirms it again if {@code answers}. */
+    private static Outcome putWithLapsedLease(final boolean answers, final AtomicInteger reconfirms) throws Exception
+    {
+        final AtomicLong epoch = new AtomicLong(1);
+        final CutOffIndex delegate = new CutOffIndex(epoch, false);
+        delegate.calls.set(1); // it succeeds at once
+        final AtomicInteger confirmed = new AtomicInteger();
+        try (OpRuntime runtime = new OpRuntime(null, new SystemNanoClock()))
+        {
+            final Runnable lease = () ->
+            {
+                if (confirmed.get() == 0)
+                {
+                    throw new MapLeaseExpiredException("map regions was last confirmed 2004 ms ago");
+                }
+            };
+            final Runnable reconfirm = () ->
+            {
+                reconfirms.incrementAndGet();
+                if (answers)
+                {
+                    confirmed.set(1);
+                }
+            };
+            final CoordinatedIndex index = new CoordinatedIndex(delegate, new StubRouting(lease, epoch::get, reconfirm),
+                runtime, TimeUnit.SECONDS.toNanos(30));
+            final CompletableFuture<Outcome> done = new CompletableFuture<>();
+            index.mutate(Mode.PUT, new byte[] {'k'}, 7L, new byte[] {1},
+                (result, failure) -> done.complete(new Outcome(result, failure, delegate.calls.get() - 1)));
+            return done.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aLapsedLeaseTheCoordinatorConfirmsAgainDelaysTheOperationInsteadOfFailingIt() throws Exception
+    {
+        final AtomicInteger reconfirms = new AtomicInteger();
+        final Outcome o = putWithLapsedLease(true, reconfirms);
+        assertNull(o.failure());
+        assertEquals(1, o.calls(), "the put ran once, after the map was confirmed");
+        assertEquals(1, reconfirms.get());
+    }
+
+    @Test
+    void aLapsedLeaseTheCoordinatorDoesNotConfirmFailsTheOperationWithNothingRouted() throws Exception
+    {
+        final AtomicInteger reconfirms = new AtomicInteger();
+        final Outcome o = putWithLapsedLease(false, reconfirms);
+        assertInstanceOf(MapLeaseExpiredException.class, o.failure());
+        assertEquals(0, o.calls(), "nothing was routed by the unconfirmed map");
+        assertEquals(1, reconfirms.get(), "the coordinator was asked once");
     }
 
     @Test

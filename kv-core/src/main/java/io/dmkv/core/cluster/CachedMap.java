@@ -104,6 +104,19 @@ public final class CachedMap implements AutoCloseable
         return clock.nanoTime() - confirmedAt <= leaseNanos;
     }
 
+    /**
+     * Reads the map now if its lease lapsed and the coordinator is connected: a confirmation the
+     * refresher owed but a busy machine delayed. Does nothing while the lease holds, and nothing
+     * (the lease stays lapsed) when the coordinator is not connected, rather than wait for it.
+     */
+    public void reconfirm()
+    {
+        if (!isConfirmed() && !closed && curator.getZookeeperClient().isConnected())
+        {
+            refresh();
+        }
+    }
+
     /** Calls {@code listener} with every newer map (on the refresher thread). */
     public void onChange(final Consumer<VersionedMap> listener)
     {
