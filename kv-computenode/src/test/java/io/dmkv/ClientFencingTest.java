@@ -38,7 +38,7 @@ class ClientFencingTest
                 assertEquals("OK", child.ask("put k from-child"));
                 assertEquals("from-child", observer.get("k"));
 
-                signal(child.process, "STOP");
+                child.stop();
                 // Until the coordinator has expired the stopped client's session (its id: dead, reserved).
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (!zk.clientIds().dead().contains(id) && System.nanoTime() < deadline)
@@ -47,7 +47,7 @@ class ClientFencingTest
                 }
                 assertTrue(zk.clientIds().dead().contains(id), "the stopped client's session expired");
                 observer.put("k", "moved-on");
-                signal(child.process, "CONT");
+                child.resume();
 
                 for (int i = 0; i < 3; i++)
                 {
@@ -60,10 +60,5 @@ class ClientFencingTest
                 assertEquals("moved-on", observer.get("k"), "nothing the stale client tried landed");
             }
         }
-    }
-
-    private static void signal(final Process p, final String signal) throws Exception
-    {
-        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor());
     }
 }

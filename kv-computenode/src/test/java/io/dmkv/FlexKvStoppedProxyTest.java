@@ -2,7 +2,6 @@ package io.dmkv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -63,28 +62,27 @@ class FlexKvStoppedProxyTest
                 final String survivor = FlexKvTest.awaitTwoProxiesBesides(admin, proxy);
                 final String stopped = admin.proxies().keySet().stream().filter(n -> !n.equals(survivor)).findFirst()
                     .orElseThrow();
-                final List<Integer> itsPartitions = new ArrayList<>();
-                for (final KvAdmin.Partition p : admin.partitions())
-                {
-                    if (p.owner().equals(stopped))
-                    {
-                        itsPartitions.add(p.partition());
-                    }
-                }
-                assertFalse(itsPartitions.isEmpty(), "the child proxies some partitions");
+                assertFalse(partitionsOf(admin, stopped).isEmpty(), "the child proxies some partitions");
                 final KeyWindows check = new KeyWindows("zombie-", KEYS);
                 for (int k = 0; k < KEYS; k++)
                 {
                     c.put(check.key(k), "0");
                 }
-                final byte[] probeKey = keyIn(check, itsPartitions);
                 // Connections to the child's proxy port, opened while it runs; their requests may wait for minutes.
                 final ClientOptions patient = ClientOptions.builder().requestTimeout(Duration.ofSeconds(180))
                     .connectTimeout(Duration.ofSeconds(10)).build();
                 final VerbsChannel probe = transport.connect(admin.proxies().get(stopped), patient);
-                final BatchFrame.Answer before = leasedSearch(probe, probeKey).get(30, TimeUnit.SECONDS);
-                assertEquals(ProxyRpc.FOUND, before.status(), "the child answers a leased SEARCH while it owns the key");
-                assertTrue(before.leased(), "and leases it");
+                // The child serves a partition once it applied the map that gives it one (on a busy
+                // machine, a moment after the map shows it settled): ask until it answers as the owner.
+                final byte[][] owned = new byte[1][];
+                FlexKvTest.await("the child answers a leased SEARCH of a key it owns, with a lease", () ->
+                {
+                    final byte[] key = keyIn(check, partitionsOf(admin, stopped));
+                    final BatchFrame.Answer before = leasedSearch(probe, key).orTimeout(30, TimeUnit.SECONDS).join();
+                    owned[0] = before.status() == ProxyRpc.FOUND && before.leased() ? key : null;
+                    return owned[0] != null;
+                });
+                final byte[] probeKey = owned[0];
 
                 final KvStore[] stores = {a, c, d};
                 check.writers(stores, 3, 2);
@@ -94,7 +92,7 @@ class FlexKvStoppedProxyTest
                 FlexKvTest.await("reads from the caches before the stop",
                     () -> FlexKvCoherentCacheTest.hits(c, d) > 200 || !check.errors.isEmpty());
 
-                signal("STOP", proxy.process);
+                proxy.stop();
                 final CompletableFuture<BatchFrame.Answer> queuedLease;
                 final CompletableFuture<ByteBuffer> queuedSearch;
                 try
@@ -116,7 +114,7 @@ class FlexKvStoppedProxyTest
                 }
                 finally
                 {
-                    signal("CONT", proxy.process);
+                    proxy.resume();
                 }
                 final BatchFrame.Answer late = queuedLease.get(60, TimeUnit.SECONDS);
                 assertEquals(ProxyRpc.REDIRECT, late.status(), "a leased SEARCH that waited out the stop is refused");
@@ -142,6 +140,20 @@ class FlexKvStoppedProxyTest
         }
     }
 
+    /** The partitions {@code proxy} owns in the partition map now. */
+    private static List<Integer> partitionsOf(final KvAdmin admin, final String proxy)
+    {
+        final List<Integer> owned = new ArrayList<>();
+        for (final KvAdmin.Partition p : admin.partitions())
+        {
+            if (p.owner().equals(proxy))
+            {
+                owned.add(p.partition());
+            }
+        }
+        return owned;
+    }
+
     /** A key of the checker whose partition is one of {@code partitions}. */
     private static byte[] keyIn(final KeyWindows check, final List<Integer> partitions)
     {
@@ -162,10 +174,5 @@ class FlexKvStoppedProxyTest
         final ByteBuffer frame = BatchFrame.request(0, 1, 0, 0, "probe".getBytes(StandardCharsets.UTF_8),
             List.of(new BatchFrame.Sub(BatchFrame.CACHED_SEARCH, ProxyRpc.search(0, KeyHash.hash(key), key))));
         return to.rpc(BatchFrame.BATCH, frame).thenApply(r -> BatchFrame.parseResponse(r, 1).answers()[0]);
-    }
-
-    private static void signal(final String signal, final Process p) throws Exception
-    {
-        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor());
     }
 }

@@ -15,6 +15,8 @@ import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.OpCompletion;
 import io.dmkv.computenode.ops.Result;
 import io.dmkv.core.cluster.PartitionMap;
+import io.dmkv.core.cluster.CachedMap;
+import io.dmkv.core.cluster.MapLeaseExpiredException;
 import io.dmkv.core.cluster.VersionedMap;
 import io.dmkv.core.hash.KeyHash;
 import io.dmkv.rdma.ThreadCounters;
@@ -73,10 +75,24 @@ public final class PartitionRouter implements KeyIndex, AutoCloseable
         context.router(this);
     }
 
-    /** The partition map under its lease, decoded once per epoch. */
+    /**
+     * The partition map under its lease, decoded once per epoch. A lapsed lease is first confirmed
+     * again by one coordinator read, if the coordinator is connected (a late periodic confirmation on
+     * a busy machine); blocking, so never called on a completion thread.
+     */
     PartitionMap map()
     {
-        final VersionedMap v = cluster.partitionMap().current();
+        final CachedMap cached = cluster.partitionMap();
+        VersionedMap v;
+        try
+        {
+            v = cached.current();
+        }
+        catch (final MapLeaseExpiredException lapsed)
+        {
+            cached.reconfirm();
+            v = cached.current();
+        }
         if (v.epoch() != epoch)
         {
             map = PartitionMap.decode(v.payload());

@@ -56,6 +56,31 @@ class CachedMapTest
         }
     }
 
+    @Test
+    void aLapsedLeaseIsConfirmedAgainByOneReadWhileTheCoordinatorIsConnected() throws Exception
+    {
+        final CachedNanoClock clock = new CachedNanoClock();
+        try (TestingServer zk = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 100, -1), true))
+        {
+            // A lease of a minute: the refresher (every third of it) does not confirm during the test.
+            final CoordinatorSettings s = new CoordinatorSettings(zk.getConnectString(), "reconfirm",
+                Duration.ofMinutes(2), Duration.ofMillis(500), Duration.ofMinutes(1), 16, clock);
+            try (Coordinator writer = Coordinator.open(s); Coordinator reader = Coordinator.open(s))
+            {
+                writer.maps().claimFormat("w");
+                writer.maps().publish(new byte[0], 4, new byte[] {4}, new byte[0]);
+                try (CachedMap cached = reader.watch(MapName.REGIONS))
+                {
+                    clock.advance(Duration.ofSeconds(61).toNanos()); // a confirmation that ran late
+                    assertThrows(MapLeaseExpiredException.class, cached::current);
+                    cached.reconfirm();
+                    assertTrue(cached.isConfirmed(), "confirmed by the read");
+                    assertEquals(4, cached.current().epoch());
+                }
+            }
+        }
+    }
+
     private static void awaitTrue(final java.util.function.BooleanSupplier condition) throws InterruptedException
     {
         final long deadline = System.nanoTime() + 30_000_000_000L;
