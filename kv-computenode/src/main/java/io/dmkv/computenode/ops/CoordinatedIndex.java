@@ -216,27 +216,39 @@ public final class CoordinatedIndex implements KeyIndex
         /** Asks the coordinator to confirm the map (blocking, so off this thread), then starts again. */
         private void reconfirmThenStart(final MapLeaseExpiredException lapsed)
         {
+            offloadThenStart(() ->
+            {
+                routing.reconfirm();
+                attempts--; // the lapse did not count as an attempt
+            }, lapsed);
+        }
+
+        /**
+         * Runs {@code blocking} (a coordinator read, hellos) on the runtime's maintenance thread, then
+         * starts again; fails with {@code failure} if it throws or cannot be run.
+         */
+        private void offloadThenStart(final Runnable blocking, final Throwable failure)
+        {
             try
             {
                 runtime.offload(() ->
                 {
                     try
                     {
-                        routing.reconfirm();
+                        blocking.run();
                     }
                     catch (final RuntimeException e)
                     {
-                        lapsed.addSuppressed(e);
-                        finish(null, lapsed);
+                        failure.addSuppressed(e);
+                        finish(null, failure);
                         return;
                     }
-                    attempts--;
                     start();
                 });
             }
             catch (final RuntimeException e)
             {
-                finish(null, lapsed);
+                finish(null, failure);
             }
         }
 
@@ -312,27 +324,7 @@ public final class CoordinatedIndex implements KeyIndex
                 released = true;
             }
             waiting.remove(this);
-            try
-            {
-                runtime.offload(() ->
-                {
-                    try
-                    {
-                        routing.refresh();
-                    }
-                    catch (final RuntimeException e)
-                    {
-                        lastFailure.addSuppressed(e);
-                        finish(null, lastFailure);
-                        return;
-                    }
-                    start();
-                });
-            }
-            catch (final RuntimeException e)
-            {
-                finish(null, lastFailure);
-            }
+            offloadThenStart(routing::refresh, lastFailure);
         }
 
         private void waitedOut()
