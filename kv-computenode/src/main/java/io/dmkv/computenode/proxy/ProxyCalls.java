@@ -23,14 +23,16 @@ import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
  */
 final class ProxyCalls implements AutoCloseable
 {
-    private final TcpVerbsTransport transport = new TcpVerbsTransport();
+    private final TcpVerbsTransport transport;
     private final ClientOptions options;
     private final Map<String, VerbsChannel> channels = new ConcurrentHashMap<>();
     private final LongAdder rpcs = new LongAdder();
 
-    ProxyCalls(final ClientOptions options)
+    /** @param transport where the connections run (closed with this). */
+    ProxyCalls(final ClientOptions options, final TcpVerbsTransport transport)
     {
         this.options = options;
+        this.transport = transport;
     }
 
     /** The request never left: the proxy could not be reached (a write's outcome is known: not applied). */
