@@ -176,12 +176,6 @@ public final class VerbsClient implements AutoCloseable
         return transport.name();
     }
 
-    /** The transport these channels run on (its owner closes it, not this client). */
-    public VerbsTransport transport()
-    {
-        return transport;
-    }
-
     /** Posts {@code batch} and waits for it; rethrows the first failure of any part. */
     public void execute(final VerbBatch batch)
     {

@@ -5,7 +5,6 @@ import java.util.Locale;
 
 import io.dmkv.rdma.transport.local.LocalVerbsTransport;
 import io.dmkv.rdma.transport.rdma.RdmaVerbsTransport;
-import io.dmkv.rdma.transport.tcp.TcpFrames;
 import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 
 /** Creates transports by their configuration name. */
@@ -24,22 +23,13 @@ public final class VerbsTransports
      */
     public static VerbsTransport create(final String name)
     {
-        return create(name, 1);
-    }
-
-    /**
-     * As {@link #create(String)}, with {@code ioThreads} network threads for a transport that has
-     * them (tcp's event loops; a compute node's proxy port shares them).
-     */
-    public static VerbsTransport create(final String name, final int ioThreads)
-    {
         final String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
         switch (n)
         {
             case LocalVerbsTransport.NAME:
                 return new LocalVerbsTransport();
             case TcpVerbsTransport.NAME:
-                return new TcpVerbsTransport(ioThreads, TcpFrames.DEFAULT_MAX_FRAME);
+                return new TcpVerbsTransport();
             case RdmaVerbsTransport.NAME:
                 return new RdmaVerbsTransport();
             default:

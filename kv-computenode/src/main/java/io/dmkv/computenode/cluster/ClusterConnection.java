@@ -11,7 +11,6 @@ import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbsClient;
 import io.dmkv.rdma.VerbsTransport;
 import io.dmkv.rdma.VerbsTransports;
-import io.dmkv.rdma.transport.tcp.TcpIo;
 
 /**
  * A connection to a cluster from a {@link KvConfig}: the coordinator (when configured), the
@@ -62,9 +61,7 @@ public final class ClusterConnection implements AutoCloseable
                 LOG.info("static mode: memory nodes {} from the configuration, no coordinator (no fail-over, no"
                     + " proxying); set {} to run coordinated", endpoints, KvConfig.COORDINATOR);
             }
-            // A proxy's port runs on these loops (docs/flexkv.md §11): as many as a memory node has, not one.
-            t = config.proxyEnabled() ? VerbsTransports.create(config.transport(), TcpIo.defaultIoThreads())
-                : VerbsTransports.create(config.transport());
+            t = VerbsTransports.create(config.transport());
             v = VerbsClient.connect(t, endpoints, security.apply(ClientOptions.builder().requestTimeout(config.requestTimeout())
                 .connectTimeout(config.connectTimeout())).build());
             final ClusterView view = c != null ? c.join(v, settings, config.mode(), config.partitions())

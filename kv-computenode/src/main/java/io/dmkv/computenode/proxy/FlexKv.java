@@ -15,7 +15,6 @@ import io.dmkv.computenode.ops.KeyIndex;
 import io.dmkv.core.cluster.PartitionMap;
 import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.VerbsClient;
-import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 import io.dmkv.computenode.proxy.cache.CoherenceDirectory;
 import io.dmkv.computenode.proxy.cache.ProxyClient;
 
@@ -61,13 +60,8 @@ public final class FlexKv implements AutoCloseable
         final ProxyIndex index = new ProxyIndex(view, verbs, directory, splitter, allocator,
             cluster.partitions().partitionBits());
         final ClientSecurity security = ClientSecurity.of(config);
-        // One set of event loops for the proxy port, the calls to other proxies and the memory
-        // nodes (when those are tcp): a proxied write's steps then pass from one connection to the
-        // next on the thread that completed the last, instead of waking another loop for each.
-        final TcpVerbsTransport loops = verbs.transport() instanceof TcpVerbsTransport t ? t.sharingLoops()
-            : new TcpVerbsTransport();
         final ProxyCalls calls = new ProxyCalls(security.apply(ClientOptions.builder()
-            .requestTimeout(config.requestTimeout()).connectTimeout(config.connectTimeout())).build(), loops);
+            .requestTimeout(config.requestTimeout()).connectTimeout(config.connectTimeout())).build());
         PartitionRouter router = null;
         PartitionProxy proxy = null;
         HotnessDetector hotness = null;
@@ -96,7 +90,7 @@ public final class FlexKv implements AutoCloseable
                 config.proxyPort(), config.proxyAdvertiseHost(), clock, config.proxyHandoverGrace().toNanos(), security,
                 new CoherenceDirectory(clock, leaseNs, config.proxyDirectoryEntries(),
                     cluster.partitions().partitionBits(), config.proxyWriteHotWrites(),
-                    config.proxyWriteHotLookups()), loops) : null;
+                    config.proxyWriteHotLookups())) : null;
             final RankAwareAssignment policy = new RankAwareAssignment(config.proxyImbalanceThreshold(),
                 config.proxyHysteresis());
             final PartitionManager manager = new PartitionManager(cluster, index, policy, MANAGER_PERIOD_MS,

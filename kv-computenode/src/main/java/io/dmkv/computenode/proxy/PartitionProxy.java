@@ -21,7 +21,6 @@ import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.RegionTable;
 import io.dmkv.rdma.transport.tcp.TcpVerbsServer;
-import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
 
 /**
  * This compute node as a proxy of a FlexKV cluster: serves the proxy RPCs of the partitions it
@@ -65,7 +64,7 @@ public final class PartitionProxy implements AutoCloseable
 
     private PartitionProxy(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
         final int port, final String advertiseHost, final NanoClock clock, final long graceNs, final long periodMs,
-        final ClientSecurity security, final CoherenceDirectory directory, final TcpVerbsTransport loops)
+        final ClientSecurity security, final CoherenceDirectory directory)
     {
         this.index = index;
         this.cluster = cluster;
@@ -141,7 +140,7 @@ public final class PartitionProxy implements AutoCloseable
         TcpVerbsServer s = null;
         try
         {
-            s = TcpVerbsServer.start(service, host, port, security.tls(), loops);
+            s = TcpVerbsServer.start(service, host, port, security.tls());
         }
         catch (final RuntimeException e)
         {
@@ -164,16 +163,13 @@ public final class PartitionProxy implements AutoCloseable
      * {@code advertiseHost:port} in the coordinator and starts following the partition map. With
      * a cluster secret in {@code security} every caller passes the same hello as at a memory node,
      * and with TLS the port serves it with the compute node's certificate. {@code directory} keeps
-     * the values other compute nodes cache from its partitions coherent. The port serves on
-     * {@code loops}' event loops, the compute node's connections to memory nodes where those are
-     * tcp: a write's answer then leaves from its write-through's completion, on the same thread.
+     * the values other compute nodes cache from its partitions coherent.
      */
     public static PartitionProxy start(final ProxyIndex index, final CoordinatedCluster cluster, final String host,
         final int port, final String advertiseHost, final NanoClock clock, final long graceNs,
-        final ClientSecurity security, final CoherenceDirectory directory, final TcpVerbsTransport loops)
+        final ClientSecurity security, final CoherenceDirectory directory)
     {
-        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200, security, directory,
-            loops);
+        return new PartitionProxy(index, cluster, host, port, advertiseHost, clock, graceNs, 200, security, directory);
     }
 
     /** The coherence directory of the values cached from this proxy's partitions. */

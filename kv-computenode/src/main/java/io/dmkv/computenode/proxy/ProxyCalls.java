@@ -23,16 +23,14 @@ import io.dmkv.rdma.transport.tcp.TcpVerbsTransport;
  */
 final class ProxyCalls implements AutoCloseable
 {
-    private final TcpVerbsTransport transport;
+    private final TcpVerbsTransport transport = new TcpVerbsTransport();
     private final ClientOptions options;
     private final Map<String, VerbsChannel> channels = new ConcurrentHashMap<>();
     private final LongAdder rpcs = new LongAdder();
 
-    /** @param transport where the connections run (closed with this). */
-    ProxyCalls(final ClientOptions options, final TcpVerbsTransport transport)
+    ProxyCalls(final ClientOptions options)
     {
         this.options = options;
-        this.transport = transport;
     }
 
     /** The request never left: the proxy could not be reached (a write's outcome is known: not applied). */

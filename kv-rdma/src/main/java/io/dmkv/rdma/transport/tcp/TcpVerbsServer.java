@@ -19,12 +19,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.GlobalEventExecutor;
 
 /**
  * Serves a memory node's verbs and RPCs over tcp (Netty). Each connection's frames are handled
@@ -42,10 +39,6 @@ public final class TcpVerbsServer implements AutoCloseable
     private final MemoryNodeService service;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    /** False when the loops are a client transport's ({@link #start(MemoryNodeService, String, int, TlsConfig, TcpVerbsTransport)}). */
-    private final boolean ownsLoops;
-    /** The accepted connections, closed with the server when its loops outlive it. */
-    private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Channel listener;
     private final int maxFrame;
     private final LongAdder connections = new LongAdder();
@@ -55,16 +48,15 @@ public final class TcpVerbsServer implements AutoCloseable
     private final RefusalLog errors;
 
     private TcpVerbsServer(final MemoryNodeService service, final String host, final int port, final int maxFrame,
-        final int ioThreads, final SslContext tls, final EventLoopGroup shared)
+        final int ioThreads, final SslContext tls)
     {
         this.service = service;
         this.maxFrame = maxFrame;
         this.helloRefusals = new RefusalLog(LOG, REFUSAL_LOG_PERIOD_S, TimeUnit.SECONDS);
         this.verbRefusals = new RefusalLog(LOG, REFUSAL_LOG_PERIOD_S, TimeUnit.SECONDS);
         this.errors = new RefusalLog(LOG, REFUSAL_LOG_PERIOD_S, TimeUnit.SECONDS);
-        this.ownsLoops = shared == null;
-        this.boss = ownsLoops ? TcpIo.group(1, "dmkv-mn-accept-" + service.name()) : shared;
-        this.workers = ownsLoops ? TcpIo.group(ioThreads, "dmkv-mn-io-" + service.name()) : shared;
+        this.boss = TcpIo.group(1, "dmkv-mn-accept-" + service.name());
+        this.workers = TcpIo.group(ioThreads, "dmkv-mn-io-" + service.name());
         final ServerBootstrap b = new ServerBootstrap()
             .group(boss, workers)
             .channel(TcpIo.serverChannel())
@@ -79,7 +71,6 @@ public final class TcpVerbsServer implements AutoCloseable
                 protected void initChannel(final SocketChannel ch)
                 {
                     connections.increment();
-                    accepted.add(ch);
                     if (tls != null)
                     {
                         ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
@@ -108,11 +99,8 @@ public final class TcpVerbsServer implements AutoCloseable
         {
             // Exception: Netty rethrows a checked exception of the bind (BindException on NIO, a
             // NativeIoException on epoll) as it is.
-            if (ownsLoops)
-            {
-                boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-                workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            }
+            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new ConnectionException("memory node " + service.name() + " cannot listen on " + host + ":" + port
                 + ": " + e.getMessage(), asBindException(e));
         }
@@ -162,20 +150,7 @@ public final class TcpVerbsServer implements AutoCloseable
         {
             throw new IllegalArgumentException("io threads must be at least 1: " + ioThreads);
         }
-        return new TcpVerbsServer(service, host, port, maxFrame, ioThreads, tls, null);
-    }
-
-    /**
-     * Serves on {@code loops}' event loops instead of threads of its own (default frame limit; TLS
-     * with {@code tls}'s server side, null: plain tcp): a request whose answer waits for a round
-     * trip on one of {@code loops}' channels is answered from that completion without a hand-off to
-     * another thread. The loops outlive this server; its close closes its listener and connections.
-     */
-    public static TcpVerbsServer start(final MemoryNodeService service, final String host, final int port,
-        final TlsConfig tls, final TcpVerbsTransport loops)
-    {
-        return new TcpVerbsServer(service, host, port, TcpFrames.DEFAULT_MAX_FRAME, 1,
-            tls == null ? null : tls.serverContext(), loops.loops());
+        return new TcpVerbsServer(service, host, port, maxFrame, ioThreads, tls);
     }
 
     public MemoryNodeService service()
@@ -250,14 +225,7 @@ public final class TcpVerbsServer implements AutoCloseable
     public void close()
     {
         listener.close().syncUninterruptibly();
-        if (ownsLoops)
-        {
-            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        else
-        {
-            accepted.close().syncUninterruptibly();
-        }
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -39,8 +39,6 @@ public final class TcpVerbsTransport implements VerbsTransport
     /** One TLS context per TLS configuration: building one reads and parses the files. */
     private final Map<TlsConfig, SslContext> tlsContexts = new ConcurrentHashMap<>();
     private volatile boolean closed;
-    /** False for a transport that shares another's event loops ({@link #sharingLoops}): the other shuts them down. */
-    private final boolean ownsLoops;
 
     public TcpVerbsTransport()
     {
@@ -49,31 +47,8 @@ public final class TcpVerbsTransport implements VerbsTransport
 
     public TcpVerbsTransport(final int ioThreads, final int maxFrame)
     {
-        this(TcpIo.group(ioThreads, "dmkv-tcp-client"), maxFrame, true);
-    }
-
-    private TcpVerbsTransport(final EventLoopGroup group, final int maxFrame, final boolean ownsLoops)
-    {
-        this.group = group;
+        this.group = TcpIo.group(ioThreads, "dmkv-tcp-client");
         this.maxFrame = maxFrame;
-        this.ownsLoops = ownsLoops;
-    }
-
-    /**
-     * A transport whose channels run on this one's event loops, so that a step completing on one
-     * channel writes to another with no hand-off between threads (a compute node's proxy port, its
-     * calls to other proxies and its memory-node connections). Its close closes only its own use:
-     * the loops end with this transport.
-     */
-    public TcpVerbsTransport sharingLoops()
-    {
-        return new TcpVerbsTransport(group, maxFrame, false);
-    }
-
-    /** The event loops of this transport's channels (for a server that shares them). */
-    EventLoopGroup loops()
-    {
-        return group;
     }
 
     @Override
@@ -175,9 +150,6 @@ public final class TcpVerbsTransport implements VerbsTransport
     public void close()
     {
         closed = true;
-        if (ownsLoops)
-        {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
