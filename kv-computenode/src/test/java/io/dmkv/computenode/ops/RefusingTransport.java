@@ -1,18 +1,11 @@
 package io.dmkv.computenode.ops;
 
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.dmkv.computenode.ForwardingChannel;
 import io.dmkv.rdma.ClientOptions;
-import io.dmkv.rdma.InlineLane;
-import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.RemoteAccessException;
-import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
-import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTransport;
 
@@ -69,30 +62,11 @@ final class RefusingTransport implements VerbsTransport
         inner.close();
     }
 
-    private final class Channel implements VerbsChannel
+    private final class Channel extends ForwardingChannel
     {
-        private final VerbsChannel real;
-        private final List<RemoteRegion> regions = new ArrayList<>();
-
         Channel(final VerbsChannel real)
         {
-            this.real = real;
-            for (final RemoteRegion r : real.regions())
-            {
-                regions.add(new RemoteRegion(this, r.info()));
-            }
-        }
-
-        @Override
-        public MemoryNodeInfo node()
-        {
-            return real.node();
-        }
-
-        @Override
-        public List<RemoteRegion> regions()
-        {
-            return regions;
+            super(real);
         }
 
         @Override
@@ -102,40 +76,10 @@ final class RefusingTransport implements VerbsTransport
             if (rule != null && rule.refuse(batch, part) && armed.compareAndSet(rule, null))
             {
                 batch.partCompleted(part, new RemoteAccessException(RemoteAccessException.Reason.UNKNOWN_REGION, -1,
-                    real.node() + " refused the part: its region was re-keyed (test)"));
+                    real().node() + " refused the part: its region was re-keyed (test)"));
                 return;
             }
-            real.submit(batch, part);
-        }
-
-        @Override
-        public InlineLane inlineLane()
-        {
-            return null;
-        }
-
-        @Override
-        public CompletableFuture<ByteBuffer> rpc(final int method, final ByteBuffer request)
-        {
-            return real.rpc(method, request);
-        }
-
-        @Override
-        public VerbCounters counters()
-        {
-            return real.counters();
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            return real.isOpen();
-        }
-
-        @Override
-        public void close()
-        {
-            real.close();
+            real().submit(batch, part);
         }
     }
 }
