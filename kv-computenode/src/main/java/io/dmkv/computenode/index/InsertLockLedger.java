@@ -33,8 +33,9 @@ import io.dmkv.rdma.VerbBatch;
  * batch that failed (the primary died, or a survivor re-keyed the region for a fail-over) — hands
  * the word here and ends. This ledger CASes each such header from the word back to its plain value
  * at once, and again while that fails: after learning the keys again if a node refused the verb,
- * else after a pause that grows to {@value #MAX_PAUSE_MS} ms (the fail-over's new map reroutes the
- * view meanwhile, so the CAS goes to the region's primary of then). A header that no longer carries
+ * else after a pause that grows to {@value #MAX_PAUSE_MS} ms, and at once when the client routes by
+ * a newer map ({@link #mapChanged}); each CAS is built by the view of the moment, so after a
+ * fail-over it goes to the region's new primary. A header that no longer carries
  * the word's lock bits (it never landed, the primary that had it died, or a waiter took the lock
  * over) ends the entry; one a split rewrote with the lock bits kept is released as it now reads;
  * one frozen by a split is tried again after the pause. {@link #drain} makes a last attempt when
@@ -144,6 +145,23 @@ public final class InsertLockLedger
             pauseMs = FIRST_PAUSE_MS;
         }
         runRound();
+    }
+
+    /**
+     * The client routes by a newer region map (a fail-over was published): tries the stranded words
+     * again now rather than after the pause they were left at.
+     */
+    public void mapChanged()
+    {
+        synchronized (this)
+        {
+            if (stranded.isEmpty())
+            {
+                return;
+            }
+            pauseMs = FIRST_PAUSE_MS;
+        }
+        schedule(0);
     }
 
     /** Stranded words not yet released. */
