@@ -119,6 +119,12 @@ public final class InsertLockLedger
         }
     }
 
+    /** Headers at which some word of this client may be (held, in flight or stranded). */
+    public synchronized int engagedHeaders()
+    {
+        return engaged.size();
+    }
+
     /** True if a word of sequence {@code sequence} may be at {@code address} (tests). */
     synchronized boolean isEngaged(final long address, final int sequence)
     {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -91,6 +92,35 @@ class InsertLockFailoverTest
         awaitUnlocked();
         assertEquals(0, client.index().insertLocks().pending());
         assertEquals(1, client.index().insertLocks().released(), "the lock of the failed attempt was released");
+    }
+
+    @Test
+    void manyContendedInsertsLeaveNoSequenceEngaged() throws Exception
+    {
+        // Every way an operation ends gives its lock sequences back: threads of one client insert
+        // and delete keys that share buckets (busy locks, lost races), nothing is refused.
+        final Thread[] threads = new Thread[4];
+        final AtomicInteger done = new AtomicInteger();
+        for (int t = 0; t < threads.length; t++)
+        {
+            threads[t] = new Thread(() ->
+            {
+                for (int i = 0; i < 300; i++)
+                {
+                    final byte[] k = ("c" + (i % 24)).getBytes(StandardCharsets.UTF_8);
+                    client.index().mutate(i % 2 == 0 ? Mode.INSERT : Mode.DELETE, k, k);
+                }
+                done.incrementAndGet();
+            });
+            threads[t].start();
+        }
+        for (final Thread th : threads)
+        {
+            th.join();
+        }
+        assertEquals(threads.length, done.get(), "every thread finished");
+        assertEquals(0, client.index().insertLocks().engagedHeaders());
+        assertEquals(0, client.index().insertLocks().pending());
     }
 
     private record Outcome(Result result, Throwable failure)
