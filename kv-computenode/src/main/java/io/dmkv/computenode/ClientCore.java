@@ -159,7 +159,11 @@ public final class ClientCore implements AutoCloseable
         final CoordinatedRouting routing = new CoordinatedRouting(c, view, v, config.minLiveReplicas());
         final CoordinatedIndex coordinated = new CoordinatedIndex(routed, routing, o,
             config.opTimeout().plus(config.sessionTimeout()).plus(config.mapLease()).toNanos());
-        routing.follow(coordinated::mapChanged);
+        routing.follow(() ->
+        {
+            coordinated.mapChanged();
+            fusee.insertLocks().mapChanged();
+        });
         return coordinated;
     }
 

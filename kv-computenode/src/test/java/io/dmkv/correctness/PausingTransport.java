@@ -1,18 +1,12 @@
 package io.dmkv.correctness;
 
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.dmkv.computenode.ForwardingChannel;
 import io.dmkv.rdma.ClientOptions;
-import io.dmkv.rdma.MemoryNodeInfo;
-import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.VerbBatch;
-import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTransport;
 
@@ -85,39 +79,14 @@ final class PausingTransport implements VerbsTransport
         delegate.close();
     }
 
-    private final class Channel implements VerbsChannel
+    private final class Channel extends ForwardingChannel
     {
-        private final VerbsChannel channel;
         private final String endpoint;
-        private final List<RemoteRegion> regions = new ArrayList<>();
 
         Channel(final VerbsChannel channel, final String endpoint)
         {
-            this.channel = channel;
+            super(channel);
             this.endpoint = endpoint;
-            // Batches route by each region's channel: the regions must name this wrapper.
-            for (final RemoteRegion r : channel.regions())
-            {
-                regions.add(new RemoteRegion(this, r.info()));
-            }
-        }
-
-        @Override
-        public MemoryNodeInfo node()
-        {
-            return channel.node();
-        }
-
-        @Override
-        public List<RemoteRegion> regions()
-        {
-            return regions;
-        }
-
-        @Override
-        public RemoteRegion region(final int regionId)
-        {
-            return regions.get(regionId);
         }
 
         @Override
@@ -137,7 +106,7 @@ final class PausingTransport implements VerbsTransport
                     Thread.currentThread().interrupt();
                 }
             }
-            channel.submit(batch, part);
+            real().submit(batch, part);
         }
 
         private boolean matches(final Trigger t, final VerbBatch batch, final int part)
@@ -151,30 +120,6 @@ final class PausingTransport implements VerbsTransport
                 }
             }
             return false;
-        }
-
-        @Override
-        public CompletableFuture<ByteBuffer> rpc(final int method, final ByteBuffer request)
-        {
-            return channel.rpc(method, request);
-        }
-
-        @Override
-        public VerbCounters counters()
-        {
-            return channel.counters();
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            return channel.isOpen();
-        }
-
-        @Override
-        public void close()
-        {
-            channel.close();
         }
     }
 }

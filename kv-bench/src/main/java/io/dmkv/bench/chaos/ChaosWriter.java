@@ -113,6 +113,9 @@ public final class ChaosWriter
                 }
                 line(log, "A " + key + " " + seq + " " + System.currentTimeMillis());
             }
+            // Insert locks this writer found left behind and took over after their lease: each one
+            // is a lock some operation did not release (docs/recovery.md, "Insert locks across a fail-over").
+            line(log, "S lockTakeovers " + kv.stats().index().lockTakeovers());
         }
     }
 

@@ -91,7 +91,7 @@ public final class MemnodeChaosRun
     /** What came out. */
     public record Result(List<Kill> kills, int acknowledged, int keysChecked, List<String> lost,
         List<String> verifyProblems, int writerFailures, Map<Long, Integer> perSecond, long firstAckMs,
-        Replacement replacement, int fewestReplicas)
+        Replacement replacement, int fewestReplicas, long lockTakeovers)
     {
         public boolean ok()
         {
@@ -105,7 +105,8 @@ public final class MemnodeChaosRun
             return "memory nodes killed " + kills.size() + ", replacements " + (replacement == null ? 0
                 : replacement.count()) + ", fewest replicas of a region at the end " + fewestReplicas
                 + ", acknowledged writes " + acknowledged + ", keys verified " + keysChecked + ", lost " + lost.size()
-                + ", verify problems " + verifyProblems.size() + ", writers that failed " + writerFailures;
+                + ", verify problems " + verifyProblems.size() + ", writers that failed " + writerFailures
+                + ", insert locks left behind and taken over after their lease " + lockTakeovers;
         }
     }
 
@@ -223,7 +224,7 @@ public final class MemnodeChaosRun
                 copy[2], copy[3], pause(acks, copy[1], copyEnd), rate(acks, publishTimes.get(publishTimes.size() - 1),
                 copy[0]), rate(acks, copy[1], copyEnd), rate(acks, copyEnd, stoppedAt));
             return new Result(kills, acks.size(), allowed.size(), lost, problems, writerFailures, perSecond,
-                first(acks), replacement, fewestReplicas(watch));
+                first(acks), replacement, fewestReplicas(watch), lockTakeovers(logs));
         }
         finally
         {
@@ -303,6 +304,23 @@ public final class MemnodeChaosRun
     private static long regionEpoch(final Coordinator c)
     {
         return c.maps().read(MapName.REGIONS).orElseThrow().epoch();
+    }
+
+    /** The insert locks the writers took over after their lease, as each reported when it stopped. */
+    static long lockTakeovers(final List<Path> logs) throws IOException
+    {
+        long n = 0;
+        for (final Path log : logs)
+        {
+            for (final String line : Files.readAllLines(log, StandardCharsets.UTF_8))
+            {
+                if (line.startsWith("S lockTakeovers "))
+                {
+                    n += Long.parseLong(line.substring("S lockTakeovers ".length()));
+                }
+            }
+        }
+        return n;
     }
 
     /** Every acknowledgement as {writer, wall-clock ms}, in each writer's order. */

@@ -1,7 +1,5 @@
 package io.dmkv.computenode.index;
 
-import java.util.concurrent.atomic.AtomicInteger;
-
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.dmkv.computenode.cluster.ClusterView;
@@ -25,12 +23,17 @@ import io.dmkv.rdma.VerbBatch;
  * proposed on the backups ({@link #pendingInsert}), so the old holder's primary CAS can only land
  * the value SNAPSHOT already chose. What remains assumed is that a verb, once posted, lands within
  * half a lease.
+ *
+ * <p>Every lock word takes its sequence from the client's {@link InsertLockLedger}, which keeps the
+ * word engaged while it may be on the header. An operation that fails with a word of its own
+ * possibly there (acquired, or its acquiring or releasing CAS in a batch that failed) hands it to
+ * the ledger ({@link #abandon}), which releases it once a CAS reaches the header, by the new region
+ * map after a fail-over.
  */
 public final class InsertLock
 {
-    private static final AtomicInteger SEQUENCES = new AtomicInteger();
-
     private final ClusterView view;
+    private final InsertLockLedger ledger;
     private final int clientId;
     private final long leaseNs;
     private final UnsafeBuffer backups = new UnsafeBuffer(new byte[2 * CombinedBucket.LENGTH]);
@@ -41,8 +44,13 @@ public final class InsertLock
     private final Runnable afterRenew = this::afterRenew;
 
     private long address;
+    /** The header our word {@link #locked} was written to (the target may move on while it is held). */
+    private long lockAddress;
     private long plain;
+    /** Our word at the header while it may be there (acquiring, held, releasing); 0 when it is not. */
     private long locked;
+    /** During a renewal: the word the renewing CAS replaces, which may still be there; else 0. */
+    private long previous;
     private boolean held;
     private long renewedAt;
     private long seen;
@@ -58,9 +66,10 @@ public final class InsertLock
     private int attempts;
     private boolean renewed;
 
-    public InsertLock(final ClusterView view, final int clientId, final long leaseNs)
+    public InsertLock(final ClusterView view, final InsertLockLedger ledger, final int clientId, final long leaseNs)
     {
         this.view = view;
+        this.ledger = ledger;
         this.clientId = clientId;
         this.leaseNs = leaseNs;
     }
@@ -68,7 +77,7 @@ public final class InsertLock
     /** Starts a new operation: no lock held, no lease being watched. */
     public void reset()
     {
-        held = false;
+        abandon();
         seen = 0;
         seenAt = 0;
         stealFrom = 0;
@@ -103,7 +112,9 @@ public final class InsertLock
      */
     public int appendAcquire(final VerbBatch b, final long now)
     {
-        locked = Bucket.insertLocked(plain, clientId, SEQUENCES.incrementAndGet());
+        abandon();
+        lockAddress = address;
+        locked = Bucket.insertLocked(plain, clientId, ledger.engage(address));
         renewedAt = now;
         final int at = view.cas(b, address, 0, stealFrom != 0 ? stealFrom : plain, locked);
         if (stealFrom != 0 && view.replicasOf(address) > 1)
@@ -133,6 +144,7 @@ public final class InsertLock
         }
         final long current = b.result(at);
         stealFrom = 0;
+        dropLocked();
         if (!Bucket.isFrozen(current) && Bucket.plain(current) == plain && Bucket.isInsertLocked(current))
         {
             if (current != seen)
@@ -214,29 +226,68 @@ public final class InsertLock
     {
         driver = d;
         then = next;
-        final long renewedWord = Bucket.insertLocked(plain, clientId, SEQUENCES.incrementAndGet());
+        final long renewedWord = Bucket.insertLocked(Bucket.plain(locked), clientId, ledger.engage(lockAddress));
         batch.reset();
-        releaseAt = view.cas(batch, address, 0, locked, renewedWord);
         previous = locked;
         locked = renewedWord;
+        releaseAt = view.cas(batch, lockAddress, 0, previous, renewedWord);
         renewedAt = now;
         driver.post(batch, afterRenew);
     }
 
-    private long previous;
-
     private void afterRenew()
     {
         renewed = batch.casSucceeded(releaseAt);
-        if (!renewed)
+        if (renewed)
+        {
+            ledger.disengage(lockAddress, Bucket.lockSequence(previous));
+            previous = 0;
+        }
+        else
         {
             // Still ours under a header a split froze or rewrote: keep it held, so the caller's
             // release takes it out of whatever header carries it. Anyone else's: not held.
             final long current = batch.result(releaseAt);
             held = Bucket.lockBits(current) == Bucket.lockBits(previous);
+            dropLocked();
             locked = previous;
+            previous = 0;
+            if (!held)
+            {
+                dropLocked();
+            }
         }
         then.run();
+    }
+
+    /** Our word {@link #locked} is known not to be on the header (any more): its sequence is free again. */
+    private void dropLocked()
+    {
+        if (locked != 0)
+        {
+            ledger.disengage(lockAddress, Bucket.lockSequence(locked));
+            locked = 0;
+        }
+    }
+
+    /**
+     * The operation ends without knowing its word is off the header: an acquiring, held or releasing
+     * word (and a renewal's old one) goes to the ledger, which releases it when a CAS reaches the
+     * header. Nothing is held afterwards.
+     */
+    public void abandon()
+    {
+        held = false;
+        if (locked != 0)
+        {
+            ledger.strand(lockAddress, locked);
+            locked = 0;
+        }
+        if (previous != 0)
+        {
+            ledger.strand(lockAddress, previous);
+            previous = 0;
+        }
     }
 
     /** Whether the last {@link #renew} found the lock still ours. */
@@ -249,7 +300,7 @@ public final class InsertLock
     public int appendRelease(final VerbBatch b)
     {
         held = false;
-        return view.cas(b, address, 0, locked, plain);
+        return view.cas(b, lockAddress, 0, locked, Bucket.plain(locked));
     }
 
     /**
@@ -262,6 +313,7 @@ public final class InsertLock
     {
         if (b.casSucceeded(at))
         {
+            dropLocked();
             next.run();
             return;
         }
@@ -294,6 +346,7 @@ public final class InsertLock
     {
         if (batch.casSucceeded(releaseAt))
         {
+            dropLocked();
             then.run();
             return;
         }
@@ -302,13 +355,21 @@ public final class InsertLock
 
     /**
      * The unlocking CAS failed: a header that no longer carries our lock bits means the lock is no
-     * longer ours (taken over): leave it. A frozen header waits for the split, then re-reads.
+     * longer ours (taken over): leave it. A frozen header waits for the split, then re-reads. A
+     * header that keeps changing under our lock bits is left to the ledger.
      */
     private void releaseMoved(final long observed, final SubtableSplitter s)
     {
         splitter = s;
-        if (Bucket.lockBits(observed) != Bucket.lockBits(locked) || ++attempts > 64)
+        if (Bucket.lockBits(observed) != Bucket.lockBits(locked))
         {
+            dropLocked();
+            then.run();
+            return;
+        }
+        if (++attempts > 64)
+        {
+            abandon();
             then.run();
             return;
         }
@@ -317,13 +378,13 @@ public final class InsertLock
             splitter.awaitSplit(driver, () ->
             {
                 batch.reset();
-                view.read(batch, address, 0, word, 0, 8);
+                view.read(batch, lockAddress, 0, word, 0, 8);
                 driver.post(batch, afterMovedRead);
             });
             return;
         }
         batch.reset();
-        releaseAt = view.cas(batch, address, 0, observed, Bucket.plain(observed));
+        releaseAt = view.cas(batch, lockAddress, 0, observed, Bucket.plain(observed));
         driver.post(batch, afterRelease);
     }
 

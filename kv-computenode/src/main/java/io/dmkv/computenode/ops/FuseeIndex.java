@@ -1,5 +1,6 @@
 package io.dmkv.computenode.ops;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.agrona.concurrent.NanoClock;
@@ -9,6 +10,7 @@ import io.dmkv.computenode.cache.BucketSnapshot;
 import io.dmkv.computenode.cache.IndexCache;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
+import io.dmkv.computenode.index.InsertLockLedger;
 import io.dmkv.computenode.index.SubtableSplitter;
 import io.dmkv.computenode.log.EmbeddedLogWriter;
 import io.dmkv.computenode.replication.SnapshotReplicator;
@@ -41,6 +43,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
     private final long lockLeaseNs;
     private final OperationPool<SearchOperation> searches;
     private final OperationPool<MutateOperation> mutations;
+    private final InsertLockLedger insertLocks;
     private final LongAdder retries = new LongAdder();
     private final LongAdder candidateReads = new LongAdder();
     private final LongAdder lockTakeovers = new LongAdder();
@@ -81,6 +84,7 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         this.lockLeaseNs = lockLeaseNs;
         this.searches = new OperationPool<>(pooled);
         this.mutations = new OperationPool<>(pooled);
+        this.insertLocks = new InsertLockLedger(view, runtime);
     }
 
     /** An index with a runtime of its own (closed with it), for tests and tools that assemble parts by hand. */
@@ -152,6 +156,12 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         locksLost.increment();
     }
 
+    /** This client's insert-lock words, and the locks of failed operations it still has to release. */
+    public InsertLockLedger insertLocks()
+    {
+        return insertLocks;
+    }
+
     /** Insert locks this client took over after their lease expired. */
     public long lockTakeovers()
     {
@@ -202,11 +212,15 @@ public final class FuseeIndex implements KeyIndex, AutoCloseable
         return clientId;
     }
 
-    /** Posts the frees operations released and the allocator still holds (the store's close). */
+    /**
+     * Posts the frees operations released and the allocator still holds, and makes a last attempt
+     * (bounded by the lock lease) to release the insert locks failed operations left (the store's close).
+     */
     @Override
     public void flush()
     {
         writer.allocator().flushReleased();
+        insertLocks.drain(TimeUnit.NANOSECONDS.toMillis(lockLeaseNs));
     }
 
     /** Blocking search: the value of {@code key}, or null. */

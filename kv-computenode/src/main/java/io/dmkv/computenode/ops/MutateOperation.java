@@ -82,7 +82,6 @@ final class MutateOperation extends Operation
     private int sizeClass;
     private int logOp;
     private OpCompletion<Result> done;
-    private boolean failing;
     /** A backup CAS of this operation was posted: its object may become the slot's value (a helper, a fail-over). */
     private boolean proposed;
     private boolean forceLock;
@@ -114,7 +113,7 @@ final class MutateOperation extends Operation
         this.splitter = splitter;
         this.snapshot = snapshot;
         this.probe = new BucketProbe(view);
-        this.lock = new InsertLock(view, clientId, lockLeaseNs);
+        this.lock = new InsertLock(view, index.insertLocks(), clientId, lockLeaseNs);
         this.log = writer.newRecord();
         this.round = snapshot.newRound();
         this.bucketGroups = view.descriptor().bucketGroups();
@@ -135,7 +134,6 @@ final class MutateOperation extends Operation
         sizeClass = SizeClasses.sizeClassFor(k.length, value.length);
         logOp = m == Mode.DELETE ? LogEntry.OP_DELETE : m == Mode.INSERT ? LogEntry.OP_INSERT : LogEntry.OP_UPDATE;
         done = completion;
-        failing = false;
         proposed = false;
         forceLock = false;
         bothBuckets = false;
@@ -570,13 +568,11 @@ final class MutateOperation extends Operation
         {
             log.abandon();
         }
-        if (!failing && lock.held())
-        {
-            // Never leave an insert lock behind on a failed operation: others would wait its lease out.
-            failing = true;
-            lock.release(this, splitter, () -> complete(null, failure));
-            return;
-        }
+        // Never leave an insert lock behind on a failed operation (others would wait its lease out):
+        // a lock it holds, or may hold because the batch that acquired or released it failed (a
+        // memory node died, or re-keyed the region for a fail-over), is released by the client's
+        // ledger as soon as a CAS reaches the header, by the new map if need be.
+        lock.abandon();
         complete(null, failure);
     }
 

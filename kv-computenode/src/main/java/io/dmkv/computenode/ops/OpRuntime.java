@@ -54,7 +54,8 @@ public final class OpRuntime implements AutoCloseable
         return clock;
     }
 
-    void schedule(final Runnable task, final long delayNs)
+    /** Runs {@code task} on the timer thread after {@code delayNs} (at least 1 µs). */
+    public void schedule(final Runnable task, final long delayNs)
     {
         timer.schedule(task, Math.max(delayNs, 1_000), TimeUnit.NANOSECONDS);
     }

@@ -33,6 +33,10 @@ import io.dmkv.rdma.VerbsClient;
  * <li>every index slot of a region whose primary was on the dead node is settled from the live
  * replicas by the {@link SlotSettleRule}, and the settled value is CASed onto every live replica
  * that holds another, so the replica promoted to primary agrees with the others;</li>
+ * <li>the promoted replica's bucket headers lose any insert-lock bits: insert locks are CASed on
+ * the primary only, so a backup carries lock bits only as a copy's stale image of the primary's
+ * header (re-replication copies whole regions), whose holder released the lock on the primary
+ * long ago; promoted, it would stand as a lock nobody releases;</li>
  * <li>the block allocation table of each such region is made the same on every live replica:
  * the primary's table was the truth and the backups its mirrors, so an entry that differs takes
  * the newest state any survivor saw (highest generation; at one generation, the owner's
@@ -150,7 +154,12 @@ public final class MemoryNodeFailover
         final int[] settled = new int[1];
         final boolean stable = scan.stablePass(true, () -> { }, (subtable, replicas, length) ->
         {
-            if (!promoted[GlobalAddress.regionId(subtable)] || replicas.length < 2)
+            if (!promoted[GlobalAddress.regionId(subtable)])
+            {
+                return;
+            }
+            clearStaleLocks(after, subtable, replicas[0], length);
+            if (replicas.length < 2)
             {
                 return;
             }
@@ -179,6 +188,32 @@ public final class MemoryNodeFailover
                 + " passes; the repair runs again");
         }
         return settled[0];
+    }
+
+    /**
+     * Takes the insert-lock bits off every header of the promoted replica ({@code promoted}, as just
+     * read) that carries some. Nobody routes to that replica as primary before the new map is out, so
+     * a CAS from the value read lands unless a split's header rewrite got there first (it writes
+     * backups plain): either way no lock bits are left.
+     */
+    private void clearStaleLocks(final ClusterView after, final long subtable, final UnsafeBuffer promoted,
+        final int length)
+    {
+        final VerbBatch b = new VerbBatch();
+        for (int at = 0; at < length; at += Bucket.LENGTH)
+        {
+            final long header = promoted.getLong(at + Bucket.HEADER_OFFSET);
+            if (Bucket.lockBits(header) != 0)
+            {
+                after.cas(b, subtable + at + Bucket.HEADER_OFFSET, 0, header, header & ~Bucket.lockBits(header));
+                LOG.info("fail-over: bucket {} of the promoted replica carried a stale insert lock of client {};"
+                    + " cleared", GlobalAddress.toString(subtable + at), Bucket.lockOwner(header));
+            }
+        }
+        if (!b.isEmpty())
+        {
+            client.execute(b);
+        }
     }
 
     /** Settles one slot whose live replicas disagree; re-reads and tries again when a CAS finds it changed. */

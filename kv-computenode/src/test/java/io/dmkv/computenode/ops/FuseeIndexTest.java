@@ -14,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,32 +22,18 @@ import org.junit.jupiter.api.Timeout;
 
 import io.dmkv.InvalidInputException;
 import io.dmkv.computenode.Closer;
-import io.dmkv.computenode.cache.IndexCache;
-import io.dmkv.computenode.cluster.ClusterSettings;
-import io.dmkv.computenode.cluster.ClusterBootstrap;
-import io.dmkv.computenode.cluster.ClusterView;
-import io.dmkv.computenode.index.IndexDirectory;
-import io.dmkv.computenode.index.SubtableSplitter;
 import io.dmkv.computenode.ops.Mode;
 import io.dmkv.computenode.ops.Result;
-import io.dmkv.computenode.replication.SnapshotReplicator;
 import io.dmkv.core.layout.CombinedBucket;
 import io.dmkv.core.layout.KvObject;
 import io.dmkv.core.layout.Slot;
-import io.dmkv.memnode.EmbeddedCluster;
-import io.dmkv.rdma.ClientOptions;
 import io.dmkv.rdma.ThreadCounters;
-import io.dmkv.rdma.VerbsClient;
-import io.dmkv.rdma.VerbsTransport;
 
 @Timeout(120)
 class FuseeIndexTest
 {
-    private EmbeddedCluster cluster;
-    private VerbsTransport transport;
     private final Closer clients = new Closer();
-    /** One bump allocator for every client of a test, so clients never hand out the same object. */
-    private BumpAllocator shared;
+    private FuseeClients fusee;
 
     @AfterEach
     void stop()
@@ -58,48 +43,13 @@ class FuseeIndexTest
 
     private FuseeIndex start(final int nodes, final int r, final String transportName)
     {
-        cluster = clients.add(EmbeddedCluster.start(nodes, 16L << 20, 4L << 20, transportName));
-        transport = clients.add(cluster.newTransport());
+        fusee = clients.add(new FuseeClients(nodes, transportName, t -> t));
         return newClient(r, 1 << 12);
     }
 
     private FuseeIndex newClient(final int r, final int cacheEntries)
     {
-        final VerbsClient c = VerbsClient.connect(transport, cluster.endpoints(), ClientOptions.defaults());
-        clients.add(c);
-        final ClusterView view = ClusterBootstrap.join(c, ClusterSettings.defaults(r).withBlockSize(64 * 1024)
-            .withIndex(64, 2, 6).withIndexAreaBytes(1 << 20));
-        final SnapshotReplicator snap = new SnapshotReplicator(view, SystemNanoClock.INSTANCE,
-            TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(30));
-        final SubtableSplitter noSplits = new SubtableSplitter()
-        {
-            @Override
-            public boolean split(final long hash, final long entry)
-            {
-                return false;
-            }
-
-            @Override
-            public void awaitSplit()
-            {
-                throw new AssertionError("no split happens in these tests");
-            }
-
-            @Override
-            public void awaitSplit(final OpDriver driver, final Runnable then)
-            {
-                driver.fail(new AssertionError("no split happens in these tests"));
-            }
-        };
-        if (shared == null)
-        {
-            shared = new BumpAllocator(view);
-        }
-        final FuseeIndex index = FuseeIndex.create(view, c, new IndexDirectory(view, c),
-            new IndexCache(cacheEntries, 0.1), snap, shared, noSplits, ClusterBootstrap.allocateClientId(c, view),
-            SystemNanoClock.INSTANCE, TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(2));
-        clients.add(index);
-        return index;
+        return fusee.newClient(r, cacheEntries).index();
     }
 
     private static byte[] b(final String s)
