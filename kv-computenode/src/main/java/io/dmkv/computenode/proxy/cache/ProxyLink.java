@@ -62,6 +62,11 @@ final class ProxyLink
     {
     }
 
+    /** A request frame and the incarnation ({@code nonce}) whose numbering its acknowledgement and answer follow. */
+    private record Outgoing(ByteBuffer bytes, long nonce)
+    {
+    }
+
     /** One request's answer and, for a leased lookup, the lease's length (0: no lease). */
     record Reply(BatchFrame.Answer answer, long leaseNs)
     {
@@ -121,17 +126,18 @@ final class ProxyLink
         final List<Pending> frame = List.of(new Pending(sub, new CompletableFuture<>()));
         counters.laneFrame();
         final long sentAt = clock.nanoTime();
+        final Outgoing out = request(frame);
         ByteBuffer response = null;
         Throwable failure = null;
         try
         {
-            response = lane.rpc(BatchFrame.BATCH, request(frame));
+            response = lane.rpc(BatchFrame.BATCH, out.bytes());
         }
         catch (final RuntimeException e)
         {
             failure = e;
         }
-        final BatchFrame.Response r = answered(frame, sentAt, response, failure);
+        final BatchFrame.Response r = answered(frame, sentAt, out.nonce(), response, failure);
         if (r != null && r.seq() != 0)
         {
             // The proxy's writes wait for this acknowledgement; no frame of this thread may follow soon.
@@ -154,7 +160,7 @@ final class ProxyLink
     }
 
     /** The request frame carrying {@code frame}'s requests and the acknowledgement of what this node applied. */
-    private ByteBuffer request(final List<Pending> frame)
+    private Outgoing request(final List<Pending> frame)
     {
         final List<BatchFrame.Sub> subs = new ArrayList<>(frame.size());
         for (final Pending p : frame)
@@ -169,29 +175,30 @@ final class ProxyLink
             n = nonce;
         }
         counters.frame(frame.size());
-        return BatchFrame.request(BatchFrame.VALUES, n, ack, 0, name, subs);
+        return new Outgoing(BatchFrame.request(BatchFrame.VALUES, n, ack, 0, name, subs), n);
     }
 
     private void send(final VerbsChannel c, final List<Pending> frame)
     {
         final long sentAt = clock.nanoTime();
+        final Outgoing out = request(frame);
         final CompletableFuture<ByteBuffer> sent;
         try
         {
-            sent = c.rpc(BatchFrame.BATCH, request(frame));
+            sent = c.rpc(BatchFrame.BATCH, out.bytes());
         }
         catch (final RuntimeException e)
         {
-            frameDone(frame, sentAt, null, e);
+            frameDone(frame, sentAt, out.nonce(), null, e);
             return;
         }
-        sent.whenComplete((response, failure) -> frameDone(frame, sentAt, response, failure));
+        sent.whenComplete((response, failure) -> frameDone(frame, sentAt, out.nonce(), response, failure));
     }
 
-    private void frameDone(final List<Pending> frame, final long sentAt, final ByteBuffer response,
-        final Throwable failure)
+    private void frameDone(final List<Pending> frame, final long sentAt, final long sentUnder,
+        final ByteBuffer response, final Throwable failure)
     {
-        final BatchFrame.Response r = answered(frame, sentAt, response, failure);
+        final BatchFrame.Response r = answered(frame, sentAt, sentUnder, response, failure);
         final VerbsChannel c = channel.get();
         final List<Pending> next;
         synchronized (this)
@@ -227,8 +234,8 @@ final class ProxyLink
      * Completes {@code frame}'s requests with the proxy's {@code response} (once the invalidations
      * before it are applied) or with {@code failure}; the parsed response, or null on a failure.
      */
-    private BatchFrame.Response answered(final List<Pending> frame, final long sentAt, final ByteBuffer response,
-        final Throwable failure)
+    private BatchFrame.Response answered(final List<Pending> frame, final long sentAt, final long sentUnder,
+        final ByteBuffer response, final Throwable failure)
     {
         BatchFrame.Response r = null;
         Throwable error = failure;
@@ -263,7 +270,7 @@ final class ProxyLink
             // Before the requests complete: on a lane the caller's operation goes on inside the completion.
             leasesFrom(sentAt, ok.leaseNs());
         }
-        received(ok, () ->
+        received(ok, sentUnder, () ->
         {
             for (int i = 0; i < frame.size(); i++)
             {
@@ -276,8 +283,13 @@ final class ProxyLink
     /**
      * Applies a response's invalidations, then runs {@code deliver} once every batch the proxy sent
      * before the response is applied (an earlier batch may travel in a response still on its way).
+     * A response to a frame sent under an incarnation that {@link #lost} has since ended
+     * ({@code sentUnder}, its nonce) is numbered by that incarnation: its batch is not one of the
+     * current numbering, and the batches it names may never come, so it is delivered at once, as
+     * {@link #lost} delivered the responses it found held. Holding it would wait for traffic that
+     * may never come: its caller may be the only one this link has, waiting for this very answer.
      */
-    private void received(final BatchFrame.Response r, final Runnable deliver)
+    private void received(final BatchFrame.Response r, final long sentUnder, final Runnable deliver)
     {
         if (r.seq() != 0)
         {
@@ -289,28 +301,21 @@ final class ProxyLink
         boolean stuck = false;
         synchronized (this)
         {
-            if (r.seq() != 0)
-            {
-                if (r.seq() == applied + 1)
-                {
-                    applied++;
-                    while (!appliedAhead.isEmpty() && appliedAhead.first() == applied + 1)
-                    {
-                        applied = appliedAhead.pollFirst();
-                    }
-                }
-                else if (r.seq() > applied)
-                {
-                    appliedAhead.add(r.seq());
-                }
-            }
-            if (r.needed() <= applied)
+            if (sentUnder != nonce)
             {
                 ready.add(deliver);
             }
             else
             {
-                held.add(new Held(r.needed(), deliver, now));
+                sequence(r.seq());
+                if (r.needed() <= applied)
+                {
+                    ready.add(deliver);
+                }
+                else
+                {
+                    held.add(new Held(r.needed(), deliver, now));
+                }
             }
             held.removeIf(h ->
             {
@@ -328,6 +333,23 @@ final class ProxyLink
         {
             // A batch this node waits for never came (sent on a connection that broke meanwhile).
             lost();
+        }
+    }
+
+    /** Counts batch {@code seq} (0: none) as applied, with every batch before it that arrived (under the lock). */
+    private void sequence(final long seq)
+    {
+        if (seq == applied + 1)
+        {
+            applied++;
+            while (!appliedAhead.isEmpty() && appliedAhead.first() == applied + 1)
+            {
+                applied = appliedAhead.pollFirst();
+            }
+        }
+        else if (seq > applied)
+        {
+            appliedAhead.add(seq);
         }
     }
 
@@ -403,7 +425,7 @@ final class ProxyLink
                 pollEnded(flags);
                 return;
             }
-            received(r, () -> { });
+            received(r, n, () -> { });
             if (flags == 0)
             {
                 if (r.seq() != 0)
