@@ -105,6 +105,45 @@ class StatsCommandTest
         }
     }
 
+    @Test
+    void showsTheLeasesAProxyRefusedBecauseAKeyIsWrittenHot() throws InterruptedException
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp");
+            KvStore proxy = KvStore.open(flexkv(cluster).proxyEnabled(true).build());
+            KvStore cacher = KvStore.open(flexkv(cluster).mode("").build());
+            KvAdmin admin = KvAdmin.open(flexkv(cluster).mode("").build()))
+        {
+            awaitFor("the proxy serves every partition", () -> admin.partitions().stream()
+                .allMatch(p -> !p.owner().equals("-") && p.handoverFrom().isEmpty()));
+            cacher.put("hot", "v0");
+            final String endpoints = String.join(",",
+                new java.util.TreeSet<>(java.util.List.of(cacher.metricsEndpoint(), proxy.metricsEndpoint())));
+            final String before = stats("--coordinator", cluster.coordinatorConnectString(), endpoints);
+            assertEquals(0, number(line(before, "client " + proxy.clientId() + " ("), "refused as write-hot (\\d+)"),
+                before);
+            // The cacher's leased lookup makes the proxy track the key; ten writes within one lease
+            // (default: the fourth makes it hot) with one lookup between them turn it write-hot, and
+            // the cacher's next lookup is answered without a lease.
+            final int[] written = {0};
+            awaitFor("a lease refused as write-hot", () ->
+            {
+                assertEquals("v" + written[0], cacher.get("hot"));
+                for (int i = 0; i < 10; i++)
+                {
+                    proxy.put("hot", "v" + ++written[0]);
+                }
+                return proxy.stats().flexkv().leasesRefusedWriteHot() > 0;
+            });
+            final String after = stats("--coordinator", cluster.coordinatorConnectString(), endpoints);
+            final String proxyLine = line(after, "client " + proxy.clientId() + " (");
+            final long refused = number(proxyLine, "refused as write-hot (\\d+)");
+            assertTrue(refused >= 1, after);
+            assertEquals(proxy.stats().flexkv().leasesRefusedWriteHot(), refused, after);
+            assertEquals(0, number(line(after, "client " + cacher.clientId() + " ("), "refused as write-hot (\\d+)"),
+                "the cacher proxies nothing: " + after);
+        }
+    }
+
     private static KvConfig.Builder flexkv(final EmbeddedCluster cluster)
     {
         return KvConfig.builder().coordinator(cluster.coordinatorConnectString()).transport("tcp").replication(2)
