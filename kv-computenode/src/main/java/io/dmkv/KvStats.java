@@ -33,6 +33,8 @@ public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs
      * @param requests           requests in those frames.
      * @param leasesGranted      as a proxy: cache leases granted to other compute nodes.
      * @param leasesRefused      as a proxy: leases refused (a full directory, a 65th compute node).
+     * @param leasesRefusedWriteHot as a proxy: leases refused because the key is written too often to be
+     *                           worth caching (write-hot; the reader asks the proxy each time instead).
      * @param invalidationsSent  as a proxy: invalidations queued for the compute nodes caching a written key.
      * @param writesWaited       as a proxy: writes answered only after other nodes' invalidations.
      * @param waitsEndedByLease  as a proxy: such waits ended by a lease running out (a silent cacher).
@@ -41,11 +43,12 @@ public record KvStats(Snapshot snapshot, Index index, Allocator allocator, Verbs
      *                           finds its subtable and again before its write-through).
      */
     public record FlexKv(long cacheHits, long cacheMisses, long cacheStaleFills, long cacheInvalidated,
-        long cacheBytes, long frames, long requests, long leasesGranted, long leasesRefused, long invalidationsSent,
-        long writesWaited, long waitsEndedByLease, long directoryEntries, long fenceRefusals)
+        long cacheBytes, long frames, long requests, long leasesGranted, long leasesRefused,
+        long leasesRefusedWriteHot, long invalidationsSent, long writesWaited, long waitsEndedByLease,
+        long directoryEntries, long fenceRefusals)
     {
         /** A FUSEE cluster's: nothing. */
-        public static final FlexKv NONE = new FlexKv(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public static final FlexKv NONE = new FlexKv(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /**

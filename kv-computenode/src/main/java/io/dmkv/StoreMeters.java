@@ -73,9 +73,11 @@ final class StoreMeters implements AutoCloseable
             "unit", "frames");
         count("dmkv.client.flexkv.batch", "batch frames and the requests in them", store, s -> s.flexkv().requests(),
             "unit", "requests");
-        final String leases = "cache leases this proxy granted, refused, and waits a lease ended";
+        final String leases = "cache leases this proxy granted, refused, refused as write-hot, and waits a lease ended";
         count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().leasesGranted(), "outcome", "granted");
         count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().leasesRefused(), "outcome", "refused");
+        count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().leasesRefusedWriteHot(), "outcome",
+            "write-hot");
         count("dmkv.client.flexkv.leases", leases, store, s -> s.flexkv().waitsEndedByLease(), "outcome", "ended");
         count("dmkv.client.flexkv.invalidations.sent", "invalidations this proxy sent", store,
             s -> s.flexkv().invalidationsSent());

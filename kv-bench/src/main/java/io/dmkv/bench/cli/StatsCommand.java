@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
         + " blocks free and held, and by which client. Per client, from the Prometheus endpoints given with"
         + " --clients (a store started with dmkv.metrics=prometheus): operations, errors by cause, verbs, round"
         + " trips, SNAPSHOT outcomes, retries; in a FlexKV cluster, the coherent cache (hits, misses, invalidations"
-        + " applied, bytes), batching, and as a proxy its leases, invalidations sent, directory entries and fence"
+        + " applied, bytes), batching, and as a proxy its leases (granted, refused, refused because the key is"
+        + " write-hot), invalidations sent, directory entries and fence"
         + " refusals. Exits 1 if the cluster cannot be reached.",
         "Example: kv stats --memnodes 127.0.0.1:7410,127.0.0.1:7411 --clients http://127.0.0.1:9464/metrics"})
 public final class StatsCommand implements Callable<Integer>
@@ -185,7 +186,8 @@ public final class StatsCommand implements Callable<Integer>
             .append(Sizes.format(n(s, "flexkv_cache_bytes"))).append(" cached; batch frames ")
             .append(n(s, "flexkv_batch.frames")).append(" carrying ").append(n(s, "flexkv_batch.requests"))
             .append(" requests; as a proxy: leases granted ").append(n(s, "flexkv_leases.granted")).append(" refused ")
-            .append(n(s, "flexkv_leases.refused")).append(", invalidations sent ")
+            .append(n(s, "flexkv_leases.refused")).append(" refused as write-hot ")
+            .append(n(s, "flexkv_leases.write-hot")).append(", invalidations sent ")
             .append(n(s, "flexkv_invalidations_sent")).append(", writes that waited for them ")
             .append(n(s, "flexkv_writes_waited")).append(" (").append(n(s, "flexkv_leases.ended"))
             .append(" ended by a lease), directory entries ").append(n(s, "flexkv_directory_entries"))

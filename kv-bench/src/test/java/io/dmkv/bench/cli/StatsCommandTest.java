@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,15 +58,12 @@ class StatsCommandTest
     }
 
     @Test
-    void showsAFlexKvComputeNodesCacheAndItsProxysLeasesAndInvalidations() throws InterruptedException
+    void showsAFlexKvComputeNodesCacheAndItsProxysLeasesAndInvalidations() throws Exception
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp");
-            KvStore proxy = KvStore.open(flexkv(cluster).proxyEnabled(true).build());
-            KvStore cacher = KvStore.open(flexkv(cluster).mode("").build());
-            KvAdmin admin = KvAdmin.open(flexkv(cluster).mode("").build()))
+        try (FlexKvNodes n = new FlexKvNodes())
         {
-            awaitFor("the proxy serves every partition", () -> admin.partitions().stream()
-                .allMatch(p -> !p.owner().equals("-") && p.handoverFrom().isEmpty()));
+            final KvStore proxy = n.proxy;
+            final KvStore cacher = n.cacher;
             for (int i = 0; i < 20; i++)
             {
                 cacher.put("cached-" + i, "v" + i);
@@ -93,8 +92,7 @@ class StatsCommandTest
             assertTrue(wrote.invalidationsSent() >= 1 && wrote.writesWaited() >= 1, wrote.toString());
             assertEquals("w0", cacher.get("cached-0"));
 
-            final String out = stats("--coordinator", cluster.coordinatorConnectString(), String.join(",",
-                new java.util.TreeSet<>(java.util.List.of(cacher.metricsEndpoint(), proxy.metricsEndpoint()))));
+            final String out = n.stats();
             final String cacherLine = line(out, "client " + cacher.clientId() + " (");
             assertTrue(number(cacherLine, "FlexKV cache hits (\\d+)") >= 20, out);
             assertTrue(number(cacherLine, " invalidated (\\d+)") >= 1, out);
@@ -102,6 +100,90 @@ class StatsCommandTest
             assertTrue(number(proxyLine, "leases granted (\\d+)") >= 1, out);
             assertTrue(number(proxyLine, "invalidations sent (\\d+)") >= 1, out);
             number(proxyLine, "fence refusals (\\d+)");
+        }
+    }
+
+    @Test
+    void showsTheLeasesAProxyRefusedBecauseAKeyIsWrittenHot() throws Exception
+    {
+        try (FlexKvNodes n = new FlexKvNodes())
+        {
+            final KvStore proxy = n.proxy;
+            final KvStore cacher = n.cacher;
+            cacher.put("hot", "v0");
+            final String before = n.stats();
+            assertEquals(0, number(line(before, "client " + proxy.clientId() + " ("), "refused as write-hot (\\d+)"),
+                before);
+            // The cacher's leased lookup makes the proxy track the key; ten writes within one lease
+            // (default: the fourth makes it hot) with one lookup between them turn it write-hot, and
+            // the cacher's next lookup is answered without a lease.
+            final int[] written = {0};
+            awaitFor("a lease refused as write-hot", () ->
+            {
+                assertEquals("v" + written[0], cacher.get("hot"));
+                for (int i = 0; i < 10; i++)
+                {
+                    proxy.put("hot", "v" + ++written[0]);
+                }
+                return proxy.stats().flexkv().leasesRefusedWriteHot() > 0;
+            });
+            final String after = n.stats();
+            final String proxyLine = line(after, "client " + proxy.clientId() + " (");
+            final long refused = number(proxyLine, "refused as write-hot (\\d+)");
+            assertTrue(refused >= 1, after);
+            assertEquals(proxy.stats().flexkv().leasesRefusedWriteHot(), refused, after);
+            assertEquals(0, number(line(after, "client " + cacher.clientId() + " ("), "refused as write-hot (\\d+)"),
+                "the cacher proxies nothing: " + after);
+        }
+    }
+
+    /** A tcp FlexKV cluster: two memory nodes, a proxy of every partition and a plain compute node. */
+    private static final class FlexKvNodes implements AutoCloseable
+    {
+        /** What this opened, newest first, so close() releases it in reverse even after a failed start. */
+        private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+        private final EmbeddedCluster cluster;
+        private final KvStore proxy;
+        private final KvStore cacher;
+
+        FlexKvNodes() throws Exception
+        {
+            try
+            {
+                cluster = open(EmbeddedCluster.start(2, 32L << 20, 8L << 20, "tcp"));
+                proxy = open(KvStore.open(flexkv(cluster).proxyEnabled(true).build()));
+                cacher = open(KvStore.open(flexkv(cluster).mode("").build()));
+                final KvAdmin admin = open(KvAdmin.open(flexkv(cluster).mode("").build()));
+                awaitFor("the proxy serves every partition", () -> admin.partitions().stream()
+                    .allMatch(p -> !p.owner().equals("-") && p.handoverFrom().isEmpty()));
+            }
+            catch (final Exception | Error e)
+            {
+                close();
+                throw e;
+            }
+        }
+
+        private <T extends AutoCloseable> T open(final T c)
+        {
+            opened.push(c);
+            return c;
+        }
+
+        /** {@code kv stats} of the cluster and both compute nodes. */
+        String stats()
+        {
+            return StatsCommandTest.stats("--coordinator", cluster.coordinatorConnectString(), String.join(",",
+                new java.util.TreeSet<>(java.util.List.of(cacher.metricsEndpoint(), proxy.metricsEndpoint()))));
+        }
+
+        @Override
+        public void close() throws Exception
+        {
+            while (!opened.isEmpty())
+            {
+                opened.pop().close();
+            }
         }
     }
 

@@ -181,9 +181,9 @@ public final class FlexKv implements AutoCloseable
             : proxy.directory().stats();
         return new io.dmkv.KvStats.FlexKv(c == null ? 0 : c.hits(), c == null ? 0 : c.misses(),
             c == null ? 0 : c.staleFills(), c == null ? 0 : c.invalidated(), c == null ? 0 : c.bytes(), b.frames(),
-            b.requests(), d == null ? 0 : d.grants(), d == null ? 0 : d.refused(), d == null ? 0 : d.invalidations(),
-            d == null ? 0 : d.waits(), d == null ? 0 : d.expiredWaits(), d == null ? 0 : d.entries(),
-            proxy == null ? 0 : proxy.fence().refused());
+            b.requests(), d == null ? 0 : d.grants(), d == null ? 0 : d.refused(), d == null ? 0 : d.writeHot(),
+            d == null ? 0 : d.invalidations(), d == null ? 0 : d.waits(), d == null ? 0 : d.expiredWaits(),
+            d == null ? 0 : d.entries(), proxy == null ? 0 : proxy.fence().refused());
     }
 
     /** Stops managing and measuring, then proxying (partitions released), then routing. */

@@ -12,17 +12,19 @@ import org.slf4j.Logger;
 
 /**
  * Logs refusals of peers (a failed hello, a refused verb) at most once per peer host per period,
- * so a flood cannot fill the log; the count of every refusal is kept. Remembers a bounded number
- * of hosts.
+ * and other repeated failures (a request a node answers with an error) at most once per kind per
+ * period, so a flood cannot fill the log: the next line logged says how many were not
+ * logged, and the count of every event is kept. Remembers a bounded number of hosts and kinds.
  */
 public final class RefusalLog
 {
-    private static final int HOSTS = 1024;
+    private static final int SOURCES = 1024;
 
     private final Logger log;
     private final long periodNs;
     private final NanoClock clock;
     private final LongAdder refusals = new LongAdder();
+    /** Per host or kind: when it was last logged, and how many since were not. */
     private final Map<String, long[]> lastLogged = new LinkedHashMap<>(16, 0.75f, true)
     {
         private static final long serialVersionUID = 1L;
@@ -30,7 +32,7 @@ public final class RefusalLog
         @Override
         protected boolean removeEldestEntry(final Map.Entry<String, long[]> eldest)
         {
-            return size() > HOSTS;
+            return size() > SOURCES;
         }
     };
 
@@ -52,33 +54,47 @@ public final class RefusalLog
      */
     public void refused(final SocketAddress peer, final String what)
     {
+        note(host(peer), what + " from " + peer, "from this host");
+    }
+
+    /**
+     * Counts a failure of {@code kind} (any key the caller chooses, such as the exception's class)
+     * and logs {@code what} unless a failure of that kind was logged within the period (then says
+     * how many were not logged).
+     */
+    public void failed(final String kind, final String what)
+    {
+        note(kind, what, "of this kind");
+    }
+
+    private void note(final String source, final String message, final String alike)
+    {
         refusals.increment();
-        final String host = host(peer);
         final long now = clock.nanoTime();
         final long suppressed;
         synchronized (lastLogged)
         {
-            final long[] last = lastLogged.get(host);
+            final long[] last = lastLogged.get(source);
             if (last != null && now - last[0] < periodNs)
             {
                 last[1]++;
                 return;
             }
             suppressed = last == null ? 0 : last[1];
-            lastLogged.put(host, new long[] {now, 0});
+            lastLogged.put(source, new long[] {now, 0});
         }
         if (suppressed > 0)
         {
-            log.warn("{} from {} ({} more from this host not logged in the last {} s)", what, peer, suppressed,
+            log.warn("{} ({} more {} not logged in the last {} s)", message, suppressed, alike,
                 TimeUnit.NANOSECONDS.toSeconds(periodNs));
         }
         else
         {
-            log.warn("{} from {}", what, peer);
+            log.warn("{}", message);
         }
     }
 
-    /** Refusals counted, logged or not. */
+    /** Events counted (refusals and failures), logged or not. */
     public long count()
     {
         return refusals.sum();

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import io.dmkv.computenode.proxy.ProxyIndex;
 import io.dmkv.computenode.proxy.ProxyRpc;
 import io.dmkv.rdma.ThreadCounters;
+import io.dmkv.rdma.security.RefusalLog;
 import io.dmkv.rdma.server.MemoryNodeService;
 
 /**
@@ -30,16 +31,26 @@ public final class BatchHandler implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(BatchHandler.class);
     private static final int WORKERS = 8;
+    /** A peer sending malformed batches, or a burst of memory-node timeouts, logs once per kind per period. */
+    private static final long FAILURE_LOG_PERIOD_S = 60;
     private static final BatchFrame.Answer[] NO_ANSWERS = new BatchFrame.Answer[0];
 
     private final ProxyIndex index;
     private final CoherenceDirectory directory;
     private final ExecutorService workers;
+    private final RefusalLog failures;
 
     public BatchHandler(final ProxyIndex index, final CoherenceDirectory directory, final String name)
     {
+        this(index, directory, name, new RefusalLog(LOG, FAILURE_LOG_PERIOD_S, TimeUnit.SECONDS));
+    }
+
+    BatchHandler(final ProxyIndex index, final CoherenceDirectory directory, final String name,
+        final RefusalLog failures)
+    {
         this.index = index;
         this.directory = directory;
+        this.failures = failures;
         final AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(WORKERS, r ->
         {
@@ -190,14 +201,14 @@ public final class BatchHandler implements AutoCloseable
         return f;
     }
 
-    private static CompletableFuture<BatchFrame.Answer> failed(final Throwable e)
+    private CompletableFuture<BatchFrame.Answer> failed(final Throwable e)
     {
         return CompletableFuture.completedFuture(failedAnswer(e));
     }
 
-    private static BatchFrame.Answer failedAnswer(final Throwable e)
+    private BatchFrame.Answer failedAnswer(final Throwable e)
     {
-        LOG.warn("proxy request in a batch failed: {}", e.toString());
+        failures.failed(e.getClass().getName(), "proxy request in a batch failed: " + e);
         return new BatchFrame.Answer(BatchFrame.FAILED, 0, false);
     }
 
