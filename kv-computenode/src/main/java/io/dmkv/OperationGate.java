@@ -15,8 +15,7 @@ import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.ops.ValueCopy;
 import io.dmkv.computenode.ops.Waiter;
 import io.dmkv.core.hash.KeyHash;
-import io.dmkv.rdma.CallerWaits;
-import io.dmkv.rdma.CompletionTrampoline;
+import io.dmkv.rdma.VerbThread;
 
 /**
  * Where the store's calls enter the index: checks keys and values, hashes the key once, admits
@@ -42,7 +41,6 @@ final class OperationGate implements AutoCloseable
     private final AtomicInteger waitingForRoom = new AtomicInteger();
     private final Object room = new Object();
     private final CallbackThreads callbacks;
-    private final ThreadLocal<Waiter<byte[]>> searchWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<Waiter<Result>> mutateWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<ValueCopy> copies = ThreadLocal.withInitial(ValueCopy::new);
 
@@ -61,31 +59,25 @@ final class OperationGate implements AutoCloseable
 
     byte[] search(final byte[] key)
     {
-        KeyLimits.checkKey(key);
-        refuseInCompletion();
-        admit();
-        final Waiter<byte[]> w = searchWaiters.get();
-        CallerWaits.begin();
-        try
-        {
-            index.search(key, KeyHash.hash(key), w);
-            return w.await(2 * timeoutNs);
-        }
-        finally
-        {
-            CallerWaits.end();
-            finished();
-        }
+        final ValueCopy copy = copies.get();
+        search(key, copy.capture());
+        // The array is made once the operation finished (ValueCopy says why).
+        return copy.take();
     }
 
     /** {@link #search(byte[])} into {@code destination}; the value's length, or -1. */
     int search(final byte[] key, final ByteBuffer destination)
     {
+        return search(key, copies.get().start(destination));
+    }
+
+    private int search(final byte[] key, final ValueCopy copy)
+    {
         KeyLimits.checkKey(key);
-        refuseInCompletion();
+        final VerbThread t = VerbThread.current();
+        refuseInCompletion(t);
         admit();
-        final ValueCopy copy = copies.get().start(destination);
-        CallerWaits.begin();
+        t.beginWaiting();
         try
         {
             index.search(key, KeyHash.hash(key), copy);
@@ -93,7 +85,7 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            CallerWaits.end();
+            t.endWaiting();
             finished();
         }
     }
@@ -101,10 +93,11 @@ final class OperationGate implements AutoCloseable
     Result mutate(final Mode mode, final byte[] key, final byte[] value)
     {
         check(mode, key, value);
-        refuseInCompletion();
+        final VerbThread t = VerbThread.current();
+        refuseInCompletion(t);
         admit();
         final Waiter<Result> w = mutateWaiters.get();
-        CallerWaits.begin();
+        t.beginWaiting();
         try
         {
             index.mutate(mode, key, KeyHash.hash(key), value, w);
@@ -112,7 +105,7 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            CallerWaits.end();
+            t.endWaiting();
             finished();
         }
     }
@@ -164,9 +157,9 @@ final class OperationGate implements AutoCloseable
         }
     }
 
-    private static void refuseInCompletion()
+    private static void refuseInCompletion(final VerbThread t)
     {
-        if (CompletionTrampoline.inCompletion())
+        if (t.inCompletion())
         {
             throw new IllegalStateException("a blocking KvStore call was made on thread "
                 + Thread.currentThread().getName() + " while it completes verbs: it would wait for itself. Use the"
@@ -180,7 +173,7 @@ final class OperationGate implements AutoCloseable
         {
             return;
         }
-        refuseInCompletion();
+        refuseInCompletion(VerbThread.current());
         waitForRoom();
     }
 
