@@ -112,7 +112,7 @@ public final class IndexCache
         int e = entry(hash);
         if (e < 0)
         {
-            e = victim(((int)(hash ^ (hash >>> 29)) & setMask) * WAYS * WORDS);
+            e = victim(((int)(hash ^ (hash >>> 29)) & setMask) * WAYS * WORDS, hash);
             entries[e + COUNTS] = 0;
         }
         entries[e + ADDRESS] = slotAddress;
@@ -120,8 +120,12 @@ public final class IndexCache
         entries[e + HASH] = hash;
     }
 
-    /** The way of the set at {@code set} a new key takes: an unused or removed one, else the one with fewer hits. */
-    private int victim(final int set)
+    /**
+     * The way of the set at {@code set} a new key takes: an unused or removed one, else the one with
+     * fewer hits; between two with as many, a bit of the new key's hash chooses, so that neither way
+     * keeps an entry for good while the other takes every new key.
+     */
+    private int victim(final int set, final long hash)
     {
         final int other = set + WORDS;
         if (entries[set + ADDRESS] == 0)
@@ -132,7 +136,13 @@ public final class IndexCache
         {
             return other;
         }
-        return entries[set + COUNTS] >>> 32 < entries[other + COUNTS] >>> 32 ? set : other;
+        final long hits = entries[set + COUNTS] >>> 32;
+        final long otherHits = entries[other + COUNTS] >>> 32;
+        if (hits != otherHits)
+        {
+            return hits < otherHits ? set : other;
+        }
+        return (hash & (1L << 40)) == 0 ? set : other;
     }
 
     /** The cached value was right. */
