@@ -41,6 +41,7 @@ final class OperationGate implements AutoCloseable
     private final AtomicInteger waitingForRoom = new AtomicInteger();
     private final Object room = new Object();
     private final CallbackThreads callbacks;
+    private final ThreadLocal<Waiter<byte[]>> searchWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<Waiter<Result>> mutateWaiters = ThreadLocal.withInitial(Waiter::new);
     private final ThreadLocal<ValueCopy> copies = ThreadLocal.withInitial(ValueCopy::new);
 
@@ -59,25 +60,27 @@ final class OperationGate implements AutoCloseable
 
     byte[] search(final byte[] key)
     {
-        final ValueCopy copy = copies.get();
-        search(key, copy.capture());
-        // The array is made once the operation finished (ValueCopy says why).
-        return copy.take();
+        KeyLimits.checkKey(key);
+        final Waiter<byte[]> w = searchWaiters.get();
+        final VerbThread t = enter();
+        try
+        {
+            index.search(key, KeyHash.hash(key), w);
+            return w.await(2 * timeoutNs);
+        }
+        finally
+        {
+            leave(t);
+        }
     }
 
     /** {@link #search(byte[])} into {@code destination}; the value's length, or -1. */
     int search(final byte[] key, final ByteBuffer destination)
     {
-        return search(key, copies.get().start(destination));
-    }
-
-    private int search(final byte[] key, final ValueCopy copy)
-    {
         KeyLimits.checkKey(key);
-        final VerbThread t = VerbThread.current();
-        refuseInCompletion(t);
-        admit();
-        t.beginWaiting();
+        final ValueCopy copy = copies.get();
+        final VerbThread t = enter();
+        copy.start(destination);
         try
         {
             index.search(key, KeyHash.hash(key), copy);
@@ -85,19 +88,15 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            t.endWaiting();
-            finished();
+            leave(t);
         }
     }
 
     Result mutate(final Mode mode, final byte[] key, final byte[] value)
     {
         check(mode, key, value);
-        final VerbThread t = VerbThread.current();
-        refuseInCompletion(t);
-        admit();
         final Waiter<Result> w = mutateWaiters.get();
-        t.beginWaiting();
+        final VerbThread t = enter();
         try
         {
             index.mutate(mode, key, KeyHash.hash(key), value, w);
@@ -105,9 +104,27 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            t.endWaiting();
-            finished();
+            leave(t);
         }
+    }
+
+    /**
+     * Admits a blocking call on this thread and marks the thread as waiting for what it posts;
+     * {@link #leave} with what it returns, in a {@code finally}.
+     */
+    private VerbThread enter()
+    {
+        final VerbThread t = VerbThread.current();
+        refuseInCompletion(t);
+        admit();
+        t.beginWaiting();
+        return t;
+    }
+
+    private void leave(final VerbThread t)
+    {
+        t.endWaiting();
+        finished();
     }
 
     CompletableFuture<byte[]> searchAsync(final byte[] key)

@@ -40,24 +40,13 @@ class IndexCacheTest
     }
 
     @Test
-    void twoKeysOfOneSetAreBothCached()
+    void twoKeysOfOneSetAreBothCachedAndAThirdEvictsTheLessHitOne()
     {
-        // Capacity 2 is one set of two ways: every hash maps to it.
-        final IndexCache cache = new IndexCache(2, 0.1);
-        cache.put(1, 0x100, 11);
-        cache.put(3, 0x200, 22);
+        final IndexCache cache = twoKeysInOneSet();
         assertEquals(0x100, cache.slotAddress(1));
         assertEquals(11, cache.slotValue(1));
         assertEquals(0x200, cache.slotAddress(3));
         assertEquals(22, cache.slotValue(3));
-    }
-
-    @Test
-    void aThirdKeyOfOneSetEvictsTheLessHitOneAndNoKeyGetsAnothersEntry()
-    {
-        final IndexCache cache = new IndexCache(2, 0.1);
-        cache.put(1, 0x100, 11);
-        cache.put(3, 0x200, 22);
         cache.hit(1);
         cache.put(5, 0x300, 33);
         assertEquals(0x100, cache.slotAddress(1), "the key with hits stays");
@@ -74,9 +63,7 @@ class IndexCacheTest
     @Test
     void aRemovedKeysWayIsTakenFirstAndItsCountsStartOver()
     {
-        final IndexCache cache = new IndexCache(2, 0.1);
-        cache.put(1, 0x100, 11);
-        cache.put(3, 0x200, 22);
+        final IndexCache cache = twoKeysInOneSet();
         for (int i = 0; i < 20; i++)
         {
             cache.hit(3);
@@ -88,6 +75,15 @@ class IndexCacheTest
         assertEquals(0x300, cache.slotAddress(5), "took the removed key's way, although that key had more hits");
         assertEquals(0, cache.slotAddress(1), "the other key still bypasses the cache");
         assertFalse(cache.isBypassed(5), "a new key starts with no misses");
+    }
+
+    /** Capacity 2 is one set of two ways, which every hash maps to: keys 1 and 3 fill it. */
+    private static IndexCache twoKeysInOneSet()
+    {
+        final IndexCache cache = new IndexCache(2, 0.1);
+        cache.put(1, 0x100, 11);
+        cache.put(3, 0x200, 22);
+        return cache;
     }
 
     @Test
