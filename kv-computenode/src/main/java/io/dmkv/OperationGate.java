@@ -15,8 +15,7 @@ import io.dmkv.computenode.ops.Result;
 import io.dmkv.computenode.ops.ValueCopy;
 import io.dmkv.computenode.ops.Waiter;
 import io.dmkv.core.hash.KeyHash;
-import io.dmkv.rdma.CallerWaits;
-import io.dmkv.rdma.CompletionTrampoline;
+import io.dmkv.rdma.VerbThread;
 
 /**
  * Where the store's calls enter the index: checks keys and values, hashes the key once, admits
@@ -62,10 +61,8 @@ final class OperationGate implements AutoCloseable
     byte[] search(final byte[] key)
     {
         KeyLimits.checkKey(key);
-        refuseInCompletion();
-        admit();
         final Waiter<byte[]> w = searchWaiters.get();
-        CallerWaits.begin();
+        final VerbThread t = enter();
         try
         {
             index.search(key, KeyHash.hash(key), w);
@@ -73,8 +70,7 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            CallerWaits.end();
-            finished();
+            leave(t);
         }
     }
 
@@ -82,10 +78,9 @@ final class OperationGate implements AutoCloseable
     int search(final byte[] key, final ByteBuffer destination)
     {
         KeyLimits.checkKey(key);
-        refuseInCompletion();
-        admit();
-        final ValueCopy copy = copies.get().start(destination);
-        CallerWaits.begin();
+        final ValueCopy copy = copies.get();
+        final VerbThread t = enter();
+        copy.start(destination);
         try
         {
             index.search(key, KeyHash.hash(key), copy);
@@ -93,18 +88,15 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            CallerWaits.end();
-            finished();
+            leave(t);
         }
     }
 
     Result mutate(final Mode mode, final byte[] key, final byte[] value)
     {
         check(mode, key, value);
-        refuseInCompletion();
-        admit();
         final Waiter<Result> w = mutateWaiters.get();
-        CallerWaits.begin();
+        final VerbThread t = enter();
         try
         {
             index.mutate(mode, key, KeyHash.hash(key), value, w);
@@ -112,9 +104,27 @@ final class OperationGate implements AutoCloseable
         }
         finally
         {
-            CallerWaits.end();
-            finished();
+            leave(t);
         }
+    }
+
+    /**
+     * Admits a blocking call on this thread and marks the thread as waiting for what it posts;
+     * {@link #leave} with what it returns, in a {@code finally}.
+     */
+    private VerbThread enter()
+    {
+        final VerbThread t = VerbThread.current();
+        refuseInCompletion(t);
+        admit();
+        t.beginWaiting();
+        return t;
+    }
+
+    private void leave(final VerbThread t)
+    {
+        t.endWaiting();
+        finished();
     }
 
     CompletableFuture<byte[]> searchAsync(final byte[] key)
@@ -164,9 +174,9 @@ final class OperationGate implements AutoCloseable
         }
     }
 
-    private static void refuseInCompletion()
+    private static void refuseInCompletion(final VerbThread t)
     {
-        if (CompletionTrampoline.inCompletion())
+        if (t.inCompletion())
         {
             throw new IllegalStateException("a blocking KvStore call was made on thread "
                 + Thread.currentThread().getName() + " while it completes verbs: it would wait for itself. Use the"
@@ -180,7 +190,7 @@ final class OperationGate implements AutoCloseable
         {
             return;
         }
-        refuseInCompletion();
+        refuseInCompletion(VerbThread.current());
         waitForRoom();
     }
 

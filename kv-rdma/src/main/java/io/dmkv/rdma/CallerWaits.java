@@ -5,14 +5,11 @@ package io.dmkv.rdma;
  * posts: its posts may then do their round trips on the thread itself ({@link InlineLane})
  * instead of handing them to a network thread and parking until one hands the answer back. A
  * post from any other thread never blocks. Calls nest; each {@link #begin} needs its
- * {@link #end}, in a {@code finally}.
+ * {@link #end}, in a {@code finally}. The state is the thread's {@link VerbThread}, whose
+ * methods a caller that holds it uses instead.
  */
 public final class CallerWaits
 {
-    private static final ThreadLocal<CallerWaits> CURRENT = ThreadLocal.withInitial(CallerWaits::new);
-
-    private int depth;
-
     private CallerWaits()
     {
     }
@@ -20,17 +17,17 @@ public final class CallerWaits
     /** From now on, until {@link #end}, this thread waits for what it posts. */
     public static void begin()
     {
-        CURRENT.get().depth++;
+        VerbThread.current().beginWaiting();
     }
 
     public static void end()
     {
-        CURRENT.get().depth--;
+        VerbThread.current().endWaiting();
     }
 
     /** True inside {@link #begin}/{@link #end} on this thread. */
     public static boolean active()
     {
-        return CURRENT.get().depth > 0;
+        return VerbThread.current().waits();
     }
 }

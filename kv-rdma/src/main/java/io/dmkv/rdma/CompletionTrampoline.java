@@ -1,7 +1,5 @@
 package io.dmkv.rdma;
 
-import java.util.ArrayDeque;
-
 /**
  * Runs batch listeners without recursion. A transport that completes a batch inside
  * {@code post} (the {@code local} transport) would otherwise call the listener, which posts the
@@ -11,15 +9,11 @@ import java.util.ArrayDeque;
  * that listener returns, in order.
  *
  * <p>It also tells whether the current thread is running a completion, so a blocking call made
- * from one (which would wait for a completion this very thread has to run) fails at once.
+ * from one (which would wait for a completion this very thread has to run) fails at once. The
+ * state is the thread's {@link VerbThread}.
  */
 public final class CompletionTrampoline
 {
-    private static final ThreadLocal<CompletionTrampoline> CURRENT = ThreadLocal.withInitial(CompletionTrampoline::new);
-
-    private final ArrayDeque<VerbBatch> queued = new ArrayDeque<>();
-    private boolean running;
-
     private CompletionTrampoline()
     {
     }
@@ -27,19 +21,18 @@ public final class CompletionTrampoline
     /** True while the current thread runs a batch listener (or queued ones after it). */
     public static boolean inCompletion()
     {
-        return CURRENT.get().running;
+        return VerbThread.current().completing;
     }
 
-    /** Runs {@code batch}'s listener now, or after the listener this thread is running returns. */
-    static void complete(final VerbBatch batch)
+    /** Runs {@code batch}'s listener now, or after the listener this thread ({@code t}) is running returns. */
+    static void complete(final VerbThread t, final VerbBatch batch)
     {
-        final CompletionTrampoline t = CURRENT.get();
-        if (t.running)
+        if (t.completing)
         {
             t.queued.addLast(batch);
             return;
         }
-        t.running = true;
+        t.completing = true;
         try
         {
             VerbBatch next = batch;
@@ -51,11 +44,11 @@ public final class CompletionTrampoline
         }
         finally
         {
-            t.running = false;
+            t.completing = false;
             // A listener that threw leaves the rest queued: run them rather than lose their operations.
             if (!t.queued.isEmpty())
             {
-                complete(t.queued.pollFirst());
+                complete(t, t.queued.pollFirst());
             }
         }
     }

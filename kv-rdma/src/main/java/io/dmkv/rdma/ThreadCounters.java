@@ -7,8 +7,6 @@ package io.dmkv.rdma;
  */
 public final class ThreadCounters
 {
-    private static final ThreadLocal<ThreadCounters> CURRENT = ThreadLocal.withInitial(ThreadCounters::new);
-
     public long roundTrips;
     public long verbs;
     public long bytesOut;
@@ -18,7 +16,7 @@ public final class ThreadCounters
     /** The calling thread's counters. */
     public static ThreadCounters current()
     {
-        return CURRENT.get();
+        return VerbThread.current().counters;
     }
 
     /**
@@ -28,8 +26,9 @@ public final class ThreadCounters
      */
     public static ThreadCounters swap(final ThreadCounters counters)
     {
-        final ThreadCounters previous = CURRENT.get();
-        CURRENT.set(counters);
+        final VerbThread t = VerbThread.current();
+        final ThreadCounters previous = t.counters;
+        t.counters = counters;
         return previous;
     }
 

@@ -1,3 +1,5 @@
+// About 500 lines: one batch's verbs, their running totals, its parts and its completion (inline
+// lanes included) are one object that a round trip reuses without allocating; accessors are most of it.
 package io.dmkv.rdma;
 
 import java.util.Arrays;
@@ -72,6 +74,8 @@ public final class VerbBatch
     private Object attachment;
     private boolean echo;
     Thread waiter;
+    /** The {@link VerbThread} of the thread that posted this batch last (see {@link #thread}). */
+    private VerbThread poster;
 
     /** Adds a READ of {@code length} bytes at {@code offset} of {@code region} into {@code dst}. */
     public int read(final RemoteRegion region, final long offset, final MutableDirectBuffer dst, final int dstOffset,
@@ -129,9 +133,10 @@ public final class VerbBatch
         {
             throw new IllegalStateException("batch is still in flight");
         }
-        Arrays.fill(regions, 0, size, null);
+        // Regions and channels stay, and add() stores them again only where they changed: storing a
+        // reference into an old object costs a fence (G1's write barrier), and a reused batch mostly
+        // names the same regions again. They live as long as the client anyway; buffers may not.
         Arrays.fill(buffers, 0, size, null);
-        Arrays.fill(partChannels, 0, partCount, null);
         size = 0;
         partCount = 0;
         Arrays.fill(verbsOf, 0);
@@ -315,11 +320,25 @@ public final class VerbBatch
     }
 
     /**
-     * Hands the batch to its channels. Used by {@link VerbsClient}; the listener runs once, on the
-     * thread that completes the last part.
+     * The calling thread's {@link VerbThread}, found with a compare instead of a thread-local
+     * look-up when that thread posted this batch last (a batch is mostly reused by one thread).
+     * For transports: a channel that completes a part counts it with this.
      */
-    void post(final BatchListener onDone)
+    public VerbThread thread()
     {
+        return VerbThread.same(poster);
+    }
+
+    /**
+     * Hands the batch to its channels. Used by {@link VerbsClient}; the listener runs once, on the
+     * thread that completes the last part. {@code t} is the calling thread's.
+     */
+    void post(final BatchListener onDone, final VerbThread t)
+    {
+        if (poster != t)
+        {
+            poster = t;
+        }
         if (size == 0)
         {
             throw new IllegalStateException("empty batch");
@@ -333,7 +352,7 @@ public final class VerbBatch
         UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 0);
         UnsafeAccess.UNSAFE.putOrderedInt(this, POSTED, 1);
         pendingParts.lazySet(partCount);
-        if (CallerWaits.active() && postInline())
+        if (t.waits() && postInline())
         {
             return;
         }
@@ -393,7 +412,7 @@ public final class VerbBatch
             UnsafeAccess.UNSAFE.putOrderedInt(this, DONE, 1);
             if (l != null)
             {
-                CompletionTrampoline.complete(this);
+                CompletionTrampoline.complete(thread(), this);
             }
         }
     }
@@ -418,7 +437,10 @@ public final class VerbBatch
         }
         final int i = size++;
         ops[i] = op;
-        regions[i] = region;
+        if (regions[i] != region)
+        {
+            regions[i] = region;
+        }
         offsets[i] = offset;
         lengths[i] = length;
         results[i] = 0;
@@ -448,7 +470,10 @@ public final class VerbBatch
             size--;
             throw new IllegalArgumentException("a batch spans at most " + MAX_PARTS + " memory nodes");
         }
-        partChannels[partCount] = channel;
+        if (partChannels[partCount] != channel)
+        {
+            partChannels[partCount] = channel;
+        }
         return partCount++;
     }
 

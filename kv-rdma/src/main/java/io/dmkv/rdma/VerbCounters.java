@@ -14,7 +14,8 @@ import org.agrona.UnsafeAccess;
  * <p>Counting is on every verb's path, so it costs no atomic instruction: each thread that counts
  * has its own cell of counters, which only it writes (plain adds, published with opaque stores,
  * as Agrona's counters do), and a {@link #snapshot()} sums the cells. A snapshot taken while
- * threads count may miss their last few counts, never tear one.
+ * threads count may miss their last few counts, never tear one. A thread finds its cell through
+ * its {@link VerbThread}, which remembers the cells it used last.
  */
 public final class VerbCounters
 {
@@ -35,6 +36,17 @@ public final class VerbCounters
     private final ThreadLocal<long[]> cells = ThreadLocal.withInitial(this::newCell);
     private final List<long[]> all = new CopyOnWriteArrayList<>();
 
+    /** The calling thread's cell, from the thread-local ({@link VerbThread} remembers the last few). */
+    long[] cellOfCurrentThread()
+    {
+        return cells.get();
+    }
+
+    private long[] cell()
+    {
+        return VerbThread.current().cell(this);
+    }
+
     private long[] newCell()
     {
         final long[] cell = new long[COUNTERS];
@@ -54,7 +66,7 @@ public final class VerbCounters
     /** Counts one verb and its payload bytes. */
     public void verb(final int op, final int length)
     {
-        final long[] cell = cells.get();
+        final long[] cell = cell();
         switch (op)
         {
             case Verb.READ:
@@ -84,7 +96,12 @@ public final class VerbCounters
     public void batch(final long readCount, final long writeCount, final long casCount, final long faaCount,
         final long out, final long in)
     {
-        final long[] cell = cells.get();
+        batch(cell(), readCount, writeCount, casCount, faaCount, out, in);
+    }
+
+    private static void batch(final long[] cell, final long readCount, final long writeCount, final long casCount,
+        final long faaCount, final long out, final long in)
+    {
         add(cell, READS, readCount);
         add(cell, WRITES, writeCount);
         add(cell, CAS, casCount);
@@ -100,10 +117,18 @@ public final class VerbCounters
      */
     public void part(final VerbBatch batch, final int part, final int limit)
     {
+        part(VerbThread.current(), batch, part, limit);
+    }
+
+    /** {@link #part(VerbBatch, int, int)} counted by {@code thread}, the calling thread's {@link VerbThread}. */
+    public void part(final VerbThread thread, final VerbBatch batch, final int part, final int limit)
+    {
+        final long[] cell = thread.cell(this);
         if ((part == ALL_PARTS || batch.partCount() == 1) && limit >= batch.size())
         {
             // The whole batch: its running totals, no pass over its verbs.
-            batch(batch.reads(), batch.writes(), batch.casCount(), batch.faaCount(), batch.bytesOut(), batch.bytesIn());
+            batch(cell, batch.reads(), batch.writes(), batch.casCount(), batch.faaCount(), batch.bytesOut(),
+                batch.bytesIn());
             return;
         }
         long r = 0;
@@ -128,12 +153,12 @@ public final class VerbCounters
             out += Verb.bytesOut(op, length);
             in += Verb.bytesIn(op, length);
         }
-        batch(r, w, c, f, out, in);
+        batch(cell, r, w, c, f, out, in);
     }
 
     public void rpc(final int requestBytes, final int responseBytes)
     {
-        final long[] cell = cells.get();
+        final long[] cell = cell();
         add(cell, RPCS, 1);
         add(cell, BYTES_OUT, requestBytes);
         add(cell, BYTES_IN, responseBytes);
@@ -141,7 +166,7 @@ public final class VerbCounters
 
     public void roundTrip()
     {
-        add(cells.get(), ROUND_TRIPS, 1);
+        add(cell(), ROUND_TRIPS, 1);
     }
 
     public Snapshot snapshot()

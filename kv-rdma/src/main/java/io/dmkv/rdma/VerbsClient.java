@@ -179,15 +179,16 @@ public final class VerbsClient implements AutoCloseable
     /** Posts {@code batch} and waits for it; rethrows the first failure of any part. */
     public void execute(final VerbBatch batch)
     {
-        refuseBlockingInCompletion("execute");
+        final VerbThread t = VerbThread.current();
+        refuseBlockingInCompletion(t, "execute");
         checkOpen();
         batch.waiter = Thread.currentThread();
-        countPosted(batch);
+        countPosted(batch, t.counters(), t);
         final long start = System.nanoTime();
-        CallerWaits.begin();
+        t.beginWaiting();
         try
         {
-            batch.post(blockingListener);
+            batch.post(blockingListener, t);
         }
         catch (final RuntimeException e)
         {
@@ -196,7 +197,7 @@ public final class VerbsClient implements AutoCloseable
         }
         finally
         {
-            CallerWaits.end();
+            t.endWaiting();
         }
         if (!batch.isDone())
         {
@@ -257,7 +258,8 @@ public final class VerbsClient implements AutoCloseable
      */
     public void post(final VerbBatch batch, final BatchListener listener)
     {
-        post(batch, listener, ThreadCounters.current());
+        final VerbThread t = batch.thread();
+        postCounted(batch, listener, t.counters(), t);
     }
 
     /**
@@ -269,10 +271,16 @@ public final class VerbsClient implements AutoCloseable
      */
     public void post(final VerbBatch batch, final BatchListener listener, final ThreadCounters attributeTo)
     {
+        postCounted(batch, listener, attributeTo, batch.thread());
+    }
+
+    private void postCounted(final VerbBatch batch, final BatchListener listener, final ThreadCounters attributeTo,
+        final VerbThread t)
+    {
         Objects.requireNonNull(listener, "listener");
         checkOpen();
-        countPosted(batch, attributeTo);
-        batch.post(listener);
+        countPosted(batch, attributeTo, t);
+        batch.post(listener, t);
     }
 
     /**
@@ -423,15 +431,10 @@ public final class VerbsClient implements AutoCloseable
         completions.shutdown();
     }
 
-    private void countPosted(final VerbBatch batch)
+    private void countPosted(final VerbBatch batch, final ThreadCounters attributeTo, final VerbThread t)
     {
-        countPosted(batch, ThreadCounters.current());
-    }
-
-    private void countPosted(final VerbBatch batch, final ThreadCounters t)
-    {
-        t.count(batch);
-        counters.part(batch, VerbCounters.ALL_PARTS, Integer.MAX_VALUE);
+        attributeTo.count(batch);
+        counters.part(t, batch, VerbCounters.ALL_PARTS, Integer.MAX_VALUE);
     }
 
     private void checkOpen()
@@ -444,7 +447,12 @@ public final class VerbsClient implements AutoCloseable
 
     private static void refuseBlockingInCompletion(final String call)
     {
-        if (CompletionTrampoline.inCompletion())
+        refuseBlockingInCompletion(VerbThread.current(), call);
+    }
+
+    private static void refuseBlockingInCompletion(final VerbThread t, final String call)
+    {
+        if (t.inCompletion())
         {
             throw new IllegalStateException("blocking " + call + " called from a completion listener on thread "
                 + Thread.currentThread().getName() + ": it would wait for a completion this thread has to run;"

@@ -8,27 +8,40 @@ import java.util.concurrent.atomic.LongAdder;
  * candidate READ. Keys whose cached value is stale more often than the threshold (FUSEE: 0.1)
  * bypass the cache, since for them the speculative READ only costs bandwidth.
  *
- * <p>Direct-mapped, lock-free and allocation-free: entries are plain longs in arrays, written
- * racily. A torn or stale entry can only cause a mismatch that the protocol detects (the slot
- * value is checked against the bucket READ, the object's key against the key), never a wrong answer.
+ * <p>Two-way set-associative, lock-free and allocation-free. A direct-mapped cache of 65,536
+ * entries holding 10,000 keys puts about one key in seven in an entry another key also wants,
+ * and two such keys evict each other on every look-up (each one a cache miss: a guess from
+ * {@link BucketSnapshot} or a second round trip); with two ways per set, three keys must meet in
+ * one set for that to happen. An entry is four words in one array — hash, slot address, slot
+ * value, hit and miss counts — so a look-up touches the one or two memory lines of its set, not
+ * five arrays.
+ *
+ * <p>Entries are plain longs written racily. A torn or stale entry can only cause a mismatch that
+ * the protocol detects (the slot value is checked against the bucket READ, the object's key
+ * against the key), never a wrong answer.
  */
 public final class IndexCache
 {
     private static final int MIN_SAMPLES = 10;
+    private static final int WAYS = 2;
+    private static final int WORDS = 4;
+    private static final int HASH = 0;
+    private static final int ADDRESS = 1;
+    private static final int VALUE = 2;
+    /** Hits in the high 32 bits, misses in the low 32. */
+    private static final int COUNTS = 3;
+    private static final long MAX_COUNT = Integer.MAX_VALUE / 2;
 
-    private final int mask;
-    private final long[] hashes;
-    private final long[] slotAddresses;
-    private final long[] slotValues;
-    private final int[] hits;
-    private final int[] misses;
+    private final int setMask;
+    private final long[] entries;
     private final double bypassMissRate;
     private final boolean enabled;
     private final LongAdder totalHits = new LongAdder();
     private final LongAdder totalMisses = new LongAdder();
 
     /**
-     * @param capacity       entries (rounded up to a power of two); 0 disables the cache.
+     * @param capacity       entries (rounded up to a power of two, at least two: one set); 0
+     *                       disables the cache.
      * @param bypassMissRate miss rate above which a key bypasses the cache.
      */
     public IndexCache(final int capacity, final double bypassMissRate)
@@ -42,19 +55,21 @@ public final class IndexCache
             throw new IllegalArgumentException("cache bypass miss rate must be in 0..1, got " + bypassMissRate);
         }
         this.enabled = capacity > 0;
-        final int size = enabled ? Integer.highestOneBit(Math.max(1, capacity - 1)) << 1 : 1;
-        this.mask = size - 1;
-        this.hashes = new long[size];
-        this.slotAddresses = new long[size];
-        this.slotValues = new long[size];
-        this.hits = new int[size];
-        this.misses = new int[size];
+        final int size = enabled ? Integer.highestOneBit(Math.max(1, capacity - 1)) << 1 : WAYS;
+        this.setMask = size / WAYS - 1;
+        this.entries = new long[size * WORDS];
         this.bypassMissRate = bypassMissRate;
     }
 
-    private int index(final long hash)
+    /** Where the entry of {@code hash} starts in {@link #entries}, or -1 if no way of its set holds it. */
+    private int entry(final long hash)
     {
-        return (int)(hash ^ (hash >>> 29)) & mask;
+        final int set = ((int)(hash ^ (hash >>> 29)) & setMask) * WAYS * WORDS;
+        if (entries[set + HASH] == hash)
+        {
+            return set;
+        }
+        return entries[set + WORDS + HASH] == hash ? set + WORDS : -1;
     }
 
     /** The cached slot address for {@code hash}, or 0 when none (or the key bypasses the cache). */
@@ -64,24 +79,26 @@ public final class IndexCache
         {
             return 0;
         }
-        final int i = index(hash);
-        if (hashes[i] != hash || bypassed(i))
+        final int e = entry(hash);
+        if (e < 0 || bypassed(e))
         {
             return 0;
         }
-        return slotAddresses[i];
+        return entries[e + ADDRESS];
     }
 
     /** The cached slot value for {@code hash} (valid only right after a non-zero {@link #slotAddress}). */
     public long slotValue(final long hash)
     {
-        return slotValues[index(hash)];
+        final int e = entry(hash);
+        return e < 0 ? 0 : entries[e + VALUE];
     }
 
-    private boolean bypassed(final int i)
+    private boolean bypassed(final int e)
     {
-        final int h = hits[i];
-        final int m = misses[i];
+        final long counts = entries[e + COUNTS];
+        final long h = counts >>> 32;
+        final long m = counts & 0xFFFF_FFFFL;
         return h + m >= MIN_SAMPLES && m > bypassMissRate * (h + m);
     }
 
@@ -92,25 +109,50 @@ public final class IndexCache
         {
             return;
         }
-        final int i = index(hash);
-        if (hashes[i] != hash)
+        int e = entry(hash);
+        if (e < 0)
         {
-            hits[i] = 0;
-            misses[i] = 0;
+            e = victim(((int)(hash ^ (hash >>> 29)) & setMask) * WAYS * WORDS, hash);
+            entries[e + COUNTS] = 0;
         }
-        slotAddresses[i] = slotAddress;
-        slotValues[i] = slotValue;
-        hashes[i] = hash;
+        entries[e + ADDRESS] = slotAddress;
+        entries[e + VALUE] = slotValue;
+        entries[e + HASH] = hash;
+    }
+
+    /**
+     * The way of the set at {@code set} a new key takes: an unused or removed one, else the one with
+     * fewer hits; between two with as many, a bit of the new key's hash chooses, so that neither way
+     * keeps an entry for good while the other takes every new key.
+     */
+    private int victim(final int set, final long hash)
+    {
+        final int other = set + WORDS;
+        if (entries[set + ADDRESS] == 0)
+        {
+            return set;
+        }
+        if (entries[other + ADDRESS] == 0)
+        {
+            return other;
+        }
+        final long hits = entries[set + COUNTS] >>> 32;
+        final long otherHits = entries[other + COUNTS] >>> 32;
+        if (hits != otherHits)
+        {
+            return hits < otherHits ? set : other;
+        }
+        return (hash & (1L << 40)) == 0 ? set : other;
     }
 
     /** The cached value was right. */
     public void hit(final long hash)
     {
         totalHits.increment();
-        final int i = index(hash);
-        if (enabled && hashes[i] == hash && hits[i] < Integer.MAX_VALUE / 2)
+        final int e = entry(hash);
+        if (enabled && e >= 0 && entries[e + COUNTS] >>> 32 < MAX_COUNT)
         {
-            hits[i]++;
+            entries[e + COUNTS] += 1L << 32;
         }
     }
 
@@ -118,10 +160,10 @@ public final class IndexCache
     public void miss(final long hash)
     {
         totalMisses.increment();
-        final int i = index(hash);
-        if (enabled && hashes[i] == hash && misses[i] < Integer.MAX_VALUE / 2)
+        final int e = entry(hash);
+        if (enabled && e >= 0 && (entries[e + COUNTS] & 0xFFFF_FFFFL) < MAX_COUNT)
         {
-            misses[i]++;
+            entries[e + COUNTS]++;
         }
     }
 
@@ -130,11 +172,11 @@ public final class IndexCache
     {
         if (enabled)
         {
-            final int i = index(hash);
-            if (hashes[i] == hash)
+            final int e = entry(hash);
+            if (e >= 0)
             {
-                slotAddresses[i] = 0;
-                slotValues[i] = 0;
+                entries[e + ADDRESS] = 0;
+                entries[e + VALUE] = 0;
             }
         }
     }
@@ -142,8 +184,8 @@ public final class IndexCache
     /** Whether the key currently bypasses the cache. */
     public boolean isBypassed(final long hash)
     {
-        final int i = index(hash);
-        return enabled && hashes[i] == hash && bypassed(i);
+        final int e = entry(hash);
+        return enabled && e >= 0 && bypassed(e);
     }
 
     /** Cached slots that were right, over all keys. */

@@ -9,6 +9,7 @@ import io.dmkv.core.layout.Slot;
 import io.dmkv.rdma.BatchListener;
 import io.dmkv.rdma.ThreadCounters;
 import io.dmkv.rdma.VerbBatch;
+import io.dmkv.rdma.VerbThread;
 
 /**
  * The state machine under one asynchronous index operation: each step posts a batch (one round
@@ -30,6 +31,8 @@ abstract class Operation implements OpDriver, BatchListener
     private final long timeoutNs;
     private Runnable next;
     private ThreadCounters counters;
+    /** The thread that started the operation last, found without a thread-local look-up when it is the same. */
+    private VerbThread thread;
     private long deadline;
     private long backoffNs;
     int retries;
@@ -51,7 +54,18 @@ abstract class Operation implements OpDriver, BatchListener
         damagedSlot = 0;
         damagedReads = 0;
         next = null;
-        counters = ThreadCounters.current();
+        // Each stored only when it changed: a reference stored into an old object costs a fence (G1's
+        // write barrier), and a pooled operation mostly runs on the thread it ran on last.
+        final VerbThread t = VerbThread.same(thread);
+        if (thread != t)
+        {
+            thread = t;
+        }
+        final ThreadCounters c = t.counters();
+        if (counters != c)
+        {
+            counters = c;
+        }
     }
 
     @Override
@@ -86,12 +100,22 @@ abstract class Operation implements OpDriver, BatchListener
     {
         try
         {
-            step.run();
+            proceed(step);
         }
         catch (final Throwable t)
         {
             fail(t);
         }
+    }
+
+    /**
+     * Runs {@code step}. Every step of every kind of operation is called from here, so the call
+     * below is megamorphic (an interface dispatch the JIT cannot inline); a subclass whose steps
+     * are few calls its own steps directly, identified by identity, and leaves the rest to this.
+     */
+    void proceed(final Runnable step)
+    {
+        step.run();
     }
 
     @Override

@@ -78,6 +78,27 @@ final class SearchOperation extends Operation
         run(attempt);
     }
 
+    @Override
+    void proceed(final Runnable step)
+    {
+        if (step == afterBuckets)
+        {
+            afterBuckets();
+        }
+        else if (step == afterCandidates)
+        {
+            afterCandidates();
+        }
+        else if (step == attempt)
+        {
+            attempt();
+        }
+        else
+        {
+            step.run();
+        }
+    }
+
     private void attempt()
     {
         final long entry = directory.current().entryFor(hash);

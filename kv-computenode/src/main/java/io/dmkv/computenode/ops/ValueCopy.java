@@ -46,7 +46,9 @@ public final class ValueCopy implements OpCompletion<byte[]>, ValueSink
             value(wrapper, 0, value.length);
             wrapper.wrap(0, 0);
         }
-        waiter.complete(value, failure);
+        // The waiter is told only that the search ended (its length says whether a value came): a
+        // reference stored into the long-lived waiter would cost a fence (G1's write barrier).
+        waiter.complete(null, failure);
     }
 
     /**
@@ -57,7 +59,8 @@ public final class ValueCopy implements OpCompletion<byte[]>, ValueSink
     {
         try
         {
-            return waiter.await(guardNs) == null ? -1 : length;
+            waiter.await(guardNs);
+            return length;
         }
         finally
         {

@@ -40,13 +40,64 @@ class IndexCacheTest
     }
 
     @Test
-    void collidingKeysNeverReturnEachOthersEntries()
+    void twoKeysOfOneSetAreBothCachedAndAThirdEvictsTheLessHitOne()
+    {
+        final IndexCache cache = twoKeysInOneSet();
+        assertEquals(0x100, cache.slotAddress(1));
+        assertEquals(11, cache.slotValue(1));
+        assertEquals(0x200, cache.slotAddress(3));
+        assertEquals(22, cache.slotValue(3));
+        cache.hit(1);
+        cache.put(5, 0x300, 33);
+        assertEquals(0x100, cache.slotAddress(1), "the key with hits stays");
+        assertEquals(0, cache.slotAddress(3), "the key without hits was evicted");
+        assertEquals(0, cache.slotValue(3));
+        assertEquals(0x300, cache.slotAddress(5));
+        assertEquals(33, cache.slotValue(5));
+        cache.put(3, 0x200, 22);
+        assertEquals(0x200, cache.slotAddress(3), "back, in the way of the key with fewer hits");
+        assertEquals(0, cache.slotAddress(5));
+        assertEquals(0x100, cache.slotAddress(1));
+    }
+
+    @Test
+    void aRemovedKeysWayIsTakenFirstAndItsCountsStartOver()
+    {
+        final IndexCache cache = twoKeysInOneSet();
+        for (int i = 0; i < 20; i++)
+        {
+            cache.hit(3);
+            cache.miss(1);
+        }
+        assertTrue(cache.isBypassed(1));
+        cache.remove(3);
+        cache.put(5, 0x300, 33);
+        assertEquals(0x300, cache.slotAddress(5), "took the removed key's way, although that key had more hits");
+        assertEquals(0, cache.slotAddress(1), "the other key still bypasses the cache");
+        assertFalse(cache.isBypassed(5), "a new key starts with no misses");
+    }
+
+    /** Capacity 2 is one set of two ways, which every hash maps to: keys 1 and 3 fill it. */
+    private static IndexCache twoKeysInOneSet()
     {
         final IndexCache cache = new IndexCache(2, 0.1);
         cache.put(1, 0x100, 11);
         cache.put(3, 0x200, 22);
-        assertEquals(0, cache.slotAddress(1), "evicted by the second key, which maps to the same entry");
-        assertEquals(0x200, cache.slotAddress(3));
+        return cache;
+    }
+
+    @Test
+    void keysOfDifferentSetsDoNotEvictEachOther()
+    {
+        final IndexCache cache = new IndexCache(1024, 0.1);
+        for (long h = 1; h <= 512; h++)
+        {
+            cache.put(h, 0x1000 + h, h);
+        }
+        for (long h = 1; h <= 512; h++)
+        {
+            assertEquals(0x1000 + h, cache.slotAddress(h), "hash " + h);
+        }
     }
 
     @Test

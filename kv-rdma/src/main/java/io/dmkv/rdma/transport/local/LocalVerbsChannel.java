@@ -128,7 +128,7 @@ final class LocalVerbsChannel implements VerbsChannel
             }
             executed++;
         }
-        counters.part(batch, part, executed);
+        counters.part(batch.thread(), batch, part, executed);
         batch.partCompleted(part, error);
     }
 
