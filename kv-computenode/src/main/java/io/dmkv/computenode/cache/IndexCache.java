@@ -16,9 +16,13 @@ import java.util.concurrent.atomic.LongAdder;
  * value, hit and miss counts — so a look-up touches the one or two memory lines of its set, not
  * five arrays.
  *
- * <p>Entries are plain longs written racily. A torn or stale entry can only cause a mismatch that
- * the protocol detects (the slot value is checked against the bucket READ, the object's key
- * against the key), never a wrong answer.
+ * <p>Entries are plain longs written racily, so two threads that put different keys into one way
+ * at once can leave an entry made of both (one key's hash, the other's slot). An update that
+ * trusts a cached slot (it skips the candidate READ that checks the object's key) would then write
+ * one key's object into the other key's slot. Every entry therefore carries a 32-bit check of its
+ * hash, slot address and slot value (in its counts word); a look-up whose words do not match their
+ * check finds nothing (a miss, which only costs the READ), so a torn entry is used with a
+ * probability of 2^-32 per torn look-up, where before it was used every time.
  */
 public final class IndexCache
 {
@@ -28,9 +32,12 @@ public final class IndexCache
     private static final int HASH = 0;
     private static final int ADDRESS = 1;
     private static final int VALUE = 2;
-    /** Hits in the high 32 bits, misses in the low 32. */
+    /** Hits in bits 63-48, misses in bits 47-32, the entry's check in bits 31-0. */
     private static final int COUNTS = 3;
-    private static final long MAX_COUNT = Integer.MAX_VALUE / 2;
+    private static final long MAX_COUNT = 0x7FFF;
+    private static final int HITS_SHIFT = 48;
+    private static final int MISSES_SHIFT = 32;
+    private static final long CHECK_MASK = 0xFFFF_FFFFL;
 
     private final int setMask;
     private final long[] entries;
@@ -72,6 +79,34 @@ public final class IndexCache
         return entries[set + WORDS + HASH] == hash ? set + WORDS : -1;
     }
 
+    /** The check of an entry's three words (low 32 bits of a mix of them). */
+    static long check(final long hash, final long address, final long value)
+    {
+        final long x = hash * 0x9E37_79B9_7F4A_7C15L ^ address * 0xC2B2_AE3D_27D4_EB4FL ^ value * 0x1656_67B1_9E37_79F9L;
+        return (x ^ x >>> 32) & CHECK_MASK;
+    }
+
+    /**
+     * Word {@code word} (ADDRESS or VALUE) of the entry of {@code hash}, from one read of the entry
+     * whose words match their check; 0 if no way holds the key or its words are torn.
+     */
+    private long whole(final long hash, final int word)
+    {
+        final int e = entry(hash);
+        if (e < 0)
+        {
+            return 0;
+        }
+        final long address = entries[e + ADDRESS];
+        final long value = entries[e + VALUE];
+        final long counts = entries[e + COUNTS];
+        if (entries[e + HASH] != hash || (counts & CHECK_MASK) != check(hash, address, value))
+        {
+            return 0;
+        }
+        return word == ADDRESS ? address : value;
+    }
+
     /** The cached slot address for {@code hash}, or 0 when none (or the key bypasses the cache). */
     public long slotAddress(final long hash)
     {
@@ -80,25 +115,23 @@ public final class IndexCache
             return 0;
         }
         final int e = entry(hash);
-        if (e < 0 || bypassed(e))
-        {
-            return 0;
-        }
-        return entries[e + ADDRESS];
+        return e < 0 || bypassed(e) ? 0 : whole(hash, ADDRESS);
     }
 
-    /** The cached slot value for {@code hash} (valid only right after a non-zero {@link #slotAddress}). */
+    /**
+     * The cached slot value for {@code hash} (valid only right after a non-zero {@link #slotAddress};
+     * 0 if the entry changed to another key meanwhile).
+     */
     public long slotValue(final long hash)
     {
-        final int e = entry(hash);
-        return e < 0 ? 0 : entries[e + VALUE];
+        return whole(hash, VALUE);
     }
 
     private boolean bypassed(final int e)
     {
         final long counts = entries[e + COUNTS];
-        final long h = counts >>> 32;
-        final long m = counts & 0xFFFF_FFFFL;
+        final long h = counts >>> HITS_SHIFT;
+        final long m = counts >>> MISSES_SHIFT & MAX_COUNT;
         return h + m >= MIN_SAMPLES && m > bypassMissRate * (h + m);
     }
 
@@ -110,13 +143,19 @@ public final class IndexCache
             return;
         }
         int e = entry(hash);
+        final long counts;
         if (e < 0)
         {
             e = victim(((int)(hash ^ (hash >>> 29)) & setMask) * WAYS * WORDS, hash);
-            entries[e + COUNTS] = 0;
+            counts = 0;
+        }
+        else
+        {
+            counts = entries[e + COUNTS] & ~CHECK_MASK;
         }
         entries[e + ADDRESS] = slotAddress;
         entries[e + VALUE] = slotValue;
+        entries[e + COUNTS] = counts | check(hash, slotAddress, slotValue);
         entries[e + HASH] = hash;
     }
 
@@ -136,8 +175,8 @@ public final class IndexCache
         {
             return other;
         }
-        final long hits = entries[set + COUNTS] >>> 32;
-        final long otherHits = entries[other + COUNTS] >>> 32;
+        final long hits = entries[set + COUNTS] >>> HITS_SHIFT;
+        final long otherHits = entries[other + COUNTS] >>> HITS_SHIFT;
         if (hits != otherHits)
         {
             return hits < otherHits ? set : other;
@@ -150,9 +189,9 @@ public final class IndexCache
     {
         totalHits.increment();
         final int e = entry(hash);
-        if (enabled && e >= 0 && entries[e + COUNTS] >>> 32 < MAX_COUNT)
+        if (enabled && e >= 0 && entries[e + COUNTS] >>> HITS_SHIFT < MAX_COUNT)
         {
-            entries[e + COUNTS] += 1L << 32;
+            entries[e + COUNTS] += 1L << HITS_SHIFT;
         }
     }
 
@@ -161,9 +200,9 @@ public final class IndexCache
     {
         totalMisses.increment();
         final int e = entry(hash);
-        if (enabled && e >= 0 && (entries[e + COUNTS] & 0xFFFF_FFFFL) < MAX_COUNT)
+        if (enabled && e >= 0 && (entries[e + COUNTS] >>> MISSES_SHIFT & MAX_COUNT) < MAX_COUNT)
         {
-            entries[e + COUNTS]++;
+            entries[e + COUNTS] += 1L << MISSES_SHIFT;
         }
     }
 

@@ -109,4 +109,59 @@ class IndexCacheTest
         assertThrows(IllegalArgumentException.class, () -> new IndexCache(-1, 0.1));
         assertThrows(IllegalArgumentException.class, () -> new IndexCache(10, 1.5));
     }
+
+    /**
+     * Three threads put their own key, over and over, into a cache of one set (two ways), so their
+     * puts race on one way; after each put a thread looks its key up. Every answer must be the
+     * thread's own slot and value (or nothing): an entry whose hash is one key's and whose slot is
+     * another's would make an update write one key's object into the other key's slot.
+     */
+    @Test
+    void entriesTornByRacingPutsOfOtherKeysAreNeverHandedOut() throws Exception
+    {
+        final IndexCache cache = new IndexCache(2, 1.0); // one set: every key shares it
+        final int threads = 3;
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        final java.util.concurrent.atomic.AtomicLong torn = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong checks = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+        final java.util.List<Thread> all = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++)
+        {
+            final long key = t + 1;
+            final Thread th = new Thread(() ->
+            {
+                try
+                {
+                    start.await();
+                }
+                catch (final Exception e)
+                {
+                    throw new IllegalStateException(e);
+                }
+                for (long i = 1; i <= 2_000_000 && System.nanoTime() < deadline; i++)
+                {
+                    // A slot of this key names the key in its top bits; its value is derived from it.
+                    final long address = key << 48 | i;
+                    cache.put(key, address, ~address);
+                    final long seen = cache.slotAddress(key);
+                    final long value = cache.slotValue(key);
+                    // (The slot and the value may come from two puts of this key: both are its own.)
+                    if (seen != 0 && (seen >>> 48 != key || value != 0 && ~value >>> 48 != key))
+                    {
+                        torn.incrementAndGet();
+                    }
+                    checks.incrementAndGet();
+                }
+            }, "cache-" + t);
+            all.add(th);
+            th.start();
+        }
+        for (final Thread th : all)
+        {
+            th.join();
+        }
+        assertTrue(checks.get() > 100_000, "the threads looked up " + checks.get() + " times");
+        assertEquals(0, torn.get(), "look-ups that returned another key's slot or value, of " + checks.get());
+    }
 }
