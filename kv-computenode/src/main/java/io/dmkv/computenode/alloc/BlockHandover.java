@@ -29,8 +29,8 @@ import io.dmkv.rdma.VerbsClient;
  *       its bitmap bit set (FAA on every replica), so it is free for the adopter. The new mark is
  *       written into the header on every replica.</li>
  *   <li>Only after that batch completes is the table entry CASed on the primary from OWNED to
- *       HANDED_OVER, then written to the backups: an adopter never sees a handed-over block whose
- *       mark or bitmap has not landed.</li>
+ *       HANDED_OVER, then on the backups ({@link BackupEntries}: an adopter's claim may reach them
+ *       first): an adopter never sees a handed-over block whose mark or bitmap has not landed.</li>
  *   <li>A block with nothing live (the mark drops to 0) is released to FREE instead, so any size
  *       class can use it again.</li>
  * </ol>
@@ -136,7 +136,8 @@ final class BlockHandover
         // Header and bitmap land on every replica before the table says the block may be adopted.
         runner.flush();
         final boolean[] done = casEntries(owned, desired);
-        final UnsafeBuffer entries = new UnsafeBuffer(new byte[Math.max(1, owned.length) * Long.BYTES]);
+        // The primary may grant a released block at once: the backups get the entry by CAS, never behind a later claim.
+        final BackupEntries backups = new BackupEntries(client);
         for (int k = 0; k < owned.length; k++)
         {
             if (!done[k])
@@ -144,15 +145,13 @@ final class BlockHandover
                 continue;
             }
             final OwnedBlock b = owned[k];
-            entries.putLong(k * Long.BYTES, desired[k]);
             for (int j = 1; j < view.replicaCount(b.region); j++)
             {
-                runner.next().write(view.replica(b.region, j), source.entryOffset(b.region, b.blockIndex), entries,
-                    k * Long.BYTES, BlockAllocationTable.ENTRY_LENGTH);
+                backups.add(view.replica(b.region, j), source.entryOffset(b.region, b.blockIndex), b.entry, desired[k]);
             }
             (marks[k] == 0 ? released : handedOver).incrementAndGet();
         }
-        runner.flush();
+        backups.run();
         blocks.clear();
         LOG.debug("client {} closed: {} blocks handed over, {} released", clientId, handedOver.get(), released.get());
     }

@@ -10,6 +10,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.dmkv.computenode.alloc.BackupEntries;
 import io.dmkv.computenode.cluster.ClusterView;
 import io.dmkv.computenode.index.IndexDirectory;
 import io.dmkv.computenode.log.LogWalk;
@@ -313,17 +314,13 @@ public final class ClientRecovery
                 b.blockIndex(), b.region());
             return 0;
         }
-        final UnsafeBuffer entry = new UnsafeBuffer(new byte[BlockAllocationTable.ENTRY_LENGTH]);
-        entry.putLong(0, desired);
-        final VerbBatch w = new VerbBatch();
+        // The primary may grant the block at once: the backups get the entry by CAS, never behind a later claim.
+        final BackupEntries backups = new BackupEntries(client);
         for (int j = 1; j < view.replicasOf(entryAt); j++)
         {
-            view.write(w, entryAt, j, entry, 0, BlockAllocationTable.ENTRY_LENGTH);
+            backups.add(view.replicaOf(entryAt, j), GlobalAddress.offset(entryAt), b.entry(), desired);
         }
-        if (!w.isEmpty())
-        {
-            client.execute(w);
-        }
+        backups.run();
         return liveCount == 0 ? -1 : freed;
     }
 

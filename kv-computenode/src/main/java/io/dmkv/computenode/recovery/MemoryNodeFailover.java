@@ -289,7 +289,7 @@ public final class MemoryNodeFailover
             {
                 final long e = copies[j].getLong(off);
                 differs |= e != newest;
-                newest = newer(e, newest);
+                newest = BlockAllocationTable.newer(e, newest);
             }
             if (!differs)
             {
@@ -310,20 +310,6 @@ public final class MemoryNodeFailover
             client.execute(fix);
         }
         return repaired;
-    }
-
-    /** The later of two states of one block's entry: higher generation; at one generation, not OWNED (a claim comes first). */
-    static long newer(final long a, final long b)
-    {
-        final int ga = BlockAllocationTable.generation(a);
-        final int gb = BlockAllocationTable.generation(b);
-        if (ga != gb)
-        {
-            return ga - gb > 0 ? a : b;
-        }
-        final boolean aOwned = BlockAllocationTable.state(a) == BlockAllocationTable.OWNED;
-        final boolean bOwned = BlockAllocationTable.state(b) == BlockAllocationTable.OWNED;
-        return aOwned && !bOwned ? b : a;
     }
 
     /** Reads a candidate's object from the new primary and checks what its committed log entry replaced. */

@@ -166,6 +166,30 @@ public final class BlockAllocationTable
         return entry(NO_CLIENT, 0, FREE, generation(entry));
     }
 
+    /**
+     * The later of two states of one block's entry: the higher generation (compared as a sequence
+     * that wraps); at one generation, the one that is not OWNED (a claim comes before its release
+     * or hand-over).
+     */
+    public static long newer(final long a, final long b)
+    {
+        final int ga = generation(a);
+        final int gb = generation(b);
+        if (ga != gb)
+        {
+            return ga - gb > 0 ? a : b;
+        }
+        final boolean aOwned = state(a) == OWNED;
+        final boolean bOwned = state(b) == OWNED;
+        return aOwned && !bOwned ? b : a;
+    }
+
+    /** True if {@code a} is a strictly earlier state of the block than {@code b}. */
+    public static boolean isBefore(final long a, final long b)
+    {
+        return a != b && newer(a, b) == b;
+    }
+
     /** Entry of block {@code blockIndex} in a table read into {@code buffer} at {@code tableOffset}. */
     public static long entry(final DirectBuffer buffer, final int tableOffset, final int blockIndex)
     {
