@@ -2,7 +2,6 @@ package io.dmkv.correctness;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
@@ -11,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Decides whether a recorded history of a key-value store is linearizable, key by key.
@@ -42,10 +42,13 @@ public final class LinearizabilityChecker
 {
     /** Default bound on search steps per key, so a pathological history cannot hang a build. */
     public static final long DEFAULT_MAX_STEPS = 50_000_000L;
+    /** Bound on explored states remembered per key (a few dozen bytes each), so one cannot exhaust the heap. */
+    public static final int DEFAULT_MAX_MEMOS = 4_000_000;
 
     private static final Object REJECTED = new Object();
 
     private final long maxSteps;
+    private final int maxMemos;
 
     public LinearizabilityChecker()
     {
@@ -54,7 +57,13 @@ public final class LinearizabilityChecker
 
     public LinearizabilityChecker(final long maxSteps)
     {
+        this(maxSteps, DEFAULT_MAX_MEMOS);
+    }
+
+    public LinearizabilityChecker(final long maxSteps, final int maxMemos)
+    {
         this.maxSteps = maxSteps;
+        this.maxMemos = maxMemos;
     }
 
     /** The verdict on a history. */
@@ -111,7 +120,13 @@ public final class LinearizabilityChecker
     {
         final int n = ops.size();
         final Entry head = buildList(ops);
-        final BitSet linearized = new BitSet(n);
+        // The set of linearized operations, as two 64-bit Zobrist hashes kept up to date per step: a memo
+        // costs a few dozen bytes instead of a copy of an n-bit set (histories of 10^4 operations on a key
+        // exhausted a 1 GiB heap). Two different sets share both hashes with a chance of about 2^-128 per
+        // pair; such a clash could only prune a path not yet explored, i.e. report a violation, never hide one.
+        final long[] zobrist = zobrist(n);
+        long h1 = 0;
+        long h2 = 0;
         final Set<Memo> seen = new HashSet<>();
         final Deque<Frame> stack = new ArrayDeque<>();
         String state = initial;
@@ -130,16 +145,23 @@ public final class LinearizabilityChecker
                 final Object next = apply(state, entry.op);
                 if (next != REJECTED)
                 {
-                    linearized.set(entry.id);
-                    if (seen.add(new Memo((BitSet)linearized.clone(), (String)next)))
+                    final long g1 = h1 ^ zobrist[2 * entry.id];
+                    final long g2 = h2 ^ zobrist[2 * entry.id + 1];
+                    if (seen.add(new Memo(g1, g2, (String)next)))
                     {
+                        if (seen.size() > maxMemos)
+                        {
+                            return new Result(Verdict.UNKNOWN, key, n, "gave up after remembering " + maxMemos
+                                + " explored states (" + steps + " steps)");
+                        }
                         stack.push(new Frame(entry, state));
                         state = (String)next;
+                        h1 = g1;
+                        h2 = g2;
                         lift(entry);
                         entry = head.next;
                         continue;
                     }
-                    linearized.clear(entry.id);
                 }
                 entry = entry.next;
             }
@@ -156,7 +178,8 @@ public final class LinearizabilityChecker
                 }
                 final Frame f = stack.pop();
                 state = f.state;
-                linearized.clear(f.entry.id);
+                h1 ^= zobrist[2 * f.entry.id];
+                h2 ^= zobrist[2 * f.entry.id + 1];
                 unlift(f.entry);
                 entry = f.entry.next;
             }
@@ -290,7 +313,19 @@ public final class LinearizabilityChecker
     {
     }
 
-    private record Memo(BitSet linearized, String state)
+    /** Two random words per operation, the same for every run (a failure repeats). */
+    private static long[] zobrist(final int n)
+    {
+        final SplittableRandom random = new SplittableRandom(0x6c696e65L);
+        final long[] z = new long[2 * n];
+        for (int i = 0; i < z.length; i++)
+        {
+            z[i] = random.nextLong();
+        }
+        return z;
+    }
+
+    private record Memo(long linearized1, long linearized2, String state)
     {
     }
 }

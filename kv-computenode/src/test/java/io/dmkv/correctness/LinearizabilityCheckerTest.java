@@ -49,6 +49,34 @@ class LinearizabilityCheckerTest
             Op.get(0, "k", null, 20, 21));
     }
 
+    /** Failed puts of distinct values, any subset of which may have landed in any order, then a read of none of them. */
+    private static List<Op> failedPutsThenAnUnwrittenRead(final int failed)
+    {
+        final List<Op> history = new ArrayList<>();
+        for (int i = 0; i < failed; i++)
+        {
+            history.add(Op.failed(i, Op.Kind.PUT, "k", "v" + i, i));
+        }
+        history.add(Op.get(failed, "k", "zzz", 1_000, 1_001));
+        return history;
+    }
+
+    @Test
+    void exploresEverySubsetOfFailedWritesBeforeRejecting()
+    {
+        final LinearizabilityChecker.Result r = checker.check(failedPutsThenAnUnwrittenRead(12));
+        assertEquals(Verdict.NOT_LINEARIZABLE, r.verdict(), r.toString());
+    }
+
+    @Test
+    void aSearchTooLargeToRememberGivesUpInsteadOfExhaustingTheHeap()
+    {
+        final LinearizabilityChecker.Result r = new LinearizabilityChecker(LinearizabilityChecker.DEFAULT_MAX_STEPS, 10_000)
+            .check(failedPutsThenAnUnwrittenRead(40));
+        assertEquals(Verdict.UNKNOWN, r.verdict(), r.toString());
+        assertTrue(r.explanation().contains("remembering 10000 explored states"), r.explanation());
+    }
+
     @Test
     void rejectsAReadOfAValueNeverWritten()
     {
