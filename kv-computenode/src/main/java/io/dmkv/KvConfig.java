@@ -25,6 +25,7 @@ import io.dmkv.core.layout.ClientLogHeads;
 import io.dmkv.core.layout.IndexRoot;
 import io.dmkv.core.layout.Slot;
 import io.dmkv.core.layout.Subtable;
+import io.dmkv.core.metrics.MetricsExport;
 import io.dmkv.rdma.security.ClusterSecret;
 
 /**
@@ -252,8 +253,10 @@ public final class KvConfig
         KvProperty::parseInt, KvProperty.range(1, 64), "batch frames of requests in flight to one proxy; requests"
             + " made meanwhile leave together in the next frame");
     static final KvProperty<String> P_METRICS = add(METRICS, Group.OPERATIONS, "jmx", v -> v.trim().toLowerCase(Locale.ROOT),
-        v -> List.of("jmx", "prometheus", "none").contains(v) ? null : "must be jmx, prometheus or none, got '" + v + "'",
-        "where the store's meters go (docs/reliability.md): jmx, prometheus (an endpoint on loopback) or none");
+        v -> List.of("jmx", "jmx-eager", "prometheus", "none").contains(v) ? null
+            : "must be " + MetricsExport.Kind.NAMES + ", got '" + v + "'",
+        "where the store's meters go (docs/reliability.md): jmx (the platform MBean server once the JVM has one),"
+            + " jmx-eager (creates it at open), prometheus (an endpoint on loopback) or none");
     static final KvProperty<Integer> P_METRICS_PORT = add(METRICS_PORT, Group.OPERATIONS, 0, KvProperty::parseInt,
         KvProperty.range(0, 65_535), "the loopback port of the Prometheus endpoint (dmkv.metrics=prometheus); 0: any"
             + " free port, logged");
@@ -652,7 +655,7 @@ public final class KvConfig
         return get(P_COORDINATOR_CONNECT_TIMEOUT);
     }
 
-    /** Where the store's meters go: jmx, prometheus or none. */
+    /** Where the store's meters go: jmx, jmx-eager, prometheus or none. */
     public String metrics()
     {
         return get(P_METRICS);
@@ -875,7 +878,7 @@ public final class KvConfig
             return set(P_REPLICATION, v);
         }
 
-        /** jmx, prometheus or none ({@value KvConfig#METRICS}). */
+        /** jmx, jmx-eager, prometheus or none ({@value KvConfig#METRICS}). */
         public Builder metrics(final String v)
         {
             return set(P_METRICS, v == null ? "" : v.trim().toLowerCase(Locale.ROOT));

@@ -19,7 +19,7 @@ final class StoreMeters implements AutoCloseable
     StoreMeters(final KvStore store, final KvConfig config)
     {
         this.export = MetricsExport.open(MetricsExport.Kind.parse(config.metrics()), config.metricsPort());
-        this.meters = new MeterSet(export.registry(), "client", Integer.toString(store.clientId()));
+        this.meters = new MeterSet(export, "client", Integer.toString(store.clientId()));
         count("dmkv.client.operations", "operations finished", store, s -> s.operations().completed());
         meters.gauge("dmkv.client.operations.in.flight", "operations in flight", store,
             s -> s.stats().operations().inFlight());

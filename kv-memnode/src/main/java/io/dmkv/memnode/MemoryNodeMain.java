@@ -116,8 +116,9 @@ public final class MemoryNodeMain implements Callable<Integer>
     boolean force;
 
     @Option(names = "--metrics", paramLabel = "KIND", converter = MetricsKindConverter.class,
-        description = "Where the node's meters go: jmx, prometheus (an endpoint on 127.0.0.1, see --metrics-port)"
-            + " or none (default: jmx).")
+        description = "Where the node's meters go: jmx (the platform MBean server, once the JVM has one: at start"
+            + " with -Dcom.sun.management.jmxremote, or when JConsole attaches), jmx-eager (creates it at start),"
+            + " prometheus (an endpoint on 127.0.0.1, see --metrics-port) or none (default: jmx).")
     MetricsExport.Kind metrics = MetricsExport.Kind.JMX;
 
     @Option(names = "--metrics-port", paramLabel = "P",

@@ -15,7 +15,7 @@ final class NodeMeters implements AutoCloseable
 
     NodeMeters(final MemoryNode node, final MetricsExport export)
     {
-        this.meters = new MeterSet(export.registry(), "node", node.name());
+        this.meters = new MeterSet(export, "node", node.name());
         final String blocks = "blocks of the node's formatted regions";
         meters.gauge("dmkv.memnode.bytes", "the node's memory", node, n -> usage(n).bytes(), "state", "total")
             .gauge("dmkv.memnode.bytes", "bytes in free blocks and unformatted regions", node,

@@ -211,7 +211,7 @@ class MemoryNodeMainTest
         }
         final Result bad = runToEnd("--port", "0", "--memory", "1M", "--metrics", "graphite");
         assertEquals(2, bad.exit, bad.err);
-        assertTrue(bad.err.contains("metrics export 'graphite' is not jmx, prometheus or none"), bad.err);
+        assertTrue(bad.err.contains("metrics export 'graphite' is not jmx, jmx-eager, prometheus or none"), bad.err);
     }
 
     private static double sample(final String text, final String name, final String state)

@@ -2,6 +2,7 @@ package io.dmkv.memnode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.UUID;
@@ -24,6 +25,8 @@ class NodeMetersTest
     @Test
     void blocksAndBytesFollowAllocations() throws Exception
     {
+        // A JVM with a platform MBean server (as under a JMX agent): the export registers in it at once.
+        ManagementFactory.getPlatformMBeanServer();
         try (MemoryNode node = MemoryNode.start(MemoryNode.Config.inProcess("meters-" + UUID.randomUUID(),
                 2L * REGION, REGION));
             MetricsExport export = MetricsExport.open(MetricsExport.Kind.JMX, 0);
