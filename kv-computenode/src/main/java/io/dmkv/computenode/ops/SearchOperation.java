@@ -69,7 +69,9 @@ final class SearchOperation extends Operation
 
     void start(final byte[] k, final long h, final OpCompletion<byte[]> completion)
     {
-        begin();
+        // A search's first attempt takes no timer and no RPC: where round trips complete in their posts
+        // (local), it never waits, and the clock is read at its first retry if any.
+        begin(runtime.client().completesInPost());
         key = k;
         hash = h;
         done = completion;

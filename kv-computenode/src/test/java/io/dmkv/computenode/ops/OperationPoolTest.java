@@ -16,9 +16,22 @@ import org.junit.jupiter.api.Timeout;
 class OperationPoolTest
 {
     /** Stands for an operation: marks itself busy while a thread holds it. */
-    private static final class Op
+    private static final class Op implements OperationPool.Pooled
     {
         final AtomicBoolean busy = new AtomicBoolean();
+        private int slot = -1;
+
+        @Override
+        public int poolSlot()
+        {
+            return slot;
+        }
+
+        @Override
+        public void poolSlot(final int s)
+        {
+            slot = s;
+        }
     }
 
     @Test
@@ -66,6 +79,44 @@ class OperationPoolTest
                 Thread.onSpinWait();
                 op.busy.set(false);
                 pool.give(op);
+            }
+        });
+        assertEquals(0, doubleUse.get(), "an operation held by two threads at once");
+        assertTrue(created.get() < threads * rounds / 10, "operations are reused: " + created.get() + " created");
+    }
+
+    @Test
+    void operationsEndedOnOtherThreadsGoBackWhereTheyCameFromAndAreNeverHeldTwice() throws Exception
+    {
+        // Each thread ends the operations another thread started (a completion thread's part), so
+        // operations kept by one slot are given back from threads of other slots.
+        final int threads = 8;
+        final int rounds = 20_000;
+        final OperationPool<Op> pool = new OperationPool<>(256);
+        final java.util.concurrent.LinkedBlockingQueue<Op> handOver = new java.util.concurrent.LinkedBlockingQueue<>();
+        final AtomicInteger doubleUse = new AtomicInteger();
+        final AtomicInteger created = new AtomicInteger();
+        Together.run(threads, () ->
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                Op op = pool.take();
+                if (op == null)
+                {
+                    op = new Op();
+                    created.incrementAndGet();
+                }
+                if (!op.busy.compareAndSet(false, true))
+                {
+                    doubleUse.incrementAndGet();
+                }
+                handOver.add(op);
+                final Op other = handOver.poll();
+                if (other != null)
+                {
+                    other.busy.set(false);
+                    pool.give(other);
+                }
             }
         });
         assertEquals(0, doubleUse.get(), "an operation held by two threads at once");

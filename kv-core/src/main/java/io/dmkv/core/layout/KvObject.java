@@ -234,23 +234,24 @@ public final class KvObject
         {
             return null;
         }
+        if (!keyEquals(buffer, offset, key))
+        {
+            return null;
+        }
+        // The value, then the log entry right after it: one pass from the first byte to the last, in the
+        // order the bytes lie (a READ of region memory not in the processor's cache streams). The used
+        // bit read last proves nothing alone; the checksum over all the bytes taken does.
+        final byte[] value = new byte[(int)valueLength];
+        buffer.getBytes(offset + KEY_OFFSET + keyLength, value);
         final int entry = LogEntry.entryOffsetAfter(offset, dataLength(keyLength, (int)valueLength));
+        final long next = buffer.getLong(entry + LogEntry.NEXT_OFFSET);
+        final int crc = LogEntry.objectCrc(buffer, entry);
         final long tail = buffer.getLong(entry + LogEntry.TAIL_OFFSET);
         final int op = LogEntry.tailOp(tail);
         if (!LogEntry.tailUsed(tail) || (op != LogEntry.OP_INSERT && op != LogEntry.OP_UPDATE && op != LogEntry.OP_DELETE))
         {
             return null;
         }
-        // The used bit is read before the bytes it vouches for (the writer stores it last).
-        VarHandle.acquireFence();
-        if (!keyEquals(buffer, offset, key))
-        {
-            return null;
-        }
-        final byte[] value = new byte[(int)valueLength];
-        buffer.getBytes(offset + KEY_OFFSET + keyLength, value);
-        final long next = buffer.getLong(entry + LogEntry.NEXT_OFFSET);
-        final int crc = LogEntry.objectCrc(buffer, entry);
         // The bytes checksum() covers, as this call took them: the key compared equal, so it is key's.
         final int sum = digest.reset()
             .updateLong(header, SIZE_CLASS_OFFSET)

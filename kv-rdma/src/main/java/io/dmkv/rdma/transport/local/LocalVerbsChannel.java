@@ -142,6 +142,12 @@ final class LocalVerbsChannel implements VerbsChannel
     }
 
     @Override
+    public boolean completesInSubmit()
+    {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ByteBuffer> rpc(final int method, final ByteBuffer request)
     {
         if (!open)
