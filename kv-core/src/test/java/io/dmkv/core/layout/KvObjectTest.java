@@ -109,10 +109,8 @@ class KvObjectTest
     @Test
     void flippingAnyBitOfAnyProtectedByteIsDetected()
     {
-        final byte[] key = bytes(20, 3);
-        final byte[] value = bytes(100, 4);
-        final UnsafeBuffer original = new UnsafeBuffer(new byte[512]);
-        final int size = KvObject.encode(original, 0, 0, key, value, LogEntry.OP_INSERT, NEXT, PREV, digest);
+        final UnsafeBuffer original = smallObject();
+        final int size = KvObject.usedLength(20, 100);
         final List<Integer> protectedBytes = new ArrayList<>();
         for (int b = 1; b < KvObject.dataLength(20, 100); b++)
         {
@@ -128,9 +126,7 @@ class KvObjectTest
         {
             for (int bit = 0; bit < 8; bit++)
             {
-                copy.putBytes(0, original, 0, 512);
-                copy.putByte(b, (byte)(copy.getByte(b) ^ (1 << bit)));
-                final ObjectStatus status = KvObject.validate(copy, 0, size, digest);
+                final ObjectStatus status = KvObject.validate(flip(original, copy, b, bit), 0, size, digest);
                 assertTrue(EnumSet.of(ObjectStatus.BAD_CHECKSUM, ObjectStatus.BAD_HEADER, ObjectStatus.NOT_USED)
                     .contains(status), "byte " + b + " bit " + bit + " gave " + status);
                 if (b >= KvObject.KEY_OFFSET && b < KvObject.dataLength(20, 100))
@@ -146,16 +142,15 @@ class KvObjectTest
     {
         final byte[] key = bytes(20, 3);
         final byte[] value = bytes(100, 4);
-        final UnsafeBuffer original = new UnsafeBuffer(new byte[512]);
-        final int size = KvObject.encode(original, 0, 0, key, value, LogEntry.OP_INSERT, NEXT, PREV, digest);
+        final UnsafeBuffer original = smallObject();
+        final int size = KvObject.usedLength(20, 100);
         final UnsafeBuffer copy = new UnsafeBuffer(new byte[512]);
         int refused = 0;
         for (int b = 0; b < size; b++)
         {
             for (int bit = 0; bit < 8; bit++)
             {
-                copy.putBytes(0, original, 0, 512);
-                copy.putByte(b, (byte)(copy.getByte(b) ^ (1 << bit)));
+                flip(original, copy, b, bit);
                 final boolean holds = KvObject.validate(copy, 0, size, digest) == ObjectStatus.OK
                     && KvObject.keyEquals(copy, 0, key);
                 final byte[] got = KvObject.valueIfHolds(copy, 0, size, key, digest);
@@ -378,6 +373,22 @@ class KvObjectTest
             assertEquals(ObjectStatus.BAD_CHECKSUM, KvObject.validate(buffer, 0, size, digest));
             assertNull(KvObject.valueIfHolds(buffer, 0, size, key, digest));
         }
+    }
+
+    /** A 20-byte key ({@code bytes(20, 3)}) and a 100-byte value ({@code bytes(100, 4)}) at 0 of a 512-byte buffer. */
+    private UnsafeBuffer smallObject()
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[512]);
+        KvObject.encode(b, 0, 0, bytes(20, 3), bytes(100, 4), LogEntry.OP_INSERT, NEXT, PREV, digest);
+        return b;
+    }
+
+    /** {@code copy} made equal to {@code original}, then bit {@code bit} of byte {@code b} flipped. */
+    private static UnsafeBuffer flip(final UnsafeBuffer original, final UnsafeBuffer copy, final int b, final int bit)
+    {
+        copy.putBytes(0, original, 0, original.capacity());
+        copy.putByte(b, (byte)(copy.getByte(b) ^ (1 << bit)));
+        return copy;
     }
 
     private static byte[] bytes(final int length, final int seed)
