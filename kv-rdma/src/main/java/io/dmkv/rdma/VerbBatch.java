@@ -1,4 +1,4 @@
-// About 570 lines: one batch's verbs, their running totals, its parts and its completion (inline
+// About 570 lines: one batch's verbs, their running totals and lent READs, its parts and its completion (inline
 // lanes included) are one object that a round trip reuses without allocating; accessors are most of it.
 package io.dmkv.rdma;
 
