@@ -1,4 +1,4 @@
-// About 500 lines: one batch's verbs, their running totals, its parts and its completion (inline
+// About 570 lines: one batch's verbs, their running totals and lent READs, its parts and its completion (inline
 // lanes included) are one object that a round trip reuses without allocating; accessors are most of it.
 package io.dmkv.rdma;
 
@@ -53,6 +53,11 @@ public final class VerbBatch
     private long[] swaps = new long[INITIAL_CAPACITY];
     private long[] results = new long[INITIAL_CAPACITY];
     private int[] partOf = new int[INITIAL_CAPACITY];
+    /** Per READ added with {@link #readLendable}: the offset into {@code lent} of the bytes a transport lent, else -1. */
+    private int[] lentOffsets = new int[INITIAL_CAPACITY];
+    /** Set with a compare and kept across resets (the memory of a node lives as long as the channel): see {@code reset}. */
+    private DirectBuffer[] lent = new DirectBuffer[INITIAL_CAPACITY];
+    private boolean[] lendable = new boolean[INITIAL_CAPACITY];
     /** What the verbs added so far add up to, kept as they are added so counting a batch needs no pass over it. */
     private final int[] verbsOf = new int[Verb.FAA + 1];
     private long bytesOut;
@@ -89,6 +94,23 @@ public final class VerbBatch
         final int i = add(Verb.READ, region, offset, length);
         buffers[i] = dst;
         bufferOffsets[i] = dstOffset;
+        return i;
+    }
+
+    /**
+     * Adds a READ as {@link #read} does, whose bytes a transport that holds the memory node's
+     * memory in this process ({@code local}) may lend instead of copying into {@code dst}: once
+     * the batch completed, {@link #source} and {@link #sourceOffset} say where the bytes are
+     * ({@code dst} itself when they were copied). Lent bytes are the node's own memory and change
+     * as writers change it, as memory under a NIC's READ does: a reader takes each byte it relies
+     * on once and checks exactly those (a checksum over what it uses). They may be read until the
+     * batch is reset or posted again, and never after the client closed.
+     */
+    public int readLendable(final RemoteRegion region, final long offset, final MutableDirectBuffer dst,
+        final int dstOffset, final int length)
+    {
+        final int i = read(region, offset, dst, dstOffset, length);
+        lendable[i] = true;
         return i;
     }
 
@@ -137,6 +159,7 @@ public final class VerbBatch
         // reference into an old object costs a fence (G1's write barrier), and a reused batch mostly
         // names the same regions again. They live as long as the client anyway; buffers may not.
         Arrays.fill(buffers, 0, size, null);
+        Arrays.fill(lendable, 0, size, false);
         size = 0;
         partCount = 0;
         Arrays.fill(verbsOf, 0);
@@ -232,6 +255,49 @@ public final class VerbBatch
     public int bufferOffset(final int i)
     {
         return bufferOffsets[i];
+    }
+
+    /** For transports: true if the READ at {@code i} may be answered with {@link #lend} instead of a copy. */
+    public boolean lendable(final int i)
+    {
+        return lendable[i];
+    }
+
+    /**
+     * For transports: answers the lendable READ at {@code i} with {@code memory}'s bytes from
+     * {@code memoryOffset}, which stay where they are (see {@link #readLendable}).
+     */
+    public void lend(final int i, final DirectBuffer memory, final int memoryOffset)
+    {
+        if (!lendable[i])
+        {
+            throw new IllegalStateException("verb " + i + " is not a lendable READ");
+        }
+        // Compared first: a reference stored into an old object costs a fence (G1's write barrier), and
+        // a batch mostly reads the same node's memory again.
+        if (lent[i] != memory)
+        {
+            lent[i] = memory;
+        }
+        lentOffsets[i] = memoryOffset;
+    }
+
+    /** Where the bytes of the completed READ at {@code i} are: its destination buffer, or memory a transport lent. */
+    public DirectBuffer source(final int i)
+    {
+        return lentOffsets[i] >= 0 ? lent[i] : buffers[i];
+    }
+
+    /** The offset of the bytes of the completed READ at {@code i} in {@link #source}. */
+    public int sourceOffset(final int i)
+    {
+        return lentOffsets[i] >= 0 ? lentOffsets[i] : bufferOffsets[i];
+    }
+
+    /** True if a transport lent the bytes of the completed READ at {@code i} instead of copying them. */
+    public boolean isLent(final int i)
+    {
+        return lentOffsets[i] >= 0;
     }
 
     /** Expected value of a CAS, delta of a FAA. */
@@ -444,6 +510,7 @@ public final class VerbBatch
         offsets[i] = offset;
         lengths[i] = length;
         results[i] = 0;
+        lentOffsets[i] = -1;
         partOf[i] = partIndex(region.channel());
         tally(op, length);
         return i;
@@ -500,5 +567,8 @@ public final class VerbBatch
         swaps = Arrays.copyOf(swaps, n);
         results = Arrays.copyOf(results, n);
         partOf = Arrays.copyOf(partOf, n);
+        lentOffsets = Arrays.copyOf(lentOffsets, n);
+        lent = Arrays.copyOf(lent, n);
+        lendable = Arrays.copyOf(lendable, n);
     }
 }

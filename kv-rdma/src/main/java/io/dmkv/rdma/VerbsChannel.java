@@ -37,6 +37,15 @@ public interface VerbsChannel extends AutoCloseable
     void submit(VerbBatch batch, int part);
 
     /**
+     * True if this channel completes every part inside {@link #submit}, on the posting thread (the
+     * {@code local} transport): a round trip on it never waits. False by default.
+     */
+    default boolean completesInSubmit()
+    {
+        return false;
+    }
+
+    /**
      * A connection on which the calling thread can do a part's round trip itself, or null (the
      * default: this channel has none, or none for this thread now). Asked only for a thread inside
      * {@link CallerWaits}; a lane belongs to the thread that got it.

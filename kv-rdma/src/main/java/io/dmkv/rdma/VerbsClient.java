@@ -49,6 +49,8 @@ public final class VerbsClient implements AutoCloseable
     private final ClientOptions options;
     /** Copy-on-write: a node that joins the cluster is attached while batches are posted. */
     private volatile List<VerbsChannel> channels;
+    /** Every channel completes its parts inside submit ({@link #completesInPost}); kept with {@code channels}. */
+    private volatile boolean inline;
     private final VerbCounters counters = new VerbCounters();
     private final ExecutorService completions;
     private final BatchListener blockingListener = (batch, failure) -> done(batch);
@@ -62,6 +64,7 @@ public final class VerbsClient implements AutoCloseable
         this.transport = transport;
         this.options = options;
         this.channels = List.copyOf(channels);
+        this.inline = allComplete(this.channels);
         final int id = CLIENT_IDS.incrementAndGet();
         this.completions = Executors.newSingleThreadExecutor(r ->
         {
@@ -311,7 +314,30 @@ public final class VerbsClient implements AutoCloseable
             next.set(node, c);
         }
         channels = List.copyOf(next);
+        inline = allComplete(channels);
         return c;
+    }
+
+    /**
+     * True if every round trip of this client completes inside its post, on the posting thread
+     * (every channel {@link VerbsChannel#completesInSubmit}, as on {@code local}): an operation's
+     * steps up to its first wait then run without waiting.
+     */
+    public boolean completesInPost()
+    {
+        return inline;
+    }
+
+    private static boolean allComplete(final List<VerbsChannel> list)
+    {
+        for (final VerbsChannel c : list)
+        {
+            if (!c.completesInSubmit())
+            {
+                return false;
+            }
+        }
+        return !list.isEmpty();
     }
 
     /**

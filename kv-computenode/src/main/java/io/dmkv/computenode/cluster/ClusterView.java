@@ -235,6 +235,13 @@ public final class ClusterView
         return b.read(replicaOf(globalAddress, j), GlobalAddress.offset(globalAddress), dst, dstOffset, length);
     }
 
+    /** As {@link #read}, a READ whose bytes the transport may lend ({@link VerbBatch#readLendable}). */
+    public int readLendable(final VerbBatch b, final long globalAddress, final int j, final MutableDirectBuffer dst,
+        final int dstOffset, final int length)
+    {
+        return b.readLendable(replicaOf(globalAddress, j), GlobalAddress.offset(globalAddress), dst, dstOffset, length);
+    }
+
     /** Adds a WRITE to replica {@code j} at {@code globalAddress} to {@code b}; returns its index. */
     public int write(final VerbBatch b, final long globalAddress, final int j, final DirectBuffer src,
         final int srcOffset, final int length)

@@ -55,6 +55,8 @@ public final class BucketProbe
     private int c2;
     /** Bit k set if combined bucket k (0: c1, 1: c2) was read. */
     private int readMask;
+    /** The verb of the speculated object's READ in its batch ({@link #readObject}). */
+    private int objectVerb;
 
     public BucketProbe(final ClusterView view)
     {
@@ -130,12 +132,18 @@ public final class BucketProbe
         return CombinedBucket.header(buckets, k * CombinedBucket.LENGTH, k == 0 ? c1 : c2);
     }
 
-    /** Adds a READ of the object a slot value points at into candidate position 0 (a cache speculation). */
+    /**
+     * Adds a READ of the object a slot value points at into candidate position 0 (a cache
+     * speculation). The transport may lend its bytes instead of copying them (the {@code local}
+     * transport does): {@link #speculatedValue} reads them where they are, {@link #speculationHolds}
+     * copies them first.
+     */
     public void readObject(final VerbBatch b, final long slotValue)
     {
         final int length = Slot.objectLength(slotValue);
         ensureObjects(length);
-        view.read(b, Slot.address(slotValue), replicaBesideBuckets(Slot.address(slotValue)), objects, 0, length);
+        objectVerb = view.readLendable(b, Slot.address(slotValue), replicaBesideBuckets(Slot.address(slotValue)), objects,
+            0, length);
     }
 
     /** True if every bucket read says its subtable covers the key. */
@@ -302,17 +310,31 @@ public final class BucketProbe
         return Slot.fingerprint(slot) == KeyHash.fingerprint(h) && Slot.hashSuffix(slot) == (int)(h & 0xFF);
     }
 
-    /** After {@link #readObject}: true if the object read is whole and holds {@code key}. */
-    public boolean speculationHolds(final long slotValue, final byte[] key)
+    /**
+     * After {@link #readObject} in {@code b}, completed: true if the object read is whole and holds
+     * {@code key}, which is then at offset 0 of {@link #objects()} (copied there if the transport
+     * lent it).
+     */
+    public boolean speculationHolds(final VerbBatch b, final long slotValue, final byte[] key)
     {
-        return KvObject.validate(objects, 0, Slot.objectLength(slotValue), digest) == ObjectStatus.OK
-            && KvObject.keyEquals(objects, 0, key);
+        final int length = Slot.objectLength(slotValue);
+        if (b.isLent(objectVerb))
+        {
+            b.source(objectVerb).getBytes(b.sourceOffset(objectVerb), objects, 0, length);
+        }
+        return KvObject.validate(objects, 0, length, digest) == ObjectStatus.OK && KvObject.keyEquals(objects, 0, key);
     }
 
-    /** The value bytes of the speculated object ({@link #readObject}). */
-    public byte[] speculatedValue()
+    /**
+     * After {@link #readObject} in {@code b}, completed: the value of the object read in a new array
+     * if it is whole and holds {@code key}, else null. Read where the transport left the bytes
+     * (lent memory included), each byte once ({@link KvObject#valueIfHolds}): the value is copied
+     * once, into the array returned.
+     */
+    public byte[] speculatedValue(final VerbBatch b, final long slotValue, final byte[] key)
     {
-        return KvObject.valueBytes(objects, 0);
+        return KvObject.valueIfHolds(b.source(objectVerb), b.sourceOffset(objectVerb), Slot.objectLength(slotValue), key,
+            digest);
     }
 
     /** The buffer objects are read into: the speculated object at 0, candidate {@code i} at {@link #candidateOffset}. */

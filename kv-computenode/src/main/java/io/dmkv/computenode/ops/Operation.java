@@ -20,12 +20,14 @@ import io.dmkv.rdma.VerbThread;
  * <p>Subclasses are pooled: one object runs one operation at a time, from {@link #begin} to
  * {@link #end}, and keeps its scratch buffers between operations.
  */
-abstract class Operation implements OpDriver, BatchListener
+abstract class Operation implements OpDriver, BatchListener, OperationPool.Pooled
 {
     private static final long FIRST_BACKOFF_NS = 1_000;
     private static final long MAX_BACKOFF_NS = 1_000_000;
     /** Attempts in a row that found one slot value pointing at a damaged object before the operation fails. */
     static final int DAMAGED_READS = 4;
+    /** {@code deadline} before the first retry of an operation that reads the clock then ({@link #begin(boolean)}). */
+    private static final long NO_DEADLINE_YET = Long.MIN_VALUE;
 
     final OpRuntime runtime;
     private final long timeoutNs;
@@ -38,6 +40,7 @@ abstract class Operation implements OpDriver, BatchListener
     int retries;
     private long damagedSlot;
     private int damagedReads;
+    private int poolSlot = -1;
 
     Operation(final OpRuntime runtime, final long timeoutNs)
     {
@@ -45,10 +48,34 @@ abstract class Operation implements OpDriver, BatchListener
         this.timeoutNs = timeoutNs;
     }
 
+    @Override
+    public final int poolSlot()
+    {
+        return poolSlot;
+    }
+
+    @Override
+    public final void poolSlot(final int slot)
+    {
+        poolSlot = slot;
+    }
+
     /** Starts the clock of a new operation. */
     final void begin()
     {
-        deadline = runtime.clock().nanoTime() + timeoutNs;
+        begin(false);
+    }
+
+    /**
+     * Starts a new operation. With {@code clockAtFirstRetry} (an operation whose first attempt
+     * never waits: its round trips complete inside their posts and it takes no timer or RPC before
+     * its first {@link #retry}), the clock is read at the first retry instead of now: that attempt
+     * ran on the caller's thread meanwhile, so the deadline moves by its CPU time at most (a few
+     * microseconds), and an operation that never retries (almost every get) reads no clock.
+     */
+    final void begin(final boolean clockAtFirstRetry)
+    {
+        deadline = clockAtFirstRetry ? NO_DEADLINE_YET : runtime.clock().nanoTime() + timeoutNs;
         backoffNs = FIRST_BACKOFF_NS;
         retries = 0;
         damagedSlot = 0;
@@ -155,7 +182,12 @@ abstract class Operation implements OpDriver, BatchListener
     final boolean retry(final String what)
     {
         retries++;
-        if (runtime.clock().nanoTime() - deadline > 0)
+        final long now = runtime.clock().nanoTime();
+        if (deadline == NO_DEADLINE_YET)
+        {
+            deadline = now + timeoutNs;
+        }
+        else if (now - deadline > 0)
         {
             fail(new KvTimeoutException(what + " did not complete within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs)
                 + " ms (contention or an unavailable memory node)"));

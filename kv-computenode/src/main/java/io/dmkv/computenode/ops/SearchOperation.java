@@ -69,7 +69,9 @@ final class SearchOperation extends Operation
 
     void start(final byte[] k, final long h, final OpCompletion<byte[]> completion)
     {
-        begin();
+        // A search's first attempt takes no timer and no RPC: where round trips complete in their posts
+        // (local), it never waits, and the clock is read at its first retry if any.
+        begin(runtime.client().completesInPost());
         key = k;
         hash = h;
         done = completion;
@@ -157,7 +159,8 @@ final class SearchOperation extends Operation
         }
         if (speculate)
         {
-            if (probe.slotValueAt(cachedSlot) == cachedValue && probe.speculationHolds(cachedValue, key))
+            final byte[] value = probe.slotValueAt(cachedSlot) == cachedValue ? speculatedValue() : null;
+            if (value != null)
             {
                 if (guess)
                 {
@@ -168,7 +171,14 @@ final class SearchOperation extends Operation
                 {
                     cache.hit(hash);
                 }
-                found(0);
+                if (value == ValueSink.DELIVERED)
+                {
+                    found(0);
+                }
+                else
+                {
+                    finish(value);
+                }
                 return;
             }
             if (!guess)
@@ -211,6 +221,20 @@ final class SearchOperation extends Operation
         {
             attempt();
         }
+    }
+
+    /**
+     * The speculated object's value if it is whole and holds the key, else null: for a sink,
+     * {@link ValueSink#DELIVERED} (the object then at 0 of the probe's buffer, for {@link #found});
+     * else a new array, the value copied once from where the transport left the object.
+     */
+    private byte[] speculatedValue()
+    {
+        if (done instanceof ValueSink)
+        {
+            return probe.speculationHolds(batch, cachedValue, key) ? ValueSink.DELIVERED : null;
+        }
+        return probe.speculatedValue(batch, cachedValue, key);
     }
 
     private void finish(final byte[] value)

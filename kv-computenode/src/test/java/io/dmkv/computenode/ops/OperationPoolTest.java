@@ -16,9 +16,22 @@ import org.junit.jupiter.api.Timeout;
 class OperationPoolTest
 {
     /** Stands for an operation: marks itself busy while a thread holds it. */
-    private static final class Op
+    private static final class Op implements OperationPool.Pooled
     {
         final AtomicBoolean busy = new AtomicBoolean();
+        private int slot = -1;
+
+        @Override
+        public int poolSlot()
+        {
+            return slot;
+        }
+
+        @Override
+        public void poolSlot(final int s)
+        {
+            slot = s;
+        }
     }
 
     @Test
@@ -53,16 +66,7 @@ class OperationPoolTest
         {
             for (int i = 0; i < rounds; i++)
             {
-                Op op = pool.take();
-                if (op == null)
-                {
-                    op = new Op();
-                    created.incrementAndGet();
-                }
-                if (!op.busy.compareAndSet(false, true))
-                {
-                    doubleUse.incrementAndGet();
-                }
+                final Op op = takeAndHold(pool, created, doubleUse);
                 Thread.onSpinWait();
                 op.busy.set(false);
                 pool.give(op);
@@ -70,5 +74,69 @@ class OperationPoolTest
         });
         assertEquals(0, doubleUse.get(), "an operation held by two threads at once");
         assertTrue(created.get() < threads * rounds / 10, "operations are reused: " + created.get() + " created");
+    }
+
+    @Test
+    void anOperationEndedOnAnotherThreadGoesBackToTheSlotThatKeepsIt() throws Exception
+    {
+        final OperationPool<Op> pool = new OperationPool<>(4);
+        final Op a = new Op();
+        pool.give(a);
+        assertSame(a, pool.take(), "the slot of the thread that gave it back first keeps it");
+        final Thread other = new Thread(() -> pool.give(a));
+        other.start();
+        other.join();
+        assertSame(a, pool.take(), "given back from another thread, it is idle in its own slot again");
+        final Op b = new Op();
+        pool.give(b);
+        pool.give(a);
+        assertSame(a, pool.take(), "the slot keeps the operation it kept first");
+        assertSame(b, pool.take(), "another goes through the shared queue");
+        assertNull(pool.take());
+    }
+
+    @Test
+    void operationsEndedOnOtherThreadsAreNeverHeldTwice() throws Exception
+    {
+        // Each thread ends the operations another thread started (a completion thread's part), so
+        // operations kept by one slot are given back from threads of other slots.
+        final int threads = 8;
+        final int rounds = 20_000;
+        final OperationPool<Op> pool = new OperationPool<>(256);
+        final java.util.concurrent.LinkedBlockingQueue<Op> handOver = new java.util.concurrent.LinkedBlockingQueue<>();
+        final AtomicInteger doubleUse = new AtomicInteger();
+        final AtomicInteger created = new AtomicInteger();
+        Together.run(threads, () ->
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                final Op op = takeAndHold(pool, created, doubleUse);
+                handOver.add(op);
+                final Op other = handOver.poll();
+                if (other != null)
+                {
+                    other.busy.set(false);
+                    pool.give(other);
+                }
+            }
+        });
+        assertEquals(0, doubleUse.get(), "an operation held by two threads at once");
+        assertTrue(created.get() < threads * rounds / 2, "operations are reused: " + created.get() + " created");
+    }
+
+    /** An operation from the pool or a new one (counted in {@code created}), marked held; a second holder counts in {@code doubleUse}. */
+    private static Op takeAndHold(final OperationPool<Op> pool, final AtomicInteger created, final AtomicInteger doubleUse)
+    {
+        Op op = pool.take();
+        if (op == null)
+        {
+            op = new Op();
+            created.incrementAndGet();
+        }
+        if (!op.busy.compareAndSet(false, true))
+        {
+            doubleUse.incrementAndGet();
+        }
+        return op;
     }
 }

@@ -90,6 +90,14 @@ public final class Crc32cDigest
         return this;
     }
 
+    /** Adds bytes {@code from} .. 7 of {@code value} in native order (as {@code putLong} stores them). */
+    public Crc32cDigest updateLong(final long value, final int from)
+    {
+        scratchBuffer.putLong(0, value);
+        crc.update(scratch, from, Long.BYTES - from);
+        return this;
+    }
+
     /** The checksum of everything added since the last {@link #reset()}. */
     public int value()
     {

@@ -207,6 +207,62 @@ public final class KvObject
         return valid == INVALID ? ObjectStatus.INVALID : ObjectStatus.BAD_HEADER;
     }
 
+    /**
+     * The value of the object at {@code offset}, {@code readLength} bytes (as {@link #validate}
+     * takes them), in a new array: null unless the object passes every check of {@link #validate}
+     * and holds {@code key}. Unlike {@link #validate}, this reads each byte it relies on once
+     * (the header and log-entry words into locals, the value into the array) and takes the
+     * checksum over exactly those and {@code key}, so it may run on memory that changes while it
+     * reads (a memory node's own memory, lent by the {@code local} transport): an object reused
+     * under it fails the checksum as a torn READ does.
+     */
+    public static byte[] valueIfHolds(final DirectBuffer buffer, final int offset, final int readLength,
+        final byte[] key, final Crc32cDigest digest)
+    {
+        buffer.boundsCheck(offset, readLength);
+        if (readLength < OVERHEAD || readLength > SizeClasses.MAX_OBJECT_SIZE)
+        {
+            return null;
+        }
+        // Little-endian (LayoutVersion): valid, size class, key length (u16), value length (u32).
+        final long header = buffer.getLong(offset);
+        final int keyLength = (int)(header >>> 16) & 0xFFFF;
+        final long valueLength = header >>> 32;
+        if (keyLength != key.length || valueLength > MAX_VALUE_LENGTH
+            || usedLength(keyLength, (int)valueLength) > readLength
+            || (byte)header != VALID || (int)(header >>> 8 & 0xFF) != SizeClasses.classForLength(readLength))
+        {
+            return null;
+        }
+        if (!keyEquals(buffer, offset, key))
+        {
+            return null;
+        }
+        // The value, then the log entry right after it: one pass from the first byte to the last, in the
+        // order the bytes lie (a READ of region memory not in the processor's cache streams). The used
+        // bit read last proves nothing alone; the checksum over all the bytes taken does.
+        final byte[] value = new byte[(int)valueLength];
+        buffer.getBytes(offset + KEY_OFFSET + keyLength, value);
+        final int entry = LogEntry.entryOffsetAfter(offset, dataLength(keyLength, (int)valueLength));
+        final long next = buffer.getLong(entry + LogEntry.NEXT_OFFSET);
+        final int crc = LogEntry.objectCrc(buffer, entry);
+        final long tail = buffer.getLong(entry + LogEntry.TAIL_OFFSET);
+        final int op = LogEntry.tailOp(tail);
+        if (!LogEntry.tailUsed(tail) || (op != LogEntry.OP_INSERT && op != LogEntry.OP_UPDATE && op != LogEntry.OP_DELETE))
+        {
+            return null;
+        }
+        // The bytes checksum() covers, as this call took them: the key compared equal, so it is key's.
+        final int sum = digest.reset()
+            .updateLong(header, SIZE_CLASS_OFFSET)
+            .update(key, 0, keyLength)
+            .update(value, 0, value.length)
+            .updateLong(next)
+            .updateLong(tail)
+            .value();
+        return sum == crc ? value : null;
+    }
+
     /** True if the object's key is the {@code keyLength} bytes of {@code key} at {@code keyOffset}. */
     public static boolean keyEquals(final DirectBuffer buffer, final int offset, final DirectBuffer key,
         final int keyOffset, final int keyLength)

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -64,6 +66,16 @@ class KvObjectTest
                 assertArrayEquals(key, KvObject.keyBytes(buffer, AT), what);
                 assertArrayEquals(value, KvObject.valueBytes(buffer, AT), what);
                 assertTrue(KvObject.keyEquals(buffer, AT, key), what);
+                assertArrayEquals(value, KvObject.valueIfHolds(buffer, AT, size, key, digest), what);
+                assertArrayEquals(value, KvObject.valueIfHolds(buffer, AT, SizeClasses.objectSize(sizeClass), key,
+                    digest), what + ", read as its whole class");
+                if (kv[0] > 0)
+                {
+                    final byte[] other = key.clone();
+                    other[kv[0] - 1] ^= 1;
+                    assertNull(KvObject.valueIfHolds(buffer, AT, size, other, digest), what + ", another key");
+                }
+                assertNull(KvObject.valueIfHolds(buffer, AT, size, bytes(kv[0] + 1, 9), digest), what + ", a longer key");
                 final int entry = KvObject.entryOffset(buffer, AT);
                 assertEquals(AT + size - LogEntry.LENGTH, entry, what);
                 assertEquals(NEXT, LogEntry.next(buffer, entry));
@@ -97,10 +109,8 @@ class KvObjectTest
     @Test
     void flippingAnyBitOfAnyProtectedByteIsDetected()
     {
-        final byte[] key = bytes(20, 3);
-        final byte[] value = bytes(100, 4);
-        final UnsafeBuffer original = new UnsafeBuffer(new byte[512]);
-        final int size = KvObject.encode(original, 0, 0, key, value, LogEntry.OP_INSERT, NEXT, PREV, digest);
+        final UnsafeBuffer original = smallObject();
+        final int size = KvObject.usedLength(20, 100);
         final List<Integer> protectedBytes = new ArrayList<>();
         for (int b = 1; b < KvObject.dataLength(20, 100); b++)
         {
@@ -116,15 +126,107 @@ class KvObjectTest
         {
             for (int bit = 0; bit < 8; bit++)
             {
-                copy.putBytes(0, original, 0, 512);
-                copy.putByte(b, (byte)(copy.getByte(b) ^ (1 << bit)));
-                final ObjectStatus status = KvObject.validate(copy, 0, size, digest);
+                final ObjectStatus status = KvObject.validate(flip(original, copy, b, bit), 0, size, digest);
                 assertTrue(EnumSet.of(ObjectStatus.BAD_CHECKSUM, ObjectStatus.BAD_HEADER, ObjectStatus.NOT_USED)
                     .contains(status), "byte " + b + " bit " + bit + " gave " + status);
                 if (b >= KvObject.KEY_OFFSET && b < KvObject.dataLength(20, 100))
                 {
                     assertEquals(ObjectStatus.BAD_CHECKSUM, status, "key/value byte " + b);
                 }
+            }
+        }
+    }
+
+    @Test
+    void valueIfHoldsAgreesWithValidateAndKeyEqualsWhateverByteIsDamaged()
+    {
+        final byte[] key = bytes(20, 3);
+        final byte[] value = bytes(100, 4);
+        final UnsafeBuffer original = smallObject();
+        final int size = KvObject.usedLength(20, 100);
+        final UnsafeBuffer copy = new UnsafeBuffer(new byte[512]);
+        int refused = 0;
+        for (int b = 0; b < size; b++)
+        {
+            for (int bit = 0; bit < 8; bit++)
+            {
+                flip(original, copy, b, bit);
+                final boolean holds = KvObject.validate(copy, 0, size, digest) == ObjectStatus.OK
+                    && KvObject.keyEquals(copy, 0, key);
+                final byte[] got = KvObject.valueIfHolds(copy, 0, size, key, digest);
+                assertEquals(holds, got != null, "byte " + b + " bit " + bit);
+                if (got != null)
+                {
+                    assertArrayEquals(value, got, "byte " + b + " bit " + bit);
+                }
+                else
+                {
+                    refused++;
+                }
+            }
+        }
+        assertTrue(refused > 8 * (KvObject.dataLength(20, 100) - 1), "every protected byte's flips are refused");
+        for (final int length : new int[] {size - 1, 0, KvObject.OVERHEAD - 1, 256 + 64})
+        {
+            assertNull(KvObject.valueIfHolds(original, 0, length, key, digest), "read length " + length);
+        }
+    }
+
+    /**
+     * Memory that a writer reuses while it is read (the local transport lends a node's own memory):
+     * the object is replaced right when the value is copied out. What comes back is either nothing
+     * or the whole value of an object of this key, never a mix.
+     */
+    @Test
+    void anObjectReusedWhileItsValueIsCopiedIsNeverReturnedTorn()
+    {
+        final byte[] key = bytes(16, 5);
+        final byte[] first = bytes(300, 6);
+        final byte[] second = bytes(300, 7);
+        final byte[] otherKey = bytes(16, 8);
+        final int sizeClass = SizeClasses.sizeClassFor(16, 300);
+        for (int scenario = 0; scenario < 4; scenario++)
+        {
+            final int s = scenario;
+            final Crc32cDigest writerDigest = new Crc32cDigest();
+            final UnsafeBuffer memory = new UnsafeBuffer(new byte[1024])
+            {
+                @Override
+                public void getBytes(final int index, final byte[] dst)
+                {
+                    switch (s)
+                    {
+                        case 0: // the same key with another value and another log link
+                            KvObject.encode(this, 0, sizeClass, key, second, LogEntry.OP_UPDATE, NEXT, 0, writerDigest);
+                            break;
+                        case 1: // another key
+                            KvObject.encode(this, 0, sizeClass, otherKey, second, LogEntry.OP_INSERT, NEXT, PREV,
+                                writerDigest);
+                            break;
+                        case 2: // half the value written when the copy runs
+                            KvObject.encode(this, 0, sizeClass, key, second, LogEntry.OP_UPDATE, NEXT, PREV, writerDigest);
+                            putBytes(KvObject.KEY_OFFSET + 16 + 150, first, 150, 150);
+                            break;
+                        default: // the same key and value again: the value read is whole either way
+                            KvObject.encode(this, 0, sizeClass, key, first, LogEntry.OP_INSERT, NEXT, PREV, writerDigest);
+                            break;
+                    }
+                    super.getBytes(index, dst);
+                }
+            };
+            final int size = KvObject.encode(memory, 0, sizeClass, key, first, LogEntry.OP_INSERT, NEXT, PREV, digest);
+            final byte[] got = KvObject.valueIfHolds(memory, 0, size, key, digest);
+            if (scenario == 0)
+            {
+                assertTrue(got == null || Arrays.equals(got, second), "nothing, or the new object's whole value");
+            }
+            else if (scenario == 3)
+            {
+                assertArrayEquals(first, got);
+            }
+            else
+            {
+                assertNull(got, "scenario " + scenario);
             }
         }
     }
@@ -262,13 +364,31 @@ class KvObjectTest
         assertEquals(ObjectStatus.OK, KvObject.validate(buffer, 0, size, digest));
         assertArrayEquals(key, KvObject.keyBytes(buffer, 0));
         assertArrayEquals(value, KvObject.valueBytes(buffer, 0));
+        assertArrayEquals(value, KvObject.valueIfHolds(buffer, 0, size, key, digest));
         assertEquals(op, LogEntry.op(buffer, KvObject.entryOffset(buffer, 0)));
         if (key.length + value.length > 0)
         {
             final int b = KvObject.KEY_OFFSET + flipSeed % (key.length + value.length);
             buffer.putByte(b, (byte)(buffer.getByte(b) ^ (1 << (flipSeed % 8))));
             assertEquals(ObjectStatus.BAD_CHECKSUM, KvObject.validate(buffer, 0, size, digest));
+            assertNull(KvObject.valueIfHolds(buffer, 0, size, key, digest));
         }
+    }
+
+    /** A 20-byte key ({@code bytes(20, 3)}) and a 100-byte value ({@code bytes(100, 4)}) at 0 of a 512-byte buffer. */
+    private UnsafeBuffer smallObject()
+    {
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[512]);
+        KvObject.encode(b, 0, 0, bytes(20, 3), bytes(100, 4), LogEntry.OP_INSERT, NEXT, PREV, digest);
+        return b;
+    }
+
+    /** {@code copy} made equal to {@code original}, then bit {@code bit} of byte {@code b} flipped. */
+    private static UnsafeBuffer flip(final UnsafeBuffer original, final UnsafeBuffer copy, final int b, final int bit)
+    {
+        copy.putBytes(0, original, 0, original.capacity());
+        copy.putByte(b, (byte)(copy.getByte(b) ^ (1 << bit)));
+        return copy;
     }
 
     private static byte[] bytes(final int length, final int seed)

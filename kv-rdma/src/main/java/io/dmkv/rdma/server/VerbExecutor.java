@@ -8,6 +8,7 @@ import org.agrona.concurrent.AtomicBuffer;
 
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.Verb;
+import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbRules;
 
 /**
@@ -43,6 +44,13 @@ public final class VerbExecutor
     {
         VarHandle.acquireFence();
         region.buffer().getBytes((int)offset, dst, dstOffset, length);
+    }
+
+    /** Answers the lendable READ {@code i} of {@code batch} with the region's own memory at {@code offset}. */
+    public static void lend(final MemoryRegion region, final long offset, final VerbBatch batch, final int i)
+    {
+        VarHandle.acquireFence();
+        batch.lend(i, region.buffer(), (int)offset);
     }
 
     public static void write(final MemoryRegion region, final long offset, final DirectBuffer src,

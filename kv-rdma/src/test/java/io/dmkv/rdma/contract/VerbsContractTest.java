@@ -5,6 +5,7 @@ package io.dmkv.rdma.contract;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -162,6 +163,44 @@ public abstract class VerbsContractTest
         {
             assertEquals(src.getByte(i), dst.getByte(i));
         }
+    }
+
+    @Test
+    void aLendableReadFindsTheWrittenBytesWhereverTheTransportLeftThem()
+    {
+        final RemoteRegion r = region(0, 0);
+        final byte[] data = new byte[1500];
+        new Random(7).nextBytes(data);
+        final VerbBatch w = new VerbBatch();
+        w.write(r, 2048, new UnsafeBuffer(data), 0, data.length);
+        client.execute(w);
+        final UnsafeBuffer dst = new UnsafeBuffer(new byte[1600]);
+        final VerbBatch b = new VerbBatch();
+        final int plain = b.read(r, 2048, dst, 0, 8);
+        final int lendable = b.readLendable(r, 2048, dst, 100, data.length);
+        client.execute(b);
+        assertFalse(b.isLent(plain), "a plain READ is always copied");
+        assertEquals(data[0], dst.getByte(0));
+        final byte[] got = new byte[data.length];
+        b.source(lendable).getBytes(b.sourceOffset(lendable), got);
+        assertArrayEquals(data, got);
+        if (b.isLent(lendable))
+        {
+            assertEquals(0, dst.getByte(100), "a lent READ copies nothing into its destination");
+        }
+        else
+        {
+            assertSame(dst, b.source(lendable));
+            assertEquals(100, b.sourceOffset(lendable));
+        }
+        assertEquals(2, b.reads());
+        assertEquals(8 + data.length, b.bytesIn(), "a lendable READ counts as the READ it is");
+        b.reset();
+        final int again = b.read(r, 2048, dst, 200, 16);
+        client.execute(b);
+        assertFalse(b.isLent(again), "a reset batch forgets what was lent");
+        assertSame(dst, b.source(again));
+        assertEquals(data[0], dst.getByte(200));
     }
 
     @Test

@@ -24,6 +24,8 @@ import io.dmkv.rdma.server.VerbExecutor;
  * A local channel: verbs execute on the caller's thread against the memory node's memory (the
  * node's own table in this JVM, or this process's mapping of its shared file), so a batch
  * completes before {@link #submit} returns. Verbs of one caller are therefore trivially in order.
+ * A READ the batch marks lendable is answered with the region's own memory instead of a copy
+ * ({@link VerbBatch#readLendable}).
  */
 final class LocalVerbsChannel implements VerbsChannel
 {
@@ -114,7 +116,14 @@ final class LocalVerbsChannel implements VerbsChannel
             switch (op)
             {
                 case Verb.READ:
-                    VerbExecutor.read(region, offset, batch.readBuffer(i), batch.bufferOffset(i), length);
+                    if (batch.lendable(i))
+                    {
+                        VerbExecutor.lend(region, offset, batch, i);
+                    }
+                    else
+                    {
+                        VerbExecutor.read(region, offset, batch.readBuffer(i), batch.bufferOffset(i), length);
+                    }
                     break;
                 case Verb.WRITE:
                     VerbExecutor.write(region, offset, batch.buffer(i), batch.bufferOffset(i), length);
@@ -130,6 +139,12 @@ final class LocalVerbsChannel implements VerbsChannel
         }
         counters.part(batch.thread(), batch, part, executed);
         batch.partCompleted(part, error);
+    }
+
+    @Override
+    public boolean completesInSubmit()
+    {
+        return true;
     }
 
     @Override
