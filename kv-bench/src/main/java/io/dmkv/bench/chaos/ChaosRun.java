@@ -182,12 +182,15 @@ public final class ChaosRun
     }
 
     /**
-     * Per key, the values it may hold now: the last acknowledged write's, and those of writes
-     * begun after it and never acknowledged (in flight at a kill). "-" stands for absent.
+     * Per key, the values it may hold now: the last acknowledged write's, those of writes begun
+     * after it and never acknowledged (in flight at a kill), and those of every write that failed
+     * ("F"): a failed write's proposal may still be applied by a later write of the key, after that
+     * write was acknowledged (docs/recovery.md, "Outcome unknown"). "-" stands for absent.
      */
     static Map<String, List<String>> expected(final List<Path> logs) throws IOException
     {
         final Map<String, List<String>> allowed = new HashMap<>();
+        final Map<String, List<String>> failed = new HashMap<>();
         for (final Path log : logs)
         {
             if (!Files.exists(log))
@@ -209,7 +212,15 @@ public final class ChaosRun
                     else if (w[0].equals("A") && w.length >= 3 && begun != null && begun[1].equals(w[1])
                         && begun[2].equals(w[2]))
                     {
-                        allowed.put(w[1], new ArrayList<>(List.of(begun[3])));
+                        final List<String> now = new ArrayList<>(List.of(begun[3]));
+                        now.addAll(failed.getOrDefault(w[1], List.of()));
+                        allowed.put(w[1], now);
+                        begun = null;
+                    }
+                    else if (w[0].equals("F") && w.length >= 3 && begun != null && begun[1].equals(w[1])
+                        && begun[2].equals(w[2]))
+                    {
+                        failed.computeIfAbsent(w[1], k -> new ArrayList<>()).add(begun[3]);
                         begun = null;
                     }
                 }
