@@ -36,7 +36,9 @@ import io.netty.handler.codec.TooLongFrameException;
  *
  * <p>Answers to the frames of one read burst go into one buffer, written and flushed once when
  * the burst ends ({@link #channelReadComplete}): a client that pipelines gets its answers in one
- * {@code write}, and the node allocates one buffer per burst rather than one per frame.
+ * {@code write}, and the node allocates one buffer per burst rather than one per frame. An RPC
+ * answered during the burst (an inline handler) joins it; one answered later on another thread
+ * leaves from that thread when the socket allows it ({@link TcpAnswerWire}).
  */
 final class TcpServerHandler extends ChannelInboundHandlerAdapter
 {
@@ -52,6 +54,10 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     /** Answers of the current read burst, not yet written. */
     private ByteBuf burst;
     private boolean written;
+    /** Inside {@link #channelRead}: an RPC answered now joins the burst. */
+    private boolean reading;
+    /** Every write to the socket; null until the handler is added. */
+    private TcpAnswerWire wire;
     private boolean helloDone;
     private boolean failed;
     /** Between a HELLO and its proof, on a node with a secret. */
@@ -71,9 +77,16 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     }
 
     @Override
+    public void handlerAdded(final ChannelHandlerContext ctx)
+    {
+        wire = new TcpAnswerWire(ctx.channel(), server);
+    }
+
+    @Override
     public void channelRead(final ChannelHandlerContext ctx, final Object msg)
     {
         final ByteBuf frame = (ByteBuf)msg;
+        reading = true;
         try
         {
             if (failed)
@@ -120,6 +133,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         }
         finally
         {
+            reading = false;
             frame.release();
         }
     }
@@ -127,11 +141,12 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelReadComplete(final ChannelHandlerContext ctx)
     {
-        writeBurst(ctx);
-        if (written)
+        final ByteBuf b = burst;
+        burst = null;
+        if (b != null || written)
         {
             written = false;
-            ctx.flush();
+            wire.write(b, true);
         }
         ctx.fireChannelReadComplete();
     }
@@ -139,6 +154,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
+        wire.stop();
         if (leave != null)
         {
             leave.run();
@@ -198,7 +214,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         {
             final ByteBuf b = burst;
             burst = null;
-            ctx.write(b, ctx.voidPromise());
+            wire.write(b, false);
             written = true;
         }
     }
@@ -277,6 +293,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         {
             ctx.pipeline().remove(HelloGuard.NAME);
         }
+        wire.start();
         TcpFrames.encodeHelloOk(out(ctx, 256), proof, service.name(), service.layoutVersion(), service.shmFile(),
             service.rdmaPort(), service.regionInfos());
     }
@@ -402,18 +419,39 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             {
                 return;
             }
-            final ByteBuf frame = channel.alloc().buffer();
-            if (error == null)
+            final boolean onLoop = channel.eventLoop().inEventLoop();
+            if (onLoop && reading)
             {
-                TcpFrames.encodeRpcResponse(frame, requestId, RpcStatus.OK, response, null);
+                // Answered within the read burst: leaves with its other answers, in one write.
+                encodeRpcAnswer(out(ctx, 64 + (response == null ? 0 : response.remaining())), requestId, response,
+                    error);
+                return;
+            }
+            final ByteBuf frame = encodeRpcAnswer(channel.alloc().directBuffer(), requestId, response, error);
+            if (onLoop)
+            {
+                wire.write(frame, true);
             }
             else
             {
-                final int status = error instanceof RpcException ? ((RpcException)error).status() : RpcStatus.FAILED;
-                TcpFrames.encodeRpcResponse(frame, requestId, status, null, error.getMessage());
+                wire.answer(frame);
             }
-            channel.writeAndFlush(frame, channel.voidPromise());
         });
+    }
+
+    private static ByteBuf encodeRpcAnswer(final ByteBuf out, final long requestId, final ByteBuffer response,
+        final Throwable error)
+    {
+        if (error == null)
+        {
+            TcpFrames.encodeRpcResponse(out, requestId, RpcStatus.OK, response, null);
+        }
+        else
+        {
+            final int status = error instanceof RpcException ? ((RpcException)error).status() : RpcStatus.FAILED;
+            TcpFrames.encodeRpcResponse(out, requestId, status, null, error.getMessage());
+        }
+        return out;
     }
 
     private void wrap(final ByteBuf buf, final int index, final int length)
@@ -444,6 +482,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         server.protocolError(ctx.channel().remoteAddress(), why);
         ctx.channel().config().setAutoRead(false);
         writeBurst(ctx);
+        wire.stop();
         ctx.writeAndFlush(TcpFrames.messageFrame(ctx.alloc().buffer(), TcpFrames.ERROR, why))
             .addListener(ChannelFutureListener.CLOSE);
     }
