@@ -37,8 +37,9 @@ import io.netty.handler.codec.TooLongFrameException;
  * <p>Answers to the frames of one read burst go into one buffer, written and flushed once when
  * the burst ends ({@link #channelReadComplete}): a client that pipelines gets its answers in one
  * {@code write}, and the node allocates one buffer per burst rather than one per frame. An RPC
- * answered during the burst (an inline handler) joins it; one answered later on another thread
- * leaves from that thread when the socket allows it ({@link TcpAnswerWire}).
+ * answered on another thread leaves from that thread when the socket allows it
+ * ({@link TcpAnswerWire}); one answered on the loop is written and flushed at once, so no direct
+ * answer waits for it and none overtakes it.
  */
 final class TcpServerHandler extends ChannelInboundHandlerAdapter
 {
@@ -54,8 +55,6 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     /** Answers of the current read burst, not yet written. */
     private ByteBuf burst;
     private boolean written;
-    /** Inside {@link #channelRead}: an RPC answered now joins the burst. */
-    private boolean reading;
     /** Every write to the socket; null until the handler is added. */
     private TcpAnswerWire wire;
     private boolean helloDone;
@@ -86,7 +85,6 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     public void channelRead(final ChannelHandlerContext ctx, final Object msg)
     {
         final ByteBuf frame = (ByteBuf)msg;
-        reading = true;
         try
         {
             if (failed)
@@ -133,7 +131,6 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         }
         finally
         {
-            reading = false;
             frame.release();
         }
     }
@@ -419,16 +416,8 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             {
                 return;
             }
-            final boolean onLoop = channel.eventLoop().inEventLoop();
-            if (onLoop && reading)
-            {
-                // Answered within the read burst: leaves with its other answers, in one write.
-                encodeRpcAnswer(out(ctx, 64 + (response == null ? 0 : response.remaining())), requestId, response,
-                    error);
-                return;
-            }
             final ByteBuf frame = encodeRpcAnswer(channel.alloc().directBuffer(), requestId, response, error);
-            if (onLoop)
+            if (channel.eventLoop().inEventLoop())
             {
                 wire.write(frame, true);
             }
