@@ -36,7 +36,10 @@ import io.netty.handler.codec.TooLongFrameException;
  *
  * <p>Answers to the frames of one read burst go into one buffer, written and flushed once when
  * the burst ends ({@link #channelReadComplete}): a client that pipelines gets its answers in one
- * {@code write}, and the node allocates one buffer per burst rather than one per frame.
+ * {@code write}, and the node allocates one buffer per burst rather than one per frame. An RPC
+ * answered on another thread leaves from that thread when the socket allows it
+ * ({@link TcpAnswerWire}); one answered on the loop is written and flushed at once, so no direct
+ * answer waits for it and none overtakes it.
  */
 final class TcpServerHandler extends ChannelInboundHandlerAdapter
 {
@@ -52,6 +55,8 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     /** Answers of the current read burst, not yet written. */
     private ByteBuf burst;
     private boolean written;
+    /** Every write to the socket; null until the handler is added. */
+    private TcpAnswerWire wire;
     private boolean helloDone;
     private boolean failed;
     /** Between a HELLO and its proof, on a node with a secret. */
@@ -68,6 +73,12 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     boolean helloDone()
     {
         return helloDone;
+    }
+
+    @Override
+    public void handlerAdded(final ChannelHandlerContext ctx)
+    {
+        wire = new TcpAnswerWire(ctx.channel(), server);
     }
 
     @Override
@@ -127,11 +138,12 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelReadComplete(final ChannelHandlerContext ctx)
     {
-        writeBurst(ctx);
-        if (written)
+        final ByteBuf b = burst;
+        burst = null;
+        if (b != null || written)
         {
             written = false;
-            ctx.flush();
+            wire.write(b, true);
         }
         ctx.fireChannelReadComplete();
     }
@@ -139,6 +151,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
+        wire.stop();
         if (leave != null)
         {
             leave.run();
@@ -198,7 +211,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         {
             final ByteBuf b = burst;
             burst = null;
-            ctx.write(b, ctx.voidPromise());
+            wire.write(b, false);
             written = true;
         }
     }
@@ -277,6 +290,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         {
             ctx.pipeline().remove(HelloGuard.NAME);
         }
+        wire.start();
         TcpFrames.encodeHelloOk(out(ctx, 256), proof, service.name(), service.layoutVersion(), service.shmFile(),
             service.rdmaPort(), service.regionInfos());
     }
@@ -402,18 +416,31 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
             {
                 return;
             }
-            final ByteBuf frame = channel.alloc().buffer();
-            if (error == null)
+            final ByteBuf frame = encodeRpcAnswer(channel.alloc().directBuffer(), requestId, response, error);
+            if (channel.eventLoop().inEventLoop())
             {
-                TcpFrames.encodeRpcResponse(frame, requestId, RpcStatus.OK, response, null);
+                wire.write(frame, true);
             }
             else
             {
-                final int status = error instanceof RpcException ? ((RpcException)error).status() : RpcStatus.FAILED;
-                TcpFrames.encodeRpcResponse(frame, requestId, status, null, error.getMessage());
+                wire.answer(frame);
             }
-            channel.writeAndFlush(frame, channel.voidPromise());
         });
+    }
+
+    private static ByteBuf encodeRpcAnswer(final ByteBuf out, final long requestId, final ByteBuffer response,
+        final Throwable error)
+    {
+        if (error == null)
+        {
+            TcpFrames.encodeRpcResponse(out, requestId, RpcStatus.OK, response, null);
+        }
+        else
+        {
+            final int status = error instanceof RpcException ? ((RpcException)error).status() : RpcStatus.FAILED;
+            TcpFrames.encodeRpcResponse(out, requestId, status, null, error.getMessage());
+        }
+        return out;
     }
 
     private void wrap(final ByteBuf buf, final int index, final int length)
@@ -444,6 +471,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter
         server.protocolError(ctx.channel().remoteAddress(), why);
         ctx.channel().config().setAutoRead(false);
         writeBurst(ctx);
+        wire.stop();
         ctx.writeAndFlush(TcpFrames.messageFrame(ctx.alloc().buffer(), TcpFrames.ERROR, why))
             .addListener(ChannelFutureListener.CLOSE);
     }

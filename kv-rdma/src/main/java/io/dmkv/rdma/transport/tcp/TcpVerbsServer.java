@@ -43,6 +43,8 @@ public final class TcpVerbsServer implements AutoCloseable
     private final int maxFrame;
     private final LongAdder connections = new LongAdder();
     private final LongAdder protocolErrors = new LongAdder();
+    private final LongAdder answersDirect = new LongAdder();
+    private final LongAdder answersSplit = new LongAdder();
     private final RefusalLog helloRefusals;
     private final RefusalLog verbRefusals;
     private final RefusalLog errors;
@@ -218,6 +220,28 @@ public final class TcpVerbsServer implements AutoCloseable
     public long protocolErrors()
     {
         return protocolErrors.sum();
+    }
+
+    /** RPC answers written to the socket by the thread that completed them ({@link TcpAnswerWire}). */
+    long answersDirect()
+    {
+        return answersDirect.sum();
+    }
+
+    /** Of those, answers the socket did not take whole, whose rest the event loop wrote. */
+    long answersSplit()
+    {
+        return answersSplit.sum();
+    }
+
+    /** Counts an RPC answer written directly; {@code split}: the socket did not take all of it. */
+    void answeredDirect(final boolean split)
+    {
+        answersDirect.increment();
+        if (split)
+        {
+            answersSplit.increment();
+        }
     }
 
     /** Stops listening and closes every connection. The service (memory) stays with its owner. */
