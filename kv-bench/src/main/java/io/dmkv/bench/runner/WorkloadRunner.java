@@ -63,6 +63,12 @@ public final class WorkloadRunner
         }
         final boolean timed = duration != null;
         final long deadline = timed ? startNs + duration.toNanos() : 0;
+        // The first failure of each kind of operation is printed; the rest are counted.
+        final AtomicBoolean[] reported = new AtomicBoolean[opNames.size()];
+        for (int i = 0; i < reported.length; i++)
+        {
+            reported[i] = new AtomicBoolean();
+        }
         for (int t = 0; t < threads; t++)
         {
             final OpStats[] stats = new OpStats[opNames.size()];
@@ -77,7 +83,7 @@ public final class WorkloadRunner
             {
                 try
                 {
-                    runThread(workers.apply(index), stats, share, timed, deadline, stop, done);
+                    runThread(workers.apply(index), stats, share, timed, deadline, stop, done, reported);
                 }
                 catch (final Throwable e)
                 {
@@ -126,7 +132,8 @@ public final class WorkloadRunner
     }
 
     private static void runThread(final Worker worker, final OpStats[] stats, final long share, final boolean timed,
-        final long deadline, final AtomicBoolean stop, final AtomicLong done) throws Exception
+        final long deadline, final AtomicBoolean stop, final AtomicLong done, final AtomicBoolean[] reported)
+        throws Exception
     {
         final ThreadCounters c = ThreadCounters.current();
         int pending = 0;
@@ -150,6 +157,11 @@ public final class WorkloadRunner
             {
                 op = e.op();
                 ok = false;
+                if (!reported[op].get() && reported[op].compareAndSet(false, true))
+                {
+                    System.err.println(Thread.currentThread().getName() + ": " + stats[op].name()
+                        + " failed (later failures are counted in the results, not printed): " + e.getCause());
+                }
                 if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS)
                 {
                     throw e;
