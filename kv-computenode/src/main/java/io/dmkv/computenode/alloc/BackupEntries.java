@@ -58,12 +58,6 @@ public final class BackupEntries
         return this;
     }
 
-    /** Entries asked for and not run yet. */
-    public int size()
-    {
-        return size;
-    }
-
     /**
      * CASes every entry asked for, blocking; then none is pending.
      *
@@ -135,7 +129,7 @@ public final class BackupEntries
     }
 
     /** Drops what is pending. */
-    public void clear()
+    private void clear()
     {
         Arrays.fill(regions, 0, size, null);
         size = 0;
