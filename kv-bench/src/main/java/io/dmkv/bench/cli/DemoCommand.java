@@ -24,6 +24,7 @@ import io.dmkv.bench.runner.Comparison;
 import io.dmkv.bench.runner.ConsoleProgress;
 import io.dmkv.bench.runner.ModeCompare;
 import io.dmkv.bench.runner.NodeSpread;
+import io.dmkv.bench.runner.PhaseCpu;
 import io.dmkv.bench.runner.ProcessResult;
 import io.dmkv.bench.runner.RunResult;
 import io.dmkv.bench.runner.WorkloadException;
@@ -173,11 +174,11 @@ public final class DemoCommand implements Callable<Integer>
             final RunResult load = WorkloadRunner.run("load", List.of("INSERT"), loadThreads, keys, null,
                 index -> loader(kv, index, length), ConsoleProgress.ofOps("load", keys));
             final VerbCounters.Snapshot before = kv.counters();
-            final long cpu = ProcessResult.processCpuNanos();
+            final PhaseCpu cpu = PhaseCpu.now();
             final RunResult run = WorkloadRunner.run("run", List.of("READ", "UPDATE"), threads, -1, duration,
                 index -> worker(kv, ledger, length), ConsoleProgress.ofTime("run", duration));
             runs.add(new Comparison.Run(mode, 1, ProcessResult.merge("run", List.of(ProcessResult.of(0, run, 0,
-                new long[2], kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu))), -1, List.of()));
+                new long[2], kv.counters().minus(before), PhaseCpu.now().since(cpu)))), -1, List.of()));
             final AtomicLong wrong = new AtomicLong();
             final Queue<String> reported = new ConcurrentLinkedQueue<>();
             WorkloadRunner.run("check", List.of("GET"), loadThreads, keys, null,

@@ -83,12 +83,12 @@ public final class BenchProcess
             out.println(WARM);
             out.flush();
             final VerbCounters.Snapshot before = kv.counters();
-            final long cpu = ProcessResult.processCpuNanos();
+            final PhaseCpu cpu = PhaseCpu.now();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, spec.threads(), spec.operations(),
                 spec.duration(), workers::runner, new ProgressLines(out));
             ProcessResult.of(spec.process(), r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
-                kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu)
+                kv.counters().minus(before), PhaseCpu.now().since(cpu))
                 .write(spec.output());
             out.println(DONE);
             out.flush();

@@ -144,6 +144,7 @@ public final class BenchReport
         m.put("throughput", r.throughput());
         m.put("counters", counters(merged.counters()));
         m.put("cpuNs", merged.cpuNs());
+        m.put("jitCpuNs", merged.jitCpuNs());
         m.put("cnCpuUsPerOp", Double.isNaN(merged.cpuMicrosPerOp()) ? null : merged.cpuMicrosPerOp());
         final List<Object> ops = new ArrayList<>();
         for (int i = 0; i < r.ops().size(); i++)

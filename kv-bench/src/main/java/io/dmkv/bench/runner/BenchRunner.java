@@ -131,7 +131,7 @@ public final class BenchRunner
                 final RunResult r = WorkloadRunner.run("load", BenchWorkers.LOAD_OPS, plan.loadThreads(), w.records(),
                     null, i -> workers.loader(i, plan.loadThreads()), ConsoleProgress.ofOps("load", w.records()));
                 load = ProcessResult.merge("load",
-                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before), 0)));
+                    List.of(ProcessResult.of(0, r, start, workers.missesByKind(1), kv.counters().minus(before), PhaseCpu.ZERO)));
                 summary.append(BenchReport.phaseText(load)).append(System.lineSeparator())
                     .append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             }
@@ -193,7 +193,7 @@ public final class BenchRunner
                 .runLength(plan.duration());
             final VerbCounters.Snapshot before = kv.counters();
             final List<KvStats.Verbs> nodesBefore = kv.stats().nodes();
-            final long cpu = ProcessResult.processCpuNanos();
+            final PhaseCpu cpu = PhaseCpu.now();
             final long start = ProcessResult.epochNanos();
             final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
                 plan.duration(), workers::runner, both(ConsoleProgress.ofTime("run", plan.duration()), plan.hooks()));
@@ -201,7 +201,7 @@ public final class BenchRunner
             spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());
             return ProcessResult.merge("run",
                 List.of(ProcessResult.of(0, r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
-                    kv.counters().minus(before), ProcessResult.processCpuNanos() - cpu)));
+                    kv.counters().minus(before), PhaseCpu.now().since(cpu))));
         }
     }
 

@@ -25,6 +25,12 @@ public final class Comparison
     public static final double AIM_THROUGHPUT = 2.94;
     /** FlexKV's claimed latency reduction (p99 here). */
     public static final double AIM_P99_REDUCTION = 0.85;
+    /**
+     * Share of the client processes' CPU in the counted phase above which the JIT compiler is said
+     * to be still compiling (a warm-up too short for this machine): FUSEE mode's steady state here
+     * is 1–3 %.
+     */
+    public static final double JIT_STILL_COMPILING = 0.10;
 
     private final String cell;
     private final List<String> modes;
@@ -94,10 +100,14 @@ public final class Comparison
         }
     }
 
-    /** What one operation kind (or {@code all}) of one mode measured over the rounds. */
+    /**
+     * What one operation kind (or {@code all}) of one mode measured over the rounds. The CPU figures
+     * are the phase's (on the {@code all} row only): {@code cnJitUsPerOp} is the part of
+     * {@code cnCpuUsPerOp} the client processes' JIT compilers took.
+     */
     public record Row(String op, String mode, Spread opsPerSec, Spread p50Us, Spread p99Us, double rttPerOp,
         double rpcsPerOp, double verbsPerOp, double casPerOp, double faaPerOp, double cnCpuUsPerOp,
-        double mnCpuUsPerOp)
+        double mnCpuUsPerOp, double cnJitUsPerOp)
     {
     }
 
@@ -192,6 +202,7 @@ public final class Comparison
         long faa = 0;
         long phaseOps = 0;
         long cpu = 0;
+        long jit = 0;
         long mnCpu = 0;
         boolean mnKnown = !rs.isEmpty();
         for (int i = 0; i < rs.size(); i++)
@@ -212,6 +223,7 @@ public final class Comparison
             cas += r.merged().counters().cas();
             faa += r.merged().counters().faa();
             cpu += r.merged().cpuNs();
+            jit += r.merged().jitCpuNs();
             mnKnown &= r.mnCpuNs() >= 0;
             mnCpu += Math.max(0, r.mnCpuNs());
         }
@@ -220,7 +232,8 @@ public final class Comparison
         final double phase = Math.max(1, phaseOps);
         return new Row(op, mode, Spread.of(tput), Spread.of(p50), Spread.of(p99), rtt / per, rpcs / per, verbs / per,
             all ? cas / phase : Double.NaN, all ? faa / phase : Double.NaN,
-            all && cpu > 0 ? cpu / 1e3 / phase : Double.NaN, all && mnKnown ? mnCpu / 1e3 / phase : Double.NaN);
+            all && cpu > 0 ? cpu / 1e3 / phase : Double.NaN, all && mnKnown ? mnCpu / 1e3 / phase : Double.NaN,
+            all && cpu > 0 && jit > 0 ? jit / 1e3 / phase : Double.NaN);
     }
 
     /**
@@ -346,6 +359,46 @@ public final class Comparison
         return out;
     }
 
+    /**
+     * How much of the client processes' CPU in the counted phase went to the JIT compiler, per mode,
+     * and a note when a mode's share passes {@link #JIT_STILL_COMPILING}: its counted phase then
+     * measured compilation as well as operations, and a longer warm-up would measure a steadier
+     * state. Empty where the compiler's CPU is unknown (not Linux).
+     */
+    public List<String> jitLines()
+    {
+        final List<String> shares = new ArrayList<>();
+        final List<String> busy = new ArrayList<>();
+        for (final String mode : modes)
+        {
+            final Row r = row("all", mode);
+            if (Double.isNaN(r.cnJitUsPerOp()))
+            {
+                continue;
+            }
+            final double share = r.cnJitUsPerOp() / r.cnCpuUsPerOp();
+            final String s = String.format(Locale.ROOT, "%s %.0f%% (%.1f us/op)", mode, share * 100, r.cnJitUsPerOp());
+            shares.add(s);
+            if (share > JIT_STILL_COMPILING)
+            {
+                busy.add(mode);
+            }
+        }
+        final List<String> out = new ArrayList<>();
+        if (shares.isEmpty())
+        {
+            return out;
+        }
+        out.add("JIT compiler in the counted phase, share of the client processes' CPU: " + String.join(", ", shares));
+        if (!busy.isEmpty())
+        {
+            out.add(String.format(Locale.ROOT, "note: in %s mode the JIT compiler took more than %.0f%% of the client "
+                + "processes' CPU in the counted phase: the figures include compilation; a longer --warmup measures a "
+                + "steadier state", String.join(" and ", busy), JIT_STILL_COMPILING * 100));
+        }
+        return out;
+    }
+
     /** For compare.json. */
     public Map<String, Object> json(final boolean rttMustDrop)
     {
@@ -360,6 +413,7 @@ public final class Comparison
             o.put("round", r.round());
             o.put("throughput", r.merged().result().throughput());
             o.put("cpuNs", r.merged().cpuNs());
+            o.put("jitCpuNs", r.merged().jitCpuNs());
             o.put("mnCpuNs", r.mnCpuNs() < 0 ? null : r.mnCpuNs());
             rs.add(o);
         }
@@ -384,6 +438,7 @@ public final class Comparison
         }
         m.put("ratios", ratios);
         m.put("checks", checks(rttMustDrop));
+        m.put("jit", jitLines());
         return m;
     }
 
@@ -406,6 +461,7 @@ public final class Comparison
                 csv(sb, op, mode, "faa_per_op", Spread.of(r.faaPerOp()));
                 csv(sb, op, mode, "cn_cpu_us_per_op", Spread.of(r.cnCpuUsPerOp()));
                 csv(sb, op, mode, "mn_cpu_us_per_op", Spread.of(r.mnCpuUsPerOp()));
+                csv(sb, op, mode, "cn_jit_us_per_op", Spread.of(r.cnJitUsPerOp()));
             }
             final Ratio q = ratio(op);
             if (q != null)

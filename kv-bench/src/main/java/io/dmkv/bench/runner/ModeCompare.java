@@ -150,10 +150,10 @@ public final class ModeCompare
                             final double loadAfter = LoadAverage.oneMinute();
                             loads.add(loadBefore);
                             loads.add(loadAfter);
-                            out.printf(Locale.ROOT, "%s: %,.0f ops/s, p99 %,.0f us; load average %.2f -> %.2f%n", what,
-                                run.merged().result().throughput(),
+                            out.printf(Locale.ROOT, "%s: %,.0f ops/s, p99 %,.0f us; load average %.2f -> %.2f%s%n",
+                                what, run.merged().result().throughput(),
                                 run.merged().result().all().latencyNs().getValueAtPercentile(99) / 1e3, loadBefore,
-                                loadAfter);
+                                loadAfter, jitShare(run.merged()));
                             break;
                         }
                         catch (final RuntimeException | IOException e)
@@ -286,7 +286,18 @@ public final class ModeCompare
         {
             sb.append("  ").append(line).append('\n');
         }
+        for (final String line : c.jitLines())
+        {
+            sb.append("  ").append(line).append('\n');
+        }
         return sb.toString();
+    }
+
+    /** {@code "; JIT 12% of client CPU"}, or nothing where the compiler's CPU is unknown. */
+    static String jitShare(final ProcessResult.Merged m)
+    {
+        return m.cpuNs() <= 0 || m.jitCpuNs() <= 0 ? "" : String.format(Locale.ROOT, "; JIT %.0f%% of client CPU",
+            100.0 * m.jitCpuNs() / m.cpuNs());
     }
 
     private static String seconds(final Duration d)

@@ -1,7 +1,6 @@
 package io.dmkv.bench.runner;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +33,10 @@ import io.dmkv.rdma.VerbCounters;
  * @param ops         per operation kind, in the phase's order.
  * @param cpuNs       CPU time the process spent during the phase, all its threads (the client, and in FlexKV
  *                    mode the proxy serving other processes), or 0 if unknown.
+ * @param jitCpuNs    of {@code cpuNs}, the JIT compiler's threads ({@link PhaseCpu}), or 0 if unknown.
  */
 public record ProcessResult(int process, int threads, long startEpochNs, long endEpochNs, long misses,
-    Counters counters, List<Op> ops, long cpuNs)
+    Counters counters, List<Op> ops, long cpuNs, long jitCpuNs)
 {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,24 +72,14 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
-    /** CPU time this JVM has used so far, all threads, in nanoseconds (0 where the JVM cannot say). */
-    public static long processCpuNanos()
-    {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
-        {
-            return Math.max(0, os.getProcessCpuTime());
-        }
-        return 0;
-    }
-
     /**
      * The result of a phase run in this process.
      *
      * @param misses operations that found no key, by kind in the order of {@code r.ops()}.
-     * @param cpuNs  CPU time of this process over the phase ({@link #processCpuNanos} after minus before).
+     * @param cpu    CPU time of this process over the phase ({@link PhaseCpu#since}; {@link PhaseCpu#ZERO} if unknown).
      */
     public static ProcessResult of(final int process, final RunResult r, final long startEpochNs, final long[] misses,
-        final VerbCounters.Snapshot counters, final long cpuNs)
+        final VerbCounters.Snapshot counters, final PhaseCpu cpu)
     {
         final List<Op> ops = new ArrayList<>();
         long total = 0;
@@ -102,7 +92,7 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
                 s.rpcs(), encode(s.latencyNs())));
         }
         return new ProcessResult(process, r.threads(), startEpochNs, startEpochNs + r.elapsedNs(), total,
-            Counters.of(counters), List.copyOf(ops), cpuNs);
+            Counters.of(counters), List.copyOf(ops), cpu.processNs(), cpu.jitNs());
     }
 
     /** HdrHistogram's compressed encoding, in base64. */
@@ -145,9 +135,10 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
      *
      * @param opMisses misses by operation kind, in the order of {@code result.ops()}.
      * @param cpuNs    CPU time of all processes over the phase (0 if unknown).
+     * @param jitCpuNs of {@code cpuNs}, their JIT compilers' (0 if unknown).
      */
     public record Merged(RunResult result, int processes, VerbCounters.Snapshot counters, long misses,
-        List<Long> opMisses, long cpuNs)
+        List<Long> opMisses, long cpuNs, long jitCpuNs)
     {
         /** Client-process CPU per operation, µs (NaN if unknown). */
         public double cpuMicrosPerOp()
@@ -180,6 +171,7 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
         int threads = 0;
         long misses = 0;
         long cpu = 0;
+        long jit = 0;
         VerbCounters.Snapshot counters = VerbCounters.Snapshot.ZERO;
         final long[] opMisses = new long[merged.length];
         for (final ProcessResult p : parts)
@@ -213,9 +205,10 @@ public record ProcessResult(int process, int threads, long startEpochNs, long en
             threads += p.threads();
             misses += p.misses();
             cpu += p.cpuNs();
+            jit += p.jitCpuNs();
             counters = counters.plus(p.counters().snapshot());
         }
         return new Merged(new RunResult(phase, threads, Math.max(0, end - start), List.of(merged)), parts.size(),
-            counters, misses, Arrays.stream(opMisses).boxed().toList(), cpu);
+            counters, misses, Arrays.stream(opMisses).boxed().toList(), cpu, jit);
     }
 }

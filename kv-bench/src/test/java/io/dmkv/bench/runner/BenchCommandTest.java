@@ -208,6 +208,15 @@ class BenchCommandTest
         assertTrue(r.out.contains("exact: READ critical-path round trips per operation"), "C zipfian must cut RTTs: "
             + r.out);
         assertTrue(r.out.contains("load average (1 minute)"), r.out);
+        final boolean proc = Files.isDirectory(Path.of("/proc/self/task"));
+        if (proc)
+        {
+            // Half a second of warm-up leaves the compilers busy in the counted second: said per run and per cell.
+            assertTrue(java.util.regex.Pattern.compile("flexkv mode: [0-9,]+ ops/s, p99 [0-9,]+ us; load average "
+                + "[0-9.]+ -> [0-9.]+; JIT [0-9]+% of client CPU").matcher(r.out).find(), r.out);
+            assertTrue(r.out.contains("JIT compiler in the counted phase, share of the client processes' CPU: fusee "),
+                r.out);
+        }
         final JsonNode json = new ObjectMapper().readTree(results.resolve("compare.json").toFile());
         assertEquals("dmkv-bench-compare/1", json.path("format").asText());
         final JsonNode cell = json.path("cells").get(0);
@@ -221,6 +230,8 @@ class BenchCommandTest
             assertEquals(2, phase.path("processes").asInt(), run);
             assertEquals(0, phase.path("errors").asLong(), run);
             assertTrue(phase.path("ops").asLong() > 0 && phase.path("cpuNs").asLong() > 0, run + ": " + phase);
+            final long jit = phase.path("jitCpuNs").asLong(-1);
+            assertTrue(proc ? jit > 0 && jit <= phase.path("cpuNs").asLong() : jit == 0, run + ": " + phase);
             if (run.startsWith("flexkv"))
             {
                 assertEquals(0, phase.path("counters").path("cas").asLong(), "no remote CAS on proxied partitions");

@@ -1,6 +1,7 @@
 package io.dmkv.bench.runner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,13 @@ class ComparisonTest
     private static Comparison.Run run(final String mode, final int round, final long reads, final long readUs,
         final long rtt, final long cas, final long cpuNs)
     {
+        return run(mode, round, reads, readUs, rtt, cas, new PhaseCpu(cpuNs, 0));
+    }
+
+    /** As above, with the client processes' CPU and its JIT compilers' part. */
+    private static Comparison.Run run(final String mode, final int round, final long reads, final long readUs,
+        final long rtt, final long cas, final PhaseCpu cpu)
+    {
         final OpStats read = new OpStats("READ");
         for (long i = 0; i < reads; i++)
         {
@@ -35,7 +43,7 @@ class ComparisonTest
         final OpStats update = new OpStats("UPDATE");
         final RunResult r = new RunResult("run", 4, SECOND, List.of(read, update));
         final ProcessResult p = ProcessResult.of(0, r, 0, new long[2],
-            new VerbCounters.Snapshot(2 * reads, 0, cas, 5, 0, 0, 0, rtt * reads), cpuNs);
+            new VerbCounters.Snapshot(2 * reads, 0, cas, 5, 0, 0, 0, rtt * reads), cpu);
         return new Comparison.Run(mode, round, ProcessResult.merge("run", List.of(p)), -1, List.of());
     }
 
@@ -120,5 +128,30 @@ class ComparisonTest
         assertEquals(250.0, c.row("all", "flexkv").cnCpuUsPerOp(), 1e-9, "0.5 s of CPU over 2,000 operations");
         assertTrue(Double.isNaN(c.row("all", "flexkv").mnCpuUsPerOp()), "memory nodes not measured");
         assertEquals(1.0, c.row("READ", "flexkv").rpcsPerOp(), 1e-9);
+        assertTrue(Double.isNaN(c.row("all", "flexkv").cnJitUsPerOp()), "the compiler's CPU not measured");
+        assertEquals(List.of(), c.jitLines(), "nothing said of a compiler not measured");
+    }
+
+    @Test
+    void aModeWhoseCompilerTookMoreThanATenthOfTheCpuIsNamed()
+    {
+        // fusee: 1 s of CPU, 20 ms of it compiling (2%); flexkv: 1 s over two rounds, 150 + 100 ms (25%)
+        final List<Comparison.Run> runs = List.of(run("fusee", 1, 1000, 100, 2, 0, new PhaseCpu(1_000_000_000L,
+            20_000_000L)), run("flexkv", 1, 1000, 100, 1, 0, new PhaseCpu(500_000_000L, 150_000_000L)),
+            run("flexkv", 2, 1000, 100, 1, 0, new PhaseCpu(500_000_000L, 100_000_000L)));
+        final Comparison c = new Comparison("b", List.of("fusee", "flexkv"), runs);
+        assertEquals(20.0, c.row("all", "fusee").cnJitUsPerOp(), 1e-9, "20 ms over 1,000 operations");
+        assertEquals(125.0, c.row("all", "flexkv").cnJitUsPerOp(), 1e-9, "250 ms over 2,000 operations");
+        assertTrue(Double.isNaN(c.row("READ", "flexkv").cnJitUsPerOp()), "phase-wide: on the all row only");
+        final List<String> lines = c.jitLines();
+        assertEquals(2, lines.size(), lines.toString());
+        assertTrue(lines.get(0).endsWith("fusee 2% (20.0 us/op), flexkv 25% (125.0 us/op)"), lines.toString());
+        assertTrue(lines.get(1).startsWith("note: in flexkv mode the JIT compiler took more than 10% of the client "
+            + "processes' CPU in the counted phase"), lines.toString());
+        assertFalse(lines.get(1).contains("fusee"), "a mode below the threshold is not named: " + lines);
+
+        final Comparison quiet = new Comparison("b", List.of("fusee", "flexkv"), List.of(runs.get(0)));
+        assertEquals(1, quiet.jitLines().size(), "no note when every mode is below the threshold");
+        assertTrue(quiet.csv().contains("b,all,fusee,cn_jit_us_per_op,20"), quiet.csv());
     }
 }

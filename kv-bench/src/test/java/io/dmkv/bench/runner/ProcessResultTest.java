@@ -45,9 +45,9 @@ class ProcessResultTest
         // process 0 runs from t = 1 s to 3 s, process 1 from 1.5 s to 3.5 s: the phase lasted 2.5 s
         final long t0 = 1_000_000_000_000L;
         final ProcessResult pa = ProcessResult.of(0, new RunResult("run", 2, 2_000_000_000L, List.of(a)), t0,
-            new long[] {5, 0}, ca, 700_000_000L);
+            new long[] {5, 0}, ca, new PhaseCpu(700_000_000L, 90_000_000L));
         final ProcessResult pb = ProcessResult.of(1, new RunResult("run", 3, 2_000_000_000L, List.of(b)),
-            t0 + 500_000_000L, new long[] {3, 4}, cb, 500_000_000L);
+            t0 + 500_000_000L, new long[] {3, 4}, cb, new PhaseCpu(500_000_000L, 30_000_000L));
         pa.write(dir.resolve("a.json"));
         pb.write(dir.resolve("b.json"));
 
@@ -59,6 +59,7 @@ class ProcessResultTest
         assertEquals(2_500_000_000L, m.result().elapsedNs(), "earliest start to latest end");
         assertEquals(12, m.misses());
         assertEquals(1_200_000_000L, m.cpuNs(), "CPU time of all processes adds up");
+        assertEquals(120_000_000L, m.jitCpuNs(), "so does their compilers' (through the JSON files)");
         assertEquals(List.of(8L, 4L), m.opMisses());
         assertEquals(ca.plus(cb), m.counters());
         final OpStats read = m.result().ops().get(0);
@@ -100,9 +101,9 @@ class ProcessResultTest
     void processesThatRanDifferentOperationsAreNotMerged()
     {
         final ProcessResult a = ProcessResult.of(0, new RunResult("run", 1, 1, List.of(new OpStats("READ"))), 0,
-            new long[1], VerbCounters.Snapshot.ZERO, 0);
+            new long[1], VerbCounters.Snapshot.ZERO, PhaseCpu.ZERO);
         final ProcessResult b = ProcessResult.of(1, new RunResult("run", 1, 1, List.of(new OpStats("UPDATE"))), 0,
-            new long[1], VerbCounters.Snapshot.ZERO, 0);
+            new long[1], VerbCounters.Snapshot.ZERO, PhaseCpu.ZERO);
         assertThrows(IllegalArgumentException.class, () -> ProcessResult.merge("run", List.of(a, b)));
     }
 

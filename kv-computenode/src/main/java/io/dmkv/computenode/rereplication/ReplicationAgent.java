@@ -134,6 +134,11 @@ public final class ReplicationAgent implements AutoCloseable
         }
         catch (final RuntimeException e)
         {
+            if (Thread.currentThread().isInterrupted())
+            {
+                LOG.debug("re-replication stopped by the client's close: {}", e.toString());
+                return;
+            }
             LOG.warn("re-replication failed (tried again in a period): {}", e.toString(), e);
         }
     }
