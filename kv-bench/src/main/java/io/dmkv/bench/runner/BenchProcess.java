@@ -62,7 +62,7 @@ public final class BenchProcess
             System.err.println("client process: cannot read " + specFile + ": " + e.getMessage());
             return 1;
         }
-        try (KvStore kv = KvStore.open(spec.store()))
+        try (KvStore kv = KvStore.open(spec.store()); BenchThreads threads = new BenchThreads(spec.threads(), "run"))
         {
             final BenchWorkers workers = new BenchWorkers(kv, spec.workload(), spec.totalThreads(), spec.firstThread(),
                 spec.run(), spec.seed()).runLength(spec.duration());
@@ -78,14 +78,14 @@ public final class BenchProcess
             {
                 exitWhenInputEnds(in);
             }
-            Warmup.run(kv, spec.workload(), spec.threads(), spec.totalThreads(), spec.firstThread(), spec.run(),
+            Warmup.run(kv, spec.workload(), threads, spec.totalThreads(), spec.firstThread(), spec.run(),
                 spec.seed(), spec.warmup(), WorkloadRunner.Progress.NONE);
             out.println(WARM);
             out.flush();
             final VerbCounters.Snapshot before = kv.counters();
             final PhaseCpu cpu = PhaseCpu.now();
             final long start = ProcessResult.epochNanos();
-            final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, spec.threads(), spec.operations(),
+            final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, spec.operations(),
                 spec.duration(), workers::runner, new ProgressLines(out));
             ProcessResult.of(spec.process(), r, start, workers.missesByKind(BenchWorkers.RUN_OPS.size()),
                 kv.counters().minus(before), PhaseCpu.now().since(cpu))

@@ -183,10 +183,10 @@ public final class BenchRunner
     private static ProcessResult.Merged runHere(final Plan plan, final KvConfig store, final int threads, final int run,
         final StringBuilder spread) throws InterruptedException
     {
-        try (KvStore kv = KvStore.open(store))
+        try (KvStore kv = KvStore.open(store); BenchThreads on = new BenchThreads(threads, "run"))
         {
             plan.hooks().beforeGo(1);
-            Warmup.run(kv, plan.workload(), threads, threads, 0, run, plan.seed(), plan.warmup(),
+            Warmup.run(kv, plan.workload(), on, threads, 0, run, plan.seed(), plan.warmup(),
                 ConsoleProgress.ofTime("warm-up", plan.warmup()));
             plan.hooks().measuring();
             final BenchWorkers workers = new BenchWorkers(kv, plan.workload(), threads, 0, run, plan.seed())
@@ -195,7 +195,7 @@ public final class BenchRunner
             final List<KvStats.Verbs> nodesBefore = kv.stats().nodes();
             final PhaseCpu cpu = PhaseCpu.now();
             final long start = ProcessResult.epochNanos();
-            final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, threads, plan.workload().operations(),
+            final RunResult r = WorkloadRunner.run("run", BenchWorkers.RUN_OPS, on, plan.workload().operations(),
                 plan.duration(), workers::runner, both(ConsoleProgress.ofTime("run", plan.duration()), plan.hooks()));
             plan.hooks().afterRun();
             spread.append(NodeSpread.text(nodesBefore, kv.stats().nodes())).append(System.lineSeparator());

@@ -23,13 +23,14 @@ final class Warmup
     }
 
     /**
-     * Runs the warm-up of run phase {@code run} for {@code length} (nothing when zero).
+     * Runs the warm-up of run phase {@code run} for {@code length} (nothing when zero), on the
+     * threads the counted phase will run on ({@link BenchThreads}: why).
      *
      * @param threads      threads of this process.
      * @param totalThreads threads of all processes.
      * @param firstThread  global index of this process's first thread.
      */
-    static void run(final KvStore kv, final Workload workload, final int threads, final int totalThreads,
+    static void run(final KvStore kv, final Workload workload, final BenchThreads threads, final int totalThreads,
         final int firstThread, final int run, final long seed, final Duration length,
         final WorkloadRunner.Progress progress)
     {

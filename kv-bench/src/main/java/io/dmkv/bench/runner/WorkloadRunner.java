@@ -3,6 +3,8 @@ package io.dmkv.bench.runner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -47,15 +49,26 @@ public final class WorkloadRunner
     public static RunResult run(final String phase, final List<String> opNames, final int threads,
         final long totalOps, final Duration duration, final IntFunction<Worker> workers, final Progress progress)
     {
-        if (threads < 1)
+        try (BenchThreads own = new BenchThreads(threads, phase))
         {
-            throw new IllegalArgumentException("threads must be at least 1: " + threads);
+            return run(phase, opNames, own, totalOps, duration, workers, progress);
         }
+    }
+
+    /**
+     * As {@link #run(String, List, int, long, Duration, IntFunction, Progress)}, on threads that
+     * outlive the phase (a warm-up and the counted phase after it: {@link BenchThreads}). Worker
+     * {@code i} runs on thread {@code i}.
+     */
+    public static RunResult run(final String phase, final List<String> opNames, final BenchThreads on,
+        final long totalOps, final Duration duration, final IntFunction<Worker> workers, final Progress progress)
+    {
+        final int threads = on.size();
         final AtomicLong done = new AtomicLong();
         final AtomicBoolean stop = new AtomicBoolean();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         final List<OpStats[]> perThread = new ArrayList<>();
-        final List<Thread> running = new ArrayList<>();
+        final CountDownLatch finished = new CountDownLatch(threads);
         final long startNs = System.nanoTime();
         if (totalOps < 0 && duration == null)
         {
@@ -79,7 +92,7 @@ public final class WorkloadRunner
             perThread.add(stats);
             final long share = totalOps < 0 ? Long.MAX_VALUE : totalOps / threads + (t < totalOps % threads ? 1 : 0);
             final int index = t;
-            final Thread thread = new Thread(() ->
+            on.execute(index, () ->
             {
                 try
                 {
@@ -90,21 +103,16 @@ public final class WorkloadRunner
                     failure.compareAndSet(null, e);
                     stop.set(true);
                 }
-            }, "dmkv-" + phase + "-" + t);
-            running.add(thread);
+                finally
+                {
+                    finished.countDown();
+                }
+            });
         }
-        running.forEach(Thread::start);
         try
         {
-            boolean alive = true;
-            while (alive)
+            while (!finished.await(200, TimeUnit.MILLISECONDS))
             {
-                alive = false;
-                for (final Thread t : running)
-                {
-                    t.join(200);
-                    alive |= t.isAlive();
-                }
                 progress.update(done.get(), System.nanoTime() - startNs);
             }
         }
