@@ -51,7 +51,7 @@ import picocli.CommandLine.Option;
         "Example: kv bench --workload-file my.properties --processes 4 --threads 8 --process-heap 512m",
         "Example: kv bench --memnodes 10.0.0.5:7410,10.0.0.6:7410 --replication 2 --workload c --no-load",
         "Example: kv bench --mode fusee,flexkv --workload a,b,c,d --distribution zipfian,uniform --processes 4 "
-            + "--threads 8 --process-heap 256m --rounds 3 --duration 10s",
+            + "--threads 8 --process-heap 256m --rounds 3 --warmup 40s --duration 10s --memory 512m",
         "Example: kv bench --mode fusee,flexkv --workload b --shift-at 50%% --processes 4 --threads 8 --rounds 3",
         "Example: kv bench --mode flexkv --workload b --processes 2 --threads 4 --memory-budget 5%%,25%%,100%%"})
 public final class BenchCommand implements Callable<Integer>
@@ -86,7 +86,8 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--warmup", paramLabel = "DURATION", converter = KvCli.DurationConverter.class,
         description = "Before each run phase, run its workload this long without counting it, so the run measures a "
             + "steady state (JIT compiled, caches filled, FlexKV partitions loaded and keys learnt); the same in every "
-            + "mode; 0s for none (default: 5s).")
+            + "mode, on the threads of the run; 0s for none (default: 5s). A comparison says how much of the counted "
+            + "phase's CPU the JIT compiler took: on a small machine FlexKV mode needs 30-40s.")
     Duration warmup = Duration.ofSeconds(5);
 
     @Option(names = "--load-threads", paramLabel = "N", description = "Threads of the load phase (default: the largest --threads).")

@@ -376,10 +376,11 @@ public final class Comparison
             {
                 continue;
             }
-            final double share = r.cnJitUsPerOp() / r.cnCpuUsPerOp();
-            final String s = String.format(Locale.ROOT, "%s %.0f%% (%.1f us/op)", mode, share * 100, r.cnJitUsPerOp());
+            // Decided on the whole percent printed, so that "10%" is never called more than 10%.
+            final long percent = Math.round(r.cnJitUsPerOp() / r.cnCpuUsPerOp() * 100);
+            final String s = String.format(Locale.ROOT, "%s %d%% (%.1f us/op)", mode, percent, r.cnJitUsPerOp());
             shares.add(s);
-            if (share > JIT_STILL_COMPILING)
+            if (percent > Math.round(JIT_STILL_COMPILING * 100))
             {
                 busy.add(mode);
             }

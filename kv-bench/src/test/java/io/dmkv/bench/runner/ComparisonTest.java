@@ -153,5 +153,12 @@ class ComparisonTest
         final Comparison quiet = new Comparison("b", List.of("fusee", "flexkv"), List.of(runs.get(0)));
         assertEquals(1, quiet.jitLines().size(), "no note when every mode is below the threshold");
         assertTrue(quiet.csv().contains("b,all,fusee,cn_jit_us_per_op,20"), quiet.csv());
+        // 10.3% prints as 10%, and is not called more than 10%; 10.6% prints as 11% and is.
+        final List<String> ten = new Comparison("b", List.of("fusee"), List.of(run("fusee", 1, 1000, 100, 2, 0,
+            new PhaseCpu(1_000_000_000L, 103_000_000L)))).jitLines();
+        assertEquals(List.of("JIT compiler in the counted phase, share of the client processes' CPU: fusee 10% (103.0 "
+            + "us/op)"), ten);
+        assertEquals(2, new Comparison("b", List.of("fusee"), List.of(run("fusee", 1, 1000, 100, 2, 0,
+            new PhaseCpu(1_000_000_000L, 106_000_000L)))).jitLines().size());
     }
 }
