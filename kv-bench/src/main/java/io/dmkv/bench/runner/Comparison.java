@@ -17,21 +17,10 @@ import org.HdrHistogram.Histogram;
  * pooled costs per operation (round trips, RPCs and verbs the caller's thread posted), and the
  * FlexKV/FUSEE ratios of rounds that ran next to each other (round i of one mode against round i
  * of the other). Store-wide counts (CAS, FAA, CPU time) exist per phase only, so they are given
- * on the {@code all} row. The aims and exact checks of FlexKV's claim are {@link #checks}.
+ * on the {@code all} row. The aims and exact checks of FlexKV's claim are {@link ClaimChecks}.
  */
 public final class Comparison
 {
-    /** FlexKV's claimed throughput gain over FUSEE-class stores. */
-    public static final double AIM_THROUGHPUT = 2.94;
-    /** FlexKV's claimed latency reduction (p99 here). */
-    public static final double AIM_P99_REDUCTION = 0.85;
-    /**
-     * Share of the client processes' CPU in the counted phase above which the JIT compiler is said
-     * to be still compiling (a warm-up too short for this machine): FUSEE mode's steady state here
-     * is 1–3 %.
-     */
-    public static final double JIT_STILL_COMPILING = 0.10;
-
     private final String cell;
     private final List<String> modes;
     private final List<Run> runs;
@@ -161,7 +150,14 @@ public final class Comparison
         return ops;
     }
 
-    private List<Run> of(final String mode)
+    /** The modes in the order they alternated. */
+    public List<String> modes()
+    {
+        return modes;
+    }
+
+    /** The runs of {@code mode}, in round order. */
+    List<Run> of(final String mode)
     {
         return runs.stream().filter(r -> r.mode().equals(mode)).toList();
     }
@@ -311,95 +307,6 @@ public final class Comparison
         return render(rows);
     }
 
-    /**
-     * The exact checks and the aims of FlexKV's claim, one line each, for a cell with both modes
-     * (empty otherwise). {@code rttMustDrop}: whether fewer critical-path round trips per operation
-     * in FlexKV mode is required of this cell (YCSB B and C zipfian) or only reported.
-     */
-    public List<String> checks(final boolean rttMustDrop)
-    {
-        final List<String> out = new ArrayList<>();
-        if (modes.size() < 2 || !modes.contains("fusee") || !modes.contains("flexkv"))
-        {
-            return out;
-        }
-        long cas = 0;
-        for (final Run r : of("flexkv"))
-        {
-            cas += r.merged().counters().cas();
-        }
-        out.add(String.format(Locale.ROOT, "exact: remote CAS in flexkv mode, all rounds: %,d (0 expected on the index "
-            + "path of proxied partitions; a subtable split's root lock would add some): %s", cas, cas == 0 ? "PASS"
-                : "FAIL"));
-        for (final String op : ops)
-        {
-            final double f = row(op, "fusee").rttPerOp();
-            final double x = row(op, "flexkv").rttPerOp();
-            out.add(String.format(Locale.ROOT, "%s: %s critical-path round trips per operation, flexkv %.2f vs fusee "
-                + "%.2f: %s", rttMustDrop ? "exact" : "reported", op, x, f,
-                x < f ? (rttMustDrop ? "PASS (fewer)" : "fewer") : (rttMustDrop ? "FAIL (not fewer)" : "not fewer")));
-        }
-        final Ratio all = ratio("all");
-        out.add(String.format(Locale.ROOT, "aim: throughput flexkv/fusee >= %.2fx: %sx: %s", AIM_THROUGHPUT,
-            all.throughput().format(2), all.throughput().median() >= AIM_THROUGHPUT ? "met" : "not met"));
-        for (final String op : ops)
-        {
-            final Ratio q = ratio(op);
-            final double cut = q.p99Reduction();
-            out.add(String.format(Locale.ROOT, "aim: %s p99 at least %.0f%% lower in flexkv mode: %.0f%% %s (ratio "
-                + "%sx): %s", op, AIM_P99_REDUCTION * 100, Math.abs(cut) * 100, cut >= 0 ? "lower" : "higher",
-                q.p99().format(2), cut >= AIM_P99_REDUCTION ? "met" : "not met"));
-        }
-        final Row f = row("all", "fusee");
-        final Row x = row("all", "flexkv");
-        final boolean slower = x.opsPerSec().max() < f.opsPerSec().min();
-        out.add(String.format(Locale.ROOT, "aim: flexkv never slower than fusee beyond the spread of the rounds: "
-            + "flexkv %s ops/s, fusee %s ops/s: %s", x.opsPerSec().format(0), f.opsPerSec().format(0),
-            slower ? "SLOWER (flexkv's best round below fusee's worst)" : "met"));
-        return out;
-    }
-
-    /**
-     * How much of the client processes' CPU in the counted phase went to the JIT compiler, per mode,
-     * and a note when a mode's share passes {@link #JIT_STILL_COMPILING}: its counted phase then
-     * measured compilation as well as operations, and a longer warm-up would measure a steadier
-     * state. Empty where the compiler's CPU is unknown (not Linux).
-     */
-    public List<String> jitLines()
-    {
-        final List<String> shares = new ArrayList<>();
-        final List<String> busy = new ArrayList<>();
-        for (final String mode : modes)
-        {
-            final Row r = row("all", mode);
-            if (Double.isNaN(r.cnJitUsPerOp()))
-            {
-                continue;
-            }
-            // Decided on the whole percent printed, so that "10%" is never called more than 10%.
-            final long percent = Math.round(r.cnJitUsPerOp() / r.cnCpuUsPerOp() * 100);
-            final String s = String.format(Locale.ROOT, "%s %d%% (%.1f us/op)", mode, percent, r.cnJitUsPerOp());
-            shares.add(s);
-            if (percent > Math.round(JIT_STILL_COMPILING * 100))
-            {
-                busy.add(mode);
-            }
-        }
-        final List<String> out = new ArrayList<>();
-        if (shares.isEmpty())
-        {
-            return out;
-        }
-        out.add("JIT compiler in the counted phase, share of the client processes' CPU: " + String.join(", ", shares));
-        if (!busy.isEmpty())
-        {
-            out.add(String.format(Locale.ROOT, "note: in %s mode the JIT compiler took more than %.0f%% of the client "
-                + "processes' CPU in the counted phase: the figures include compilation; a longer --warmup measures a "
-                + "steadier state", String.join(" and ", busy), JIT_STILL_COMPILING * 100));
-        }
-        return out;
-    }
-
     /** For compare.json. */
     public Map<String, Object> json(final boolean rttMustDrop)
     {
@@ -438,8 +345,8 @@ public final class Comparison
             }
         }
         m.put("ratios", ratios);
-        m.put("checks", checks(rttMustDrop));
-        m.put("jit", jitLines());
+        m.put("checks", ClaimChecks.checks(this, rttMustDrop));
+        m.put("jit", ClaimChecks.jitLines(this));
         return m;
     }
 

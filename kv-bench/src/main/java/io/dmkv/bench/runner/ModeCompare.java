@@ -282,11 +282,11 @@ public final class ModeCompare
         sb.append("  RTT/op, RPC/op, verbs/op: what the caller's thread posted (a proxied operation's RPC counts as "
             + "one round trip; the proxy's write-through inside it counts on the proxy); CAS/op, FAA/op and CPU: "
             + "store-wide over the run phase (frees are FAAs)\n");
-        for (final String line : c.checks(rttMustDrop(w)))
+        for (final String line : ClaimChecks.checks(c, rttMustDrop(w)))
         {
             sb.append("  ").append(line).append('\n');
         }
-        for (final String line : c.jitLines())
+        for (final String line : ClaimChecks.jitLines(c))
         {
             sb.append("  ").append(line).append('\n');
         }
