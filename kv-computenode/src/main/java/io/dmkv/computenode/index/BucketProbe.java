@@ -168,22 +168,13 @@ public final class BucketProbe
     /** The value now in the buckets read of the slot at {@code slotAddress}, or -1 if it is not one of them. */
     public long slotValueAt(final long slotAddress)
     {
-        for (int k = 0; k < 2; k++)
+        final int at1 = wasRead(0) ? Subtable.slotInCombinedBucket(c1, slotAddress - subtable) : -1;
+        if (at1 >= 0)
         {
-            if (!wasRead(k))
-            {
-                continue;
-            }
-            final int c = k == 0 ? c1 : c2;
-            for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
-            {
-                if (subtable + Subtable.slotOffset(c, i) == slotAddress)
-                {
-                    return CombinedBucket.slot(buckets, k * CombinedBucket.LENGTH, c, i);
-                }
-            }
+            return buckets.getLong(at1);
         }
-        return -1;
+        final int at2 = wasRead(1) ? Subtable.slotInCombinedBucket(c2, slotAddress - subtable) : -1;
+        return at2 >= 0 ? buckets.getLong(CombinedBucket.LENGTH + at2) : -1;
     }
 
     /** The global address of an empty slot in the buckets read (the emptier bucket first, as RACE does), or 0. */

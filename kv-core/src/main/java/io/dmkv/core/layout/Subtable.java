@@ -125,6 +125,24 @@ public final class Subtable
         return combinedBucketOffset(c) + CombinedBucket.slotOffset(c, i);
     }
 
+    /**
+     * Where inside combined bucket {@code c}'s 128 bytes the slot at {@code offset} from the
+     * subtable's start lies: {@link CombinedBucket#slotOffset} of the slot {@link #slotOffset}
+     * puts there, or -1 if no slot of {@code c} is at that offset (outside its 128 bytes, on a
+     * header, or not on a slot's first byte). Arithmetic only, no loop over the slots: it sits on
+     * every search's path, where a loop's speculation cost the compiled search a recompilation.
+     */
+    public static int slotInCombinedBucket(final int c, final long offset)
+    {
+        final long rel = offset - combinedBucketOffset(c);
+        if (rel < 0 || rel >= CombinedBucket.LENGTH || (rel & (Slot.LENGTH - 1)) != 0
+            || (rel & (Bucket.LENGTH - 1)) < Bucket.SLOTS_OFFSET)
+        {
+            return -1;
+        }
+        return (int) rel;
+    }
+
     /** First candidate combined bucket of a key in a subtable of {@code bucketGroups} groups. */
     public static int combinedBucket1(final long hash, final int bucketGroups)
     {

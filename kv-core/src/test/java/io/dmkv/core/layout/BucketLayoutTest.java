@@ -139,6 +139,28 @@ class BucketLayoutTest
     }
 
     @Test
+    void slotInCombinedBucketFindsExactlyTheSlotsOfThatCombinedBucket()
+    {
+        final int groups = 3;
+        int found = 0;
+        for (int c = 0; c < 2 * groups; c++)
+        {
+            final Map<Integer, Integer> slots = new HashMap<>();
+            for (int i = 0; i < CombinedBucket.SLOT_COUNT; i++)
+            {
+                slots.put(Subtable.slotOffset(c, i), CombinedBucket.slotOffset(c, i));
+            }
+            for (int off = -8; off < Subtable.length(groups) + 8; off++)
+            {
+                final int expected = slots.getOrDefault(off, -1);
+                assertEquals(expected, Subtable.slotInCombinedBucket(c, off), "combined bucket " + c + ", offset " + off);
+                found += expected >= 0 ? 1 : 0;
+            }
+        }
+        assertEquals(2 * groups * CombinedBucket.SLOT_COUNT, found);
+    }
+
+    @Test
     void formatEmptiesEverySlotAndStampsEveryHeader()
     {
         final int groups = 4;
