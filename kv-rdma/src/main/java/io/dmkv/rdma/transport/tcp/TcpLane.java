@@ -103,39 +103,29 @@ final class TcpLane implements InlineLane
 
     private void hello(final String endpoint, final ClientOptions options) throws IOException
     {
-        final Handshake.Initiator initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
+        final TcpHello greeting = new TcpHello(endpoint, options);
         out.clear();
-        TcpFrames.encodeHello(out, options.layoutVersion(), initiator == null ? new byte[0] : initiator.nonce());
+        greeting.writeHello(out, options.layoutVersion());
         writeOut();
         readFrame();
         byte type = in.readByte();
         if (type == TcpFrames.HELLO_CHALLENGE)
         {
-            if (initiator == null)
-            {
-                throw new HandshakeException("memory node at " + endpoint + " requires the cluster secret");
-            }
-            in.skipBytes(4);
             out.clear();
-            TcpFrames.encodeHelloField(out, TcpFrames.HELLO_PROOF, initiator.prove(TcpFrames.readField(in)));
+            greeting.answerChallenge(in, out);
             writeOut();
             readFrame();
             type = in.readByte();
         }
         if (type == TcpFrames.HELLO_REFUSED)
         {
-            in.skipBytes(4);
-            throw new HandshakeException("memory node at " + endpoint + " refused the hello: " + TcpFrames.readString(in));
+            throw greeting.refused(in);
         }
         if (type != TcpFrames.HELLO_OK)
         {
             throw new ProtocolException("memory node at " + endpoint + " answered the hello with frame type " + type);
         }
-        in.skipBytes(4);
-        if (initiator != null && !initiator.verify(TcpFrames.readField(in)))
-        {
-            throw new HandshakeException("memory node at " + endpoint + " failed to prove the cluster secret");
-        }
+        greeting.checkOk(in);
     }
 
     /** True while the lane can carry a round trip for the current thread. */

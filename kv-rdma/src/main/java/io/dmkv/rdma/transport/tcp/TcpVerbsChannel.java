@@ -35,7 +35,6 @@ import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
 import io.dmkv.rdma.VerbsTimeoutException;
-import io.dmkv.rdma.security.Handshake;
 import io.dmkv.rdma.transport.InFlightParts;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -69,10 +68,8 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private final Function<TcpPart, Throwable> timeoutError;
     private final TcpRpcs rpcs;
     final CompletableFuture<MemoryNodeInfo> hello = new CompletableFuture<>();
-    /** The client's side of the handshake; null without a cluster secret. */
-    private final Handshake.Initiator initiator;
-    /** On the event loop: the node has challenged once (a second challenge is refused). */
-    private boolean challenged;
+    /** The client's side of the hello; used on the event loop. */
+    private final TcpHello greeting;
     volatile Channel channel;
     private volatile TcpWire wire;
     private volatile MemoryNodeInfo info;
@@ -93,7 +90,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         this.timeoutNs = options.requestTimeoutNs();
         this.maxFrame = maxFrame;
         this.rpcs = new TcpRpcs(this::closed, counters, this::writeControl);
-        this.initiator = options.secret() == null ? null : new Handshake.Initiator(options.secret());
+        this.greeting = new TcpHello(endpoint, options);
         this.lanes = new TcpLanes(this, endpoint, options);
         this.timeoutError = p -> new VerbsTimeoutException("batch of " + p.batch().size() + " verbs to " + info
             + " timed out after " + options.requestTimeout().toMillis() + " ms");
@@ -104,10 +101,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         return endpoint;
     }
 
-    /** The nonce the HELLO carries: empty without a cluster secret. */
-    byte[] helloNonce()
+    /** Writes this connection's HELLO into {@code out}. */
+    void writeHello(final ByteBuf out)
     {
-        return initiator == null ? new byte[0] : initiator.nonce();
+        greeting.writeHello(out, options.layoutVersion());
     }
 
     /** Called on connect, before the hello. */
@@ -324,8 +321,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
                     challenge(ctx, frame);
                     break;
                 case TcpFrames.HELLO_REFUSED:
-                    frame.skipBytes(4);
-                    refused(ctx, "memory node at " + endpoint + " refused the hello: " + TcpFrames.readString(frame));
+                    refused(ctx, greeting.refused(frame).getMessage());
                     break;
                 case TcpFrames.ERROR:
                     shutdown(ctx, "memory node at " + endpoint + " closed the connection: " + TcpFrames.readString(frame));
@@ -365,14 +361,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
-        if (cause instanceof HelloGuard.NotDmkvPeerException)
+        final String refusal = TcpHello.refusal(endpoint, cause);
+        if (refusal != null)
         {
-            refused(ctx, "not a dmkv memory node at " + endpoint + ": " + cause.getMessage());
-        }
-        else if (isTls(cause))
-        {
-            refused(ctx, "TLS with memory node at " + endpoint + " failed: " + rootMessage(cause)
-                + " (check dmkv.tls.ca, dmkv.tls.cert and dmkv.tls.key against the node's --tls-* files, and that both sides use TLS)");
+            refused(ctx, refusal);
         }
         else if (cause instanceof TooLongFrameException)
         {
@@ -412,47 +404,38 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         scheduleDrain();
     }
 
-    /** A node with a secret challenges the HELLO: answer with the proof, or fail without a secret. */
+    /** A node with a secret challenges the HELLO: answer with the proof, or refuse. */
     private void challenge(final ChannelHandlerContext ctx, final ByteBuf in)
     {
-        if (hello.isDone() || challenged)
+        if (hello.isDone())
         {
-            // One proof per connection: a peer asking again wants proofs for other challenges.
             refused(ctx, "memory node at " + endpoint + " sent a second challenge");
             return;
         }
-        challenged = true;
-        if (initiator == null)
-        {
-            refused(ctx, "memory node at " + endpoint + " requires the cluster secret: configure dmkv.secretFile");
-            return;
-        }
-        in.skipBytes(4);
-        final byte[] proof;
+        final ByteBuf proof = ctx.alloc().buffer();
         try
         {
-            proof = initiator.prove(TcpFrames.readField(in));
+            greeting.answerChallenge(in, proof);
         }
-        catch (final IllegalArgumentException e)
+        catch (final HandshakeException e)
         {
-            refused(ctx, "memory node at " + endpoint + " sent a bad challenge: " + e.getMessage());
+            proof.release();
+            refused(ctx, e.getMessage());
             return;
         }
-        ctx.writeAndFlush(TcpFrames.encodeHelloField(ctx.alloc().buffer(), TcpFrames.HELLO_PROOF, proof));
+        ctx.writeAndFlush(proof);
     }
 
     /** HELLO_OK: with a secret, the node's proof is checked before anything it sent is used. */
     private void helloOk(final ChannelHandlerContext ctx, final ByteBuf in)
     {
-        in.skipBytes(4);
-        final byte[] proof = TcpFrames.readField(in);
-        if (initiator != null && !initiator.verify(proof))
+        try
         {
-            refused(ctx, proof.length == 0
-                ? "memory node at " + endpoint + " runs without a cluster secret, and this client requires one (it"
-                    + " has dmkv.secretFile): start the node with --secret-file"
-                : "memory node at " + endpoint + " failed to prove the cluster secret: its secret differs from"
-                    + " dmkv.secretFile");
+            greeting.checkOk(in);
+        }
+        catch (final HandshakeException e)
+        {
+            refused(ctx, e.getMessage());
             return;
         }
         final MemoryNodeInfo node = TcpFrames.decodeHelloOk(in, endpoint);
@@ -475,28 +458,6 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         }
         hello.completeExceptionally(new HandshakeException(why));
         shutdown(ctx, why);
-    }
-
-    private static boolean isTls(final Throwable cause)
-    {
-        for (Throwable c = cause; c != null; c = c.getCause() == c ? null : c.getCause())
-        {
-            if (c instanceof javax.net.ssl.SSLException)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String rootMessage(final Throwable cause)
-    {
-        Throwable c = cause;
-        while (c.getCause() != null && c.getCause() != c)
-        {
-            c = c.getCause();
-        }
-        return c.getMessage() != null ? c.getMessage() : c.toString();
     }
 
     private void echoResponse(final ChannelHandlerContext ctx)

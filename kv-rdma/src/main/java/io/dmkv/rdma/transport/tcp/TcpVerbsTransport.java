@@ -116,7 +116,7 @@ public final class TcpVerbsTransport implements VerbsTransport
         final Channel channel = cf.channel();
         c.connected(channel);
         final ByteBuf hello = channel.alloc().buffer();
-        TcpFrames.encodeHello(hello, options.layoutVersion(), c.helloNonce());
+        c.writeHello(hello);
         channel.writeAndFlush(hello);
         final long left = Math.max(1, TimeUnit.MILLISECONDS.toNanos(connectMs) - (System.nanoTime() - start));
         try
