@@ -30,8 +30,9 @@ import io.netty.buffer.Unpooled;
  * TLS. The node serves it like any connection. It carries batch parts and RPCs, strictly one
  * frame out, one answer in, so the answer needs no matching. The channel's sweep closes a lane
  * whose round trip is past its deadline ({@link #expireIfOverdue}), which ends the blocked read.
- * Buffers are the lane's own and grow to
- * the largest frame seen: a round trip allocates nothing.
+ * Buffers are the lane's own, direct (the socket reads and writes them with no copy through the
+ * JDK's temporary direct buffers), and grow to the largest frame seen: a round trip allocates
+ * nothing.
  */
 final class TcpLane implements InlineLane
 {
@@ -39,11 +40,12 @@ final class TcpLane implements InlineLane
     private final TcpLanes registry;
     private final SocketChannel socket;
     private final Thread thread = Thread.currentThread();
-    // Heap buffers: the sweep may close a lane while its thread reads, and the GC frees them.
-    private final ByteBuf out = Unpooled.buffer(1024);
-    private ByteBuf in = Unpooled.buffer(4096);
-    /** {@code in}'s array as a ByteBuffer, for RPC answers handed out without a copy. */
-    private ByteBuffer inView = ByteBuffer.wrap(in.array(), in.arrayOffset(), in.capacity()).slice();
+    // JDK direct buffers wrapped, never released: the sweep may close a lane while its thread
+    // reads, so the GC (the buffers' cleaners) frees them, not the lane.
+    private ByteBuf out = wrap(ByteBuffer.allocateDirect(1024));
+    private ByteBuf in = wrap(ByteBuffer.allocateDirect(4096));
+    /** {@code in}'s memory as a ByteBuffer, for RPC answers handed out without a copy. */
+    private ByteBuffer inView = in.nioBuffer(0, in.capacity());
     private long nextId;
     private final LaneDeadline deadline = new LaneDeadline();
     private volatile boolean expired;
@@ -143,7 +145,7 @@ final class TcpLane implements InlineLane
             return refused;
         }
         deadline.start(owner.deadline());
-        out.clear();
+        clearOut(TcpFrames.LENGTH_FIELD + TcpFrames.requestLength(batch, part));
         TcpFrames.encodeBatch(out, batch.isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, ++nextId, batch, part);
         try
         {
@@ -200,7 +202,7 @@ final class TcpLane implements InlineLane
                 + " bytes exceeds the frame limit of " + owner.maxFrame());
         }
         deadline.start(owner.deadline());
-        out.clear();
+        clearOut(TcpFrames.rpcRequestLength(requestBytes));
         TcpFrames.encodeRpcRequest(out, ++nextId, method, request);
         try
         {
@@ -306,6 +308,22 @@ final class TcpLane implements InlineLane
         return new ConnectionException("connection to " + owner.node() + " failed: " + e.getMessage(), e);
     }
 
+    /** Empties {@code out}, first making it hold at least {@code bytes}. */
+    private void clearOut(final int bytes)
+    {
+        if (out.capacity() < bytes)
+        {
+            out = wrap(ByteBuffer.allocateDirect(Math.max(bytes, 2 * out.capacity())));
+        }
+        out.clear();
+    }
+
+    /** A fixed-size ByteBuf over {@code memory}, empty. */
+    private static ByteBuf wrap(final ByteBuffer memory)
+    {
+        return Unpooled.wrappedBuffer(memory).clear();
+    }
+
     private void writeOut() throws IOException
     {
         while (out.isReadable())
@@ -326,10 +344,11 @@ final class TcpLane implements InlineLane
         }
         if (in.capacity() < TcpFrames.LENGTH_FIELD + length)
         {
-            final ByteBuf larger = Unpooled.buffer(Math.max(TcpFrames.LENGTH_FIELD + length, 2 * in.capacity()));
+            final ByteBuf larger = wrap(ByteBuffer.allocateDirect(Math.max(TcpFrames.LENGTH_FIELD + length,
+                2 * in.capacity())));
             larger.writeBytes(in, 0, in.writerIndex());
             in = larger;
-            inView = ByteBuffer.wrap(in.array(), in.arrayOffset(), in.capacity()).slice();
+            inView = in.nioBuffer(0, in.capacity());
         }
         fill(TcpFrames.LENGTH_FIELD + length);
         in.readerIndex(TcpFrames.LENGTH_FIELD);

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,41 @@ class TcpLaneTest
             last.faa(r, 4096, 0);
             client.execute(last);
             assertEquals(total, last.result(0));
+        }
+        assertEquals(0, server.protocolErrors());
+    }
+
+    /**
+     * A lane starts with small buffers: a WRITE and a READ far larger than both make them grow,
+     * arrive whole, and the grown buffers carry the round trips after them.
+     */
+    @Test
+    void framesLargerThanALanesBuffersGrowThemAndArriveWhole()
+    {
+        try (VerbsClient client = VerbsClient.connect(transport, List.of(server.endpoint()), ClientOptions.defaults()))
+        {
+            final RemoteRegion r = client.channel(0).region(0);
+            final VerbBatch b = new VerbBatch();
+            b.faa(r, 0, 1);
+            client.execute(b);
+            for (final int length : new int[] {20_000, 100, 40_000})
+            {
+                final UnsafeBuffer src = new UnsafeBuffer(new byte[length]);
+                for (int i = 0; i < length; i++)
+                {
+                    src.putByte(i, (byte)(i * 31 + length));
+                }
+                b.reset().write(r, 8192, src, 0, length);
+                client.execute(b);
+                final UnsafeBuffer back = new UnsafeBuffer(new byte[length]);
+                b.reset().read(r, 8192, back, 0, length);
+                client.execute(b);
+                for (int i = 0; i < length; i++)
+                {
+                    assertEquals(src.getByte(i), back.getByte(i), "byte " + i + " of " + length);
+                }
+            }
+            assertEquals(1, ((TcpVerbsChannel)client.channel(0)).laneCount(), "the calls took the caller's lane");
         }
         assertEquals(0, server.protocolErrors());
     }
