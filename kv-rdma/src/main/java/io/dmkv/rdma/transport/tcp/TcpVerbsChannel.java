@@ -1,6 +1,7 @@
-// Over 500 lines: one connection's life in one place (the hello with its challenge-response and
-// TLS, posting, matching answers in order, deadlines, closing, and when a caller may take a lane
-// instead); its frame format, wire writes and lanes live apart (TcpFrames, TcpWire, TcpLanes).
+// Over 500 lines: one connection's life in one place (posting, matching answers in order,
+// deadlines, the hello's outcome, closing, and when a caller may take a lane instead); its frame
+// format, wire writes, the client's side of the hello and lanes live apart (TcpFrames, TcpWire,
+// TcpHello, TcpLanes).
 package io.dmkv.rdma.transport.tcp;
 
 import java.io.IOException;
