@@ -1,6 +1,3 @@
-// Over 500 lines: the one owner of the tcp frame format (every frame's layout, encoder and
-// checked decoder, the authenticated hello's included); split, the format would be spread again
-// over the classes it was gathered from.
 package io.dmkv.rdma.transport.tcp;
 
 import java.nio.ByteBuffer;
@@ -8,14 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
-import org.agrona.UnsafeAccess;
-
 import io.dmkv.rdma.MemoryNodeInfo;
 import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
+import io.dmkv.rdma.RpcException;
+import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.Verb;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.security.Handshake;
@@ -79,8 +74,6 @@ public final class TcpFrames
 
     public static final byte STATUS_OK = 0;
     public static final byte STATUS_REFUSED = 1;
-
-    private static final long ARRAY_BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(byte[].class);
 
     private TcpFrames()
     {
@@ -177,7 +170,7 @@ public final class TcpFrames
                     break;
                 case Verb.WRITE:
                     out.writeInt(batch.length(i));
-                    copyIn(out, batch.buffer(i), batch.bufferOffset(i), batch.length(i));
+                    ByteBufCopies.copyIn(out, batch.buffer(i), batch.bufferOffset(i), batch.length(i));
                     break;
                 case Verb.CAS:
                     out.writeLong(batch.operand(i));
@@ -191,54 +184,6 @@ public final class TcpFrames
         out.setShort(countAt, count);
         endFrame(out, start);
         return count;
-    }
-
-    /** Appends {@code length} bytes of {@code src} to {@code out}. */
-    public static void copyIn(final ByteBuf out, final DirectBuffer src, final int srcOffset, final int length)
-    {
-        out.ensureWritable(length);
-        final int w = out.writerIndex();
-        if (out.hasMemoryAddress())
-        {
-            UnsafeAccess.UNSAFE.copyMemory(src.byteArray(), src.addressOffset() + srcOffset, null,
-                out.memoryAddress() + w, length);
-        }
-        else if (out.hasArray())
-        {
-            UnsafeAccess.UNSAFE.copyMemory(src.byteArray(), src.addressOffset() + srcOffset, out.array(),
-                ARRAY_BASE + out.arrayOffset() + w, length);
-        }
-        else
-        {
-            for (int i = 0; i < length; i++)
-            {
-                out.setByte(w + i, src.getByte(srcOffset + i));
-            }
-        }
-        out.writerIndex(w + length);
-    }
-
-    /** Copies {@code length} bytes at {@code index} of {@code in} into {@code dst}. */
-    public static void copyOut(final ByteBuf in, final int index, final MutableDirectBuffer dst, final int dstOffset,
-        final int length)
-    {
-        if (in.hasMemoryAddress())
-        {
-            UnsafeAccess.UNSAFE.copyMemory(null, in.memoryAddress() + index, dst.byteArray(),
-                dst.addressOffset() + dstOffset, length);
-        }
-        else if (in.hasArray())
-        {
-            UnsafeAccess.UNSAFE.copyMemory(in.array(), ARRAY_BASE + in.arrayOffset() + index, dst.byteArray(),
-                dst.addressOffset() + dstOffset, length);
-        }
-        else
-        {
-            for (int i = 0; i < length; i++)
-            {
-                dst.putByte(dstOffset + i, in.getByte(index + i));
-            }
-        }
     }
 
     /** Starts a frame of {@code type} at the writer index; returns where it starts, for {@link #endFrame}. */
@@ -370,6 +315,13 @@ public final class TcpFrames
         return LENGTH_FIELD + 1 + 8 + 4 + requestBytes;
     }
 
+    /** Why an RPC request of {@code requestBytes} cannot go in a frame of at most {@code maxFrame} bytes, or null. */
+    static RpcException rpcTooLarge(final int requestBytes, final int maxFrame)
+    {
+        return requestBytes > maxFrame - 64 ? new RpcException(RpcStatus.BAD_REQUEST,
+            "RPC request of " + requestBytes + " bytes exceeds the frame limit of " + maxFrame) : null;
+    }
+
     public static void encodeRpcRequest(final ByteBuf out, final long requestId, final int method,
         final ByteBuffer request)
     {
@@ -464,7 +416,7 @@ public final class TcpFrames
                     {
                         throw new IndexOutOfBoundsException("READ result overruns the frame");
                     }
-                    copyOut(in, in.readerIndex(), batch.readBuffer(i), batch.bufferOffset(i), len);
+                    ByteBufCopies.copyOut(in, in.readerIndex(), batch.readBuffer(i), batch.bufferOffset(i), len);
                     in.skipBytes(len);
                     break;
                 }

@@ -196,10 +196,10 @@ final class TcpLane implements InlineLane
             throw owner.closed();
         }
         final int requestBytes = request.remaining();
-        if (requestBytes > owner.maxFrame() - 64)
+        final RpcException tooLarge = TcpFrames.rpcTooLarge(requestBytes, owner.maxFrame());
+        if (tooLarge != null)
         {
-            throw new RpcException(RpcStatus.BAD_REQUEST, "RPC request of " + requestBytes
-                + " bytes exceeds the frame limit of " + owner.maxFrame());
+            throw tooLarge;
         }
         deadline.start(owner.deadline());
         clearOut(TcpFrames.rpcRequestLength(requestBytes));

@@ -1,6 +1,6 @@
-// Over 500 lines: one connection's life in one place (posting, matching answers in order,
-// deadlines, the hello's outcome, closing, and when a caller may take a lane instead); its frame
-// format, wire writes, the client's side of the hello and lanes live apart (TcpFrames, TcpWire,
+// Just over 500 lines: one connection's life in one place (posting, deadlines, the hello's
+// outcome, closing, and when a caller may take a lane instead); its frame format, wire writes,
+// answers, the client's side of the hello and lanes live apart (TcpFrames, TcpWire, TcpAnswers,
 // TcpHello, TcpLanes).
 package io.dmkv.rdma.transport.tcp;
 
@@ -13,10 +13,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +29,6 @@ import io.dmkv.rdma.RegionInfo;
 import io.dmkv.rdma.RemoteAccessException;
 import io.dmkv.rdma.RemoteRegion;
 import io.dmkv.rdma.RpcException;
-import io.dmkv.rdma.RpcStatus;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbCounters;
 import io.dmkv.rdma.VerbsChannel;
@@ -47,14 +44,14 @@ import io.netty.handler.codec.TooLongFrameException;
  * A client's tcp connection to one memory node. A batch part is checked and counted on the
  * caller's thread and handed to the connection's {@link TcpWire}, which writes it from the
  * caller's thread or through the event loop. The memory node answers in order, so answers are
- * matched to the oldest part in flight, on the event loop, which completes the part there. A sweep
- * on the event loop fails parts past their deadline and closes a connection whose oldest part is
- * long overdue. Steady-state posting allocates nothing: parts are pooled.
+ * matched to the oldest part in flight, on the event loop, which completes the part there
+ * ({@link TcpAnswers}). A sweep on the event loop fails parts past their deadline and closes a
+ * connection whose oldest part is long overdue. Steady-state posting allocates nothing: parts are
+ * pooled.
  */
 public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implements VerbsChannel
 {
     private static final Logger LOG = LoggerFactory.getLogger(TcpVerbsChannel.class);
-    private static final int POOL = 256;
 
     private final String endpoint;
     private final ClientOptions options;
@@ -62,7 +59,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private final long timeoutNs;
     private final int maxFrame;
     private final VerbCounters counters = new VerbCounters();
-    private final ManyToManyConcurrentArrayQueue<TcpPart> pool = new ManyToManyConcurrentArrayQueue<>(POOL);
+    private final TcpAnswers answers = new TcpAnswers();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
     private final ArrayList<TcpPart> done = new ArrayList<>();
@@ -79,9 +76,6 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     private volatile String closeReason;
     private volatile ScheduledFuture<?> sweep;
     private final TcpLanes lanes;
-    /** Parts handed to the event-loop path, and (written by the event loop only) parts the node answered. */
-    private final AtomicLong sent = new AtomicLong();
-    private volatile long answered;
 
     TcpVerbsChannel(final String endpoint, final ClientOptions options, final int maxFrame)
     {
@@ -145,13 +139,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             batch.partCompleted(part, refused);
             return;
         }
-        TcpPart p = pool.poll();
-        if (p == null)
-        {
-            p = new TcpPart();
-        }
-        p.start(batch, part, clock.nanoTime() + timeoutNs, TcpFrames.requestLength(batch, part));
-        sent.incrementAndGet();
+        final TcpPart p = answers.take(batch, part, clock.nanoTime() + timeoutNs);
         final TcpWire w = wire;
         try
         {
@@ -218,7 +206,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     {
         // What this connection carries completes in the order posted: a part the node has not
         // answered yet could be overtaken by one on a lane, so while any is out the lane waits.
-        if (sent.get() != answered || !open || sweep == null)
+        if (!answers.allAnswered() || !open || sweep == null)
         {
             return null;
         }
@@ -260,11 +248,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         {
             return CompletableFuture.failedFuture(closed());
         }
-        final int requestBytes = request.remaining();
-        if (requestBytes > maxFrame - 64)
+        final RpcException tooLarge = TcpFrames.rpcTooLarge(request.remaining(), maxFrame);
+        if (tooLarge != null)
         {
-            return CompletableFuture.failedFuture(new RpcException(RpcStatus.BAD_REQUEST,
-                "RPC request of " + requestBytes + " bytes exceeds the frame limit of " + maxFrame));
+            return CompletableFuture.failedFuture(tooLarge);
         }
         return rpcs.send(channel.alloc(), method, request, clock.nanoTime() + timeoutNs);
     }
@@ -310,7 +297,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
                     batchResponse(ctx, frame);
                     break;
                 case TcpFrames.ECHO_RESP:
-                    echoResponse(ctx);
+                    if (!answers.echo(wire))
+                    {
+                        shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
+                    }
                     break;
                 case TcpFrames.RPC_RESP:
                     rpcs.response(frame);
@@ -461,49 +451,14 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         shutdown(ctx, why);
     }
 
-    private void echoResponse(final ChannelHandlerContext ctx)
-    {
-        final TcpPart p = wire.poll();
-        answered++;
-        if (p == null)
-        {
-            shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
-            return;
-        }
-        complete(p, null);
-    }
-
     private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
     {
-        final TcpPart p = wire.poll();
-        answered++;
-        final long id = in.readLong();
-        if (p == null || p.id != id)
+        final String wrong = answers.batch(wire, in);
+        if (wrong != null)
         {
-            shutdown(ctx, "memory node at " + endpoint + " answered request " + id + " out of order");
-            if (p != null && p.finish(closed()))
-            {
-                p.deliver();
-            }
-            return;
+            shutdown(ctx, "memory node at " + endpoint + " " + wrong);
+            answers.failUnmatched(closed());
         }
-        if (p.finished())
-        {
-            // Timed out already: its batch may be in use again, so its results are dropped.
-            return;
-        }
-        complete(p, TcpFrames.readBatchResults(in, p.batch(), p.part()));
-    }
-
-    /** Completes a part that was answered and puts it back in the pool. */
-    private void complete(final TcpPart p, final Throwable error)
-    {
-        if (p.finish(error))
-        {
-            p.deliver();
-        }
-        p.start(null, 0, 0, 0);
-        pool.offer(p);
     }
 
     private void sweep()

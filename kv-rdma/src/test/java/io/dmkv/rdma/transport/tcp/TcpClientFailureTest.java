@@ -166,6 +166,63 @@ class TcpClientFailureTest
         }
     }
 
+    /**
+     * A node that answers a batch with another request's id: the batch fails with the reason, the
+     * connection closes, and later batches fail at once.
+     */
+    @Test
+    void nodeThatAnswersOutOfOrderFailsTheBatchAndClosesTheConnection() throws Exception
+    {
+        fake = new ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress());
+        final Thread node = new Thread(() ->
+        {
+            try (Socket s = fake.accept())
+            {
+                final DataInputStream in = helloOk(s);
+                final long id = in.readInt() > 0 ? skipTypeAndReadId(in) : 0;
+                final DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                out.writeInt(1 + 8 + 2);
+                out.writeByte(TcpFrames.BATCH_RESP);
+                out.writeLong(id + 1000);
+                out.writeShort(0);
+                out.flush();
+                while (s.getInputStream().read() >= 0)
+                {
+                    // until the client closes
+                }
+            }
+            catch (final IOException ignored)
+            {
+                // the client closed the connection
+            }
+        }, "out-of-order-node");
+        node.setDaemon(true);
+        node.start();
+        final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).build();
+        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options))
+        {
+            final VerbBatch b = new VerbBatch();
+            b.faa(client.channel(0).region(0), 0, 1);
+            final ExecutionException e = assertThrows(ExecutionException.class,
+                () -> client.executeAsync(b).get(20, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof ConnectionException, e.getCause().toString());
+            assertTrue(e.getCause().getMessage().contains("out of order"), e.getCause().getMessage());
+            assertTrue(!client.channel(0).isOpen(), "the connection closed");
+            final VerbBatch later = new VerbBatch();
+            later.faa(client.channel(0).region(0), 0, 1);
+            final ExecutionException l = assertThrows(ExecutionException.class,
+                () -> client.executeAsync(later).get(20, TimeUnit.SECONDS));
+            assertTrue(l.getCause() instanceof ConnectionException, l.getCause().toString());
+        }
+    }
+
+    /** Reads the frame type and the request id of a frame whose length was read. */
+    private static long skipTypeAndReadId(final DataInputStream in) throws IOException
+    {
+        in.readByte();
+        return in.readLong();
+    }
+
     /** A client of a silent node (started here) whose requests time out after 30 s by {@code clock}. */
     private VerbsClient silentNodeClient(final CachedNanoClock clock) throws IOException
     {
@@ -206,17 +263,7 @@ class TcpClientFailureTest
     {
         try (Socket s = socket)
         {
-            final DataInputStream in = new DataInputStream(s.getInputStream());
-            final byte[] hello = new byte[in.readInt()];
-            in.readFully(hello);
-            final DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            final ByteBuffer b = ByteBuffer.allocate(256);
-            b.putInt(0).put(TcpFrames.HELLO_OK).putInt(ProtocolVersion.MAGIC).putShort((short)0).putShort((short)6).put("silent".getBytes())
-                .putShort((short)ProtocolVersion.DEFAULT_LAYOUT).putShort((short)0).putInt(0).putInt(1)
-                .putInt(0).putLong(1).putLong(1 << 20).putLong(0).putInt(0);
-            b.putInt(0, b.position() - 4);
-            out.write(b.array(), 0, b.position());
-            out.flush();
+            helloOk(s);
             final byte[] sink = new byte[4096];
             while (s.getInputStream().read(sink) >= 0)
             {
@@ -227,5 +274,22 @@ class TcpClientFailureTest
         {
             // the client closed the connection
         }
+    }
+
+    /** Reads the client's HELLO on {@code s} and answers HELLO_OK with one region of 1 MiB. */
+    private static DataInputStream helloOk(final Socket s) throws IOException
+    {
+        final DataInputStream in = new DataInputStream(s.getInputStream());
+        final byte[] hello = new byte[in.readInt()];
+        in.readFully(hello);
+        final DataOutputStream out = new DataOutputStream(s.getOutputStream());
+        final ByteBuffer b = ByteBuffer.allocate(256);
+        b.putInt(0).put(TcpFrames.HELLO_OK).putInt(ProtocolVersion.MAGIC).putShort((short)0).putShort((short)6).put("silent".getBytes())
+            .putShort((short)ProtocolVersion.DEFAULT_LAYOUT).putShort((short)0).putInt(0).putInt(1)
+            .putInt(0).putLong(1).putLong(1 << 20).putLong(0).putInt(0);
+        b.putInt(0, b.position() - 4);
+        out.write(b.array(), 0, b.position());
+        out.flush();
+        return in;
     }
 }
