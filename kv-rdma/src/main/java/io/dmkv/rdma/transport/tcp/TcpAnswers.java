@@ -43,44 +43,36 @@ final class TcpAnswers
         return sent.get() == answered;
     }
 
-    /** An ECHO_RESP: completes the oldest part; false if no part was waiting for it. */
-    boolean echo(final TcpWire wire)
+    /**
+     * An ECHO_RESP (its type byte read from {@code in}): completes the oldest part, which must be
+     * the echo it answers.
+     *
+     * @return null, or what the node did wrong: the connection must close, and then
+     *         {@link #failUnmatched} fails the part the answer was matched against.
+     */
+    String echo(final TcpWire wire, final ByteBuf in)
     {
-        final TcpPart p = wire.poll();
-        answered++;
-        if (p == null)
-        {
-            return false;
-        }
-        complete(p, null);
-        return true;
+        return answer(wire, in, true);
     }
 
     /**
-     * A BATCH_RESP (its type byte read from {@code in}): completes the oldest part with its
-     * results, or drops them if that part timed out already (its batch may be in use again).
+     * A BATCH_RESP (its type byte read from {@code in}): completes the oldest part, which must be
+     * the batch it answers, with its results, or drops them if that part timed out already (its
+     * batch may be in use again).
      *
      * @return null, or what the node did wrong: the connection must close, and then
      *         {@link #failUnmatched} fails the part the answer was matched against.
      */
     String batch(final TcpWire wire, final ByteBuf in)
     {
-        final TcpPart p = wire.poll();
-        answered++;
-        final long id = in.readLong();
-        if (p == null || p.id != id)
-        {
-            unmatched = p;
-            return "answered request " + id + " out of order";
-        }
-        if (!p.finished())
-        {
-            complete(p, TcpFrames.readBatchResults(in, p.batch(), p.part()));
-        }
-        return null;
+        return answer(wire, in, false);
     }
 
-    /** Fails the part an out-of-order answer was matched against ({@link #batch}), if any. */
+    /**
+     * Fails the part an answer was being matched against when the connection had to close: an
+     * answer for another request ({@link #batch}), or one cut short (a decoder's
+     * {@link IndexOutOfBoundsException} while its results were read).
+     */
     void failUnmatched(final Throwable error)
     {
         final TcpPart p = unmatched;
@@ -89,6 +81,32 @@ final class TcpAnswers
         {
             p.deliver();
         }
+    }
+
+    private String answer(final TcpWire wire, final ByteBuf in, final boolean echo)
+    {
+        final TcpPart p = wire.poll();
+        answered++;
+        if (p == null)
+        {
+            return (echo ? "echoed" : "answered") + " a request it was not sent";
+        }
+        // Until its answer is read whole: an answer cut short fails the part with the connection.
+        unmatched = p;
+        final long id = in.readLong();
+        // A part that timed out may have its batch in use again: only the id says which it was.
+        if (p.id != id || !p.finished() && p.batch().isEcho() != echo)
+        {
+            return (echo ? "echoed" : "answered") + " request " + id + " out of order: request " + p.id
+                + (p.id == id ? " was not " + (echo ? "an echo" : "a batch") : " was due");
+        }
+        final Throwable results = echo || p.finished() ? null : TcpFrames.readBatchResults(in, p.batch(), p.part());
+        unmatched = null;
+        if (!p.finished())
+        {
+            complete(p, results);
+        }
+        return null;
     }
 
     /** Completes a part that was answered and puts it back in the pool. */

@@ -170,13 +170,10 @@ final class TcpLane implements InlineLane
                 // lane: the answer is whole, but the next round trip must take another lane.
                 open = false;
             }
-            final byte type = in.readByte();
-            if (type == TcpFrames.ECHO_RESP)
-            {
-                return null;
-            }
-            final ProtocolException wrong = unexpected(type, TcpFrames.BATCH_RESP, "a batch");
-            return wrong != null ? wrong : TcpFrames.readBatchResults(in, batch, part);
+            final boolean echo = batch.isEcho();
+            final ProtocolException wrong = unexpected(in.readByte(), echo ? TcpFrames.ECHO_RESP : TcpFrames.BATCH_RESP,
+                echo ? "an echo" : "a batch");
+            return wrong != null || echo ? wrong : TcpFrames.readBatchResults(in, batch, part);
         }
         catch (final IOException e)
         {

@@ -294,13 +294,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             switch (type)
             {
                 case TcpFrames.BATCH_RESP:
-                    batchResponse(ctx, frame);
+                    answered(ctx, answers.batch(wire, frame));
                     break;
                 case TcpFrames.ECHO_RESP:
-                    if (!answers.echo(wire))
-                    {
-                        shutdown(ctx, "memory node at " + endpoint + " echoed an unknown request");
-                    }
+                    answered(ctx, answers.echo(wire, frame));
                     break;
                 case TcpFrames.RPC_RESP:
                     rpcs.response(frame);
@@ -451,13 +448,12 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         shutdown(ctx, why);
     }
 
-    private void batchResponse(final ChannelHandlerContext ctx, final ByteBuf in)
+    /** Closes the connection if the answer just matched was wrong ({@code wrong} says how). */
+    private void answered(final ChannelHandlerContext ctx, final String wrong)
     {
-        final String wrong = answers.batch(wire, in);
         if (wrong != null)
         {
             shutdown(ctx, "memory node at " + endpoint + " " + wrong);
-            answers.failUnmatched(closed());
         }
     }
 
@@ -490,6 +486,7 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         open = false;
         hello.completeExceptionally(new ProtocolException(reason));
         failAll();
+        answers.failUnmatched(closed());
         ctx.close();
     }
 

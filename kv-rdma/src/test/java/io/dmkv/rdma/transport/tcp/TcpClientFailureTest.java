@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongFunction;
 
 import org.agrona.concurrent.CachedNanoClock;
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +29,7 @@ import io.dmkv.rdma.ConnectionException;
 import io.dmkv.rdma.ProtocolVersion;
 import io.dmkv.rdma.VerbBatch;
 import io.dmkv.rdma.VerbsClient;
+import io.dmkv.rdma.VerbsException;
 import io.dmkv.rdma.VerbsTimeoutException;
 import io.dmkv.rdma.server.MemoryNodeService;
 import io.dmkv.rdma.server.RegionTable;
@@ -173,31 +175,43 @@ class TcpClientFailureTest
     @Test
     void nodeThatAnswersOutOfOrderFailsTheBatchAndClosesTheConnection() throws Exception
     {
-        fake = new ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress());
-        final Thread node = new Thread(() ->
+        hostileAnswerFailsTheBatch(id -> frame(TcpFrames.BATCH_RESP, id + 1000, 0), "out of order");
+    }
+
+    /** An answer cut short after its request id fails the batch it was for, not only the connection. */
+    @Test
+    void nodeThatCutsAnAnswerShortFailsTheBatchItWasFor() throws Exception
+    {
+        hostileAnswerFailsTheBatch(id -> frame(TcpFrames.BATCH_RESP, id, -1), "truncated");
+    }
+
+    /** An echo's answer to a batch is refused: the batch does not complete without its results. */
+    @Test
+    void nodeThatEchoesABatchFailsIt() throws Exception
+    {
+        hostileAnswerFailsTheBatch(id -> frame(TcpFrames.ECHO_RESP, id, 0), "was not an echo");
+    }
+
+    /** A blocking call on a lane gets the same refusal of an echo's answer to its batch. */
+    @Test
+    void nodeThatEchoesABatchOnALaneFailsIt() throws Exception
+    {
+        startHostileNode(id -> frame(TcpFrames.ECHO_RESP, id, 0));
+        try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()),
+            ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).build()))
         {
-            try (Socket s = fake.accept())
-            {
-                final DataInputStream in = helloOk(s);
-                final long id = in.readInt() > 0 ? skipTypeAndReadId(in) : 0;
-                final DataOutputStream out = new DataOutputStream(s.getOutputStream());
-                out.writeInt(1 + 8 + 2);
-                out.writeByte(TcpFrames.BATCH_RESP);
-                out.writeLong(id + 1000);
-                out.writeShort(0);
-                out.flush();
-                while (s.getInputStream().read() >= 0)
-                {
-                    // until the client closes
-                }
-            }
-            catch (final IOException ignored)
-            {
-                // the client closed the connection
-            }
-        }, "out-of-order-node");
-        node.setDaemon(true);
-        node.start();
+            final VerbBatch b = new VerbBatch();
+            b.faa(client.channel(0).region(0), 0, 1);
+            final VerbsException e = assertThrows(VerbsException.class, () -> client.execute(b));
+            assertTrue(e.getMessage().contains("sent frame type " + TcpFrames.ECHO_RESP + " for a batch"), e.getMessage());
+            assertEquals(2, accepted.get(), "the call took a lane of its own beside the channel's connection");
+        }
+    }
+
+    /** Posts a batch to a node that answers it with {@code answer}: it fails with {@code why}, and the connection with it. */
+    private void hostileAnswerFailsTheBatch(final LongFunction<byte[]> answer, final String why) throws Exception
+    {
+        startHostileNode(answer);
         final ClientOptions options = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).build();
         try (VerbsClient client = VerbsClient.connect(transport, List.of("127.0.0.1:" + fake.getLocalPort()), options))
         {
@@ -206,7 +220,7 @@ class TcpClientFailureTest
             final ExecutionException e = assertThrows(ExecutionException.class,
                 () -> client.executeAsync(b).get(20, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof ConnectionException, e.getCause().toString());
-            assertTrue(e.getCause().getMessage().contains("out of order"), e.getCause().getMessage());
+            assertTrue(e.getCause().getMessage().contains(why), e.getCause().getMessage());
             assertTrue(!client.channel(0).isOpen(), "the connection closed");
             final VerbBatch later = new VerbBatch();
             later.faa(client.channel(0).region(0), 0, 1);
@@ -216,11 +230,68 @@ class TcpClientFailureTest
         }
     }
 
-    /** Reads the frame type and the request id of a frame whose length was read. */
-    private static long skipTypeAndReadId(final DataInputStream in) throws IOException
+    /**
+     * A node that says hello on every connection, then answers each connection's first request
+     * with {@code answer} of its id (the whole frame after the length field) and reads on.
+     */
+    private void startHostileNode(final LongFunction<byte[]> answer) throws IOException
     {
-        in.readByte();
-        return in.readLong();
+        fake = new ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress());
+        final Thread acceptor = new Thread(() ->
+        {
+            try
+            {
+                while (true)
+                {
+                    final Socket socket = fake.accept();
+                    accepted.incrementAndGet();
+                    final Thread t = new Thread(() -> answerFirst(socket, answer), "hostile-node");
+                    t.setDaemon(true);
+                    t.start();
+                }
+            }
+            catch (final IOException ignored)
+            {
+                // the test closed the server socket
+            }
+        }, "hostile-node-acceptor");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private static void answerFirst(final Socket socket, final LongFunction<byte[]> answer)
+    {
+        try (Socket s = socket)
+        {
+            final DataInputStream in = helloOk(s);
+            final byte[] request = new byte[in.readInt()];
+            in.readFully(request);
+            final byte[] reply = answer.apply(ByteBuffer.wrap(request).getLong(1));
+            final DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeInt(reply.length);
+            out.write(reply);
+            out.flush();
+            while (s.getInputStream().read() >= 0)
+            {
+                // until the client closes
+            }
+        }
+        catch (final IOException ignored)
+        {
+            // the client closed the connection
+        }
+    }
+
+    /** A frame body: {@code type}, {@code id}, then an executed count of {@code executed} and STATUS_OK, or nothing if it is -1. */
+    private static byte[] frame(final byte type, final long id, final int executed)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(1 + 8 + 3);
+        b.put(type).putLong(id);
+        if (executed >= 0)
+        {
+            b.putShort((short)executed).put(TcpFrames.STATUS_OK);
+        }
+        return java.util.Arrays.copyOf(b.array(), b.position());
     }
 
     /** A client of a silent node (started here) whose requests time out after 30 s by {@code clock}. */
