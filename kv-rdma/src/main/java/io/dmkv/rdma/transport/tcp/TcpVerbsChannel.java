@@ -157,6 +157,10 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
         }
         catch (final RejectedExecutionException e)
         {
+            if (closeReason == null)
+            {
+                closeReason = "the tcp transport of the channel to " + info + " was closed";
+            }
             open = false;
             failAll();
         }
@@ -332,11 +336,12 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
-        open = false;
+        // The reason first: a thread that sees the channel closed reads it (closed()).
         if (closeReason == null)
         {
             closeReason = "connection to " + (info == null ? "memory node at " + endpoint : info.toString()) + " closed";
         }
+        open = false;
         if (sweep != null)
         {
             sweep.cancel(false);

@@ -236,27 +236,7 @@ class TcpClientFailureTest
      */
     private void startHostileNode(final LongFunction<byte[]> answer) throws IOException
     {
-        fake = new ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress());
-        final Thread acceptor = new Thread(() ->
-        {
-            try
-            {
-                while (true)
-                {
-                    final Socket socket = fake.accept();
-                    accepted.incrementAndGet();
-                    final Thread t = new Thread(() -> answerFirst(socket, answer), "hostile-node");
-                    t.setDaemon(true);
-                    t.start();
-                }
-            }
-            catch (final IOException ignored)
-            {
-                // the test closed the server socket
-            }
-        }, "hostile-node-acceptor");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        startFakeNode(s -> answerFirst(s, answer), "hostile-node");
     }
 
     private static void answerFirst(final Socket socket, final LongFunction<byte[]> answer)
@@ -305,6 +285,12 @@ class TcpClientFailureTest
     /** Accepts connections (the channel's, lanes) and answers each as {@link #silent} does. */
     private void startSilentNode() throws IOException
     {
+        startFakeNode(TcpClientFailureTest::silent, "silent-node");
+    }
+
+    /** A node on loopback that serves every connection it accepts (the channel's, lanes) with {@code serve}. */
+    private void startFakeNode(final java.util.function.Consumer<Socket> serve, final String name) throws IOException
+    {
         fake = new ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress());
         final Thread acceptor = new Thread(() ->
         {
@@ -314,7 +300,7 @@ class TcpClientFailureTest
                 {
                     final Socket s = fake.accept();
                     accepted.incrementAndGet();
-                    final Thread t = new Thread(() -> silent(s), "silent-node");
+                    final Thread t = new Thread(() -> serve.accept(s), name);
                     t.setDaemon(true);
                     t.start();
                 }
@@ -323,7 +309,7 @@ class TcpClientFailureTest
             {
                 // the test closed the server socket
             }
-        }, "silent-node-acceptor");
+        }, name + "-acceptor");
         acceptor.setDaemon(true);
         acceptor.start();
         assertEquals(false, fake.isClosed());
