@@ -20,7 +20,8 @@ import io.dmkv.rdma.VerbsTimeoutException;
 import io.dmkv.rdma.security.Handshake;
 import io.dmkv.rdma.transport.Endpoints;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 
 /**
  * One thread's own blocking connection to a memory node: the thread writes its frame and reads
@@ -36,14 +37,19 @@ import io.netty.buffer.Unpooled;
  */
 final class TcpLane implements InlineLane
 {
+    /**
+     * A lane's buffers, direct and never released: the sweep may close a lane while its thread
+     * reads, so the collector (the JDK buffers' cleaners) frees them, not the lane; growing one
+     * frees its old memory at once.
+     */
+    private static final ByteBufAllocator BUFFERS = new UnpooledByteBufAllocator(true, true, false);
+
     private final TcpVerbsChannel owner;
     private final TcpLanes registry;
     private final SocketChannel socket;
     private final Thread thread = Thread.currentThread();
-    // JDK direct buffers wrapped, never released: the sweep may close a lane while its thread
-    // reads, so the GC (the buffers' cleaners) frees them, not the lane.
-    private ByteBuf out = wrap(ByteBuffer.allocateDirect(1024));
-    private ByteBuf in = wrap(ByteBuffer.allocateDirect(4096));
+    private final ByteBuf out = BUFFERS.directBuffer(1024);
+    private final ByteBuf in = BUFFERS.directBuffer(4096);
     /** {@code in}'s memory as a ByteBuffer, for RPC answers handed out without a copy. */
     private ByteBuffer inView = in.nioBuffer(0, in.capacity());
     private long nextId;
@@ -145,7 +151,7 @@ final class TcpLane implements InlineLane
             return refused;
         }
         deadline.start(owner.deadline());
-        clearOut(TcpFrames.LENGTH_FIELD + TcpFrames.requestLength(batch, part));
+        out.clear();
         TcpFrames.encodeBatch(out, batch.isEcho() ? TcpFrames.ECHO : TcpFrames.BATCH, ++nextId, batch, part);
         try
         {
@@ -199,7 +205,7 @@ final class TcpLane implements InlineLane
             throw tooLarge;
         }
         deadline.start(owner.deadline());
-        clearOut(TcpFrames.rpcRequestLength(requestBytes));
+        out.clear();
         TcpFrames.encodeRpcRequest(out, ++nextId, method, request);
         try
         {
@@ -305,22 +311,6 @@ final class TcpLane implements InlineLane
         return new ConnectionException("connection to " + owner.node() + " failed: " + e.getMessage(), e);
     }
 
-    /** Empties {@code out}, first making it hold at least {@code bytes}. */
-    private void clearOut(final int bytes)
-    {
-        if (out.capacity() < bytes)
-        {
-            out = wrap(ByteBuffer.allocateDirect(Math.max(bytes, 2 * out.capacity())));
-        }
-        out.clear();
-    }
-
-    /** A fixed-size ByteBuf over {@code memory}, empty. */
-    private static ByteBuf wrap(final ByteBuffer memory)
-    {
-        return Unpooled.wrappedBuffer(memory).clear();
-    }
-
     private void writeOut() throws IOException
     {
         while (out.isReadable())
@@ -341,10 +331,7 @@ final class TcpLane implements InlineLane
         }
         if (in.capacity() < TcpFrames.LENGTH_FIELD + length)
         {
-            final ByteBuf larger = wrap(ByteBuffer.allocateDirect(Math.max(TcpFrames.LENGTH_FIELD + length,
-                2 * in.capacity())));
-            larger.writeBytes(in, 0, in.writerIndex());
-            in = larger;
+            in.capacity(Math.max(TcpFrames.LENGTH_FIELD + length, 2 * in.capacity()));
             inView = in.nioBuffer(0, in.capacity());
         }
         fill(TcpFrames.LENGTH_FIELD + length);
