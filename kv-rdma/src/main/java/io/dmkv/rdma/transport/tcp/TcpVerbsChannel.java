@@ -416,6 +416,12 @@ public final class TcpVerbsChannel extends ChannelInboundHandlerAdapter implemen
             refused(ctx, e.getMessage());
             return;
         }
+        catch (final RuntimeException e)
+        {
+            // A challenge cut short: channelRead closes the connection; the buffer must not leak.
+            proof.release();
+            throw e;
+        }
         ctx.writeAndFlush(proof);
     }
 

@@ -245,6 +245,22 @@ class AuthenticatedHelloTest
         }
     }
 
+    /** A challenge cut short fails the connect with the reason (and leaks no buffer: the class's leak check). */
+    @Test
+    void aNodeThatCutsItsChallengeShortFailsTheConnect() throws Exception
+    {
+        final byte[] cut = frame(TcpFrames.HELLO_CHALLENGE, ByteBuffer.allocate(4).putInt(ProtocolVersion.MAGIC).array());
+        try (ServerSocket fake = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+            TcpVerbsTransport tcp = new TcpVerbsTransport())
+        {
+            final Thread t = answerEveryConnection(fake, cut, false);
+            final VerbsException e = assertThrows(VerbsException.class,
+                () -> tcp.connect("127.0.0.1:" + fake.getLocalPort(), ClientOptions.builder().secret(SECRET).build()));
+            assertTrue(e.getMessage().contains("truncated frame"), e.getMessage());
+            t.interrupt();
+        }
+    }
+
     @Test
     void aFloodOfHostileConnectionsLeavesTheNodeServing() throws Exception
     {
