@@ -1,4 +1,4 @@
-// Just over 500 lines: one connection's life in one place (posting, deadlines, the hello's
+// Over 500 lines: one connection's life in one place (posting, deadlines, the hello's
 // outcome, closing, and when a caller may take a lane instead); its frame format, wire writes,
 // answers, the client's side of the hello and lanes live apart (TcpFrames, TcpWire, TcpAnswers,
 // TcpHello, TcpLanes).
