@@ -234,15 +234,9 @@ class AuthenticatedHelloTest
         final byte[] challenge = frame(TcpFrames.HELLO_CHALLENGE, ByteBuffer.allocate(4 + 2 + Handshake.NONCE_BYTES)
             .putInt(ProtocolVersion.MAGIC).putShort((short)Handshake.NONCE_BYTES).put(Handshake.nonce()).array());
         final byte[] twice = ByteBuffer.allocate(2 * challenge.length).put(challenge).put(challenge).array();
-        try (ServerSocket fake = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
-            TcpVerbsTransport tcp = new TcpVerbsTransport())
-        {
-            final Thread t = answerEveryConnection(fake, twice, false);
-            final HandshakeException e = assertThrows(HandshakeException.class,
-                () -> tcp.connect("127.0.0.1:" + fake.getLocalPort(), ClientOptions.builder().secret(SECRET).build()));
-            assertTrue(e.getMessage().contains("sent a second challenge"), e.getMessage());
-            t.interrupt();
-        }
+        final VerbsException e = connectWithSecretFails(twice);
+        assertTrue(e instanceof HandshakeException, e.toString());
+        assertTrue(e.getMessage().contains("sent a second challenge"), e.getMessage());
     }
 
     /** A challenge cut short fails the connect with the reason (and leaks no buffer: the class's leak check). */
@@ -250,14 +244,21 @@ class AuthenticatedHelloTest
     void aNodeThatCutsItsChallengeShortFailsTheConnect() throws Exception
     {
         final byte[] cut = frame(TcpFrames.HELLO_CHALLENGE, ByteBuffer.allocate(4).putInt(ProtocolVersion.MAGIC).array());
+        final VerbsException e = connectWithSecretFails(cut);
+        assertTrue(e.getMessage().contains("truncated frame"), e.getMessage());
+    }
+
+    /** Connects with the secret to a node that answers every connection with {@code bytes}: the error the connect fails with. */
+    private static VerbsException connectWithSecretFails(final byte[] bytes) throws Exception
+    {
         try (ServerSocket fake = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
             TcpVerbsTransport tcp = new TcpVerbsTransport())
         {
-            final Thread t = answerEveryConnection(fake, cut, false);
+            final Thread t = answerEveryConnection(fake, bytes, false);
             final VerbsException e = assertThrows(VerbsException.class,
                 () -> tcp.connect("127.0.0.1:" + fake.getLocalPort(), ClientOptions.builder().secret(SECRET).build()));
-            assertTrue(e.getMessage().contains("truncated frame"), e.getMessage());
             t.interrupt();
+            return e;
         }
     }
 
